@@ -1,0 +1,33 @@
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { HealthService } from './health.service';
+
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(@Inject(HealthService) private readonly health: HealthService) {}
+
+  @Get('healthz')
+  @ApiOperation({ summary: 'Liveness: the API process is up.' })
+  healthz(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
+  async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
+    const { ready, checks } = await this.health.readiness();
+    if (ready) return { status: 'ready', checks };
+    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    const failing = Object.entries(checks)
+      .filter(([, c]) => !c.ok)
+      .map(([name, c]) => `${name} (${c.detail})`);
+    return {
+      error: 'not_ready',
+      message: `Palisade is not ready: ${failing.join('; ')}.`,
+      hint: 'Wait for start-up to finish; if it persists, check that Postgres, Temporal and the worker are running.',
+      checks,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { DataSource } from 'typeorm';
+import { describeError } from '../../../lib/errors';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { PALISADE_CONFIG } from '../config/config.module';
+
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult };
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+/** A polling worker re-polls at least once a minute; older pollers are gone. */
+const POLLER_FRESH_MS = 90_000;
+
+@Injectable()
+export class HealthService {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(Client) private readonly temporalClient: Client,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {}
+
+  async readiness(): Promise<Readiness> {
+    const [postgres, temporalCheck] = await Promise.all([this.checkPostgres(), this.checkTemporal()]);
+    const worker = temporalCheck.ok
+      ? await this.checkWorker()
+      : { ok: false, detail: 'unknown until Temporal answers' };
+    return { ready: postgres.ok && temporalCheck.ok && worker.ok, checks: { postgres, temporal: temporalCheck, worker } };
+  }
+
+  private async checkPostgres(): Promise<CheckResult> {
+    try {
+      await withTimeout(this.db.query('SELECT 1'), 'Postgres');
+      return { ok: true, detail: 'answers' };
+    } catch (err) {
+      return { ok: false, detail: `does not answer: ${describeError(err)}` };
+    }
+  }
+
+  private async checkTemporal(): Promise<CheckResult> {
+    try {
+      const connection = this.temporalClient.connection;
+      await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+        connection.workflowService.getSystemInfo({}),
+      );
+      return { ok: true, detail: 'answers' };
+    } catch (err) {
+      return { ok: false, detail: `does not answer: ${describeError(err)}` };
+    }
+  }
+
+  private async checkWorker(): Promise<CheckResult> {
+    try {
+      const taskQueue = this.config.temporal.taskQueue;
+      const connection = this.temporalClient.connection;
+      const res = await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+        connection.workflowService.describeTaskQueue({
+          namespace: this.temporalClient.options.namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      const now = Date.now();
+      const fresh = (res.pollers ?? []).filter((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) < POLLER_FRESH_MS);
+      return fresh.length > 0
+        ? { ok: true, detail: `${fresh.length} poller(s) on task queue '${taskQueue}'` }
+        : { ok: false, detail: `no worker polls task queue '${taskQueue}'` };
+    } catch (err) {
+      return { ok: false, detail: `task queue not readable: ${describeError(err)}` };
+    }
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,9 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+
+export const timelineQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).default(0).describe('Return events after this sequence number.'),
+  limit: z.coerce.number().int().min(1).max(500).default(100).describe('At most this many events.'),
+});
+
+export class TimelineQueryDto extends createZodDto(timelineQuerySchema) {}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
+import { IncidentsController } from './incidents.controller';
+import { IncidentsService } from './incidents.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity])],
+  controllers: [IncidentsController],
+  providers: [IncidentsService],
+})
+export class IncidentsModule {}

@@ -1,0 +1,92 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { MoreThan, Repository } from 'typeorm';
+import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
+import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
+import { ApiError } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
+import type { CreateIncidentDto } from './dto/create-incident.dto';
+import type { TimelineQueryDto } from './dto/timeline-query.dto';
+
+@Injectable()
+export class IncidentsService {
+  constructor(
+    @Inject(Client) private readonly temporal: Client,
+    @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
+    @InjectRepository(TimelineEventEntity) private readonly timeline: Repository<TimelineEventEntity>,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {}
+
+  /** Starts the manual-incident playbook; the worker writes the projection. */
+  async create(dto: CreateIncidentDto): Promise<{ incidentId: string; workflowId: string }> {
+    const incidentId = randomUUID();
+    const workflowId = manualIncidentWorkflowId(incidentId);
+    const input: ManualIncidentInput = {
+      incidentId,
+      title: dto.title,
+      severity: dto.severity,
+      entity: dto.entity ?? null,
+      reportedBy: dto.reportedBy,
+      detectedAt: new Date().toISOString(),
+    };
+    await this.temporal.workflow.start(MANUAL_INCIDENT.workflowType, {
+      taskQueue: this.config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      memo: { playbook: MANUAL_INCIDENT.playbook, playbookVersion: MANUAL_INCIDENT.version },
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTE.playbook, value: MANUAL_INCIDENT.playbook },
+        { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
+        { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
+        { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
+        ...(dto.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: dto.entity }] : []),
+      ],
+    });
+    return { incidentId, workflowId };
+  }
+
+  async get(id: string): Promise<IncidentEntity> {
+    const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
+    if (!incident) throw notFound(id);
+    return incident;
+  }
+
+  async timelineOf(id: string, query: TimelineQueryDto): Promise<{ events: TimelineEventEntity[]; nextCursor: number | null }> {
+    await this.get(id);
+    const events = await this.timeline.find({
+      where: { incidentId: id, sequence: MoreThan(query.after) },
+      order: { sequence: 'ASC' },
+      take: query.limit,
+    });
+    const last = events.at(-1);
+    return { events, nextCursor: events.length === query.limit && last ? last.sequence : null };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertUuid(id: string): string {
+  if (!UUID.test(id)) {
+    throw new ApiError(
+      HttpStatus.BAD_REQUEST,
+      'invalid_incident_id',
+      `'${id}' is not an incident id.`,
+      'Incident ids are UUIDs, as returned by POST /incidents or GET /incidents.',
+    );
+  }
+  return id;
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(
+    HttpStatus.NOT_FOUND,
+    'incident_not_found',
+    `No incident ${id}.`,
+    'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.',
+  );
+}

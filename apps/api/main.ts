@@ -1,0 +1,17 @@
+import { loadConfig } from '../../lib/config/env';
+import { describeError } from '../../lib/errors';
+import { createLogger } from '../../lib/logger';
+import { createApiApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger('api', config.logLevel);
+  const app = await createApiApp(config);
+  await app.listen(config.port, config.host);
+  log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
+}
+
+main().catch((err: unknown) => {
+  console.error(`palisade api: ${describeError(err)}`);
+  process.exit(1);
+});

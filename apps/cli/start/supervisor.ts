@@ -1,0 +1,207 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as path from 'node:path';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { runMigrations } from '../../../lib/db/data-source';
+import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
+import { ManagedProcess, nodeEntry } from './child-process';
+import { lockDataDir } from './data-dir-lock';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { assertPortsFree, type PortClaim } from './ports';
+import { assertDatabaseReachable, assertTemporalReachable } from './preflight';
+import { resolveTemporalCli } from './temporal-cli';
+import { startTemporalDevServer } from './temporal-dev-server';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** Everything `npm start` started is gone within this long of SIGINT/SIGTERM. */
+const STOP_DEADLINE_MS = 10_000;
+const READY_TIMEOUT_MS = 180_000;
+
+export interface StartOptions {
+  config: PalisadeConfig;
+  env: NodeJS.ProcessEnv;
+  say: (line: string) => void;
+}
+
+/**
+ * `palisade start` / `npm start`: Temporal (unless TEMPORAL_ADDRESS), Postgres (unless
+ * DATABASE_URL), migrations, then the worker and the API. Resolves when everything has stopped.
+ */
+export async function runEngine({ config, env, say }: StartOptions): Promise<void> {
+  const started: ManagedProcess[] = [];
+  const lock = lockDataDir(config.dataDir);
+  const logs = path.join(config.dataDir, 'logs');
+  const shutdown = new Shutdown(async (reason) => {
+    say(`Stopping (${reason})...`);
+    const t0 = Date.now();
+    // Apps first, so they finish with Postgres and Temporal still up; then the servers.
+    const apps = started.filter((p) => p.name === 'api' || p.name === 'worker');
+    const servers = started.filter((p) => !apps.includes(p));
+    await Promise.all(apps.map((p) => p.stop(5_000)));
+    const left = Math.max(1_000, STOP_DEADLINE_MS - (Date.now() - t0) - 1_000);
+    await Promise.all(servers.map((p) => p.stop(left)));
+    lock.release();
+    say(`Stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+  });
+  const onSignal = (signal: NodeJS.Signals) => void shutdown.request(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await assertPortsFree(portClaims(config));
+
+    let temporalAddress = config.temporal.address;
+    let temporalUi: string;
+    if (temporalAddress) {
+      await assertTemporalReachable(temporalAddress);
+      temporalUi = `(external Temporal at ${temporalAddress}: use its own UI)`;
+    } else {
+      const cli = await resolveTemporalCli({
+        configuredPath: config.temporal.cliPath,
+        searchPath: env.PATH ?? '',
+        cacheDir: config.cacheDir,
+        say,
+      });
+      say(`Starting Temporal (${cli.path}) on port ${config.temporal.devServerPort}...`);
+      const server = await startTemporalDevServer({
+        cliPath: cli.path,
+        port: config.temporal.devServerPort,
+        ui: config.temporal.devServerUiPort,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        logFile: path.join(logs, 'temporal.log'),
+      });
+      started.push(server.process);
+      temporalAddress = server.address;
+      temporalUi = server.uiUrl ?? '';
+    }
+    if (shutdown.requested) return await shutdown.done;
+
+    let databaseUrl = config.database.url;
+    let poolSize = config.database.poolSize;
+    if (databaseUrl) {
+      await assertDatabaseReachable(databaseUrl);
+    } else {
+      say(`Starting the embedded Postgres (PGlite) on port ${config.database.embeddedPort}...`);
+      const pg = await startEmbeddedPostgres({
+        dir: path.join(config.dataDir, 'postgres'),
+        port: config.database.embeddedPort,
+        logFile: path.join(logs, 'postgres.log'),
+      });
+      started.push(pg.process);
+      databaseUrl = pg.url;
+      poolSize = 1; // PGlite is one session; see apps/cli/start/pglite-guard.ts.
+    }
+    if (shutdown.requested) return await shutdown.done;
+
+    const applied = await runMigrations(databaseUrl);
+    if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}.`);
+
+    const childEnv: NodeJS.ProcessEnv = {
+      ...env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      DATABASE_URL: databaseUrl,
+      PALISADE_DB_POOL_SIZE: String(poolSize),
+    };
+    for (const name of ['worker', 'api'] as const) {
+      const entry = nodeEntry(require.resolve(`../../${name}/main`));
+      started.push(
+        new ManagedProcess({
+          name,
+          command: entry.command,
+          args: entry.args,
+          env: childEnv,
+          cwd: REPO_ROOT,
+          logFile: path.join(logs, `${name}.log`),
+        }),
+      );
+    }
+    watchForCrashes(started, shutdown, say);
+
+    const apiUrl = `http://${config.host}:${config.port}`;
+    await waitUntilReady(apiUrl, () => shutdown.requested);
+    if (shutdown.requested) return await shutdown.done;
+
+    say(
+      [
+        '',
+        'Palisade is running.',
+        `  API          ${apiUrl}`,
+        `  API docs     ${apiUrl}/docs`,
+        `  Temporal UI  ${temporalUi}`,
+        `  Postgres     ${config.database.url ? redactUrl(databaseUrl) : `embedded (PGlite), ${redactUrl(databaseUrl)}`}`,
+        `  Data folder  ${config.dataDir} (logs in ${logs})`,
+        `  Stop         Ctrl-C, or kill ${process.pid}`,
+        '',
+      ].join('\n'),
+    );
+    await shutdown.done;
+  } catch (err) {
+    await shutdown.request('start-up failed');
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function portClaims(config: PalisadeConfig): PortClaim[] {
+  const claims: PortClaim[] = [{ port: config.port, what: 'the API', variable: 'PORT' }];
+  if (!config.temporal.address) {
+    claims.push(
+      { port: config.temporal.devServerPort, what: 'Temporal', variable: 'PALISADE_TEMPORAL_PORT' },
+      { port: config.temporal.devServerUiPort, what: 'the Temporal UI', variable: 'PALISADE_TEMPORAL_UI_PORT' },
+    );
+  }
+  if (!config.database.url) {
+    claims.push({ port: config.database.embeddedPort, what: 'the embedded Postgres', variable: 'PALISADE_POSTGRES_PORT' });
+  }
+  return claims;
+}
+
+/** Runs the stop sequence once, whoever asks first (a signal, a crash, a failed start). */
+class Shutdown {
+  private promise: Promise<void> | undefined;
+  private resolveDone!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(private readonly sequence: (reason: string) => Promise<void>) {}
+
+  get requested(): boolean {
+    return this.promise !== undefined;
+  }
+
+  request(reason: string): Promise<void> {
+    this.promise ??= this.sequence(reason).finally(() => this.resolveDone());
+    return this.promise;
+  }
+}
+
+function watchForCrashes(processes: ManagedProcess[], shutdown: Shutdown, say: (l: string) => void) {
+  for (const p of processes) {
+    void p.exited.then(({ code, signal }) => {
+      if (signal === 'SIGTERM' || signal === 'SIGKILL' || code === 0) return;
+      say(`The ${p.name} process exited (${signal ?? `code ${code}`}). Its last lines (${p.opts.logFile}):\n${p.logTail()}`);
+      void shutdown.request(`${p.name} exited`);
+    });
+  }
+}
+
+async function waitUntilReady(apiUrl: string, cancelled: () => boolean): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer yet';
+  while (Date.now() < deadline && !cancelled()) {
+    try {
+      const res = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(3_000) });
+      if (res.ok) return;
+      last = ((await res.json()) as { message?: string }).message ?? `HTTP ${res.status}`;
+    } catch (err) {
+      last = describeError(err);
+    }
+    await sleep(250);
+  }
+  if (cancelled()) return;
+  throw new PalisadeError(
+    'not_ready',
+    `Palisade did not become ready within ${READY_TIMEOUT_MS / 1000} s: ${last}`,
+    'The logs in the data folder (logs/) say why.',
+  );
+}

@@ -1,0 +1,97 @@
+import { Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PalisadeError } from '../../../lib/errors';
+import { searchAttributeFlags } from '../../../lib/temporal/names';
+import { ManagedProcess } from './child-process';
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  /** The Web UI port, or `headless` for none (tests). */
+  ui: number | 'headless';
+  /** File database for persistence; omitted means in memory (tests). */
+  dbFile?: string;
+  logFile: string;
+  ip?: string;
+  /** Faster, less durable SQLite settings for throw-away servers. */
+  fastSqlite?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  process: ManagedProcess;
+}
+
+/**
+ * Starts `temporal server start-dev` with Palisade's search attributes registered, and waits
+ * until its frontend answers.
+ */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(opts.port),
+    '--namespace',
+    'default',
+    ...searchAttributeFlags(),
+    // Offline machines: don't ask Temporal's servers for the latest version.
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    '--log-level',
+    'warn',
+    ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.fastSqlite ? ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'] : []),
+  ];
+  const process = new ManagedProcess({
+    name: 'temporal',
+    command: opts.cliPath,
+    args,
+    logFile: opts.logFile,
+    env: { ...globalThis.process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+  });
+  const address = `${ip}:${opts.port}`;
+  await waitForTemporal(address, process, opts.startTimeoutMs ?? 60_000);
+  return { address, uiUrl: opts.ui === 'headless' ? undefined : `http://${ip}:${opts.ui}`, process };
+}
+
+async function waitForTemporal(address: string, server: ManagedProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!server.running) {
+      throw new PalisadeError(
+        'temporal_start_failed',
+        `The Temporal dev server exited during start-up. Its last lines:\n  ${server.logTail().split('\n').join('\n  ')}`,
+        `See ${server.opts.logFile}; if its port is taken, set PALISADE_TEMPORAL_PORT.`,
+      );
+    }
+    if (await temporalAnswers(address, 1_000)) return;
+    await sleep(200);
+  }
+  await server.stop(2_000);
+  throw new PalisadeError(
+    'temporal_start_timeout',
+    `The Temporal dev server did not answer on ${address} within ${timeoutMs / 1000} s.`,
+    `See ${server.opts.logFile}.`,
+  );
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
+export async function temporalAnswers(address: string, timeoutMs: number): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}

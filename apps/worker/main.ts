@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, requireDatabaseUrl, requireTemporalAddress } from '../../lib/config/env';
+import { createDataSource } from '../../lib/db/data-source';
+import { describeError } from '../../lib/errors';
+import { createLogger } from '../../lib/logger';
+import { createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger('worker', config.logLevel);
+  const db = createDataSource({ url: requireDatabaseUrl(config), poolSize: config.database.poolSize, applicationName: 'palisade-worker' });
+  await db.initialize();
+  const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+  });
+
+  // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
+  // activities finish, then resolves.
+  log.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+  log.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(`palisade worker: ${describeError(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { PalisadeError } from '../errors';
+import { TASK_QUEUE } from '../temporal/names';
+
+/**
+ * Every environment variable Palisade reads, validated once. Nothing outside `lib/config`
+ * reads `process.env`: callers pass the environment in, which keeps tests honest.
+ */
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const envSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PALISADE_DATA_DIR: z.string().default('.palisade'),
+  PALISADE_CACHE_DIR: z.string().default('.cache'),
+  PALISADE_TEMPORAL_PORT: port(7233),
+  PALISADE_TEMPORAL_UI_PORT: port(8233),
+  PALISADE_POSTGRES_PORT: port(5433),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  PALISADE_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  TEMPORAL_CLI_PATH: optionalString,
+  DATABASE_URL: optionalString,
+  PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  PALISADE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export interface PalisadeConfig {
+  port: number;
+  host: string;
+  /** Absolute path of the data folder (Temporal's file database, embedded Postgres, lock). */
+  dataDir: string;
+  /** Absolute path of the project's build cache (the Temporal CLI it builds). */
+  cacheDir: string;
+  temporal: {
+    /** Set when an external server is used; `npm start` fills it in for the embedded one. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string | undefined;
+    devServerPort: number;
+    devServerUiPort: number;
+  };
+  database: {
+    /** Set when an external server is used; `npm start` fills it in for the embedded one. */
+    url: string | undefined;
+    /** Connections per process; `npm start` sets 1 for the embedded PGlite. */
+    poolSize: number;
+    embeddedPort: number;
+  };
+  logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): PalisadeConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new PalisadeError(
+      'invalid_environment',
+      `Some environment variables are not valid: ${problems}.`,
+      'Fix or unset them; README.md lists every variable with its default.',
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(cwd, e.PALISADE_DATA_DIR),
+    cacheDir: path.resolve(cwd, e.PALISADE_CACHE_DIR),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.PALISADE_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      devServerPort: e.PALISADE_TEMPORAL_PORT,
+      devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
+    },
+    database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
+    logLevel: e.PALISADE_LOG_LEVEL,
+  };
+}
+
+/** The Temporal address a process must have by now (external, or filled in by `npm start`). */
+export function requireTemporalAddress(config: PalisadeConfig): string {
+  if (!config.temporal.address) {
+    throw new PalisadeError(
+      'temporal_not_configured',
+      'TEMPORAL_ADDRESS is not set.',
+      'Start Palisade with `npm start` (it starts Temporal for you) or set TEMPORAL_ADDRESS to a running server, e.g. 127.0.0.1:7233.',
+    );
+  }
+  return config.temporal.address;
+}
+
+/** The Postgres URL a process must have by now (external, or filled in by `npm start`). */
+export function requireDatabaseUrl(config: PalisadeConfig): string {
+  if (!config.database.url) {
+    throw new PalisadeError(
+      'database_not_configured',
+      'DATABASE_URL is not set.',
+      'Start Palisade with `npm start` (it starts an embedded Postgres for you) or set DATABASE_URL, e.g. postgres://palisade@127.0.0.1:5432/palisade.',
+    );
+  }
+  return config.database.url;
+}

@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { IncidentStatus, Severity } from '../../domain/incident';
+
+/** The queryable projection of an incident; Temporal stays the source of truth. */
+@Entity({ name: 'incidents' })
+export class IncidentEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Index()
+  @Column({ name: 'workflow_id', type: 'text' })
+  workflowId!: string;
+
+  @Column({ type: 'text' })
+  title!: string;
+
+  @Column({ type: 'text' })
+  severity!: Severity;
+
+  @Column({ type: 'text' })
+  status!: IncidentStatus;
+
+  @Column({ type: 'text' })
+  playbook!: string;
+
+  @Column({ name: 'playbook_version', type: 'text' })
+  playbookVersion!: string;
+
+  @Column({ type: 'text', nullable: true })
+  entity!: string | null;
+
+  @Column({ name: 'alert_count', type: 'integer', default: 0 })
+  alertCount!: number;
+
+  @Column({ name: 'detected_at', type: 'timestamptz' })
+  detectedAt!: Date;
+
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
+  acknowledgedAt!: Date | null;
+
+  @Column({ name: 'contained_at', type: 'timestamptz', nullable: true })
+  containedAt!: Date | null;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}
