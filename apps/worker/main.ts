@@ -4,11 +4,13 @@ import { loadConfig, requireDatabaseUrl, requireTemporalAddress } from '../../li
 import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
+import { installTemporalLogging } from './logging';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger('worker', config.logLevel);
+  installTemporalLogging(log);
   const db = createDataSource({ url: requireDatabaseUrl(config), poolSize: config.database.poolSize, applicationName: 'palisade-worker' });
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
