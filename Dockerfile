@@ -8,7 +8,8 @@ WORKDIR /app
 # @scarf/scarf (a transitive dependency) phones home from its install script otherwise.
 ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# npm install (not ci) installs what the lock pins; see scripts/ensure-deps.mjs for why.
+RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
 # Only what tsconfig.build.json compiles: the build context is never sent in full.
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps

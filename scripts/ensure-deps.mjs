@@ -16,15 +16,18 @@ function upToDate() {
 }
 
 if (!upToDate()) {
-  const args = existsSync(lockFile) ? ['ci'] : ['install'];
-  args.push('--no-audit', '--no-fund');
+  // `npm install`, not `npm ci`: it installs exactly what package-lock.json pins and leaves it
+  // unchanged, but tolerates a lock without the optional native packages of platforms the
+  // registry did not serve when the lock was made (e.g. @swc/core for macOS/Windows), which
+  // `npm ci` rejects as out of sync.
+  const args = ['install', '--no-audit', '--no-fund'];
   console.log(`palisade: installing npm dependencies (npm ${args.join(' ')}); this happens once per clone...`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(
       `palisade: 'npm ${args.join(' ')}' failed (exit ${result.status ?? result.signal}).\n` +
-        '  Check that the npm registry is reachable, then run `npm ci` yourself and start again.',
+        '  Check that the npm registry is reachable, then run `npm install` yourself and start again.',
     );
     process.exit(result.status ?? 1);
   }
