@@ -5,12 +5,23 @@ export default defineConfig({
   // SWC, not esbuild: NestJS needs decorator metadata.
   plugins: [swc.vite({ module: { type: 'es6' } })],
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/global-setup.ts'],
-    setupFiles: ['test/setup/quiet-temporal.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,
+    projects: [
+      // Pure code and files: no servers.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Real Temporal and real Postgres, started once per run by the global setup.
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/global-setup.ts'],
+          setupFiles: ['test/setup/quiet-temporal.ts'],
+        },
+      },
+    ],
   },
 });
