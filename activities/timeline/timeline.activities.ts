@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { IncidentProjection } from '../../lib/domain/incident';
+import type { IncidentProjection, IncidentStatus } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 
 /**
@@ -25,6 +25,17 @@ export function createTimelineActivities(db: DataSource) {
           incident.entity,
           incident.detectedAt,
         ],
+      );
+    },
+
+    /** Moves an incident to a new status and stamps the matching time (idempotent). */
+    async setIncidentStatus(incidentId: string, status: IncidentStatus, at: string): Promise<void> {
+      const stamp = { acknowledged: 'acknowledged_at', contained: 'contained_at', resolved: 'resolved_at' } as const;
+      const column = status in stamp ? stamp[status as keyof typeof stamp] : undefined;
+      await db.query(
+        `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $3)` : ''}
+         WHERE id = $1`,
+        column ? [incidentId, status, at] : [incidentId, status],
       );
     },
 

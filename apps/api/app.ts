@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { raw } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
@@ -10,8 +11,11 @@ export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal
 
 /** Builds the API (used by main.ts and by the tests, which listen on a free port). */
 export async function createApiApp(config: PalisadeConfig, logger: LogLevels | false = ['error', 'warn']) {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger, bodyParser: false });
   app.enableShutdownHooks();
+  // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
+  app.use('/webhooks', raw({ type: () => true, limit: config.intake.maxBodyBytes }));
+  app.useBodyParser('json', { limit: '1mb' });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

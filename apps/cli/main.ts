@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfig } from '../../lib/config/env';
 import { describeError, PalisadeError } from '../../lib/errors';
+import { routingTest } from './commands/routing-test';
 import { runEngine } from './start/supervisor';
 
 const program = new Command()
@@ -17,6 +18,21 @@ program
   .action(async () => {
     const say = (line: string) => console.log(line);
     await runEngine({ config: loadConfig(process.env), env: process.env, say });
+  });
+
+program
+  .command('routing')
+  .description('Check routing rules (runbooks/routing.yaml, or PALISADE_ROUTING_FILE).')
+  .command('test')
+  .argument('<source>', 'the webhook source, e.g. falco')
+  .argument('<file>', 'a JSON payload as the vendor sends it')
+  .option('-H, --header <name:value...>', 'a request header the adapter reads, e.g. "X-GitHub-Event: secret_scanning_alert"')
+  .description('Show which rule an alert matches and which incident it would join.')
+  .action((source: string, file: string, opts: { header?: string[] }) => {
+    const headers = Object.fromEntries(
+      (opts.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
+    );
+    console.log(routingTest(loadConfig(process.env), source, file, headers));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

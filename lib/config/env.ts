@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
+import { SOURCES, type SourceName } from '../intake/alert';
 import { TASK_QUEUE } from '../temporal/names';
 
 /**
@@ -28,6 +29,10 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
+  PALISADE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Key of the HMAC that fingerprints leaked secrets (hex or any string of 16+ characters). */
+  PALISADE_REDACTION_KEY: optionalString.pipe(z.string().min(16).optional()),
   PALISADE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -54,7 +59,19 @@ export interface PalisadeConfig {
     poolSize: number;
     embeddedPort: number;
   };
+  intake: {
+    /** Per source, the accepted secrets (two during a rotation). Empty: the source refuses everything. */
+    secrets: Record<SourceName, string[]>;
+    maxBodyBytes: number;
+    redactionKey: string | undefined;
+    routingFile: string;
+  };
   logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
+}
+
+/** `PALISADE_WEBHOOK_SECRET_<SOURCE>`: the variable that holds a source's secret(s). */
+export function webhookSecretVariable(source: SourceName): string {
+  return `PALISADE_WEBHOOK_SECRET_${source.toUpperCase()}`;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): PalisadeConfig {
@@ -82,6 +99,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
     },
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
+    intake: {
+      secrets: Object.fromEntries(
+        SOURCES.map((source) => [
+          source,
+          (env[webhookSecretVariable(source)] ?? '')
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean),
+        ]),
+      ) as Record<SourceName, string[]>,
+      maxBodyBytes: e.PALISADE_WEBHOOK_MAX_BYTES,
+      redactionKey: e.PALISADE_REDACTION_KEY,
+      routingFile: path.resolve(cwd, e.PALISADE_ROUTING_FILE),
+    },
     logLevel: e.PALISADE_LOG_LEVEL,
   };
 }

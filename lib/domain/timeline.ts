@@ -1,10 +1,13 @@
 /** Event types a timeline can hold; later playbooks add theirs here. */
-export const TIMELINE_EVENT_TYPES = ['incident.created'] as const;
+export const TIMELINE_EVENT_TYPES = ['incident.created', 'alerts.merged', 'incident.resolved', 'incident.cancelled'] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
 
 /** One append-only entry of an incident's timeline. */
 export interface TimelineEvent {
-  /** Deterministic: `<workflowId>#<sequence>`, so a retried append lands once. */
+  /**
+   * Deterministic: `<incidentId>#<sequence>`, so a retried append lands once. (Not the
+   * workflow id: `<playbook>:<entity>` is reused by the next incident on the same entity.)
+   */
   id: string;
   incidentId: string;
   sequence: number;
@@ -15,6 +18,6 @@ export interface TimelineEvent {
   data: Record<string, unknown>;
 }
 
-export function timelineEventId(workflowId: string, sequence: number): string {
-  return `${workflowId}#${sequence}`;
+export function timelineEventId(incidentId: string, sequence: number): string {
+  return `${incidentId}#${sequence}`;
 }

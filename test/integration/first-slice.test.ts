@@ -31,7 +31,7 @@ describe('the first slice: POST /incidents to its timeline', () => {
     });
     expect(timeline.events).toHaveLength(1);
     expect(timeline.events[0]).toMatchObject({
-      id: `${workflowId}#1`,
+      id: `${incidentId}#1`,
       incidentId,
       sequence: 1,
       type: 'incident.created',
@@ -81,7 +81,7 @@ describe('the first slice: POST /incidents to its timeline', () => {
     const activities = createTimelineActivities(engine.db);
     const incidentId = crypto.randomUUID();
     const event = {
-      id: `manual-incident:${incidentId}#1`,
+      id: `${incidentId}#1`,
       incidentId,
       sequence: 1,
       type: 'incident.created' as const,

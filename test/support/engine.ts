@@ -6,11 +6,13 @@ import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { createApiApp } from '../../apps/api/app';
 import { createWorker } from '../../apps/worker/worker';
-import { loadConfig } from '../../lib/config/env';
+import { loadConfig, webhookSecretVariable } from '../../lib/config/env';
+import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { createDataSource } from '../../lib/db/data-source';
 
 export interface TestEngine {
   baseUrl: string;
+  worker: Worker | undefined;
   taskQueue: string;
   db: DataSource;
   close: () => Promise<void>;
@@ -20,12 +22,25 @@ export interface TestEngine {
  * The API and a worker in this process, against the run's real Temporal and Postgres, on a
  * task queue of its own so test files never pick up each other's workflows.
  */
-export async function startTestEngine(opts: { withWorker?: boolean } = {}): Promise<TestEngine> {
+export const TEST_REDACTION_KEY = 'test-redaction-key-0123456789abcdef';
+
+/** The secret each source accepts in tests. */
+export function testSecret(source: SourceName): string {
+  return `test-secret-${source}`;
+}
+
+export async function startTestEngine(
+  opts: { withWorker?: boolean; temporalAddress?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean } = {},
+): Promise<TestEngine> {
   const taskQueue = `test-${randomUUID()}`;
+  const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
   const config = loadConfig({
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: temporalAddress,
     DATABASE_URL: inject('databaseUrl'),
     PALISADE_TASK_QUEUE: taskQueue,
+    PALISADE_REDACTION_KEY: TEST_REDACTION_KEY,
+    ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
+    ...opts.env,
   });
   const db = createDataSource({ url: inject('databaseUrl'), poolSize: 4 });
   await db.initialize();
@@ -34,7 +49,7 @@ export async function startTestEngine(opts: { withWorker?: boolean } = {}): Prom
   let workerRun: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
   if (opts.withWorker !== false) {
-    connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    connection = await NativeConnection.connect({ address: temporalAddress });
     worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -45,12 +60,13 @@ export async function startTestEngine(opts: { withWorker?: boolean } = {}): Prom
     workerRun = worker.run();
   }
 
-  const app: INestApplication = await createApiApp(config, false);
+  const app: INestApplication = await createApiApp(config, opts.apiLogs ? ['log', 'error', 'warn', 'debug', 'verbose'] : false);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    worker,
     taskQueue,
     db,
     close: async () => {

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../../lib/domain/timeline';
 import { RETRY } from './retry';
@@ -9,24 +9,30 @@ const { appendTimelineEvent } = proxyActivities<TimelineActivities>({
 });
 
 /**
- * Writes an incident's timeline from inside a workflow. Event ids are the workflow id plus a
+ * Writes an incident's timeline from inside a workflow. Event ids are the incident id plus a
  * sequence kept in workflow state, so replays and activity retries never duplicate an event.
  */
 export class TimelineRecorder {
-  private sequence = 0;
+  constructor(
+    private readonly incidentId: string,
+    /** The last sequence used: carried over when a run continues as new. */
+    private lastSequence = 0,
+  ) {}
 
-  constructor(private readonly incidentId: string) {}
+  get sequence(): number {
+    return this.lastSequence;
+  }
 
   async record(
     type: TimelineEventType,
     summary: string,
     opts: { actor?: string; data?: Record<string, unknown> } = {},
   ): Promise<void> {
-    this.sequence += 1;
+    this.lastSequence += 1;
     const event: TimelineEvent = {
-      id: timelineEventId(workflowInfo().workflowId, this.sequence),
+      id: timelineEventId(this.incidentId, this.lastSequence),
       incidentId: this.incidentId,
-      sequence: this.sequence,
+      sequence: this.lastSequence,
       type,
       occurredAt: new Date().toISOString(),
       actor: opts.actor ?? 'palisade',

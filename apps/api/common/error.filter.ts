@@ -19,7 +19,9 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.toBody(exception);
-    if (status >= 500) this.log.error(exception instanceof Error ? exception.stack : String(exception));
+    if (status >= 500 && status !== 503) this.log.error(exception instanceof Error ? exception.stack : String(exception));
+    // A 503 is temporary: tell well-behaved senders when to come back.
+    if (status === 503) res.setHeader('Retry-After', '5');
     res.status(status).json(body);
   }
 
@@ -39,6 +41,10 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof PalisadeError) {
       return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: exception.toBody() };
     }
+    if (isClientHttpError(exception)) {
+      // Errors from Express middleware (body-parser: too large, bad encoding) carry their own status.
+      return { status: exception.status, body: fromStatus(exception.status, exception.message) };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -56,6 +62,12 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
+function isClientHttpError(value: unknown): value is { status: number; message: string } {
+  if (!(value instanceof Error) || value instanceof HttpException) return false;
+  const status = (value as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 function isErrorBody(value: unknown): value is ErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value && 'message' in value && 'hint' in value;
 }
@@ -65,7 +77,11 @@ function fromStatus(status: number, message: string): ErrorBody {
     return { error: 'not_found', message, hint: 'Check the URL; the API reference is at /docs.' };
   }
   if (status === 413) {
-    return { error: 'payload_too_large', message, hint: 'Send a smaller body.' };
+    return {
+      error: 'payload_too_large',
+      message: 'The body is larger than this server accepts.',
+      hint: 'Send smaller batches, or raise PALISADE_WEBHOOK_MAX_BYTES on the server.',
+    };
   }
   if (status === 400) {
     return { error: 'bad_request', message, hint: 'Send valid JSON with Content-Type: application/json.' };

@@ -17,8 +17,8 @@ export class HealthController {
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const { ready, checks } = await this.health.readiness();
-    if (ready) return { status: 'ready', checks };
+    const { ready, checks, inbox } = await this.health.readiness();
+    if (ready) return { status: 'ready', checks, inbox };
     res.status(HttpStatus.SERVICE_UNAVAILABLE);
     const failing = Object.entries(checks)
       .filter(([, c]) => !c.ok)
@@ -28,6 +28,7 @@ export class HealthController {
       message: `Palisade is not ready: ${failing.join('; ')}.`,
       hint: 'Wait for start-up to finish; if it persists, check that Postgres, Temporal and the worker are running.',
       checks,
+      inbox,
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 
-@Module({ controllers: [HealthController], providers: [HealthService] })
+@Module({ imports: [WebhooksModule], controllers: [HealthController], providers: [HealthService] })
 export class HealthModule {}

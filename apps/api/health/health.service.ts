@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { describeError } from '../../../lib/errors';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 
 export interface CheckResult {
   ok: boolean;
@@ -15,6 +16,8 @@ export interface CheckResult {
 export interface Readiness {
   ready: boolean;
   checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult };
+  /** Alerts stored but not yet handed to Temporal (informational: the door stays open). */
+  inbox: { pending: number; oldestAgeSeconds: number } | null;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -27,6 +30,7 @@ export class HealthService {
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Client) private readonly temporalClient: Client,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(InboxDispatcher) private readonly dispatcher: InboxDispatcher,
   ) {}
 
   async readiness(): Promise<Readiness> {
@@ -34,7 +38,8 @@ export class HealthService {
     const worker = temporalCheck.ok
       ? await this.checkWorker()
       : { ok: false, detail: 'unknown until Temporal answers' };
-    return { ready: postgres.ok && temporalCheck.ok && worker.ok, checks: { postgres, temporal: temporalCheck, worker } };
+    const inbox = postgres.ok ? await this.dispatcher.depth().catch(() => null) : null;
+    return { ready: postgres.ok && temporalCheck.ok && worker.ok, checks: { postgres, temporal: temporalCheck, worker }, inbox };
   }
 
   private async checkPostgres(): Promise<CheckResult> {

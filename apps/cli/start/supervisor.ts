@@ -5,6 +5,7 @@ import { runMigrations } from '../../../lib/db/data-source';
 import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
 import { ManagedProcess, nodeEntry } from './child-process';
 import { lockDataDir } from './data-dir-lock';
+import { ensureDevSecrets } from './dev-secrets';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { assertPortsFree, type PortClaim } from './ports';
 import { assertDatabaseReachable, assertTemporalReachable } from './preflight';
@@ -95,7 +96,9 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     const applied = await runMigrations(databaseUrl);
     if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}.`);
 
+    const secrets = ensureDevSecrets(config.dataDir, env);
     const childEnv: NodeJS.ProcessEnv = {
+      ...secrets.values,
       ...env,
       TEMPORAL_ADDRESS: temporalAddress,
       DATABASE_URL: databaseUrl,
@@ -129,6 +132,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         `  Temporal UI  ${temporalUi}`,
         `  Postgres     ${config.database.url ? redactUrl(databaseUrl) : `embedded (PGlite), ${redactUrl(databaseUrl)}`}`,
         `  Data folder  ${config.dataDir} (logs in ${logs})`,
+        `  Secrets      ${Object.keys(secrets.values).length > 0 ? `${secrets.file} (webhook secrets and redaction key for this data folder)` : 'from the environment'}`,
         `  Stop         Ctrl-C, or kill ${process.pid}`,
         '',
       ].join('\n'),

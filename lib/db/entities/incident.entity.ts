@@ -32,6 +32,15 @@ export class IncidentEntity {
   @Column({ name: 'alert_count', type: 'integer', default: 0 })
   alertCount!: number;
 
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  sources!: string[];
+
+  @Column({ name: 'first_alert_at', type: 'timestamptz', nullable: true })
+  firstAlertAt!: Date | null;
+
+  @Column({ name: 'last_alert_at', type: 'timestamptz', nullable: true })
+  lastAlertAt!: Date | null;
+
   @Column({ name: 'detected_at', type: 'timestamptz' })
   detectedAt!: Date;
 

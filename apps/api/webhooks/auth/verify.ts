@@ -1,0 +1,133 @@
+import { webhookSecretVariable } from '../../../../lib/config/env';
+import type { SourceName } from '../../../../lib/intake/alert';
+import type { AuthScheme } from '../../../../lib/intake/source';
+import { hmacMatchesAny, matchesAny } from './secrets';
+import type { SnsSignatureVerifier } from './sns-signature';
+
+export interface AuthRequest {
+  source: SourceName;
+  scheme: AuthScheme;
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  rawBody: Buffer;
+  /** The parsed body (SNS envelopes are verified on their fields). */
+  body: unknown;
+  /** Seconds since the epoch. */
+  now: number;
+}
+
+export type AuthResult = { ok: true } | { ok: false; code: string; message: string; hint: string };
+
+export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
+
+/** Remembers Palisade signatures seen within the tolerance window, to refuse replays. */
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+
+  /** False when the signature was seen before (a replay); records it otherwise. */
+  firstSighting(signature: string, now: number): boolean {
+    if (this.seen.size > 10_000) {
+      for (const [sig, expires] of this.seen) if (expires < now) this.seen.delete(sig);
+    }
+    const expires = this.seen.get(signature);
+    if (expires !== undefined && expires >= now) return false;
+    this.seen.set(signature, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
+    return true;
+  }
+}
+
+/** Proves who sent a webhook, before anything in it is believed. */
+export async function verifyWebhook(
+  req: AuthRequest,
+  secrets: string[],
+  deps: { replays: ReplayCache; sns: SnsSignatureVerifier },
+): Promise<AuthResult> {
+  if (req.scheme.kind === 'aws' && isSnsEnvelope(req.body)) {
+    const verdict = await deps.sns.verify(req.body);
+    return verdict.ok
+      ? { ok: true }
+      : fail('invalid_sns_signature', `The SNS message signature did not verify: ${verdict.reason}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
+  }
+  const variable = webhookSecretVariable(req.source);
+  if (secrets.length === 0) {
+    return fail(
+      'source_not_configured',
+      `Webhooks from ${req.source} are refused: no secret is configured for this source.`,
+      `Set ${variable} on the Palisade server (two values, comma-separated, during a rotation) and the same secret on the sender.`,
+    );
+  }
+  switch (req.scheme.kind) {
+    case 'token':
+    case 'aws':
+      return verifyToken(req, secrets, variable, req.scheme.kind === 'token' && req.scheme.allowQueryToken);
+    case 'github-hmac':
+      return verifyGithub(req, secrets, variable);
+    case 'palisade-hmac':
+      return verifyPalisade(req, secrets, variable, deps.replays);
+  }
+}
+
+function verifyToken(req: AuthRequest, secrets: string[], variable: string, allowQuery: boolean): AuthResult {
+  const presented = presentedTokens(req, allowQuery);
+  const where = `Authorization: Bearer <token>, X-Palisade-Token: <token>${allowQuery ? ', or ?token=<token> in the URL' : ''}`;
+  if (presented.length === 0) {
+    return fail('missing_token', `No token was sent. Expected ${where}.`, `Configure the sender with the secret in ${variable}.`);
+  }
+  return presented.some((t) => matchesAny(t, secrets))
+    ? { ok: true }
+    : fail('invalid_token', 'The token does not match this source’s secret.', `Check the token on the sender against ${variable}.`);
+}
+
+function presentedTokens(req: AuthRequest, allowQuery: boolean): string[] {
+  const tokens: string[] = [];
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) tokens.push(auth.slice(7).trim());
+  if (auth?.startsWith('Basic ')) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    tokens.push(decoded.slice(decoded.indexOf(':') + 1));
+  }
+  if (req.headers['x-palisade-token']) tokens.push(req.headers['x-palisade-token']);
+  if (allowQuery && req.query.token) tokens.push(req.query.token);
+  return tokens;
+}
+
+function verifyGithub(req: AuthRequest, secrets: string[], variable: string): AuthResult {
+  const header = req.headers['x-hub-signature-256'];
+  if (!header) {
+    return fail('missing_signature', 'The X-Hub-Signature-256 header is missing.', `Set the webhook's secret in GitHub to the value of ${variable}.`);
+  }
+  const hex = header.startsWith('sha256=') ? header.slice(7) : '';
+  return hex && hmacMatchesAny(req.rawBody, hex, secrets)
+    ? { ok: true }
+    : fail('invalid_signature', 'X-Hub-Signature-256 does not match the body signed with this source’s secret.', `Check the webhook secret in GitHub against ${variable}.`);
+}
+
+function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, replays: ReplayCache): AuthResult {
+  const timestamp = req.headers['x-palisade-timestamp'];
+  const signature = req.headers['x-palisade-signature'];
+  const how = 'Send X-Palisade-Timestamp: <unix seconds> and X-Palisade-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>';
+  if (!timestamp || !signature) {
+    return fail('missing_signature', `${!timestamp ? 'X-Palisade-Timestamp' : 'X-Palisade-Signature'} is missing.`, `${how}, with the secret in ${variable}.`);
+  }
+  const ts = Number(timestamp);
+  if (!Number.isInteger(ts) || Math.abs(req.now - ts) > PALISADE_SIGNATURE_TOLERANCE_S) {
+    return fail('stale_signature', `X-Palisade-Timestamp ${timestamp} is more than 5 minutes from the server's clock.`, 'Sign each request when sending it, and keep the sender’s clock in sync (NTP).');
+  }
+  const candidates = signature.split(',').map((s) => s.trim()).filter((s) => s.startsWith('v1=')).map((s) => s.slice(3));
+  const payload = Buffer.concat([Buffer.from(`${timestamp}.`), req.rawBody]);
+  if (!candidates.some((hex) => hmacMatchesAny(payload, hex, secrets))) {
+    return fail('invalid_signature', 'X-Palisade-Signature does not match the timestamp and body signed with this source’s secret.', `${how}, with the secret in ${variable}.`);
+  }
+  if (!replays.firstSighting(`${timestamp}:${signature}`, req.now)) {
+    return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
+  }
+  return { ok: true };
+}
+
+function isSnsEnvelope(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && 'SignatureVersion' in body && 'Type' in body && 'TopicArn' in body;
+}
+
+function fail(code: string, message: string, hint: string): AuthResult {
+  return { ok: false, code, message, hint };
+}

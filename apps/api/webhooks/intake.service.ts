@@ -1,0 +1,157 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { route, type Routing } from '../../../lib/intake/routing';
+import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
+import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
+import { ApiError } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
+import { claimDelivery, isSuppressed, joinIncident, settleAlert, type StoredAlert } from './alert-store';
+import { verifyWebhook, type ReplayCache } from './auth/verify';
+import type { SnsSignatureVerifier } from './auth/sns-signature';
+import { InboxDispatcher } from './inbox-dispatcher.service';
+import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_VERIFIER } from './webhooks.tokens';
+
+export interface IncomingWebhook {
+  source: string;
+  rawBody: Buffer;
+  contentType: string | undefined;
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+}
+
+export type IntakeAnswer =
+  | { status: 202; body: { alertIds: string[]; incidentId: string | null; disposition: StoredAlert['disposition'] } }
+  | { status: 202; body: { alertIds: string[]; alerts: StoredAlert[] } }
+  | { status: 200; body: { status: 'ok'; message: string } };
+
+/** The front door: prove the sender, understand the body, decide, store, and only then answer. */
+@Injectable()
+export class IntakeService {
+  private readonly log = new Logger('Intake');
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(ROUTING) private readonly routing: Routing,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
+    @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
+    @Inject(InboxDispatcher) private readonly dispatcher: InboxDispatcher,
+  ) {}
+
+  async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
+    const source = this.knownSource(req.source);
+    const adapter = SOURCE_ADAPTERS[source];
+    this.checkContentType(source, req.contentType);
+    const body = parseJson(req.rawBody);
+    const receivedAt = new Date().toISOString();
+
+    const auth = await verifyWebhook(
+      { source, scheme: adapter.auth, headers: req.headers, query: req.query, rawBody: req.rawBody, body, now: Math.floor(Date.now() / 1000) },
+      this.config.intake.secrets[source],
+      { replays: this.replays, sns: this.sns },
+    );
+    if (!auth.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
+
+    const request: WebhookRequest = { headers: req.headers, query: req.query, receivedAt };
+    let parsed;
+    try {
+      parsed = adapter.parse(body, request, { redactor: this.redactor, receivedAt });
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', err.message, `Send ${source}'s own webhook format. ${adapter.setupHint}`);
+    }
+    if (parsed.kind === 'control') return { status: 200, body: { status: 'ok', message: parsed.message } };
+
+    const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
+    const raw = this.redactor.redactDeep(body);
+    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
+    const stored = await this.store(alerts);
+    this.log.log(
+      `${source} delivery ${deliveryId}: ${stored.map((s) => `${s.disposition}${s.incidentId ? ` ${s.incidentId}` : ''}`).join(', ')}` +
+        ` — ${alerts[0]?.title ?? 'no alerts'}`,
+    );
+    if (stored.some((s) => s.disposition === 'started' || s.disposition === 'merged')) this.dispatcher.wake();
+
+    const alertIds = stored.map((s) => s.alertId);
+    if (stored.length === 1) {
+      const [only] = stored;
+      return { status: 202, body: { alertIds, incidentId: only.incidentId, disposition: only.disposition } };
+    }
+    return { status: 202, body: { alertIds, alerts: stored } };
+  }
+
+  /** One transaction for the whole delivery: everything in it is stored, or nothing is and the sender retries. */
+  private async store(alerts: Alert[]): Promise<StoredAlert[]> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const out: StoredAlert[] = [];
+        for (const [index, alert] of alerts.entries()) {
+          const duplicate = await claimDelivery(tx, alert, index);
+          if (duplicate) {
+            out.push(duplicate);
+            continue;
+          }
+          const decision = route(this.routing, alert);
+          if (decision.kind === 'ignore') {
+            await settleAlert(tx, alert.id, { disposition: 'suppressed', incidentId: null, rule: decision.rule, playbook: null });
+            out.push({ alertId: alert.id, incidentId: null, disposition: 'suppressed' });
+            continue;
+          }
+          if (await isSuppressed(tx, [decision.entityKey, alert.entity.key])) {
+            await settleAlert(tx, alert.id, { disposition: 'suppressed', incidentId: null, rule: 'suppression window', playbook: null });
+            out.push({ alertId: alert.id, incidentId: null, disposition: 'suppressed' });
+            continue;
+          }
+          const { incidentId, started } = await joinIncident(tx, alert, decision, randomUUID());
+          const disposition = started ? 'started' : 'merged';
+          await settleAlert(tx, alert.id, { disposition, incidentId, rule: decision.rule, playbook: decision.playbook, workflowId: decision.workflowId });
+          out.push({ alertId: alert.id, incidentId, disposition });
+        }
+        return out;
+      });
+    } catch (err) {
+      this.log.error(`storing alerts failed: ${(err as Error).message}`);
+      throw new ApiError(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'storage_unavailable',
+        'The alert could not be stored, so it was not accepted.',
+        'Retry after a few seconds (see Retry-After); nothing from this delivery was kept.',
+      );
+    }
+  }
+
+  private knownSource(name: string): SourceName {
+    if ((SOURCES as readonly string[]).includes(name)) return name as SourceName;
+    throw new ApiError(HttpStatus.NOT_FOUND, 'unknown_source', `There is no webhook source '${name}'.`, `Known sources: ${SOURCES.join(', ')}.`);
+  }
+
+  private checkContentType(source: SourceName, contentType: string | undefined): void {
+    const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    // Amazon SNS posts its JSON envelope as text/plain.
+    const accepted = type === 'application/json' || type.endsWith('+json') || (type === 'text/plain' && (source === 'guardduty' || source === 'securityhub'));
+    if (!accepted) {
+      throw new ApiError(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'unsupported_content_type',
+        `Content-Type '${contentType ?? '(none)'}' is not accepted.`,
+        'Send the alert as JSON with Content-Type: application/json.',
+      );
+    }
+  }
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'empty_body', 'The request has no body.', 'Send the alert as a JSON body.');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'malformed_json', `The body is not valid JSON: ${(err as Error).message}.`, 'Send the alert as a JSON body.');
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { SOURCES } from '../../../lib/intake/alert';
+import { IntakeService } from './intake.service';
+
+@ApiTags('webhooks')
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(@Inject(IntakeService) private readonly intake: IntakeService) {}
+
+  @Post(':source')
+  @ApiParam({ name: 'source', enum: SOURCES })
+  @ApiOperation({
+    summary: 'Receive an alert from a SIEM.',
+    description:
+      'Answers 202 only once the alert is stored: {alertIds, incidentId, disposition: started|merged|suppressed|duplicate}; ' +
+      'a body with several findings answers {alertIds, alerts: [{alertId, incidentId, disposition}]}.',
+  })
+  async receive(@Param('source') source: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const answer = await this.intake.receive({
+      source,
+      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      contentType: req.headers['content-type'],
+      headers: flatten(req.headers),
+      query: flatten(req.query),
+    });
+    res.status(answer.status === 202 ? HttpStatus.ACCEPTED : HttpStatus.OK);
+    return answer.body;
+  }
+}
+
+function flatten(values: Record<string, unknown>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(values)) {
+    out[k.toLowerCase()] = Array.isArray(v) ? (typeof v[0] === 'string' ? v[0] : undefined) : typeof v === 'string' ? v : undefined;
+  }
+  return out;
+}

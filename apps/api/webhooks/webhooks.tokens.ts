@@ -1,0 +1,5 @@
+/** Injection tokens of the webhooks module. */
+export const ROUTING = Symbol('ROUTING');
+export const REDACTOR = Symbol('REDACTOR');
+export const REPLAY_CACHE = Symbol('REPLAY_CACHE');
+export const SNS_VERIFIER = Symbol('SNS_VERIFIER');

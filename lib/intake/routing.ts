@@ -1,0 +1,127 @@
+import Handlebars from 'handlebars';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PalisadeError } from '../errors';
+import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
+import { ALERT_CATEGORIES, ALERT_SEVERITIES, SOURCES, type Alert, type AlertSeverity } from './alert';
+
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+
+const ruleSchema = z
+  .object({
+    name: z.string().min(1),
+    match: z
+      .object({
+        source: oneOrMany(z.enum(SOURCES)).optional(),
+        category: oneOrMany(z.enum(ALERT_CATEGORIES)).optional(),
+        severity: oneOrMany(z.enum(ALERT_SEVERITIES)).optional(),
+        minSeverity: z.enum(ALERT_SEVERITIES).optional(),
+        /** Label values to match exactly, or with `*` as a wildcard. */
+        labels: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .default({}),
+    playbook: z.string().optional(),
+    action: z.literal('ignore').optional(),
+    /** Handlebars template over the alert for the incident's entity key. */
+    entityKey: z.string().min(1).default('{{entity.kind}}:{{entity.key}}'),
+  })
+  .strict();
+
+const fileSchema = z.object({ rules: z.array(ruleSchema).min(1) }).strict();
+
+type RuleConfig = z.infer<typeof ruleSchema>;
+
+export interface Rule extends RuleConfig {
+  index: number;
+  render: (alert: Alert) => string;
+}
+
+export type RouteDecision =
+  | { kind: 'ignore'; rule: string }
+  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string };
+
+export interface Routing {
+  file: string;
+  rules: Rule[];
+}
+
+/** Alerts no rule matches still become incidents: the triage playbook takes them. */
+const FALLBACK: RuleConfig = { name: '(default)', match: {}, playbook: 'triage', entityKey: '{{entity.kind}}:{{entity.key}}' };
+
+/** Reads and validates a routing file; a bad file fails with the file, the rule and the reason. */
+export function loadRouting(file: string): Routing {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw invalid(file, `is not readable YAML: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const [, index] = issue.path;
+    const where = typeof index === 'number' ? `rule ${index + 1}${ruleName(doc, index)}` : 'the file';
+    throw invalid(file, `${where}: ${issue.path.slice(2).join('.') || issue.path.join('.')} ${issue.message}`);
+  }
+  const seen = new Set<string>();
+  const rules = parsed.data.rules.map((rule, index) => {
+    const where = `rule ${index + 1} (${rule.name})`;
+    if (seen.has(rule.name)) throw invalid(file, `${where}: the name is used by an earlier rule`);
+    seen.add(rule.name);
+    if (!rule.playbook === !rule.action) throw invalid(file, `${where}: give either 'playbook' or 'action: ignore'`);
+    if (rule.playbook && !isPlaybook(rule.playbook)) {
+      throw invalid(file, `${where}: unknown playbook '${rule.playbook}' (known: ${Object.keys(PLAYBOOKS).join(', ')})`);
+    }
+    return compile(rule, index, () => invalid(file, `${where}: entityKey template '${rule.entityKey}' does not render`));
+  });
+  return { file, rules };
+}
+
+function compile(rule: RuleConfig, index: number, onError: () => Error): Rule {
+  try {
+    Handlebars.parse(rule.entityKey); // syntax errors stop the engine at start, not at the first alert
+  } catch {
+    throw onError();
+  }
+  // Lenient at run time: a label an alert lacks renders empty rather than refusing the alert.
+  const template = Handlebars.compile(rule.entityKey, { noEscape: true });
+  return { ...rule, index, render: (alert) => template(alert).trim() };
+}
+
+/** The first rule that matches decides; none matching means the triage playbook. */
+export function route(routing: Routing, alert: Alert): RouteDecision {
+  const rule = routing.rules.find((r) => matches(r, alert)) ?? compile(FALLBACK, routing.rules.length, () => new Error('fallback'));
+  if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
+  const playbook = rule.playbook as PlaybookName;
+  const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;
+  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: `${playbook}:${entityKey}` };
+}
+
+function matches(rule: Rule, alert: Alert): boolean {
+  const m = rule.match;
+  if (m.source && !m.source.includes(alert.source)) return false;
+  if (m.category && !m.category.includes(alert.category)) return false;
+  if (m.severity && !m.severity.includes(alert.severity)) return false;
+  if (m.minSeverity && rank(alert.severity) < rank(m.minSeverity)) return false;
+  for (const [key, pattern] of Object.entries(m.labels ?? {})) {
+    const value = alert.labels[key];
+    if (value === undefined || !glob(pattern).test(value)) return false;
+  }
+  return true;
+}
+
+const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
+const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function ruleName(doc: unknown, index: number): string {
+  const rules = (doc as { rules?: { name?: unknown }[] } | null)?.rules;
+  const name = Array.isArray(rules) ? rules[index]?.name : undefined;
+  return typeof name === 'string' ? ` (${name})` : '';
+}
+
+function invalid(file: string, reason: string): PalisadeError {
+  return new PalisadeError('routing_invalid', `Routing file ${file}: ${reason}.`, 'Fix the file (README.md, "Routing", describes each field) and start again.');
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
+import type { ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
+import { fingerprintOf, parseWith } from '../source';
+
+/**
+ * Microsoft Sentinel, two shapes: an Azure Monitor action group's common alert schema
+ * (https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-common-schema), and a
+ * Sentinel incident posted by a Logic App (the incident trigger's `object`, or just its
+ * `{ id, name, properties }`).
+ */
+
+const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
+
+const commonSchema = z.object({
+  schemaId: z.literal('azureMonitorCommonAlertSchema'),
+  data: z.object({
+    essentials: z.object({
+      alertId: z.string().min(1),
+      alertRule: z.string().min(1),
+      severity: z.enum(['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4']),
+      signalType: z.string().nullish(),
+      monitorCondition: z.enum(['Fired', 'Resolved']),
+      monitoringService: z.string().nullish(),
+      firedDateTime: isoTime,
+      resolvedDateTime: isoTime.nullish(),
+      configurationItems: z.array(z.string()).nullish(),
+      alertTargetIDs: z.array(z.string()).nullish(),
+      description: z.string().nullish(),
+      originAlertId: z.string().nullish(),
+    }),
+  }),
+});
+
+/** Entity properties are read leniently: a field of an unexpected type is just absent. */
+const optText = z.string().min(1).optional().catch(undefined);
+const entityProps = z.object({ hostName: optText, dnsDomain: optText, accountName: optText, upnSuffix: optText, friendlyName: optText });
+const entitySchema = z.object({ kind: z.string(), properties: entityProps.catch({}) });
+const incidentSchema = z.object({
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  properties: z.object({
+    title: z.string().min(1),
+    description: z.string().nullish(),
+    severity: z.enum(['High', 'Medium', 'Low', 'Informational']),
+    status: z.string().nullish(),
+    incidentNumber: z.number().int(),
+    incidentUrl: z.string().nullish(),
+    createdTimeUtc: isoTime,
+    lastModifiedTimeUtc: isoTime.nullish(),
+    labels: z.array(z.object({ labelName: z.string() })).nullish(),
+    additionalData: z
+      .object({ alertsCount: z.number().nullish(), tactics: z.array(z.string()).nullish(), alertProductNames: z.array(z.string()).nullish() })
+      .nullish(),
+    relatedEntities: z.array(entitySchema).nullish(),
+  }),
+});
+type Incident = z.infer<typeof incidentSchema>;
+
+const SEV_LEVELS: Record<string, AlertSeverity> = { Sev0: 'critical', Sev1: 'high', Sev2: 'medium', Sev3: 'low', Sev4: 'info' };
+const INCIDENT_LEVELS: Record<string, AlertSeverity> = { High: 'high', Medium: 'medium', Low: 'low', Informational: 'info' };
+const HOST_TACTICS = new Set(['InitialAccess', 'Execution', 'Persistence', 'PrivilegeEscalation', 'DefenseEvasion', 'LateralMovement', 'CommandAndControl', 'Exfiltration', 'Impact']);
+
+/** Host-compromise tactics win over CredentialAccess: a stolen credential on a compromised host is a host problem first. */
+function categoryOf(tactics: string[]): AlertCategory {
+  if (tactics.some((t) => HOST_TACTICS.has(t))) return 'host-compromise';
+  return tactics.includes('CredentialAccess') ? 'secret-leak' : 'other';
+}
+
+function incidentEntity(incident: Incident): AlertEntity {
+  const entities = incident.properties.relatedEntities ?? [];
+  const host = entities.find((e) => e.kind === 'Host' && e.properties.hostName)?.properties;
+  if (host?.hostName) {
+    const { hostName, dnsDomain } = host;
+    return { kind: 'host', key: hostName.toLowerCase(), display: dnsDomain ? `${hostName}.${dnsDomain}` : hostName };
+  }
+  const account = entities.find((e) => e.kind === 'Account' && e.properties.accountName)?.properties;
+  if (account?.accountName) {
+    const key = account.upnSuffix ? `${account.accountName}@${account.upnSuffix}` : account.accountName;
+    return { kind: 'account', key: key.toLowerCase(), display: account.friendlyName ?? key };
+  }
+  const number = incident.properties.incidentNumber;
+  return { kind: 'resource', key: (incident.id ?? `sentinel-incident:${number}`).toLowerCase(), display: `Sentinel incident #${number}` };
+}
+
+function fromIncident(incident: Incident, clean: (s: string) => string): ParsedAlert {
+  const p = incident.properties;
+  const tactics = p.additionalData?.tactics ?? [];
+  const entity = incidentEntity(incident);
+  const labels: Record<string, string> = { incidentNumber: String(p.incidentNumber), tactics: clean(tactics.join(',')) };
+  if (p.status) labels.status = clean(p.status);
+  if (p.incidentUrl) labels.incidentUrl = clean(p.incidentUrl);
+  if (p.additionalData?.alertsCount != null) labels.alertsCount = String(p.additionalData.alertsCount);
+  if (p.additionalData?.alertProductNames?.length) labels.products = clean(p.additionalData.alertProductNames.join(','));
+  if (p.labels?.length) labels.sentinelLabels = clean(p.labels.map((l) => l.labelName).join(','));
+  return {
+    title: clean(p.title),
+    description: clean(p.description ?? ''),
+    severity: INCIDENT_LEVELS[p.severity],
+    severityOriginal: p.severity,
+    category: categoryOf(tactics),
+    entity: { ...entity, key: clean(entity.key), display: clean(entity.display) },
+    observedAt: p.createdTimeUtc,
+    fingerprint: fingerprintOf('sentinel', incident.id ?? incident.name ?? `incident:${p.incidentNumber}`),
+    labels,
+  };
+}
+
+function fromCommon(body: z.infer<typeof commonSchema>, clean: (s: string) => string): ParsedAlert {
+  const e = body.data.essentials;
+  const item = e.configurationItems?.[0];
+  const target = e.alertTargetIDs?.[0];
+  const labels: Record<string, string> = { alertRule: clean(e.alertRule), monitorCondition: e.monitorCondition };
+  if (e.signalType) labels.signalType = clean(e.signalType);
+  if (e.monitoringService) labels.monitoringService = clean(e.monitoringService);
+  if (target) labels.alertTargetId = clean(target);
+  return {
+    title: clean(`${e.alertRule}${item ? ` on ${item}` : ''}${e.monitorCondition === 'Resolved' ? ' (resolved)' : ''}`),
+    description: clean(e.description ?? ''),
+    severity: SEV_LEVELS[e.severity],
+    severityOriginal: e.severity,
+    category: 'other',
+    // ARM ids are case-insensitive; the configuration item is what a responder recognises.
+    entity: { kind: 'resource', key: clean((target ?? item ?? `alert-rule:${e.alertRule}`).toLowerCase()), display: clean(item ?? target ?? e.alertRule) },
+    observedAt: e.monitorCondition === 'Resolved' ? (e.resolvedDateTime ?? e.firedDateTime) : e.firedDateTime,
+    fingerprint: fingerprintOf('sentinel', e.alertId),
+    labels,
+  };
+}
+
+function isCommonSchema(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'schemaId' in body;
+}
+
+function incidentOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'object' in body ? body.object : body;
+}
+
+export const sentinelSource: SourceAdapter = {
+  name: 'sentinel',
+  auth: { kind: 'token', allowQueryToken: true },
+  setupHint:
+    'A Logic App on the Microsoft Sentinel incident trigger POSTs the incident object to https://<palisade>/webhooks/sentinel with header Authorization: Bearer <PALISADE_WEBHOOK_SECRET_SENTINEL>, or an Azure Monitor action group webhook (common alert schema on) posts to https://<palisade>/webhooks/sentinel?token=<PALISADE_WEBHOOK_SECRET_SENTINEL>.',
+
+  deliveryId(body: unknown): string | undefined {
+    if (isCommonSchema(body)) {
+      const parsed = commonSchema.safeParse(body);
+      // Fired and Resolved share the alertId: the condition keeps them distinct deliveries.
+      return parsed.success ? `${parsed.data.data.essentials.alertId}:${parsed.data.data.essentials.monitorCondition}` : undefined;
+    }
+    const parsed = incidentSchema.safeParse(incidentOf(body));
+    if (!parsed.success) return undefined;
+    const { name, id, properties } = parsed.data;
+    const who = name ?? id;
+    return who ? `${who}:${properties.lastModifiedTimeUtc ?? properties.createdTimeUtc}` : undefined;
+  },
+
+  parse(body: unknown, _req: WebhookRequest, ctx: ParseContext): ParseResult {
+    const found: SecretDescriptor[] = [];
+    const clean = (s: string) => ctx.redactor.redactText(s, found);
+    const alert = isCommonSchema(body)
+      ? fromCommon(parseWith('sentinel', commonSchema, body), clean)
+      : fromIncident(parseWith('sentinel', incidentSchema, incidentOf(body)), clean);
+    return { kind: 'alerts', alerts: [found.length ? { ...alert, secrets: found } : alert] };
+  },
+};

@@ -1,0 +1,121 @@
+import { Client, Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stateQuery } from '../../workflows/shared/messages';
+import { eventually, getJson, startTestEngine, type TestEngine } from '../support/engine';
+import { genericAlert, post, sendGeneric } from '../support/webhooks';
+
+// The front door over real HTTP, Postgres and Temporal.
+describe('POST /webhooks/:source', () => {
+  let engine: TestEngine;
+  let temporal: Client;
+
+  beforeAll(async () => {
+    engine = await startTestEngine();
+    temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  });
+  afterAll(async () => {
+    await temporal?.connection.close();
+    await engine?.close();
+  });
+
+  it('starts an incident, merges the next alert for the entity, and answers a re-sent delivery as duplicate', async () => {
+    const host = `web-${randomUUID().slice(0, 8)}`;
+    const first = await sendGeneric(engine.baseUrl, genericAlert(host), { delivery: `d-${host}-1` });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ disposition: 'started', alertIds: [expect.any(String)], incidentId: expect.any(String) });
+
+    const second = await sendGeneric(engine.baseUrl, genericAlert(host, { title: 'Outbound C2 beacon' }), { delivery: `d-${host}-2` });
+    expect(second.body).toMatchObject({ disposition: 'merged', incidentId: first.body.incidentId });
+
+    // A re-send signs anew (same delivery id, new timestamp): the door answers duplicate.
+    const again = await sendGeneric(engine.baseUrl, genericAlert(host), { delivery: `d-${host}-1`, timestamp: Math.floor(Date.now() / 1000) - 1 });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ ...first.body, disposition: 'duplicate' });
+
+    const incident = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
+    expect(incident.body).toMatchObject({ alertCount: 2, playbook: 'triage', entity: `host:${host}`, workflowId: `triage:host:${host}` });
+
+    // The dispatcher hands both alerts to the incident's workflow.
+    const handle = temporal.workflow.getHandle(`triage:host:${host}`);
+    const state = await eventually('both alerts in the workflow', async () => {
+      const s = await handle.query(stateQuery).catch(() => undefined);
+      return s && s.alertCount === 2 ? s : undefined;
+    });
+    expect(state).toMatchObject({ incidentId: first.body.incidentId, sources: ['generic'], maxSeverity: 'high' });
+    const timeline = await eventually('merged alerts on the timeline', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
+      const events = (res.body.events ?? []) as { type: string }[];
+      return events.some((e) => e.type === 'alerts.merged') ? events : undefined;
+    });
+    expect(timeline[0]).toMatchObject({ type: 'incident.created', actor: 'generic' });
+  });
+
+  it('merges 1,000 concurrent alerts for one entity into exactly one incident', async () => {
+    const host = `storm-${randomUUID().slice(0, 8)}`;
+    const answers = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => sendGeneric(engine.baseUrl, genericAlert(host, { id: `finding-${i}` }), { delivery: `${host}-${i}` })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(1000).fill(202));
+    const incidents = new Set(answers.map((a) => a.body.incidentId as string));
+    expect(incidents.size).toBe(1);
+    expect(answers.filter((a) => a.body.disposition === 'started')).toHaveLength(1);
+
+    const [incidentId] = [...incidents];
+    const incident = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+    expect(incident.body.alertCount).toBe(1000);
+
+    const handle = temporal.workflow.getHandle(`triage:host:${host}`);
+    await eventually(
+      'all 1,000 alerts in the workflow',
+      async () => ((await handle.query(stateQuery).catch(() => undefined))?.alertCount === 1000 ? true : undefined),
+      60_000,
+    );
+    // Coalesced: far fewer signals than alerts.
+    const history = await handle.fetchHistory();
+    const signals = history.events?.filter((e) => e.workflowExecutionSignaledEventAttributes).length ?? 0;
+    expect(signals).toBeGreaterThan(0);
+    expect(signals).toBeLessThan(200);
+  }, 120_000);
+
+  it('answers bad requests with a typed 4xx that says what to do', async () => {
+    const unknown = await post(`${engine.baseUrl}/webhooks/nagios`, '{}', { 'content-type': 'application/json' });
+    expect(unknown).toMatchObject({ status: 404, body: { error: 'unknown_source' } });
+    expect(unknown.body.hint).toContain('splunk, elastic, wazuh, falco, guardduty, securityhub, github, sentinel, generic');
+
+    const form = await post(`${engine.baseUrl}/webhooks/generic`, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form).toMatchObject({ status: 415, body: { error: 'unsupported_content_type' } });
+
+    const malformed = await post(`${engine.baseUrl}/webhooks/generic`, '{"title":', { 'content-type': 'application/json' });
+    expect(malformed).toMatchObject({ status: 400, body: { error: 'malformed_json' } });
+
+    const unsigned = await post(`${engine.baseUrl}/webhooks/generic`, JSON.stringify(genericAlert('x')), { 'content-type': 'application/json' });
+    expect(unsigned).toMatchObject({ status: 401, body: { error: 'missing_signature' } });
+    expect(unsigned.body.hint).toContain('PALISADE_WEBHOOK_SECRET_GENERIC');
+
+    const forged = await sendGeneric(engine.baseUrl, genericAlert('x'), { secret: 'not-the-secret' });
+    expect(forged).toMatchObject({ status: 401, body: { error: 'invalid_signature' } });
+
+    const stale = await sendGeneric(engine.baseUrl, genericAlert('x'), { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    expect(stale).toMatchObject({ status: 401, body: { error: 'stale_signature' } });
+
+    const invalid = await sendGeneric(engine.baseUrl, { title: 'no severity', entity: { kind: 'host', key: 'h' } });
+    expect(invalid).toMatchObject({ status: 400, body: { error: 'invalid_payload' } });
+    expect(invalid.body.message).toContain('severity');
+
+    const huge = await sendGeneric(engine.baseUrl, genericAlert('x', { description: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(huge).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    expect(huge.body.hint).toContain('PALISADE_WEBHOOK_MAX_BYTES');
+  });
+
+  it('refuses a replayed signed request', async () => {
+    const payload = JSON.stringify(genericAlert(`replay-${randomUUID().slice(0, 6)}`));
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const { createHmac } = await import('node:crypto');
+    const signature = `v1=${createHmac('sha256', 'test-secret-generic').update(`${timestamp}.${payload}`).digest('hex')}`;
+    const headers = { 'content-type': 'application/json', 'x-palisade-timestamp': timestamp, 'x-palisade-signature': signature };
+    expect((await post(`${engine.baseUrl}/webhooks/generic`, payload, headers)).status).toBe(202);
+    const replay = await post(`${engine.baseUrl}/webhooks/generic`, payload, headers);
+    expect(replay).toMatchObject({ status: 401, body: { error: 'replayed_request' } });
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../lib/intake/alert';
+import { loadRouting, route } from '../../lib/intake/routing';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function alert(overrides: Partial<Alert> = {}): Alert {
+  return {
+    id: 'a1',
+    source: 'falco',
+    deliveryId: 'd1',
+    receivedAt: '2026-11-22T10:00:00Z',
+    observedAt: '2026-11-22T10:00:00Z',
+    title: 'Shell in container',
+    description: '',
+    severity: 'high',
+    severityOriginal: 'Error',
+    category: 'host-compromise',
+    entity: { kind: 'host', key: 'web-1', display: 'web-1' },
+    fingerprint: 'f1',
+    labels: { env: 'prod-eu', team: 'payments' },
+    raw: {},
+    ...overrides,
+  };
+}
+
+describe('routing', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-routing-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(yaml: string): string {
+    const f = path.join(dir, 'routing.yaml');
+    writeFileSync(f, yaml);
+    return f;
+  }
+
+  it('loads the committed runbooks/routing.yaml', () => {
+    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
+    expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', workflowId: 'triage:host:web-1' });
+    expect(route(routing, alert({ severity: 'info' }))).toEqual({ kind: 'ignore', rule: 'drop-informational' });
+    expect(route(routing, alert({ category: 'secret-leak', entity: { kind: 'credential', key: 'secret:abc', display: 'x' } }))).toMatchObject({
+      rule: 'leaked-secrets',
+      entityKey: 'credential:secret:abc',
+    });
+  });
+
+  it('takes the first matching rule, with lists, minSeverity and label wildcards', () => {
+    const routing = loadRouting(
+      file(`
+rules:
+  - name: prod-payments
+    match: { labels: { env: "prod-*", team: payments }, minSeverity: high }
+    playbook: triage
+    entityKey: "{{labels.team}}/{{entity.key}}"
+  - name: falco-or-wazuh
+    match: { source: [falco, wazuh] }
+    action: ignore
+`),
+    );
+    expect(route(routing, alert())).toMatchObject({ rule: 'prod-payments', entityKey: 'payments/web-1', workflowId: 'triage:payments/web-1' });
+    expect(route(routing, alert({ severity: 'medium' }))).toEqual({ kind: 'ignore', rule: 'falco-or-wazuh' });
+    expect(route(routing, alert({ source: 'splunk', severity: 'low' }))).toMatchObject({ kind: 'playbook', rule: '(default)', workflowId: 'triage:host:web-1' });
+  });
+
+  it('stops a bad file with the file, the rule and the reason', () => {
+    const cases: [string, RegExp][] = [
+      ['rules:\n  - name: a\n    match: { severity: urgent }\n    playbook: triage\n', /rule 1 \(a\): match\.severity/],
+      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: triage\)/],
+      ['rules:\n  - name: a\n    playbook: triage\n  - name: a\n    action: ignore\n', /rule 2 \(a\): the name is used by an earlier rule/],
+      ['rules:\n  - name: a\n    playbook: triage\n    action: ignore\n', /rule 1 \(a\): give either 'playbook' or 'action: ignore'/],
+      ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],
+      ['rules:\n  - name: a\n    playbook: triage\n    colour: red\n', /rule 1 \(a\):.*colour/],
+      ['rules: [\n', /is not readable YAML/],
+    ];
+    for (const [yaml, reason] of cases) {
+      const f = file(yaml);
+      expect(() => loadRouting(f), yaml).toThrow(reason);
+      expect(() => loadRouting(f)).toThrow(`Routing file ${f}`);
+    }
+  });
+});

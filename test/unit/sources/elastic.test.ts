@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ALERT_CATEGORIES, ALERT_SEVERITIES, type ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { elasticSource } from '../../../lib/intake/sources/elastic';
+
+const receivedAt = '2024-05-01T12:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const req: WebhookRequest = { headers: {}, query: {}, receivedAt };
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/elastic', `${name}.json`), 'utf8'));
+const FIXTURES = ['flat', 'nested', 'batch'];
+
+function parse(body: unknown): ParsedAlert[] {
+  const result = elasticSource.parse(body, req, ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  return result.alerts;
+}
+
+function problemsOf(body: unknown): string[] {
+  try {
+    elasticSource.parse(body, req, ctx);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return (err as PayloadError).problems;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+/** The nested form of a flat document: `{"a.b": 1}` → `{a: {b: 1}}`. */
+function nest(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, any> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('.');
+    const parent = parts.slice(0, -1).reduce((node, p) => (node[p] ??= {}), out);
+    parent[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+describe('elastic source', () => {
+  it('maps a flat (dotted-key) alert document', () => {
+    const body = fixture('flat');
+    expect(parse(body)).toEqual([
+      {
+        title: 'Potential Credential Access via LSASS Memory Dump',
+        description: body['kibana.alert.reason'],
+        severity: 'high',
+        severityOriginal: 'high',
+        category: 'host-compromise',
+        entity: { kind: 'host', key: 'ws-0042', display: 'WS-0042' },
+        observedAt: '2024-05-01T12:35:02.114Z',
+        fingerprint: fingerprintOf('elastic', '3c2f8a90-07a4-11ef-9a6b-6b1f4c0a5e21', 'host', 'ws-0042'),
+        labels: {
+          rule_name: 'Potential Credential Access via LSASS Memory Dump',
+          rule_id: '9960432d-9b26-409f-972b-839a959e79e2',
+          rule_uuid: '3c2f8a90-07a4-11ef-9a6b-6b1f4c0a5e21',
+          alert_uuid: body['kibana.alert.uuid'],
+          risk_score: '73',
+          tags: 'Domain: Endpoint,OS: Windows,Use Case: Threat Detection,Tactic: Credential Access,Data Source: Elastic Defend',
+          host: 'WS-0042',
+          user: 'jsmith',
+        },
+      },
+    ]);
+    expect(elasticSource.deliveryId(body, req)).toBe(body['kibana.alert.uuid']);
+  });
+
+  it('maps a nested alert document', () => {
+    const body = fixture('nested');
+    expect(parse(body)).toEqual([
+      {
+        title: 'Secret Exposure in Kubernetes ConfigMap',
+        description: body.kibana.alert.reason,
+        severity: 'medium',
+        severityOriginal: 'medium',
+        category: 'secret-leak',
+        entity: { kind: 'account', key: 'system:serviceaccount:ci:deployer', display: 'system:serviceaccount:ci:deployer' },
+        observedAt: '2024-05-01T14:02:11.500Z',
+        fingerprint: fingerprintOf('elastic', '7d1e4f20-07b1-11ef-9a6b-6b1f4c0a5e21', 'account', 'system:serviceaccount:ci:deployer'),
+        labels: expect.objectContaining({ rule_id: 'palisade-custom-k8s-configmap-secret', tags: 'Domain: Cloud,Data Source: Kubernetes,Use Case: Secret Exposure' }),
+      },
+    ]);
+    expect(elasticSource.deliveryId(body, req)).toBe(body.kibana.alert.uuid);
+  });
+
+  it('reads flat, nested and mixed forms of one document alike', () => {
+    const flat = fixture('flat');
+    const expected = parse(flat);
+    expect(parse(nest(flat))).toEqual(expected);
+    const { 'host.name': hostName, 'user.name': userName, ...rest } = flat;
+    expect(parse({ ...rest, host: { name: hostName }, user: { name: userName } })).toEqual(expected);
+    expect(elasticSource.deliveryId(nest(flat), req)).toBe(flat['kibana.alert.uuid']);
+  });
+
+  it('maps an alerts batch to one alert per element, without a delivery id', () => {
+    const body = fixture('batch');
+    const alerts = parse(body);
+    expect(alerts.map((a) => [a.title, a.severity, a.severityOriginal, a.category])).toEqual([
+      ['Linux Restricted Shell Breakout via Linux Binary(s)', 'critical', 'critical', 'host-compromise'],
+      ['Vulnerable Package Detected: CVE-2024-3094 (xz-utils)', 'medium', 'risk_score 47', 'vulnerability'],
+      ['Azure Storage Account Network Policy Changed', 'low', 'low', 'config-drift'],
+    ]);
+    expect(alerts.map((a) => a.entity)).toEqual([
+      { kind: 'host', key: 'web-02', display: 'web-02' },
+      { kind: 'host', key: 'build-07', display: 'BUILD-07' },
+      { kind: 'resource', key: 'elastic-rule:70cc3f80-07a4-11ef-9a6b-6b1f4c0a5e21', display: 'Elastic rule "Azure Storage Account Network Policy Changed"' },
+    ]);
+    expect(alerts.map((a) => a.observedAt)).toEqual(['2024-05-01T15:10:00.000Z', '2024-05-01T15:11:30.000Z', '2024-05-01T15:12:45.250Z']);
+    expect(alerts[1].description).toBe('Vulnerable Package Detected: CVE-2024-3094 (xz-utils)');
+    expect(elasticSource.deliveryId(body, req)).toBeUndefined();
+    expect(elasticSource.deliveryId({ alerts: [body.alerts[0]] }, req)).toBe(body.alerts[0]['kibana.alert.uuid']);
+    expect(parse({ alerts: [] })).toEqual([]);
+  });
+
+  it.each([
+    [0, 'low'], [21, 'low'], [22, 'medium'], [47, 'medium'], [48, 'high'], [73, 'high'], [74, 'critical'], [100, 'critical'], ['73', 'high'],
+  ])('maps risk score %s to %s when no severity is sent', (score, severity) => {
+    const { 'kibana.alert.severity': _severity, ...doc } = fixture('flat');
+    expect(parse({ ...doc, 'kibana.alert.risk_score': score })[0]).toMatchObject({ severity, severityOriginal: `risk_score ${Number(score)}` });
+  });
+
+  it('defaults to medium without severity or risk score, and to the receive time without @timestamp', () => {
+    const { 'kibana.alert.severity': _s, 'kibana.alert.risk_score': _r, '@timestamp': _t, ...doc } = fixture('flat');
+    expect(parse(doc)[0]).toMatchObject({ severity: 'medium', severityOriginal: 'unspecified', observedAt: receivedAt });
+    expect(parse({ ...doc, '@timestamp': 'yesterday' })[0].observedAt).toBe(receivedAt);
+  });
+
+  it('keeps one fingerprint per rule and entity, across alert instances', () => {
+    const body = fixture('flat');
+    const [first] = parse(body);
+    const later = { ...body, 'kibana.alert.uuid': 'another', '@timestamp': '2024-05-02T00:00:00Z', 'kibana.alert.reason': 'again' };
+    expect(parse(later)[0].fingerprint).toBe(first.fingerprint);
+    expect(parse(nest(body))[0].fingerprint).toBe(first.fingerprint);
+    expect(parse({ ...body, 'host.name': 'WS-0043' })[0].fingerprint).not.toBe(first.fingerprint);
+    expect(parse({ ...body, 'kibana.alert.rule.uuid': 'other-rule' })[0].fingerprint).not.toBe(first.fingerprint);
+  });
+
+  it('names the fields (by dotted path) when the body does not match', () => {
+    expect(problemsOf({ ...fixture('flat'), 'kibana.alert.rule.name': 5, 'kibana.alert.severity': 'severe' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^kibana\.alert\.rule\.name: /), expect.stringMatching(/^kibana\.alert\.severity: /)]),
+    );
+    const nested = fixture('nested');
+    nested.kibana.alert.rule.tags = 'Domain: Cloud';
+    expect(problemsOf(nested)).toEqual([expect.stringMatching(/^kibana\.alert\.rule\.tags: /)]);
+    const batch = fixture('batch');
+    delete batch.alerts[1]['kibana.alert.rule.name'];
+    expect(problemsOf(batch)).toEqual([expect.stringMatching(/^alerts\.1\.kibana\.alert\.rule\.name: /)]);
+    expect(problemsOf({ alerts: ['x'] })).toEqual([expect.stringMatching(/^alerts\.0: /)]);
+    expect(problemsOf('hello')[0]).toMatch(/^\(body\): /);
+  });
+
+  it('keeps secrets out of titles, descriptions, labels and entities', () => {
+    const aws = 'AKIAIOSFODNN7EXAMPLE';
+    const ghp = `ghp_${'A1b2C3d4E5'.repeat(3)}x9Y8z7`;
+    const body = { ...fixture('flat'), 'kibana.alert.reason': `git push with ${ghp} and ${aws}`, 'user.name': aws, 'kibana.alert.rule.tags': [ghp] };
+    const alerts = parse({ alerts: [body, nest(body)] });
+    const text = JSON.stringify(alerts);
+    expect(text).not.toContain(aws);
+    expect(text).not.toContain(ghp);
+    expect(alerts[0].description).toContain('[REDACTED github_token');
+    expect(alerts[1].secrets).toEqual(
+      expect.arrayContaining([ctx.redactor.describe('aws_access_key_id', aws), ctx.redactor.describe('github_token', ghp)]),
+    );
+  });
+
+  it('returns well-formed alerts or throws PayloadError, for any input', () => {
+    fc.assert(fc.property(fc.anything(), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true }), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(mutated([...FIXTURES.map(fixture), nest(fixture('flat'))]), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(fc.anything(), (body) => {
+      const id = elasticSource.deliveryId(body, req);
+      expect(id === undefined || typeof id === 'string').toBe(true);
+    }), { numRuns: 300 });
+  });
+});
+
+function expectAlertsOrPayloadError(body: unknown): void {
+  let alerts: ParsedAlert[];
+  try {
+    alerts = parse(body);
+  } catch (err) {
+    if (err instanceof PayloadError) return;
+    throw err;
+  }
+  for (const a of alerts) {
+    expect(ALERT_SEVERITIES).toContain(a.severity);
+    expect(ALERT_CATEGORIES).toContain(a.category);
+    expect(a.entity.key).not.toBe('');
+    expect(new Date(a.observedAt).toISOString()).toBe(a.observedAt);
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    for (const v of Object.values(a.labels)) expect(typeof v).toBe('string');
+  }
+}
+
+/** Fixtures with a few fields, at any depth, replaced by arbitrary JSON or deleted. */
+function mutated(fixtures: unknown[]): fc.Arbitrary<unknown> {
+  const edit = fc.tuple(fc.nat(), fc.option(fc.jsonValue(), { nil: undefined }));
+  return fc.tuple(fc.constantFrom(...fixtures), fc.array(edit, { minLength: 1, maxLength: 4 })).map(([base, edits]) => {
+    let body: any = structuredClone(base);
+    for (const [pick, value] of edits) {
+      const target = pathsOf(body)[pick % pathsOf(body).length];
+      if (target.length === 0) body = value;
+      else {
+        const parent = target.slice(0, -1).reduce((node, key) => node[key], body);
+        if (value === undefined) delete parent[target[target.length - 1]];
+        else parent[target[target.length - 1]] = value;
+      }
+    }
+    return body;
+  });
+}
+
+/** Every path in a JSON value, the root (`[]`) included. */
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  return [prefix, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...prefix, Array.isArray(value) ? Number(k) : k]))];
+}

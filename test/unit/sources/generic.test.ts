@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { genericAlertSchema, genericSource } from '../../../lib/intake/sources/generic';
+
+const receivedAt = '2024-05-03T16:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const req: WebhookRequest = { headers: { 'x-palisade-delivery': 'dlv-20240503-0001' }, query: {}, receivedAt };
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/generic', `${name}.json`), 'utf8'));
+
+function parse(body: unknown): ParsedAlert[] {
+  const result = genericSource.parse(body, req, ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  return result.alerts;
+}
+
+function problemsOf(body: unknown): string[] {
+  try {
+    genericSource.parse(body, req, ctx);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return (err as PayloadError).problems;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+describe('generic source', () => {
+  it('maps a single alert', () => {
+    const [alert] = parse(fixture('single'));
+    expect(alert).toEqual({
+      title: 'Outdated OpenSSL on build agent',
+      description: expect.stringContaining('CVE-2023-0286'),
+      severity: 'medium',
+      severityOriginal: 'medium',
+      category: 'vulnerability',
+      entity: { kind: 'host', key: 'build-agent-07', display: 'build-agent-07.ci.acme.example' },
+      observedAt: '2024-05-02T06:30:00Z',
+      fingerprint: fingerprintOf('generic', 'scan-2024-05-02-0017', 'host', 'build-agent-07'),
+      labels: { scanner: 'internal-inventory', cve: 'CVE-2023-0286', cvss: '7.4', internetFacing: 'false' },
+    });
+    expect(genericSource.deliveryId(fixture('single'), req)).toBe('dlv-20240503-0001');
+    expect(genericSource.deliveryId(fixture('single'), { ...req, headers: {} })).toBeUndefined();
+  });
+
+  it('maps a batch to one alert each, with defaults filled in', () => {
+    const alerts = parse(fixture('batch'));
+    expect(alerts).toHaveLength(3);
+    expect(alerts[0]).toMatchObject({
+      severity: 'high',
+      category: 'config-drift',
+      entity: { kind: 'resource', key: 'arn:aws:s3:::acme-marketing-assets', display: 's3://acme-marketing-assets' },
+      observedAt: '2024-05-02T09:00:00+02:00',
+      labels: { account: '123456789012', region: 'eu-west-1' },
+    });
+    expect(alerts[1]).toEqual({
+      title: 'Admin added to org outside change window',
+      description: '',
+      severity: 'low',
+      severityOriginal: 'low',
+      category: 'other',
+      entity: { kind: 'account', key: 'octo-admin', display: 'octo-admin' },
+      observedAt: receivedAt,
+      fingerprint: fingerprintOf('generic', 'Admin added to org outside change window', 'account', 'octo-admin'),
+      labels: {},
+    });
+    expect(alerts[2]).toMatchObject({ severity: 'critical', entity: { kind: 'repository', key: 'acme-corp/payments-api' } });
+  });
+
+  it('keeps the fingerprint on the sender id, whatever the title says', () => {
+    const a = fixture('single');
+    const b = { ...fixture('single'), title: 'OpenSSL still outdated', severity: 'high' };
+    expect(parse(b)[0].fingerprint).toBe(parse(a)[0].fingerprint);
+    expect(parse({ ...a, id: 'scan-2024-05-02-0018' })[0].fingerprint).not.toBe(parse(a)[0].fingerprint);
+  });
+
+  it('redacts secrets in free text and keeps their descriptors', () => {
+    const token = 'xoxb-2048-1234567890-PalisadeFixtureTok';
+    const [alert] = parse({ ...fixture('single'), description: `Slack bot token ${token} found in CI logs`, labels: { sample: token } });
+    expect(JSON.stringify(alert)).not.toContain(token);
+    expect(alert.description).toContain('[REDACTED slack_token');
+    expect(alert.secrets).toEqual([ctx.redactor.describe('slack_token', token), ctx.redactor.describe('slack_token', token)]);
+  });
+
+  it('names fields and expected values when the body does not match', () => {
+    const problems = problemsOf({ title: '', severity: 'urgent', entity: { kind: 'vm', key: 'x' }, observedAt: 'last tuesday', labels: { a: [] } });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^title: .*>=1/),
+        expect.stringMatching(/^severity: .*"info"\|"low"\|"medium"\|"high"\|"critical"/),
+        expect.stringMatching(/^entity\.kind: .*"host"\|"credential"/),
+        expect.stringMatching(/^observedAt: .*ISO 8601/),
+        expect.stringMatching(/^labels\.a: /),
+      ]),
+    );
+    expect(problemsOf([fixture('single'), { title: 'x' }])).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^1\.severity: /), expect.stringMatching(/^1\.entity: /)]),
+    );
+    expect(problemsOf([])).toEqual([expect.stringContaining('at least one alert')]);
+    expect(problemsOf(Array.from({ length: 101 }, () => fixture('single')))).toEqual([expect.stringContaining('at most 100')]);
+    expect(problemsOf('hello')[0]).toMatch(/^\(body\): .*object/);
+  });
+
+  it('exports its schema for the docs', () => {
+    expect(genericAlertSchema.safeParse(fixture('single')).success).toBe(true);
+  });
+
+  it('returns or throws PayloadError for any input', () => {
+    const onlyPayloadErrors = (body: unknown) => {
+      try {
+        genericSource.parse(body, req, ctx);
+      } catch (err) {
+        if (!(err instanceof PayloadError)) throw err;
+      }
+    };
+    fc.assert(fc.property(fc.anything(), onlyPayloadErrors), { numRuns: 300 });
+    const fixtures = [fixture('single'), fixture('batch')];
+    fc.assert(
+      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) =>
+        onlyPayloadErrors(mutate(base, edits)),
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** A copy of `body` with the fields picked by index replaced by the given values. */
+function mutate(body: unknown, edits: [number, unknown][]): unknown {
+  const copy = structuredClone(body);
+  for (const [pick, value] of edits) {
+    const paths = pathsOf(copy);
+    if (paths.length === 0) return value;
+    const target = paths[pick % paths.length];
+    let node: any = copy;
+    for (const key of target.slice(0, -1)) node = node[key];
+    node[target[target.length - 1]] = value;
+  }
+  return copy;
+}
+
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
+    return [p, ...pathsOf(v, p)];
+  });
+}

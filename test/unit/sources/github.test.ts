@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { githubSource } from '../../../lib/intake/sources/github';
+
+const receivedAt = '2024-05-03T16:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/github', `${name}.json`), 'utf8'));
+const req = (event = 'secret_scanning_alert', delivery = 'a1b2c3d4-0000-11ef-8f3a-7e1c2b3d4e5f'): WebhookRequest => ({
+  headers: { 'x-github-event': event, 'x-github-delivery': delivery },
+  query: {},
+  receivedAt,
+});
+
+function parseOne(body: unknown): ParsedAlert {
+  const result = githubSource.parse(body, req(), ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  expect(result.alerts).toHaveLength(1);
+  return result.alerts[0];
+}
+
+function payloadError(fn: () => unknown): PayloadError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return err as PayloadError;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+const ALERT_FIXTURES = ['secret-scanning-created-public', 'secret-scanning-created-private', 'secret-scanning-resolved', 'secret-scanning-publicly-leaked'];
+
+describe('github source', () => {
+  it('maps a created alert in a public repository', () => {
+    const body = fixture('secret-scanning-created-public');
+    const alert = parseOne(body);
+    const secret = ctx.redactor.describe('github_personal_access_token', body.alert.secret);
+    expect(alert).toEqual({
+      title: 'GitHub Personal Access Token leaked in acme-corp/website',
+      description: expect.stringContaining('GitHub secret scanning alert #7 (created) in public repository acme-corp/website.'),
+      severity: 'critical',
+      severityOriginal: 'action=created validity=unknown',
+      category: 'secret-leak',
+      entity: { kind: 'credential', key: `secret:${secret.fingerprint}`, display: `GitHub Personal Access Token …${secret.last4}` },
+      observedAt: '2024-05-02T08:01:13Z',
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      labels: {
+        repository: 'acme-corp/website',
+        alertNumber: '7',
+        action: 'created',
+        secretType: 'github_personal_access_token',
+        validity: 'unknown',
+        visibility: 'public',
+        htmlUrl: 'https://github.com/acme-corp/website/security/secret-scanning/7',
+        organization: 'acme-corp',
+      },
+      secrets: [secret],
+    });
+    expect(githubSource.deliveryId(body, req())).toBe('a1b2c3d4-0000-11ef-8f3a-7e1c2b3d4e5f');
+  });
+
+  it('rates a private repository with unknown validity high', () => {
+    const alert = parseOne(fixture('secret-scanning-created-private'));
+    expect(alert).toMatchObject({
+      title: 'Mailchimp API Key leaked in acme-corp/payments-api',
+      severity: 'high',
+      severityOriginal: 'action=created validity=unknown',
+      observedAt: '2024-05-03T14:22:05Z',
+      labels: { visibility: 'private', validity: 'unknown', alertNumber: '42', action: 'created' },
+    });
+  });
+
+  it('still produces an alert when resolved, with the same fingerprint as the created one', () => {
+    const created = parseOne(fixture('secret-scanning-created-private'));
+    const resolved = parseOne(fixture('secret-scanning-resolved'));
+    expect(resolved).toMatchObject({
+      title: 'Mailchimp API Key leaked in acme-corp/payments-api (resolved)',
+      severity: 'high',
+      severityOriginal: 'action=resolved validity=inactive',
+      observedAt: '2024-05-03T15:40:00Z',
+      labels: { action: 'resolved', validity: 'inactive' },
+    });
+    expect(resolved.description).toContain('Resolution: revoked.');
+    expect(resolved.fingerprint).toBe(created.fingerprint);
+    expect(resolved.entity).toEqual(created.entity);
+  });
+
+  it('rates a publicly leaked secret critical even in a private repository', () => {
+    const alert = parseOne(fixture('secret-scanning-publicly-leaked'));
+    expect(alert).toMatchObject({ severity: 'critical', severityOriginal: 'action=publicly_leaked validity=active', observedAt: '2024-05-02T09:30:00Z' });
+    expect(alert.labels).toMatchObject({ action: 'publicly_leaked', visibility: 'private', repository: 'acme-corp/infra' });
+  });
+
+  it('rates an active secret critical', () => {
+    const body = fixture('secret-scanning-created-private');
+    body.alert.validity = 'active';
+    expect(parseOne(body).severity).toBe('critical');
+  });
+
+  it('never lets the secret out: only its descriptor, the same one in every repository', () => {
+    for (const name of ALERT_FIXTURES) {
+      const body = fixture(name);
+      const raw: string = body.alert.secret;
+      const result = githubSource.parse(body, req(), ctx);
+      const json = JSON.stringify(result);
+      expect(json).not.toContain(raw);
+      const d = ctx.redactor.describe(body.alert.secret_type, raw);
+      expect(json).toContain(d.fingerprint);
+      expect(json).toContain(`…${d.last4}`);
+    }
+    const website = parseOne(fixture('secret-scanning-created-public'));
+    const infra = parseOne(fixture('secret-scanning-publicly-leaked'));
+    expect(infra.entity.key).toBe(website.entity.key);
+    expect(infra.secrets?.[0].fingerprint).toBe(website.secrets?.[0].fingerprint);
+    expect(infra.fingerprint).not.toBe(website.fingerprint);
+  });
+
+  it('keeps the fingerprint stable across re-sends and distinct per alert', () => {
+    const a = parseOne(fixture('secret-scanning-created-public'));
+    expect(parseOne(fixture('secret-scanning-created-public')).fingerprint).toBe(a.fingerprint);
+    const other = fixture('secret-scanning-created-public');
+    other.alert.number = 8;
+    expect(parseOne(other).fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('answers a ping with a control result', () => {
+    expect(githubSource.parse(fixture('ping'), req('ping'), ctx)).toEqual({ kind: 'control', message: 'GitHub ping received (hook 482731904)' });
+  });
+
+  it('refuses other events and a missing event header', () => {
+    const body = fixture('secret-scanning-created-public');
+    const other = payloadError(() => githubSource.parse(body, req('push'), ctx));
+    expect(other.problems.join()).toMatch(/"push".*only secret_scanning_alert and ping/);
+    const missing = payloadError(() => githubSource.parse(body, { headers: {}, query: {}, receivedAt }, ctx));
+    expect(missing.problems.join()).toContain('X-GitHub-Event');
+  });
+
+  it('names the fields that do not match', () => {
+    const body = fixture('secret-scanning-created-public');
+    delete body.alert.secret;
+    body.repository.private = 'no';
+    body.alert.created_at = 'yesterday';
+    const err = payloadError(() => githubSource.parse(body, req(), ctx));
+    expect(err.source).toBe('github');
+    expect(err.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^alert\.secret: /), expect.stringMatching(/^repository\.private: .*boolean/), expect.stringMatching(/^alert\.created_at: .*ISO 8601/)]),
+    );
+  });
+
+  it('returns or throws PayloadError for any input', () => {
+    const onlyPayloadErrors = (body: unknown, event: string) => {
+      try {
+        githubSource.parse(body, req(event), ctx);
+      } catch (err) {
+        if (!(err instanceof PayloadError)) throw err;
+      }
+    };
+    fc.assert(fc.property(fc.anything(), fc.constantFrom('secret_scanning_alert', 'ping'), onlyPayloadErrors), { numRuns: 300 });
+    const fixtures = ALERT_FIXTURES.map(fixture);
+    fc.assert(
+      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) => {
+        onlyPayloadErrors(mutate(base, edits), 'secret_scanning_alert');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** A copy of `body` with the fields picked by index replaced by the given values. */
+function mutate(body: unknown, edits: [number, unknown][]): unknown {
+  const copy = structuredClone(body);
+  for (const [pick, value] of edits) {
+    const paths = pathsOf(copy);
+    if (paths.length === 0) return value;
+    const target = paths[pick % paths.length];
+    let node: any = copy;
+    for (const key of target.slice(0, -1)) node = node[key];
+    node[target[target.length - 1]] = value;
+  }
+  return copy;
+}
+
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
+    return [p, ...pathsOf(v, p)];
+  });
+}

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { guarddutyCategory, guarddutySource } from '../../../lib/intake/sources/guardduty';
+
+const receivedAt = '2024-05-20T12:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const req: WebhookRequest = { headers: {}, query: {}, receivedAt };
+const dir = path.join(__dirname, '../../fixtures/webhooks');
+const fixture = (name: string, source = 'guardduty'): any => JSON.parse(readFileSync(path.join(dir, source, `${name}.json`), 'utf8'));
+const FINDINGS = ['ssh-brute-force', 'crypto-mining', 'credential-exfiltration', 's3-block-public-access-disabled'];
+const ACCOUNT = '123456789012';
+
+function parse(body: unknown): ParsedAlert[] {
+  const result = guarddutySource.parse(body, req, ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  return result.alerts;
+}
+
+function problemsOf(body: unknown): string[] {
+  try {
+    guarddutySource.parse(body, req, ctx);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return (err as PayloadError).problems;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+/** An SNS notification carrying `event`, as SNS would deliver it. */
+function enveloped(event: unknown): any {
+  return { ...fixture('ssh-brute-force.sns'), Message: JSON.stringify(event) };
+}
+
+const labels = (findingType: string, resourceType: string, count: string) => ({ findingType, accountId: ACCOUNT, region: 'us-east-1', resourceType, count });
+
+describe('guardduty source', () => {
+  it('maps SSH brute force against an instance', () => {
+    expect(parse(fixture('ssh-brute-force'))).toEqual([
+      {
+        title: '198.51.100.23 is performing SSH brute force attacks against i-0a1b2c3d4e5f67890.',
+        description: expect.stringContaining('guessing the SSH password'),
+        severity: 'low',
+        severityOriginal: '2.0',
+        category: 'host-compromise',
+        entity: { kind: 'host', key: 'i-0a1b2c3d4e5f67890', display: 'i-0a1b2c3d4e5f67890' },
+        observedAt: '2024-05-12T10:21:33.417Z',
+        fingerprint: fingerprintOf('guardduty', ACCOUNT, '8ac7d2f5e91b3c4d0a6e7f8b9c1d2e3f'),
+        labels: labels('UnauthorizedAccess:EC2/SSHBruteForce', 'Instance', '14'),
+      },
+    ]);
+  });
+
+  it('maps crypto mining on an instance', () => {
+    const [alert] = parse(fixture('crypto-mining'));
+    expect(alert).toMatchObject({
+      title: 'Bitcoin-related domain name queried by EC2 instance i-0d4c3b2a1f0e9d8c7.',
+      severity: 'high',
+      severityOriginal: '8.0',
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'i-0d4c3b2a1f0e9d8c7' },
+      observedAt: '2024-05-14T03:07:12.006Z',
+      labels: labels('CryptoCurrency:EC2/BitcoinTool.B!DNS', 'Instance', '37'),
+    });
+  });
+
+  it('maps instance credential exfiltration to a leaked credential', () => {
+    const [alert] = parse(fixture('credential-exfiltration'));
+    expect(alert).toMatchObject({
+      title: 'Credentials for instance role web-prod-role used from external IP address.',
+      severity: 'high',
+      category: 'secret-leak',
+      entity: { kind: 'credential', key: 'ASIASZ4SI7REXAMPLE8K', display: 'web-prod-role (access key …LE8K)' },
+      labels: labels('UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS', 'AccessKey', '3'),
+    });
+  });
+
+  it('maps an S3 policy finding to config drift on the bucket', () => {
+    const [alert] = parse(fixture('s3-block-public-access-disabled'));
+    expect(alert).toMatchObject({
+      severity: 'low',
+      severityOriginal: '2.0',
+      category: 'config-drift',
+      entity: { kind: 'resource', key: 'arn:aws:s3:::acme-prod-invoices', display: 'S3 bucket acme-prod-invoices' },
+      observedAt: '2024-05-16T08:02:31.644Z',
+      labels: labels('Policy:S3/BucketBlockPublicAccessDisabled', 'S3Bucket', '1'),
+    });
+  });
+
+  it.each(FINDINGS)('parses %s the same bare and inside an SNS notification', (name) => {
+    const bare = fixture(name);
+    const sns = fixture(`${name}.sns`);
+    expect(parse(sns)).toEqual(parse(bare));
+    expect(guarddutySource.deliveryId(bare, req)).toBe(bare.id);
+    expect(guarddutySource.deliveryId(sns, req)).toBe(sns.MessageId);
+    expect(sns.MessageId).not.toBe(bare.id);
+  });
+
+  it('keeps the fingerprint when GuardDuty updates a finding, and tells accounts apart', () => {
+    const original = fixture('ssh-brute-force');
+    const updated = structuredClone(original);
+    updated.id = 'another-event-id';
+    updated.detail.updatedAt = '2024-05-12T11:40:02.000Z';
+    updated.detail.service.count = 40;
+    updated.detail.severity = 5;
+    expect(parse(updated)[0].fingerprint).toBe(parse(original)[0].fingerprint);
+    const otherAccount = structuredClone(original);
+    otherAccount.detail.accountId = '210987654321';
+    expect(parse(otherAccount)[0].fingerprint).not.toBe(parse(original)[0].fingerprint);
+  });
+
+  it.each([
+    [0.5, 'info', '0.5'],
+    [1, 'low', '1.0'],
+    [3.9, 'low', '3.9'],
+    [4, 'medium', '4.0'],
+    [6.9, 'medium', '6.9'],
+    [7, 'high', '7.0'],
+    [8.9, 'high', '8.9'],
+    [9, 'critical', '9.0'],
+  ])('maps severity %s to %s, keeping "%s"', (value, severity, original) => {
+    const event = fixture('ssh-brute-force');
+    event.detail.severity = value;
+    expect(parse(event)[0]).toMatchObject({ severity, severityOriginal: original });
+  });
+
+  it.each([
+    ['Backdoor:EC2/C&CActivity.B!DNS', 'host-compromise'],
+    ['Trojan:EC2/DNSDataExfiltration', 'host-compromise'],
+    ['Execution:Runtime/NewBinaryExecuted', 'host-compromise'],
+    ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS', 'secret-leak'],
+    ['Stealth:IAMUser/CloudTrailLoggingDisabled', 'config-drift'],
+    ['Policy:IAMUser/RootCredentialUsage', 'config-drift'],
+    ['Recon:IAMUser/MaliciousIPCaller', 'other'],
+    ['Recon:EC2/PortProbeUnprotectedPort', 'other'],
+    ['not a finding type', 'other'],
+  ])('categorizes %s as %s', (type, category) => {
+    expect(guarddutyCategory(type)).toBe(category);
+  });
+
+  it('falls back to a resource ARN, then to the account, for other resource types', () => {
+    const event = fixture('ssh-brute-force');
+    event.detail.resource = { resourceType: 'EKSCluster', eksClusterDetails: { name: 'prod', arn: 'arn:aws:eks:us-east-1:123456789012:cluster/prod' } };
+    expect(parse(event)[0].entity).toEqual({ kind: 'resource', key: 'arn:aws:eks:us-east-1:123456789012:cluster/prod', display: 'EKSCluster arn:aws:eks:us-east-1:123456789012:cluster/prod' });
+    event.detail.resource = { resourceType: 'Lambda' };
+    expect(parse(event)[0].entity).toEqual({ kind: 'account', key: ACCOUNT, display: `AWS account ${ACCOUNT} (Lambda)` });
+  });
+
+  it('returns the SNS subscription handshake as a control result', () => {
+    const body = fixture('subscription-confirmation');
+    expect(guarddutySource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.stringContaining('palisade-security-findings'), subscribeUrl: body.SubscribeURL });
+    expect(guarddutySource.deliveryId(body, req)).toBe(body.MessageId);
+    const unsubscribe = guarddutySource.parse(fixture('unsubscribe-confirmation'), req, ctx);
+    expect(unsubscribe).toEqual({ kind: 'control', message: expect.stringContaining('unsubscribed') });
+  });
+
+  it('rejects a SubscribeURL that is not an https SNS URL', () => {
+    const body = { ...fixture('subscription-confirmation'), SubscribeURL: 'https://evil.example.com/?Action=ConfirmSubscription' };
+    expect(problemsOf(body)).toEqual([expect.stringMatching(/^SubscribeURL: expected an https URL on an Amazon SNS host/)]);
+  });
+
+  it('names the fields that do not match, inside the SNS Message too', () => {
+    const event = fixture('ssh-brute-force');
+    delete event.detail.severity;
+    event.detail.updatedAt = 'yesterday';
+    expect(problemsOf(event)).toEqual([expect.stringMatching(/^detail\.severity: /), expect.stringMatching(/^detail\.updatedAt: /)]);
+    expect(problemsOf(enveloped(event))).toEqual([expect.stringMatching(/^Message\.detail\.severity: /), expect.stringMatching(/^Message\.detail\.updatedAt: /)]);
+
+    const noInstance = fixture('ssh-brute-force');
+    delete noInstance.detail.resource.instanceDetails;
+    expect(problemsOf(noInstance)).toEqual(['detail.resource.instanceDetails.instanceId: an instance id is required when resourceType is Instance']);
+    expect(problemsOf({ ...fixture('crypto-mining.sns'), Message: 'not json' })).toEqual([expect.stringMatching(/^Message: expected the EventBridge event as a JSON string/)]);
+    expect(problemsOf({ ...fixture('crypto-mining.sns'), Type: 'Bogus' })).toEqual([expect.stringMatching(/^Type: expected "Notification"/)]);
+    expect(problemsOf([])).toEqual([expect.stringMatching(/^\(body\): /)]);
+  });
+
+  it('says which detail-type it expected when another event arrives', () => {
+    const [problem] = problemsOf(fixture('findings-batch', 'securityhub'));
+    expect(problem).toBe('detail-type: expected "GuardDuty Finding", got "Security Hub Findings - Imported" (a securityhub event: send it to /webhooks/securityhub)');
+    expect(problemsOf(fixture('findings-batch.sns', 'securityhub'))[0]).toMatch(/^Message\.detail-type: expected "GuardDuty Finding"/);
+    const foreign = { ...fixture('ssh-brute-force'), source: 'custom.app' };
+    expect(problemsOf(foreign)).toEqual(['source: expected "aws.guardduty", got "custom.app"']);
+  });
+
+  it('redacts secrets in the finding text', () => {
+    const token = `ghp_${'A1b2C3d4E5'.repeat(3)}x9Y8z7`;
+    const event = fixture('credential-exfiltration');
+    event.detail.description += ` Found token ${token} in user data.`;
+    event.detail.title = `Leak of ${token}`;
+    event.detail.resource.accessKeyDetails.userName = token;
+    const result = guarddutySource.parse(enveloped(event), req, ctx);
+    const json = JSON.stringify(result);
+    expect(json).not.toContain(token);
+    expect(json).toContain('[REDACTED github_token');
+    const [alert] = (result as { alerts: ParsedAlert[] }).alerts;
+    expect(alert.secrets?.map((s) => s.type)).toContain('github_token');
+  });
+
+  describe('never fails with anything but a PayloadError', () => {
+    const check = (body: unknown) => {
+      try {
+        guarddutySource.parse(body, req, ctx);
+        guarddutySource.deliveryId(body, req);
+      } catch (err) {
+        if (!(err instanceof PayloadError)) throw err;
+      }
+    };
+
+    it('for any value', () => {
+      fc.assert(fc.property(fc.anything(), check), { numRuns: 300 });
+      fc.assert(fc.property(fc.anything(), (v) => check({ ...fixture('ssh-brute-force.sns'), Message: JSON.stringify(v) ?? '' })), { numRuns: 300 });
+    });
+
+    it('for fixtures with a field replaced by any JSON value', () => {
+      const names = [...FINDINGS, ...FINDINGS.map((n) => `${n}.sns`), 'subscription-confirmation', 'unsubscribe-confirmation'];
+      fc.assert(
+        fc.property(fc.constantFrom(...names), fc.nat(), fc.jsonValue(), fc.boolean(), (name, at, value, inner) => {
+          const body = fixture(name);
+          if (inner && typeof body.Message === 'string' && body.Type === 'Notification') {
+            check({ ...body, Message: JSON.stringify(replaceSomewhere(JSON.parse(body.Message), at, value)) });
+          } else {
+            check(replaceSomewhere(body, at, value));
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+});
+
+/** Every path into a JSON value (the root is []). */
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  const out = [prefix];
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) out.push(...pathsOf(child, [...prefix, Array.isArray(value) ? Number(key) : key]));
+  }
+  return out;
+}
+
+/** `value` with the `at`-th path (mod their number) replaced by `replacement`. */
+function replaceSomewhere(value: any, at: number, replacement: unknown): any {
+  const paths = pathsOf(value);
+  const target = paths[at % paths.length];
+  if (target.length === 0) return replacement;
+  const copy = structuredClone(value);
+  let node = copy;
+  for (const key of target.slice(0, -1)) node = node[key];
+  node[target[target.length - 1]] = replacement;
+  return copy;
+}

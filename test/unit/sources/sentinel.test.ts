@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { sentinelSource } from '../../../lib/intake/sources/sentinel';
+
+const receivedAt = '2024-05-03T16:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const req: WebhookRequest = { headers: {}, query: { token: 'query-token' }, receivedAt };
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/sentinel', `${name}.json`), 'utf8'));
+
+function parseOne(body: unknown): ParsedAlert {
+  const result = sentinelSource.parse(body, req, ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  expect(result.alerts).toHaveLength(1);
+  return result.alerts[0];
+}
+
+const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';
+const FIXTURES = ['common-sev0-fired', 'common-sev1-fired', 'common-sev2-fired', 'common-sev3-fired', 'common-sev3-resolved', 'incident-host', 'incident-account'];
+
+describe('sentinel source: Azure Monitor common alert schema', () => {
+  it.each([
+    ['common-sev0-fired', 'Sev0', 'critical', 'Ransomware note dropped on VM on vm-prod-web-01', 'vm-prod-web-01', '2024-05-02T08:00:41.3713213Z'],
+    ['common-sev1-fired', 'Sev1', 'high', 'Key Vault secret read by unknown principal on kv-prod-payments', 'kv-prod-payments', '2024-05-02T09:12:03.1200000Z'],
+    ['common-sev2-fired', 'Sev2', 'medium', 'NSG allows RDP from the internet on nsg-staging-jump', 'nsg-staging-jump', '2024-05-02T10:30:00Z'],
+    ['common-sev3-fired', 'Sev3', 'low', 'High CPU on AKS node pool on aks-prod-east', 'aks-prod-east', '2024-05-02T11:45:10.5Z'],
+  ])('maps %s', (name, sev, severity, title, item, observedAt) => {
+    const body = fixture(name);
+    const alert = parseOne(body);
+    const e = body.data.essentials;
+    expect(alert).toEqual({
+      title,
+      description: e.description,
+      severity,
+      severityOriginal: sev,
+      category: 'other',
+      entity: { kind: 'resource', key: (e.alertTargetIDs[0] as string).toLowerCase(), display: item },
+      observedAt,
+      fingerprint: fingerprintOf('sentinel', e.alertId),
+      labels: {
+        alertRule: e.alertRule,
+        monitorCondition: 'Fired',
+        signalType: e.signalType,
+        monitoringService: e.monitoringService,
+        alertTargetId: e.alertTargetIDs[0],
+      },
+    });
+    expect(sentinelSource.deliveryId(body, req)).toBe(`${e.alertId}:Fired`);
+  });
+
+  it('maps a resolved alert to the fired one’s fingerprint, as a separate delivery', () => {
+    const fired = fixture('common-sev3-fired');
+    const resolvedBody = fixture('common-sev3-resolved');
+    const resolved = parseOne(resolvedBody);
+    expect(resolved).toMatchObject({
+      title: 'High CPU on AKS node pool on aks-prod-east (resolved)',
+      severity: 'low',
+      observedAt: '2024-05-02T12:20:44.1Z',
+      labels: { monitorCondition: 'Resolved' },
+    });
+    expect(resolved.fingerprint).toBe(parseOne(fired).fingerprint);
+    expect(sentinelSource.deliveryId(resolvedBody, req)).not.toBe(sentinelSource.deliveryId(fired, req));
+  });
+
+  it('maps Sev4 to info', () => {
+    const body = fixture('common-sev3-fired');
+    body.data.essentials.severity = 'Sev4';
+    expect(parseOne(body)).toMatchObject({ severity: 'info', severityOriginal: 'Sev4' });
+  });
+
+  it('names the fields that do not match', () => {
+    const body = fixture('common-sev0-fired');
+    body.data.essentials.severity = 'Sev9';
+    delete body.data.essentials.firedDateTime;
+    const err = catchPayloadError(() => sentinelSource.parse(body, req, ctx));
+    expect(err.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^data\.essentials\.severity: .*"Sev0"\|"Sev1"/), expect.stringMatching(/^data\.essentials\.firedDateTime: /)]),
+    );
+  });
+});
+
+describe('sentinel source: incidents from a Logic App', () => {
+  it('maps an incident trigger body with a Host entity', () => {
+    const body = fixture('incident-host');
+    const alert = parseOne(body);
+    expect(alert).toEqual({
+      title: 'Suspicious PowerShell download cradle on WEB-PROD-03',
+      description: body.object.properties.description,
+      severity: 'high',
+      severityOriginal: 'High',
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'web-prod-03', display: 'WEB-PROD-03.corp.acme.example' },
+      observedAt: '2024-05-02T07:58:12.4412345Z',
+      fingerprint: fingerprintOf('sentinel', body.object.id),
+      labels: {
+        incidentNumber: '1187',
+        tactics: 'Execution,CommandAndControl',
+        status: 'New',
+        incidentUrl: body.object.properties.incidentUrl,
+        alertsCount: '1',
+        products: 'Microsoft Defender for Endpoint',
+        sentinelLabels: 'prod,tier0',
+      },
+    });
+    expect(sentinelSource.deliveryId(body, req)).toBe('6f1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d:2024-05-02T08:03:40.1234567Z');
+  });
+
+  it('maps a bare incident with only an Account entity', () => {
+    const body = fixture('incident-account');
+    const alert = parseOne(body);
+    expect(alert).toMatchObject({
+      title: 'Password spray followed by successful sign-in',
+      severity: 'medium',
+      severityOriginal: 'Medium',
+      category: 'secret-leak',
+      entity: { kind: 'account', key: 'j.smith@acme.example', display: 'Jane Smith' },
+      observedAt: '2024-05-02T13:10:00Z',
+      labels: { incidentNumber: '1190', status: 'Active', tactics: 'CredentialAccess', alertsCount: '2' },
+    });
+    expect(alert.fingerprint).toBe(fingerprintOf('sentinel', body.id));
+    // The same incident, wrapped by the trigger, is the same finding.
+    expect(parseOne({ objectSchemaType: 'Incident', object: body }).fingerprint).toBe(alert.fingerprint);
+    expect(sentinelSource.deliveryId(body, req)).toBe('1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d:2024-05-02T13:25:31.5Z');
+  });
+
+  it('keeps the fingerprint across updates, and falls back to a resource entity', () => {
+    const body = fixture('incident-host');
+    const first = parseOne(body);
+    body.object.properties.lastModifiedTimeUtc = '2024-05-02T09:00:00Z';
+    body.object.properties.status = 'Active';
+    body.object.properties.relatedEntities = [];
+    body.object.properties.additionalData.tactics = ['Discovery'];
+    const updated = parseOne(body);
+    expect(updated.fingerprint).toBe(first.fingerprint);
+    expect(updated.category).toBe('other');
+    expect(updated.entity).toEqual({ kind: 'resource', key: (body.object.id as string).toLowerCase(), display: 'Sentinel incident #1187' });
+    expect(updated.entity.key.startsWith(SUB)).toBe(true);
+  });
+
+  it('names the fields that do not match', () => {
+    const body = fixture('incident-host');
+    body.object.properties.severity = 'Critical';
+    delete body.object.properties.title;
+    const err = catchPayloadError(() => sentinelSource.parse(body, req, ctx));
+    expect(err.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^properties\.severity: .*"High"/), expect.stringMatching(/^properties\.title: /)]),
+    );
+  });
+
+  it('returns or throws PayloadError for any input', () => {
+    const onlyPayloadErrors = (body: unknown) => {
+      try {
+        sentinelSource.parse(body, req, ctx);
+        sentinelSource.deliveryId(body, req);
+      } catch (err) {
+        if (!(err instanceof PayloadError)) throw err;
+      }
+    };
+    fc.assert(fc.property(fc.anything(), onlyPayloadErrors), { numRuns: 300 });
+    const fixtures = FIXTURES.map(fixture);
+    fc.assert(
+      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) =>
+        onlyPayloadErrors(mutate(base, edits)),
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function catchPayloadError(fn: () => unknown): PayloadError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return err as PayloadError;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+/** A copy of `body` with the fields picked by index replaced by the given values. */
+function mutate(body: unknown, edits: [number, unknown][]): unknown {
+  const copy = structuredClone(body);
+  for (const [pick, value] of edits) {
+    const paths = pathsOf(copy);
+    if (paths.length === 0) return value;
+    const target = paths[pick % paths.length];
+    let node: any = copy;
+    for (const key of target.slice(0, -1)) node = node[key];
+    node[target[target.length - 1]] = value;
+  }
+  return copy;
+}
+
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
+    return [p, ...pathsOf(v, p)];
+  });
+}

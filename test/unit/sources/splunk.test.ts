@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ALERT_CATEGORIES, ALERT_SEVERITIES, type ParsedAlert } from '../../../lib/intake/alert';
+import { Redactor } from '../../../lib/intake/redact';
+import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { splunkSource } from '../../../lib/intake/sources/splunk';
+
+const receivedAt = '2024-05-01T12:00:00.000Z';
+const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
+const req: WebhookRequest = { headers: {}, query: {}, receivedAt };
+const fixture = (name: string): any =>
+  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/splunk', `${name}.json`), 'utf8'));
+const FIXTURES = ['with-result', 'no-result', 'results-batch', 'doc-example'];
+
+function parse(body: unknown): ParsedAlert[] {
+  const result = splunkSource.parse(body, req, ctx);
+  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
+  return result.alerts;
+}
+
+function problemsOf(body: unknown): string[] {
+  try {
+    splunkSource.parse(body, req, ctx);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PayloadError);
+    return (err as PayloadError).problems;
+  }
+  throw new Error('expected a PayloadError');
+}
+
+describe('splunk source', () => {
+  it('maps a webhook with a result row', () => {
+    const body = fixture('with-result');
+    expect(parse(body)).toEqual([
+      {
+        title: 'Endpoint - Suspicious Shell Spawned by Web Server - Rule',
+        description: expect.stringContaining('a0="/bin/sh"'),
+        severity: 'high',
+        severityOriginal: 'high',
+        category: 'host-compromise',
+        entity: { kind: 'host', key: 'web-01.corp.example.com', display: 'WEB-01.corp.example.com' },
+        observedAt: '2024-05-01T12:34:56.000Z',
+        fingerprint: fingerprintOf('splunk', 'SplunkEnterpriseSecuritySuite', body.search_name, 'host', 'web-01.corp.example.com'),
+        labels: expect.objectContaining({
+          sid: body.sid,
+          app: 'SplunkEnterpriseSecuritySuite',
+          owner: 'admin',
+          search_name: body.search_name,
+          results_link: body.results_link,
+          host: 'WEB-01.corp.example.com',
+          user: 'www-data',
+          urgency: 'high',
+          sourcetype: 'linux:audit',
+        }),
+      },
+    ]);
+    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+  });
+
+  it('maps a webhook without result to one alert about the search', () => {
+    const body = fixture('no-result');
+    expect(parse(body)).toEqual([
+      {
+        title: 'Audit - Windows Audit Policy Changed',
+        description: expect.stringContaining(body.results_link),
+        severity: 'medium',
+        severityOriginal: 'unspecified',
+        category: 'config-drift',
+        entity: {
+          kind: 'resource',
+          key: 'splunk-search:search/Audit - Windows Audit Policy Changed',
+          display: 'Splunk search "Audit - Windows Audit Policy Changed"',
+        },
+        observedAt: receivedAt,
+        fingerprint: fingerprintOf('splunk', 'search', 'Audit - Windows Audit Policy Changed', 'resource', 'splunk-search:search/Audit - Windows Audit Policy Changed'),
+        labels: { sid: body.sid, search_name: body.search_name, app: 'search', owner: 'admin', results_link: body.results_link },
+      },
+    ]);
+  });
+
+  it('maps a results batch to one alert per row, with one delivery id', () => {
+    const body = fixture('results-batch');
+    const alerts = parse(body);
+    expect(alerts).toHaveLength(3);
+    expect(alerts.map((a) => [a.severity, a.severityOriginal, a.category])).toEqual([
+      ['critical', '5', 'host-compromise'],
+      ['low', '2', 'host-compromise'],
+      ['info', 'informational', 'host-compromise'],
+    ]);
+    expect(alerts.map((a) => a.entity)).toEqual([
+      { kind: 'host', key: 'dc01.corp.example.com', display: 'DC01.corp.example.com' },
+      { kind: 'host', key: 'vpn-gw-02', display: 'vpn-gw-02' },
+      { kind: 'account', key: 'svc_backup', display: 'svc_backup' },
+    ]);
+    expect(alerts.map((a) => a.observedAt)).toEqual(['2024-05-01T13:39:12.000Z', '2024-05-01T13:38:32.000Z', receivedAt]);
+    expect(alerts[0].labels).toMatchObject({ row: '0', src: '203.0.113.45', user: 'administrator', signature: 'Brute Force Access Behavior Detected' });
+    expect(alerts[2].labels).toMatchObject({ row: '2', user: 'svc_backup' });
+    expect(new Set(alerts.map((a) => a.fingerprint)).size).toBe(3);
+    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+  });
+
+  it('maps the documented example (ad-hoc search, no name, no host)', () => {
+    const body = fixture('doc-example');
+    const [alert] = parse(body);
+    expect(alert).toMatchObject({
+      title: `Splunk search ${body.sid}`,
+      description: 'sourcetype=mongod count=8',
+      severity: 'medium',
+      category: 'other',
+      entity: { kind: 'resource', key: `splunk-search:search/${body.sid}` },
+      labels: { sid: body.sid, app: 'search', owner: 'admin', sourcetype: 'mongod' },
+    });
+    expect(alert.labels).not.toHaveProperty('search_name');
+  });
+
+  it.each([
+    ['informational', 'info'], ['low', 'low'], ['medium', 'medium'], ['High', 'high'], ['critical', 'critical'],
+    ['1', 'info'], ['2', 'low'], ['3', 'medium'], ['4', 'high'], ['5', 'critical'], ['severe', 'medium'],
+  ])('maps urgency %s to %s', (urgency, severity) => {
+    const body = fixture('with-result');
+    const [alert] = parse({ ...body, result: { ...body.result, urgency } });
+    expect(alert.severity).toBe(severity);
+    expect(alert.severityOriginal).toBe(urgency);
+  });
+
+  it('reads severity when there is no urgency, and numbers as well as strings', () => {
+    const body = fixture('with-result');
+    const { urgency: _urgency, ...row } = body.result;
+    expect(parse({ ...body, result: { ...row, severity: 4 } })[0]).toMatchObject({ severity: 'high', severityOriginal: '4' });
+  });
+
+  it('keeps one fingerprint per search and entity, across runs and re-sends', () => {
+    const body = fixture('with-result');
+    const [first] = parse(body);
+    const rerun = { ...body, sid: 'scheduler__admin__other_at_1714570000_1', results_link: 'https://x/', result: { ...body.result, _time: '1714570000', _raw: 'again' } };
+    expect(parse(rerun)[0].fingerprint).toBe(first.fingerprint);
+    expect(parse(body)[0].fingerprint).toBe(first.fingerprint);
+    expect(parse({ ...body, result: { ...body.result, host: 'web-02' } })[0].fingerprint).not.toBe(first.fingerprint);
+    expect(parse({ ...body, search_name: 'Another search' })[0].fingerprint).not.toBe(first.fingerprint);
+  });
+
+  it('names the fields when the body does not match', () => {
+    expect(problemsOf({ ...fixture('with-result'), sid: 42, result: 'host=web-01' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^sid: /), expect.stringMatching(/^result: /)]),
+    );
+    expect(problemsOf({ ...fixture('results-batch'), results: [{ host: 'a' }, 'b'] })).toEqual([expect.stringMatching(/^results\.1: /)]);
+    expect(problemsOf({ search_name: 'x' })).toEqual([expect.stringMatching(/^sid: /)]);
+    expect(problemsOf('hello')[0]).toMatch(/^\(body\): /);
+  });
+
+  it('keeps secrets out of titles, descriptions, labels and entities', () => {
+    const aws = 'AKIAIOSFODNN7EXAMPLE';
+    const ghp = `ghp_${'A1b2C3d4E5'.repeat(3)}x9Y8z7`;
+    const body = fixture('with-result');
+    const leaky = {
+      ...body,
+      search_name: `Token ${ghp} used`,
+      result: { ...body.result, _raw: `curl -H "X-Key: ${aws}" https://internal`, user: aws, signature: ghp },
+    };
+    const alerts = parse(leaky);
+    const text = JSON.stringify(alerts);
+    expect(text).not.toContain(aws);
+    expect(text).not.toContain(ghp);
+    expect(alerts[0].description).toContain('[REDACTED aws_access_key_id');
+    expect(alerts[0].secrets).toEqual(
+      expect.arrayContaining([ctx.redactor.describe('aws_access_key_id', aws), ctx.redactor.describe('github_token', ghp)]),
+    );
+    expect(JSON.stringify(parse({ ...fixture('results-batch'), results: [{ _raw: `key=${aws}` }] }))).not.toContain(aws);
+  });
+
+  it('returns well-formed alerts or throws PayloadError, for any input', () => {
+    fc.assert(fc.property(fc.anything(), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true }), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(mutated(FIXTURES.map(fixture)), expectAlertsOrPayloadError), { numRuns: 300 });
+    fc.assert(fc.property(fc.anything(), (body) => {
+      const id = splunkSource.deliveryId(body, req);
+      expect(id === undefined || typeof id === 'string').toBe(true);
+    }), { numRuns: 300 });
+  });
+});
+
+function expectAlertsOrPayloadError(body: unknown): void {
+  let alerts: ParsedAlert[];
+  try {
+    alerts = parse(body);
+  } catch (err) {
+    if (err instanceof PayloadError) return;
+    throw err;
+  }
+  for (const a of alerts) {
+    expect(ALERT_SEVERITIES).toContain(a.severity);
+    expect(ALERT_CATEGORIES).toContain(a.category);
+    expect(a.entity.key).not.toBe('');
+    expect(new Date(a.observedAt).toISOString()).toBe(a.observedAt);
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    for (const v of Object.values(a.labels)) expect(typeof v).toBe('string');
+  }
+}
+
+/** Fixtures with a few fields, at any depth, replaced by arbitrary JSON or deleted. */
+function mutated(fixtures: unknown[]): fc.Arbitrary<unknown> {
+  const edit = fc.tuple(fc.nat(), fc.option(fc.jsonValue(), { nil: undefined }));
+  return fc.tuple(fc.constantFrom(...fixtures), fc.array(edit, { minLength: 1, maxLength: 4 })).map(([base, edits]) => {
+    let body: any = structuredClone(base);
+    for (const [pick, value] of edits) {
+      const target = pathsOf(body)[pick % pathsOf(body).length];
+      if (target.length === 0) body = value;
+      else {
+        const parent = target.slice(0, -1).reduce((node, key) => node[key], body);
+        if (value === undefined) delete parent[target[target.length - 1]];
+        else parent[target[target.length - 1]] = value;
+      }
+    }
+    return body;
+  });
+}
+
+/** Every path in a JSON value, the root (`[]`) included. */
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  return [prefix, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...prefix, Array.isArray(value) ? Number(k) : k]))];
+}

@@ -1,0 +1,18 @@
+// What callers of the triage playbook need: its input and the state it carries across runs.
+import type { AlertEntity, SourceName } from '../../lib/intake/alert';
+import type { Severity } from '../../lib/domain/incident';
+import type { IncidentState } from '../shared/messages';
+
+export interface TriageInput {
+  incidentId: string;
+  playbook: string;
+  playbookVersion: string;
+  entityKey: string;
+  entity: AlertEntity;
+  title: string;
+  severity: Severity;
+  source: SourceName;
+  detectedAt: string;
+  /** Set when the run continues as new: what the previous run had gathered. */
+  carried?: { state: IncidentState; timelineSequence: number; lastInboxId: number };
+}

@@ -1,0 +1,99 @@
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
+import { ALERT_SEVERITIES } from '../../lib/intake/alert';
+import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch, type IncidentState, type ResolveRequest } from '../shared/messages';
+import { RETRY } from '../shared/retry';
+import { TimelineRecorder } from '../shared/timeline';
+import type { TriageInput } from './shared';
+
+const { recordIncident, setIncidentStatus } = proxyActivities<TimelineActivities>({
+  startToCloseTimeout: '10s',
+  retry: RETRY.projection,
+});
+
+/** Continue as new well before Temporal's history limits (50k events, 10k signals). */
+const MAX_HISTORY_EVENTS = 10_000;
+
+/**
+ * Triage — every routed alert lands here until its own playbook exists.
+ * 1. Open the incident (projection + "incident created" on the timeline).
+ * 2. Gather alerts the door merges in, one timeline entry per batch.
+ * 3. Wait for a responder to resolve it.
+ */
+export async function triageIncident(input: TriageInput): Promise<void> {
+  const state: IncidentState = input.carried?.state ?? {
+    incidentId: input.incidentId,
+    status: 'open',
+    alertCount: 0,
+    firstSeen: null,
+    lastSeen: null,
+    sources: [],
+    maxSeverity: 'info',
+  };
+  const timeline = new TimelineRecorder(input.incidentId, input.carried?.timelineSequence ?? 0);
+  let lastInboxId = input.carried?.lastInboxId ?? 0;
+  const pending: AlertBatch[] = [];
+  let resolution: ResolveRequest | undefined;
+
+  setHandler(alertsMergedSignal, (batch) => {
+    if (batch.lastInboxId > lastInboxId) pending.push(batch);
+  });
+  setHandler(resolveSignal, (request) => {
+    resolution ??= request;
+  });
+  setHandler(stateQuery, () => state);
+
+  if (!input.carried) {
+    await recordIncident({
+      id: input.incidentId,
+      workflowId: workflowInfo().workflowId,
+      title: input.title,
+      severity: input.severity,
+      status: 'open',
+      playbook: input.playbook,
+      playbookVersion: input.playbookVersion,
+      entity: input.entityKey,
+      detectedAt: input.detectedAt,
+    });
+    await timeline.record('incident.created', `Incident opened from ${input.source}: ${input.title}`, {
+      actor: input.source,
+      data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity },
+    });
+  }
+
+  for (;;) {
+    await condition(() => pending.length > 0 || resolution !== undefined);
+    while (pending.length > 0) {
+      const batch = pending.shift()!;
+      if (batch.lastInboxId <= lastInboxId) continue;
+      lastInboxId = batch.lastInboxId;
+      merge(state, batch);
+      await timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, {
+        actor: 'palisade',
+        data: { ...batch, totalAlerts: state.alertCount },
+      });
+    }
+    if (resolution) break;
+    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof triageIncident>({ ...input, carried: { state, timelineSequence: timeline.sequence, lastInboxId } });
+    }
+  }
+
+  state.status = 'resolved';
+  await timeline.record('incident.resolved', `Resolved by ${resolution.actor}: ${resolution.reason}`, {
+    actor: resolution.actor,
+    data: { reason: resolution.reason, totalAlerts: state.alertCount },
+  });
+  // Last: once the projection says resolved, the door opens a new incident for this entity.
+  await setIncidentStatus(input.incidentId, 'resolved', new Date().toISOString());
+}
+
+function merge(state: IncidentState, batch: AlertBatch): void {
+  state.alertCount += batch.count;
+  state.firstSeen ??= batch.firstSeen;
+  state.lastSeen = batch.lastSeen;
+  state.sources = [...new Set([...state.sources, ...batch.sources])];
+  if (ALERT_SEVERITIES.indexOf(batch.maxSeverity) > ALERT_SEVERITIES.indexOf(state.maxSeverity)) {
+    state.maxSeverity = batch.maxSeverity;
+  }
+}
