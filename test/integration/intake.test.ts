@@ -29,7 +29,7 @@ describe('POST /webhooks/:source', () => {
     expect(second.body).toMatchObject({ disposition: 'merged', incidentId: first.body.incidentId });
 
     // A re-send signs anew (same delivery id, new timestamp): the door answers duplicate.
-    const again = await sendGeneric(engine.baseUrl, genericAlert(host), { delivery: `d-${host}-1`, timestamp: Math.floor(Date.now() / 1000) - 1 });
+    const again = await sendGeneric(engine.baseUrl, genericAlert(host), { delivery: `d-${host}-1`, timestamp: Math.floor(Date.now() / 1000) + 1 });
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ ...first.body, disposition: 'duplicate' });
 

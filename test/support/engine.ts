@@ -30,19 +30,20 @@ export function testSecret(source: SourceName): string {
 }
 
 export async function startTestEngine(
-  opts: { withWorker?: boolean; temporalAddress?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean } = {},
+  opts: { withWorker?: boolean; temporalAddress?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean } = {},
 ): Promise<TestEngine> {
   const taskQueue = `test-${randomUUID()}`;
   const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
+  const databaseUrl = opts.databaseUrl ?? inject('databaseUrl');
   const config = loadConfig({
     TEMPORAL_ADDRESS: temporalAddress,
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: databaseUrl,
     PALISADE_TASK_QUEUE: taskQueue,
     PALISADE_REDACTION_KEY: TEST_REDACTION_KEY,
     ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
     ...opts.env,
   });
-  const db = createDataSource({ url: inject('databaseUrl'), poolSize: 4 });
+  const db = createDataSource({ url: databaseUrl, poolSize: 4 });
   await db.initialize();
 
   let worker: Worker | undefined;

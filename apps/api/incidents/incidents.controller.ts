@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateIncidentDto } from './dto/create-incident.dto';
+import { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import { TimelineQueryDto } from './dto/timeline-query.dto';
 import { IncidentsService } from './incidents.service';
 
@@ -28,6 +29,13 @@ export class IncidentsController {
   @ApiOperation({ summary: "An incident's projection: status, playbook, severity, entity, times." })
   get(@Param('id') id: string) {
     return this.incidents.get(id);
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Resolve an incident with a reason; its playbook records it and closes the incident.' })
+  resolve(@Param('id') id: string, @Body() dto: ResolveIncidentDto) {
+    return this.incidents.resolve(id, dto);
   }
 
   @Get(':id/timeline')

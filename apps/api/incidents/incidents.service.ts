@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { MoreThan, Repository } from 'typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
@@ -8,9 +8,11 @@ import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.ent
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
+import { resolveSignal } from '../../../workflows/shared/messages';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
+import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import type { TimelineQueryDto } from './dto/timeline-query.dto';
 
 @Injectable()
@@ -48,6 +50,23 @@ export class IncidentsService {
       ],
     });
     return { incidentId, workflowId };
+  }
+
+  /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
+  async resolve(id: string, dto: ResolveIncidentDto): Promise<{ incidentId: string; status: 'resolving' }> {
+    const incident = await this.get(id);
+    if (incident.status === 'resolved' || incident.status === 'cancelled') {
+      throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
+    }
+    try {
+      await this.temporal.workflow.getHandle(incident.workflowId).signal(resolveSignal, { reason: dto.reason, actor: dto.actor });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to resolve it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');
+      }
+      throw err;
+    }
+    return { incidentId: id, status: 'resolving' };
   }
 
   async get(id: string): Promise<IncidentEntity> {

@@ -19,82 +19,83 @@ export function incidentSeverity(s: AlertSeverity): Severity {
   return s === 'info' ? 'low' : s;
 }
 
+/** The delivery's alerts already stored (a re-sent delivery), by position. */
+export async function storedDelivery(db: EntityManager, alert: Pick<Alert, 'source' | 'deliveryId'>): Promise<Map<number, StoredAlert>> {
+  const rows = await db.query<{ id: string; incident_id: string | null; delivery_index: number }[]>(
+    `SELECT id, incident_id, delivery_index FROM alerts WHERE source = $1 AND delivery_id = $2`,
+    [alert.source, alert.deliveryId],
+  );
+  return new Map(rows.map((r) => [r.delivery_index, { alertId: r.id, incidentId: r.incident_id, disposition: 'duplicate' }]));
+}
+
 /**
- * The door's writes, inside the caller's transaction. The delivery is claimed first (unique
- * per source, delivery id and position), so a re-sent delivery changes nothing.
+ * Stores one alert and decides its disposition in a single statement (atomic on its own):
+ * an active suppression window → suppressed; else the open incident for the route's workflow
+ * id is joined, or opened, under the partial unique index `incidents_open_workflow_idx`
+ * (so concurrent alerts for one entity agree on one incident), and an inbox row is added.
+ * A delivery stored meanwhile by a concurrent request fails the statement with a unique
+ * violation on `alerts_delivery_unique`, which rolls back everything it did.
  */
-export async function claimDelivery(tx: EntityManager, alert: Alert, index: number): Promise<StoredAlert | undefined> {
-  const inserted: unknown[] = await tx.query(
-    `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description,
-       severity, severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets,
-       raw, disposition)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending')
-     ON CONFLICT (source, delivery_id, delivery_index) DO NOTHING RETURNING id`,
+export async function storeAlert(
+  db: EntityManager,
+  alert: Alert,
+  index: number,
+  decision: RouteDecision,
+  newIncidentId: string,
+): Promise<StoredAlert> {
+  const routed = decision.kind === 'playbook' ? decision : undefined;
+  const [row] = await db.query<{ incident_id: string | null; disposition: Disposition }[]>(
+    `WITH suppressed AS (
+       SELECT $20::boolean OR EXISTS (
+         SELECT 1 FROM suppressions
+         WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at
+           AND ($21::text LIKE replace(replace(entity_pattern, '_', '\\_'), '*', '%')
+                OR $13::text LIKE replace(replace(entity_pattern, '_', '\\_'), '*', '%'))) AS yes
+     ), incident AS (
+       INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity,
+         detected_at, alert_count, sources, first_alert_at, last_alert_at)
+       SELECT $22, $23, $7, $24, 'open', $25, $26, $21, $6, 1, ARRAY[$2]::text[], $6, $6
+       WHERE NOT (SELECT yes FROM suppressed)
+       ON CONFLICT (workflow_id) WHERE status NOT IN ('resolved', 'cancelled') DO UPDATE SET
+         alert_count = incidents.alert_count + 1,
+         last_alert_at = GREATEST(incidents.last_alert_at, EXCLUDED.last_alert_at),
+         sources = CASE WHEN $2 = ANY (incidents.sources) THEN incidents.sources ELSE incidents.sources || $2::text END,
+         severity = CASE WHEN array_position($27::text[], EXCLUDED.severity) > array_position($27::text[], incidents.severity)
+                    THEN EXCLUDED.severity ELSE incidents.severity END,
+         updated_at = now()
+       RETURNING id, (xmax = 0) AS started
+     ), stored AS (
+       INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description,
+         severity, severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets,
+         raw, rule, playbook, incident_id, disposition)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+         CASE WHEN (SELECT yes FROM suppressed) THEN NULL ELSE $25 END,
+         (SELECT id FROM incident),
+         CASE WHEN (SELECT yes FROM suppressed) THEN 'suppressed'
+              WHEN (SELECT started FROM incident) THEN 'started' ELSE 'merged' END
+       RETURNING id, incident_id, disposition
+     ), queued AS (
+       INSERT INTO inbox (incident_id, workflow_id, alert_id)
+       SELECT incident_id, $23, id FROM stored WHERE incident_id IS NOT NULL
+     )
+     SELECT incident_id, disposition FROM stored`,
     [
       alert.id, alert.source, alert.deliveryId, index, alert.receivedAt, alert.observedAt, alert.title, alert.description,
       alert.severity, alert.severityOriginal, alert.category, alert.entity.kind, alert.entity.key, alert.entity.display,
       alert.fingerprint, JSON.stringify(alert.labels), JSON.stringify(alert.secrets ?? []), JSON.stringify(alert.raw),
+      decision.rule,
+      decision.kind === 'ignore', routed?.entityKey ?? alert.entity.key,
+      newIncidentId, routed?.workflowId ?? null, incidentSeverity(alert.severity), routed?.playbook ?? null,
+      routed ? PLAYBOOKS[routed.playbook].version : null, INCIDENT_SEVERITIES,
     ],
   );
-  if (inserted.length > 0) return undefined;
-  const [prior] = await tx.query<{ id: string; incident_id: string | null }[]>(
-    `SELECT id, incident_id FROM alerts WHERE source = $1 AND delivery_id = $2 AND delivery_index = $3`,
-    [alert.source, alert.deliveryId, index],
-  );
-  return { alertId: prior.id, incidentId: prior.incident_id, disposition: 'duplicate' };
+  return { alertId: alert.id, incidentId: row.incident_id, disposition: row.disposition };
 }
 
-/** True when an active suppression window covers the alert's entity. */
-export async function isSuppressed(tx: EntityManager, keys: string[]): Promise<boolean> {
-  const rows: unknown[] = await tx.query(
-    `SELECT 1 FROM suppressions
-     WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at
-       AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS k WHERE k LIKE replace(replace(entity_pattern, '_', '\\_'), '*', '%'))
-     LIMIT 1`,
-    [keys],
-  );
-  return rows.length > 0;
-}
-
-/**
- * Finds the open incident for the route's workflow id, or opens one, under the partial unique
- * index `incidents_open_workflow_idx`: concurrent alerts for one entity agree on one incident.
- */
-export async function joinIncident(
-  tx: EntityManager,
-  alert: Alert,
-  route: Extract<RouteDecision, { kind: 'playbook' }>,
-  newIncidentId: string,
-): Promise<{ incidentId: string; started: boolean }> {
-  const [row] = await tx.query<{ id: string; started: boolean }[]>(
-    `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity,
-       detected_at, alert_count, sources, first_alert_at, last_alert_at)
-     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, 1, ARRAY[$9]::text[], $8, $8)
-     ON CONFLICT (workflow_id) WHERE status NOT IN ('resolved', 'cancelled') DO UPDATE SET
-       alert_count = incidents.alert_count + 1,
-       last_alert_at = GREATEST(incidents.last_alert_at, EXCLUDED.last_alert_at),
-       sources = CASE WHEN $9 = ANY (incidents.sources) THEN incidents.sources ELSE incidents.sources || $9::text END,
-       severity = CASE WHEN array_position($10::text[], EXCLUDED.severity) > array_position($10::text[], incidents.severity)
-                  THEN EXCLUDED.severity ELSE incidents.severity END,
-       updated_at = now()
-     RETURNING id, (xmax = 0) AS started`,
-    [
-      newIncidentId, route.workflowId, alert.title, incidentSeverity(alert.severity), route.playbook,
-      PLAYBOOKS[route.playbook].version, route.entityKey, alert.observedAt, alert.source, INCIDENT_SEVERITIES,
-    ],
-  );
-  return { incidentId: row.id, started: row.started };
-}
-
-export async function settleAlert(
-  tx: EntityManager,
-  alertId: string,
-  outcome: { disposition: Disposition; incidentId: string | null; rule: string; playbook: string | null; workflowId?: string },
-): Promise<void> {
-  await tx.query(`UPDATE alerts SET disposition = $2, incident_id = $3, rule = $4, playbook = $5 WHERE id = $1`, [
-    alertId, outcome.disposition, outcome.incidentId, outcome.rule, outcome.playbook,
-  ]);
-  if (outcome.incidentId && outcome.workflowId && (outcome.disposition === 'started' || outcome.disposition === 'merged')) {
-    await tx.query(`INSERT INTO inbox (incident_id, workflow_id, alert_id) VALUES ($1, $2, $3)`, [outcome.incidentId, outcome.workflowId, alertId]);
-  }
+/** True for the unique violation a concurrent copy of the same delivery causes. */
+export function isDeliveryConflict(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e.driverError?.code ?? e.code;
+  const constraint = e.driverError?.constraint ?? e.constraint;
+  return code === '23505' && constraint === 'alerts_delivery_unique';
 }

@@ -33,12 +33,14 @@ interface ClaimedRow {
 
 const BATCH_LIMIT = 1_000;
 const LEASE = '30 seconds';
-const IDLE_MS = 500;
+/** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
+const COALESCE_MS = 50;
+const IDLE_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
  * Drains the inbox to Temporal: the oldest pending incident first, all its pending alerts in
- * one signal (signalWithStart), in inbox order. Rows are leased, not locked across the call,
+ * one signal (signalWithStart), in inbox order, once its oldest alert has waited COALESCE_MS. Rows are leased, not locked across the call,
  * so a dispatcher that dies leaves them to be claimed again; the workflow skips a batch it
  * has already seen. While Temporal is unreachable rows wait and the dispatcher backs off.
  */
@@ -47,11 +49,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
   private readonly log = new Logger('InboxDispatcher');
   private running = false;
   private loop: Promise<void> | undefined;
-  /** Ends the current sleep. */
+  /** Ends the current sleep (shutdown). */
   private interrupt: (() => void) | undefined;
-  /** A wake that arrived while draining: don't sleep through it. */
-  private woken = false;
-  private backingOff = false;
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -68,12 +67,6 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     this.running = false;
     this.interrupt?.();
     await this.loop;
-  }
-
-  /** New rows are waiting: drain now rather than at the next tick (unless Temporal is down). */
-  wake(): void {
-    this.woken = true;
-    if (!this.backingOff) this.interrupt?.();
   }
 
   /** Pending rows and the age of the oldest, for /readyz and /metrics. */
@@ -96,10 +89,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         backoff = Math.min(MAX_BACKOFF_MS, backoff ? backoff * 2 : 250);
         this.log.warn(`dispatch failed, retrying in ${backoff} ms: ${(err as Error).message}`);
       }
-      this.backingOff = backoff > 0;
       if (backoff > 0) await this.sleep(backoff);
-      else if (dispatched === 0 && !this.woken) await this.sleep(IDLE_MS);
-      this.woken = false;
+      else if (dispatched === 0) await this.sleep(IDLE_MS);
     }
   }
 
@@ -137,6 +128,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       `WITH target AS (
          SELECT incident_id FROM inbox pending
          WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+           AND created_at < now() - interval '${COALESCE_MS} milliseconds'
            AND NOT EXISTS (SELECT 1 FROM inbox busy WHERE busy.incident_id = pending.incident_id
                            AND busy.dispatched_at IS NULL AND busy.claimed_until >= now())
          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
 import { Redactor } from '../../../lib/intake/redact';
@@ -9,10 +9,9 @@ import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
-import { claimDelivery, isSuppressed, joinIncident, settleAlert, type StoredAlert } from './alert-store';
+import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { verifyWebhook, type ReplayCache } from './auth/verify';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
-import { InboxDispatcher } from './inbox-dispatcher.service';
 import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_VERIFIER } from './webhooks.tokens';
 
 export interface IncomingWebhook {
@@ -40,7 +39,6 @@ export class IntakeService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
     @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
-    @Inject(InboxDispatcher) private readonly dispatcher: InboxDispatcher,
   ) {}
 
   async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
@@ -71,11 +69,11 @@ export class IntakeService {
     const raw = this.redactor.redactDeep(body);
     const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
     const stored = await this.store(alerts);
+    if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
       `${source} delivery ${deliveryId}: ${stored.map((s) => `${s.disposition}${s.incidentId ? ` ${s.incidentId}` : ''}`).join(', ')}` +
         ` — ${alerts[0]?.title ?? 'no alerts'}`,
     );
-    if (stored.some((s) => s.disposition === 'started' || s.disposition === 'merged')) this.dispatcher.wake();
 
     const alertIds = stored.map((s) => s.alertId);
     if (stored.length === 1) {
@@ -85,44 +83,41 @@ export class IntakeService {
     return { status: 202, body: { alertIds, alerts: stored } };
   }
 
-  /** One transaction for the whole delivery: everything in it is stored, or nothing is and the sender retries. */
+  /**
+   * Stores a delivery: all its alerts, or none and the sender retries (503). One alert is one
+   * atomic statement; several share one transaction.
+   */
   private async store(alerts: Alert[]): Promise<StoredAlert[]> {
     try {
-      return await this.db.transaction(async (tx) => {
-        const out: StoredAlert[] = [];
-        for (const [index, alert] of alerts.entries()) {
-          const duplicate = await claimDelivery(tx, alert, index);
-          if (duplicate) {
-            out.push(duplicate);
-            continue;
-          }
-          const decision = route(this.routing, alert);
-          if (decision.kind === 'ignore') {
-            await settleAlert(tx, alert.id, { disposition: 'suppressed', incidentId: null, rule: decision.rule, playbook: null });
-            out.push({ alertId: alert.id, incidentId: null, disposition: 'suppressed' });
-            continue;
-          }
-          if (await isSuppressed(tx, [decision.entityKey, alert.entity.key])) {
-            await settleAlert(tx, alert.id, { disposition: 'suppressed', incidentId: null, rule: 'suppression window', playbook: null });
-            out.push({ alertId: alert.id, incidentId: null, disposition: 'suppressed' });
-            continue;
-          }
-          const { incidentId, started } = await joinIncident(tx, alert, decision, randomUUID());
-          const disposition = started ? 'started' : 'merged';
-          await settleAlert(tx, alert.id, { disposition, incidentId, rule: decision.rule, playbook: decision.playbook, workflowId: decision.workflowId });
-          out.push({ alertId: alert.id, incidentId, disposition });
-        }
-        return out;
-      });
+      return await this.storeOnce(alerts);
     } catch (err) {
-      this.log.error(`storing alerts failed: ${(err as Error).message}`);
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'storage_unavailable',
-        'The alert could not be stored, so it was not accepted.',
-        'Retry after a few seconds (see Retry-After); nothing from this delivery was kept.',
-      );
+      // A concurrent copy of this delivery was stored first: this one is its duplicate.
+      if (isDeliveryConflict(err)) return this.storeOnce(alerts).catch((again: unknown) => this.unavailable(again));
+      return this.unavailable(err);
     }
+  }
+
+  private async storeOnce(alerts: Alert[]): Promise<StoredAlert[]> {
+    if (alerts.length === 0) return [];
+    const prior = await storedDelivery(this.db.manager, alerts[0]);
+    const storeAll = async (db: EntityManager) => {
+      const out: StoredAlert[] = [];
+      for (const [index, alert] of alerts.entries()) {
+        out.push(prior.get(index) ?? (await storeAlert(db, alert, index, route(this.routing, alert), randomUUID())));
+      }
+      return out;
+    };
+    return alerts.length === 1 ? storeAll(this.db.manager) : this.db.transaction(storeAll);
+  }
+
+  private unavailable(err: unknown): never {
+    this.log.error(`storing alerts failed: ${(err as Error).message}`);
+    throw new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'storage_unavailable',
+      'The alert could not be stored, so it was not accepted.',
+      'Retry after a few seconds (see Retry-After); nothing from this delivery was kept.',
+    );
   }
 
   private knownSource(name: string): SourceName {

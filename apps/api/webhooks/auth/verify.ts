@@ -16,23 +16,29 @@ export interface AuthRequest {
   now: number;
 }
 
-export type AuthResult = { ok: true } | { ok: false; code: string; message: string; hint: string };
+export type AuthResult =
+  /** `replayKey`: remember it once the delivery is stored, so a retry after a failed store still gets in. */
+  | { ok: true; replayKey?: string }
+  | { ok: false; code: string; message: string; hint: string };
 
 export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
 
 /** Remembers Palisade signatures seen within the tolerance window, to refuse replays. */
 export class ReplayCache {
-  private readonly seen = new Map<string, number>();
+  private readonly seen_ = new Map<string, number>();
 
-  /** False when the signature was seen before (a replay); records it otherwise. */
-  firstSighting(signature: string, now: number): boolean {
-    if (this.seen.size > 10_000) {
-      for (const [sig, expires] of this.seen) if (expires < now) this.seen.delete(sig);
+  /** True when this signature was already accepted within the window (a replay). */
+  seen(signature: string, now: number): boolean {
+    const expires = this.seen_.get(signature);
+    return expires !== undefined && expires >= now;
+  }
+
+  /** Records an accepted signature (after its delivery is stored). */
+  remember(signature: string, now: number): void {
+    if (this.seen_.size > 10_000) {
+      for (const [sig, expires] of this.seen_) if (expires < now) this.seen_.delete(sig);
     }
-    const expires = this.seen.get(signature);
-    if (expires !== undefined && expires >= now) return false;
-    this.seen.set(signature, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
-    return true;
+    this.seen_.set(signature, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
   }
 }
 
@@ -118,10 +124,11 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
   if (!candidates.some((hex) => hmacMatchesAny(payload, hex, secrets))) {
     return fail('invalid_signature', 'X-Palisade-Signature does not match the timestamp and body signed with this source’s secret.', `${how}, with the secret in ${variable}.`);
   }
-  if (!replays.firstSighting(`${timestamp}:${signature}`, req.now)) {
+  const replayKey = `${timestamp}:${signature}`;
+  if (replays.seen(replayKey, req.now)) {
     return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
   }
-  return { ok: true };
+  return { ok: true, replayKey };
 }
 
 function isSnsEnvelope(body: unknown): body is Record<string, unknown> {

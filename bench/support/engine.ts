@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort } from '../../apps/cli/start/ports';
+
+export interface BenchEngine {
+  apiUrl: string;
+  dataDir: string;
+  pid: number;
+  secret: (variable: string) => string;
+  stop: () => Promise<void>;
+}
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Starts the whole engine the way `npm start` does, on free ports and a data folder of its own. */
+export async function startBenchEngine(env: NodeJS.ProcessEnv = {}): Promise<BenchEngine> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PALISADE_TEMPORAL_PORT: String(await freePort()),
+      PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
+      PALISADE_POSTGRES_PORT: String(await freePort()),
+      PALISADE_DATA_DIR: dataDir,
+      PALISADE_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  while (!out.includes('Palisade is running.')) {
+    if (child.exitCode !== null) throw new Error(`the engine exited during start-up:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`the engine was not ready within 180 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const secrets = Object.fromEntries(
+    readFileSync(path.join(dataDir, 'secrets.env'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    apiUrl,
+    dataDir,
+    pid: child.pid!,
+    secret: (variable) => env[variable] ?? secrets[variable],
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Resident set size of a process, in MiB (Linux /proc). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
