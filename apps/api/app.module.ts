@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IncidentsModule } from './incidents/incidents.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, HealthModule, IncidentsModule, WebhooksModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, HealthModule, IncidentsModule, SuppressionsModule, WebhooksModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

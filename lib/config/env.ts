@@ -30,6 +30,9 @@ const envSchema = z.object({
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
+  PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
+  /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
+  PALISADE_SNS_TOPIC_ARNS: z.string().default(''),
   PALISADE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Key of the HMAC that fingerprints leaked secrets (hex or any string of 16+ characters). */
   PALISADE_REDACTION_KEY: optionalString.pipe(z.string().min(16).optional()),
@@ -65,6 +68,8 @@ export interface PalisadeConfig {
     maxBodyBytes: number;
     redactionKey: string | undefined;
     routingFile: string;
+    suppressionsFile: string;
+    snsTopicArns: string[];
   };
   logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
 }
@@ -112,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       maxBodyBytes: e.PALISADE_WEBHOOK_MAX_BYTES,
       redactionKey: e.PALISADE_REDACTION_KEY,
       routingFile: path.resolve(cwd, e.PALISADE_ROUTING_FILE),
+      suppressionsFile: path.resolve(cwd, e.PALISADE_SUPPRESSIONS_FILE),
+      snsTopicArns: e.PALISADE_SNS_TOPIC_ARNS.split(',').map((v) => v.trim()).filter(Boolean),
     },
     logLevel: e.PALISADE_LOG_LEVEL,
   };

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
 import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
+import { entityGlob } from './suppressions';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, SOURCES, type Alert, type AlertSeverity } from './alert';
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
@@ -107,14 +108,12 @@ function matches(rule: Rule, alert: Alert): boolean {
   if (m.minSeverity && rank(alert.severity) < rank(m.minSeverity)) return false;
   for (const [key, pattern] of Object.entries(m.labels ?? {})) {
     const value = alert.labels[key];
-    if (value === undefined || !glob(pattern).test(value)) return false;
+    if (value === undefined || !entityGlob(pattern).test(value)) return false;
   }
   return true;
 }
 
 const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function ruleName(doc: unknown, index: number): string {
   const rules = (doc as { rules?: { name?: unknown }[] } | null)?.rules;

@@ -78,6 +78,32 @@ describe('POST /webhooks/:source', () => {
     expect(signals).toBeLessThan(200);
   }, 120_000);
 
+  it('stores concurrent deliveries for many entities together, each joining its own incident', async () => {
+    const run = randomUUID().slice(0, 6);
+    const hosts = Array.from({ length: 10 }, (_, h) => `batch-${run}-${h}`);
+    const sends = hosts.flatMap((host) =>
+      Array.from({ length: 5 }, (_, i) => sendGeneric(engine.baseUrl, genericAlert(host, { id: `f${i}` }), { delivery: `${host}-${i}` })),
+    );
+    // Two copies of one delivery in flight at once: one is stored, the other is its duplicate.
+    const copy = () => sendGeneric(engine.baseUrl, genericAlert(hosts[0], { id: 'copied' }), { delivery: `${hosts[0]}-copied`, timestamp: Math.floor(Date.now() / 1000) + Math.floor(Math.random() * 100) });
+    const answers = await Promise.all([...sends, copy(), copy()]);
+    expect(answers.map((a) => a.status)).toEqual(Array(52).fill(202));
+    const copies = answers.slice(50);
+    const copyDispositions = copies.map((c) => c.body.disposition as string);
+    expect(copyDispositions.filter((d) => d === 'duplicate')).toHaveLength(1);
+    expect(copyDispositions.find((d) => d !== 'duplicate')).toMatch(/^(started|merged)$/);
+    expect(copies[0].body.alertIds).toEqual(copies[1].body.alertIds);
+
+    for (const [h, host] of hosts.entries()) {
+      const mine = answers.slice(h * 5, h * 5 + 5);
+      const ids = new Set(mine.map((a) => a.body.incidentId as string));
+      expect(ids.size, host).toBe(1);
+      const incident = await getJson(`${engine.baseUrl}/incidents/${[...ids][0]}`);
+      expect(incident.body.alertCount).toBe(h === 0 ? 6 : 5);
+      expect(mine.filter((a) => a.body.disposition === 'started').length + (h === 0 ? copies.filter((c) => c.body.disposition === 'started').length : 0)).toBe(1);
+    }
+  });
+
   it('answers bad requests with a typed 4xx that says what to do', async () => {
     const unknown = await post(`${engine.baseUrl}/webhooks/nagios`, '{}', { 'content-type': 'application/json' });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'unknown_source' } });

@@ -4,15 +4,21 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
 import { Redactor } from '../../../lib/intake/redact';
-import { route, type Routing } from '../../../lib/intake/routing';
+import { route, type RouteDecision, type Routing } from '../../../lib/intake/routing';
+import { suppresses } from '../../../lib/intake/suppressions';
 import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { SuppressionsService } from '../suppressions/suppressions.service';
 import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
+import { storeBatch } from './batch-store';
+import { GroupCommit } from './group-commit';
 import { verifyWebhook, type ReplayCache } from './auth/verify';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
 import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_VERIFIER } from './webhooks.tokens';
+
+const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
 
 export interface IncomingWebhook {
   source: string;
@@ -39,6 +45,7 @@ export class IntakeService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
     @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
+    @Inject(SuppressionsService) private readonly suppressions: SuppressionsService,
   ) {}
 
   async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
@@ -51,7 +58,7 @@ export class IntakeService {
     const auth = await verifyWebhook(
       { source, scheme: adapter.auth, headers: req.headers, query: req.query, rawBody: req.rawBody, body, now: Math.floor(Date.now() / 1000) },
       this.config.intake.secrets[source],
-      { replays: this.replays, sns: this.sns },
+      { replays: this.replays, sns: this.sns, snsTopicsConfigured: this.config.intake.snsTopicArns.length > 0 },
     );
     if (!auth.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
 
@@ -83,27 +90,60 @@ export class IntakeService {
     return { status: 202, body: { alertIds, alerts: stored } };
   }
 
-  /**
-   * Stores a delivery: all its alerts, or none and the sender retries (503). One alert is one
-   * atomic statement; several share one transaction.
-   */
+  /** Concurrent deliveries are stored together (see GroupCommit); a lone one on its own. */
+  private readonly committer = new GroupCommit<Alert[], StoredAlert[]>((deliveries) => this.flush(deliveries));
+
+  /** Stores a delivery: all its alerts, or none and the sender retries (503). */
   private async store(alerts: Alert[]): Promise<StoredAlert[]> {
+    if (alerts.length === 0) return [];
     try {
-      return await this.storeOnce(alerts);
+      return await this.committer.submit(alerts);
     } catch (err) {
-      // A concurrent copy of this delivery was stored first: this one is its duplicate.
-      if (isDeliveryConflict(err)) return this.storeOnce(alerts).catch((again: unknown) => this.unavailable(again));
       return this.unavailable(err);
     }
   }
 
+  private async flush(deliveries: Alert[][]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
+    if (deliveries.length > 1) {
+      try {
+        const items = deliveries.flatMap((alerts) =>
+          alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() })),
+        );
+        const flat = await this.db.transaction((tx) => storeBatch(tx, items));
+        let k = 0;
+        return deliveries.map((alerts) => ({ status: 'fulfilled', value: alerts.map(() => flat[k++]) }));
+      } catch (err) {
+        this.log.warn(`group commit of ${deliveries.length} deliveries failed, storing each alone: ${(err as Error).message}`);
+      }
+    }
+    // Alone, or after a failed group: one delivery at a time, so one bad delivery fails only itself.
+    const settled: PromiseSettledResult<StoredAlert[]>[] = [];
+    for (const alerts of deliveries) {
+      try {
+        settled.push({ status: 'fulfilled', value: await this.storeAlone(alerts) });
+      } catch (reason) {
+        settled.push({ status: 'rejected', reason });
+      }
+    }
+    return settled;
+  }
+
+  private async storeAlone(alerts: Alert[]): Promise<StoredAlert[]> {
+    try {
+      return await this.storeOnce(alerts);
+    } catch (err) {
+      // A concurrent copy of this delivery (another replica) was stored first: this one is its duplicate.
+      if (isDeliveryConflict(err)) return this.storeOnce(alerts);
+      throw err;
+    }
+  }
+
   private async storeOnce(alerts: Alert[]): Promise<StoredAlert[]> {
-    if (alerts.length === 0) return [];
     const prior = await storedDelivery(this.db.manager, alerts[0]);
     const storeAll = async (db: EntityManager) => {
       const out: StoredAlert[] = [];
       for (const [index, alert] of alerts.entries()) {
-        out.push(prior.get(index) ?? (await storeAlert(db, alert, index, route(this.routing, alert), randomUUID())));
+        out.push(prior.get(index) ?? (await storeAlert(db, alert, index, this.decide(alert), randomUUID())));
       }
       return out;
     };
@@ -118,6 +158,15 @@ export class IntakeService {
       'The alert could not be stored, so it was not accepted.',
       'Retry after a few seconds (see Retry-After); nothing from this delivery was kept.',
     );
+  }
+
+  /** Routing's decision, with runbooks/suppressions.yaml applied (API windows are checked in SQL). */
+  private decide(alert: Alert): RouteDecision {
+    const decision = route(this.routing, alert);
+    if (decision.kind === 'playbook' && suppresses(this.suppressions.fromFile, [decision.entityKey, alert.entity.key])) {
+      return { kind: 'ignore', rule: `suppression window (${SUPPRESSIONS_FILE_LABEL})` };
+    }
+    return decision;
   }
 
   private knownSource(name: string): SourceName {

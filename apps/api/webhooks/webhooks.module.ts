@@ -4,6 +4,7 @@ import { PalisadeError } from '../../../lib/errors';
 import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting } from '../../../lib/intake/routing';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { SnsSignatureVerifier } from './auth/sns-signature';
 import { ReplayCache } from './auth/verify';
 import { InboxDispatcher } from './inbox-dispatcher.service';
@@ -12,6 +13,7 @@ import { WebhooksController } from './webhooks.controller';
 import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_VERIFIER } from './webhooks.tokens';
 
 @Module({
+  imports: [SuppressionsModule],
   controllers: [WebhooksController],
   providers: [
     IntakeService,
@@ -19,7 +21,7 @@ import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_VERIFIER } from './webhooks.tokens
     { provide: ROUTING, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => loadRouting(c.intake.routingFile) },
     { provide: REDACTOR, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new Redactor(redactionKey(c)) },
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
-    { provide: SNS_VERIFIER, useFactory: () => new SnsSignatureVerifier() },
+    { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSignatureVerifier({ topicArns: c.intake.snsTopicArns }) },
   ],
   exports: [InboxDispatcher],
 })

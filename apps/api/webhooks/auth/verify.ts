@@ -46,9 +46,16 @@ export class ReplayCache {
 export async function verifyWebhook(
   req: AuthRequest,
   secrets: string[],
-  deps: { replays: ReplayCache; sns: SnsSignatureVerifier },
+  deps: { replays: ReplayCache; sns: SnsSignatureVerifier; snsTopicsConfigured: boolean },
 ): Promise<AuthResult> {
   if (req.scheme.kind === 'aws' && isSnsEnvelope(req.body)) {
+    if (!deps.snsTopicsConfigured) {
+      return fail(
+        'source_not_configured',
+        `Amazon SNS messages to ${req.source} are refused: no SNS topic is allowed.`,
+        'Set PALISADE_SNS_TOPIC_ARNS to the ARNs of your topics (comma-separated): any AWS account can sign SNS messages from a topic of its own.',
+      );
+    }
     const verdict = await deps.sns.verify(req.body);
     return verdict.ok
       ? { ok: true }

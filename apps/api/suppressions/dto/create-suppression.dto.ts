@@ -1,0 +1,23 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+
+const MAX_WINDOW_MS = 30 * 24 * 3600 * 1000;
+
+export const createSuppressionSchema = z
+  .object({
+    entityPattern: z.string().trim().min(1).max(300).describe('Entity key or routed entity key; * is a wildcard, e.g. "host:db-*".'),
+    startsAt: z.iso.datetime({ offset: true }).optional().describe('When the window opens (default: now).'),
+    endsAt: z.iso.datetime({ offset: true }).describe('When it closes.'),
+    reason: z.string().trim().min(1).max(500).describe('Why (a change ticket, a drill).'),
+    createdBy: z.string().trim().min(1).max(200).describe('Who decided.'),
+  })
+  .refine((s) => new Date(s.endsAt).getTime() > new Date(s.startsAt ?? Date.now()).getTime(), {
+    message: 'must be after startsAt (or after now)',
+    path: ['endsAt'],
+  })
+  .refine((s) => new Date(s.endsAt).getTime() - new Date(s.startsAt ?? Date.now()).getTime() <= MAX_WINDOW_MS, {
+    message: 'a window may last at most 30 days',
+    path: ['endsAt'],
+  });
+
+export class CreateSuppressionDto extends createZodDto(createSuppressionSchema) {}

@@ -1,0 +1,29 @@
+import { Body, Controller, Delete, Get, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CreateSuppressionDto } from './dto/create-suppression.dto';
+import { SuppressionsService } from './suppressions.service';
+
+@ApiTags('suppressions')
+@Controller('suppressions')
+export class SuppressionsController {
+  constructor(@Inject(SuppressionsService) private readonly suppressions: SuppressionsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Open a maintenance window: matching alerts are stored and answered "suppressed".' })
+  create(@Body() dto: CreateSuppressionDto) {
+    return this.suppressions.create(dto);
+  }
+
+  @Get()
+  @ApiQuery({ name: 'all', required: false, description: 'Include closed and deleted windows.' })
+  @ApiOperation({ summary: 'Windows open now or later, from the API and from runbooks/suppressions.yaml.' })
+  list(@Query('all') all?: string) {
+    return this.suppressions.list(all === 'true');
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Close a window now.' })
+  remove(@Param('id') id: string) {
+    return this.suppressions.remove(id);
+  }
+}

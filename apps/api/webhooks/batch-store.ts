@@ -1,0 +1,172 @@
+import type { EntityManager } from 'typeorm';
+import type { Alert } from '../../../lib/intake/alert';
+import type { RouteDecision } from '../../../lib/intake/routing';
+import { entityGlob } from '../../../lib/intake/suppressions';
+import { PLAYBOOKS } from '../../../lib/playbooks';
+import { incidentSeverity, type StoredAlert } from './alert-store';
+
+const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'];
+
+export interface Routed {
+  alert: Alert;
+  index: number;
+  decision: RouteDecision;
+  newIncidentId: string;
+}
+
+/**
+ * Stores the alerts of many deliveries in one transaction with a fixed number of statements
+ * (group commit): the deliveries already stored, one upsert for all the incidents they join
+ * (counts added per workflow id), then the alerts and their inbox rows, in arrival order.
+ */
+export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<StoredAlert[]> {
+  const results = new Array<StoredAlert | undefined>(items.length);
+  const key = (i: Routed) => `${i.alert.source}\u0000${i.alert.deliveryId}\u0000${i.index}`;
+
+  // 1. Re-sent deliveries, stored earlier or earlier in this batch.
+  const prior = await tx.query<{ source: string; delivery_id: string; delivery_index: number; id: string; incident_id: string | null }[]>(
+    `SELECT a.source, a.delivery_id, a.delivery_index, a.id, a.incident_id
+     FROM alerts a JOIN unnest($1::text[], $2::text[]) AS d(source, delivery_id) USING (source, delivery_id)`,
+    [items.map((i) => i.alert.source), items.map((i) => i.alert.deliveryId)],
+  );
+  const seen = new Map<string, number | StoredAlert>(
+    prior.map((p) => [`${p.source}\u0000${p.delivery_id}\u0000${p.delivery_index}`, { alertId: p.id, incidentId: p.incident_id, disposition: 'duplicate' }]),
+  );
+  const fresh: number[] = [];
+  items.forEach((item, n) => {
+    const earlier = seen.get(key(item));
+    if (earlier === undefined) {
+      seen.set(key(item), n);
+      fresh.push(n);
+    } else if (typeof earlier !== 'number') {
+      results[n] = earlier;
+    }
+  });
+
+  // 2. Suppression windows, matched here rather than per alert.
+  const windows = await tx.query<{ entity_pattern: string }[]>(
+    `SELECT entity_pattern FROM suppressions WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at`,
+  );
+  const patterns = windows.map((w) => entityGlob(w.entity_pattern));
+  const suppressed = (i: Routed) =>
+    i.decision.kind === 'ignore' || patterns.some((p) => p.test(i.decision.kind === 'playbook' ? i.decision.entityKey : '') || p.test(i.alert.entity.key));
+
+  // 3. One upsert for every incident the batch joins.
+  const groups = new Map<string, Routed[]>();
+  for (const n of fresh) {
+    const item = items[n];
+    if (suppressed(item) || item.decision.kind !== 'playbook') continue;
+    const list = groups.get(item.decision.workflowId) ?? [];
+    list.push(item);
+    groups.set(item.decision.workflowId, list);
+  }
+  const incidentRows = [...groups.values()].map((group) => {
+    const first = group[0];
+    const decision = first.decision as Extract<RouteDecision, { kind: 'playbook' }>;
+    const observed = group.map((g) => g.alert.observedAt).sort();
+    const severity = group.map((g) => incidentSeverity(g.alert.severity)).sort((a, b) => SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a))[0];
+    return {
+      id: first.newIncidentId,
+      workflowId: decision.workflowId,
+      title: first.alert.title,
+      severity,
+      playbook: decision.playbook,
+      version: PLAYBOOKS[decision.playbook].version,
+      entity: decision.entityKey,
+      firstSeen: observed[0],
+      lastSeen: observed.at(-1)!,
+      count: group.length,
+      sources: [...new Set(group.map((g) => g.alert.source))].join(','),
+    };
+  });
+  const joined = new Map<string, { id: string; started: boolean }>();
+  if (incidentRows.length > 0) {
+    const rows = await tx.query<{ id: string; workflow_id: string; started: boolean }[]>(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity,
+         detected_at, alert_count, sources, first_alert_at, last_alert_at)
+       SELECT id, workflow_id, title, severity, 'open', playbook, version, entity, first_seen, n, string_to_array(sources, ','), first_seen, last_seen
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+                   $9::timestamptz[], $10::int[], $11::text[])
+         AS r(id, workflow_id, title, severity, playbook, version, entity, first_seen, last_seen, n, sources)
+       ON CONFLICT (workflow_id) WHERE status NOT IN ('resolved', 'cancelled') DO UPDATE SET
+         alert_count = incidents.alert_count + EXCLUDED.alert_count,
+         last_alert_at = GREATEST(incidents.last_alert_at, EXCLUDED.last_alert_at),
+         sources = ARRAY(SELECT DISTINCT unnest(incidents.sources || EXCLUDED.sources)),
+         severity = CASE WHEN array_position($12::text[], EXCLUDED.severity) > array_position($12::text[], incidents.severity)
+                    THEN EXCLUDED.severity ELSE incidents.severity END,
+         updated_at = now()
+       RETURNING id, workflow_id, (xmax = 0) AS started`,
+      [
+        incidentRows.map((r) => r.id), incidentRows.map((r) => r.workflowId), incidentRows.map((r) => r.title),
+        incidentRows.map((r) => r.severity), incidentRows.map((r) => r.playbook), incidentRows.map((r) => r.version),
+        incidentRows.map((r) => r.entity), incidentRows.map((r) => r.firstSeen), incidentRows.map((r) => r.lastSeen),
+        incidentRows.map((r) => r.count), incidentRows.map((r) => r.sources), SEVERITY_ORDER,
+      ],
+    );
+    for (const r of rows) joined.set(r.workflow_id, { id: r.id, started: r.started });
+  }
+
+  // 4. The alerts, with their dispositions; the first alert of a new incident "started" it.
+  const starter = new Set<string>();
+  const outcome = fresh.map((n) => {
+    const item = items[n];
+    const incident = item.decision.kind === 'playbook' && !suppressed(item) ? joined.get(item.decision.workflowId) : undefined;
+    let disposition: StoredAlert['disposition'] = 'suppressed';
+    if (incident) {
+      disposition = incident.started && !starter.has(incident.id) ? 'started' : 'merged';
+      starter.add(incident.id);
+    }
+    const stored: StoredAlert = { alertId: item.alert.id, incidentId: incident?.id ?? null, disposition };
+    results[n] = stored;
+    return { item, stored };
+  });
+  if (outcome.length > 0) {
+    const col = <T>(f: (o: (typeof outcome)[number]) => T) => outcome.map(f);
+    await tx.query(
+      `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+         severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
+         playbook, incident_id, disposition)
+       SELECT id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+         severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels::jsonb, secrets::jsonb,
+         raw::jsonb, rule, playbook, incident_id, disposition
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[],
+                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                   $17::text[], $18::text[], $19::text[], $20::text[], $21::uuid[], $22::text[])
+         AS r(id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+              severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
+              playbook, incident_id, disposition)`,
+      [
+        col((o) => o.item.alert.id), col((o) => o.item.alert.source), col((o) => o.item.alert.deliveryId), col((o) => o.item.index),
+        col((o) => o.item.alert.receivedAt), col((o) => o.item.alert.observedAt), col((o) => o.item.alert.title),
+        col((o) => o.item.alert.description), col((o) => o.item.alert.severity), col((o) => o.item.alert.severityOriginal),
+        col((o) => o.item.alert.category), col((o) => o.item.alert.entity.kind), col((o) => o.item.alert.entity.key),
+        col((o) => o.item.alert.entity.display), col((o) => o.item.alert.fingerprint), col((o) => JSON.stringify(o.item.alert.labels)),
+        col((o) => JSON.stringify(o.item.alert.secrets ?? [])), col((o) => JSON.stringify(o.item.alert.raw)), col((o) => o.item.decision.rule),
+        col((o) => (o.stored.incidentId && o.item.decision.kind === 'playbook' ? o.item.decision.playbook : null)),
+        col((o) => o.stored.incidentId), col((o) => o.stored.disposition),
+      ],
+    );
+    const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook');
+    if (queued.length > 0) {
+      await tx.query(
+        `INSERT INTO inbox (incident_id, workflow_id, alert_id)
+         SELECT incident_id, workflow_id, alert_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) WITH ORDINALITY
+           AS r(incident_id, workflow_id, alert_id, position) ORDER BY position`,
+        [
+          queued.map((o) => o.stored.incidentId),
+          queued.map((o) => (o.item.decision as Extract<RouteDecision, { kind: 'playbook' }>).workflowId),
+          queued.map((o) => o.stored.alertId),
+        ],
+      );
+    }
+  }
+
+  // Copies of a delivery that arrived together: the same answer as the first, as a duplicate.
+  items.forEach((item, n) => {
+    if (results[n] === undefined) {
+      const first = results[seen.get(key(item)) as number]!;
+      results[n] = { ...first, disposition: 'duplicate' };
+    }
+  });
+  return results as StoredAlert[];
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, postJson, startTestEngine, type TestEngine } from '../support/engine';
+import { genericAlert, sendGeneric } from '../support/webhooks';
+
+describe('suppression windows', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine({ withWorker: false });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('stores matching alerts as suppressed while a window is open, and not after it is closed', async () => {
+    const run = randomUUID().slice(0, 6);
+    const window = await postJson(`${engine.baseUrl}/suppressions`, {
+      entityPattern: `host:maint-${run}-*`,
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      reason: 'kernel patching (CHG-42)',
+      createdBy: 'alice',
+    });
+    expect(window.status).toBe(201);
+    expect(window.body).toMatchObject({ entityPattern: `host:maint-${run}-*`, origin: 'api', createdBy: 'alice' });
+
+    const listed = await getJson(`${engine.baseUrl}/suppressions`);
+    expect(listed.body.map((w: { id: string }) => w.id)).toContain(window.body.id);
+
+    const quiet = await sendGeneric(engine.baseUrl, genericAlert(`maint-${run}-1`), { delivery: `${run}-1` });
+    expect(quiet.body).toMatchObject({ disposition: 'suppressed', incidentId: null });
+    const other = await sendGeneric(engine.baseUrl, genericAlert(`prod-${run}-1`), { delivery: `${run}-2` });
+    expect(other.body.disposition).toBe('started');
+
+    const closed = await fetch(`${engine.baseUrl}/suppressions/${window.body.id}`, { method: 'DELETE' });
+    expect(closed.status).toBe(200);
+    const again = await fetch(`${engine.baseUrl}/suppressions/${window.body.id}`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+
+    const loud = await sendGeneric(engine.baseUrl, genericAlert(`maint-${run}-1`, { id: 'after' }), { delivery: `${run}-3` });
+    expect(loud.body.disposition).toBe('started');
+  });
+
+  it('explains an invalid window', async () => {
+    const backwards = await postJson(`${engine.baseUrl}/suppressions`, {
+      entityPattern: 'host:x',
+      startsAt: '2026-12-02T00:00:00Z',
+      endsAt: '2026-12-01T00:00:00Z',
+      reason: 'r',
+      createdBy: 'bob',
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.message).toContain('endsAt: must be after startsAt');
+    const missing = await postJson(`${engine.baseUrl}/suppressions`, { entityPattern: 'host:x' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/endsAt.*reason.*createdBy|reason/);
+  });
+});
