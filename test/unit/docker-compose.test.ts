@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { webhookSecretVariable } from '../../lib/config/env';
+import { SOURCES } from '../../lib/intake/alert';
 import { searchAttributeFlags } from '../../lib/temporal/names';
 
 // No Docker engine runs here: these checks keep the production compose file's wiring honest.
@@ -82,6 +84,14 @@ describe('docker-compose.yml (production shape)', () => {
     }
     expect(env(service('migrate')).DATABASE_URL).toBe(env(service('api')).DATABASE_URL);
     expect(env(service('api'))).toMatchObject({ HOST: '0.0.0.0', PORT: '3000' });
+  });
+
+  it('passes the intake secrets and the redaction key through to api and worker', () => {
+    const wanted = ['PALISADE_REDACTION_KEY', 'PALISADE_SNS_TOPIC_ARNS', ...SOURCES.map(webhookSecretVariable)];
+    for (const name of apps) {
+      const declared = Object.keys(service(name).environment ?? {});
+      expect(declared, name).toEqual(expect.arrayContaining(wanted));
+    }
   });
 
   it('publishes the api on 3000 and health-checks api (/readyz), postgres and temporal', () => {
