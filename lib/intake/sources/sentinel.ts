@@ -80,7 +80,8 @@ function incidentEntity(incident: Incident): AlertEntity {
     return { kind: 'account', key: key.toLowerCase(), display: account.friendlyName ?? key };
   }
   const number = incident.properties.incidentNumber;
-  return { kind: 'resource', key: (incident.id ?? `sentinel-incident:${number}`).toLowerCase(), display: `Sentinel incident #${number}` };
+  // `||`, not `??`: an empty id must not become an empty entity key.
+  return { kind: 'resource', key: (incident.id || `sentinel-incident:${number}`).toLowerCase(), display: `Sentinel incident #${number}` };
 }
 
 function fromIncident(incident: Incident, clean: (s: string) => string): ParsedAlert {
@@ -121,7 +122,8 @@ function fromCommon(body: z.infer<typeof commonSchema>, clean: (s: string) => st
     severityOriginal: e.severity,
     category: 'other',
     // ARM ids are case-insensitive; the configuration item is what a responder recognises.
-    entity: { kind: 'resource', key: clean((target ?? item ?? `alert-rule:${e.alertRule}`).toLowerCase()), display: clean(item ?? target ?? e.alertRule) },
+    // `||`, not `??`: empty strings must not become an empty entity key.
+    entity: { kind: 'resource', key: clean((target || item || `alert-rule:${e.alertRule}`).toLowerCase()), display: clean(item || target || e.alertRule) },
     observedAt: e.monitorCondition === 'Resolved' ? (e.resolvedDateTime ?? e.firedDateTime) : e.firedDateTime,
     fingerprint: fingerprintOf('sentinel', e.alertId),
     labels,

@@ -1,33 +1,12 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ParsedAlert } from '../../../lib/intake/alert';
-import { Redactor } from '../../../lib/intake/redact';
-import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { fingerprintOf } from '../../../lib/intake/source';
 import { genericAlertSchema, genericSource } from '../../../lib/intake/sources/generic';
+import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
-const receivedAt = '2024-05-03T16:00:00.000Z';
-const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
-const req: WebhookRequest = { headers: { 'x-palisade-delivery': 'dlv-20240503-0001' }, query: {}, receivedAt };
-const fixture = (name: string): any =>
-  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/generic', `${name}.json`), 'utf8'));
-
-function parse(body: unknown): ParsedAlert[] {
-  const result = genericSource.parse(body, req, ctx);
-  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
-  return result.alerts;
-}
-
-function problemsOf(body: unknown): string[] {
-  try {
-    genericSource.parse(body, req, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PayloadError);
-    return (err as PayloadError).problems;
-  }
-  throw new Error('expected a PayloadError');
-}
+const { receivedAt, ctx, req, fixture, parse, problemsOf } = adapterHarness(genericSource, {
+  receivedAt: '2024-05-03T16:00:00.000Z',
+  headers: { 'x-palisade-delivery': 'dlv-20240503-0001' },
+});
 
 describe('generic source', () => {
   it('maps a single alert', () => {
@@ -110,42 +89,8 @@ describe('generic source', () => {
   });
 
   it('returns or throws PayloadError for any input', () => {
-    const onlyPayloadErrors = (body: unknown) => {
-      try {
-        genericSource.parse(body, req, ctx);
-      } catch (err) {
-        if (!(err instanceof PayloadError)) throw err;
-      }
-    };
-    fc.assert(fc.property(fc.anything(), onlyPayloadErrors), { numRuns: 300 });
-    const fixtures = [fixture('single'), fixture('batch')];
-    fc.assert(
-      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) =>
-        onlyPayloadErrors(mutate(base, edits)),
-      ),
-      { numRuns: 300 },
-    );
+    for (const bodies of [...anyBodies(), mutatedFixtures([fixture('single'), fixture('batch')])]) {
+      expectOnlyAlertsOrPayloadError(genericSource, bodies, { numRuns: 300, req, ctx });
+    }
   });
 });
-
-/** A copy of `body` with the fields picked by index replaced by the given values. */
-function mutate(body: unknown, edits: [number, unknown][]): unknown {
-  const copy = structuredClone(body);
-  for (const [pick, value] of edits) {
-    const paths = pathsOf(copy);
-    if (paths.length === 0) return value;
-    const target = paths[pick % paths.length];
-    let node: any = copy;
-    for (const key of target.slice(0, -1)) node = node[key];
-    node[target[target.length - 1]] = value;
-  }
-  return copy;
-}
-
-function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
-    return [p, ...pathsOf(v, p)];
-  });
-}

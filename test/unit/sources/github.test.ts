@@ -1,38 +1,12 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ParsedAlert } from '../../../lib/intake/alert';
-import { Redactor } from '../../../lib/intake/redact';
-import { PayloadError, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
 import { githubSource } from '../../../lib/intake/sources/github';
+import { adapterHarness, anyBodies, catchPayloadError, expectOnlyAlertsOrPayloadError, mutatedFixtures, testRequest } from '../../support/adapters';
 
 const receivedAt = '2024-05-03T16:00:00.000Z';
-const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
-const fixture = (name: string): any =>
-  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/github', `${name}.json`), 'utf8'));
-const req = (event = 'secret_scanning_alert', delivery = 'a1b2c3d4-0000-11ef-8f3a-7e1c2b3d4e5f'): WebhookRequest => ({
-  headers: { 'x-github-event': event, 'x-github-delivery': delivery },
-  query: {},
-  receivedAt,
-});
-
-function parseOne(body: unknown): ParsedAlert {
-  const result = githubSource.parse(body, req(), ctx);
-  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
-  expect(result.alerts).toHaveLength(1);
-  return result.alerts[0];
-}
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PayloadError);
-    return err as PayloadError;
-  }
-  throw new Error('expected a PayloadError');
-}
+const req = (event = 'secret_scanning_alert', delivery = 'a1b2c3d4-0000-11ef-8f3a-7e1c2b3d4e5f') =>
+  testRequest(receivedAt, { headers: { 'x-github-event': event, 'x-github-delivery': delivery } });
+const { ctx, fixture, parseOne } = adapterHarness(githubSource, { receivedAt, headers: req().headers });
 
 const ALERT_FIXTURES = ['secret-scanning-created-public', 'secret-scanning-created-private', 'secret-scanning-resolved', 'secret-scanning-publicly-leaked'];
 
@@ -135,9 +109,9 @@ describe('github source', () => {
 
   it('refuses other events and a missing event header', () => {
     const body = fixture('secret-scanning-created-public');
-    const other = payloadError(() => githubSource.parse(body, req('push'), ctx));
+    const other = catchPayloadError(() => githubSource.parse(body, req('push'), ctx));
     expect(other.problems.join()).toMatch(/"push".*only secret_scanning_alert and ping/);
-    const missing = payloadError(() => githubSource.parse(body, { headers: {}, query: {}, receivedAt }, ctx));
+    const missing = catchPayloadError(() => githubSource.parse(body, { headers: {}, query: {}, receivedAt }, ctx));
     expect(missing.problems.join()).toContain('X-GitHub-Event');
   });
 
@@ -146,7 +120,7 @@ describe('github source', () => {
     delete body.alert.secret;
     body.repository.private = 'no';
     body.alert.created_at = 'yesterday';
-    const err = payloadError(() => githubSource.parse(body, req(), ctx));
+    const err = catchPayloadError(() => githubSource.parse(body, req(), ctx));
     expect(err.source).toBe('github');
     expect(err.problems).toEqual(
       expect.arrayContaining([expect.stringMatching(/^alert\.secret: /), expect.stringMatching(/^repository\.private: .*boolean/), expect.stringMatching(/^alert\.created_at: .*ISO 8601/)]),
@@ -154,42 +128,9 @@ describe('github source', () => {
   });
 
   it('returns or throws PayloadError for any input', () => {
-    const onlyPayloadErrors = (body: unknown, event: string) => {
-      try {
-        githubSource.parse(body, req(event), ctx);
-      } catch (err) {
-        if (!(err instanceof PayloadError)) throw err;
-      }
-    };
-    fc.assert(fc.property(fc.anything(), fc.constantFrom('secret_scanning_alert', 'ping'), onlyPayloadErrors), { numRuns: 300 });
-    const fixtures = ALERT_FIXTURES.map(fixture);
-    fc.assert(
-      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) => {
-        onlyPayloadErrors(mutate(base, edits), 'secret_scanning_alert');
-      }),
-      { numRuns: 300 },
-    );
+    for (const bodies of anyBodies()) {
+      expectOnlyAlertsOrPayloadError(githubSource, bodies, { numRuns: 300, req: fc.constantFrom(req(), req('ping')), ctx });
+    }
+    expectOnlyAlertsOrPayloadError(githubSource, mutatedFixtures(ALERT_FIXTURES.map((name) => fixture(name))), { numRuns: 300, req: req(), ctx });
   });
 });
-
-/** A copy of `body` with the fields picked by index replaced by the given values. */
-function mutate(body: unknown, edits: [number, unknown][]): unknown {
-  const copy = structuredClone(body);
-  for (const [pick, value] of edits) {
-    const paths = pathsOf(copy);
-    if (paths.length === 0) return value;
-    const target = paths[pick % paths.length];
-    let node: any = copy;
-    for (const key of target.slice(0, -1)) node = node[key];
-    node[target[target.length - 1]] = value;
-  }
-  return copy;
-}
-
-function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
-    return [p, ...pathsOf(v, p)];
-  });
-}

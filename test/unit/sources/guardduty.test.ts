@@ -1,35 +1,13 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ParsedAlert } from '../../../lib/intake/alert';
-import { Redactor } from '../../../lib/intake/redact';
-import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { fingerprintOf } from '../../../lib/intake/source';
 import { guarddutyCategory, guarddutySource } from '../../../lib/intake/sources/guardduty';
+import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
-const receivedAt = '2024-05-20T12:00:00.000Z';
-const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
-const req: WebhookRequest = { headers: {}, query: {}, receivedAt };
-const dir = path.join(__dirname, '../../fixtures/webhooks');
-const fixture = (name: string, source = 'guardduty'): any => JSON.parse(readFileSync(path.join(dir, source, `${name}.json`), 'utf8'));
+const { ctx, req, fixture, parse, problemsOf } = adapterHarness(guarddutySource, { receivedAt: '2024-05-20T12:00:00.000Z' });
 const FINDINGS = ['ssh-brute-force', 'crypto-mining', 'credential-exfiltration', 's3-block-public-access-disabled'];
 const ACCOUNT = '123456789012';
-
-function parse(body: unknown): ParsedAlert[] {
-  const result = guarddutySource.parse(body, req, ctx);
-  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
-  return result.alerts;
-}
-
-function problemsOf(body: unknown): string[] {
-  try {
-    guarddutySource.parse(body, req, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PayloadError);
-    return (err as PayloadError).problems;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 /** An SNS notification carrying `event`, as SNS would deliver it. */
 function enveloped(event: unknown): any {
@@ -201,54 +179,16 @@ describe('guardduty source', () => {
   });
 
   describe('never fails with anything but a PayloadError', () => {
-    const check = (body: unknown) => {
-      try {
-        guarddutySource.parse(body, req, ctx);
-        guarddutySource.deliveryId(body, req);
-      } catch (err) {
-        if (!(err instanceof PayloadError)) throw err;
-      }
-    };
+    const check = (bodies: fc.Arbitrary<unknown>) => expectOnlyAlertsOrPayloadError(guarddutySource, bodies, { numRuns: 300, req, ctx });
 
     it('for any value', () => {
-      fc.assert(fc.property(fc.anything(), check), { numRuns: 300 });
-      fc.assert(fc.property(fc.anything(), (v) => check({ ...fixture('ssh-brute-force.sns'), Message: JSON.stringify(v) ?? '' })), { numRuns: 300 });
+      for (const bodies of anyBodies()) check(bodies);
+      check(fc.anything().map((v) => ({ ...fixture('ssh-brute-force.sns'), Message: JSON.stringify(v) ?? '' })));
     });
 
     it('for fixtures with a field replaced by any JSON value', () => {
       const names = [...FINDINGS, ...FINDINGS.map((n) => `${n}.sns`), 'subscription-confirmation', 'unsubscribe-confirmation'];
-      fc.assert(
-        fc.property(fc.constantFrom(...names), fc.nat(), fc.jsonValue(), fc.boolean(), (name, at, value, inner) => {
-          const body = fixture(name);
-          if (inner && typeof body.Message === 'string' && body.Type === 'Notification') {
-            check({ ...body, Message: JSON.stringify(replaceSomewhere(JSON.parse(body.Message), at, value)) });
-          } else {
-            check(replaceSomewhere(body, at, value));
-          }
-        }),
-        { numRuns: 300 },
-      );
+      check(mutatedFixtures(names.map((name) => fixture(name)), { insideSnsMessage: true }));
     });
   });
 });
-
-/** Every path into a JSON value (the root is []). */
-function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  const out = [prefix];
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) out.push(...pathsOf(child, [...prefix, Array.isArray(value) ? Number(key) : key]));
-  }
-  return out;
-}
-
-/** `value` with the `at`-th path (mod their number) replaced by `replacement`. */
-function replaceSomewhere(value: any, at: number, replacement: unknown): any {
-  const paths = pathsOf(value);
-  const target = paths[at % paths.length];
-  if (target.length === 0) return replacement;
-  const copy = structuredClone(value);
-  let node = copy;
-  for (const key of target.slice(0, -1)) node = node[key];
-  node[target[target.length - 1]] = replacement;
-  return copy;
-}

@@ -1,24 +1,9 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ParsedAlert } from '../../../lib/intake/alert';
-import { Redactor } from '../../../lib/intake/redact';
-import { PayloadError, fingerprintOf, type ParseContext, type WebhookRequest } from '../../../lib/intake/source';
+import { fingerprintOf } from '../../../lib/intake/source';
 import { sentinelSource } from '../../../lib/intake/sources/sentinel';
+import { adapterHarness, anyBodies, catchPayloadError, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
-const receivedAt = '2024-05-03T16:00:00.000Z';
-const ctx: ParseContext = { redactor: new Redactor(Buffer.from('test-key')), receivedAt };
-const req: WebhookRequest = { headers: {}, query: { token: 'query-token' }, receivedAt };
-const fixture = (name: string): any =>
-  JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/webhooks/sentinel', `${name}.json`), 'utf8'));
-
-function parseOne(body: unknown): ParsedAlert {
-  const result = sentinelSource.parse(body, req, ctx);
-  if (result.kind !== 'alerts') throw new Error(`expected alerts, got ${result.kind}`);
-  expect(result.alerts).toHaveLength(1);
-  return result.alerts[0];
-}
+const { ctx, req, fixture, parseOne } = adapterHarness(sentinelSource, { receivedAt: '2024-05-03T16:00:00.000Z', query: { token: 'query-token' } });
 
 const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';
 const FIXTURES = ['common-sev0-fired', 'common-sev1-fired', 'common-sev2-fired', 'common-sev3-fired', 'common-sev3-resolved', 'incident-host', 'incident-account'];
@@ -153,53 +138,8 @@ describe('sentinel source: incidents from a Logic App', () => {
   });
 
   it('returns or throws PayloadError for any input', () => {
-    const onlyPayloadErrors = (body: unknown) => {
-      try {
-        sentinelSource.parse(body, req, ctx);
-        sentinelSource.deliveryId(body, req);
-      } catch (err) {
-        if (!(err instanceof PayloadError)) throw err;
-      }
-    };
-    fc.assert(fc.property(fc.anything(), onlyPayloadErrors), { numRuns: 300 });
-    const fixtures = FIXTURES.map(fixture);
-    fc.assert(
-      fc.property(fc.constantFrom(...fixtures), fc.array(fc.tuple(fc.nat(), fc.jsonValue()), { minLength: 1, maxLength: 3 }), (base, edits) =>
-        onlyPayloadErrors(mutate(base, edits)),
-      ),
-      { numRuns: 300 },
-    );
+    for (const bodies of [...anyBodies(), mutatedFixtures(FIXTURES.map((name) => fixture(name)))]) {
+      expectOnlyAlertsOrPayloadError(sentinelSource, bodies, { numRuns: 300, req, ctx });
+    }
   });
 });
-
-function catchPayloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PayloadError);
-    return err as PayloadError;
-  }
-  throw new Error('expected a PayloadError');
-}
-
-/** A copy of `body` with the fields picked by index replaced by the given values. */
-function mutate(body: unknown, edits: [number, unknown][]): unknown {
-  const copy = structuredClone(body);
-  for (const [pick, value] of edits) {
-    const paths = pathsOf(copy);
-    if (paths.length === 0) return value;
-    const target = paths[pick % paths.length];
-    let node: any = copy;
-    for (const key of target.slice(0, -1)) node = node[key];
-    node[target[target.length - 1]] = value;
-  }
-  return copy;
-}
-
-function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const p = [...prefix, Array.isArray(value) ? Number(k) : k];
-    return [p, ...pathsOf(v, p)];
-  });
-}
