@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ZodValidationPipe } from 'nestjs-zod';
 import type { PalisadeConfig } from '../../lib/config/env';
+import { AlertsModule } from './alerts/alerts.module';
 import { ErrorFilter } from './common/error.filter';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -16,7 +17,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, HealthModule, IncidentsModule, SuppressionsModule, WebhooksModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, HealthModule, AlertsModule, IncidentsModule, SuppressionsModule, WebhooksModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -33,6 +33,11 @@ describe('POST /webhooks/:source', () => {
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ ...first.body, disposition: 'duplicate' });
 
+    const stored = await getJson(`${engine.baseUrl}/alerts/${first.body.alertIds[0]}`);
+    expect(stored.body).toMatchObject({ source: 'generic', severity: 'high', entity: { kind: 'host', key: host }, disposition: 'started', rule: 'compromised-hosts' });
+    const ocsf = await getJson(`${engine.baseUrl}/alerts/${first.body.alertIds[0]}?format=ocsf`);
+    expect(ocsf.body).toMatchObject({ class_uid: 2004, severity_id: 4, finding_info: { title: `Suspicious process on ${host}` } });
+
     const incident = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
     expect(incident.body).toMatchObject({ alertCount: 2, playbook: 'triage', entity: `host:${host}`, workflowId: `triage:host:${host}` });
 
