@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IncidentsModule } from './incidents/incidents.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -17,7 +18,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, HealthModule, AlertsModule, IncidentsModule, SuppressionsModule, WebhooksModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, SuppressionsModule, WebhooksModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -54,6 +54,13 @@ describe('POST /webhooks/:source', () => {
       return events.some((e) => e.type === 'alerts.merged') ? events : undefined;
     });
     expect(timeline[0]).toMatchObject({ type: 'incident.created', actor: 'generic' });
+
+    const metrics = await (await fetch(`${engine.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/palisade_alerts_received_total\{source="generic",disposition="started"\} [1-9]/);
+    expect(metrics).toMatch(/palisade_alerts_received_total\{source="generic",disposition="duplicate"\} [1-9]/);
+    expect(metrics).toMatch(/palisade_webhook_duration_seconds_count\{source="generic",status="202"\} [1-9]/);
+    expect(metrics).toMatch(/^palisade_inbox_pending \d+$/m);
+    expect(metrics).toMatch(/^palisade_inbox_oldest_age_seconds \d+$/m);
   });
 
   it('merges 1,000 concurrent alerts for one entity into exactly one incident', async () => {

@@ -9,6 +9,7 @@ import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../../workflows/shared/messages';
 import type { TriageInput } from '../../../workflows/triage/shared';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 
 interface ClaimedRow {
   inbox_id: string;
@@ -56,7 +57,14 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Client) private readonly temporal: Client,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
-  ) {}
+    @Inject(MetricsService) metrics: MetricsService,
+  ) {
+    // One read serves both gauges of a scrape.
+    let depth: ReturnType<InboxDispatcher['depth']> | undefined;
+    const read = () => (depth ??= this.depth().finally(() => setTimeout(() => (depth = undefined), 1_000)));
+    metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
+    metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
+  }
 
   onApplicationBootstrap(): void {
     this.running = true;

@@ -10,6 +10,7 @@ import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { storeBatch } from './batch-store';
@@ -46,9 +47,22 @@ export class IntakeService {
     @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
     @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
     @Inject(SuppressionsService) private readonly suppressions: SuppressionsService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
+    const stopTimer = this.metrics.webhookLatency.startTimer({ source: (SOURCES as readonly string[]).includes(req.source) ? req.source : 'unknown' });
+    try {
+      const answer = await this.accept(req);
+      stopTimer({ status: answer.status });
+      return answer;
+    } catch (err) {
+      stopTimer({ status: err instanceof ApiError ? err.getStatus() : 500 });
+      throw err;
+    }
+  }
+
+  private async accept(req: IncomingWebhook): Promise<IntakeAnswer> {
     const source = this.knownSource(req.source);
     const adapter = SOURCE_ADAPTERS[source];
     this.checkContentType(source, req.contentType);
@@ -70,12 +84,19 @@ export class IntakeService {
       if (!(err instanceof PayloadError)) throw err;
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', err.message, `Send ${source}'s own webhook format. ${adapter.setupHint}`);
     }
-    if (parsed.kind === 'control') return { status: 200, body: { status: 'ok', message: parsed.message } };
+    if (parsed.kind === 'control') {
+      if (parsed.subscribeUrl) {
+        // An operator confirms the subscription by opening this URL (Palisade does not call AWS itself).
+        this.log.warn(`${source}: Amazon SNS asks to confirm a subscription; open ${parsed.subscribeUrl} to confirm it.`);
+      }
+      return { status: 200, body: { status: 'ok', message: parsed.message } };
+    }
 
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
     const raw = this.redactor.redactDeep(body);
     const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
     const stored = await this.store(alerts);
+    for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
       `${source} delivery ${deliveryId}: ${stored.map((s) => `${s.disposition}${s.incidentId ? ` ${s.incidentId}` : ''}`).join(', ')}` +

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Palisade's Prometheus metrics (GET /metrics). One registry per API process. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly alertsReceived = new Counter({
+    name: 'palisade_alerts_received_total',
+    help: 'Alerts stored by the door, by source and disposition.',
+    labelNames: ['source', 'disposition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookLatency = new Histogram({
+    name: 'palisade_webhook_duration_seconds',
+    help: 'Time from request to answer for POST /webhooks/:source, by source and status.',
+    labelNames: ['source', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'palisade_api_' });
+  }
+
+  /** A gauge read at scrape time (e.g. from Postgres, so every replica reports shared state). */
+  gauge(name: string, help: string, read: () => Promise<number>): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        this.set(await read().catch(() => Number.NaN));
+      },
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '../..');
+const palisade = (...args: string[]) =>
+  spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env } });
+
+describe('palisade routing test', () => {
+  it('prints the matching rule, the entity key and the workflow id for a saved payload', () => {
+    const run = palisade('routing', 'test', 'wazuh', 'test/fixtures/webhooks/wazuh/level12-web-attack.json');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('1 alert(s) from wazuh');
+    expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook triage, entity key host:\S+, workflow id triage:host:\S+/);
+  });
+
+  it('reads the headers an adapter needs, and explains a bad source or payload', () => {
+    const github = palisade('routing', 'test', 'github', 'test/fixtures/webhooks/github/secret-scanning-created-public.json', '-H', 'X-GitHub-Event: secret_scanning_alert');
+    expect(github.stdout).toContain("rule 'leaked-secrets'");
+    const unknown = palisade('routing', 'test', 'nagios', 'x.json');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("palisade: There is no webhook source 'nagios'.");
+    const wrong = palisade('routing', 'test', 'falco', 'test/fixtures/webhooks/wazuh/level12-web-attack.json');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('The falco payload does not match its format');
+  });
+});
