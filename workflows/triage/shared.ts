@@ -13,6 +13,8 @@ export interface TriageInput {
   severity: Severity;
   source: SourceName;
   detectedAt: string;
+  /** Continue as new past this many history events (default 10,000; drills and tests set less). */
+  historyLimit?: number;
   /** Set when the run continues as new: what the previous run had gathered. */
   carried?: { state: IncidentState; timelineSequence: number; lastInboxId: number };
 }

@@ -74,7 +74,7 @@ export async function triageIncident(input: TriageInput): Promise<void> {
       });
     }
     if (resolution) break;
-    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().historyLength > (input.historyLimit ?? MAX_HISTORY_EVENTS) || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof triageIncident>({ ...input, carried: { state, timelineSequence: timeline.sequence, lastInboxId } });
     }
   }
