@@ -1,5 +1,5 @@
 /** Event types a timeline can hold; later playbooks add theirs here. */
-export const TIMELINE_EVENT_TYPES = ['incident.created', 'alerts.merged', 'incident.resolved', 'incident.cancelled'] as const;
+export const TIMELINE_EVENT_TYPES = ['incident.created', 'alerts.merged', 'incident.resolved', 'incident.reopened', 'incident.cancelled'] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
 
 /** One append-only entry of an incident's timeline. */

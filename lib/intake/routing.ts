@@ -27,6 +27,11 @@ const ruleSchema = z
     action: z.literal('ignore').optional(),
     /** Handlebars template over the alert for the incident's entity key. */
     entityKey: z.string().min(1).default('{{entity.kind}}:{{entity.key}}'),
+    /** An alert this soon after the incident was resolved reopens it instead of opening a new one ("30m", "24h", "7d"). */
+    reopenWindow: z
+      .string()
+      .regex(/^\d+[smhd]$/, 'must be a duration such as 30m, 24h or 7d')
+      .optional(),
   })
   .strict();
 
@@ -41,7 +46,7 @@ export interface Rule extends RuleConfig {
 
 export type RouteDecision =
   | { kind: 'ignore'; rule: string }
-  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string };
+  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string; reopenWithinSeconds: number };
 
 export interface Routing {
   file: string;
@@ -97,7 +102,7 @@ export function route(routing: Routing, alert: Alert): RouteDecision {
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
   const playbook = rule.playbook as PlaybookName;
   const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;
-  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: `${playbook}:${entityKey}` };
+  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: `${playbook}:${entityKey}`, reopenWithinSeconds: seconds(rule.reopenWindow) };
 }
 
 function matches(rule: Rule, alert: Alert): boolean {
@@ -113,6 +118,9 @@ function matches(rule: Rule, alert: Alert): boolean {
   return true;
 }
 
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+const seconds = (duration: string | undefined) =>
+  duration ? Number(duration.slice(0, -1)) * UNIT_SECONDS[duration.at(-1) as keyof typeof UNIT_SECONDS] : 0;
 const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
 
 function ruleName(doc: unknown, index: number): string {

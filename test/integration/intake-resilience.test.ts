@@ -135,4 +135,30 @@ describe('after an incident resolves', () => {
     });
     expect(timeline.map((e: { type: string }) => e.type)).toEqual(['incident.created', 'alerts.merged']);
   });
+
+  it('within the rule’s reopen window, a new alert reopens the same incident and continues its timeline', async () => {
+    // runbooks/routing.yaml: leaked secrets reopen within 24h.
+    const secret = { kind: 'credential', key: `secret:${randomUUID()}` };
+    const leak = (id: string) => genericAlert('unused', { id, category: 'secret-leak', severity: 'critical', entity: secret, title: 'Token leaked' });
+    const first = await sendGeneric(engine.baseUrl, leak('first'), { delivery: `${secret.key}-1` });
+    expect(first.body.disposition).toBe('started');
+    await eventually('the playbook to run', async () => {
+      const t = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
+      return t.body.events?.length >= 2 ? true : undefined;
+    });
+    await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { reason: 'rotated', actor: 'bob' });
+    await eventually('resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`)).body.status === 'resolved' ? true : undefined));
+
+    const again = await sendGeneric(engine.baseUrl, leak('again'), { delivery: `${secret.key}-2` });
+    expect(again.body).toMatchObject({ disposition: 'merged', incidentId: first.body.incidentId });
+    const events = await eventually('the reopened incident’s timeline', async () => {
+      const t = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
+      const list = (t.body.events ?? []) as { type: string; sequence: number }[];
+      return list.at(-1)?.type === 'alerts.merged' && list.length === 5 ? list : undefined;
+    });
+    expect(events.map((e) => e.type)).toEqual(['incident.created', 'alerts.merged', 'incident.resolved', 'incident.reopened', 'alerts.merged']);
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+    const incident = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
+    expect(incident.body).toMatchObject({ status: 'open', resolvedAt: null, alertCount: 2 });
+  });
 });

@@ -42,11 +42,12 @@ describe('routing', () => {
 
   it('loads the committed runbooks/routing.yaml', () => {
     const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
-    expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', workflowId: 'triage:host:web-1' });
+    expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', workflowId: 'triage:host:web-1', reopenWithinSeconds: 0 });
     expect(route(routing, alert({ severity: 'info' }))).toEqual({ kind: 'ignore', rule: 'drop-informational' });
     expect(route(routing, alert({ category: 'secret-leak', entity: { kind: 'credential', key: 'secret:abc', display: 'x' } }))).toMatchObject({
       rule: 'leaked-secrets',
       entityKey: 'credential:secret:abc',
+      reopenWithinSeconds: 86_400,
     });
   });
 
@@ -76,6 +77,7 @@ rules:
       ['rules:\n  - name: a\n    playbook: triage\n    action: ignore\n', /rule 1 \(a\): give either 'playbook' or 'action: ignore'/],
       ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],
       ['rules:\n  - name: a\n    playbook: triage\n    colour: red\n', /rule 1 \(a\):.*colour/],
+      ['rules:\n  - name: a\n    playbook: triage\n    reopenWindow: soon\n', /rule 1 \(a\): reopenWindow must be a duration such as 30m, 24h or 7d/],
       ['rules: [\n', /is not readable YAML/],
     ];
     for (const [yaml, reason] of cases) {

@@ -13,6 +13,11 @@ export interface TriageInput {
   severity: Severity;
   source: SourceName;
   detectedAt: string;
+  /**
+   * The incident's last timeline sequence when this run starts: 0 for a new incident; more
+   * when a resolved incident is reopened, so the new run continues its timeline.
+   */
+  timelineSequence?: number;
   /** Continue as new past this many history events (default 10,000; drills and tests set less). */
   historyLimit?: number;
   /** Set when the run continues as new: what the previous run had gathered. */

@@ -30,7 +30,7 @@ export async function triageIncident(input: TriageInput): Promise<void> {
     sources: [],
     maxSeverity: 'info',
   };
-  const timeline = new TimelineRecorder(input.incidentId, input.carried?.timelineSequence ?? 0);
+  const timeline = new TimelineRecorder(input.incidentId, input.carried?.timelineSequence ?? input.timelineSequence ?? 0);
   let lastInboxId = input.carried?.lastInboxId ?? 0;
   const pending: AlertBatch[] = [];
   let resolution: ResolveRequest | undefined;
@@ -43,7 +43,12 @@ export async function triageIncident(input: TriageInput): Promise<void> {
   });
   setHandler(stateQuery, () => state);
 
-  if (!input.carried) {
+  if (!input.carried && (input.timelineSequence ?? 0) > 0) {
+    await timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, {
+      actor: input.source,
+      data: { entityKey: input.entityKey },
+    });
+  } else if (!input.carried) {
     await recordIncident({
       id: input.incidentId,
       workflowId: workflowInfo().workflowId,

@@ -92,6 +92,23 @@ export async function storeAlert(
   return { alertId: alert.id, incidentId: row.incident_id, disposition: row.disposition };
 }
 
+/**
+ * Within the route's reopen window, an alert for an entity whose incident was just resolved
+ * reopens that incident (same id) instead of opening a new one. Runs before the alert is
+ * stored, so the store below finds the incident open and merges into it.
+ */
+export async function reopenRecent(db: EntityManager, workflowId: string, withinSeconds: number): Promise<void> {
+  if (withinSeconds <= 0) return;
+  await db.query(
+    `UPDATE incidents SET status = 'open', resolved_at = NULL, updated_at = now()
+     WHERE id = (SELECT id FROM incidents WHERE workflow_id = $1 AND status = 'resolved'
+                   AND resolved_at > now() - make_interval(secs => $2)
+                 ORDER BY resolved_at DESC LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM incidents open WHERE open.workflow_id = $1 AND open.status NOT IN ('resolved', 'cancelled'))`,
+    [workflowId, withinSeconds],
+  );
+}
+
 /** True for the unique violation a concurrent copy of the same delivery causes. */
 export function isDeliveryConflict(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };

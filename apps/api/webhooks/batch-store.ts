@@ -3,7 +3,7 @@ import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { entityGlob } from '../../../lib/intake/suppressions';
 import { PLAYBOOKS } from '../../../lib/playbooks';
-import { incidentSeverity, type StoredAlert } from './alert-store';
+import { incidentSeverity, reopenRecent, type StoredAlert } from './alert-store';
 
 const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'];
 
@@ -79,6 +79,10 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
       sources: [...new Set(group.map((g) => g.alert.source))].join(','),
     };
   });
+  for (const group of groups.values()) {
+    const decision = group[0].decision as Extract<RouteDecision, { kind: 'playbook' }>;
+    await reopenRecent(tx, decision.workflowId, decision.reopenWithinSeconds);
+  }
   const joined = new Map<string, { id: string; started: boolean }>();
   if (incidentRows.length > 0) {
     const rows = await tx.query<{ id: string; workflow_id: string; started: boolean }[]>(

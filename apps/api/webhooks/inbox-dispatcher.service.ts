@@ -30,6 +30,7 @@ interface ClaimedRow {
   playbook_version: string;
   incident_entity: string;
   detected_at: Date;
+  timeline_sequence: number;
 }
 
 const BATCH_LIMIT = 1_000;
@@ -148,7 +149,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
        )
        SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
               a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
-              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at
+              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at,
+              (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
        FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id
        ORDER BY c.id`,
     );
@@ -167,6 +169,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       severity: first.incident_severity,
       source: first.source,
       detectedAt: first.detected_at.toISOString(),
+      timelineSequence: first.timeline_sequence,
     };
     await this.temporal.workflow.signalWithStart(playbook.workflowType, {
       workflowId: first.workflow_id,

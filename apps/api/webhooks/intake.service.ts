@@ -12,7 +12,7 @@ import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
+import { isDeliveryConflict, reopenRecent, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { storeBatch } from './batch-store';
 import { GroupCommit } from './group-commit';
 import { verifyWebhook, type ReplayCache } from './auth/verify';
@@ -164,7 +164,14 @@ export class IntakeService {
     const storeAll = async (db: EntityManager) => {
       const out: StoredAlert[] = [];
       for (const [index, alert] of alerts.entries()) {
-        out.push(prior.get(index) ?? (await storeAlert(db, alert, index, this.decide(alert), randomUUID())));
+        const stored = prior.get(index);
+        if (stored) {
+          out.push(stored);
+          continue;
+        }
+        const decision = this.decide(alert);
+        if (decision.kind === 'playbook') await reopenRecent(db, decision.workflowId, decision.reopenWithinSeconds);
+        out.push(await storeAlert(db, alert, index, decision, randomUUID()));
       }
       return out;
     };
