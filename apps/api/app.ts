@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { raw } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -10,7 +11,7 @@ import { AppModule } from './app.module';
 export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
 
 /** Builds the API (used by main.ts and by the tests, which listen on a free port). */
-export async function createApiApp(config: PalisadeConfig, logger: LogLevels | false = ['error', 'warn']) {
+export async function createApiApp(config: PalisadeConfig, logger: LogLevels | LoggerService | false = ['error', 'warn']) {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger, bodyParser: false });
   app.enableShutdownHooks();
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.

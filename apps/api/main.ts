@@ -2,11 +2,12 @@ import { loadConfig } from '../../lib/config/env';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { createApiApp } from './app';
+import { PinoNestLogger } from './common/pino-logger';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger('api', config.logLevel);
-  const app = await createApiApp(config);
+  const app = await createApiApp(config, new PinoNestLogger(log));
   await app.listen(config.port, config.host);
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
 }
