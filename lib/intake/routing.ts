@@ -130,5 +130,5 @@ function ruleName(doc: unknown, index: number): string {
 }
 
 function invalid(file: string, reason: string): PalisadeError {
-  return new PalisadeError('routing_invalid', `Routing file ${file}: ${reason}.`, 'Fix the file (README.md, "Routing", describes each field) and start again.');
+  return new PalisadeError('routing_invalid', `Routing file ${file}: ${reason}.`, 'Fix the file (the comment at the top of runbooks/routing.yaml describes each field) and start again.');
 }
