@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { runMigrations } from '../../../lib/db/data-source';
+import { loadRouting } from '../../../lib/intake/routing';
+import { loadSuppressions } from '../../../lib/intake/suppressions';
 import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
 import { ManagedProcess, nodeEntry } from './child-process';
 import { lockDataDir } from './data-dir-lock';
@@ -28,6 +30,10 @@ export interface StartOptions {
  * DATABASE_URL), migrations, then the worker and the API. Resolves when everything has stopped.
  */
 export async function runEngine({ config, env, say }: StartOptions): Promise<void> {
+  // What operators edit is checked first: a bad file stops the engine before anything starts.
+  loadRouting(config.intake.routingFile);
+  loadSuppressions(config.intake.suppressionsFile);
+
   const started: ManagedProcess[] = [];
   const lock = lockDataDir(config.dataDir);
   const logs = path.join(config.dataDir, 'logs');

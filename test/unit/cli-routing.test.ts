@@ -1,10 +1,29 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
-const palisade = (...args: string[]) =>
-  spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env } });
+const palisade = (...args: string[]) => run({}, ...args);
+const run = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+
+describe('palisade start with a bad routing file', () => {
+  it('stops before starting anything, naming the file, the rule and the reason', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-badroute-'));
+    try {
+      const file = path.join(dir, 'routing.yaml');
+      writeFileSync(file, 'rules:\n  - name: hosts\n    playbook: contain-everything\n');
+      const start = run({ PALISADE_ROUTING_FILE: file, PALISADE_DATA_DIR: path.join(dir, 'data') }, 'start');
+      expect(start.status).toBe(1);
+      expect(start.stderr).toContain(`palisade: Routing file ${file}: rule 1 (hosts): unknown playbook 'contain-everything'`);
+      expect(start.stdout).not.toContain('Starting Temporal');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('palisade routing test', () => {
   it('prints the matching rule, the entity key and the workflow id for a saved payload', () => {
