@@ -14,10 +14,15 @@ const PATTERNS: SecretPattern[] = [
   { type: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
   { type: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g },
   { type: 'bearer_token', pattern: /(?<=\bBearer\s+)[A-Za-z0-9\-._~+/]{16,}=*/g },
+  { type: 'url_credentials', pattern: /(?<=\/\/[^/\s:@]+:)[^@\s/]+(?=@)/g },
+  { type: 'basic_auth', pattern: /(?<=\s-u\s+['"]?[^:\s'"]+:)[^\s'"]+/g },
+  { type: 'api_key', pattern: /(?<=(?:api[-_]?key|x-api-key)["']?\s*[:=]\s*["']?)[A-Za-z0-9\-_.~+/]{12,}/gi },
 ];
 
-/** Field names whose values are secrets whatever they look like. */
-const SECRET_KEYS = /^(?:password|passwd|secret|client_secret|secret_access_key|api[_-]?key|access[_-]?token|refresh[_-]?token|private[_-]?key|authorization)$/i;
+/** Field names whose values are secrets whatever they look like (matched anywhere in the name)... */
+const SECRET_KEYS = /secret|passw|pwd|token|api[-_]?key|credential|private[-_]?key|authorization|session[-_]?key|signing[-_]?key/i;
+/** ...except names that describe a secret rather than hold it (secret_type, token_url, key_id). */
+const DESCRIPTIVE_KEYS = /(?:^|[-_.]|[a-z])(?:type|types|name|url|uri|id|ids|count|at|location|locations|validity|scanning|expires|expiry|length|fingerprint)$/i;
 
 /**
  * Reduces secrets to `{type, fingerprint, last4}`. The fingerprint is keyed (HMAC), so it
@@ -60,7 +65,7 @@ export class Redactor {
 
   private walk(value: unknown, key: string | undefined, found: SecretDescriptor[]): unknown {
     if (typeof value === 'string') {
-      if (key !== undefined && SECRET_KEYS.test(key) && value.length > 0) {
+      if (key !== undefined && SECRET_KEYS.test(key) && !DESCRIPTIVE_KEYS.test(key) && value.length > 0) {
         const d = this.describe(`field:${key.toLowerCase()}`, value);
         found.push(d);
         return this.placeholder(d);
@@ -70,7 +75,8 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((v) => this.walk(v, undefined, found));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.walk(v, k, found);
+      // Keys are scanned too: a secret can arrive as a field name.
+      for (const [k, v] of Object.entries(value)) out[this.redactText(k, found)] = this.walk(v, k, found);
       return out;
     }
     return value;

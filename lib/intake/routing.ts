@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -102,7 +103,16 @@ export function route(routing: Routing, alert: Alert): RouteDecision {
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
   const playbook = rule.playbook as PlaybookName;
   const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;
-  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: `${playbook}:${entityKey}`, reopenWithinSeconds: seconds(rule.reopenWindow) };
+  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: workflowIdFor(playbook, entityKey), reopenWithinSeconds: seconds(rule.reopenWindow) };
+}
+
+/** Temporal on SQL stores workflow ids in 255 bytes: a long entity key is hashed (the incident keeps it whole). */
+export const MAX_WORKFLOW_ID_BYTES = 200;
+
+export function workflowIdFor(playbook: string, entityKey: string): string {
+  const id = `${playbook}:${entityKey}`;
+  if (Buffer.byteLength(id) <= MAX_WORKFLOW_ID_BYTES) return id;
+  return `${playbook}:sha256:${createHash('sha256').update(entityKey).digest('hex')}`;
 }
 
 function matches(rule: Rule, alert: Alert): boolean {

@@ -100,6 +100,49 @@ describe('Postgres down', () => {
   });
 });
 
+describe('an incident that cannot be dispatched', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('is held back on its own while newer incidents reach their playbooks', async () => {
+    // An older inbox row whose incident names a playbook that no longer exists.
+    const poison = { incident: randomUUID(), alert: randomUUID(), workflow: `retired:host:${randomUUID()}` };
+    await engine.db.query(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+       VALUES ($1, $2, 'old', 'high', 'open', 'retired-playbook', '0.0.1', 'host:old', now())`,
+      [poison.incident, poison.workflow],
+    );
+    await engine.db.query(
+      `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+         severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, incident_id, disposition)
+       VALUES ($1, 'generic', $3, 0, now(), now(), 'old', '', 'high', 'high', 'other', 'host', 'old', 'old', 'f', '{}', '[]', '{}', $2, 'started')`,
+      [poison.alert, poison.incident, poison.alert],
+    );
+    await engine.db.query(`INSERT INTO inbox (incident_id, workflow_id, alert_id, created_at) VALUES ($1, $2, $3, now() - interval '1 minute')`, [
+      poison.incident,
+      poison.workflow,
+      poison.alert,
+    ]);
+
+    const host = `healthy-${randomUUID().slice(0, 8)}`;
+    const fresh = await sendGeneric(engine.baseUrl, genericAlert(host), { delivery: host });
+    await eventually('the newer incident’s playbook to run', async () => {
+      const t = await getJson(`${engine.baseUrl}/incidents/${fresh.body.incidentId}/timeline`);
+      return t.body.events?.length >= 2 ? true : undefined;
+    }, 20_000);
+    const [held] = await engine.db.query(`SELECT attempts, last_error, dispatched_at, claimed_until > now() AS held FROM inbox WHERE alert_id = $1`, [poison.alert]);
+    expect(held).toMatchObject({ dispatched_at: null, held: true });
+    expect(held.attempts).toBeGreaterThanOrEqual(1);
+    expect(held.last_error).toContain("unknown playbook 'retired-playbook'");
+    await engine.db.query(`DELETE FROM inbox WHERE alert_id = $1`, [poison.alert]);
+  });
+});
+
 describe('after an incident resolves', () => {
   let engine: TestEngine;
   beforeAll(async () => {

@@ -32,6 +32,31 @@ describe('Redactor', () => {
     expect(text).toContain(`…${secrets.aws_access_key_id.slice(-4)}]`);
   });
 
+  it('redacts secret-holding fields by name, secrets used as keys, and credentials inside text', () => {
+    const awsSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const out = JSON.stringify(
+      redactor.redactDeep({
+        AWS_SECRET_ACCESS_KEY: awsSecret,
+        secretAccessKey: awsSecret,
+        sessionToken: 'FwoGZXIvYXdzEJr//////////wEaDH',
+        DB_PASSWORD: 'correct-horse-battery',
+        token: 'opaque-token-value-123',
+        [secrets.github_token]: 'used as a key',
+        cmd: 'curl -u admin:hunter2pass https://x.example',
+        url: 'https://deploy:s3cretpassw0rd@git.example.com/repo.git',
+        header: 'X-Api-Key: AbCdEf0123456789xyz',
+        // Descriptions of a secret stay readable.
+        secret_type: 'github_personal_access_token',
+        access_key_id: 'AKIA-not-a-secret-id',
+      }),
+    );
+    for (const leaked of [awsSecret, 'FwoGZXIvYXdzEJr', 'correct-horse-battery', 'opaque-token-value-123', secrets.github_token, 'hunter2pass', 's3cretpassw0rd', 'AbCdEf0123456789xyz']) {
+      expect(out).not.toContain(leaked);
+    }
+    expect(out).toContain('github_personal_access_token');
+    expect(out).toContain('AKIA-not-a-secret-id');
+  });
+
   it('fingerprints with the key: same secret, same fingerprint; another key, another one', () => {
     const a = redactor.describe('github_token', secrets.github_token);
     expect(redactor.describe('github_token', secrets.github_token).fingerprint).toBe(a.fingerprint);

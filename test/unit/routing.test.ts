@@ -69,6 +69,16 @@ rules:
     expect(route(routing, alert({ source: 'splunk', severity: 'low' }))).toMatchObject({ kind: 'playbook', rule: '(default)', workflowId: 'triage:host:web-1' });
   });
 
+  it('hashes an entity key too long for a workflow id, keeping the key itself', () => {
+    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
+    const long = 'k8s:payments/deployments/' + 'x'.repeat(300);
+    const decision = route(routing, alert({ entity: { kind: 'resource', key: long, display: 'd' } }));
+    expect(decision).toMatchObject({ kind: 'playbook', entityKey: `host:${long}` });
+    const { workflowId } = decision as { workflowId: string };
+    expect(workflowId).toMatch(/^triage:sha256:[0-9a-f]{64}$/);
+    expect(route(routing, alert({ entity: { kind: 'resource', key: long, display: 'd' } }))).toMatchObject({ workflowId });
+  });
+
   it('stops a bad file with the file, the rule and the reason', () => {
     const cases: [string, RegExp][] = [
       ['rules:\n  - name: a\n    match: { severity: urgent }\n    playbook: triage\n', /rule 1 \(a\): match\.severity/],

@@ -75,6 +75,15 @@ describe('webhook authentication', () => {
     expect(result).toMatchObject({ ok: false, code: 'source_not_configured', hint: expect.stringContaining('PALISADE_WEBHOOK_SECRET_GENERIC') });
   });
 
+  it('refuses unsigned event fields beside a signed SNS envelope, and old SNS messages', async () => {
+    const envelope = { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:guardduty', SignatureVersion: '2', Message: '{}', Timestamp: new Date(NOW * 1000).toISOString() };
+    const withTopics = () => ({ ...deps(), snsTopicsConfigured: true });
+    const forged: AuthRequest = { ...request({ kind: 'aws' }), source: 'guardduty', body: { ...envelope, 'detail-type': 'GuardDuty Finding', detail: { id: 'x' } } };
+    expect(await verifyWebhook(forged, ['token'], withTopics())).toMatchObject({ ok: false, code: 'invalid_sns_envelope', message: expect.stringContaining('detail-type, detail') });
+    const old: AuthRequest = { ...request({ kind: 'aws' }), source: 'guardduty', body: { ...envelope, Timestamp: new Date((NOW - 7200) * 1000).toISOString() } };
+    expect(await verifyWebhook(old, ['token'], withTopics())).toMatchObject({ ok: false, code: 'stale_signature' });
+  });
+
   it('refuses SNS messages until the allowed topics are configured', async () => {
     const envelope = { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:guardduty', SignatureVersion: '2', Message: '{}' };
     const req: AuthRequest = { ...request({ kind: 'aws' }), source: 'guardduty', body: envelope };

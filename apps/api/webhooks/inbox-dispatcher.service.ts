@@ -122,10 +122,14 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     try {
       await this.signal(first, batchOf(rows));
     } catch (err) {
-      await this.db.query(`UPDATE inbox SET claimed_until = NULL, last_error = $2 WHERE id = ANY($1::bigint[])`, [
-        rows.map((r) => r.inbox_id),
-        (err as Error).message.slice(0, 500),
-      ]);
+      // Hold only this incident back (exponential, up to 5 minutes): one that cannot be
+      // delivered must not stop the others. Its age shows in /readyz and /metrics.
+      await this.db.query(
+        `UPDATE inbox SET claimed_until = now() + LEAST(interval '1 second' * power(2, LEAST(attempts, 9)), interval '5 minutes'),
+           last_error = $2 WHERE id = ANY($1::bigint[])`,
+        [rows.map((r) => r.inbox_id), (err as Error).message.slice(0, 500)],
+      );
+      this.log.error(`incident ${first.incident_id} (${first.workflow_id}): dispatch failed, held back: ${(err as Error).message}`);
       throw err;
     }
     await this.db.query(`UPDATE inbox SET dispatched_at = now(), claimed_until = NULL WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.inbox_id)]);

@@ -23,10 +23,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** An SNS delivery carries a string `Type`; an EventBridge event carries `detail-type` instead. */
+const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
+
+/**
+ * An SNS delivery: anything carrying SNS's own fields. The one definition both the signature
+ * check and the adapters use, so a body verified as SNS is parsed as SNS (its signed
+ * `Message` only), whatever else it carries.
+ */
 export function isSnsEnvelope(body: unknown): body is Record<string, unknown> {
-  return isRecord(body) && typeof body.Type === 'string' && !('detail-type' in body);
+  return isRecord(body) && ('SignatureVersion' in body || 'TopicArn' in body || (typeof body.Type === 'string' && SNS_TYPES.has(body.Type)));
 }
+
+/** Top-level fields of an EventBridge event: on an SNS envelope they are unsigned, so refused. */
+export const EVENT_FIELDS = ['detail-type', 'detail', 'source', 'account', 'region', 'resources', 'version', 'time', 'id'];
 
 /** The SNS `MessageId` of an enveloped delivery. */
 export function snsMessageId(body: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { webhookSecretVariable } from '../../../../lib/config/env';
 import type { SourceName } from '../../../../lib/intake/alert';
 import type { AuthScheme } from '../../../../lib/intake/source';
+import { EVENT_FIELDS, isSnsEnvelope } from '../../../../lib/intake/sources/aws-envelope';
 import { hmacMatchesAny, matchesAny } from './secrets';
 import type { SnsSignatureVerifier } from './sns-signature';
 
@@ -22,6 +23,8 @@ export type AuthResult =
   | { ok: false; code: string; message: string; hint: string };
 
 export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
+/** SNS retries for up to an hour; an older signed message is a replay. */
+const SNS_MAX_AGE_S = 3600;
 
 /** Remembers Palisade signatures seen within the tolerance window, to refuse replays. */
 export class ReplayCache {
@@ -55,6 +58,14 @@ export async function verifyWebhook(
         `Amazon SNS messages to ${req.source} are refused: no SNS topic is allowed.`,
         'Set PALISADE_SNS_TOPIC_ARNS to the ARNs of your topics (comma-separated): any AWS account can sign SNS messages from a topic of its own.',
       );
+    }
+    const extra = EVENT_FIELDS.filter((f) => f in (req.body as Record<string, unknown>));
+    if (extra.length > 0) {
+      return fail('invalid_sns_envelope', `The SNS message carries fields outside its signed envelope: ${extra.join(', ')}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
+    }
+    const sent = Date.parse(String((req.body).Timestamp));
+    if (!Number.isFinite(sent) || req.now * 1000 - sent > SNS_MAX_AGE_S * 1000 || sent - req.now * 1000 > PALISADE_SIGNATURE_TOLERANCE_S * 1000) {
+      return fail('stale_signature', 'The SNS message Timestamp is more than an hour old, or in the future.', 'SNS delivers within minutes; an old message is a replay.');
     }
     const verdict = await deps.sns.verify(req.body);
     return verdict.ok
@@ -136,10 +147,6 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
     return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
   }
   return { ok: true, replayKey };
-}
-
-function isSnsEnvelope(body: unknown): body is Record<string, unknown> {
-  return typeof body === 'object' && body !== null && 'SignatureVersion' in body && 'Type' in body && 'TopicArn' in body;
 }
 
 function fail(code: string, message: string, hint: string): AuthResult {
