@@ -121,6 +121,32 @@ describe('npm start', () => {
     await stopWithSigterm(second);
   }, 300_000);
 
+  it('stops everything it had started when SIGTERM arrives during start-up', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-engine-early-'));
+    try {
+      const early = spawnCollecting(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
+        cwd: ROOT,
+        env: {
+          ...env,
+          PALISADE_DATA_DIR: dir,
+          PORT: String(await freePort()),
+          PALISADE_TEMPORAL_PORT: String(await freePort()),
+          PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
+          PALISADE_POSTGRES_PORT: String(await freePort()),
+        },
+      });
+      engines.push(early);
+      // Temporal is up and Postgres is starting: the middle of start-up.
+      await eventually('start-up to be under way', async () => (early.output().includes('Starting the embedded Postgres') ? true : undefined), 60_000);
+      early.child.kill('SIGTERM');
+      expect(await early.exited).toBe(0);
+      expect(early.output()).not.toContain('palisade:'); // no error: it was asked to stop
+      await eventually('every child process to exit', async () => (processesWithEnv('PALISADE_DATA_DIR', dir).length === 0 ? true : undefined));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('says which server did not answer when DATABASE_URL is unreachable', async () => {
     const port = await freePort();
     const run = spawnCollecting(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {

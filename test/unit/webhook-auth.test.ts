@@ -68,6 +68,19 @@ describe('webhook authentication', () => {
     // ...once stored, the same signed request is a replay.
     shared.replays.remember((first as { replayKey: string }).replayKey, NOW);
     expect(await verifyWebhook(request(scheme, palisadeHeaders('new-secret')), rotation, shared)).toMatchObject({ ok: false, code: 'replayed_request' });
+    // Rewriting the signature header (upper-case hex, an extra candidate) is still the same request.
+    const headers = palisadeHeaders('new-secret');
+    const rewritten = { ...headers, 'x-palisade-signature': ` ${headers['x-palisade-signature'].toUpperCase().replace('V1=', 'v1=')},v1=00` };
+    expect(await verifyWebhook(request(scheme, rewritten), rotation, shared)).toMatchObject({ ok: false, code: 'replayed_request' });
+  });
+
+  it('keeps the replay cache bounded and cheap', () => {
+    const cache = new ReplayCache(1_000);
+    for (let i = 0; i < 5_000; i++) cache.remember(`k${i}`, NOW);
+    expect(cache.seen('k4999', NOW)).toBe(true);
+    expect(cache.seen('k0', NOW)).toBe(false);
+    cache.remember('late', NOW + 10_000);
+    expect(cache.seen('k4999', NOW + 10_000)).toBe(false);
   });
 
   it('refuses everything from a source with no secret, naming the variable to set', async () => {

@@ -14,6 +14,9 @@ export interface StoredAlert {
 
 const INCIDENT_SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
+/** A suppression pattern as a LIKE pattern: `*` is the only wildcard, as in lib/intake/suppressions.ts. */
+const LIKE_PATTERN = String.raw`replace(replace(replace(replace(entity_pattern, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%')`;
+
 /** Incidents have no "info": an informational alert that opens one opens it as low. */
 export function incidentSeverity(s: AlertSeverity): Severity {
   return s === 'info' ? 'low' : s;
@@ -49,8 +52,7 @@ export async function storeAlert(
        SELECT $20::boolean OR EXISTS (
          SELECT 1 FROM suppressions
          WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at
-           AND ($21::text LIKE replace(replace(entity_pattern, '_', '\\_'), '*', '%')
-                OR $13::text LIKE replace(replace(entity_pattern, '_', '\\_'), '*', '%'))) AS yes
+           AND ($21::text LIKE ${LIKE_PATTERN} OR $13::text LIKE ${LIKE_PATTERN})) AS yes
      ), incident AS (
        INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity,
          detected_at, alert_count, sources, first_alert_at, last_alert_at)

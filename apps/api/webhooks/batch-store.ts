@@ -63,7 +63,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
   const incidentRows = [...groups.values()].map((group) => {
     const first = group[0];
     const decision = first.decision as Extract<RouteDecision, { kind: 'playbook' }>;
-    const observed = group.map((g) => g.alert.observedAt).sort();
+    const observed = group.map((g) => g.alert.observedAt).sort((a, b) => Date.parse(a) - Date.parse(b));
     const severity = group.map((g) => incidentSeverity(g.alert.severity)).sort((a, b) => SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a))[0];
     return {
       id: first.newIncidentId,

@@ -145,9 +145,13 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
            AND NOT EXISTS (SELECT 1 FROM inbox busy WHERE busy.incident_id = pending.incident_id
                            AND busy.dispatched_at IS NULL AND busy.claimed_until >= now())
          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+       ), locked AS (
+         -- One dispatcher per incident: another replica that picked a different row of the same
+         -- incident in the same instant gets no lock and claims nothing this round.
+         SELECT incident_id FROM target WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))
        ), claimed AS (
          UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
-         WHERE id IN (SELECT id FROM inbox WHERE incident_id = (SELECT incident_id FROM target)
+         WHERE id IN (SELECT id FROM inbox WHERE incident_id = (SELECT incident_id FROM locked)
                       AND dispatched_at IS NULL ORDER BY id LIMIT ${BATCH_LIMIT})
          RETURNING id, incident_id, workflow_id, alert_id
        )

@@ -175,7 +175,12 @@ export class IntakeService {
       }
       return out;
     };
-    return alerts.length === 1 ? storeAll(this.db.manager) : this.db.transaction(storeAll);
+    // One alert is one statement, unless reopening an incident comes first: then both commit together.
+    const reopens = alerts.some((a) => {
+      const d = this.decide(a);
+      return d.kind === 'playbook' && d.reopenWithinSeconds > 0;
+    });
+    return alerts.length === 1 && !reopens ? storeAll(this.db.manager) : this.db.transaction(storeAll);
   }
 
   private unavailable(err: unknown): never {

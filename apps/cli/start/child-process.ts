@@ -19,6 +19,8 @@ export class ManagedProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private exitedAlready = false;
+  /** True once the supervisor asked it to stop: any other exit is a crash. */
+  stopRequested = false;
 
   constructor(readonly opts: ManagedProcessOptions) {
     mkdirSync(path.dirname(opts.logFile), { recursive: true });
@@ -51,6 +53,7 @@ export class ManagedProcess {
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   async stop(graceMs: number): Promise<void> {
+    this.stopRequested = true;
     if (!this.running) return;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);

@@ -9,7 +9,13 @@ export interface EmbeddedPostgres {
 }
 
 /** Starts PGlite (persisted in `dir`) behind the Postgres wire protocol on `port`. */
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; logFile: string }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  logFile: string;
+  /** Called as soon as the process exists, so a shutdown during start-up can stop it. */
+  onSpawn?: (process: ManagedProcess) => void;
+}): Promise<EmbeddedPostgres> {
   mkdirSync(opts.dir, { recursive: true });
   const entry = nodeEntry(require.resolve('./pglite-server'));
   const process = new ManagedProcess({
@@ -20,6 +26,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
     logFile: opts.logFile,
     ipc: true,
   });
+  opts.onSpawn?.(process);
   const ready = await new Promise<{ ready: boolean; error?: string }>((resolve) => {
     process.child.once('message', (msg) => resolve(msg as { ready: boolean; error?: string }));
     void process.exited.then(() => resolve({ ready: false, error: process.logTail() }));

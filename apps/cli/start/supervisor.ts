@@ -68,15 +68,16 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         cacheDir: config.cacheDir,
         say,
       });
+      if (shutdown.requested) return await shutdown.done;
       say(`Starting Temporal (${cli.path}) on port ${config.temporal.devServerPort}...`);
       const server = await startTemporalDevServer({
+        onSpawn: (p) => started.push(p),
         cliPath: cli.path,
         port: config.temporal.devServerPort,
         ui: config.temporal.devServerUiPort,
         dbFile: path.join(config.dataDir, 'temporal.db'),
         logFile: path.join(logs, 'temporal.log'),
       });
-      started.push(server.process);
       temporalAddress = server.address;
       temporalUi = server.uiUrl ?? '';
     }
@@ -89,11 +90,11 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     } else {
       say(`Starting the embedded Postgres (PGlite) on port ${config.database.embeddedPort}...`);
       const pg = await startEmbeddedPostgres({
+        onSpawn: (p) => started.push(p),
         dir: path.join(config.dataDir, 'postgres'),
         port: config.database.embeddedPort,
         logFile: path.join(logs, 'postgres.log'),
       });
-      started.push(pg.process);
       databaseUrl = pg.url;
       poolSize = 1; // PGlite is one session; see apps/cli/start/pglite-guard.ts.
     }
@@ -102,7 +103,9 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     const applied = await runMigrations(databaseUrl);
     if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}.`);
 
-    const secrets = ensureDevSecrets(config.dataDir, env);
+    // Dev mode (embedded Postgres): make the secrets a fresh clone needs. Against an external
+    // database, production rules: a source without its variable refuses everything.
+    const secrets = config.database.url ? { file: '', values: {} } : ensureDevSecrets(config.dataDir, env);
     const childEnv: NodeJS.ProcessEnv = {
       ...secrets.values,
       ...env,
@@ -145,6 +148,8 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     );
     await shutdown.done;
   } catch (err) {
+    // Stopped by a signal while starting: the failure is the shutdown's doing, not news.
+    if (shutdown.requested) return await shutdown.done;
     await shutdown.request('start-up failed');
     throw err;
   } finally {
@@ -188,7 +193,7 @@ class Shutdown {
 function watchForCrashes(processes: ManagedProcess[], shutdown: Shutdown, say: (l: string) => void) {
   for (const p of processes) {
     void p.exited.then(({ code, signal }) => {
-      if (signal === 'SIGTERM' || signal === 'SIGKILL' || code === 0) return;
+      if (p.stopRequested) return; // any exit the supervisor did not ask for is a crash (an OOM kill too)
       say(`The ${p.name} process exited (${signal ?? `code ${code}`}). Its last lines (${p.opts.logFile}):\n${p.logTail()}`);
       void shutdown.request(`${p.name} exited`);
     });

@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** Faster, less durable SQLite settings for throw-away servers. */
   fastSqlite?: boolean;
   startTimeoutMs?: number;
+  /** Called as soon as the process exists, so a shutdown during start-up can stop it. */
+  onSpawn?: (process: ManagedProcess) => void;
 }
 
 export interface DevServer {
@@ -56,6 +58,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     logFile: opts.logFile,
     env: { ...globalThis.process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   });
+  opts.onSpawn?.(process);
   const address = `${ip}:${opts.port}`;
   await waitForTemporal(address, process, opts.startTimeoutMs ?? 60_000);
   return { address, uiUrl: opts.ui === 'headless' ? undefined : `http://${ip}:${opts.ui}`, process };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { webhookSecretVariable } from '../../../../lib/config/env';
 import type { SourceName } from '../../../../lib/intake/alert';
 import type { AuthScheme } from '../../../../lib/intake/source';
@@ -26,22 +27,31 @@ export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
 /** SNS retries for up to an hour; an older signed message is a replay. */
 const SNS_MAX_AGE_S = 3600;
 
-/** Remembers Palisade signatures seen within the tolerance window, to refuse replays. */
+/**
+ * Remembers signed requests accepted within the tolerance window, to refuse replays. Keyed on
+ * the timestamp and a digest of the body (not the header text, which can be rewritten without
+ * breaking the signature). Per process: a replay to another replica is still caught as a
+ * duplicate delivery when it carries the same delivery id.
+ */
 export class ReplayCache {
-  private readonly seen_ = new Map<string, number>();
+  private readonly expiries = new Map<string, number>();
 
-  /** True when this signature was already accepted within the window (a replay). */
-  seen(signature: string, now: number): boolean {
-    const expires = this.seen_.get(signature);
+  constructor(private readonly maxEntries = 200_000) {}
+
+  /** True when this request was already accepted within the window (a replay). */
+  seen(key: string, now: number): boolean {
+    const expires = this.expiries.get(key);
     return expires !== undefined && expires >= now;
   }
 
-  /** Records an accepted signature (after its delivery is stored). */
-  remember(signature: string, now: number): void {
-    if (this.seen_.size > 10_000) {
-      for (const [sig, expires] of this.seen_) if (expires < now) this.seen_.delete(sig);
+  /** Records an accepted request (after its delivery is stored). */
+  remember(key: string, now: number): void {
+    // Entries expire in insertion order: drop them from the front, O(1) per request.
+    for (const [k, expires] of this.expiries) {
+      if (expires >= now && this.expiries.size < this.maxEntries) break;
+      this.expiries.delete(k);
     }
-    this.seen_.set(signature, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
+    this.expiries.set(key, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
   }
 }
 
@@ -142,7 +152,7 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
   if (!candidates.some((hex) => hmacMatchesAny(payload, hex, secrets))) {
     return fail('invalid_signature', 'X-Palisade-Signature does not match the timestamp and body signed with this source’s secret.', `${how}, with the secret in ${variable}.`);
   }
-  const replayKey = `${timestamp}:${signature}`;
+  const replayKey = `${timestamp}:${createHash('sha256').update(req.rawBody).digest('hex')}`;
   if (replays.seen(replayKey, req.now)) {
     return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
   }
