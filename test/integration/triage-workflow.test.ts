@@ -5,9 +5,10 @@ import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch } from '
 import type { TriageInput } from '../../workflows/triage/shared';
 import { eventually, getJson, startTestEngine, type TestEngine } from '../support/engine';
 
-function batch(lastInboxId: number, count: number): AlertBatch {
+function batch(lastInboxId: number, count: number, incidentId = currentIncident): AlertBatch {
   const at = new Date(Date.now() + lastInboxId).toISOString();
   return {
+    incidentId,
     lastInboxId,
     count,
     firstSeen: at,
@@ -17,6 +18,8 @@ function batch(lastInboxId: number, count: number): AlertBatch {
     evidence: [{ alertId: randomUUID(), source: 'falco', title: 'shell', severity: 'high', fingerprint: `f${lastInboxId}`, observedAt: at }],
   };
 }
+
+let currentIncident = '';
 
 // The triage playbook on a real worker: batches merge once, and a long storm continues as new
 // with its counts and timeline intact.
@@ -34,6 +37,7 @@ describe('triage playbook', () => {
 
   it('skips a re-sent batch, continues as new before its history grows long, and resolves', async () => {
     const incidentId = randomUUID();
+    currentIncident = incidentId;
     const workflowId = `triage:host:can-${incidentId.slice(0, 8)}`;
     const input: TriageInput = {
       incidentId,
@@ -81,4 +85,56 @@ describe('triage playbook', () => {
     expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(30);
   }, 120_000);
+
+  it('keeps alerts that arrive while it resolves, and hands the next incident’s alerts to a new run', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const key = `host:race-${a.slice(0, 8)}`;
+    const start = (incidentId: string): TriageInput => ({
+      incidentId,
+      playbook: 'triage',
+      playbookVersion: '0.1.0',
+      entityKey: key,
+      entity: { kind: 'host', key: 'race', display: 'race' },
+      title: `incident ${incidentId.slice(0, 4)}`,
+      severity: 'high',
+      source: 'falco',
+      detectedAt: new Date().toISOString(),
+    });
+    const workflowId = `triage:${key}`;
+    const handle = await client.workflow.signalWithStart('triageIncident', {
+      workflowId,
+      taskQueue: engine.taskQueue,
+      args: [start(a)],
+      signal: alertsMergedSignal,
+      signalArgs: [batch(1, 1, a)],
+    });
+    await eventually('the first batch', async () => ((await handle.query(stateQuery)).alertCount === 1 ? true : undefined));
+
+    // Back to back: resolve, a late batch for this incident, and the entity's next incident.
+    await handle.signal(resolveSignal, { reason: 'done', actor: 'test' });
+    await handle.signal(alertsMergedSignal, batch(2, 4, a));
+    await handle.signal(alertsMergedSignal, { ...batch(3, 7, b), start: start(b) } as AlertBatch);
+
+    const aEvents = await eventually('incident A resolved', async () => {
+      const t = await getJson(`${engine.baseUrl}/incidents/${a}/timeline`);
+      const list = (t.body.events ?? []) as { type: string; data: { totalAlerts?: number } }[];
+      return list.some((e) => e.type === 'incident.resolved') && list.filter((e) => e.type === 'alerts.merged').length === 2 ? list : undefined;
+    });
+    // The late batch is on A's timeline (before or after the resolution, as it arrived), not lost.
+    const merged = aEvents.filter((e) => e.type === 'alerts.merged');
+    expect(merged).toHaveLength(2);
+    expect(Math.max(...merged.map((e) => e.data.totalAlerts ?? 0))).toBe(5);
+
+    const bState = await eventually('incident B running with its alerts', async () => {
+      const s = await client.workflow.getHandle(workflowId).query(stateQuery).catch(() => undefined);
+      return s?.incidentId === b && s.alertCount === 7 ? s : undefined;
+    });
+    expect(bState.status).toBe('open');
+    const bIncident = await eventually('incident B recorded', async () => {
+      const i = await getJson(`${engine.baseUrl}/incidents/${b}`);
+      return i.status === 200 ? i.body : undefined;
+    });
+    expect(bIncident).toMatchObject({ status: 'open', workflowId });
+  }, 60_000);
 });

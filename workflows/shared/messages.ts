@@ -18,6 +18,8 @@ export interface AlertEvidence {
  * of thousands of alerts becomes a few signals carrying counts, not one event per alert.
  */
 export interface AlertBatch {
+  /** The incident these alerts joined; the workflow id is reused by an entity's next incident. */
+  incidentId: string;
   /** The last inbox row in this batch: a re-sent batch (dispatcher crash) is recognised and skipped. */
   lastInboxId: number;
   count: number;

@@ -1,7 +1,12 @@
 // What callers of the triage playbook need: its input and the state it carries across runs.
 import type { AlertEntity, SourceName } from '../../lib/intake/alert';
 import type { Severity } from '../../lib/domain/incident';
-import type { IncidentState } from '../shared/messages';
+import type { AlertBatch, IncidentState } from '../shared/messages';
+
+/** What the dispatcher sends with each batch: enough to start the incident's run if need be. */
+export interface TriageBatch extends AlertBatch {
+  start: TriageInput;
+}
 
 export interface TriageInput {
   incidentId: string;
@@ -20,6 +25,8 @@ export interface TriageInput {
   timelineSequence?: number;
   /** Continue as new past this many history events (default 10,000; drills and tests set less). */
   historyLimit?: number;
+  /** Batches for this incident that reached the previous run as it was closing. */
+  initialBatches?: AlertBatch[];
   /** Set when the run continues as new: what the previous run had gathered. */
   carried?: { state: IncidentState; timelineSequence: number; lastInboxId: number };
 }

@@ -4,7 +4,7 @@ import { ALERT_SEVERITIES } from '../../lib/intake/alert';
 import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch, type IncidentState, type ResolveRequest } from '../shared/messages';
 import { RETRY } from '../shared/retry';
 import { TimelineRecorder } from '../shared/timeline';
-import type { TriageInput } from './shared';
+import type { TriageBatch, TriageInput } from './shared';
 
 const { recordIncident, setIncidentStatus } = proxyActivities<TimelineActivities>({
   startToCloseTimeout: '10s',
@@ -32,11 +32,14 @@ export async function triageIncident(input: TriageInput): Promise<void> {
   };
   const timeline = new TimelineRecorder(input.incidentId, input.carried?.timelineSequence ?? input.timelineSequence ?? 0);
   let lastInboxId = input.carried?.lastInboxId ?? 0;
-  const pending: AlertBatch[] = [];
+  const pending: AlertBatch[] = [...(input.initialBatches ?? [])];
+  /** Batches for the entity's next incident, arriving while this one closes. */
+  const next: TriageBatch[] = [];
   let resolution: ResolveRequest | undefined;
 
   setHandler(alertsMergedSignal, (batch) => {
-    if (batch.lastInboxId > lastInboxId) pending.push(batch);
+    if (batch.incidentId !== input.incidentId) next.push(batch as TriageBatch);
+    else if (batch.lastInboxId > lastInboxId) pending.push(batch);
   });
   setHandler(resolveSignal, (request) => {
     resolution ??= request;
@@ -66,8 +69,8 @@ export async function triageIncident(input: TriageInput): Promise<void> {
     });
   }
 
-  for (;;) {
-    await condition(() => pending.length > 0 || resolution !== undefined);
+  /** Records the batches waiting for this incident, one timeline entry each. */
+  const recordPending = async () => {
     while (pending.length > 0) {
       const batch = pending.shift()!;
       if (batch.lastInboxId <= lastInboxId) continue;
@@ -78,6 +81,11 @@ export async function triageIncident(input: TriageInput): Promise<void> {
         data: { ...batch, totalAlerts: state.alertCount },
       });
     }
+  };
+
+  for (;;) {
+    await condition(() => pending.length > 0 || resolution !== undefined);
+    await recordPending();
     if (resolution) break;
     if (workflowInfo().historyLength > (input.historyLimit ?? MAX_HISTORY_EVENTS) || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof triageIncident>({ ...input, carried: { state, timelineSequence: timeline.sequence, lastInboxId } });
@@ -89,8 +97,21 @@ export async function triageIncident(input: TriageInput): Promise<void> {
     actor: resolution.actor,
     data: { reason: resolution.reason, totalAlerts: state.alertCount },
   });
+  // Alerts merged while it was resolving still belong to it: keep them on its timeline.
+  await recordPending();
   // Last: once the projection says resolved, the door opens a new incident for this entity.
   await setIncidentStatus(input.incidentId, 'resolved', new Date().toISOString());
+  await recordPending();
+
+  // Alerts for the entity's next incident can reach this run while it closes (same workflow
+  // id): hand them to a new run for that incident rather than drop them.
+  if (next.length > 0) {
+    const incoming = next[0];
+    await continueAsNew<typeof triageIncident>({
+      ...incoming.start,
+      initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
+    });
+  }
 }
 
 function merge(state: IncidentState, batch: AlertBatch): void {

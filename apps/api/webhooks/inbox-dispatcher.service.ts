@@ -7,7 +7,7 @@ import { ALERT_SEVERITIES, type AlertSeverity, type EntityKind, type SourceName 
 import { isPlaybook, PLAYBOOKS } from '../../../lib/playbooks';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../../workflows/shared/messages';
-import type { TriageInput } from '../../../workflows/triage/shared';
+import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -30,6 +30,7 @@ interface ClaimedRow {
   playbook_version: string;
   incident_entity: string;
   detected_at: Date;
+  incident_status: string;
   timeline_sequence: number;
 }
 
@@ -119,6 +120,13 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     const rows = await this.claim();
     if (rows.length === 0) return 0;
     const first = rows[0];
+    if (first.incident_status === 'resolved' || first.incident_status === 'cancelled') {
+      // Merged just before the incident closed, claimed after its run ended: the alerts are on
+      // record with the incident; starting a run for a closed incident would only confuse it.
+      this.log.warn(`incident ${first.incident_id} is ${first.incident_status}: ${rows.length} late alert(s) kept on record, not signalled`);
+      await this.markDispatched(rows);
+      return rows.length;
+    }
     try {
       await this.signal(first, batchOf(rows));
     } catch (err) {
@@ -132,8 +140,12 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       this.log.error(`incident ${first.incident_id} (${first.workflow_id}): dispatch failed, held back: ${(err as Error).message}`);
       throw err;
     }
-    await this.db.query(`UPDATE inbox SET dispatched_at = now(), claimed_until = NULL WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.inbox_id)]);
+    await this.markDispatched(rows);
     return rows.length;
+  }
+
+  private async markDispatched(rows: ClaimedRow[]): Promise<void> {
+    await this.db.query(`UPDATE inbox SET dispatched_at = now(), claimed_until = NULL WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.inbox_id)]);
   }
 
   private async claim(): Promise<ClaimedRow[]> {
@@ -157,7 +169,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
        )
        SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
               a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
-              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at,
+              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
               (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
        FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id
        ORDER BY c.id`,
@@ -179,12 +191,13 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       detectedAt: first.detected_at.toISOString(),
       timelineSequence: first.timeline_sequence,
     };
+    const signalled: TriageBatch = { ...batch, start: input };
     await this.temporal.workflow.signalWithStart(playbook.workflowType, {
       workflowId: first.workflow_id,
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
       signal: alertsMergedSignal,
-      signalArgs: [batch],
+      signalArgs: [signalled],
       memo: { incidentId: first.incident_id, playbook: first.playbook, playbookVersion: playbook.version },
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTE.playbook, value: first.playbook },
@@ -215,6 +228,7 @@ export function batchOf(rows: ClaimedRow[]): AlertBatch {
     }
   }
   return {
+    incidentId: rows[0].incident_id,
     lastInboxId: Number(rows.at(-1)!.inbox_id),
     count: rows.length,
     firstSeen: new Date(Math.min(...times)).toISOString(),
