@@ -92,6 +92,7 @@ describe('Temporal down', () => {
     const port = await freePort();
     const start = () =>
       startTemporalDevServer({
+        env: process.env,
         cliPath: inject('temporalCliPath'),
         port,
         ui: 'headless',

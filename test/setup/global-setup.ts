@@ -42,12 +42,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const cli = await resolveTemporalCli({
       configuredPath: config.temporal.cliPath,
       searchPath: process.env.PATH ?? '',
+      env: process.env,
       cacheDir: config.cacheDir,
       say,
     });
     const [temporal, postgres, bundle] = await Promise.all([
       freePort().then((port) =>
         startTemporalDevServer({
+          env: process.env,
           cliPath: cli.path,
           port,
           ui: 'headless',

@@ -95,7 +95,7 @@ describe('docker-compose.yml (production shape)', () => {
   });
 
   it('publishes the api on 3000 and health-checks api (/readyz), postgres and temporal', () => {
-    expect(service('api').ports?.map(String)).toContain('3000:3000');
+    expect(service('api').ports?.map(String)).toContain('127.0.0.1:3000:3000');
     expect(text(service('api').healthcheck?.test)).toContain('127.0.0.1:3000/readyz');
     expect(text(service('postgres').healthcheck?.test)).toContain('pg_isready');
     expect(text(service('temporal').healthcheck?.test)).toMatch(/temporal operator .*--address temporal:7233/);

@@ -27,12 +27,12 @@ describe('finding the Temporal CLI', () => {
   it('uses TEMPORAL_CLI_PATH first, and says so when it is not executable', async () => {
     const cli = executable(path.join(dir, 'custom', 'temporal'));
     const onPath = executable(path.join(dir, 'bin', 'temporal'));
-    await expect(resolveTemporalCli({ configuredPath: cli, searchPath: path.dirname(onPath), cacheDir: dir, say })).resolves.toEqual({
+    await expect(resolveTemporalCli({ env: process.env, configuredPath: cli, searchPath: path.dirname(onPath), cacheDir: dir, say })).resolves.toEqual({
       path: cli,
       source: 'TEMPORAL_CLI_PATH',
     });
     const missing = path.join(dir, 'nope');
-    await expect(resolveTemporalCli({ configuredPath: missing, searchPath: '', cacheDir: dir, say })).rejects.toThrow(
+    await expect(resolveTemporalCli({ env: process.env, configuredPath: missing, searchPath: '', cacheDir: dir, say })).rejects.toThrow(
       `TEMPORAL_CLI_PATH is ${missing}, which is not an executable file.`,
     );
   });
@@ -42,18 +42,18 @@ describe('finding the Temporal CLI', () => {
     const onPath = executable(path.join(dir, 'bin', 'temporal'));
     const emptyDir = path.join(dir, 'empty');
     mkdirSync(emptyDir);
-    await expect(resolveTemporalCli({ searchPath: `${emptyDir}:${path.dirname(onPath)}`, cacheDir: path.join(dir, 'cache'), say })).resolves.toEqual({
+    await expect(resolveTemporalCli({ env: process.env, searchPath: `${emptyDir}:${path.dirname(onPath)}`, cacheDir: path.join(dir, 'cache'), say })).resolves.toEqual({
       path: onPath,
       source: 'PATH',
     });
-    await expect(resolveTemporalCli({ searchPath: emptyDir, cacheDir: path.join(dir, 'cache'), say })).resolves.toEqual({
+    await expect(resolveTemporalCli({ env: process.env, searchPath: emptyDir, cacheDir: path.join(dir, 'cache'), say })).resolves.toEqual({
       path: cached,
       source: 'cache',
     });
   });
 
   it('names the three ways to provide it when there is no CLI and no Go', async () => {
-    const err = await resolveTemporalCli({ searchPath: path.join(dir, 'empty'), cacheDir: path.join(dir, 'cache'), say }).catch(
+    const err = await resolveTemporalCli({ env: process.env, searchPath: path.join(dir, 'empty'), cacheDir: path.join(dir, 'cache'), say }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(PalisadeError);
@@ -72,12 +72,12 @@ describe('finding the Temporal CLI', () => {
       `#!/bin/sh\necho "$@" > "${dir}/go-args"\nprintf '#!/bin/sh\\necho built\\n' > "$GOBIN/temporal"\nchmod +x "$GOBIN/temporal"\n`,
     );
     const cacheDir = path.join(dir, 'cache');
-    const resolved = await resolveTemporalCli({ searchPath: bin, cacheDir, say });
+    const resolved = await resolveTemporalCli({ env: process.env, searchPath: bin, cacheDir, say });
     expect(resolved).toEqual({ path: cachedCliPath(cacheDir), source: 'built' });
     expect(said[0]).toContain(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go`);
     expect(said[0]).toContain('3 to 6 minutes');
     // The next start finds the cached build without Go.
-    await expect(resolveTemporalCli({ searchPath: path.join(dir, 'empty'), cacheDir, say })).resolves.toMatchObject({ source: 'cache' });
+    await expect(resolveTemporalCli({ env: process.env, searchPath: path.join(dir, 'empty'), cacheDir, say })).resolves.toMatchObject({ source: 'cache' });
   });
 
   it('shows the last lines of a failed go install and the command to retry', async () => {
@@ -87,7 +87,7 @@ describe('finding the Temporal CLI', () => {
       '#!/bin/sh\necho "go: downloading example.com/x v1"\necho "build failed: disk quota exceeded" >&2\nexit 1\n',
     );
     const cacheDir = path.join(dir, 'cache');
-    const err = (await resolveTemporalCli({ searchPath: bin, cacheDir, say }).catch((e: unknown) => e)) as PalisadeError;
+    const err = (await resolveTemporalCli({ env: process.env, searchPath: bin, cacheDir, say }).catch((e: unknown) => e)) as PalisadeError;
     expect(err.code).toBe('temporal_cli_build_failed');
     expect(err.message).toContain('go install exited 1');
     expect(err.message).toContain('build failed: disk quota exceeded');
@@ -95,6 +95,6 @@ describe('finding the Temporal CLI', () => {
     expect(err.hint).toContain(`go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`);
     expect(err.hint).toContain(`GOBIN=${path.dirname(cachedCliPath(cacheDir))}`);
     // Nothing half-built is left where the next start would trust it.
-    await expect(resolveTemporalCli({ searchPath: path.join(dir, 'empty'), cacheDir, say })).rejects.toThrow(/not found/);
+    await expect(resolveTemporalCli({ env: process.env, searchPath: path.join(dir, 'empty'), cacheDir, say })).rejects.toThrow(/not found/);
   });
 });

@@ -65,6 +65,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
       const cli = await resolveTemporalCli({
         configuredPath: config.temporal.cliPath,
         searchPath: env.PATH ?? '',
+        env,
         cacheDir: config.cacheDir,
         say,
       });
@@ -72,6 +73,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
       say(`Starting Temporal (${cli.path}) on port ${config.temporal.devServerPort}...`);
       const server = await startTemporalDevServer({
         onSpawn: (p) => started.push(p),
+        env,
         cliPath: cli.path,
         port: config.temporal.devServerPort,
         ui: config.temporal.devServerUiPort,

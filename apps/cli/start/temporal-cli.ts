@@ -15,6 +15,8 @@ export interface ResolveOptions {
   configuredPath?: string;
   /** The PATH to search for `temporal` and `go`. */
   searchPath: string;
+  /** The environment `go install` runs with (GOPATH, proxies...). */
+  env: NodeJS.ProcessEnv;
   /** The project's cache folder (PALISADE_CACHE_DIR). */
   cacheDir: string;
   /** Progress lines for the person waiting. */
@@ -83,7 +85,7 @@ async function buildWithGo(go: string, opts: ResolveOptions): Promise<void> {
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: scratch, GOFLAGS: process.env.GOFLAGS ?? '-mod=mod' },
+      env: { ...opts.env, GOBIN: scratch, GOFLAGS: opts.env.GOFLAGS ?? '-mod=mod' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));

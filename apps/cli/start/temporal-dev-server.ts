@@ -6,6 +6,8 @@ import { ManagedProcess } from './child-process';
 
 export interface DevServerOptions {
   cliPath: string;
+  /** The environment the server runs with. */
+  env: NodeJS.ProcessEnv;
   port: number;
   /** The Web UI port, or `headless` for none (tests). */
   ui: number | 'headless';
@@ -56,7 +58,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     command: opts.cliPath,
     args,
     logFile: opts.logFile,
-    env: { ...globalThis.process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    env: { ...opts.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   });
   opts.onSpawn?.(process);
   const address = `${ip}:${opts.port}`;
