@@ -95,8 +95,14 @@ export const githubSource: SourceAdapter = {
   setupHint:
     'Repository or organization webhook → payload URL https://<palisade>/webhooks/github, content type application/json, secret = PALISADE_WEBHOOK_SECRET_GITHUB, events: Secret scanning alerts.',
 
-  deliveryId(_body: unknown, req: WebhookRequest): string | undefined {
-    return header(req, 'x-github-delivery');
+  /**
+   * From the signed body, not the unsigned X-GitHub-Delivery header (which a replay could
+   * change): one alert event is one delivery, and GitHub's own redeliveries match it.
+   */
+  deliveryId(body: unknown): string | undefined {
+    const b = body as { action?: unknown; repository?: { full_name?: unknown }; alert?: { number?: unknown; updated_at?: unknown; created_at?: unknown } } | null;
+    const parts = [b?.repository?.full_name, b?.alert?.number, b?.action, b?.alert?.updated_at ?? b?.alert?.created_at];
+    return parts.every((p) => typeof p === 'string' || typeof p === 'number') ? `github:${parts.join(':')}` : undefined;
   },
 
   parse(body: unknown, req: WebhookRequest, ctx: ParseContext): ParseResult {

@@ -36,7 +36,11 @@ describe('github source', () => {
       },
       secrets: [secret],
     });
-    expect(githubSource.deliveryId(body, req())).toBe('a1b2c3d4-0000-11ef-8f3a-7e1c2b3d4e5f');
+    // From the signed body: the unsigned X-GitHub-Delivery header does not decide it.
+    expect(githubSource.deliveryId(body, req())).toBe('github:acme-corp/website:7:created:2024-05-02T08:01:13Z');
+    expect(githubSource.deliveryId(body, { ...req(), headers: { ...req().headers, 'x-github-delivery': 'forged' } })).toBe(
+      githubSource.deliveryId(body, req()),
+    );
   });
 
   it('rates a private repository with unknown validity high', () => {
