@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch } from '../../workflows/shared/messages';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import type { TriageInput } from '../../workflows/triage/shared';
 import { eventually, getJson, startTestEngine, type TestEngine } from '../support/engine';
 
@@ -71,6 +72,14 @@ describe('triage playbook', () => {
     });
     expect(state).toMatchObject({ incidentId, alertCount: 300, sources: ['falco'], maxSeverity: 'high' });
 
+    // A critical batch escalates the incident: its search attributes follow.
+    await client.workflow.getHandle(workflowId).signal(alertsMergedSignal, { ...batch(31, 1), maxSeverity: 'critical', sources: ['guardduty'] });
+    const escalated = await eventually('search attributes to follow the merge', async () => {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return d.typedSearchAttributes.get(SEARCH_ATTRIBUTE.severity) === 'critical' ? d : undefined;
+    });
+    expect(escalated.typedSearchAttributes.get(SEARCH_ATTRIBUTE.source)).toEqual(['falco', 'guardduty']);
+
     const latest = await client.workflow.getHandle(workflowId).describe();
     expect(latest.runId).not.toBe(firstRun);
     expect(latest.status.name).toBe('RUNNING');
@@ -81,9 +90,9 @@ describe('triage playbook', () => {
       const list = (t.body.events ?? []) as { sequence: number; type: string }[];
       return list.at(-1)?.type === 'incident.resolved' ? list : undefined;
     });
-    // One contiguous timeline across runs: 1 created + 30 merged batches + 1 resolved.
-    expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
-    expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(30);
+    // One contiguous timeline across runs: 1 created + 31 merged batches + 1 resolved.
+    expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 33 }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(31);
   }, 120_000);
 
   it('keeps alerts that arrive while it resolves, and hands the next incident’s alerts to a new run', async () => {
@@ -131,6 +140,7 @@ describe('triage playbook', () => {
       return s?.incidentId === b && s.alertCount === 7 ? s : undefined;
     });
     expect(bState.status).toBe('open');
+    expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTE.source)).toEqual(['falco']);
     const bIncident = await eventually('incident B recorded', async () => {
       const i = await getJson(`${engine.baseUrl}/incidents/${b}`);
       return i.status === 200 ? i.body : undefined;

@@ -1,6 +1,8 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
-import { ALERT_SEVERITIES } from '../../lib/intake/alert';
+import type { Severity } from '../../lib/domain/incident';
+import { ALERT_SEVERITIES, type AlertSeverity } from '../../lib/intake/alert';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch, type IncidentState, type ResolveRequest } from '../shared/messages';
 import { RETRY } from '../shared/retry';
 import { TimelineRecorder } from '../shared/timeline';
@@ -10,6 +12,9 @@ const { recordIncident, setIncidentStatus } = proxyActivities<TimelineActivities
   startToCloseTimeout: '10s',
   retry: RETRY.projection,
 });
+
+/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
+const PATCH = { searchAttributesFollowMerges: 'triage-search-attributes-follow-merges' } as const;
 
 /** Continue as new well before Temporal's history limits (50k events, 10k signals). */
 const MAX_HISTORY_EVENTS = 10_000;
@@ -75,7 +80,15 @@ export async function triageIncident(input: TriageInput): Promise<void> {
       const batch = pending.shift()!;
       if (batch.lastInboxId <= lastInboxId) continue;
       lastInboxId = batch.lastInboxId;
+      const before = { severity: state.maxSeverity, sources: state.sources.length };
       merge(state, batch);
+      if (patched(PATCH.searchAttributesFollowMerges) && (state.maxSeverity !== before.severity || state.sources.length !== before.sources)) {
+        // Keep the run findable as the incident escalates or gains sources.
+        upsertSearchAttributes([
+          { key: SEARCH_ATTRIBUTE.severity, value: incidentSeverityOf(state.maxSeverity, input.severity) },
+          { key: SEARCH_ATTRIBUTE.source, value: state.sources },
+        ]);
+      }
       await timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, {
         actor: 'palisade',
         data: { ...batch, totalAlerts: state.alertCount },
@@ -112,6 +125,13 @@ export async function triageIncident(input: TriageInput): Promise<void> {
       initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
     });
   }
+}
+
+/** The incident's severity for search: the worst alert's, never below what it opened with. */
+function incidentSeverityOf(alertMax: AlertSeverity, opened: Severity): Severity {
+  const order: Severity[] = ['low', 'medium', 'high', 'critical'];
+  const fromAlerts: Severity = alertMax === 'info' ? 'low' : alertMax;
+  return order.indexOf(fromAlerts) > order.indexOf(opened) ? fromAlerts : opened;
 }
 
 function merge(state: IncidentState, batch: AlertBatch): void {
