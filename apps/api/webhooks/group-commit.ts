@@ -9,7 +9,7 @@ export class GroupCommit<In, Out> {
   constructor(
     /** Stores a batch; one settled result per input, so one failure need not fail the rest. */
     private readonly flush: (inputs: In[]) => Promise<PromiseSettledResult<Out>[]>,
-    private readonly maxBatch = 200,
+    private readonly limits: { count: number; bytes: number; sizeOf: (input: In) => number },
   ) {}
 
   submit(input: In): Promise<Out> {
@@ -19,11 +19,23 @@ export class GroupCommit<In, Out> {
     });
   }
 
+  /** How many queued inputs fit one flush: at most `count`, and `bytes` unless a single one is larger. */
+  private takeable(): number {
+    let bytes = 0;
+    let n = 0;
+    for (const { input } of this.queue) {
+      bytes += this.limits.sizeOf(input);
+      if (n > 0 && (n >= this.limits.count || bytes > this.limits.bytes)) break;
+      n += 1;
+    }
+    return n;
+  }
+
   private async drain(): Promise<void> {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const batch = this.queue.splice(0, this.takeable());
         try {
           const outs = await this.flush(batch.map((b) => b.input));
           batch.forEach((b, i) => {

@@ -21,6 +21,12 @@ import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_VERIFIER } from './webhooks.tokens
 
 const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
 
+/** One webhook's alerts, with the size of the body they came in. */
+interface Delivery {
+  alerts: Alert[];
+  bytes: number;
+}
+
 export interface IncomingWebhook {
   source: string;
   rawBody: Buffer;
@@ -95,7 +101,7 @@ export class IntakeService {
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
     const raw = this.redactor.redactDeep(body);
     const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
-    const stored = await this.store(alerts);
+    const stored = await this.store(alerts, req.rawBody.length);
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
@@ -112,13 +118,18 @@ export class IntakeService {
   }
 
   /** Concurrent deliveries are stored together (see GroupCommit); a lone one on its own. */
-  private readonly committer = new GroupCommit<Alert[], StoredAlert[]>((deliveries) => this.flush(deliveries));
+  private readonly committer = new GroupCommit<Delivery, StoredAlert[]>((deliveries) => this.flush(deliveries.map((d) => d.alerts)), {
+    count: 200,
+    // Bounds one flush's statement size: the bodies dominate it.
+    bytes: 8 * 1024 * 1024,
+    sizeOf: (d) => d.bytes,
+  });
 
   /** Stores a delivery: all its alerts, or none and the sender retries (503). */
-  private async store(alerts: Alert[]): Promise<StoredAlert[]> {
+  private async store(alerts: Alert[], bytes: number): Promise<StoredAlert[]> {
     if (alerts.length === 0) return [];
     try {
-      return await this.committer.submit(alerts);
+      return await this.committer.submit({ alerts, bytes });
     } catch (err) {
       return this.unavailable(err);
     }
