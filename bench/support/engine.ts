@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +16,13 @@ export interface BenchEngine {
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Starts the whole engine the way `npm start` does, on free ports and a data folder of its own. */
-export async function startBenchEngine(env: NodeJS.ProcessEnv = {}): Promise<BenchEngine> {
+export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<BenchEngine> {
+  // Secrets of its own: against an external DATABASE_URL, npm start generates none.
+  const env: NodeJS.ProcessEnv = {
+    PALISADE_REDACTION_KEY: randomBytes(32).toString('hex'),
+    PALISADE_WEBHOOK_SECRET_GENERIC: randomBytes(24).toString('hex'),
+    ...extra,
+  };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
@@ -41,17 +48,11 @@ export async function startBenchEngine(env: NodeJS.ProcessEnv = {}): Promise<Ben
     if (Date.now() > deadline) throw new Error(`the engine was not ready within 180 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  const secrets = Object.fromEntries(
-    readFileSync(path.join(dataDir, 'secrets.env'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
   return {
     apiUrl,
     dataDir,
     pid: child.pid!,
-    secret: (variable) => env[variable] ?? secrets[variable],
+    secret: (variable) => env[variable] ?? '',
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
