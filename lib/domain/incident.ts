@@ -1,5 +1,16 @@
+/** Incident severities, least to most severe (the order matters: see `worse`). */
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/** Incidents have no "info": an informational alert that opens or joins one counts as low. */
+export function incidentSeverity(alertSeverity: Severity | 'info'): Severity {
+  return alertSeverity === 'info' ? 'low' : alertSeverity;
+}
+
+/** The more severe of two. */
+export function worse(a: Severity, b: Severity): Severity {
+  return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
+}
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'contained', 'resolved', 'cancelled'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];

@@ -52,6 +52,8 @@ export type RouteDecision =
 export interface Routing {
   file: string;
   rules: Rule[];
+  /** Takes what no rule matches (compiled once, like the rules). */
+  fallback: Rule;
 }
 
 /** Alerts no rule matches still become incidents: the triage playbook takes them. */
@@ -83,7 +85,7 @@ export function loadRouting(file: string): Routing {
     }
     return compile(rule, index, () => invalid(file, `${where}: entityKey template '${rule.entityKey}' does not render`));
   });
-  return { file, rules };
+  return { file, rules, fallback: compile(FALLBACK, rules.length, () => invalid(file, 'the default rule does not compile')) };
 }
 
 function compile(rule: RuleConfig, index: number, onError: () => Error): Rule {
@@ -99,7 +101,7 @@ function compile(rule: RuleConfig, index: number, onError: () => Error): Rule {
 
 /** The first rule that matches decides; none matching means the triage playbook. */
 export function route(routing: Routing, alert: Alert): RouteDecision {
-  const rule = routing.rules.find((r) => matches(r, alert)) ?? compile(FALLBACK, routing.rules.length, () => new Error('fallback'));
+  const rule = routing.rules.find((r) => matches(r, alert)) ?? routing.fallback;
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
   const playbook = rule.playbook as PlaybookName;
   const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;

@@ -1,7 +1,7 @@
 import { condition, continueAsNew, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
-import type { Severity } from '../../lib/domain/incident';
-import { ALERT_SEVERITIES, type AlertSeverity } from '../../lib/intake/alert';
+import { incidentSeverity, worse } from '../../lib/domain/incident';
+import { ALERT_SEVERITIES } from '../../lib/intake/alert';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { alertsMergedSignal, resolveSignal, stateQuery, type AlertBatch, type IncidentState, type ResolveRequest } from '../shared/messages';
 import { RETRY } from '../shared/retry';
@@ -85,7 +85,7 @@ export async function triageIncident(input: TriageInput): Promise<void> {
       if (patched(PATCH.searchAttributesFollowMerges) && (state.maxSeverity !== before.severity || state.sources.length !== before.sources)) {
         // Keep the run findable as the incident escalates or gains sources.
         upsertSearchAttributes([
-          { key: SEARCH_ATTRIBUTE.severity, value: incidentSeverityOf(state.maxSeverity, input.severity) },
+          { key: SEARCH_ATTRIBUTE.severity, value: worse(incidentSeverity(state.maxSeverity), input.severity) },
           { key: SEARCH_ATTRIBUTE.source, value: state.sources },
         ]);
       }
@@ -125,13 +125,6 @@ export async function triageIncident(input: TriageInput): Promise<void> {
       initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
     });
   }
-}
-
-/** The incident's severity for search: the worst alert's, never below what it opened with. */
-function incidentSeverityOf(alertMax: AlertSeverity, opened: Severity): Severity {
-  const order: Severity[] = ['low', 'medium', 'high', 'critical'];
-  const fromAlerts: Severity = alertMax === 'info' ? 'low' : alertMax;
-  return order.indexOf(fromAlerts) > order.indexOf(opened) ? fromAlerts : opened;
 }
 
 function merge(state: IncidentState, batch: AlertBatch): void {

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { Severity } from '../../../lib/domain/incident';
-import type { Alert, AlertSeverity } from '../../../lib/intake/alert';
+import { incidentSeverity, SEVERITIES } from '../../../lib/domain/incident';
+import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { PLAYBOOKS } from '../../../lib/playbooks';
 
@@ -12,15 +12,10 @@ export interface StoredAlert {
   disposition: Disposition;
 }
 
-const INCIDENT_SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
 /** A suppression pattern as a LIKE pattern: `*` is the only wildcard, as in lib/intake/suppressions.ts. */
 const LIKE_PATTERN = String.raw`replace(replace(replace(replace(entity_pattern, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%')`;
 
-/** Incidents have no "info": an informational alert that opens one opens it as low. */
-export function incidentSeverity(s: AlertSeverity): Severity {
-  return s === 'info' ? 'low' : s;
-}
 
 /** The delivery's alerts already stored (a re-sent delivery), by position. */
 export async function storedDelivery(db: EntityManager, alert: Pick<Alert, 'source' | 'deliveryId'>): Promise<Map<number, StoredAlert>> {
@@ -88,7 +83,7 @@ export async function storeAlert(
       decision.rule,
       decision.kind === 'ignore', routed?.entityKey ?? alert.entity.key,
       newIncidentId, routed?.workflowId ?? null, incidentSeverity(alert.severity), routed?.playbook ?? null,
-      routed ? PLAYBOOKS[routed.playbook].version : null, INCIDENT_SEVERITIES,
+      routed ? PLAYBOOKS[routed.playbook].version : null, SEVERITIES,
     ],
   );
   return { alertId: alert.id, incidentId: row.incident_id, disposition: row.disposition };

@@ -3,9 +3,9 @@ import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { entityGlob } from '../../../lib/intake/suppressions';
 import { PLAYBOOKS } from '../../../lib/playbooks';
-import { incidentSeverity, reopenRecent, type StoredAlert } from './alert-store';
+import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/incident';
+import { reopenRecent, type StoredAlert } from './alert-store';
 
-const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'];
 
 export interface Routed {
   alert: Alert;
@@ -64,7 +64,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     const first = group[0];
     const decision = first.decision as Extract<RouteDecision, { kind: 'playbook' }>;
     const observed = group.map((g) => g.alert.observedAt).sort((a, b) => Date.parse(a) - Date.parse(b));
-    const severity = group.map((g) => incidentSeverity(g.alert.severity)).sort((a, b) => SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a))[0];
+    const severity = group.map((g) => incidentSeverity(g.alert.severity)).reduce(worse);
     return {
       id: first.newIncidentId,
       workflowId: decision.workflowId,
@@ -104,7 +104,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
         incidentRows.map((r) => r.id), incidentRows.map((r) => r.workflowId), incidentRows.map((r) => r.title),
         incidentRows.map((r) => r.severity), incidentRows.map((r) => r.playbook), incidentRows.map((r) => r.version),
         incidentRows.map((r) => r.entity), incidentRows.map((r) => r.firstSeen), incidentRows.map((r) => r.lastSeen),
-        incidentRows.map((r) => r.count), incidentRows.map((r) => r.sources), SEVERITY_ORDER,
+        incidentRows.map((r) => r.count), incidentRows.map((r) => r.sources), SEVERITIES,
       ],
     );
     for (const r of rows) joined.set(r.workflow_id, { id: r.id, started: r.started });

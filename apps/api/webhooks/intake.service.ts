@@ -172,6 +172,7 @@ export class IntakeService {
 
   private async storeOnce(alerts: Alert[]): Promise<StoredAlert[]> {
     const prior = await storedDelivery(this.db.manager, alerts[0]);
+    const decisions = alerts.map((alert) => this.decide(alert));
     const storeAll = async (db: EntityManager) => {
       const out: StoredAlert[] = [];
       for (const [index, alert] of alerts.entries()) {
@@ -180,17 +181,14 @@ export class IntakeService {
           out.push(stored);
           continue;
         }
-        const decision = this.decide(alert);
+        const decision = decisions[index];
         if (decision.kind === 'playbook') await reopenRecent(db, decision.workflowId, decision.reopenWithinSeconds);
         out.push(await storeAlert(db, alert, index, decision, randomUUID()));
       }
       return out;
     };
     // One alert is one statement, unless reopening an incident comes first: then both commit together.
-    const reopens = alerts.some((a) => {
-      const d = this.decide(a);
-      return d.kind === 'playbook' && d.reopenWithinSeconds > 0;
-    });
+    const reopens = decisions.some((d) => d.kind === 'playbook' && d.reopenWithinSeconds > 0);
     return alerts.length === 1 && !reopens ? storeAll(this.db.manager) : this.db.transaction(storeAll);
   }
 
