@@ -27,6 +27,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 # The worker bundles workflows at start from dist/workflows (require.resolve('../../workflows')).
 COPY --from=build /app/dist ./dist
+# What operators edit (routing, approvals, people, providers, fleet): mount your own over /app/runbooks.
+COPY runbooks ./runbooks
 USER node
 EXPOSE 3000
 # No HEALTHCHECK here: the worker runs this image too and serves no HTTP. The API's

@@ -12,6 +12,11 @@ export default defineConfig({
     projects: [
       // Pure code and files: no servers.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Recorded histories (test/histories/) replayed on the current workflow code: no servers.
+      {
+        extends: true,
+        test: { name: 'replay', include: ['test/replay/**/*.test.ts'], setupFiles: ['test/setup/quiet-temporal.ts'] },
+      },
       // Real Temporal and real Postgres, started once per run by the global setup.
       {
         extends: true,

@@ -1,12 +1,13 @@
 import type { DataSource } from 'typeorm';
-import type { IncidentProjection, IncidentStatus } from '../../lib/domain/incident';
+import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
+import type { Redactor } from '../../lib/intake/redact';
 
 /**
  * Projection writes. Each may be retried any number of times by Temporal and lands once:
  * ids are deterministic and inserts use `ON CONFLICT DO NOTHING`.
  */
-export function createTimelineActivities(db: DataSource) {
+export function createTimelineActivities(db: DataSource, redactor: Redactor) {
   return {
     /** Creates the incident's row in the `incidents` projection (no-op if it exists). */
     async recordIncident(incident: IncidentProjection): Promise<void> {
@@ -39,8 +40,23 @@ export function createTimelineActivities(db: DataSource) {
       );
     },
 
-    /** Appends one event to an incident's timeline (no-op if that event id is already there). */
+    /** Raises the incident's recorded severity; never lowers it (the door may have raised it already). */
+    async setIncidentSeverity(incidentId: string, severity: Severity): Promise<void> {
+      await db.query(
+        `UPDATE incidents SET severity = $2, updated_at = now()
+         WHERE id = $1 AND array_position($3::text[], severity) < array_position($3::text[], $2::text)`,
+        [incidentId, severity, [...SEVERITIES]],
+      );
+    },
+
+    /**
+     * Appends one event to an incident's timeline (no-op if that event id is already there).
+     * Summary and data are redacted here as well as at the door: a provider's answer can
+     * carry a secret too.
+     */
     async appendTimelineEvent(event: TimelineEvent): Promise<void> {
+      const summary = redactor.redactText(event.summary);
+      const data = redactor.redactDeep(event.data);
       await db.query(
         `INSERT INTO timeline_events (id, incident_id, sequence, type, occurred_at, actor, summary, data)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -52,8 +68,8 @@ export function createTimelineActivities(db: DataSource) {
           event.type,
           event.occurredAt,
           event.actor,
-          event.summary,
-          JSON.stringify(event.data),
+          summary,
+          JSON.stringify(data),
         ],
       );
     },

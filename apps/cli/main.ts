@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfig } from '../../lib/config/env';
 import { describeError, PalisadeError } from '../../lib/errors';
+import { HISTORY_DIR, historyExport } from './commands/history-export';
 import { routingTest } from './commands/routing-test';
 import { runEngine } from './start/supervisor';
 
@@ -33,6 +34,19 @@ program
       (opts.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
     );
     console.log(routingTest(loadConfig(process.env), source, file, headers));
+  });
+
+program
+  .command('history')
+  .description('Workflow histories for replay tests (test/histories/).')
+  .command('export')
+  .argument('<workflowId>', 'the workflow id, e.g. host-compromise:host:web-1')
+  .option('--run-id <id>', 'a run of that workflow (default: the latest)')
+  .option('--out <dir>', 'the folder to write to', HISTORY_DIR)
+  .option('--name <file>', 'the file name (default: <workflowType>-<run id prefix>.json)')
+  .description('Write the history of a workflow run (running or closed) as JSON that the replay tests read.')
+  .action(async (workflowId: string, opts: { runId?: string; out: string; name?: string }) => {
+    console.log(await historyExport(loadConfig(process.env), workflowId, opts));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,26 +1,40 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
+import { createProviders } from '../../activities/providers/registry';
+import type { PalisadeConfig } from '../../lib/config/env';
+import { Redactor } from '../../lib/intake/redact';
+import { loadProvidersConfig } from '../../lib/providers/providers-file';
 
 export interface WorkerOptions {
   connection: NativeConnection;
-  namespace: string;
+  config: PalisadeConfig;
   db: DataSource;
-  taskQueue: string;
+  /** Default: config.temporal.taskQueue. */
+  taskQueue?: string;
   /** A prebuilt workflow bundle (tests build one per run); otherwise bundled at start. */
   workflowBundle?: { codePath: string };
 }
 
-/** A Palisade worker: the workflow bundle plus activities built from their dependencies. */
+/**
+ * A Palisade worker: the workflow bundle plus activities built from their dependencies.
+ * Bad runbook files (providers, fleet) fail here, at start, with the file and the reason.
+ */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const { config, db } = opts;
+  const { providers, fleet } = createProviders(loadProvidersConfig(config.playbooks.providersFile), { db });
+  await fleet.seed(config.playbooks.fleetFile);
+  // Without the door's key, timeline redaction still works; its fingerprints just will not match the door's.
+  const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
   return Worker.create({
     connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: opts.taskQueue,
+    namespace: config.temporal.namespace,
+    taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ db: opts.db }),
+    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile }),
     shutdownGraceTime: '3s',
   });
 }

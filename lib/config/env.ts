@@ -31,6 +31,10 @@ const envSchema = z.object({
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
+  PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
+  PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
+  PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
+  PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
   /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
   PALISADE_SNS_TOPIC_ARNS: z.string().default(''),
   PALISADE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -70,6 +74,15 @@ export interface PalisadeConfig {
     routingFile: string;
     suppressionsFile: string;
     snsTopicArns: string[];
+  };
+  playbooks: {
+    /** Approval policies, read by each playbook run when it starts. */
+    approvalsFile: string;
+    peopleFile: string;
+    /** Which vendor serves each capability. */
+    providersFile: string;
+    /** The simulated fleet's seed: hosts, credentials, resources (added once, never overwritten). */
+    fleetFile: string;
   };
   logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
 }
@@ -119,6 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       routingFile: path.resolve(cwd, e.PALISADE_ROUTING_FILE),
       suppressionsFile: path.resolve(cwd, e.PALISADE_SUPPRESSIONS_FILE),
       snsTopicArns: e.PALISADE_SNS_TOPIC_ARNS.split(',').map((v) => v.trim()).filter(Boolean),
+    },
+    playbooks: {
+      approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),
+      peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
+      providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
+      fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
     },
     logLevel: e.PALISADE_LOG_LEVEL,
   };

@@ -1,5 +1,31 @@
-/** Event types a timeline can hold; later playbooks add theirs here. */
-export const TIMELINE_EVENT_TYPES = ['incident.created', 'alerts.merged', 'incident.resolved', 'incident.reopened', 'incident.cancelled'] as const;
+/** Event types a timeline can hold. */
+export const TIMELINE_EVENT_TYPES = [
+  'incident.created',
+  'incident.reopened',
+  'incident.severity-raised',
+  'incident.status-changed',
+  'incident.resolved',
+  'incident.cancelled',
+  'alerts.merged',
+  'playbook.started',
+  'playbook.completed',
+  'playbook.failed',
+  'step.started',
+  'step.succeeded',
+  'step.retrying',
+  'step.failed',
+  'step.skipped',
+  'gate.requested',
+  'gate.vote',
+  'gate.decided',
+  'gate.escalated',
+  'gate.expired',
+  'gate.paused',
+  'compensation.started',
+  'compensation.succeeded',
+  'compensation.failed',
+  'note',
+] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
 
 /** One append-only entry of an incident's timeline. */

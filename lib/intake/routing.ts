@@ -1,12 +1,11 @@
 import Handlebars from 'handlebars';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
 import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
 import { entityGlob } from './suppressions';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, SOURCES, type Alert, type AlertSeverity } from './alert';
+import { readRunbookFile } from '../runbook-file';
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
@@ -61,21 +60,18 @@ const FALLBACK: RuleConfig = { name: '(default)', match: {}, playbook: 'triage',
 
 /** Reads and validates a routing file; a bad file fails with the file, the rule and the reason. */
 export function loadRouting(file: string): Routing {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw invalid(file, `is not readable YAML: ${(err as Error).message}`);
-  }
-  const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const [, index] = issue.path;
-    const where = typeof index === 'number' ? `rule ${index + 1}${ruleName(doc, index)}` : 'the file';
-    throw invalid(file, `${where}: ${issue.path.slice(2).join('.') || issue.path.join('.')} ${issue.message}`);
-  }
+  const parsed = readRunbookFile(
+    file,
+    fileSchema,
+    (reason) => invalid(file, reason),
+    (issue, doc) => {
+      const [, index] = issue.path;
+      const where = typeof index === 'number' ? `rule ${index + 1}${ruleName(doc, index)}` : 'the file';
+      return `${where}: ${issue.path.slice(2).join('.') || issue.path.join('.')} ${issue.message}`;
+    },
+  );
   const seen = new Set<string>();
-  const rules = parsed.data.rules.map((rule, index) => {
+  const rules = parsed.rules.map((rule, index) => {
     const where = `rule ${index + 1} (${rule.name})`;
     if (seen.has(rule.name)) throw invalid(file, `${where}: the name is used by an earlier rule`);
     seen.add(rule.name);

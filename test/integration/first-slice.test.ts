@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTimelineActivities } from '../../activities/timeline/timeline.activities';
-import { eventually, getJson, postJson, startTestEngine, type TestEngine } from '../support/engine';
+import { Redactor } from '../../lib/intake/redact';
+import { eventually, getJson, postJson, startTestEngine, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
 
 // HTTP in → Temporal workflow → activity → Postgres → HTTP out, with real servers throughout.
 describe('the first slice: POST /incidents to its timeline', () => {
@@ -78,7 +79,7 @@ describe('the first slice: POST /incidents to its timeline', () => {
   });
 
   it('lands a retried timeline write once', async () => {
-    const activities = createTimelineActivities(engine.db);
+    const activities = createTimelineActivities(engine.db, new Redactor(Buffer.from(TEST_REDACTION_KEY)));
     const incidentId = crypto.randomUUID();
     const event = {
       id: `${incidentId}#1`,

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../apps/cli/start/ports';
 import { startTemporalDevServer, type DevServer } from '../../apps/cli/start/temporal-dev-server';
 import { stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, startTestEngine, type TestEngine } from '../support/engine';
+import { eventually, getJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
 import { genericAlert, sendGeneric, sendGithub } from '../support/webhooks';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/webhooks');
@@ -100,7 +100,7 @@ describe('Temporal down', () => {
         logFile: path.join(scratch, 'temporal.log'),
       });
     server = await start();
-    engine = await startTestEngine({ temporalAddress: server.address });
+    engine = await startTestEngine({ temporalAddress: server.address, env: TRIAGE_ROUTING });
     const hosts = Array.from({ length: 3 }, () => `outage-${randomUUID().slice(0, 8)}`);
     const first = await Promise.all(hosts.map((h) => sendGeneric(engine!.baseUrl, genericAlert(h), { delivery: `${h}-0` })));
     expect(first.map((r) => r.body.disposition)).toEqual(['started', 'started', 'started']);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runMigrations } from '../../lib/db/data-source';
 import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { createDatabase } from '../setup/postgres';
-import { eventually, getJson, postJson, startTestEngine, testSecret, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, testSecret, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
 import { genericAlert, post, sendGeneric } from '../support/webhooks';
 
 /** Headers that pass each source's authentication, so random bodies reach the parsers. */
@@ -103,7 +103,7 @@ describe('Postgres down', () => {
 describe('an incident that cannot be dispatched', () => {
   let engine: TestEngine;
   beforeAll(async () => {
-    engine = await startTestEngine();
+    engine = await startTestEngine({ env: TRIAGE_ROUTING });
   });
   afterAll(async () => {
     await engine?.close();
@@ -146,7 +146,7 @@ describe('an incident that cannot be dispatched', () => {
 describe('after an incident resolves', () => {
   let engine: TestEngine;
   beforeAll(async () => {
-    engine = await startTestEngine();
+    engine = await startTestEngine({ env: TRIAGE_ROUTING });
   });
   afterAll(async () => {
     await engine?.close();

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, startTestEngine, type TestEngine } from '../support/engine';
+import { eventually, getJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
 import { genericAlert, post, sendGeneric } from '../support/webhooks';
 
 // The front door over real HTTP, Postgres and Temporal.
@@ -11,7 +11,7 @@ describe('POST /webhooks/:source', () => {
   let temporal: Client;
 
   beforeAll(async () => {
-    engine = await startTestEngine();
+    engine = await startTestEngine({ env: TRIAGE_ROUTING });
     temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
   });
   afterAll(async () => {

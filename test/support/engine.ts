@@ -24,6 +24,9 @@ export interface TestEngine {
  */
 export const TEST_REDACTION_KEY = 'test-redaction-key-0123456789abcdef';
 
+/** Routes every alert to triage: for tests of the door itself (playbooks have their own tests). */
+export const TRIAGE_ROUTING = { PALISADE_ROUTING_FILE: 'test/fixtures/runbooks/routing-triage.yaml' };
+
 /** The secret each source accepts in tests. */
 export function testSecret(source: SourceName): string {
   return `test-secret-${source}`;
@@ -51,13 +54,7 @@ export async function startTestEngine(
   let connection: NativeConnection | undefined;
   if (opts.withWorker !== false) {
     connection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      db,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-    });
+    worker = await createWorker({ connection, config, db, workflowBundle: { codePath: inject('workflowBundlePath') } });
     workerRun = worker.run();
   }
 

@@ -30,7 +30,7 @@ describe('palisade routing test', () => {
     const run = palisade('routing', 'test', 'wazuh', 'test/fixtures/webhooks/wazuh/level12-web-attack.json');
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('1 alert(s) from wazuh');
-    expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook triage, entity key host:\S+, workflow id triage:host:\S+/);
+    expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook host-compromise, entity key host:\S+, workflow id host-compromise:host:\S+/);
   });
 
   it('reads the headers an adapter needs, and explains a bad source or payload', () => {

@@ -42,10 +42,16 @@ describe('routing', () => {
 
   it('loads the committed runbooks/routing.yaml', () => {
     const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
-    expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', workflowId: 'triage:host:web-1', reopenWithinSeconds: 0 });
+    expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', playbook: 'host-compromise', workflowId: 'host-compromise:host:web-1', reopenWithinSeconds: 0 });
+    expect(route(routing, alert({ category: 'config-drift', entity: { kind: 'resource', key: 'sg-1', display: 'sg-1' } }))).toMatchObject({
+      playbook: 'config-drift',
+      workflowId: 'config-drift:resource:sg-1',
+    });
+    expect(route(routing, alert({ category: 'vulnerability' }))).toMatchObject({ rule: 'everything-else', playbook: 'triage' });
     expect(route(routing, alert({ severity: 'info' }))).toEqual({ kind: 'ignore', rule: 'drop-informational' });
     expect(route(routing, alert({ category: 'secret-leak', entity: { kind: 'credential', key: 'secret:abc', display: 'x' } }))).toMatchObject({
       rule: 'leaked-secrets',
+      playbook: 'secret-leak',
       entityKey: 'credential:secret:abc',
       reopenWithinSeconds: 86_400,
     });
@@ -75,14 +81,14 @@ rules:
     const decision = route(routing, alert({ entity: { kind: 'resource', key: long, display: 'd' } }));
     expect(decision).toMatchObject({ kind: 'playbook', entityKey: `host:${long}` });
     const { workflowId } = decision as { workflowId: string };
-    expect(workflowId).toMatch(/^triage:sha256:[0-9a-f]{64}$/);
+    expect(workflowId).toMatch(/^host-compromise:sha256:[0-9a-f]{64}$/);
     expect(route(routing, alert({ entity: { kind: 'resource', key: long, display: 'd' } }))).toMatchObject({ workflowId });
   });
 
   it('stops a bad file with the file, the rule and the reason', () => {
     const cases: [string, RegExp][] = [
       ['rules:\n  - name: a\n    match: { severity: urgent }\n    playbook: triage\n', /rule 1 \(a\): match\.severity/],
-      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: triage\)/],
+      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: triage, host-compromise, secret-leak, config-drift, patch-canary\)/],
       ['rules:\n  - name: a\n    playbook: triage\n  - name: a\n    action: ignore\n', /rule 2 \(a\): the name is used by an earlier rule/],
       ['rules:\n  - name: a\n    playbook: triage\n    action: ignore\n', /rule 1 \(a\): give either 'playbook' or 'action: ignore'/],
       ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],

@@ -1,6 +1,8 @@
 // Signals and queries every playbook answers. Clients import these definitions by name;
 // they carry no workflow code.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { GateState, GateVote } from '../../lib/approvals/gate';
+import type { IncidentStatus, Severity } from '../../lib/domain/incident';
 import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 
 /** One finding inside a merged batch: enough for the timeline and the playbook to act on. */
@@ -38,16 +40,54 @@ export interface ResolveRequest {
   actor: string;
 }
 
+/** Stop the playbook and undo what it changed (its compensations), e.g. a false positive. */
+export type CancelRequest = ResolveRequest;
+
+/** What the playbook is doing right now, beside the incident's status. */
+export type PlaybookPhase = 'running' | 'waiting-approval' | 'failed' | 'done';
+
+/** The `state` query: what a responder needs to know about a running incident. */
 export interface IncidentState {
   incidentId: string;
-  status: 'open' | 'resolved';
+  status: IncidentStatus;
+  /** Alerts merged into the incident since it opened (the first included). */
   alertCount: number;
   firstSeen: string | null;
   lastSeen: string | null;
   sources: SourceName[];
   maxSeverity: AlertSeverity;
+  /** Set by playbooks (triage has none of these). */
+  playbook?: string;
+  playbookVersion?: string;
+  severity?: Severity;
+  phase?: PlaybookPhase;
+  currentStep?: string | null;
+  /** Gates waiting for a decision: deadlines and who may decide are in each gate's policy. */
+  pendingGates?: GateState[];
+  /** Every gate so far, decided or not. */
+  gates?: GateState[];
+  /** What each finished step returned, by step name. */
+  results?: Record<string, unknown>;
+}
+
+/** The answer to a vote that counted: the gate's outcome so far. */
+export interface GateVerdict {
+  gateId: string;
+  outcome: 'pending' | 'approved' | 'denied';
+  approvals: number;
+  needed: number;
 }
 
 export const alertsMergedSignal = defineSignal<[AlertBatch]>('alertsMerged');
 export const resolveSignal = defineSignal<[ResolveRequest]>('resolve');
+export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 export const stateQuery = defineQuery<IncidentState>('state');
+/**
+ * A vote on an approval gate. The validator rejects a vote that does not count (not allowed,
+ * own request, already voted, already decided, expired, unknown gate) with a sentence for the
+ * voter, as an ApplicationFailure whose type is `VoteRejected` and whose details hold the code.
+ */
+export const decideUpdate = defineUpdate<GateVerdict, [GateVote]>('decide');
+
+/** ApplicationFailure type of a rejected vote; `details[0]` is the VoteRejection code. */
+export const VOTE_REJECTED = 'VoteRejected';

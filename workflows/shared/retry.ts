@@ -8,4 +8,29 @@ export const RETRY = {
     backoffCoefficient: 2,
     maximumInterval: '30s',
   },
+  /**
+   * Provider steps: retried by the step runner (so each retry is on the timeline), then
+   * the step fails and the playbook's compensations run. A Throttled error's retry-after wins.
+   */
+  provider: {
+    maximumAttempts: 4,
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+  },
+  /** Notifications that must not hold a playbook up: one retry, then carry on without. */
+  bestEffort: {
+    maximumAttempts: 2,
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5s',
+  },
 } satisfies Record<string, RetryPolicy>;
+
+/** How the step runner retries a step (Temporal's RetryPolicy fields, durations as "1s"). */
+export interface StepRetry {
+  maximumAttempts: number;
+  initialInterval: string;
+  backoffCoefficient: number;
+  maximumInterval: string;
+}

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../../lib/domain/timeline';
 import { RETRY } from './retry';
@@ -39,6 +39,7 @@ export class TimelineRecorder {
       summary,
       data: opts.data ?? {},
     };
-    await appendTimelineEvent(event);
+    // Never cancelled: the sequence was taken, and a cancel must not leave a gap in it.
+    await CancellationScope.nonCancellable(() => appendTimelineEvent(event));
   }
 }

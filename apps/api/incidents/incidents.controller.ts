@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import { TimelineQueryDto } from './dto/timeline-query.dto';
@@ -36,6 +37,13 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Resolve an incident with a reason; its playbook records it and closes the incident.' })
   resolve(@Param('id') id: string, @Body() dto: ResolveIncidentDto) {
     return this.incidents.resolve(id, dto);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Cancel an incident (a false positive): its playbook stops, undoes what it changed and closes the incident as cancelled.' })
+  cancel(@Param('id') id: string, @Body() dto: CancelIncidentDto) {
+    return this.incidents.cancel(id, dto);
   }
 
   @Get(':id/timeline')

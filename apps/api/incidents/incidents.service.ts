@@ -8,9 +8,10 @@ import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.ent
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
-import { resolveSignal } from '../../../workflows/shared/messages';
+import { cancelSignal, resolveSignal, type ResolveRequest } from '../../../workflows/shared/messages';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
+import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
 import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import type { TimelineQueryDto } from './dto/timeline-query.dto';
@@ -54,19 +55,29 @@ export class IncidentsService {
 
   /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
   async resolve(id: string, dto: ResolveIncidentDto): Promise<{ incidentId: string; status: 'resolving' }> {
+    await this.stop(id, resolveSignal, dto, 'resolve');
+    return { incidentId: id, status: 'resolving' };
+  }
+
+  /** Asks the incident's playbook to stop and undo what it changed (a false positive); it records it and closes the incident. */
+  async cancel(id: string, dto: CancelIncidentDto): Promise<{ incidentId: string; status: 'cancelling' }> {
+    await this.stop(id, cancelSignal, dto, 'cancel');
+    return { incidentId: id, status: 'cancelling' };
+  }
+
+  private async stop(id: string, signal: typeof resolveSignal, request: ResolveRequest, verb: 'resolve' | 'cancel'): Promise<void> {
     const incident = await this.get(id);
     if (incident.status === 'resolved' || incident.status === 'cancelled') {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(resolveSignal, { reason: dto.reason, actor: dto.actor });
+      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: request.reason, actor: request.actor });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to resolve it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');
+        throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');
       }
       throw err;
     }
-    return { incidentId: id, status: 'resolving' };
   }
 
   async get(id: string): Promise<IncidentEntity> {
@@ -89,7 +100,8 @@ export class IncidentsService {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function assertUuid(id: string): string {
+/** The id as given, or 400 `invalid_incident_id` when it is not a UUID. */
+export function assertUuid(id: string): string {
   if (!UUID.test(id)) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
@@ -101,7 +113,7 @@ function assertUuid(id: string): string {
   return id;
 }
 
-function notFound(id: string): ApiError {
+export function notFound(id: string): ApiError {
   return new ApiError(
     HttpStatus.NOT_FOUND,
     'incident_not_found',

@@ -190,6 +190,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       source: first.source,
       detectedAt: first.detected_at.toISOString(),
       timelineSequence: first.timeline_sequence,
+      firstAlertId: first.alert_id,
     };
     const signalled: TriageBatch = { ...batch, start: input };
     await this.temporal.workflow.signalWithStart(playbook.workflowType, {

@@ -1,5 +1,6 @@
 import { IncidentsAndTimeline1763800000000 } from './1763800000000-incidents-and-timeline';
 import { AlertIntake1763900000000 } from './1763900000000-alert-intake';
+import { SimulatedFleet1764000000000 } from './1764000000000-simulated-fleet';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
-export const migrations = [IncidentsAndTimeline1763800000000, AlertIntake1763900000000];
+export const migrations = [IncidentsAndTimeline1763800000000, AlertIntake1763900000000, SimulatedFleet1764000000000];

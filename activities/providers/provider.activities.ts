@@ -1,0 +1,65 @@
+import { classifyDrift, diffConfig, type DriftReport } from '../../lib/drift';
+import type { ProviderCall } from '../../lib/providers/capabilities';
+import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
+import type { CredentialsProvider } from './credentials/credentials.provider';
+import type { EvidenceProvider } from './evidence/evidence.provider';
+import type { HostIsolationProvider } from './host-isolation/host-isolation.provider';
+import type { InventoryProvider } from './inventory/inventory.provider';
+import type { MetricsProvider } from './metrics/metrics.provider';
+import type { NotifyProvider } from './notify/notify.provider';
+import type { PatchingProvider } from './patching/patching.provider';
+
+/** One implementation per capability, as `runbooks/providers.yaml` chose them. */
+export interface Providers {
+  inventory: InventoryProvider;
+  hostIsolation: HostIsolationProvider;
+  evidence: EvidenceProvider;
+  credentials: CredentialsProvider;
+  configBaseline: ConfigBaselineProvider;
+  patching: PatchingProvider;
+  metrics: MetricsProvider;
+  notify: NotifyProvider;
+}
+
+type Args<F> = F extends (call: ProviderCall, ...rest: infer R) => unknown ? R : never;
+
+/**
+ * The activities playbooks call, one per provider operation. Each takes the step's
+ * idempotency key first; errors are ApplicationFailures typed with ProviderErrorType.
+ */
+export function createProviderActivities(p: Providers) {
+  return {
+    lookupHost: (call: ProviderCall, ...a: Args<InventoryProvider['lookupHost']>) => p.inventory.lookupHost(call, ...a),
+    listHosts: (call: ProviderCall, ...a: Args<InventoryProvider['listHosts']>) => p.inventory.listHosts(call, ...a),
+    isolateHost: (call: ProviderCall, ...a: Args<HostIsolationProvider['isolate']>) => p.hostIsolation.isolate(call, ...a),
+    verifyIsolation: (call: ProviderCall, ...a: Args<HostIsolationProvider['verify']>) => p.hostIsolation.verify(call, ...a),
+    releaseHost: (call: ProviderCall, ...a: Args<HostIsolationProvider['release']>) => p.hostIsolation.release(call, ...a),
+    replaceHost: (call: ProviderCall, ...a: Args<HostIsolationProvider['replace']>) => p.hostIsolation.replace(call, ...a),
+    snapshotDisks: (call: ProviderCall, ...a: Args<EvidenceProvider['snapshotDisks']>) => p.evidence.snapshotDisks(call, ...a),
+    collectVolatile: (call: ProviderCall, ...a: Args<EvidenceProvider['collectVolatile']>) => p.evidence.collectVolatile(call, ...a),
+    lookupCredential: (call: ProviderCall, ...a: Args<CredentialsProvider['lookup']>) => p.credentials.lookup(call, ...a),
+    revokeCredential: (call: ProviderCall, ...a: Args<CredentialsProvider['revoke']>) => p.credentials.revoke(call, ...a),
+    rotateCredential: (call: ProviderCall, ...a: Args<CredentialsProvider['rotate']>) => p.credentials.rotate(call, ...a),
+    findCredentialUsage: (call: ProviderCall, ...a: Args<CredentialsProvider['findUsage']>) => p.credentials.findUsage(call, ...a),
+    readBaseline: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['readBaseline']>) => p.configBaseline.readBaseline(call, ...a),
+    readCurrentConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['readCurrent']>) => p.configBaseline.readCurrent(call, ...a),
+    /**
+     * Baseline against current, classified and with secret-looking values removed, computed
+     * here so raw settings (which may hold secrets) never reach workflow history.
+     */
+    compareWithBaseline: async (call: ProviderCall, resourceId: string): Promise<DriftReport> => {
+      const [baseline, current] = await Promise.all([p.configBaseline.readBaseline(call, resourceId), p.configBaseline.readCurrent(call, resourceId)]);
+      return classifyDrift(diffConfig(baseline.settings, current.settings));
+    },
+    revertConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['revert']>) => p.configBaseline.revert(call, ...a),
+    quarantineResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['quarantine']>) => p.configBaseline.quarantine(call, ...a),
+    releaseResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['release']>) => p.configBaseline.release(call, ...a),
+    acceptConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['acceptCurrent']>) => p.configBaseline.acceptCurrent(call, ...a),
+    applyPatch: (call: ProviderCall, ...a: Args<PatchingProvider['apply']>) => p.patching.apply(call, ...a),
+    rollbackPatch: (call: ProviderCall, ...a: Args<PatchingProvider['rollback']>) => p.patching.rollback(call, ...a),
+    querySli: (call: ProviderCall, ...a: Args<MetricsProvider['query']>) => p.metrics.query(call, ...a),
+    notify: (call: ProviderCall, ...a: Args<NotifyProvider['send']>) => p.notify.send(call, ...a),
+  };
+}
+
+export type ProviderActivities = ReturnType<typeof createProviderActivities>;

@@ -1,0 +1,98 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ApplicationFailure, Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Repository } from 'typeorm';
+import type { GateVote } from '../../../lib/approvals/gate';
+import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { decideUpdate, stateQuery, VOTE_REJECTED, type GateVerdict, type IncidentState } from '../../../workflows/shared/messages';
+import { ApiError } from '../common/error.filter';
+import { assertUuid, notFound } from '../incidents/incidents.service';
+import { PeopleDirectory } from '../common/people.directory';
+import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import type { DecideDto } from './dto/decide.dto';
+import { gateViews, voteRejected, type GateView } from './gate-views';
+
+export interface Approvals {
+  incidentId: string;
+  phase: IncidentState['phase'] | null;
+  currentStep: string | null;
+  gates: GateView[];
+}
+
+/** A vote waits for the playbook to take it (the worker must answer): a little longer than a read. */
+const DECIDE_DEADLINE_MS = 10_000;
+
+/**
+ * The approval gates of a running incident, read from and voted on through its playbook
+ * (the `state` query and the `decide` Update): Temporal is the truth, so a voter learns at
+ * once whether the vote counted.
+ */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    @Inject(Client) private readonly temporal: Client,
+    @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+  ) {}
+
+  async list(id: string): Promise<Approvals> {
+    const incident = await this.runningIncident(id);
+    const handle = this.temporal.workflow.getHandle(incident.workflowId);
+    try {
+      const state = await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, async () => {
+        // A finished run still answers queries (replayed on a worker): ask whether it runs first.
+        const { status } = await handle.describe();
+        return status.name === 'RUNNING' ? handle.query(stateQuery) : undefined;
+      });
+      if (!state || state.incidentId !== id || state.status === 'resolved' || state.status === 'cancelled') throw notRunning(id);
+      return { incidentId: id, phase: state.phase ?? null, currentStep: state.currentStep ?? null, gates: gateViews(state.gates ?? []) };
+    } catch (err) {
+      throw mapTemporalError(err, id, 'read its approvals');
+    }
+  }
+
+  /**
+   * Casts a vote. The approver is asserted by the caller (resolved through runbooks/people.yaml)
+   * until API tokens land: issue 7 takes it from the token instead, here and nowhere else.
+   */
+  async decide(id: string, gateId: string, dto: DecideDto): Promise<GateVerdict & { incidentId: string }> {
+    const approver = this.people.approver(dto.approver, 'approver');
+    const incident = await this.runningIncident(id);
+    const vote: GateVote = { gateId, decision: dto.decision, approver, ...(dto.reason ? { reason: dto.reason } : {}), ...(dto.choice ? { choice: dto.choice } : {}) };
+    try {
+      const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>
+        this.temporal.workflow.getHandle(incident.workflowId).executeUpdate(decideUpdate, { args: [vote] }),
+      );
+      return { incidentId: id, ...verdict };
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === VOTE_REJECTED) {
+        const code = err.cause.details?.[0];
+        throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
+      }
+      throw mapTemporalError(err, id, 'take the vote', 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
+    }
+  }
+
+  private async runningIncident(id: string): Promise<IncidentEntity> {
+    const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
+    if (!incident) throw notFound(id);
+    if (incident.status === 'resolved' || incident.status === 'cancelled') throw notRunning(id, incident.status);
+    return incident;
+  }
+}
+
+function notRunning(id: string, status?: string): ApiError {
+  return new ApiError(
+    HttpStatus.CONFLICT,
+    'playbook_not_running',
+    `Incident ${id} has no running playbook${status ? ` (it is ${status})` : ''}, so none of its approvals can be read or decided here.`,
+    `GET /incidents/${id}/timeline has every gate's request, votes and decision. A just-opened incident's playbook may still be starting: retry shortly.`,
+  );
+}
+
+function mapTemporalError(err: unknown, id: string, what: string, hint?: string): unknown {
+  if (err instanceof ApiError) return err;
+  if (err instanceof WorkflowNotFoundError) return notRunning(id);
+  if (isTemporalUnreachable(err)) return temporalUnavailable(`Temporal did not answer in time to ${what} on incident ${id}.`, hint?.replaceAll(':id', id));
+  return err;
+}

@@ -1,0 +1,181 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { describeError } from '../../../lib/errors';
+import { workflowIdFor } from '../../../lib/intake/routing';
+import { isPlaybook, PLAYBOOKS, type ManualStart, type PlaybookName } from '../../../lib/playbooks';
+import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
+import type { PlaybookInput } from '../../../workflows/shared/input';
+import { ApiError } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
+import type { StartRunDto } from './dto/start-run.dto';
+import { PeopleDirectory } from '../common/people.directory';
+import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+
+export interface PlaybookView {
+  name: string;
+  workflowType: string;
+  version: string;
+  description: string;
+  /** Whether a responder may start it with POST /playbooks/:name/runs. */
+  manual: boolean;
+  /** JSON schema of its params when it can be started by hand, else null. */
+  paramsSchema: Record<string, unknown> | null;
+}
+
+export interface StartedRun {
+  incidentId: string;
+  workflowId: string;
+}
+
+@Injectable()
+export class PlaybooksService {
+  private readonly log = new Logger('PlaybooksService');
+  private readonly catalogue: PlaybookView[];
+
+  constructor(
+    @Inject(Client) private readonly temporal: Client,
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+  ) {
+    this.catalogue = Object.entries(PLAYBOOKS).map(([name, p]) => ({
+      name,
+      workflowType: p.workflowType,
+      version: p.version,
+      description: p.description,
+      manual: p.manual !== undefined,
+      paramsSchema: p.manual ? (z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : null,
+    }));
+  }
+
+  list(): PlaybookView[] {
+    return this.catalogue;
+  }
+
+  /**
+   * Opens an incident and starts its playbook run. The open-incident row goes in first, under
+   * the same unique index the door uses, so a hand start and an alert agree on one incident;
+   * if Temporal does not take the run, the row is removed again.
+   */
+  async start(name: string, dto: StartRunDto): Promise<StartedRun> {
+    const manual = this.manualStart(name);
+    const requestedBy = this.people.require(dto.requestedBy, 'requestedBy').id;
+    const params = parseParams(name, manual, dto.params);
+    const entity = manual.entity(params);
+    const entityKey = `${entity.kind}:${entity.key}`;
+    const playbook = PLAYBOOKS[name as PlaybookName];
+    const input: PlaybookInput = {
+      incidentId: randomUUID(),
+      playbook: name,
+      playbookVersion: playbook.version,
+      entityKey,
+      entity,
+      title: dto.title ?? manual.title(params),
+      severity: dto.severity,
+      source: 'manual',
+      detectedAt: new Date().toISOString(),
+      requestedBy,
+      params,
+      timelineSequence: 0,
+    };
+    const workflowId = workflowIdFor(name, entityKey);
+    await this.openIncident(input, workflowId);
+    try {
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        this.temporal.workflow.start(playbook.workflowType, {
+          taskQueue: this.config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+          memo: { incidentId: input.incidentId, playbook: name, playbookVersion: playbook.version },
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTE.playbook, value: name },
+            { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
+            { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
+            { key: SEARCH_ATTRIBUTE.entity, value: entityKey },
+            { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
+          ],
+        }),
+      );
+    } catch (err) {
+      // No run, no incident. (Should a start that timed out have landed after all, the run
+      // records the incident itself, under the same id.)
+      await this.discardIncident(input.incidentId);
+      throw startFailed(err, name, entityKey, workflowId);
+    }
+    return { incidentId: input.incidentId, workflowId };
+  }
+
+  private manualStart(name: string): ManualStart {
+    if (!isPlaybook(name)) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'unknown_playbook', `There is no playbook '${name}'; known: ${Object.keys(PLAYBOOKS).join(', ')}.`, 'GET /playbooks lists them with their params.');
+    }
+    const manual = PLAYBOOKS[name].manual;
+    if (!manual) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'playbook_not_startable',
+        `The ${name} playbook cannot be started by hand: it runs for alerts that no routing rule gives another playbook.`,
+        'Send the alert through POST /webhooks/:source, or start one of the playbooks GET /playbooks marks manual.',
+      );
+    }
+    return manual;
+  }
+
+  /** Inserts the open incident, or answers 409 naming the one already open for this workflow id. */
+  private async openIncident(input: PlaybookInput, workflowId: string): Promise<void> {
+    const inserted = await this.db.query<{ id: string }[]>(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at, alert_count)
+       VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, 0)
+       ON CONFLICT (workflow_id) WHERE status NOT IN ('resolved', 'cancelled') DO NOTHING
+       RETURNING id`,
+      [input.incidentId, workflowId, input.title, input.severity, input.playbook, input.playbookVersion, input.entityKey, input.detectedAt],
+    );
+    if (inserted.length > 0) return;
+    const [open] = await this.db.query<{ id: string }[]>(
+      `SELECT id FROM incidents WHERE workflow_id = $1 AND status NOT IN ('resolved', 'cancelled')`,
+      [workflowId],
+    );
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      'incident_already_open',
+      open
+        ? `Incident ${open.id} is already open for ${input.entityKey} under ${input.playbook}.`
+        : `An incident for ${input.entityKey} under ${input.playbook} was open a moment ago.`,
+      open ? `Follow it at /incidents/${open.id}; resolve or cancel it before starting another run.` : 'Retry: it has just closed.',
+    );
+  }
+
+  private async discardIncident(incidentId: string): Promise<void> {
+    try {
+      await this.db.query(`DELETE FROM incidents WHERE id = $1`, [incidentId]);
+    } catch (err) {
+      this.log.error(`incident ${incidentId} has no playbook run and could not be removed: ${describeError(err)}; cancel it by hand`);
+    }
+  }
+}
+
+function parseParams(name: string, manual: ManualStart, params: Record<string, unknown>): Record<string, unknown> {
+  const parsed = manual.params.safeParse(params);
+  if (parsed.success) return parsed.data as Record<string, unknown>;
+  const problems = parsed.error.issues.map((i) => `${['params', ...i.path].join('.')}: ${i.message}`).join('; ');
+  throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_params', `The params are not valid for ${name}: ${problems}.`, `GET /playbooks shows the params ${name} takes.`);
+}
+
+function startFailed(err: unknown, name: string, entityKey: string, workflowId: string): unknown {
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return new ApiError(
+      HttpStatus.CONFLICT,
+      'playbook_still_running',
+      `The previous ${name} run for ${entityKey} (workflow ${workflowId}) is still finishing.`,
+      'Retry in a few seconds; no incident was opened.',
+    );
+  }
+  if (isTemporalUnreachable(err)) {
+    return temporalUnavailable(`Temporal did not take the ${name} run for ${entityKey}, so no incident was opened.`, 'Retry once Temporal is back (GET /readyz shows whether it answers).');
+  }
+  return err;
+}

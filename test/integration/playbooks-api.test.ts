@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../apps/cli/start/ports';
+import { runMigrations } from '../../lib/db/data-source';
+import { createDatabase } from '../setup/postgres';
+import { eventually, getJson, postJson, startTestEngine, type TestEngine } from '../support/engine';
+
+// Starting playbooks by hand and deciding their approval gates over HTTP, on a real worker,
+// real Temporal and real Postgres. Hosts are new to the simulated fleet, which treats an
+// unknown host as production: its isolation waits for an approver.
+describe('playbooks and approvals API', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  const runs = (playbook: string, body: unknown) => postJson(`${engine.baseUrl}/playbooks/${playbook}/runs`, body);
+  const decide = (incidentId: string, gateId: string, body: unknown) => postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/${gateId}`, body);
+  const incidentsFor = async (entityKey: string) =>
+    Number((await engine.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM incidents WHERE entity = $1`, [entityKey]))[0].n);
+
+  it('lists the five playbooks, with a params schema for those started by hand', async () => {
+    const res = await getJson(`${engine.baseUrl}/playbooks`);
+    expect(res.status).toBe(200);
+    const byName = Object.fromEntries(res.body.map((p: { name: string }) => [p.name, p]));
+    expect(Object.keys(byName).sort()).toEqual(['config-drift', 'host-compromise', 'patch-canary', 'secret-leak', 'triage']);
+    expect(byName.triage).toMatchObject({ workflowType: 'triageIncident', manual: false, paramsSchema: null });
+    expect(byName['host-compromise']).toMatchObject({
+      workflowType: 'hostCompromise',
+      manual: true,
+      paramsSchema: { type: 'object', properties: { host: { type: 'string' } }, required: ['host'] },
+    });
+    for (const name of ['secret-leak', 'config-drift', 'patch-canary']) {
+      expect(byName[name].manual).toBe(true);
+      expect(byName[name].paramsSchema.type).toBe('object');
+      expect(byName[name].version).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(byName[name].description.length).toBeGreaterThan(10);
+    }
+    // Defaults are optional on input: a patch-canary run needs only patchId and hosts.
+    expect(byName['patch-canary'].paramsSchema.required.sort()).toEqual(['hosts', 'patchId']);
+  });
+
+  it('refuses a run it cannot start, saying why, and opens no incident', async () => {
+    const host = `test-${randomUUID()}`;
+
+    const badParams = await runs('host-compromise', { params: { hostname: host }, requestedBy: 'alice' });
+    expect(badParams).toMatchObject({ status: 400, body: { error: 'invalid_params' } });
+    expect(badParams.body.message).toContain('params.host:');
+    expect(badParams.body.message).toContain('hostname');
+
+    const badWaves = await runs('patch-canary', { params: { patchId: 'KB-1', hosts: { environment: 'staging' }, waves: [50, 10] }, requestedBy: 'alice' });
+    expect(badWaves).toMatchObject({ status: 400, body: { error: 'invalid_params' } });
+    expect(badWaves.body.message).toContain('params.waves: must rise and end at 100');
+
+    const unknown = await runs('no-such-playbook', { params: {}, requestedBy: 'alice' });
+    expect(unknown).toMatchObject({ status: 404, body: { error: 'unknown_playbook' } });
+    expect(unknown.body.message).toContain("'no-such-playbook'");
+    expect(unknown.body.message).toContain('host-compromise');
+
+    const triage = await runs('triage', { params: {}, requestedBy: 'alice' });
+    expect(triage).toMatchObject({ status: 400, body: { error: 'playbook_not_startable' } });
+    expect(triage.body.message).toContain('triage');
+
+    const stranger = await runs('host-compromise', { params: { host }, requestedBy: 'mallory' });
+    expect(stranger).toMatchObject({ status: 403, body: { error: 'unknown_person' } });
+    expect(stranger.body.message).toContain("'mallory'");
+    expect(stranger.body.hint).toContain('runbooks/people.yaml');
+
+    const noOne = await runs('host-compromise', { params: { host }, severity: 'apocalyptic' });
+    expect(noOne).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(noOne.body.message).toMatch(/requestedBy.*severity|severity.*requestedBy/);
+
+    expect(await incidentsFor(`host:${host}`)).toBe(0);
+  });
+
+  it('starts host-compromise by hand, takes votes on its isolation gate, and cancels it', async () => {
+    const host = `test-${randomUUID()}`;
+    const started = await runs('host-compromise', { params: { host }, requestedBy: 'alice' });
+    expect(started.status).toBe(202);
+    const { incidentId, workflowId, links } = started.body;
+    expect(workflowId).toBe(`host-compromise:host:${host}`);
+    expect(links).toEqual({ incident: `/incidents/${incidentId}`, timeline: `/incidents/${incidentId}/timeline`, approvals: `/incidents/${incidentId}/approvals` });
+
+    const incident = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+    expect(incident.body).toMatchObject({ id: incidentId, workflowId, status: expect.any(String), playbook: 'host-compromise', severity: 'high', entity: `host:${host}`, title: `Suspected compromise of ${host}` });
+
+    const again = await runs('host-compromise', { params: { host }, requestedBy: 'bob' });
+    expect(again).toMatchObject({ status: 409, body: { error: 'incident_already_open' } });
+    expect(again.body.message).toContain(incidentId);
+
+    const gate = await eventually(
+      'the isolate-host gate to open',
+      async () => {
+        const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}/approvals`);
+        return res.status === 200 ? res.body.gates.find((g: { id: string; status: string }) => g.id === 'isolate-host' && g.status === 'open') : undefined;
+      },
+      30_000,
+    );
+    expect(gate).toMatchObject({ requestedBy: 'alice', needed: 1, approvals: 0, votes: [], critical: false, fallback: 'deny', approvers: { roles: ['approver'] } });
+    expect(Date.parse(gate.deadline)).toBeGreaterThan(Date.now());
+    expect(Date.parse(gate.expiresAt)).toBeGreaterThan(Date.parse(gate.deadline));
+
+    const own = await decide(incidentId, 'isolate-host', { decision: 'approve', approver: 'alice' });
+    expect(own).toMatchObject({ status: 409, body: { error: 'own_request' } });
+    expect(own.body.message).toContain('alice');
+
+    const notAllowed = await decide(incidentId, 'isolate-host', { decision: 'approve', approver: 'carol' });
+    expect(notAllowed).toMatchObject({ status: 409, body: { error: 'not_allowed' } });
+    expect(notAllowed.body.message).toContain('carol');
+
+    const stranger = await decide(incidentId, 'isolate-host', { decision: 'approve', approver: 'mallory' });
+    expect(stranger).toMatchObject({ status: 403, body: { error: 'unknown_person' } });
+
+    const silentDeny = await decide(incidentId, 'isolate-host', { decision: 'deny', approver: 'bob' });
+    expect(silentDeny.status).toBe(400);
+    expect(silentDeny.body.message).toContain('reason');
+
+    const approved = await decide(incidentId, 'isolate-host', { decision: 'approve', approver: 'bob', reason: 'reverse shell confirmed' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toEqual({ incidentId, gateId: 'isolate-host', outcome: 'approved', approvals: 1, needed: 1 });
+
+    const twice = await decide(incidentId, 'isolate-host', { decision: 'approve', approver: 'bob' });
+    expect(twice).toMatchObject({ status: 409, body: { error: 'already_decided' } });
+
+    const nowhere = await decide(incidentId, 'no-such-gate', { decision: 'approve', approver: 'bob' });
+    expect(nowhere).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
+    expect(nowhere.body.message).toContain('no-such-gate');
+
+    // The playbook moves on to the rebuild: the waiting gate comes first, the decided one after.
+    const gates = await eventually(
+      'the replace-host gate to open',
+      async () => {
+        const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}/approvals`);
+        return res.body.gates?.length === 2 ? res.body.gates : undefined;
+      },
+      30_000,
+    );
+    expect(gates.map((g: { id: string; status: string }) => [g.id, g.status])).toEqual([
+      ['replace-host', 'open'],
+      ['isolate-host', 'approved'],
+    ]);
+    expect(gates[1].votes).toMatchObject([{ approverId: 'bob', decision: 'approve', reason: 'reverse shell confirmed', via: 'api' }]);
+
+    const cancel = await postJson(`${engine.baseUrl}/incidents/${incidentId}/cancel`, { reason: 'false positive: a red-team drill', actor: 'alice' });
+    expect(cancel.status).toBe(202);
+    expect(cancel.body).toEqual({ incidentId, status: 'cancelling' });
+    await eventually(
+      'the incident to be cancelled',
+      async () => {
+        const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+        return res.body.status === 'cancelled' ? res.body : undefined;
+      },
+      30_000,
+    );
+
+    const closed = await getJson(`${engine.baseUrl}/incidents/${incidentId}/approvals`);
+    expect(closed).toMatchObject({ status: 409, body: { error: 'playbook_not_running' } });
+    expect(closed.body.hint).toContain(`/incidents/${incidentId}/timeline`);
+    const lateVote = await decide(incidentId, 'replace-host', { decision: 'approve', approver: 'bob' });
+    expect(lateVote).toMatchObject({ status: 409, body: { error: 'playbook_not_running' } });
+    const cancelAgain = await postJson(`${engine.baseUrl}/incidents/${incidentId}/cancel`, { reason: 'again', actor: 'alice' });
+    expect(cancelAgain).toMatchObject({ status: 409, body: { error: 'incident_closed' } });
+  }, 120_000);
+
+  it('answers 503 and keeps no incident when Temporal is unreachable', async () => {
+    // A database of its own: this engine's inbox dispatcher must not lease other tests' alerts.
+    const db = await createDatabase(inject('postgresAdminUrl'), `palisade_offline_${Date.now()}`);
+    await runMigrations(db.url);
+    const offline = await startTestEngine({ withWorker: false, databaseUrl: db.url, temporalAddress: `127.0.0.1:${await freePort()}` });
+    try {
+      const host = `test-${randomUUID()}`;
+      const res = await postJson(`${offline.baseUrl}/playbooks/host-compromise/runs`, { params: { host }, requestedBy: 'alice' });
+      expect(res).toMatchObject({ status: 503, body: { error: 'temporal_unavailable' } });
+      expect(res.body.message).toContain(`host:${host}`);
+      const left = await offline.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM incidents`);
+      expect(Number(left[0].n)).toBe(0);
+
+      const incidentId = randomUUID();
+      await offline.db.query(
+        `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+         VALUES ($1, $2, 'offline check', 'low', 'open', 'host-compromise', '1.0.0', $3, now())`,
+        [incidentId, `host-compromise:host:${host}`, `host:${host}`],
+      );
+      const approvals = await getJson(`${offline.baseUrl}/incidents/${incidentId}/approvals`);
+      expect(approvals).toMatchObject({ status: 503, body: { error: 'temporal_unavailable' } });
+    } finally {
+      await offline.close();
+      await db.drop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PalisadeError } from '../../lib/errors';
+import { CAPABILITIES } from '../../lib/providers/capabilities';
+import { loadFleetFile } from '../../lib/providers/fleet-file';
+import { loadProvidersConfig } from '../../lib/providers/providers-file';
+
+const root = path.resolve(__dirname, '../..');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-providers-'));
+let n = 0;
+function file(text: string): string {
+  const f = path.join(dir, `f${n++}.yaml`);
+  writeFileSync(f, text);
+  return f;
+}
+
+function failure(load: () => unknown): PalisadeError {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PalisadeError);
+    return err as PalisadeError;
+  }
+  throw new Error('expected the file to be rejected');
+}
+
+const shippedProviders = readFileSync(path.join(root, 'runbooks/providers.yaml'), 'utf8');
+const host = '{ id: h1, owner: o, environment: production, criticality: high }';
+
+describe('runbooks/providers.yaml', () => {
+  it('ships with a vendor for every capability', () => {
+    const config = loadProvidersConfig(path.join(root, 'runbooks/providers.yaml'));
+    expect(Object.keys(config.vendors).sort()).toEqual([...CAPABILITIES].sort());
+    expect(Object.values(config.vendors).every((v) => v === 'simulated')).toBe(true);
+  });
+
+  it('names the capability, the vendor and what is available when a vendor does not exist', () => {
+    const err = failure(() => loadProvidersConfig(file(shippedProviders.replace('hostIsolation: simulated', 'hostIsolation: crowdstrike'))));
+    expect(err.code).toBe('providers_invalid');
+    expect(err.message).toMatch(/vendors\.hostIsolation: there is no 'crowdstrike' vendor for hostIsolation \(available: simulated\)/);
+  });
+
+  it('wants every capability, and only capabilities', () => {
+    expect(failure(() => loadProvidersConfig(file(shippedProviders.replace(/^\s+metrics: simulated\n/m, '')))).message).toMatch(/vendors\.metrics: every capability needs a vendor/);
+    expect(failure(() => loadProvidersConfig(file(`${shippedProviders}  dns: simulated\n`))).message).toMatch(/"dns"/);
+    expect(failure(() => loadProvidersConfig(file('vendors: [oops'))).message).toMatch(/is not readable YAML/);
+  });
+});
+
+describe('runbooks/fleet.yaml', () => {
+  it('ships a believable fleet', () => {
+    const fleet = loadFleetFile(path.join(root, 'runbooks/fleet.yaml'));
+    expect(fleet.hosts.map((h) => h.id)).toEqual(expect.arrayContaining(['web-1', 'web-2', 'web-3', 'db-1', 'build-1', 'stage-1', 'laptop-alice']));
+    expect(fleet.hosts.find((h) => h.id === 'db-1')).toMatchObject({ environment: 'production', criticality: 'critical', online: true, isolated: false });
+    expect(fleet.credentials.map((c) => c.type).sort()).toEqual(['aws_access_key_id', 'github_token', 'slack_webhook']);
+    expect(fleet.credentials.find((c) => c.type === 'slack_webhook')?.shared).toBe(true);
+    expect(fleet.resources.find((r) => r.id === 's3-logs')?.baseline).toEqual({ public: false, encryption: 'aws:kms', logging: true });
+    expect(fleet.patches).toContainEqual({ id: 'KB-2026-BAD', breaksSli: 'error_rate', degradedValue: 0.2 });
+    expect(fleet.slis).toEqual({ error_rate: 0.01, latency_p99_ms: 180 });
+  });
+
+  it('explains a bad entry with the file, the field and the reason', () => {
+    const bad = (yaml: string) => failure(() => loadFleetFile(file(yaml)));
+    const fp = bad('credentials:\n  - { id: c1, type: t, owner: o, last4: abcd, fingerprint: nothex }\n');
+    expect(fp.code).toBe('fleet_invalid');
+    expect(fp.message).toMatch(/^Fleet file .*f\d+\.yaml: credentials\.0\.fingerprint: must be 64 lowercase hex/);
+    expect(bad(`hosts:\n  - { id: h1, owner: o, environment: prod, criticality: high }\n`).message).toMatch(/hosts\.0\.environment/);
+    expect(bad(`hosts:\n  - ${host}\n  - ${host}\n`).message).toMatch(/hosts\.1\.id: 'h1' is listed twice/);
+    expect(bad(`hosts:\n  - ${host}\n  - { id: h2, hostname: h1, owner: o, environment: production, criticality: low }\n`).message).toMatch(/hosts\.1\.hostname: 'h1' is used by two hosts/);
+    expect(bad('patches:\n  - { id: p1, breaksSli: error_rate }\n').message).toMatch(/patches\.0: breaksSli and degradedValue go together/);
+    expect(bad('hosts: []\ndatabases: []\n').message).toMatch(/"databases"/);
+  });
+
+  it('accepts an empty file', () => {
+    expect(loadFleetFile(file('# nothing yet\n'))).toEqual({ hosts: [], credentials: [], resources: [], patches: [], slis: {} });
+  });
+});

@@ -1,0 +1,81 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import { SEVERITIES } from '../../lib/domain/incident';
+import { approval } from '../shared/approval-gate';
+import type { PlaybookInput } from '../shared/input';
+import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
+import { bestEffort, step } from '../shared/steps';
+import { HOST_COMPROMISE, type HostCompromiseParams } from './shared';
+
+/**
+ * Host compromise — a host shows signs of an attacker (EDR, Falco, GuardDuty, Wazuh).
+ * 1. Enrich from inventory: owner, environment, criticality.
+ * 2. Preserve evidence: disk snapshot, then volatile data, before anything changes.
+ * 3. Isolate: at once for non-production hosts; production, unknown or critical hosts
+ *    wait for an approver.
+ * 4. Verify the isolation holds (the agent is asked again until it does).
+ * 5. Tell the owner.
+ * 6. Replace the host from its golden image, behind a second approval.
+ * 7. Close with a summary.
+ * New alerts for the same host are added as evidence and raise the severity a level.
+ * Cancelled (a false positive): the host is released.
+ */
+export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutcome> {
+  return runPlaybook(input, HOST_COMPROMISE, async (run) => {
+    const params = (input.params ?? {}) as HostCompromiseParams;
+    run.onMerge(async (batch) => {
+      const current = run.state.severity ?? input.severity;
+      const next = SEVERITIES[Math.min(SEVERITIES.indexOf(current) + 1, SEVERITIES.length - 1)];
+      await run.raiseSeverity(next, `${batch.count} more alert(s) on the same host while the playbook runs`);
+    });
+
+    const host = await step(run, 'Enrich from inventory', (p, call) => p.lookupHost(call, params.host ?? input.entity.key));
+    const where = `${host.hostname} (${host.environment}, ${host.criticality}, owner ${host.owner})`;
+    await run.setStatus('acknowledged', `responding on ${where}`);
+
+    const disks = await step(run, 'Snapshot disks', (p, call) => p.snapshotDisks(call, host.hostId), { timeout: '5m' });
+    const volatile = await step(run, 'Collect volatile data', (p, call) => p.collectVolatile(call, host.hostId), { timeout: '5m' });
+
+    const risky = host.environment === 'production' || host.environment === 'unknown' || host.criticality === 'critical';
+    const isolate = risky
+      ? await approval(run, {
+          gate: 'isolate-host',
+          step: `Isolate ${host.hostname}`,
+          summary: `Cut ${where} off the network until it is rebuilt.`,
+          critical: host.criticality === 'critical' || run.state.severity === 'critical',
+        })
+      : undefined;
+    const isolated = isolate === undefined || isolate.approved;
+    if (isolated) {
+      // Registered first: a cancel while the isolation is under way still releases the host.
+      run.compensate('Release the host', (p, call) => p.releaseHost(call, host.hostId, 'incident cancelled'), 'cancel');
+      await step(run, 'Isolate the host', (p, call) => p.isolateHost(call, host.hostId, `Palisade incident ${input.incidentId}: ${input.title}`));
+      await step(run, 'Verify isolation', async (p, call) => {
+        const check = await p.verifyIsolation(call, host.hostId);
+        if (!check.isolated) throw ApplicationFailure.retryable(`${host.hostname} still reaches the network`, 'NotIsolated');
+        return check;
+      });
+      await run.setStatus('contained', `${host.hostname} isolated and verified`);
+    } else {
+      await run.timeline.record('step.skipped', `Isolation of ${host.hostname} was not approved: the host stays online, watch it closely`, { data: { step: 'Isolate the host' } });
+    }
+
+    await bestEffort(run, 'Notify the owner', (p, call) =>
+      p.notify(call, {
+        to: host.owner,
+        kind: 'notify',
+        subject: `Security incident on ${host.hostname}`,
+        body: `${input.title}\n${isolated ? 'The host is isolated from the network.' : 'The host was not isolated.'} Evidence: ${[...disks.artifacts, ...volatile.artifacts].join(', ')}.`,
+      }),
+    );
+
+    const image = params.image ?? host.tags['golden-image'] ?? 'golden:latest';
+    const rebuild = await approval(run, { gate: 'replace-host', step: `Replace ${host.hostname} from ${image}`, summary: `Destroy ${where} and start a clean one from ${image}.` });
+    const replaced = rebuild.approved ? await step(run, 'Replace from the golden image', (p, call) => p.replaceHost(call, host.hostId, image), { timeout: '10m' }) : undefined;
+
+    return [
+      `${host.hostname}: evidence preserved (${disks.artifacts.length + volatile.artifacts.length} artifacts)`,
+      isolated ? 'isolated' : 'not isolated (not approved)',
+      replaced ? `replaced by ${replaced.replacementId} from ${image}` : 'not replaced',
+    ].join('; ');
+  });
+}

@@ -1,0 +1,87 @@
+import type { RotationResult } from '../../lib/providers/capabilities';
+import { approval } from '../shared/approval-gate';
+import type { PlaybookInput } from '../shared/input';
+import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
+import { bestEffort, step } from '../shared/steps';
+import { describeLeak } from './leak';
+import { pageUnknownCredential, rotateOrWarn, took } from './support';
+import { SECRET_LEAK } from './shared';
+
+/**
+ * Secret leak — a credential turned up where it must not be (GitHub secret scanning, a
+ * scanner, a responder). It is known only by type, fingerprint and last four characters.
+ * 1. Find the credential by fingerprint: owner, scope, dependents, shared or not.
+ *    No store knows it → page security and close: a human must find it.
+ * 2. Revoke it: at once when the detector is sure (confidence high) and nobody else uses
+ *    it; otherwise an approver decides. Record the time from detection to revocation.
+ * 3. Rotate: issue a replacement and hand it to every dependent (only once revoked).
+ * 4. Search its use during the exposure window (e.g. CloudTrail); unusual use → critical.
+ * 5. Tell the owner.
+ * 6. Close with a summary: revoked or still live, rotated, uses found, time to revoke.
+ * Cancelled or failed: nothing is undone (a revoked credential cannot be restored).
+ */
+export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome> {
+  return runPlaybook(input, SECRET_LEAK, async (run) => {
+    const leak = await describeLeak(input);
+    const credential = leak ? await step(run, 'Find owner and scope', (p, call) => p.lookupCredential(call, leak.ref)) : null;
+    if (!leak || !credential) return pageUnknownCredential(run, leak);
+
+    const name = `${leak.ref.type} …${leak.ref.last4}`;
+    const where = `${name} (${credential.credentialId}, owner ${credential.owner}${credential.shared ? ', shared' : ''}, scope ${credential.scope.join(', ') || 'none'})`;
+    const dependents = credential.dependents.join(', ') || 'no known dependents';
+    await run.setStatus('acknowledged', `responding on ${where}`);
+
+    const sure = leak.confidence === 'high' && !credential.shared;
+    const gate = sure
+      ? undefined
+      : await approval(run, {
+          gate: 'revoke-credential',
+          step: `Revoke ${name}`,
+          summary: `Revoke ${where} now (confidence ${leak.confidence}). Dependents lose access until the replacement reaches them: ${dependents}.`,
+        });
+    const revoked = gate === undefined || gate.approved;
+    let revokedAfterMs: number | undefined;
+    let rotation: RotationResult | undefined;
+    if (revoked) {
+      await step(run, 'Revoke the credential', (p, call) => p.revokeCredential(call, credential.credentialId, `Palisade incident ${input.incidentId}: ${input.title}`));
+      revokedAfterMs = Date.now() - Date.parse(input.detectedAt);
+      run.state.results!.detectionToRevocationMs = revokedAfterMs;
+      await run.setStatus('contained', `${name} revoked`);
+      await run.timeline.record('note', `${name} revoked ${took(revokedAfterMs)} after detection`, { data: { detectionToRevocationMs: revokedAfterMs } });
+      rotation = await rotateOrWarn(run, credential);
+    } else {
+      const why = gate.decidedBy === 'fallback' ? 'nobody approved it in time' : 'the approvers denied it';
+      await run.timeline.record('step.skipped', `${name} was not revoked (${why}): the credential is still live`, { data: { step: 'Revoke the credential' } });
+    }
+
+    const window = { from: leak.exposedAt, to: new Date().toISOString() };
+    const usage = await step(run, 'Search usage in the exposure window', (p, call) => p.findCredentialUsage(call, credential.credentialId, window));
+    const unusual = usage.filter((u) => u.unusual);
+    if (unusual.length > 0) {
+      const from = [...new Set(unusual.map((u) => u.sourceIp))].join(', ');
+      await run.raiseSeverity('critical', `${unusual.length} unusual use(s) of ${name} since it leaked, from ${from}`);
+    }
+    const used = `${usage.length} use(s) since ${window.from}${unusual.length ? `, ${unusual.length} unusual` : ''}`;
+
+    const state = revoked ? `revoked ${took(revokedAfterMs!)} after detection` : 'NOT revoked: the credential is still live';
+    await bestEffort(run, 'Notify the owner', (p, call) =>
+      p.notify(call, {
+        to: credential.owner,
+        kind: 'notify',
+        subject: `Your credential ${name} leaked`,
+        body: [
+          `${input.title} (incident ${input.incidentId}).`,
+          `${credential.credentialId}: ${state}.`,
+          rotation ? `Replaced by ${rotation.newCredentialId}, handed to ${rotation.updatedDependents.join(', ') || 'no dependents'}.` : 'Not rotated.',
+          `${used}.`,
+        ].join('\n'),
+      }),
+    );
+
+    return [
+      `${name} (${credential.credentialId}, owner ${credential.owner}): ${state}`,
+      rotation ? `rotated to ${rotation.newCredentialId}` : 'not rotated',
+      used,
+    ].join('; ');
+  });
+}

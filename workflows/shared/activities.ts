@@ -1,0 +1,31 @@
+// The activities playbooks call, proxied once. Provider calls are retried by the step runner
+// (maximumAttempts 1 here), so every attempt lands on the timeline.
+import type { Duration } from '@temporalio/common';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
+import type { ProviderActivities } from '../../activities/providers/provider.activities';
+import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
+import { RETRY } from './retry';
+
+export const projection = proxyActivities<TimelineActivities>({
+  startToCloseTimeout: '10s',
+  retry: RETRY.projection,
+});
+
+export const playbookSupport = proxyActivities<PlaybookActivities>({
+  startToCloseTimeout: '10s',
+  retry: RETRY.projection,
+});
+
+/**
+ * Provider activities with a step's timeout; one attempt each (the step runner retries). A
+ * cancelled playbook waits for a call already under way to finish, so its compensations run
+ * after the change they undo, never before it.
+ */
+export function providerActivities(timeout: Duration): ProviderActivities {
+  return proxyActivities<ProviderActivities>({
+    startToCloseTimeout: timeout,
+    retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+}

@@ -1,0 +1,123 @@
+import { condition, isCancellation } from '@temporalio/workflow';
+import { describeApprovers, type GateState } from '../../lib/approvals/gate';
+import { durationMs } from '../../lib/duration';
+import type { IncidentRun } from './incident-run';
+import { bestEffort } from './steps';
+
+export interface ApprovalRequest {
+  /** The gate's policy in runbooks/approvals.yaml (e.g. `isolate-host`). */
+  gate: string;
+  /** Unique on this incident when a playbook asks the same gate twice (e.g. `widen-wave-2`); default `gate`. */
+  id?: string;
+  /** The step waiting for the decision, as the approver will read it. */
+  step: string;
+  /** What happens if approved, in a sentence. */
+  summary: string;
+  /** Needs the policy's criticalQuorum; default: the incident is critical. */
+  critical?: boolean;
+  /** For a gate that chooses what to do rather than whether: an approval names one (the outcome's `choice`). */
+  options?: string[];
+  /** What `proceed` as a fallback chooses on a gate with options (default: the first). */
+  fallbackChoice?: string;
+}
+
+export interface ApprovalOutcome {
+  approved: boolean;
+  /** On a gate with options: the one chosen (by the approvers or the fallback). */
+  choice?: string;
+  /** `vote`: people decided; `fallback`: nobody did in time and the policy's fallback applied. */
+  decidedBy: 'vote' | 'fallback';
+  gate: GateState;
+}
+
+/**
+ * An approval gate: waits for the `decide` Update's votes (validated in IncidentRun), escalates
+ * tier by tier when nobody decides, then applies the policy's fallback. Every vote,
+ * decision, escalation and fallback is on the timeline with who and why.
+ */
+export async function approval(run: IncidentRun, request: ApprovalRequest): Promise<ApprovalOutcome> {
+  const policy = run.policies!.gates[request.gate] ?? run.policies!.fallback;
+  const id = request.id ?? request.gate;
+  if (run.gates.has(id)) throw new Error(`approval gate '${id}' is already used on this incident; give the request a unique id`);
+  const now = Date.now();
+  const critical = request.critical ?? run.state.severity === 'critical';
+  const untilFallback = durationMs(policy.timeout) + policy.escalation.reduce((sum, tier) => sum + durationMs(tier.timeout), 0);
+  const gate: GateState = {
+    id,
+    step: request.step,
+    summary: request.summary,
+    critical,
+    requestedBy: run.requestedBy,
+    requestedAt: new Date(now).toISOString(),
+    deadline: new Date(now + durationMs(policy.timeout)).toISOString(),
+    expiresAt: policy.fallback === 'pause' ? null : new Date(now + untilFallback).toISOString(),
+    tier: 0,
+    status: 'open',
+    votes: [],
+    policy,
+    needed: critical ? policy.criticalQuorum : policy.quorum,
+    ...(request.options ? { options: request.options } : {}),
+  };
+  const votes = run.unrecordedVotes.set(id, []).get(id)!;
+  run.gates.set(id, gate);
+  run.state.phase = 'waiting-approval';
+  const decided = () => gate.status === 'approved' || gate.status === 'denied';
+  try {
+    await run.timeline.record('gate.requested', `Approval needed: ${request.step} (${describeApprovers(policy.approvers)}; ${gate.needed} approver(s); by ${gate.deadline})`, {
+      actor: run.requestedBy,
+      data: { gateId: id, step: request.step, summary: request.summary, critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
+    });
+    for (;;) {
+      const timeLeft = gate.deadline === null ? undefined : Date.parse(gate.deadline) - Date.now();
+      const wake = () => votes.length > 0 || decided();
+      const woke = timeLeft === undefined ? await condition(wake).then(() => true) : timeLeft > 0 && (await condition(wake, timeLeft));
+      while (votes.length > 0) {
+        const vote = votes.shift()!;
+        const what = vote.choice ? `${vote.decision} (${vote.choice})` : vote.decision;
+        await run.timeline.record('gate.vote', `${vote.approverId} voted ${what} on ${request.step}${vote.reason ? `: ${vote.reason}` : ''}`, {
+          actor: vote.approverId,
+          data: { gateId: id, ...vote },
+        });
+      }
+      if (decided()) {
+        const by = gate.votes.map((v) => v.approverId).join(', ');
+        await run.timeline.record('gate.decided', `${request.step}: ${gate.status}${gate.choice ? ` (${gate.choice})` : ''} by ${by}`, { actor: by, data: { gateId: id, outcome: gate.status, votes: gate.votes } });
+        return { approved: gate.status === 'approved', choice: gate.choice, decidedBy: 'vote', gate };
+      }
+      if (woke) continue;
+      if (gate.tier < policy.escalation.length) {
+        const tier = policy.escalation[gate.tier];
+        gate.tier += 1;
+        gate.deadline = new Date(Date.now() + durationMs(tier.timeout)).toISOString();
+        await run.timeline.record('gate.escalated', `Nobody decided ${request.step} in time: escalated to ${tier.notify} (tier ${gate.tier}, until ${gate.deadline})`, {
+          data: { gateId: id, tier: gate.tier, notify: tier.notify, deadline: gate.deadline },
+        });
+        await bestEffort(run, `Escalate ${id} to ${tier.notify}`, (p, call) =>
+          p.notify(call, { to: tier.notify, kind: 'escalate', subject: `Approval waiting: ${request.step}`, body: `${request.summary}\nIncident ${run.input.incidentId}: ${run.input.title}` }),
+        );
+      } else if (policy.fallback === 'pause') {
+        gate.status = 'paused';
+        gate.deadline = null;
+        await run.timeline.record('gate.paused', `Nobody decided ${request.step}: paused until someone does; paging ${policy.page}`, { data: { gateId: id, page: policy.page } });
+        await bestEffort(run, `Page ${policy.page} for ${id}`, (p, call) =>
+          p.notify(call, { to: policy.page, kind: 'page', subject: `Playbook paused: ${request.step}`, body: `${request.summary}\nIncident ${run.input.incidentId}: ${run.input.title}` }),
+        );
+      } else {
+        gate.status = 'expired';
+        gate.decidedAt = new Date().toISOString();
+        const effect = policy.fallback === 'proceed' ? 'proceeding without approval' : 'the step is skipped';
+        await run.timeline.record('gate.expired', `Nobody decided ${request.step}: fallback ${policy.fallback}, ${effect}`, { data: { gateId: id, fallback: policy.fallback } });
+        const proceed = policy.fallback === 'proceed';
+        return { approved: proceed, choice: proceed ? (request.fallbackChoice ?? request.options?.[0]) : undefined, decidedBy: 'fallback', gate };
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err) && !decided()) {
+      gate.status = 'withdrawn';
+      gate.decidedAt = new Date().toISOString();
+    }
+    throw err;
+  } finally {
+    run.state.phase = 'running';
+  }
+}

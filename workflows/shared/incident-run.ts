@@ -1,0 +1,273 @@
+import { ApplicationFailure, condition, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { checkVote, tally, VoteRejected, type GatePolicy, type GateState, type GateVote, type RecordedVote } from '../../lib/approvals/gate';
+import { incidentSeverity, worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
+import { ALERT_SEVERITIES } from '../../lib/intake/alert';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
+import { playbookSupport, projection } from './activities';
+import type { PlaybookInput, StartingBatch } from './input';
+import {
+  alertsMergedSignal,
+  cancelSignal,
+  decideUpdate,
+  resolveSignal,
+  stateQuery,
+  VOTE_REJECTED,
+  type AlertBatch,
+  type IncidentState,
+  type ResolveRequest,
+} from './messages';
+import type { StepAction } from './steps';
+import { TimelineRecorder } from './timeline';
+
+export interface PlaybookDefinition {
+  name: string;
+  version: string;
+}
+
+/** A responder asked the playbook to stop: resolve keeps what was done; cancel undoes it. */
+export interface StopRequest extends ResolveRequest {
+  kind: 'resolve' | 'cancel';
+}
+
+type MergeListener = (batch: AlertBatch) => Promise<void> | void;
+
+/**
+ * Undoes a change when the playbook stops before finishing: on `cancel` only (a false
+ * positive: e.g. release an isolated host) or on `any` stop, a failed step included (e.g.
+ * roll a patched wave back).
+ */
+export interface Compensation {
+  name: string;
+  when: 'cancel' | 'any';
+  action: StepAction<unknown>;
+}
+
+/**
+ * One incident's run of a playbook: its state (the `state` query), its timeline, the alerts
+ * the door merges in, its approval gates' votes (the `decide` Update) and the responder's
+ * resolve or cancel. Playbooks use it through `runPlaybook`, `step` and `approval`.
+ */
+export class IncidentRun {
+  readonly state: IncidentState;
+  readonly timeline: TimelineRecorder;
+  readonly gates = new Map<string, GateState>();
+  /** Counted votes not yet on the timeline, per gate: the gate's own wait records them. */
+  readonly unrecordedVotes = new Map<string, RecordedVote[]>();
+  policies: { fallback: GatePolicy; gates: Record<string, GatePolicy> } | undefined;
+  stopRequest: StopRequest | undefined;
+  /** Called when a responder stops the playbook (runPlaybook cancels its body scope). */
+  onStop: (() => void) | undefined;
+  /** Registered as changes are made; run newest first, each at most once. */
+  readonly compensations: Compensation[] = [];
+  private pending: AlertBatch[] = [];
+  private readonly next: StartingBatch[] = [];
+  private lastInboxId = 0;
+  private readonly mergeListeners: MergeListener[] = [];
+  private closing = false;
+  private mergeLoop: Promise<void> | undefined;
+
+  constructor(
+    readonly input: PlaybookInput,
+    readonly playbook: PlaybookDefinition,
+  ) {
+    this.timeline = new TimelineRecorder(input.incidentId, input.timelineSequence ?? 0);
+    this.pending.push(...(input.initialBatches ?? []));
+    this.state = {
+      incidentId: input.incidentId,
+      status: 'open',
+      alertCount: 0,
+      firstSeen: null,
+      lastSeen: null,
+      sources: [],
+      maxSeverity: 'info',
+      playbook: playbook.name,
+      playbookVersion: playbook.version,
+      severity: input.severity,
+      phase: 'running',
+      currentStep: null,
+      pendingGates: [],
+      gates: [],
+      results: {},
+    };
+  }
+
+  /** Who asked for this run: the gate's requester, for four-eyes. */
+  get requestedBy(): string {
+    return this.input.requestedBy ?? 'palisade';
+  }
+
+  /**
+   * The idempotency key of a provider call: the incident, which run of it (a reopened
+   * incident runs again), and the step. A retried or replayed call reuses it.
+   */
+  idempotencyKey(step: string): string {
+    return `${this.input.incidentId}/${this.input.timelineSequence ?? 0}/${step}`;
+  }
+
+  /** Registers how to undo a change just made, should the playbook stop before it finishes. */
+  compensate(name: string, action: StepAction<unknown>, when: Compensation['when'] = 'any'): void {
+    this.compensations.push({ name, when, action });
+  }
+
+  /** Reacts to alerts merged while the playbook runs (e.g. raise severity on a second host alert). */
+  onMerge(listener: MergeListener): void {
+    this.mergeListeners.push(listener);
+  }
+
+  installHandlers(): void {
+    setHandler(alertsMergedSignal, (batch) => {
+      if (batch.incidentId !== this.input.incidentId) this.next.push(batch as StartingBatch);
+      else if (batch.lastInboxId > this.lastInboxId) this.pending.push(batch);
+    });
+    const stop = (kind: StopRequest['kind']) => (request: ResolveRequest) => {
+      if (this.stopRequest || this.closing) return;
+      this.stopRequest = { kind, ...request };
+      this.onStop?.();
+    };
+    setHandler(resolveSignal, stop('resolve'));
+    setHandler(cancelSignal, stop('cancel'));
+    setHandler(stateQuery, () => ({
+      ...this.state,
+      gates: [...this.gates.values()],
+      pendingGates: [...this.gates.values()].filter((g) => g.status === 'open' || g.status === 'paused'),
+    }));
+    setHandler(
+      decideUpdate,
+      (vote) => {
+        const gate = this.gates.get(vote.gateId)!;
+        const recorded: RecordedVote = {
+          approverId: vote.approver.id,
+          decision: vote.decision,
+          ...(vote.decision === 'approve' && vote.choice !== undefined ? { choice: vote.choice } : {}),
+          reason: vote.reason ?? '',
+          via: vote.approver.via,
+          at: new Date().toISOString(),
+        };
+        gate.votes.push(recorded);
+        this.unrecordedVotes.get(gate.id)?.push(recorded);
+        const { outcome, choice } = tally(gate);
+        if (outcome !== 'pending') {
+          gate.status = outcome;
+          gate.decidedAt = recorded.at;
+          if (choice !== undefined) gate.choice = choice;
+        }
+        return { gateId: gate.id, outcome, approvals: gate.votes.filter((v) => v.decision === 'approve').length, needed: gate.needed };
+      },
+      {
+        validator: (vote: GateVote) => {
+          try {
+            checkVote(this.gates.get(vote.gateId), vote, new Date());
+          } catch (err) {
+            if (err instanceof VoteRejected) throw ApplicationFailure.create({ type: VOTE_REJECTED, message: err.message, details: [err.code], nonRetryable: true });
+            throw err;
+          }
+        },
+      },
+    );
+  }
+
+  /** Opens (or reopens) the incident: projection, timeline, memo and search attributes, policies. */
+  async open(): Promise<void> {
+    const { input, playbook } = this;
+    upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version });
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
+      { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
+      { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
+      { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
+    ]);
+    if ((input.timelineSequence ?? 0) > 0) {
+      await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey } });
+    } else {
+      await projection.recordIncident({
+        id: input.incidentId,
+        workflowId: workflowInfo().workflowId,
+        title: input.title,
+        severity: input.severity,
+        status: 'open',
+        playbook: playbook.name,
+        playbookVersion: playbook.version,
+        entity: input.entityKey,
+        detectedAt: input.detectedAt,
+      });
+      const by = input.source === 'manual' ? `started by ${this.requestedBy}` : `opened from ${input.source}`;
+      await this.timeline.record('incident.created', `Incident ${by}: ${input.title}`, {
+        actor: input.source === 'manual' ? this.requestedBy : input.source,
+        data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
+      });
+    }
+    this.policies = await playbookSupport.loadApprovalPolicies(playbook.name);
+    await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started`, { data: { playbook: playbook.name, version: playbook.version } });
+    this.mergeLoop = this.recordMerges();
+  }
+
+  /** Moves the incident forward (acknowledged, contained); the projection stamps the time once. */
+  async setStatus(status: IncidentStatus, why: string): Promise<void> {
+    if (this.state.status === status) return;
+    this.state.status = status;
+    await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
+    await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
+  }
+
+  /** Raises the incident's severity (never lowers it): projection, search attribute, timeline. */
+  async raiseSeverity(severity: Severity, why: string): Promise<void> {
+    const current = this.state.severity ?? this.input.severity;
+    if (worse(current, severity) === current) return;
+    this.state.severity = severity;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.severity, value: severity }]);
+    await projection.setIncidentSeverity(this.input.incidentId, severity);
+    await this.timeline.record('incident.severity-raised', `Severity raised from ${current} to ${severity}: ${why}`, { data: { from: current, to: severity } });
+  }
+
+  /** Ends the run: final status on the timeline, merges drained, projection last (the door then opens a new incident). */
+  async close(status: 'resolved' | 'cancelled', summary: string, actor: string): Promise<void> {
+    this.state.phase = 'done';
+    this.state.currentStep = null;
+    this.state.status = status;
+    await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', summary, { actor, data: { totalAlerts: this.state.alertCount } });
+    this.closing = true;
+    await this.mergeLoop;
+    await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
+    // Alerts that reached the run while the projection was written still belong to it.
+    await this.recordPending();
+  }
+
+  /** Batches for the entity's next incident that reached this run as it closed. */
+  nextIncident(): { start: PlaybookInput; batches: AlertBatch[] } | undefined {
+    const incoming = this.next[0];
+    if (!incoming) return undefined;
+    return { start: incoming.start, batches: this.next.filter((b) => b.incidentId === incoming.incidentId) };
+  }
+
+  private async recordMerges(): Promise<void> {
+    for (;;) {
+      await condition(() => this.pending.length > 0 || this.closing);
+      if (this.pending.length === 0) return;
+      await this.recordPending();
+    }
+  }
+
+  private async recordPending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.shift()!;
+      if (batch.lastInboxId <= this.lastInboxId) continue;
+      this.lastInboxId = batch.lastInboxId;
+      this.merge(batch);
+      await this.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: this.state.alertCount } });
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: this.state.sources }]);
+      // The first batch carries the alert that opened the incident: only later ones are news.
+      if (this.state.alertCount === batch.count) continue;
+      await this.raiseSeverity(incidentSeverity(batch.maxSeverity), `${batch.count} more alert(s), the worst ${batch.maxSeverity}`);
+      for (const listener of this.mergeListeners) await listener(batch);
+    }
+  }
+
+  private merge(batch: AlertBatch): void {
+    const s = this.state;
+    s.alertCount += batch.count;
+    s.firstSeen ??= batch.firstSeen;
+    s.lastSeen = batch.lastSeen;
+    s.sources = [...new Set([...s.sources, ...batch.sources])];
+    if (ALERT_SEVERITIES.indexOf(batch.maxSeverity) > ALERT_SEVERITIES.indexOf(s.maxSeverity)) s.maxSeverity = batch.maxSeverity;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Duration } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
+import type { ProviderActivities } from '../../activities/providers/provider.activities';
+import { durationMs } from '../../lib/duration';
+import { NON_RETRYABLE_PROVIDER_ERRORS, ProviderErrorType, type ProviderCall } from '../../lib/providers/capabilities';
+import { providerActivities } from './activities';
+import type { IncidentRun } from './incident-run';
+import { RETRY, type StepRetry } from './retry';
+
+export interface StepOptions {
+  /** How long one attempt may take (default 30s). */
+  timeout?: Duration;
+  /** How the step is retried (default RETRY.provider). */
+  retry?: StepRetry;
+}
+
+/** A step gave up: its retries are spent or its error cannot be retried. The playbook's compensations run next. */
+export class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly errorType: string,
+    readonly attempts: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepFailed';
+  }
+}
+
+export type StepAction<T> = (providers: ProviderActivities, call: ProviderCall) => Promise<T>;
+
+/**
+ * Runs one playbook step: an activity with its timeout and retry policy, idempotent on the
+ * incident and the step's name. Start, success, each retry and failure land on the timeline.
+ */
+export async function step<T>(run: IncidentRun, name: string, action: StepAction<T>, opts: StepOptions = {}): Promise<T> {
+  const retry = opts.retry ?? RETRY.provider;
+  const providers = providerActivities(opts.timeout ?? '30s');
+  const call: ProviderCall = { idempotencyKey: run.idempotencyKey(name), incidentId: run.input.incidentId };
+  run.state.currentStep = name;
+  await run.timeline.record('step.started', name, { data: { step: name } });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await action(providers, call);
+      run.state.results![name] = result;
+      await run.timeline.record('step.succeeded', name, { data: { step: name, attempt, result } });
+      return result;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = describeFailure(err);
+      if (!failure.retryable || attempt >= retry.maximumAttempts) {
+        await run.timeline.record('step.failed', `${name} failed after ${attempt} attempt(s): ${failure.message}`, {
+          data: { step: name, attempt, errorType: failure.type, error: failure.message },
+        });
+        throw new StepFailed(name, failure.type, attempt, failure.message);
+      }
+      const backoff = Math.min(durationMs(retry.maximumInterval), durationMs(retry.initialInterval) * retry.backoffCoefficient ** (attempt - 1));
+      const wait = Math.max(backoff, failure.retryAfterMs ?? 0);
+      await run.timeline.record('step.retrying', `${name}: attempt ${attempt} failed (${failure.message}); retrying in ${Math.round(wait / 1000)}s`, {
+        data: { step: name, attempt, errorType: failure.type, error: failure.message, retryInMs: wait },
+      });
+      await sleep(wait);
+    }
+  }
+}
+
+/** Runs a step whose failure must not stop the playbook (a notification): the failure is on the timeline, and it returns undefined. */
+export async function bestEffort<T>(run: IncidentRun, name: string, action: StepAction<T>): Promise<T | undefined> {
+  try {
+    return await step(run, name, action, { retry: RETRY.bestEffort });
+  } catch (err) {
+    if (err instanceof StepFailed) return undefined;
+    throw err;
+  }
+}
+
+interface FailureDescription {
+  type: string;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+function describeFailure(err: unknown): FailureDescription {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? 'Error';
+    const details = cause.details?.[0] as { retryAfterMs?: number } | undefined;
+    return { type, message: cause.message, retryable: !cause.nonRetryable && !NON_RETRYABLE_PROVIDER_ERRORS.includes(type), retryAfterMs: details?.retryAfterMs };
+  }
+  if (cause instanceof TimeoutFailure) return { type: 'Timeout', message: `no answer within the step's timeout (${cause.timeoutType})`, retryable: true };
+  return { type: ProviderErrorType.Unavailable, message: cause instanceof Error ? cause.message : String(cause), retryable: true };
+}
