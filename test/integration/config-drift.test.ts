@@ -77,9 +77,11 @@ describe('config-drift playbook', () => {
 
   it('asks an approver to choose for other drift, rejects votes that do not count, and quarantines when chosen', async () => {
     const entity = await resource(RESIZED);
-    const run = await startRun(client, engine, 'config-drift', { entity });
+    const run = await startRun(client, engine, 'config-drift', { entity, requestedBy: 'bob' });
     const gate = await gateOpen(run.handle, 'drift-decision');
     expect(gate).toMatchObject({ options: ['revert', 'quarantine', 'accept'], needed: 1, status: 'open' });
+
+    expect(await rejection(vote(run.handle, 'drift-decision', 'bob', 'approve', 'my own change', 'accept'))).toMatchObject({ code: 'own_request' });
     expect(gate.summary).toContain('instanceType: t3.small → t3.large');
 
     expect(await rejection(vote(run.handle, 'drift-decision', 'carol', 'approve', 'looks fine', 'accept'))).toMatchObject({ code: 'not_allowed' });

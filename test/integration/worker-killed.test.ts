@@ -27,7 +27,8 @@ describe('a worker killed mid-playbook', () => {
   afterAll(async () => {
     for (const w of workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null)) {
       process.kill(-w.child.pid!, 'SIGTERM');
-      await w.exited;
+      const stopped = await Promise.race([w.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))]);
+      if (!stopped) process.kill(-w.child.pid!, 'SIGKILL');
     }
     await client?.connection.close();
     await engine?.close();
