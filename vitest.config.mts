@@ -6,6 +6,8 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   test: {
     pool: 'forks',
+    // Integration files mostly wait (on timers, gates, servers): more of them at once than cores.
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,

@@ -43,7 +43,7 @@ describe('secrets never persist', () => {
       expect(JSON.stringify(timeline)).not.toContain(secret);
 
       // Every table, as text.
-      const pg = new PgClient({ connectionString: inject('databaseUrl') });
+      const pg = new PgClient({ connectionString: engine.databaseUrl });
       await pg.connect();
       try {
         const tables = await pg.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);

@@ -16,13 +16,16 @@ describe('patch-canary playbook', () => {
   let client: Client;
   let fleet: SimulatedFleet;
   beforeAll(async () => {
-    [engine, fast] = await Promise.all([startTestEngine(), startTestEngine({ env: { PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } })]);
+    engine = await startTestEngine();
+    // Same database (one fleet, one projection), policies with 2-second clocks.
+    fast = await startTestEngine({ databaseUrl: engine.databaseUrl, env: { PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } });
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
     fleet = new SimulatedFleet(engine.db);
   });
   afterAll(async () => {
     await client?.connection.close();
-    await Promise.all([engine?.close(), fast?.close()]);
+    await fast?.close();
+    await engine?.close();
   });
 
   /** 20 development hosts tagged for this rollout (ids sort in wave order), its patch, and its SLI at a healthy 0.01. */

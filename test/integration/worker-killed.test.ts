@@ -41,7 +41,7 @@ describe('a worker killed mid-playbook', () => {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
-        DATABASE_URL: inject('databaseUrl'),
+        DATABASE_URL: engine.databaseUrl,
         PALISADE_TASK_QUEUE: engine.taskQueue,
         PALISADE_DB_POOL_SIZE: '2',
       },

@@ -16,6 +16,8 @@ declare module 'vitest' {
     temporalCliPath: string;
     /** A migrated database for this run. */
     databaseUrl: string;
+    /** A migrated database nobody connects to: each test engine gets its own copy of it. */
+    templateDatabase: string;
     /** A URL that may create more databases. */
     postgresAdminUrl: string;
     /** The workflow bundle, built once per run. */
@@ -66,6 +68,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const db = await createDatabase(postgres.adminUrl, `palisade_test_${process.pid}_${Date.now()}`);
     cleanups.push(db.drop);
     await runMigrations(db.url);
+    const templateName = `palisade_template_${process.pid}_${Date.now()}`;
+    const template = await createDatabase(postgres.adminUrl, templateName, path.basename(new URL(db.url).pathname));
+    cleanups.push(template.drop);
 
     const bundlePath = path.join(scratch, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
@@ -73,6 +78,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('temporalAddress', temporal.address);
     project.provide('temporalCliPath', cli.path);
     project.provide('databaseUrl', db.url);
+    project.provide('templateDatabase', templateName);
     project.provide('postgresAdminUrl', postgres.adminUrl);
     project.provide('workflowBundlePath', bundlePath);
   } catch (err) {

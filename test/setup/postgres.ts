@@ -113,12 +113,15 @@ async function startThrowAwayCluster(bindir: string): Promise<TestPostgres> {
   };
 }
 
-/** Creates a fresh database on the server; returns its URL and a function that drops it. */
-export async function createDatabase(adminUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * Creates a fresh database on the server (a copy of `template` when given: migrated
+ * already, in a fraction of a second); returns its URL and a function that drops it.
+ */
+export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   } finally {
     await admin.end();
   }

@@ -9,19 +9,18 @@ import { createWorker } from '../../apps/worker/worker';
 import { loadConfig, webhookSecretVariable } from '../../lib/config/env';
 import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { createDataSource } from '../../lib/db/data-source';
+import { createDatabase } from '../setup/postgres';
 
 export interface TestEngine {
   baseUrl: string;
+  /** The engine's own database (a copy of the run's migrated template), unless one was given. */
+  databaseUrl: string;
   worker: Worker | undefined;
   taskQueue: string;
   db: DataSource;
   close: () => Promise<void>;
 }
 
-/**
- * The API and a worker in this process, against the run's real Temporal and Postgres, on a
- * task queue of its own so test files never pick up each other's workflows.
- */
 export const TEST_REDACTION_KEY = 'test-redaction-key-0123456789abcdef';
 
 /** Routes every alert to triage: for tests of the door itself (playbooks have their own tests). */
@@ -32,12 +31,18 @@ export function testSecret(source: SourceName): string {
   return `test-secret-${source}`;
 }
 
+/**
+ * The API and a worker in this process, against the run's real Temporal and Postgres: on a
+ * task queue of its own and, unless one is given, a database of its own, so test files
+ * running side by side never pick up each other's workflows, inbox rows or faults.
+ */
 export async function startTestEngine(
   opts: { withWorker?: boolean; temporalAddress?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean } = {},
 ): Promise<TestEngine> {
   const taskQueue = `test-${randomUUID()}`;
   const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
-  const databaseUrl = opts.databaseUrl ?? inject('databaseUrl');
+  const own = opts.databaseUrl ? undefined : await createDatabase(inject('postgresAdminUrl'), `palisade_engine_${randomUUID().replaceAll('-', '')}`, inject('templateDatabase'));
+  const databaseUrl = opts.databaseUrl ?? own!.url;
   const config = loadConfig({
     TEMPORAL_ADDRESS: temporalAddress,
     DATABASE_URL: databaseUrl,
@@ -64,6 +69,7 @@ export async function startTestEngine(
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    databaseUrl,
     worker,
     taskQueue,
     db,
@@ -73,6 +79,7 @@ export async function startTestEngine(
       await workerRun;
       await connection?.close();
       await db.destroy();
+      await own?.drop();
     },
   };
 }
