@@ -50,13 +50,22 @@ describe('a worker killed mid-playbook', () => {
     return worker;
   }
 
-  it('lets a new worker finish the incident with no step done twice', async () => {
+  it('lets a new worker finish the incidents with no step done twice', async () => {
     const id = `i-${randomUUID().slice(0, 8)}`;
     await fleet.addHost({ id, hostname: id, owner: 'team-web', environment: 'development', criticality: 'medium' });
     // The agent is slow to answer the isolation check: the worker dies while it waits.
     await fleet.setFault(Capability.HostIsolation, { action: 'verify', target: id, latencyMs: 4_000 });
     const first = startWorker();
     const run = await startRun(client, engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
+    // A patch rollout is under way at the same time: its canary wave bakes on a durable timer.
+    const patchId = `KB-${id}`;
+    const canaries = [`${id}-a`, `${id}-b`];
+    for (const host of canaries) await fleet.addHost({ id: host, owner: 'team-web', environment: 'development', criticality: 'medium', tags: { rollout: id } });
+    const rollout = await startRun(client, engine, 'patch-canary', {
+      entity: { kind: 'resource', key: `patch:${patchId}`, display: patchId },
+      params: { patchId, hosts: { tags: { rollout: id } }, waves: [50, 100], bake: '5s', slo: { sli: `error_rate_${id}`, max: 0.05 } },
+      requestedBy: 'alice',
+    });
 
     await eventually(
       'the isolation check to be running on the first worker',
@@ -76,6 +85,9 @@ describe('a worker killed mid-playbook', () => {
     await gateOpen(run.handle, 'replace-host', 90_000);
     await vote(run.handle, 'replace-host', 'bob');
     await incidentStatus(engine, run.incidentId, 'resolved');
+    await gateOpen(rollout.handle, 'widen-wave-2', 30_000);
+    await vote(rollout.handle, 'widen-wave-2', 'bob');
+    await incidentStatus(engine, rollout.incidentId, 'resolved');
 
     const events = await timeline(engine, run.incidentId);
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
@@ -86,5 +98,9 @@ describe('a worker killed mid-playbook', () => {
     const applied = (await fleet.calls({ target: id })).filter((c) => c.outcome === 'applied').map((c) => c.action);
     expect(applied.sort()).toEqual(['collectVolatile', 'isolate', 'replace', 'snapshotDisks']);
     expect((await fleet.notifications({ recipient: 'team-web' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
+    // One apply per wave, and each canary carries the patch once.
+    const applies = (await fleet.calls({ action: 'apply' })).filter((c) => c.target.startsWith(patchId) && c.outcome === 'applied');
+    expect(applies).toHaveLength(2);
+    for (const host of canaries) expect((await fleet.host(host))?.patches).toEqual([patchId]);
   }, 180_000);
 });
