@@ -67,6 +67,10 @@ describe('playbooks from a webhook to resolved', () => {
     expect(types).toContain('alerts.merged');
     expect(types.at(-1)).toBe('incident.resolved');
     expect((await fleet.host(host))?.replacedBy).toBeTruthy();
+    // A responder sees the same in the API.
+    const shown = await getJson(`${engine.baseUrl}/fleet`);
+    expect(shown.body.hosts.find((h: { id: string }) => h.id === host)).toMatchObject({ isolated: true, replacedBy: `${host}-r1` });
+    expect(shown.body.recentCalls.some((c: { idempotencyKey: string }) => c.idempotencyKey.startsWith(incidentId))).toBe(true);
   }, 90_000);
 
   it('secret-leak: a GitHub secret-scanning alert for a live, unshared key is revoked and rotated with no gate', async () => {
