@@ -1,5 +1,5 @@
 import { classifyDrift, diffConfig, type DriftReport } from '../../lib/drift';
-import type { ProviderCall } from '../../lib/providers/capabilities';
+import type { ConfigSnapshot, ProviderCall } from '../../lib/providers/capabilities';
 import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
 import type { CredentialsProvider } from './credentials/credentials.provider';
 import type { EvidenceProvider } from './evidence/evidence.provider';
@@ -51,10 +51,11 @@ export function createProviderActivities(p: Providers) {
       const [baseline, current] = await Promise.all([p.configBaseline.readBaseline(call, resourceId), p.configBaseline.readCurrent(call, resourceId)]);
       return classifyDrift(diffConfig(baseline.settings, current.settings));
     },
-    revertConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['revert']>) => p.configBaseline.revert(call, ...a),
-    quarantineResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['quarantine']>) => p.configBaseline.quarantine(call, ...a),
-    releaseResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['release']>) => p.configBaseline.release(call, ...a),
-    acceptConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['acceptCurrent']>) => p.configBaseline.acceptCurrent(call, ...a),
+    // Changes to a resource answer only which and when: its settings may hold secrets.
+    revertConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['revert']>) => p.configBaseline.revert(call, ...a).then(changed),
+    quarantineResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['quarantine']>) => p.configBaseline.quarantine(call, ...a).then(changed),
+    releaseResource: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['release']>) => p.configBaseline.release(call, ...a).then(changed),
+    acceptConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['acceptCurrent']>) => p.configBaseline.acceptCurrent(call, ...a).then(changed),
     applyPatch: (call: ProviderCall, ...a: Args<PatchingProvider['apply']>) => p.patching.apply(call, ...a),
     rollbackPatch: (call: ProviderCall, ...a: Args<PatchingProvider['rollback']>) => p.patching.rollback(call, ...a),
     querySli: (call: ProviderCall, ...a: Args<MetricsProvider['query']>) => p.metrics.query(call, ...a),
@@ -63,3 +64,11 @@ export function createProviderActivities(p: Providers) {
 }
 
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;
+
+/** What a configuration change reports to the workflow: never the settings themselves. */
+export interface ConfigChange {
+  resourceId: string;
+  at: string;
+}
+
+const changed = ({ resourceId, at }: ConfigSnapshot): ConfigChange => ({ resourceId, at });

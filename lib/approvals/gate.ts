@@ -55,6 +55,8 @@ export interface GateVote {
   reason?: string;
   /** On a gate that offers options (e.g. revert / quarantine / accept): which one an approval chooses. */
   choice?: string;
+  /** The incident the voter saw; a vote for another incident (the workflow id moved on) does not count. */
+  incidentId?: string;
 }
 
 /** `withdrawn`: the playbook stopped (resolved or cancelled) while the gate waited. */

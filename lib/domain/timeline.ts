@@ -21,6 +21,7 @@ export const TIMELINE_EVENT_TYPES = [
   'gate.escalated',
   'gate.expired',
   'gate.paused',
+  'gate.withdrawn',
   'compensation.started',
   'compensation.succeeded',
   'compensation.failed',

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { Capability } from '../../lib/providers/capabilities';
-import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
+import { cancelSignal, decideUpdate, stateQuery } from '../../workflows/shared/messages';
 import { eventually, startTestEngine, type TestEngine } from '../support/engine';
-import { gateOpen, incidentStatus, rejection, startRun, timeline, types, vote, alertStorm } from '../support/playbooks';
+import { alertStorm, gateOpen, incidentStatus, PEOPLE, rejection, startRun, timeline, types, vote } from '../support/playbooks';
 
 // The host-compromise playbook on a real worker, real Temporal and real Postgres, against the
 // simulated fleet. Each test enrolls hosts of its own, so faults never touch another test.
@@ -65,6 +65,9 @@ describe('host-compromise playbook', () => {
     expect(await rejection(vote(run.handle, 'isolate-host', 'alice'))).toMatchObject({ code: 'own_request', message: expect.stringContaining('four-eyes') });
     expect(await rejection(vote(run.handle, 'isolate-host', 'carol'))).toMatchObject({ code: 'not_allowed', message: expect.stringContaining('role approver') });
     expect(await rejection(vote(run.handle, 'no-such-gate', 'bob'))).toMatchObject({ code: 'unknown_gate' });
+    // A vote meant for another incident on the same workflow id (an earlier one, since closed) does not count here.
+    const stale = run.handle.executeUpdate(decideUpdate, { args: [{ gateId: 'isolate-host', incidentId: randomUUID(), decision: 'approve', approver: PEOPLE.bob }] });
+    expect(await rejection(stale)).toMatchObject({ code: 'unknown_gate' });
     expect(await vote(run.handle, 'isolate-host', 'bob')).toMatchObject({ outcome: 'pending', approvals: 1, needed: 2 });
     expect(await rejection(vote(run.handle, 'isolate-host', 'bob'))).toMatchObject({ code: 'already_voted' });
     expect((await fleet.host(entity.key))?.isolated).toBe(false);
@@ -123,19 +126,31 @@ describe('host-compromise playbook', () => {
     expect((await fleet.host(entity.key))?.isolated).toBe(false);
   }, 60_000);
 
-  it('takes a storm of alerts for the host while a gate is open, and raises the severity', async () => {
+  it('stops before acting when cancelled while the incident is still opening', async () => {
+    const entity = await host('development');
+    const run = await startRun(client, engine, 'host-compromise', { entity });
+    await run.handle.signal(cancelSignal, { reason: 'opened by mistake', actor: 'bob', incidentId: run.incidentId });
+    await incidentStatus(engine, run.incidentId, 'cancelled');
+    const events = await timeline(engine, run.incidentId);
+    expect(events.filter((e) => e.type === 'step.succeeded' && e.data.step === 'Isolate the host')).toHaveLength(0);
+    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+  }, 30_000);
+
+  it('takes a storm of alerts for the host while a gate is open, raises the severity, and the open gate then needs two approvers', async () => {
     const entity = await host('production');
     const run = await startRun(client, engine, 'host-compromise', { entity, severity: 'medium' });
     await gateOpen(run.handle, 'isolate-host');
     const state = await alertStorm(run.handle, run.incidentId, { source: 'falco', title: 'reverse shell', severity: 'medium' });
     expect(state.severity).toBe('critical');
-    expect(state.pendingGates?.map((g) => g.id)).toEqual(['isolate-host']);
-    await vote(run.handle, 'isolate-host', 'bob');
+    expect(state.pendingGates?.map((g) => [g.id, g.critical, g.needed])).toEqual([['isolate-host', true, 2]]);
+    expect(await vote(run.handle, 'isolate-host', 'bob')).toMatchObject({ outcome: 'pending', approvals: 1, needed: 2 });
+    expect(await vote(run.handle, 'isolate-host', 'alice')).toMatchObject({ outcome: 'approved' });
     await gateOpen(run.handle, 'replace-host');
     await run.handle.signal(cancelSignal, { reason: 'enough', actor: 'bob' });
     await incidentStatus(engine, run.incidentId, 'cancelled');
     const events = await timeline(engine, run.incidentId);
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(40);
+    expect(events.find((e) => e.type === 'note' && e.data.gateId === 'isolate-host')?.summary).toContain('now needs 2 approver(s)');
     const [row] = await engine.db.query(`SELECT severity FROM incidents WHERE id = $1`, [run.incidentId]);
     expect(row.severity).toBe('critical');
   }, 90_000);

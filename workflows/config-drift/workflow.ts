@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { describeDrift } from '../../lib/drift';
-import type { ConfigSnapshot } from '../../lib/providers/capabilities';
 import { approval, type ApprovalOutcome } from '../shared/approval-gate';
 import type { PlaybookInput } from '../shared/input';
 import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
@@ -40,8 +39,9 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
             step: `Decide on the drift of ${id}`,
             summary: `${found}. Revert it, quarantine ${id}, or accept it as the new baseline.`,
             options: [...DRIFT_ACTIONS],
-            // Applies only if an operator sets this gate's fallback to `proceed` (the shipped one is `deny`).
-            fallbackChoice: 'accept',
+            // Applies only if an operator sets this gate's fallback to `proceed` (the shipped one is
+            // `deny`): then the safe choice, never "accept" on nobody's word.
+            fallbackChoice: 'quarantine',
           });
     const action: DriftAction | undefined = decision === undefined ? 'revert' : decision.approved ? (decision.choice as DriftAction) : undefined;
     if (action === undefined) {
@@ -51,13 +51,13 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
 
     if (action === 'quarantine') {
       // Registered first: a cancel while the quarantine is under way still releases it.
-      run.compensate(`Release ${id}`, async (p, call) => applied(await p.releaseResource(call, id, 'incident cancelled')), 'cancel');
-      await step(run, `Quarantine ${id}`, async (p, call) => applied(await p.quarantineResource(call, id, `Palisade incident ${input.incidentId}: ${input.title}`)));
+      run.compensate(`Release ${id}`, (p, call) => p.releaseResource(call, id, 'incident cancelled'), 'cancel');
+      await step(run, `Quarantine ${id}`, (p, call) => p.quarantineResource(call, id, `Palisade incident ${input.incidentId}: ${input.title}`));
       await run.setStatus('contained', `${id} quarantined`);
       return `${id}: ${found}; quarantined, the drift remains in place`;
     }
-    if (action === 'revert') await step(run, 'Revert to the baseline', async (p, call) => applied(await p.revertConfig(call, id)));
-    else await step(run, 'Accept as the new baseline', async (p, call) => applied(await p.acceptConfig(call, id, approvers(decision))));
+    if (action === 'revert') await step(run, 'Revert to the baseline', (p, call) => p.revertConfig(call, id));
+    else await step(run, 'Accept as the new baseline', (p, call) => p.acceptConfig(call, id, approvers(decision)));
     await step(run, 'Verify against the baseline', async (p, call) => {
       const left = await p.compareWithBaseline(call, id);
       if (left.verdict !== 'none') throw ApplicationFailure.retryable(`${id} still differs from its baseline at ${left.changes.map((c) => c.path).join(', ')}`, 'StillDrifted');
@@ -66,11 +66,6 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
     if (action === 'revert') await run.setStatus('contained', `${id} reverted to its baseline and verified`);
     return `${id}: ${found}; ${action === 'revert' ? 'reverted' : 'accepted as the new baseline'} and verified`;
   });
-}
-
-/** What a change step keeps: never the settings themselves, which may hold secrets. */
-function applied(snapshot: ConfigSnapshot): { resourceId: string; at: string } {
-  return { resourceId: snapshot.resourceId, at: snapshot.at };
 }
 
 /** Who accepted the drift, for the provider's record. */

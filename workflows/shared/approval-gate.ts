@@ -88,11 +88,13 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
       if (gate.tier < policy.escalation.length) {
         const tier = policy.escalation[gate.tier];
         gate.tier += 1;
-        gate.deadline = new Date(Date.now() + durationMs(tier.timeout)).toISOString();
+        // From the request time, not from when this timer fired: the gate expires when it said it would.
+        const elapsed = durationMs(policy.timeout) + policy.escalation.slice(0, gate.tier).reduce((sum, t) => sum + durationMs(t.timeout), 0);
+        gate.deadline = new Date(Date.parse(gate.requestedAt) + elapsed).toISOString();
         await run.timeline.record('gate.escalated', `Nobody decided ${request.step} in time: escalated to ${tier.notify} (tier ${gate.tier}, until ${gate.deadline})`, {
           data: { gateId: id, tier: gate.tier, notify: tier.notify, deadline: gate.deadline },
         });
-        await bestEffort(run, `Escalate ${id} to ${tier.notify}`, (p, call) =>
+        await bestEffort(run, `Escalate ${id} to ${tier.notify} (tier ${gate.tier})`, (p, call) =>
           p.notify(call, { to: tier.notify, kind: 'escalate', subject: `Approval waiting: ${request.step}`, body: `${request.summary}\nIncident ${run.input.incidentId}: ${run.input.title}` }),
         );
       } else if (policy.fallback === 'pause') {
@@ -115,6 +117,7 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
     if (isCancellation(err) && !decided()) {
       gate.status = 'withdrawn';
       gate.decidedAt = new Date().toISOString();
+      await run.timeline.record('gate.withdrawn', `${request.step}: withdrawn undecided, the playbook stopped`, { data: { gateId: id } });
     }
     throw err;
   } finally {

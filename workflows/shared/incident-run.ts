@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { checkVote, tally, VoteRejected, type GatePolicy, type GateState, type GateVote, type RecordedVote } from '../../lib/approvals/gate';
 import { incidentSeverity, worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { ALERT_SEVERITIES } from '../../lib/intake/alert';
@@ -28,6 +28,9 @@ export interface PlaybookDefinition {
 export interface StopRequest extends ResolveRequest {
   kind: 'resolve' | 'cancel';
 }
+
+/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
+const PATCH = { criticalRaisesOpenGates: 'critical-incident-raises-open-gates' } as const;
 
 type MergeListener = (batch: AlertBatch) => Promise<void> | void;
 
@@ -120,6 +123,7 @@ export class IncidentRun {
       else if (batch.lastInboxId > this.lastInboxId) this.pending.push(batch);
     });
     const stop = (kind: StopRequest['kind']) => (request: ResolveRequest) => {
+      if (request.incidentId !== undefined && request.incidentId !== this.input.incidentId) return;
       if (this.stopRequest || this.closing) return;
       this.stopRequest = { kind, ...request };
       this.onStop?.();
@@ -138,7 +142,7 @@ export class IncidentRun {
         const recorded: RecordedVote = {
           approverId: vote.approver.id,
           decision: vote.decision,
-          ...(vote.decision === 'approve' && vote.choice !== undefined ? { choice: vote.choice } : {}),
+          ...(vote.decision === 'approve' && gate.options && vote.choice !== undefined ? { choice: vote.choice } : {}),
           reason: vote.reason ?? '',
           via: vote.approver.via,
           at: new Date().toISOString(),
@@ -156,7 +160,8 @@ export class IncidentRun {
       {
         validator: (vote: GateVote) => {
           try {
-            checkVote(this.gates.get(vote.gateId), vote, new Date());
+            const forThisIncident = vote.incidentId === undefined || vote.incidentId === this.input.incidentId;
+            checkVote(forThisIncident ? this.gates.get(vote.gateId) : undefined, vote, new Date());
           } catch (err) {
             if (err instanceof VoteRejected) throw ApplicationFailure.create({ type: VOTE_REJECTED, message: err.message, details: [err.code], nonRetryable: true });
             throw err;
@@ -217,6 +222,17 @@ export class IncidentRun {
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.severity, value: severity }]);
     await projection.setIncidentSeverity(this.input.incidentId, severity);
     await this.timeline.record('incident.severity-raised', `Severity raised from ${current} to ${severity}: ${why}`, { data: { from: current, to: severity } });
+    if (severity === 'critical' && patched(PATCH.criticalRaisesOpenGates)) await this.raiseOpenGates();
+  }
+
+  /** A critical incident needs its open gates' critical quorum, even for gates asked before it became critical. */
+  private async raiseOpenGates(): Promise<void> {
+    for (const gate of this.gates.values()) {
+      if ((gate.status !== 'open' && gate.status !== 'paused') || gate.critical) continue;
+      gate.critical = true;
+      gate.needed = Math.max(gate.needed, gate.policy.criticalQuorum);
+      await this.timeline.record('note', `${gate.step} now needs ${gate.needed} approver(s): the incident became critical`, { data: { gateId: gate.id, needed: gate.needed } });
+    }
   }
 
   /** Ends the run: final status on the timeline, merges drained, projection last (the door then opens a new incident). */

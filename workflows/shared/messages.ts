@@ -38,6 +38,12 @@ export const EVIDENCE_PER_BATCH = 20;
 export interface ResolveRequest {
   reason: string;
   actor: string;
+  /**
+   * The incident the sender meant. A workflow id outlives its incident (the entity's next one
+   * continues as new under it): a stop meant for a closed incident is ignored, not applied to
+   * the next one.
+   */
+  incidentId?: string;
 }
 
 /** Stop the playbook and undo what it changed (its compensations), e.g. a false positive. */

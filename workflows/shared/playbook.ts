@@ -22,6 +22,8 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
 
   const scope = new CancellationScope();
   run.onStop = () => scope.cancel();
+  // A responder may have stopped it while it was opening.
+  if (run.stopRequest) scope.cancel();
   let summary: string | undefined;
   try {
     summary = await scope.run(() => body(run));
@@ -35,7 +37,8 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
   }
 
   let outcome: PlaybookOutcome;
-  if (summary !== undefined) {
+  // A stop that arrived as the body finished still wins: the API told its sender it would.
+  if (summary !== undefined && !run.stopRequest) {
     outcome = { incidentId: input.incidentId, status: 'resolved', summary };
     await run.timeline.record('playbook.completed', `Playbook ${playbook.name} finished: ${summary}`, { data: { results: run.state.results } });
     await run.close('resolved', `Resolved by the playbook: ${summary}`, 'palisade');

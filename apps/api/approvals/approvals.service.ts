@@ -58,7 +58,7 @@ export class ApprovalsService {
   async decide(id: string, gateId: string, dto: DecideDto): Promise<GateVerdict & { incidentId: string }> {
     const approver = this.people.approver(dto.approver, 'approver');
     const incident = await this.runningIncident(id);
-    const vote: GateVote = { gateId, decision: dto.decision, approver, ...(dto.reason ? { reason: dto.reason } : {}), ...(dto.choice ? { choice: dto.choice } : {}) };
+    const vote: GateVote = { gateId, incidentId: incident.id, decision: dto.decision, approver, ...(dto.reason ? { reason: dto.reason } : {}), ...(dto.choice ? { choice: dto.choice } : {}) };
     try {
       const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>
         this.temporal.workflow.getHandle(incident.workflowId).executeUpdate(decideUpdate, { args: [vote] }),

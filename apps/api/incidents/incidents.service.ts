@@ -71,7 +71,7 @@ export class IncidentsService {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: request.reason, actor: request.actor });
+      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: request.reason, actor: request.actor, incidentId: incident.id });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');

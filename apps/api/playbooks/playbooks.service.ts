@@ -101,8 +101,11 @@ export class PlaybooksService {
         }),
       );
     } catch (err) {
-      // No run, no incident. (Should a start that timed out have landed after all, the run
-      // records the incident itself, under the same id.)
+      // A start that timed out may have landed all the same: then the incident is real.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) && (await this.startedAfterAll(workflowId, input.incidentId))) {
+        return { incidentId: input.incidentId, workflowId };
+      }
+      // No run, no incident.
       await this.discardIncident(input.incidentId);
       throw startFailed(err, name, entityKey, workflowId);
     }
@@ -147,6 +150,16 @@ export class PlaybooksService {
         : `An incident for ${input.entityKey} under ${input.playbook} was open a moment ago.`,
       open ? `Follow it at /incidents/${open.id}; resolve or cancel it before starting another run.` : 'Retry: it has just closed.',
     );
+  }
+
+  /** Whether the run for this incident exists after a start whose answer was lost. */
+  private async startedAfterAll(workflowId: string, incidentId: string): Promise<boolean> {
+    try {
+      const run = await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(workflowId).describe());
+      return run.memo?.incidentId === incidentId;
+    } catch {
+      return false;
+    }
   }
 
   private async discardIncident(incidentId: string): Promise<void> {
