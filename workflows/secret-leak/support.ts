@@ -40,10 +40,3 @@ export async function rotateOrWarn(run: IncidentRun, credential: CredentialInfo)
     );
   }
 }
-
-/** A duration for people: "850 ms", "42 s", "3 min 5 s". */
-export function took(ms: number): string {
-  if (ms < 1_000) return `${Math.max(0, Math.round(ms))} ms`;
-  const s = Math.round(ms / 1_000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}

@@ -4,7 +4,8 @@ import type { PlaybookInput } from '../shared/input';
 import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
 import { bestEffort, step } from '../shared/steps';
 import { describeLeak } from './leak';
-import { pageUnknownCredential, rotateOrWarn, took } from './support';
+import { humanDuration } from '../../lib/duration';
+import { pageUnknownCredential, rotateOrWarn } from './support';
 import { SECRET_LEAK } from './shared';
 
 /**
@@ -47,7 +48,7 @@ export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome>
       revokedAfterMs = Date.now() - Date.parse(input.detectedAt);
       run.state.results!.detectionToRevocationMs = revokedAfterMs;
       await run.setStatus('contained', `${name} revoked`);
-      await run.timeline.record('note', `${name} revoked ${took(revokedAfterMs)} after detection`, { data: { detectionToRevocationMs: revokedAfterMs } });
+      await run.timeline.record('note', `${name} revoked ${humanDuration(revokedAfterMs)} after detection`, { data: { detectionToRevocationMs: revokedAfterMs } });
       rotation = await rotateOrWarn(run, credential);
     } else {
       const why = gate.decidedBy === 'fallback' ? 'nobody approved it in time' : 'the approvers denied it';
@@ -63,7 +64,7 @@ export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome>
     }
     const used = `${usage.length} use(s) since ${window.from}${unusual.length ? `, ${unusual.length} unusual` : ''}`;
 
-    const state = revoked ? `revoked ${took(revokedAfterMs!)} after detection` : 'NOT revoked: the credential is still live';
+    const state = revoked ? `revoked ${humanDuration(revokedAfterMs!)} after detection` : 'NOT revoked: the credential is still live';
     await bestEffort(run, 'Notify the owner', (p, call) =>
       p.notify(call, {
         to: credential.owner,
