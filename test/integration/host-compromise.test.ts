@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { Capability } from '../../lib/providers/capabilities';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { cancelSignal, decideUpdate, stateQuery } from '../../workflows/shared/messages';
 import { eventually, startTestEngine, type TestEngine } from '../support/engine';
 import { alertStorm, gateOpen, incidentStatus, PEOPLE, rejection, startRun, timeline, types, vote } from '../support/playbooks';
@@ -151,6 +152,10 @@ describe('host-compromise playbook', () => {
     const events = await timeline(engine, run.incidentId);
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(40);
     expect(events.find((e) => e.type === 'note' && e.data.gateId === 'isolate-host')?.summary).toContain('now needs 2 approver(s)');
+    // The storm is findable by source, and cheap in history: no search-attribute write per batch.
+    expect((await run.handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTE.source)).toEqual(['falco']);
+    const upserts = (await run.handle.fetchHistory()).events?.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes) ?? [];
+    expect(upserts.length).toBeLessThan(10);
     const [row] = await engine.db.query(`SELECT severity FROM incidents WHERE id = $1`, [run.incidentId]);
     expect(row.severity).toBe('critical');
   }, 90_000);

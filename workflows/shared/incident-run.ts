@@ -30,7 +30,11 @@ export interface StopRequest extends ResolveRequest {
 }
 
 /** Changes to running logic, for patched(): histories recorded before a change replay without it. */
-const PATCH = { criticalRaisesOpenGates: 'critical-incident-raises-open-gates' } as const;
+const PATCH = {
+  criticalRaisesOpenGates: 'critical-incident-raises-open-gates',
+  /** A storm costs history: upsert the source search attribute only when a batch brings a new source. */
+  sourcesUpsertedOnChange: 'sources-upserted-on-change',
+} as const;
 
 type MergeListener = (batch: AlertBatch) => Promise<void> | void;
 
@@ -268,9 +272,12 @@ export class IncidentRun {
       const batch = this.pending.shift()!;
       if (batch.lastInboxId <= this.lastInboxId) continue;
       this.lastInboxId = batch.lastInboxId;
+      const sourcesBefore = this.state.sources.length;
       this.merge(batch);
       await this.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: this.state.alertCount } });
-      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: this.state.sources }]);
+      if (!patched(PATCH.sourcesUpsertedOnChange) || this.state.sources.length !== sourcesBefore) {
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: this.state.sources }]);
+      }
       // The first batch carries the alert that opened the incident: only later ones are news.
       if (this.state.alertCount === batch.count) continue;
       await this.raiseSeverity(incidentSeverity(batch.maxSeverity), `${batch.count} more alert(s), the worst ${batch.maxSeverity}`);
