@@ -7,7 +7,7 @@
 //   npm run histories:record                      record the scenarios whose file is missing
 //   npm run histories:record -- --force           re-record every scenario (overwrites)
 //   npm run histories:record -- host-compromise   only scenarios whose name starts with that
-//   npm run histories:record -- --out /tmp/h      write somewhere else
+//   npm run histories:record -- --out ../h        write somewhere else
 //
 // A playbook whose workflow is still the stub is skipped with a note, so once it is written the
 // same command records it. Existing files are kept by default: they stand for runs already in

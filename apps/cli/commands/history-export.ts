@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { describeError, PalisadeError } from '../../../lib/errors';
-import { historyFromJson, historyToJson } from './history-json';
+import { historyFileText, historyFromJson } from './history-json';
 
 /** gRPC status of a malformed request (e.g. a run id that is not a UUID). */
 const GRPC_INVALID_ARGUMENT = 3;
@@ -46,14 +46,14 @@ export async function exportHistory(client: Client, req: ExportRequest): Promise
   }
   // Fetch the run described, not "the latest", so type, name and events agree.
   const history = await client.workflow.getHandle(req.workflowId, description.runId).fetchHistory();
-  const json = historyToJson(history);
+  const json = historyFileText(history);
   // Read back what is about to be written: the count printed is what a replay will see.
   const events = historyFromJson(JSON.parse(json)).events?.length ?? 0;
 
   const dir = path.resolve(req.outDir ?? HISTORY_DIR);
   const file = path.join(dir, req.name !== undefined ? checkedName(req.name) : defaultName(description.type, description.runId));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, `${json}\n`);
+  writeFileSync(file, json);
   return { file, events, workflowType: description.type, runId: description.runId, status: description.status.name };
 }
 

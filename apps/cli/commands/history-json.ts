@@ -19,6 +19,21 @@ export function historyToJson(history: History): string {
   return JSON.stringify(protoCodec().json.toJson(protoCodec().historyType, message), null, 2);
 }
 
+/** What `history export` writes for a history: proto JSON, no stack traces, a final newline. */
+export function historyFileText(history: History): string {
+  return `${JSON.stringify(withoutStackTraces(JSON.parse(historyToJson(history))), null, 2)}\n`;
+}
+
+/**
+ * Exported histories are committed: failures' stack traces carry the worker machine's paths
+ * and nothing a replay needs, so they are left out (the failure's type and message stay).
+ */
+export function withoutStackTraces(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(withoutStackTraces);
+  if (json === null || typeof json !== 'object') return json;
+  return Object.fromEntries(Object.entries(json).flatMap(([key, value]) => (key === 'stackTrace' ? [] : [[key, withoutStackTraces(value)]])));
+}
+
 /** Reads what historyToJson (or Temporal's tools) wrote. */
 export function historyFromJson(json: unknown): History {
   if (!sdkCodecBroken()) return historyFromJSON(json);
