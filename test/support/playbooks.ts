@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { Approver, GateDecision, GateState } from '../../lib/approvals/gate';
+import type { GateDecision, GateState } from '../../lib/approvals/gate';
+import { PEOPLE } from './people';
 import type { Severity } from '../../lib/domain/incident';
 import type { AlertEntity } from '../../lib/intake/alert';
 import { PLAYBOOKS, type PlaybookName } from '../../lib/playbooks';
@@ -9,12 +10,7 @@ import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { alertsMergedSignal, decideUpdate, stateQuery, type AlertBatch, type GateVerdict, type IncidentState } from '../../workflows/shared/messages';
 import { eventually, type TestEngine } from './engine';
 
-/** The people of runbooks/people.yaml as the API would resolve them. */
-export const PEOPLE = {
-  alice: { id: 'alice', groups: ['secops'], roles: ['responder', 'approver'], via: 'api' },
-  bob: { id: 'bob', groups: ['secops', 'secops-leads'], roles: ['responder', 'approver'], via: 'api' },
-  carol: { id: 'carol', groups: ['sre'], roles: ['responder'], via: 'api' },
-} satisfies Record<string, Approver>;
+export { PEOPLE } from './people';
 
 export interface StartedRun {
   incidentId: string;

@@ -1,0 +1,122 @@
+// Scenarios of `npm run histories:record`: each records one history, `<name>.json`, in
+// test/histories/. Add one by adding an entry here.
+import { randomUUID } from 'node:crypto';
+import { workflowIdFor } from '../../lib/intake/routing';
+import { PLAYBOOKS } from '../../lib/playbooks';
+import { Capability } from '../../lib/providers/capabilities';
+import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../workflows/manual-incident/shared';
+import { alertsMergedSignal, cancelSignal, resolveSignal, stateQuery } from '../../workflows/shared/messages';
+import { batch, type Studio } from './studio';
+
+export interface Scenario {
+  name: string;
+  run: (s: Studio) => Promise<void>;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    // The door opens a triage incident, merges two more batches (one escalates it), a responder resolves it.
+    name: 'triage-resolved',
+    run: async (s) => {
+      const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
+      const handle = await s.client.workflow.signalWithStart(PLAYBOOKS.triage.workflowType, {
+        workflowId: workflowIdFor('triage', input.entityKey),
+        taskQueue: s.taskQueue,
+        args: [input],
+        signal: alertsMergedSignal,
+        signalArgs: [batch(input.incidentId, 1, 3, 'falco', 'high')],
+      });
+      await s.alertCount(handle, 3);
+      await handle.signal(alertsMergedSignal, batch(input.incidentId, 2, 5, 'falco', 'high'));
+      await s.alertCount(handle, 8);
+      await handle.signal(alertsMergedSignal, batch(input.incidentId, 3, 1, 'guardduty', 'critical'));
+      await s.alertCount(handle, 9);
+      await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A responder reports an incident by hand (POST /incidents).
+    name: 'manual-incident',
+    run: async (s) => {
+      const incidentId = randomUUID();
+      const input: ManualIncidentInput = { incidentId, title: 'Phishing mail reported', severity: 'medium', entity: null, reportedBy: 'alice', detectedAt: new Date().toISOString() };
+      const handle = await s.client.workflow.start(MANUAL_INCIDENT.workflowType, { workflowId: manualIncidentWorkflowId(incidentId), taskQueue: s.taskQueue, args: [input] });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A development host: isolated at once, rebuilt once the replace gate is approved.
+    name: 'host-compromise-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-1', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // A production host: the run waits at the isolate-host gate. Exported while it waits
+    // (what a worker deploy meets most often), then cancelled.
+    name: 'host-compromise-open-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-1', 'production');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'isolate-host');
+      await s.save(handle);
+      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
+      await handle.result();
+    },
+  },
+  {
+    // The agent never confirms the isolation: the step fails after its retries, on-call is
+    // paged, and a responder cancels (the host is released).
+    name: 'host-compromise-failed-cancelled',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-2', 'development');
+      await s.fleet.setFault(Capability.HostIsolation, { action: 'verify', target: entity.key, offline: true });
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.until('the playbook to fail', async () => (await handle.query(stateQuery)).phase === 'failed');
+      await handle.signal(cancelSignal, { reason: 'false positive: a pentest', actor: 'bob' });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A leaked key of runbooks/fleet.yaml, by fingerprint (histories never hold a raw secret).
+    name: 'secret-leak-complete',
+    run: async (s) => {
+      const handle = await s.startByHand('secret-leak', {
+        type: 'aws_access_key_id',
+        fingerprint: '38d02e06a9113906b7a34a71bd425224e86af16379df7f4b6928401a25bfd54e',
+        last4: 'Q7XA',
+        confidence: 'medium',
+      });
+      await s.approveUntilDone(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // The logs bucket of runbooks/fleet.yaml made public: drifted from its baseline.
+    name: 'config-drift-complete',
+    run: async (s) => {
+      await s.fleet.setCurrentConfig('s3-logs', { public: true, encryption: 'aws:kms', logging: true });
+      const handle = await s.startByHand('config-drift', { resourceId: 's3-logs' });
+      await s.approveUntilDone(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // A harmless patch in two short waves; each widening approved.
+    name: 'patch-canary-complete',
+    run: async (s) => {
+      const handle = await s.startByHand('patch-canary', { patchId: 'KB-2026-11', hosts: { tags: { service: 'storefront' } }, waves: [50, 100], bake: '2s' });
+      await s.approveUntilDone(handle);
+      await s.save(handle);
+    },
+  },
+];
