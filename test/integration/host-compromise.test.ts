@@ -1,65 +1,48 @@
-import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
+import { describe, expect, it } from 'vitest';
 import { Capability } from '../../lib/providers/capabilities';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { cancelSignal, decideUpdate, stateQuery } from '../../workflows/shared/messages';
-import { eventually, startTestEngine, type TestEngine } from '../support/engine';
-import { alertStorm, gateOpen, incidentStatus, PEOPLE, rejection, startRun, timeline, types, vote } from '../support/playbooks';
+import { eventually } from '../support/engine';
+import { alertStorm, gateOpen, incidentStatus, PEOPLE, playbookTestBed, rejection, startRun, timeline, types, vote } from '../support/playbooks';
 
 // The host-compromise playbook on a real worker, real Temporal and real Postgres, against the
 // simulated fleet. Each test enrolls hosts of its own, so faults never touch another test.
 describe('host-compromise playbook', () => {
-  let engine: TestEngine;
-  let fast: TestEngine;
-  let client: Client;
-  let fleet: SimulatedFleet;
-  beforeAll(async () => {
-    engine = await startTestEngine();
-    // Same database (one fleet, one projection), policies with 2-second clocks.
-    fast = await startTestEngine({ databaseUrl: engine.databaseUrl, env: { PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } });
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-    fleet = new SimulatedFleet(engine.db);
-  });
-  afterAll(async () => {
-    await client?.connection.close();
-    await fast?.close();
-    await engine?.close();
-  });
+  const bed = playbookTestBed();
 
   async function host(environment: 'production' | 'development', criticality: 'medium' | 'critical' = 'medium') {
     const id = `i-${randomUUID().slice(0, 8)}`;
-    await fleet.addHost({ id, hostname: `${environment}-${id}`, owner: 'team-web', environment, criticality, tags: { 'golden-image': 'ami-golden-7' } });
+    await bed.fleet.addHost({ id, hostname: `${environment}-${id}`, owner: 'team-web', environment, criticality, tags: { 'golden-image': 'ami-golden-7' } });
     return { kind: 'host' as const, key: id, display: id };
   }
 
   it('isolates a development host at once, rebuilds it once approved, and resolves', async () => {
     const entity = await host('development');
-    const run = await startRun(client, engine, 'host-compromise', { entity });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     await gateOpen(run.handle, 'replace-host');
-    expect((await fleet.host(entity.key))?.isolated).toBe(true);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(true);
     await vote(run.handle, 'replace-host', 'alice', 'approve', 'rebuild it');
 
-    const resolved = await incidentStatus(engine, run.incidentId, 'resolved');
+    const resolved = await incidentStatus(bed.engine, run.incidentId, 'resolved');
     expect(resolved.contained_at).not.toBeNull();
     expect(resolved.acknowledged_at).not.toBeNull();
-    const events = await timeline(engine, run.incidentId);
+    const events = await timeline(bed.engine, run.incidentId);
     const steps = events.filter((e) => e.type === 'step.succeeded').map((e) => e.data.step);
     expect(steps).toEqual(['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Notify the owner', 'Replace from the golden image']);
     expect(types(events).filter((t) => t.startsWith('gate.'))).toEqual(['gate.requested', 'gate.vote', 'gate.decided']);
     expect(events.at(-1)?.type).toBe('incident.resolved');
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
-    expect((await fleet.host(entity.key))?.replacedBy).toBeTruthy();
+    expect((await bed.fleet.host(entity.key))?.replacedBy).toBeTruthy();
     // Every changing action applied once, on its own idempotency key.
-    const applied = (await fleet.calls({ target: entity.key })).filter((c) => c.outcome === 'applied');
+    const applied = (await bed.fleet.calls({ target: entity.key })).filter((c) => c.outcome === 'applied');
     expect(applied.map((c) => c.action).sort()).toEqual(['collectVolatile', 'isolate', 'replace', 'snapshotDisks'].sort());
-    expect((await fleet.notifications({ recipient: 'team-web' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
+    expect((await bed.fleet.notifications({ recipient: 'team-web' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
   }, 60_000);
 
   it('rejects votes that do not count, with a reason, and needs two approvers for a critical host', async () => {
     const entity = await host('production', 'critical');
-    const run = await startRun(client, engine, 'host-compromise', { entity, requestedBy: 'alice' });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
     const gate = await gateOpen(run.handle, 'isolate-host');
     expect(gate).toMatchObject({ needed: 2, critical: true, requestedBy: 'alice', status: 'open' });
 
@@ -71,75 +54,75 @@ describe('host-compromise playbook', () => {
     expect(await rejection(stale)).toMatchObject({ code: 'unknown_gate' });
     expect(await vote(run.handle, 'isolate-host', 'bob')).toMatchObject({ outcome: 'pending', approvals: 1, needed: 2 });
     expect(await rejection(vote(run.handle, 'isolate-host', 'bob'))).toMatchObject({ code: 'already_voted' });
-    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(false);
     await run.handle.signal(cancelSignal, { reason: 'drill over', actor: 'bob' });
-    await incidentStatus(engine, run.incidentId, 'cancelled');
+    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
     // The run is over: nothing takes a vote any more.
     await expect(vote(run.handle, 'isolate-host', 'bob')).rejects.toThrow();
   }, 60_000);
 
   it('keeps a denied host online, says so, and still closes', async () => {
     const entity = await host('production');
-    const run = await startRun(client, engine, 'host-compromise', { entity });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     await gateOpen(run.handle, 'isolate-host');
     expect(await vote(run.handle, 'isolate-host', 'bob', 'deny', 'it is the payment gateway; watch it instead')).toMatchObject({ outcome: 'denied' });
     await gateOpen(run.handle, 'replace-host');
     await vote(run.handle, 'replace-host', 'alice', 'deny', 'not now');
-    await incidentStatus(engine, run.incidentId, 'resolved');
-    const events = await timeline(engine, run.incidentId);
+    await incidentStatus(bed.engine, run.incidentId, 'resolved');
+    const events = await timeline(bed.engine, run.incidentId);
     expect(events.find((e) => e.type === 'step.skipped')?.summary).toContain('not approved');
     expect(events.find((e) => e.type === 'gate.vote')).toMatchObject({ actor: 'bob', data: { reason: 'it is the payment gateway; watch it instead' } });
     expect(events.at(-1)?.summary).toContain('not isolated');
-    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(false);
   }, 60_000);
 
   it('escalates a gate nobody decides, then applies the fallback (deny)', async () => {
     const entity = await host('production');
-    const run = await startRun(client, fast, 'host-compromise', { entity });
-    await incidentStatus(fast, run.incidentId, 'resolved', 40_000);
-    const events = await timeline(fast, run.incidentId);
+    const run = await startRun(bed.client, bed.fast, 'host-compromise', { entity });
+    await incidentStatus(bed.fast, run.incidentId, 'resolved', 40_000);
+    const events = await timeline(bed.fast, run.incidentId);
     const gate = events.filter((e) => e.type.startsWith('gate.') && e.data.gateId === 'isolate-host');
     expect(types(gate)).toEqual(['gate.requested', 'gate.escalated', 'gate.expired']);
     expect(gate[2].data.fallback).toBe('deny');
-    expect((await fleet.notifications({ recipient: 'secops-leads', kind: 'escalate' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(2);
-    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+    expect((await bed.fleet.notifications({ recipient: 'secops-leads', kind: 'escalate' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(2);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(false);
     // The run is over: nothing takes a vote any more.
     await expect(vote(run.handle, 'isolate-host', 'bob')).rejects.toThrow();
   }, 60_000);
 
   it('retries a failing agent, fails the step, pages, and releases the host when cancelled', async () => {
     const entity = await host('development');
-    await fleet.setFault(Capability.HostIsolation, { action: 'verify', target: entity.key, offline: true });
-    const run = await startRun(client, engine, 'host-compromise', { entity });
+    await bed.fleet.setFault(Capability.HostIsolation, { action: 'verify', target: entity.key, offline: true });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     await eventually('the playbook to fail', async () => ((await run.handle.query(stateQuery)).phase === 'failed' ? true : undefined), 30_000);
-    const failed = await timeline(engine, run.incidentId);
+    const failed = await timeline(bed.engine, run.incidentId);
     const verify = failed.filter((e) => e.data.step === 'Verify isolation').map((e) => e.type);
     expect(verify).toEqual(['step.started', 'step.retrying', 'step.retrying', 'step.retrying', 'step.failed', 'playbook.failed']);
     expect(failed.find((e) => e.type === 'step.retrying')?.data.errorType).toBe('AgentOffline');
-    expect((await fleet.notifications({ recipient: 'secops-oncall', kind: 'page' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
+    expect((await bed.fleet.notifications({ recipient: 'secops-oncall', kind: 'page' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
     // Containment stays while a responder looks: release is undone only on cancel.
-    expect((await fleet.host(entity.key))?.isolated).toBe(true);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(true);
 
     await run.handle.signal(cancelSignal, { reason: 'false positive: a pentest', actor: 'bob' });
-    await incidentStatus(engine, run.incidentId, 'cancelled');
-    const events = await timeline(engine, run.incidentId);
+    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
+    const events = await timeline(bed.engine, run.incidentId);
     expect(types(events).slice(-4)).toEqual(['compensation.started', 'step.started', 'step.succeeded', 'incident.cancelled']);
-    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(false);
   }, 60_000);
 
   it('stops before acting when cancelled while the incident is still opening', async () => {
     const entity = await host('development');
-    const run = await startRun(client, engine, 'host-compromise', { entity });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     await run.handle.signal(cancelSignal, { reason: 'opened by mistake', actor: 'bob', incidentId: run.incidentId });
-    await incidentStatus(engine, run.incidentId, 'cancelled');
-    const events = await timeline(engine, run.incidentId);
+    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
+    const events = await timeline(bed.engine, run.incidentId);
     expect(events.filter((e) => e.type === 'step.succeeded' && e.data.step === 'Isolate the host')).toHaveLength(0);
-    expect((await fleet.host(entity.key))?.isolated).toBe(false);
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(false);
   }, 30_000);
 
   it('takes a storm of alerts for the host while a gate is open, raises the severity, and the open gate then needs two approvers', async () => {
     const entity = await host('production');
-    const run = await startRun(client, engine, 'host-compromise', { entity, severity: 'medium' });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, severity: 'medium' });
     await gateOpen(run.handle, 'isolate-host');
     const state = await alertStorm(run.handle, run.incidentId, { source: 'falco', title: 'reverse shell', severity: 'medium' });
     expect(state.severity).toBe('critical');
@@ -148,15 +131,15 @@ describe('host-compromise playbook', () => {
     expect(await vote(run.handle, 'isolate-host', 'alice')).toMatchObject({ outcome: 'approved' });
     await gateOpen(run.handle, 'replace-host');
     await run.handle.signal(cancelSignal, { reason: 'enough', actor: 'bob' });
-    await incidentStatus(engine, run.incidentId, 'cancelled');
-    const events = await timeline(engine, run.incidentId);
+    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
+    const events = await timeline(bed.engine, run.incidentId);
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(40);
     expect(events.find((e) => e.type === 'note' && e.data.gateId === 'isolate-host')?.summary).toContain('now needs 2 approver(s)');
     // The storm is findable by source, and cheap in history: no search-attribute write per batch.
     expect((await run.handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTE.source)).toEqual(['falco']);
     const upserts = (await run.handle.fetchHistory()).events?.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes) ?? [];
     expect(upserts.length).toBeLessThan(10);
-    const [row] = await engine.db.query(`SELECT severity FROM incidents WHERE id = $1`, [run.incidentId]);
+    const [row] = await bed.engine.db.query(`SELECT severity FROM incidents WHERE id = $1`, [run.incidentId]);
     expect(row.severity).toBe('critical');
   }, 90_000);
 });

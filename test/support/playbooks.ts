@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { GateDecision, GateState } from '../../lib/approvals/gate';
 import { PEOPLE } from './people';
@@ -8,7 +8,9 @@ import { PLAYBOOKS, type PlaybookName } from '../../lib/playbooks';
 import type { PlaybookInput } from '../../workflows/shared/input';
 import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { alertsMergedSignal, decideUpdate, stateQuery, type AlertBatch, type GateVerdict, type IncidentState } from '../../workflows/shared/messages';
-import { eventually, type TestEngine } from './engine';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
+import { eventually, startTestEngine, type TestEngine } from './engine';
 
 export { PEOPLE } from './people';
 
@@ -122,4 +124,32 @@ export async function alertStorm(handle: WorkflowHandle, incidentId: string, ale
     const state = await handle.query(stateQuery);
     return state.alertCount === 1000 ? state : undefined;
   });
+}
+
+export interface PlaybookTestBed {
+  engine: TestEngine;
+  /** The same database as `engine` (one fleet, one projection), approval policies with 2-second clocks. */
+  fast: TestEngine;
+  client: Client;
+  fleet: SimulatedFleet;
+}
+
+/**
+ * A playbook test file's servers, started before its tests and stopped after: two engines on one
+ * database (shipped and fast approval policies), a Temporal client and the simulated fleet.
+ */
+export function playbookTestBed(): PlaybookTestBed {
+  const bed = {} as PlaybookTestBed;
+  beforeAll(async () => {
+    bed.engine = await startTestEngine();
+    bed.fast = await startTestEngine({ databaseUrl: bed.engine.databaseUrl, env: { PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } });
+    bed.client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    bed.fleet = new SimulatedFleet(bed.engine.db);
+  });
+  afterAll(async () => {
+    await bed.client?.connection.close();
+    await bed.fast?.close();
+    await bed.engine?.close();
+  });
+  return bed;
 }
