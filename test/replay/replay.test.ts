@@ -1,8 +1,9 @@
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkflows } from '../support/bundle';
 import { historyFileText, historyFromJson } from '../../apps/cli/commands/history-json';
 
 // Recorded playbook histories (test/histories/, `npm run histories:record`) replayed on the
@@ -43,7 +44,7 @@ function exportedWorkflowTypes(): string[] {
   return [...index.matchAll(/^export \{ (\w+) \} from/gm)].map((m) => m[1]).sort();
 }
 
-const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath: path.join(ROOT, workflowsPath), logger: quietLogger });
+const bundle = (workflowsPath: string) => bundleWorkflows(path.join(ROOT, workflowsPath));
 
 describe('recorded histories', () => {
   const histories = recordedHistories();
@@ -109,12 +110,3 @@ describe('a change to running logic', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: patched }, complete.history, complete.workflowId)).resolves.toBeUndefined();
   });
 });
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

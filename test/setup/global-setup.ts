@@ -1,4 +1,3 @@
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +7,7 @@ import { resolveTemporalCli } from '../../apps/cli/start/temporal-cli';
 import { startTemporalDevServer } from '../../apps/cli/start/temporal-dev-server';
 import { loadConfig } from '../../lib/config/env';
 import { runMigrations } from '../../lib/db/data-source';
+import { bundleWorkflows } from '../support/bundle';
 import { acquireTestPostgres, createDatabase } from './postgres';
 
 declare module 'vitest' {
@@ -60,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }),
       ),
       acquireTestPostgres(process.env),
-      bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows/index.ts'), logger: quietLogger }),
+      bundleWorkflows(path.join(root, 'workflows/index.ts')),
     ]);
     cleanups.push(() => temporal.process.stop(5_000), () => postgres.stop());
     say(`Temporal ${temporal.address} (${cli.source}); Postgres from ${postgres.source}.`);
@@ -87,12 +87,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   return teardown;
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
