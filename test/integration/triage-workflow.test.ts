@@ -80,8 +80,12 @@ describe('triage playbook', () => {
     });
     expect(escalated.typedSearchAttributes.get(SEARCH_ATTRIBUTE.source)).toEqual(['falco', 'guardduty']);
 
-    const latest = await client.workflow.getHandle(workflowId).describe();
-    expect(latest.runId).not.toBe(firstRun);
+    // The run continues as new once it has recorded what it holds (its counts reach the query
+    // before their timeline writes finish, so wait for the new run rather than assume it).
+    const latest = await eventually('the run to continue as new', async () => {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return d.runId !== firstRun ? d : undefined;
+    });
     expect(latest.status.name).toBe('RUNNING');
 
     await client.workflow.getHandle(workflowId).signal(resolveSignal, { reason: 'storm over', actor: 'test' });
