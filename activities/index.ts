@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { Redactor } from '../lib/intake/redact';
+import { createFallbackNotifier } from './notify/fallback-webhook.activities';
 import { createPlaybookActivities } from './playbook/playbook.activities';
+import { createSlackActivities, type SlackActivityDependencies } from './slack/slack.activities';
 import { createProviderActivities, type Providers } from './providers/provider.activities';
 import { createTimelineActivities } from './timeline/timeline.activities';
 
@@ -10,14 +12,22 @@ export interface ActivityDependencies {
   /** One implementation per capability (see activities/providers/registry.ts). */
   providers: Providers;
   approvalsFile: string;
+  /** Absent when Slack is off: playbooks then post nothing to Slack. */
+  slack: SlackActivityDependencies | undefined;
+  /** Told when Slack cannot carry an approval request (PALISADE_FALLBACK_WEBHOOK_URL). */
+  fallbackWebhookUrl: string | undefined;
+  /** Base URL of the API, for links in notices. */
+  publicUrl: string;
 }
 
 /** Every activity the worker registers, built from the dependencies it is given. */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createTimelineActivities(deps.db, deps.redactor),
-    ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile }),
+    ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined }),
     ...createProviderActivities(deps.providers),
+    ...(deps.slack ? createSlackActivities(deps.slack) : {}),
+    ...createFallbackNotifier({ url: deps.fallbackWebhookUrl, publicUrl: deps.publicUrl }),
   };
 }
 

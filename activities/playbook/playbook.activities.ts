@@ -20,10 +20,11 @@ export interface AlertDetails {
  * Reads a playbook needs at start, through activities so the workflow stays deterministic:
  * its approval policies (as they are when the incident opens) and its first alert.
  */
-export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string }) {
+export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean }) {
   return {
-    async loadApprovalPolicies(playbook: string): Promise<{ fallback: GatePolicy; gates: Record<string, GatePolicy> }> {
-      return policiesFor(loadApprovalPolicies(deps.approvalsFile), playbook);
+    /** `slack`: whether this worker posts approval requests to Slack (absent in histories from before Slack). */
+    async loadApprovalPolicies(playbook: string): Promise<{ fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean }> {
+      return { ...policiesFor(loadApprovalPolicies(deps.approvalsFile), playbook), ...(deps.slackConnected ? { slack: true } : {}) };
     },
 
     async loadAlert(alertId: string): Promise<AlertDetails | null> {

@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { IncidentsModule } from './incidents/incidents.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
+import { SlackModule } from './slack/slack.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -21,7 +22,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { AppModule } from './app.module';
+import { SlackBolt } from './slack/slack.bolt';
 
 export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
 
@@ -16,6 +17,8 @@ export async function createApiApp(config: PalisadeConfig, logger: LogLevels | L
   app.enableShutdownHooks();
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
   app.use('/webhooks', raw({ type: () => true, limit: config.intake.maxBodyBytes }));
+  // Slack signs the raw body too: Bolt reads it itself, ahead of the JSON parser.
+  app.use(app.get(SlackBolt).router);
   app.useBodyParser('json', { limit: '1mb' });
   const document = SwaggerModule.createDocument(
     app,

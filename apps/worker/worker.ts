@@ -5,7 +5,10 @@ import { createActivities } from '../../activities';
 import { createProviders } from '../../activities/providers/registry';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { Redactor } from '../../lib/intake/redact';
+import { loadPeople } from '../../lib/people';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
+import { SlackTemplates } from '../../lib/slack/templates';
+import { createSlackClient } from '../../activities/slack/slack-client';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -27,6 +30,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   await fleet.seed(config.playbooks.fleetFile);
   // Without the door's key, timeline redaction still works; its fingerprints just will not match the door's.
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
+  const slack = config.slack
+    ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: loadPeople(config.playbooks.peopleFile), publicUrl: config.publicUrl }
+    : undefined;
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
@@ -34,7 +40,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile }),
+    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl }),
     shutdownGraceTime: '3s',
   });
 }

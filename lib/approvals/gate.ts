@@ -11,6 +11,16 @@ export interface ApproverRule {
   identities: string[];
   groups: string[];
   roles: string[];
+  /** Slack user group ids (`S0…`): members may decide (Slack resolves membership for a click). */
+  slackGroups?: string[];
+}
+
+/** Where a gate's request and its escalations are posted in Slack. */
+export interface GateSlackPolicy {
+  /** Channel id or name the request is posted to. */
+  channel: string;
+  /** How long Slack is retried before the fallback notifier is called (Slack is still retried after, quietly). */
+  unreachableAfter: string;
 }
 
 export interface EscalationTier {
@@ -18,6 +28,8 @@ export interface EscalationTier {
   notify: string;
   /** How long this tier has before the next one, or the fallback. */
   timeout: string;
+  /** Posted in Slack when this tier starts: the channel, and who to mention (a user group id `S0…` or user id). */
+  slack?: { channel: string; mention?: string };
 }
 
 export interface GatePolicy {
@@ -35,6 +47,8 @@ export interface GatePolicy {
   fallback: GateFallback;
   /** Who is paged when the fallback is `pause`. */
   page: string;
+  /** Absent in policies older than Slack approvals. */
+  slack?: GateSlackPolicy;
 }
 
 /** A person deciding, as the API, the CLI or Slack resolved them (runbooks/people.yaml). */
@@ -44,6 +58,9 @@ export interface Approver {
   roles: string[];
   /** Where the vote came from, for the timeline. */
   via: 'api' | 'cli' | 'slack' | 'web';
+  /** The Slack user who clicked (via `slack`), and the policy's Slack user groups they are in. */
+  slackUserId?: string;
+  slackGroups?: string[];
 }
 
 export type GateDecision = 'approve' | 'deny';
@@ -68,6 +85,8 @@ export interface RecordedVote {
   choice?: string;
   reason: string;
   via: Approver['via'];
+  /** The Slack user behind a click. */
+  slackUserId?: string;
   at: string;
 }
 
@@ -96,6 +115,8 @@ export interface GateState {
   /** The option the approvers chose, once approved. */
   choice?: string;
   decidedAt?: string;
+  /** The Slack message asking for this decision, once posted. */
+  slack?: { channel: string; ts: string };
 }
 
 /** Why a vote did not count. Callers map codes, never messages. */
@@ -111,8 +132,13 @@ export class VoteRejected extends Error {
   }
 }
 
-export function mayApprove(rule: ApproverRule, who: Pick<Approver, 'id' | 'groups' | 'roles'>): boolean {
-  return rule.identities.includes(who.id) || who.groups.some((g) => rule.groups.includes(g)) || who.roles.some((r) => rule.roles.includes(r));
+export function mayApprove(rule: ApproverRule, who: Pick<Approver, 'id' | 'groups' | 'roles' | 'slackGroups'>): boolean {
+  return (
+    rule.identities.includes(who.id) ||
+    who.groups.some((g) => rule.groups.includes(g)) ||
+    who.roles.some((r) => rule.roles.includes(r)) ||
+    (who.slackGroups ?? []).some((g) => (rule.slackGroups ?? []).includes(g))
+  );
 }
 
 /**
@@ -158,6 +184,7 @@ export function describeApprovers(rule: ApproverRule): string {
     rule.roles.length ? `role ${rule.roles.join(' or ')}` : '',
     rule.groups.length ? `group ${rule.groups.join(' or ')}` : '',
     rule.identities.length ? rule.identities.join(', ') : '',
+    rule.slackGroups?.length ? `Slack group ${rule.slackGroups.join(' or ')}` : '',
   ].filter(Boolean);
   return parts.length ? `it needs ${parts.join(', or ')}` : 'nobody is allowed by its policy';
 }

@@ -10,20 +10,31 @@ const names = z.array(z.string().min(1)).default([]);
 /** Every field optional: a playbook or gate entry overrides only what it names. */
 const policyPatch = z
   .object({
-    approvers: z.object({ identities: names, groups: names, roles: names }).strict().optional(),
+    approvers: z.object({ identities: names, groups: names, roles: names, slackGroups: names }).strict().optional(),
     quorum: z.number().int().min(1).optional(),
     criticalQuorum: z.number().int().min(1).optional(),
     fourEyes: z.boolean().optional(),
     timeout: duration.optional(),
-    escalation: z.array(z.object({ notify: z.string().min(1), timeout: duration }).strict()).optional(),
+    escalation: z
+      .array(
+        z
+          .object({
+            notify: z.string().min(1),
+            timeout: duration,
+            slack: z.object({ channel: z.string().min(1), mention: z.string().min(1).optional() }).strict().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     fallback: z.enum(GATE_FALLBACKS).optional(),
     page: z.string().min(1).optional(),
+    slack: z.object({ channel: z.string().min(1), unreachableAfter: duration.default('2m') }).strict().optional(),
   })
   .strict();
 
 const fileSchema = z
   .object({
-    defaults: policyPatch.required(),
+    defaults: policyPatch.required().partial({ slack: true }),
     playbooks: z
       .record(z.string(), z.object({ defaults: policyPatch.default({}), gates: z.record(z.string(), policyPatch).default({}) }).strict())
       .default({}),

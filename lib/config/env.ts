@@ -40,6 +40,15 @@ const envSchema = z.object({
   PALISADE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Key of the HMAC that fingerprints leaked secrets (hex or any string of 16+ characters). */
   PALISADE_REDACTION_KEY: optionalString.pipe(z.string().min(16).optional()),
+  /** Slack: both or neither (README "Connect Slack"). */
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  PALISADE_SLACK_TEMPLATES_DIR: z.string().default('runbooks/templates/slack'),
+  /** Where responders reach this API: links in Slack messages. Default: http://HOST:PORT. */
+  PALISADE_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  /** Called (POST, JSON) when Slack cannot be reached for an approval: a pager bridge, a chat webhook. */
+  PALISADE_FALLBACK_WEBHOOK_URL: optionalString.pipe(z.string().url().optional()),
   PALISADE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -84,7 +93,22 @@ export interface PalisadeConfig {
     /** The simulated fleet's seed: hosts, credentials, resources (added once, never overwritten). */
     fleetFile: string;
   };
+  /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
+  slack: SlackConfig | undefined;
+  /** Base URL of this API as responders reach it (links in messages). */
+  publicUrl: string;
+  /** Told when Slack cannot be reached for an approval (undefined: nobody is). */
+  fallbackWebhookUrl: string | undefined;
   logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
+}
+
+export interface SlackConfig {
+  signingSecret: string;
+  botToken: string;
+  /** Slack's Web API base URL (tests point it at a fake Slack on loopback). */
+  apiUrl: string;
+  /** Handlebars Block Kit templates operators edit (runbooks/templates/slack). */
+  templatesDir: string;
 }
 
 /** `PALISADE_WEBHOOK_SECRET_<SOURCE>`: the variable that holds a source's secret(s). */
@@ -103,6 +127,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     );
   }
   const e = parsed.data;
+  if (Boolean(e.SLACK_SIGNING_SECRET) !== Boolean(e.SLACK_BOT_TOKEN)) {
+    const missing = e.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN' : 'SLACK_SIGNING_SECRET';
+    throw new PalisadeError(
+      'slack_half_configured',
+      `Slack is half configured: ${missing} is not set.`,
+      'Set both SLACK_SIGNING_SECRET (Basic Information → App Credentials) and SLACK_BOT_TOKEN (OAuth & Permissions, xoxb-…), or neither to run without Slack (README: "Connect Slack").',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -139,6 +171,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
     },
+    slack:
+      e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
+        ? {
+            signingSecret: e.SLACK_SIGNING_SECRET,
+            botToken: e.SLACK_BOT_TOKEN,
+            apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+            templatesDir: path.resolve(cwd, e.PALISADE_SLACK_TEMPLATES_DIR),
+          }
+        : undefined,
+    publicUrl: (e.PALISADE_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    fallbackWebhookUrl: e.PALISADE_FALLBACK_WEBHOOK_URL,
     logLevel: e.PALISADE_LOG_LEVEL,
   };
 }

@@ -165,6 +165,12 @@ describe('playbooks and approvals API', () => {
     expect(cancelAgain).toMatchObject({ status: 409, body: { error: 'incident_closed' } });
   }, 120_000);
 
+  it('without Slack credentials, answers Slack\'s requests with 503 saying how to connect it (approvals work through the API above)', async () => {
+    const res = await fetch(`${engine.baseUrl}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'payload=%7B%7D' });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: 'slack_not_configured', hint: expect.stringContaining('SLACK_SIGNING_SECRET') });
+  });
+
   it('answers 503 and keeps no incident when Temporal is unreachable', async () => {
     // A database of its own: this engine's inbox dispatcher must not lease other tests' alerts.
     const db = await createDatabase(inject('postgresAdminUrl'), `palisade_offline_${Date.now()}`);

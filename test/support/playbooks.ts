@@ -137,12 +137,15 @@ export interface PlaybookTestBed {
 /**
  * A playbook test file's servers, started before its tests and stopped after: two engines on one
  * database (shipped and fast approval policies), a Temporal client and the simulated fleet.
+ * `env` adds to both engines' environment (read when they start); `approvalsFile` replaces the
+ * first engine's policies; `bed` lets a caller extend the bed with servers of its own.
  */
-export function playbookTestBed(): PlaybookTestBed {
-  const bed = {} as PlaybookTestBed;
+export function playbookTestBed<B extends PlaybookTestBed = PlaybookTestBed>(opts: { env?: () => NodeJS.ProcessEnv; approvalsFile?: string; bed?: B } = {}): B {
+  const bed = opts.bed ?? ({} as B);
   beforeAll(async () => {
-    bed.engine = await startTestEngine();
-    bed.fast = await startTestEngine({ databaseUrl: bed.engine.databaseUrl, env: { PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } });
+    const env = opts.env?.() ?? {};
+    bed.engine = await startTestEngine({ env: { ...env, ...(opts.approvalsFile ? { PALISADE_APPROVALS_FILE: opts.approvalsFile } : {}) } });
+    bed.fast = await startTestEngine({ databaseUrl: bed.engine.databaseUrl, env: { ...env, PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-fast.yaml' } });
     bed.client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
     bed.fleet = new SimulatedFleet(bed.engine.db);
   });

@@ -2,6 +2,7 @@ import { condition, isCancellation } from '@temporalio/workflow';
 import { describeApprovers, type GateState } from '../../lib/approvals/gate';
 import { durationMs } from '../../lib/duration';
 import type { IncidentRun } from './incident-run';
+import { slackCourier } from './slack-courier';
 import { bestEffort } from './steps';
 
 export interface ApprovalRequest {
@@ -67,6 +68,8 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
       actor: run.requestedBy,
       data: { gateId: id, step: request.step, summary: request.summary, critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
     });
+    // Slack follows the gate (request, votes, escalations, decision) without ever holding it up.
+    if (run.policies!.slack) run.beside(`Slack messages of ${id}`, () => slackCourier(run, gate));
     for (;;) {
       const timeLeft = gate.deadline === null ? undefined : Date.parse(gate.deadline) - Date.now();
       const wake = () => votes.length > 0 || decided();

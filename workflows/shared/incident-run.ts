@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { checkVote, tally, VoteRejected, type GatePolicy, type GateState, type GateVote, type RecordedVote } from '../../lib/approvals/gate';
 import { incidentSeverity, worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { ALERT_SEVERITIES } from '../../lib/intake/alert';
@@ -10,11 +10,13 @@ import {
   cancelSignal,
   decideUpdate,
   resolveSignal,
+  slackClickRejectedSignal,
   stateQuery,
   VOTE_REJECTED,
   type AlertBatch,
   type IncidentState,
   type ResolveRequest,
+  type SlackClickRejected,
 } from './messages';
 import type { StepAction } from './steps';
 import { TimelineRecorder } from './timeline';
@@ -60,13 +62,18 @@ export class IncidentRun {
   readonly gates = new Map<string, GateState>();
   /** Counted votes not yet on the timeline, per gate: the gate's own wait records them. */
   readonly unrecordedVotes = new Map<string, RecordedVote[]>();
-  policies: { fallback: GatePolicy; gates: Record<string, GatePolicy> } | undefined;
+  /** `slack`: this run posts its approval requests to Slack (the worker that started it had Slack connected). */
+  policies: { fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean } | undefined;
   stopRequest: StopRequest | undefined;
   /** Called when a responder stops the playbook (runPlaybook cancels its body scope). */
   onStop: (() => void) | undefined;
   /** Registered as changes are made; run newest first, each at most once. */
   readonly compensations: Compensation[] = [];
   private pending: AlertBatch[] = [];
+  /** Slack clicks that did not count, for the timeline (recorded by the merge loop). */
+  private readonly rejectedClicks: SlackClickRejected[] = [];
+  /** Work running beside the playbook (Slack messages); close() waits for it. */
+  private besideRunning = 0;
   private readonly next: StartingBatch[] = [];
   private lastInboxId = 0;
   private readonly mergeListeners: MergeListener[] = [];
@@ -121,6 +128,17 @@ export class IncidentRun {
     this.mergeListeners.push(listener);
   }
 
+  /**
+   * Runs work beside the playbook that must not hold it up (keeping Slack messages current):
+   * not cancelled with the playbook, and waited for (a little) when the incident closes.
+   */
+  beside(what: string, work: () => Promise<void>): void {
+    this.besideRunning += 1;
+    void CancellationScope.nonCancellable(work)
+      .catch((err: unknown) => log.warn(`${what} stopped`, { error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => (this.besideRunning -= 1));
+  }
+
   installHandlers(): void {
     setHandler(alertsMergedSignal, (batch) => {
       if (batch.incidentId !== this.input.incidentId) this.next.push(batch as StartingBatch);
@@ -132,6 +150,9 @@ export class IncidentRun {
       this.stopRequest = { kind, ...request };
       this.onStop?.();
     };
+    setHandler(slackClickRejectedSignal, (click) => {
+      if (click.incidentId === this.input.incidentId) this.rejectedClicks.push(click);
+    });
     setHandler(resolveSignal, stop('resolve'));
     setHandler(cancelSignal, stop('cancel'));
     setHandler(stateQuery, () => ({
@@ -149,6 +170,7 @@ export class IncidentRun {
           ...(vote.decision === 'approve' && gate.options && vote.choice !== undefined ? { choice: vote.choice } : {}),
           reason: vote.reason ?? '',
           via: vote.approver.via,
+          ...(vote.approver.slackUserId ? { slackUserId: vote.approver.slackUserId } : {}),
           at: new Date().toISOString(),
         };
         gate.votes.push(recorded);
@@ -247,6 +269,8 @@ export class IncidentRun {
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', summary, { actor, data: { totalAlerts: this.state.alertCount } });
     this.closing = true;
     await this.mergeLoop;
+    // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
+    if (this.besideRunning > 0) await condition(() => this.besideRunning === 0, '30s');
     await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     // Alerts that reached the run while the projection was written still belong to it.
     await this.recordPending();
@@ -261,9 +285,21 @@ export class IncidentRun {
 
   private async recordMerges(): Promise<void> {
     for (;;) {
-      await condition(() => this.pending.length > 0 || this.closing);
-      if (this.pending.length === 0) return;
+      await condition(() => this.pending.length > 0 || this.rejectedClicks.length > 0 || this.closing);
+      await this.recordRejectedClicks();
+      if (this.pending.length === 0 && this.closing) return;
       await this.recordPending();
+    }
+  }
+
+  private async recordRejectedClicks(): Promise<void> {
+    while (this.rejectedClicks.length > 0) {
+      const click = this.rejectedClicks.shift()!;
+      const who = click.approverId ?? `Slack user ${click.slackUserId}`;
+      await this.timeline.record('slack.click-rejected', `${who}'s click in Slack did not count (${click.code}): ${click.message}`, {
+        actor: who,
+        data: { gateId: click.gateId, slackUserId: click.slackUserId, code: click.code },
+      });
     }
   }
 

@@ -84,9 +84,22 @@ export interface GateVerdict {
   needed: number;
 }
 
+/** A click in Slack that did not count (the API saw the validator's verdict): recorded on the timeline. */
+export interface SlackClickRejected {
+  incidentId: string;
+  gateId: string;
+  slackUserId: string;
+  /** The Palisade identity behind the Slack user, when there is one. */
+  approverId?: string;
+  /** The VoteRejection code, or `unknown_person`. */
+  code: string;
+  message: string;
+}
+
 export const alertsMergedSignal = defineSignal<[AlertBatch]>('alertsMerged');
 export const resolveSignal = defineSignal<[ResolveRequest]>('resolve');
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+export const slackClickRejectedSignal = defineSignal<[SlackClickRejected]>('slackClickRejected');
 export const stateQuery = defineQuery<IncidentState>('state');
 /**
  * A vote on an approval gate. The validator rejects a vote that does not count (not allowed,

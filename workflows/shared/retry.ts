@@ -1,3 +1,4 @@
+import { SlackFailure } from '../../lib/slack/failures';
 import type { RetryPolicy } from '@temporalio/common';
 
 /** Named retry presets, so a step says how it fails rather than repeating numbers. */
@@ -24,6 +25,17 @@ export const RETRY = {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '5s',
+  },
+  /**
+   * Slack: retried with backoff (a 429's Retry-After sets the next delay) until the gate's
+   * `unreachableAfter`, then quietly, a minute apart, until the gate closes. A refusal
+   * (channel not found, bot not invited) is not retried.
+   */
+  slack: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [SlackFailure.Refused],
   },
 } satisfies Record<string, RetryPolicy>;
 

@@ -14,6 +14,7 @@ import { ApprovalsService } from './approvals.service';
   imports: [TypeOrmModule.forFeature([IncidentEntity]), PlaybooksModule],
   controllers: [ApprovalsController],
   providers: [ApprovalsService],
+  exports: [ApprovalsService],
 })
 export class ApprovalsModule implements OnModuleInit {
   private readonly log = new Logger('ApprovalsModule');

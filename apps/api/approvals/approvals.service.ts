@@ -2,9 +2,17 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApplicationFailure, Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Repository } from 'typeorm';
-import type { GateVote } from '../../../lib/approvals/gate';
+import type { Approver, GateDecision, GateState, GateVote } from '../../../lib/approvals/gate';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
-import { decideUpdate, stateQuery, VOTE_REJECTED, type GateVerdict, type IncidentState } from '../../../workflows/shared/messages';
+import {
+  decideUpdate,
+  slackClickRejectedSignal,
+  stateQuery,
+  VOTE_REJECTED,
+  type GateVerdict,
+  type IncidentState,
+  type SlackClickRejected,
+} from '../../../workflows/shared/messages';
 import { ApiError } from '../common/error.filter';
 import { assertUuid, notFound } from '../incidents/incidents.service';
 import { PeopleDirectory } from '../common/people.directory';
@@ -36,19 +44,13 @@ export class ApprovalsService {
   ) {}
 
   async list(id: string): Promise<Approvals> {
-    const incident = await this.runningIncident(id);
-    const handle = this.temporal.workflow.getHandle(incident.workflowId);
-    try {
-      const state = await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, async () => {
-        // A finished run still answers queries (replayed on a worker): ask whether it runs first.
-        const { status } = await handle.describe();
-        return status.name === 'RUNNING' ? handle.query(stateQuery) : undefined;
-      });
-      if (!state || state.incidentId !== id || state.status === 'resolved' || state.status === 'cancelled') throw notRunning(id);
-      return { incidentId: id, phase: state.phase ?? null, currentStep: state.currentStep ?? null, gates: gateViews(state.gates ?? []) };
-    } catch (err) {
-      throw mapTemporalError(err, id, 'read its approvals');
-    }
+    const state = await this.state(id);
+    return { incidentId: id, phase: state.phase ?? null, currentStep: state.currentStep ?? null, gates: gateViews(state.gates ?? []) };
+  }
+
+  /** A running incident's gates as its playbook holds them (for Slack's modal and `/palisade pending`). */
+  async gates(id: string): Promise<GateState[]> {
+    return (await this.state(id)).gates ?? [];
   }
 
   /**
@@ -56,9 +58,23 @@ export class ApprovalsService {
    * until API tokens land: issue 7 takes it from the token instead, here and nowhere else.
    */
   async decide(id: string, gateId: string, dto: DecideDto): Promise<GateVerdict & { incidentId: string }> {
-    const approver = this.people.approver(dto.approver, 'approver');
+    return this.castVote(id, gateId, this.people.approver(dto.approver, 'approver'), dto);
+  }
+
+  /**
+   * Runs the gate's `decide` Update for a resolved approver (the API's caller, a Slack clicker).
+   * A vote that did not count throws 409 with the validator's code and sentence.
+   */
+  async castVote(id: string, gateId: string, approver: Approver, ballot: { decision: GateDecision; reason?: string; choice?: string }): Promise<GateVerdict & { incidentId: string }> {
     const incident = await this.runningIncident(id);
-    const vote: GateVote = { gateId, incidentId: incident.id, decision: dto.decision, approver, ...(dto.reason ? { reason: dto.reason } : {}), ...(dto.choice ? { choice: dto.choice } : {}) };
+    const vote: GateVote = {
+      gateId,
+      incidentId: incident.id,
+      decision: ballot.decision,
+      approver,
+      ...(ballot.reason ? { reason: ballot.reason } : {}),
+      ...(ballot.choice ? { choice: ballot.choice } : {}),
+    };
     try {
       const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>
         this.temporal.workflow.getHandle(incident.workflowId).executeUpdate(decideUpdate, { args: [vote] }),
@@ -70,6 +86,29 @@ export class ApprovalsService {
         throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
       }
       throw mapTemporalError(err, id, 'take the vote', 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
+    }
+  }
+
+  /** Puts a Slack click that did not count on the incident's timeline (through its playbook, which owns the timeline). */
+  async recordRejectedClick(click: SlackClickRejected): Promise<void> {
+    const incident = await this.incidents.findOneBy({ id: assertUuid(click.incidentId) });
+    if (!incident || incident.status === 'resolved' || incident.status === 'cancelled') return;
+    await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(incident.workflowId).signal(slackClickRejectedSignal, click));
+  }
+
+  private async state(id: string): Promise<IncidentState> {
+    const incident = await this.runningIncident(id);
+    const handle = this.temporal.workflow.getHandle(incident.workflowId);
+    try {
+      const state = await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, async () => {
+        // A finished run still answers queries (replayed on a worker): ask whether it runs first.
+        const { status } = await handle.describe();
+        return status.name === 'RUNNING' ? handle.query(stateQuery) : undefined;
+      });
+      if (!state || state.incidentId !== id || state.status === 'resolved' || state.status === 'cancelled') throw notRunning(id);
+      return state;
+    } catch (err) {
+      throw mapTemporalError(err, id, 'read its approvals');
     }
   }
 

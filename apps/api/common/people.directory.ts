@@ -31,6 +31,19 @@ export class PeopleDirectory {
     return person;
   }
 
+  /** The person whose Slack user id this is (people.yaml `slack`). */
+  bySlackId(slackUserId: string): Person | undefined {
+    for (const person of this.people.values()) if (person.slack === slackUserId) return person;
+    return undefined;
+  }
+
+  /** The person with this email, compared case-insensitively. */
+  byEmail(email: string): Person | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const person of this.people.values()) if (person.email?.toLowerCase() === wanted) return person;
+    return undefined;
+  }
+
   /** The person as an approval gate sees them: identity, groups and roles, and where the vote came from. */
   approver(id: string, field: string): Approver {
     const person = this.require(id, field);

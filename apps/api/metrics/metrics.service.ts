@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 /** Palisade's Prometheus metrics (GET /metrics). One registry per API process. */
 @Injectable()
@@ -18,6 +18,17 @@ export class MetricsService {
     help: 'Time from request to answer for POST /webhooks/:source, by source and status.',
     labelNames: ['source', 'status'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** A click's request in → the gate's Update verdict known (the figure the Slack bench prints). */
+  readonly slackClickDecision = new Summary({
+    name: 'palisade_slack_click_decision_seconds',
+    help: 'Time from a Slack approval click reaching the API to the gate Update verdict, by outcome (counted, rejected, error).',
+    labelNames: ['outcome'] as const,
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
     registers: [this.registry],
   });
 

@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { In, Not, type Repository } from 'typeorm';
+import { checkVote, VoteRejected, type Approver, type GateState } from '../../../lib/approvals/gate';
+import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { escapeMrkdwn } from '../../../lib/slack/templates';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { ApprovalsService } from '../approvals/approvals.service';
+import { PALISADE_CONFIG } from '../config/config.module';
+import { SlackIdentity } from './slack.identity';
+
+/** Open incidents `/palisade pending` looks through, newest first. */
+const PENDING_SCAN = 50;
+const USAGE = 'Usage: `/palisade status <incident-id>` (where an incident stands) or `/palisade pending` (approvals waiting on you).';
+
+/** `/palisade status <incident>` and `/palisade pending`, answered to the caller only. */
+@Injectable()
+export class SlackCommands {
+  private readonly log = new Logger('Slack');
+
+  constructor(
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+    @Inject(SlackIdentity) private readonly identity: SlackIdentity,
+    @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {}
+
+  register(app: App): void {
+    app.command('/palisade', async ({ command, ack, client }) => {
+      const [verb, ...args] = command.text.trim().split(/\s+/);
+      let text: string;
+      try {
+        if (verb === 'status' && args[0]) text = await this.status(args[0]);
+        else if (verb === 'pending') text = await this.pending(client, command.user_id);
+        else text = USAGE;
+      } catch (err) {
+        this.log.warn(`/palisade ${command.text} failed: ${(err as Error).message}`);
+        text = `Palisade could not answer: ${(err as Error).message}`;
+      }
+      await ack({ response_type: 'ephemeral', text });
+    });
+  }
+
+  private async status(id: string): Promise<string> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return `\`${escapeMrkdwn(id)}\` is not an incident id (a UUID, as in the incident's link). ${USAGE}`;
+    const incident = await this.incidents.findOneBy({ id });
+    if (!incident) return `No incident ${id}.`;
+    const lines = [
+      `*<${this.link(id)}|${escapeMrkdwn(incident.title)}>*`,
+      `${incident.status} · ${incident.severity} · ${incident.playbook} ${incident.playbookVersion} · ${escapeMrkdwn(incident.entity ?? 'no entity')} · ${incident.alertCount} alert(s)`,
+    ];
+    if (incident.status !== 'resolved' && incident.status !== 'cancelled') {
+      const gates = await this.approvals.gates(id).catch(() => undefined);
+      if (!gates) lines.push('_Its playbook did not answer: the timeline has the latest._');
+      const waiting = (gates ?? []).filter((g) => g.status === 'open' || g.status === 'paused');
+      for (const g of waiting) lines.push(`:hourglass_flowing_sand: ${gateLine(g)}`);
+      if (gates && waiting.length === 0) lines.push('No approval waiting.');
+    }
+    return lines.join('\n');
+  }
+
+  private async pending(client: WebClient, slackUserId: string): Promise<string> {
+    const approver = await this.identity.resolve(client, slackUserId);
+    if (!approver) return 'Palisade does not know you: ask an admin to add your Slack user id (or email) to runbooks/people.yaml.';
+    const open = await this.incidents.find({ where: { status: Not(In(['resolved', 'cancelled'])) }, order: { detectedAt: 'DESC' }, take: PENDING_SCAN });
+    const lines: string[] = [];
+    for (const incident of open) {
+      const gates = await this.approvals.gates(incident.id).catch(() => []);
+      for (const gate of gates.filter((g) => (g.status === 'open' || g.status === 'paused') && mayVote(g, approver))) {
+        lines.push(`• <${this.link(incident.id)}|${escapeMrkdwn(incident.title)}>: ${gateLine(gate)}`);
+      }
+    }
+    return lines.length ? `Waiting on you (${lines.length}):\n${lines.join('\n')}` : 'Nothing waits on you.';
+  }
+
+  private link(id: string): string {
+    return `${this.config.publicUrl}/incidents/${id}`;
+  }
+}
+
+/** Whether this person's vote on the gate would count now (the validator's own rules). */
+function mayVote(gate: GateState, approver: Approver): boolean {
+  try {
+    checkVote(gate, { gateId: gate.id, decision: 'deny', approver }, new Date());
+    return true;
+  } catch (err) {
+    if (err instanceof VoteRejected) return false;
+    throw err;
+  }
+}
+
+function gateLine(g: GateState): string {
+  const approvals = g.votes.filter((v) => v.decision === 'approve').length;
+  return `*${escapeMrkdwn(g.step)}*: ${approvals} of ${g.needed} approvals, ${g.deadline ? `decide by ${g.deadline}` : 'paused, no deadline'} (gate \`${g.id}\`)`;
+}

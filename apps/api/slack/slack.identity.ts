@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WebClient } from '@slack/web-api';
+import type { Approver } from '../../../lib/approvals/gate';
+import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { PeopleDirectory } from '../common/people.directory';
+import { PALISADE_CONFIG } from '../config/config.module';
+
+const PROFILE_TTL_MS = 5 * 60_000;
+/** Slack user groups change when people go on and off call: re-read them often. */
+const GROUP_TTL_MS = 60_000;
+
+interface Cached<T> {
+  value: T;
+  until: number;
+}
+
+/**
+ * Who a Slack user is to Palisade: the person in runbooks/people.yaml with that Slack id, or
+ * with the email on their Slack profile (users.info), plus the Slack user groups named by
+ * approval policies they belong to (usergroups.users.list). Cached briefly: a click must
+ * be answered in Slack's 3 seconds.
+ */
+@Injectable()
+export class SlackIdentity {
+  private readonly profiles = new Map<string, Cached<string | undefined>>();
+  private readonly groups = new Map<string, Cached<Set<string>>>();
+
+  constructor(
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {}
+
+  /** The approver behind a Slack user, or undefined when Palisade does not know them (and no policy's Slack group has them). */
+  async resolve(client: WebClient, slackUserId: string): Promise<Approver | undefined> {
+    const person = this.people.bySlackId(slackUserId) ?? (await this.byProfileEmail(client, slackUserId));
+    const slackGroups = await this.groupsOf(client, slackUserId);
+    if (person) return { id: person.id, groups: person.groups, roles: person.roles, via: 'slack', slackUserId, slackGroups };
+    // Not in people.yaml, but a policy may still let their Slack group decide.
+    if (slackGroups.length > 0) return { id: `slack:${slackUserId}`, groups: [], roles: [], via: 'slack', slackUserId, slackGroups };
+    return undefined;
+  }
+
+  private async byProfileEmail(client: WebClient, slackUserId: string) {
+    const cached = this.profiles.get(slackUserId);
+    let email = cached && cached.until > Date.now() ? cached.value : undefined;
+    if (!cached || cached.until <= Date.now()) {
+      const info = await client.users.info({ user: slackUserId });
+      email = info.user?.profile?.email;
+      this.profiles.set(slackUserId, { value: email, until: Date.now() + PROFILE_TTL_MS });
+    }
+    return email ? this.people.byEmail(email) : undefined;
+  }
+
+  /** The policies' Slack groups this user is in (approvals.yaml is read each time: it may change without a restart). */
+  private async groupsOf(client: WebClient, slackUserId: string): Promise<string[]> {
+    const named = new Set<string>();
+    const policies = loadApprovalPolicies(this.config.playbooks.approvalsFile);
+    const patches = [policies.defaults, ...Object.values(policies.playbooks).flatMap((p) => [p.defaults, ...Object.values(p.gates)])];
+    for (const patch of patches) for (const g of patch.approvers?.slackGroups ?? []) named.add(g);
+    const member: string[] = [];
+    for (const group of named) {
+      const cached = this.groups.get(group);
+      let users = cached && cached.until > Date.now() ? cached.value : undefined;
+      if (!users) {
+        const res = await client.usergroups.users.list({ usergroup: group });
+        users = new Set(res.users ?? []);
+        this.groups.set(group, { value: users, until: Date.now() + GROUP_TTL_MS });
+      }
+      if (users.has(slackUserId)) member.push(group);
+    }
+    return member;
+  }
+}

@@ -1,0 +1,170 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { performance } from 'node:perf_hooks';
+import type { GateDecision } from '../../../lib/approvals/gate';
+import type { ErrorBody } from '../../../lib/errors';
+import { DENY_REASON_INPUT, SlackActionId, SlackViewId, decodeGateRef, encodeGateRef, type GateRef } from '../../../lib/slack/actions';
+import type { SlackTemplates } from '../../../lib/slack/templates';
+import { ApprovalsService } from '../approvals/approvals.service';
+import { ApiError } from '../common/error.filter';
+import { MetricsService } from '../metrics/metrics.service';
+import { SlackIdentity } from './slack.identity';
+
+/** Where a click came from: who, in which channel, on which message. */
+interface Clicker {
+  slackUserId: string;
+  channel: string | undefined;
+}
+
+/** What a clicker reads when their click did not count, by error code (the validator's sentence comes first). */
+const SLACK_HINTS: Record<string, string> = {
+  not_allowed: 'Ask one of the people it names, or an admin to change runbooks/approvals.yaml.',
+  own_request: 'Four-eyes: another approver must decide.',
+  already_voted: 'Your vote is counted; the step waits for another approver.',
+  already_decided: 'Nothing to do: the message shows who decided.',
+  expired: 'Too late: the incident timeline shows what the fallback did.',
+  unknown_gate: 'This message is not about a gate this incident has.',
+  invalid_choice: 'Use one of the Approve buttons.',
+  playbook_not_running: 'Nothing to decide any more: the incident timeline has the whole story.',
+  incident_not_found: 'This message names an incident Palisade does not have.',
+  temporal_unavailable: 'Your vote may not have counted. The message changes when it does; otherwise click again in a minute.',
+  unknown_person: 'Ask an admin to add your Slack user id (or your email) to runbooks/people.yaml.',
+};
+
+type VoteResult = { counted: true; outcome: string; approvals: number; needed: number } | { counted: false; code: string; text: string };
+
+/**
+ * Approve, Deny and "Deny with reason" in Slack. Each click is acknowledged at once (Slack
+ * allows 3 seconds), then runs the gate's `decide` Update as the person behind the Slack user.
+ * A vote that counts changes the message (the playbook re-renders it); one that does not is
+ * answered with an ephemeral message giving the reason, and lands on the incident's timeline.
+ */
+@Injectable()
+export class SlackInteractions {
+  private readonly log = new Logger('Slack');
+
+  constructor(
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+    @Inject(SlackIdentity) private readonly identity: SlackIdentity,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  register(app: App, templates: SlackTemplates): void {
+    app.action<BlockAction<ButtonAction>>(new RegExp(`^${escapeRegExp(SlackActionId.Approve)}(#\\d+)?$`), async ({ ack, body, action, client }) => {
+      await ack();
+      await this.click(client, body, action, 'approve');
+    });
+    app.action<BlockAction<ButtonAction>>(SlackActionId.Deny, async ({ ack, body, action, client }) => {
+      await ack();
+      await this.click(client, body, action, 'deny');
+    });
+    app.action<BlockAction<ButtonAction>>(SlackActionId.DenyWithReason, async ({ ack, body, action, client }) => {
+      await ack();
+      const ref = decodeGateRef(action.value);
+      if (!ref) return;
+      const gate = await this.approvals
+        .gates(ref.incidentId)
+        .then((gates) => gates.find((g) => g.id === ref.gateId))
+        .catch(() => undefined);
+      const channel = channelOf(body);
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: templates.modal('deny-reason-modal', {
+          callbackId: SlackViewId.DenyReason,
+          privateMetadata: JSON.stringify({ ref: encodeGateRef(ref), channel }),
+          step: gate?.step ?? ref.gateId,
+          summary: gate?.summary ?? '',
+          reasonBlock: DENY_REASON_INPUT.block,
+          reasonAction: DENY_REASON_INPUT.action,
+        }) as never,
+      });
+    });
+    app.view<ViewSubmitAction>(SlackViewId.DenyReason, async ({ ack, body, view, client }) => {
+      const meta = parseMetadata(view.private_metadata);
+      const reason = view.state.values[DENY_REASON_INPUT.block]?.[DENY_REASON_INPUT.action]?.value?.trim() ?? '';
+      if (!meta) {
+        await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: 'This form is not one Palisade opened; deny from the message again.' } });
+        return;
+      }
+      // Decided before the modal closes, so a vote that did not count is shown in the modal itself.
+      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', reason);
+      if (result.counted) await ack();
+      else await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: result.text.slice(0, 150) } });
+    });
+  }
+
+  private async click(client: WebClient, body: BlockAction<ButtonAction>, action: ButtonAction, decision: GateDecision): Promise<void> {
+    const ref = decodeGateRef(action.value);
+    const clicker = { slackUserId: body.user.id, channel: channelOf(body) };
+    if (!ref) {
+      await this.tell(client, clicker, 'This button is not one Palisade made: nothing was decided.');
+      return;
+    }
+    const result = await this.vote(client, clicker, ref, decision);
+    if (!result.counted) await this.tell(client, clicker, result.text);
+    else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`);
+  }
+
+  /** Runs the Update as the Slack user's Palisade identity; a vote that did not count is on the timeline too. */
+  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, reason?: string): Promise<VoteResult> {
+    const started = performance.now();
+    let result: VoteResult;
+    let approverId: string | undefined;
+    try {
+      const approver = await this.identity.resolve(client, clicker.slackUserId);
+      if (!approver) {
+        result = rejected('unknown_person', `Palisade does not know <@${clicker.slackUserId}>: no person in runbooks/people.yaml has this Slack id or your Slack email.`);
+      } else {
+        approverId = approver.id;
+        const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, approver, { decision, reason, choice: ref.choice });
+        result = { counted: true, outcome: verdict.outcome, approvals: verdict.approvals, needed: verdict.needed };
+      }
+    } catch (err) {
+      if (!(err instanceof ApiError)) {
+        this.log.error(`Slack click on ${ref.incidentId}/${ref.gateId} failed: ${(err as Error).stack ?? String(err)}`);
+        this.metrics.slackClickDecision.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+        return rejected('error', 'Palisade could not take your vote (an internal error, logged): nothing was decided. Try again, or decide through the API.');
+      }
+      const body = err.getResponse() as ErrorBody;
+      result = rejected(body.error, body.message, body.hint);
+    }
+    this.metrics.slackClickDecision.observe({ outcome: result.counted ? 'counted' : 'rejected' }, (performance.now() - started) / 1000);
+    if (!result.counted && result.code !== 'incident_not_found' && result.code !== 'playbook_not_running') {
+      await this.approvals
+        .recordRejectedClick({ incidentId: ref.incidentId, gateId: ref.gateId, slackUserId: clicker.slackUserId, approverId, code: result.code, message: result.text })
+        .catch((err: unknown) => this.log.warn(`Rejected click not recorded on ${ref.incidentId}: ${(err as Error).message}`));
+    }
+    return result;
+  }
+
+  private async tell(client: WebClient, clicker: Clicker, text: string): Promise<void> {
+    if (!clicker.channel) return;
+    await client.chat
+      .postEphemeral({ channel: clicker.channel, user: clicker.slackUserId, text })
+      .catch((err: unknown) => this.log.warn(`Ephemeral answer to ${clicker.slackUserId} not posted: ${(err as Error).message}`));
+  }
+}
+
+function rejected(code: string, message: string, hint?: string): VoteResult {
+  return { counted: false, code, text: `${message} ${SLACK_HINTS[code] ?? hint ?? ''}`.trim() };
+}
+
+function parseMetadata(raw: string): { ref: GateRef; channel: string | undefined } | undefined {
+  try {
+    const meta = JSON.parse(raw) as { ref?: string; channel?: string };
+    const ref = decodeGateRef(meta.ref);
+    return ref ? { ref, channel: typeof meta.channel === 'string' ? meta.channel : undefined } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The channel of the message clicked (Bolt types `container` loosely). */
+function channelOf(body: BlockAction): string | undefined {
+  return body.channel?.id ?? (body.container as { channel_id?: string } | undefined)?.channel_id;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** The `action_id`s of the buttons Palisade's messages carry (templates use them through `actions.*`). */
+export enum SlackActionId {
+  Approve = 'palisade.gate.approve',
+  Deny = 'palisade.gate.deny',
+  DenyWithReason = 'palisade.gate.deny-with-reason',
+}
+
+/** The `callback_id` of the modal that asks a denier for their reason. */
+export enum SlackViewId {
+  DenyReason = 'palisade.gate.deny-reason',
+}
+
+/** The modal's reason input: its block and action ids. */
+export const DENY_REASON_INPUT = { block: 'reason', action: 'reason' } as const;
+
+const gateRef = z.object({
+  incidentId: z.string().uuid(),
+  gateId: z.string().min(1).max(200),
+  /** On a gate that offers options: which one this Approve button chooses. */
+  choice: z.string().min(1).max(200).optional(),
+});
+
+/** What a button's `value` (and the modal's `private_metadata`) carries: which incident, which gate. */
+export type GateRef = z.infer<typeof gateRef>;
+
+export function encodeGateRef(ref: GateRef): string {
+  return JSON.stringify(ref);
+}
+
+/** The gate a click is about, or undefined when the value is not one Palisade wrote. */
+export function decodeGateRef(value: string | undefined): GateRef | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = gateRef.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

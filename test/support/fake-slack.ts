@@ -1,0 +1,187 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One Web API call the fake received (faulted ones included, with the fault it answered). */
+export interface SlackCall {
+  method: string;
+  args: Record<string, any>;
+  token: string | undefined;
+  at: number;
+  fault?: SlackFaultKind;
+  /** What the fake answered (absent for faults). */
+  response?: Record<string, any>;
+}
+
+export type SlackFaultKind = '5xx' | 'timeout' | '429';
+
+interface Fault {
+  kind: SlackFaultKind;
+  method: string | undefined;
+  remaining: number;
+  retryAfterSeconds: number;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  email?: string;
+}
+
+/** Fields Slack sends JSON-encoded inside form-encoded requests. */
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'view']);
+
+/**
+ * A fake Slack Web API on loopback, for Bolt's and the worker's real WebClient (SLACK_API_URL):
+ * chat.postMessage, chat.update, chat.postEphemeral, views.open, users.info,
+ * users.lookupByEmail, usergroups.users.list and auth.test, answered the way Slack answers
+ * them, with switches for 5xx, hanging requests and 429 with Retry-After. It records every
+ * call so tests can read what Slack was asked.
+ */
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly users = new Map<string, FakeSlackUser>();
+  readonly usergroups = new Map<string, string[]>();
+  private faults: Fault[] = [];
+  private server: http.Server | undefined;
+  private readonly hanging = new Set<http.ServerResponse>();
+  private messages = 0;
+  url = '';
+
+  constructor(opts: { users?: FakeSlackUser[]; usergroups?: Record<string, string[]> } = {}) {
+    for (const u of opts.users ?? []) this.users.set(u.id, u);
+    for (const [id, members] of Object.entries(opts.usergroups ?? {})) this.usergroups.set(id, members);
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Answers the next `times` calls (of `method`, or any) with a fault; Infinity until cleared. */
+  fail(kind: SlackFaultKind, opts: { times?: number; method?: string; retryAfterSeconds?: number } = {}): void {
+    this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1 });
+  }
+
+  /** Slack answers normally again. */
+  recover(): void {
+    this.faults = [];
+  }
+
+  /** Calls of a method, optionally only those whose message metadata names the incident. */
+  callsOf(method: string, incidentId?: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method && !c.fault && (incidentId === undefined || JSON.stringify(c.args).includes(incidentId)));
+  }
+
+  /** Waits until a call matching `match` arrives (answered, not faulted). */
+  async waitFor(what: string, match: (call: SlackCall) => boolean, timeoutMs = 15_000): Promise<SlackCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.calls.find((c) => !c.fault && match(c));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for Slack to receive ${what}; it received: ${this.calls.map((c) => c.method + (c.fault ? `(${c.fault})` : '')).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The fake's channel id for a channel name (`#secops-approvals` → `C0SECOPSAPPROVALS`); ids pass through. */
+  static channelId(channel: string): string {
+    return channel.startsWith('#') ? `C0${channel.slice(1).replace(/[^a-z0-9]/gi, '').toUpperCase()}` : channel;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+    const args = parseArgs(raw, req.headers['content-type']);
+    const token = req.headers.authorization?.replace(/^Bearer /, '');
+    const call: SlackCall = { method, args, token, at: Date.now() };
+    this.calls.push(call);
+
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method));
+    if (fault) {
+      fault.remaining -= 1;
+      call.fault = fault.kind;
+      if (fault.kind === 'timeout') {
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        return;
+      }
+      if (fault.kind === '429') {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(fault.retryAfterSeconds) });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('Service Unavailable');
+      return;
+    }
+    call.response = this.answer(method, args, token);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(call.response));
+  }
+
+  private answer(method: string, args: Record<string, any>, token: string | undefined): Record<string, unknown> {
+    if (!token) return { ok: false, error: 'not_authed' };
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://palisade-test.slack.com/', team: 'Palisade Test', user: 'palisade', team_id: 'T0PALISADE', user_id: 'U0PALISADE', bot_id: 'B0PALISADE' };
+      case 'chat.postMessage': {
+        if (!args.channel) return { ok: false, error: 'channel_not_found' };
+        this.messages += 1;
+        const ts = `${Math.floor(Date.now() / 1000)}.${String(this.messages).padStart(6, '0')}`;
+        const channel = FakeSlack.channelId(String(args.channel));
+        return { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text: args.text, ts, bot_id: 'B0PALISADE', blocks: args.blocks } };
+      }
+      case 'chat.update':
+        return args.channel && args.ts ? { ok: true, channel: args.channel, ts: args.ts, text: args.text } : { ok: false, error: 'message_not_found' };
+      case 'chat.postEphemeral':
+        return args.channel && args.user ? { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.000000` } : { ok: false, error: 'user_not_in_channel' };
+      case 'views.open':
+        return args.trigger_id && args.view ? { ok: true, view: { id: `V0${this.calls.length}`, ...args.view } } : { ok: false, error: 'invalid_arguments' };
+      case 'users.info': {
+        const user = this.users.get(String(args.user));
+        return user ? { ok: true, user: slackUser(user) } : { ok: false, error: 'user_not_found' };
+      }
+      case 'users.lookupByEmail': {
+        const user = [...this.users.values()].find((u) => u.email === args.email);
+        return user ? { ok: true, user: slackUser(user) } : { ok: false, error: 'users_not_found' };
+      }
+      case 'usergroups.users.list': {
+        const members = this.usergroups.get(String(args.usergroup));
+        return members ? { ok: true, users: members } : { ok: false, error: 'no_such_subteam' };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+function slackUser(u: FakeSlackUser) {
+  return { id: u.id, team_id: 'T0PALISADE', name: u.name, real_name: u.name, is_bot: false, profile: { real_name: u.name, display_name: u.name, ...(u.email ? { email: u.email } : {}) } };
+}
+
+function parseArgs(raw: string, contentType: string | undefined): Record<string, any> {
+  if (!raw) return {};
+  if (contentType?.includes('application/json')) return JSON.parse(raw) as Record<string, any>;
+  const args: Record<string, any> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    args[key] = JSON_FIELDS.has(key) ? tryJson(value) : value;
+  }
+  return args;
+}
+
+function tryJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,119 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { SlackActionId } from '../../lib/slack/actions';
+import type { TestEngine } from './engine';
+import { playbookTestBed, type PlaybookTestBed } from './playbooks';
+import { FakeSlack, type SlackCall } from './fake-slack';
+import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from './slack-requests';
+
+/** The Slack users of the tests: alice by her people.yaml id, bob by his email, carol not an approver, dave only in a Slack group, erin unknown. */
+export const SLACK_USERS = {
+  alice: { id: 'U0ALICE01', name: 'alice', email: 'alice@example.com' },
+  bob: { id: 'U0BOB0001', name: 'bob', email: 'bob@example.com' },
+  carol: { id: 'U0CAROL01', name: 'carol', email: 'carol@example.com' },
+  dave: { id: 'U0DAVE001', name: 'dave', email: 'dave@contractor.example' },
+  erin: { id: 'U0ERIN001', name: 'erin' },
+} as const;
+
+/** A receiver for the fallback notifier's webhook. */
+export class WebhookReceiver {
+  readonly received: { at: number; body: any }[] = [];
+  private server: http.Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.received.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/palisade-fallback`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+export interface SlackTestBed extends PlaybookTestBed {
+  slack: FakeSlack;
+  fallback: WebhookReceiver;
+}
+
+export function slackEnv(slack: FakeSlack): NodeJS.ProcessEnv {
+  return { SLACK_SIGNING_SECRET: SLACK_TEST_SIGNING_SECRET, SLACK_BOT_TOKEN: SLACK_TEST_BOT_TOKEN, SLACK_API_URL: slack.url };
+}
+
+/**
+ * A Slack test file's servers: the fake Slack Web API and the fallback webhook, then the playbook
+ * test bed with Slack connected: `engine` on approvals-slack.yaml (Slack given up on after 3 s,
+ * 30-minute gates), `fast` on approvals-fast.yaml (2-second tiers) for escalations and expiry.
+ */
+export function slackTestBed(): SlackTestBed {
+  const bed = {} as SlackTestBed;
+  beforeAll(async () => {
+    bed.slack = await new FakeSlack({ users: Object.values(SLACK_USERS), usergroups: { S0SECOPSLEADS: [SLACK_USERS.bob.id], S0PLATFORM: [SLACK_USERS.dave.id] } }).start();
+    bed.fallback = await new WebhookReceiver().start();
+  });
+  // Hooks run as a stack: the engines stop before these servers do.
+  afterAll(async () => {
+    await bed.fallback?.close();
+    await bed.slack?.close();
+  });
+  return playbookTestBed({
+    bed,
+    approvalsFile: 'test/fixtures/runbooks/approvals-slack.yaml',
+    env: () => ({ ...slackEnv(bed.slack), PALISADE_FALLBACK_WEBHOOK_URL: bed.fallback.url }),
+  });
+}
+
+/** A gate's message as Slack was asked to post it, with where it landed. */
+export interface PostedGate {
+  call: SlackCall;
+  channel: string;
+  ts: string;
+  blocks: any[];
+}
+
+const metadataOf = (call: SlackCall) => call.args.metadata?.event_payload as { incidentId?: string; gateId?: string; template?: string } | undefined;
+
+/** Waits for the message of one template (approval, escalation, fallback) for an incident's gate. */
+export async function gateMessage(slack: FakeSlack, incidentId: string, gateId: string, template = 'approval', timeoutMs = 15_000): Promise<PostedGate> {
+  const call = await slack.waitFor(
+    `the ${template} message of ${gateId}`,
+    (c) => c.method === 'chat.postMessage' && metadataOf(c)?.incidentId === incidentId && metadataOf(c)?.gateId === gateId && metadataOf(c)?.template === template,
+    timeoutMs,
+  );
+  return { call, channel: call.response!.channel, ts: call.response!.ts, blocks: call.args.blocks };
+}
+
+/** Waits for an update of a posted message that satisfies `match` (e.g. shows the decision). */
+export async function messageUpdate(slack: FakeSlack, posted: PostedGate, what: string, match: (text: string) => boolean): Promise<SlackCall> {
+  return slack.waitFor(what, (c) => c.method === 'chat.update' && c.args.ts === posted.ts && match(JSON.stringify(c.args.blocks)));
+}
+
+/** The button a message carries, by action id prefix. */
+export function button(posted: PostedGate, actionId: SlackActionId, nth = 0): { action_id: string; value: string } {
+  const actions = posted.blocks.find((b) => b.type === 'actions');
+  const found = (actions?.elements ?? []).filter((e: any) => e.action_id.startsWith(actionId))[nth];
+  if (!found) throw new Error(`the message has no ${actionId} button`);
+  return found;
+}
+
+/** Clicks a button of a posted message as a Slack user, signed as Slack signs. */
+export async function click(engine: TestEngine, posted: PostedGate, user: string, actionId: SlackActionId, nth = 0) {
+  const b = button(posted, actionId, nth);
+  return postToSlackEndpoint(engine.baseUrl, blockActionsBody({ user, actionId: b.action_id, value: b.value, channel: posted.channel, messageTs: posted.ts }));
+}
+
+/** Waits for the ephemeral answer a user got after `since`. */
+export async function ephemeralFor(slack: FakeSlack, user: string, since: number): Promise<string> {
+  const call = await slack.waitFor(`an ephemeral answer to ${user}`, (c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since);
+  return String(call.args.text);
+}
