@@ -29,6 +29,9 @@ import { loadConfig } from '../lib/config/env';
 import { createDataSource, runMigrations } from '../lib/db/data-source';
 import { describeError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { FakeSlack } from '../test/support/fake-slack';
+import { SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from '../test/support/slack-requests';
+import { SLACK_USERS } from '../test/support/people';
 import { acquireTestPostgres, createDatabase } from '../test/setup/postgres';
 import { SCENARIOS } from './histories/scenarios';
 import { Studio } from './histories/studio';
@@ -79,8 +82,22 @@ async function main(): Promise<number> {
     await runMigrations(database.url);
     say(`Temporal ${temporal.address}; Postgres from ${postgres.source}.`);
 
+    // Slack connected (a fake Slack Web API on loopback): gates post and re-render their messages.
+    const slack = await new FakeSlack({ users: Object.values(SLACK_USERS) }).start();
+    cleanups.push(() => slack.close());
     const taskQueue = `record-${randomUUID()}`;
-    const config = loadConfig({ TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: database.url, PALISADE_TASK_QUEUE: taskQueue, PALISADE_REDACTION_KEY: 'record-histories-redaction-key-0123' }, ROOT);
+    const config = loadConfig(
+      {
+        TEMPORAL_ADDRESS: temporal.address,
+        DATABASE_URL: database.url,
+        PALISADE_TASK_QUEUE: taskQueue,
+        PALISADE_REDACTION_KEY: 'record-histories-redaction-key-0123',
+        SLACK_SIGNING_SECRET: SLACK_TEST_SIGNING_SECRET,
+        SLACK_BOT_TOKEN: SLACK_TEST_BOT_TOKEN,
+        SLACK_API_URL: slack.url,
+      },
+      ROOT,
+    );
     const db = createDataSource({ url: database.url, poolSize: 4 });
     await db.initialize();
     cleanups.push(() => db.destroy());
@@ -99,7 +116,7 @@ async function main(): Promise<number> {
 
     for (const scenario of todo) {
       say(`${scenario.name}:`);
-      const studio = new Studio(client, fleet, taskQueue, args.outDir, scenario.name);
+      const studio = new Studio(client, fleet, slack, taskQueue, args.outDir, scenario.name);
       try {
         await withTimeout(scenario.run(studio), SCENARIO_TIMEOUT_MS, scenario.name);
       } catch (err) {

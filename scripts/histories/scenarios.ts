@@ -5,7 +5,7 @@ import { workflowIdFor } from '../../lib/intake/routing';
 import { PLAYBOOKS } from '../../lib/playbooks';
 import { Capability } from '../../lib/providers/capabilities';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../workflows/manual-incident/shared';
-import { alertsMergedSignal, cancelSignal, resolveSignal, stateQuery } from '../../workflows/shared/messages';
+import { alertsMergedSignal, cancelSignal, resolveSignal, slackClickRejectedSignal, stateQuery } from '../../workflows/shared/messages';
 import { batch, type Studio } from './studio';
 
 export interface Scenario {
@@ -14,6 +14,27 @@ export interface Scenario {
 }
 
 export const SCENARIOS: Scenario[] = [
+  {
+    // Slack connected: the isolation request posted, carol's click refused (on the timeline),
+    // alice approves from Slack, bob approves the rebuild through the API; both messages re-rendered.
+    name: 'host-compromise-slack',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-slack-1', 'production');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'isolate-host');
+      const { incidentId } = await handle.query(stateQuery);
+      const isolation = await s.slackPosted(incidentId, 'isolate-host');
+      await handle.signal(slackClickRejectedSignal, { incidentId, gateId: 'isolate-host', slackUserId: 'U0CAROL01', approverId: 'carol', code: 'not_allowed', message: "carol may not decide 'Isolate rec-prod-slack-1': it needs role approver." });
+      await s.vote(handle, 'isolate-host', 'alice', 'clicked in Slack', undefined, 'U0ALICE01');
+      await s.slackUpdated(isolation, 'Approved by alice');
+      await s.gateOpen(handle, 'replace-host');
+      const rebuild = await s.slackPosted(incidentId, 'replace-host');
+      await s.vote(handle, 'replace-host', 'bob', 'rebuild it');
+      await s.finish(handle);
+      await s.slackUpdated(rebuild, 'Approved by bob');
+      await s.save(handle);
+    },
+  },
   {
     // The door opens a triage incident, merges two more batches (one escalates it), a responder resolves it.
     name: 'triage-resolved',

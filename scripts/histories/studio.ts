@@ -10,6 +10,7 @@ import { describeError } from '../../lib/errors';
 import type { AlertEntity, AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { workflowIdFor } from '../../lib/intake/routing';
 import { PLAYBOOKS, type PlaybookName } from '../../lib/playbooks';
+import type { FakeSlack, SlackCall } from '../../test/support/fake-slack';
 import { PEOPLE } from '../../test/support/people';
 import type { PlaybookInput } from '../../workflows/shared/input';
 import { decideUpdate, stateQuery, type AlertBatch } from '../../workflows/shared/messages';
@@ -22,6 +23,8 @@ export class Studio {
   constructor(
     readonly client: Client,
     readonly fleet: SimulatedFleet,
+    /** The fake Slack Web API the worker posts approval requests to. */
+    readonly slack: FakeSlack,
     readonly taskQueue: string,
     private readonly outDir: string,
     private readonly name: string,
@@ -81,9 +84,26 @@ export class Studio {
     return this.until(`${count} alerts`, async () => (await handle.query(stateQuery)).alertCount >= count);
   }
 
-  async vote(handle: WorkflowHandle, gateId: string, who: keyof typeof PEOPLE, reason: string, choice?: string): Promise<string> {
-    const verdict = await handle.executeUpdate(decideUpdate, { args: [{ gateId, decision: 'approve', approver: PEOPLE[who], reason, choice }] });
+  async vote(handle: WorkflowHandle, gateId: string, who: keyof typeof PEOPLE, reason: string, choice?: string, slackUserId?: string): Promise<string> {
+    const approver = slackUserId ? { ...PEOPLE[who], via: 'slack' as const, slackUserId } : PEOPLE[who];
+    const verdict = await handle.executeUpdate(decideUpdate, { args: [{ gateId, decision: 'approve', approver, reason, choice }] });
     return verdict.outcome;
+  }
+
+  /** Waits until the worker posted the gate's approval request to Slack; returns the message's ts. */
+  async slackPosted(incidentId: string, gateId: string): Promise<string> {
+    let ts: string | undefined;
+    await this.until(`Slack to receive the request of ${gateId}`, async () => {
+      const payload = (c: SlackCall) => (c.args.metadata as { event_payload?: { incidentId?: string; gateId?: string } } | undefined)?.event_payload;
+      ts = this.slack.callsOf('chat.postMessage').find((c) => payload(c)?.incidentId === incidentId && payload(c)?.gateId === gateId)?.response?.ts as string | undefined;
+      return ts !== undefined;
+    });
+    return ts!;
+  }
+
+  /** Waits until a posted message was re-rendered showing `text`. */
+  slackUpdated(ts: string, text: string): Promise<void> {
+    return this.until(`Slack to show "${text}"`, async () => this.slack.callsOf('chat.update').some((c) => c.args.ts === ts && JSON.stringify(c.args.blocks).includes(text)));
   }
 
   /** Waits for the playbook's outcome. */

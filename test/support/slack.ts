@@ -7,14 +7,9 @@ import { playbookTestBed, type PlaybookTestBed } from './playbooks';
 import { FakeSlack, type SlackCall } from './fake-slack';
 import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from './slack-requests';
 
-/** The Slack users of the tests: alice by her people.yaml id, bob by his email, carol not an approver, dave only in a Slack group, erin unknown. */
-export const SLACK_USERS = {
-  alice: { id: 'U0ALICE01', name: 'alice', email: 'alice@example.com' },
-  bob: { id: 'U0BOB0001', name: 'bob', email: 'bob@example.com' },
-  carol: { id: 'U0CAROL01', name: 'carol', email: 'carol@example.com' },
-  dave: { id: 'U0DAVE001', name: 'dave', email: 'dave@contractor.example' },
-  erin: { id: 'U0ERIN001', name: 'erin' },
-} as const;
+import { SLACK_USERS } from './people';
+
+export { SLACK_USERS };
 
 /** A receiver for the fallback notifier's webhook. */
 export class WebhookReceiver {
