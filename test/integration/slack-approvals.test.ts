@@ -138,7 +138,7 @@ describe('Slack approvals', () => {
     const accept = [0, 1, 2].find((n) => button(question, SlackActionId.Approve, n).value.includes('"accept"'))!;
     const since = Date.now();
     await click(bed.engine, question, SLACK_USERS.alice.id, SlackActionId.Approve, accept);
-    expect(await ephemeralFor(bed.slack, SLACK_USERS.alice.id, since)).toMatch(/may not decide.*Slack group S0PLATFORM/);
+    expect(await ephemeralFor(bed.slack, SLACK_USERS.alice.id, since)).toMatch(/may not decide.*Slack group S0PLATFORM or S0GONE/);
     await click(bed.engine, question, SLACK_USERS.dave.id, SlackActionId.Approve, accept);
     await messageUpdate(bed.slack, question, 'the choice', (t) => t.includes('Approved (accept) by slack:U0DAVE001'));
     await incidentStatus(bed.engine, drift.incidentId, 'resolved');

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WebClient } from '@slack/web-api';
 import type { Approver } from '../../../lib/approvals/gate';
 import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
@@ -25,6 +25,7 @@ interface Cached<T> {
 export class SlackIdentity {
   private readonly profiles = new Map<string, Cached<string | undefined>>();
   private readonly groups = new Map<string, Cached<Set<string>>>();
+  private readonly log = new Logger('Slack');
 
   constructor(
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
@@ -45,8 +46,13 @@ export class SlackIdentity {
     const cached = this.profiles.get(slackUserId);
     let email = cached && cached.until > Date.now() ? cached.value : undefined;
     if (!cached || cached.until <= Date.now()) {
-      const info = await client.users.info({ user: slackUserId });
-      email = info.user?.profile?.email;
+      try {
+        const info = await client.users.info({ user: slackUserId });
+        email = info.user?.profile?.email;
+      } catch (err) {
+        // Missing users:read.email, or Slack busy: the person is found by their people.yaml slack id only.
+        this.log.warn(`users.info for ${slackUserId} failed (${(err as Error).message}): matching by people.yaml slack id only`);
+      }
       this.profiles.set(slackUserId, { value: email, until: Date.now() + PROFILE_TTL_MS });
     }
     return email ? this.people.byEmail(email) : undefined;
@@ -63,8 +69,13 @@ export class SlackIdentity {
       const cached = this.groups.get(group);
       let users = cached && cached.until > Date.now() ? cached.value : undefined;
       if (!users) {
-        const res = await client.usergroups.users.list({ usergroup: group });
-        users = new Set(res.users ?? []);
+        try {
+          users = new Set((await client.usergroups.users.list({ usergroup: group })).users ?? []);
+        } catch (err) {
+          // A wrong group id in approvals.yaml, or a missing usergroups:read scope, must not stop every other click.
+          this.log.warn(`usergroups.users.list for ${group} failed (${(err as Error).message}): nobody counts as its member for a minute`);
+          users = new Set();
+        }
         this.groups.set(group, { value: users, until: Date.now() + GROUP_TTL_MS });
       }
       if (users.has(slackUserId)) member.push(group);

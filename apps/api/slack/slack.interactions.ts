@@ -68,6 +68,10 @@ export class SlackInteractions {
         .then((gates) => gates.find((g) => g.id === ref.gateId))
         .catch(() => undefined);
       const channel = channelOf(body);
+      if (gate && gate.status !== 'open' && gate.status !== 'paused') {
+        await this.tell(client, { slackUserId: body.user.id, channel }, `'${gate.step}' is ${gate.status} already: nothing to deny.`);
+        return;
+      }
       await client.views.open({
         trigger_id: body.trigger_id,
         view: templates.modal('deny-reason-modal', {
