@@ -21,7 +21,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  /** A click's request in → the gate's Update verdict known (the figure the Slack bench prints). */
+  /** A click's request reaching the API (before Bolt's signature check) → the gate's Update verdict known (the Slack bench's figure). */
   readonly slackClickDecision = new Summary({
     name: 'palisade_slack_click_decision_seconds',
     help: 'Time from a Slack approval click reaching the API to the gate Update verdict, by outcome (counted, rejected, error).',

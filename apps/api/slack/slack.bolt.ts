@@ -1,10 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
+import { performance } from 'node:perf_hooks';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SlackTemplates } from '../../../lib/slack/templates';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { BoltLogger } from './bolt-logger';
+
+/** When each Slack request reached the API, before Bolt checks its signature (Bolt hands it to handlers as `context.receivedAt`). */
+const receivedAt = new WeakMap<Request, number>();
 
 /** Where Slack sends events, interactions, slash commands and options (the app manifest's request URL). */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -32,7 +36,17 @@ export class SlackBolt {
     this.templates = new SlackTemplates(slack.templatesDir);
     const logger = new BoltLogger();
     logger.setLevel(LogLevel.WARN);
-    const receiver = new ExpressReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_EVENTS_PATH, logger, processBeforeResponse: false });
+    const receiver = new ExpressReceiver({
+      signingSecret: slack.signingSecret,
+      endpoints: SLACK_EVENTS_PATH,
+      logger,
+      processBeforeResponse: false,
+      customPropertiesExtractor: (req) => ({ receivedAt: receivedAt.get(req) }),
+    });
+    this.router.use(SLACK_EVENTS_PATH, (req, _res, next) => {
+      receivedAt.set(req, performance.now());
+      next();
+    });
     // Bolt answers a bad signature with an empty 401: give it Palisade's error body.
     this.router.use(SLACK_EVENTS_PATH, explainUnauthorized);
     this.router.use(receiver.router);

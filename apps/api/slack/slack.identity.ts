@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WebClient } from '@slack/web-api';
+import * as fs from 'node:fs';
 import type { Approver } from '../../../lib/approvals/gate';
 import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
 import type { PalisadeConfig } from '../../../lib/config/env';
@@ -26,6 +27,8 @@ export class SlackIdentity {
   private readonly profiles = new Map<string, Cached<string | undefined>>();
   private readonly groups = new Map<string, Cached<Set<string>>>();
   private readonly log = new Logger('Slack');
+  /** The Slack groups approvals.yaml names, re-read when the file changes (it may change without a restart). */
+  private named: { mtimeMs: number; groups: string[] } = { mtimeMs: -1, groups: [] };
 
   constructor(
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
@@ -58,14 +61,26 @@ export class SlackIdentity {
     return email ? this.people.byEmail(email) : undefined;
   }
 
-  /** The policies' Slack groups this user is in (approvals.yaml is read each time: it may change without a restart). */
+  /** The Slack groups named by approval policies; the last good list while approvals.yaml is being fixed. */
+  private namedGroups(): string[] {
+    const file = this.config.playbooks.approvalsFile;
+    try {
+      const { mtimeMs } = fs.statSync(file);
+      if (mtimeMs !== this.named.mtimeMs) {
+        const policies = loadApprovalPolicies(file);
+        const patches = [policies.defaults, ...Object.values(policies.playbooks).flatMap((p) => [p.defaults, ...Object.values(p.gates)])];
+        this.named = { mtimeMs, groups: [...new Set(patches.flatMap((p) => p.approvers?.slackGroups ?? []))] };
+      }
+    } catch (err) {
+      this.log.warn(`${(err as Error).message} Slack group membership uses the last good list meanwhile.`);
+    }
+    return this.named.groups;
+  }
+
+  /** The policies' Slack groups this user is in. */
   private async groupsOf(client: WebClient, slackUserId: string): Promise<string[]> {
-    const named = new Set<string>();
-    const policies = loadApprovalPolicies(this.config.playbooks.approvalsFile);
-    const patches = [policies.defaults, ...Object.values(policies.playbooks).flatMap((p) => [p.defaults, ...Object.values(p.gates)])];
-    for (const patch of patches) for (const g of patch.approvers?.slackGroups ?? []) named.add(g);
     const member: string[] = [];
-    for (const group of named) {
+    for (const group of this.namedGroups()) {
       const cached = this.groups.get(group);
       let users = cached && cached.until > Date.now() ? cached.value : undefined;
       if (!users) {

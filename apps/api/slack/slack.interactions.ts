@@ -51,13 +51,13 @@ export class SlackInteractions {
   ) {}
 
   register(app: App, templates: SlackTemplates): void {
-    app.action<BlockAction<ButtonAction>>(new RegExp(`^${escapeRegExp(SlackActionId.Approve)}(#\\d+)?$`), async ({ ack, body, action, client }) => {
+    app.action<BlockAction<ButtonAction>>(new RegExp(`^${escapeRegExp(SlackActionId.Approve)}(#\\d+)?$`), async ({ ack, body, action, client, context }) => {
       await ack();
-      await this.click(client, body, action, 'approve');
+      await this.click(client, body, action, 'approve', arrival(context));
     });
-    app.action<BlockAction<ButtonAction>>(SlackActionId.Deny, async ({ ack, body, action, client }) => {
+    app.action<BlockAction<ButtonAction>>(SlackActionId.Deny, async ({ ack, body, action, client, context }) => {
       await ack();
-      await this.click(client, body, action, 'deny');
+      await this.click(client, body, action, 'deny', arrival(context));
     });
     app.action<BlockAction<ButtonAction>>(SlackActionId.DenyWithReason, async ({ ack, body, action, client }) => {
       await ack();
@@ -84,7 +84,7 @@ export class SlackInteractions {
         }) as never,
       });
     });
-    app.view<ViewSubmitAction>(SlackViewId.DenyReason, async ({ ack, body, view, client }) => {
+    app.view<ViewSubmitAction>(SlackViewId.DenyReason, async ({ ack, body, view, client, context }) => {
       const meta = parseMetadata(view.private_metadata);
       const reason = view.state.values[DENY_REASON_INPUT.block]?.[DENY_REASON_INPUT.action]?.value?.trim() ?? '';
       if (!meta) {
@@ -92,27 +92,27 @@ export class SlackInteractions {
         return;
       }
       // Decided before the modal closes, so a vote that did not count is shown in the modal itself.
-      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', reason);
+      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', arrival(context), reason);
       if (result.counted) await ack();
       else await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: result.text.slice(0, 150) } });
     });
   }
 
-  private async click(client: WebClient, body: BlockAction<ButtonAction>, action: ButtonAction, decision: GateDecision): Promise<void> {
+  private async click(client: WebClient, body: BlockAction<ButtonAction>, action: ButtonAction, decision: GateDecision, started: number): Promise<void> {
     const ref = decodeGateRef(action.value);
     const clicker = { slackUserId: body.user.id, channel: channelOf(body) };
     if (!ref) {
       await this.tell(client, clicker, 'This button is not one Palisade made: nothing was decided.');
       return;
     }
-    const result = await this.vote(client, clicker, ref, decision);
+    const result = await this.vote(client, clicker, ref, decision, started);
     if (!result.counted) await this.tell(client, clicker, result.text);
     else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`);
   }
 
   /** Runs the Update as the Slack user's Palisade identity; a vote that did not count is on the timeline too. */
-  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, reason?: string): Promise<VoteResult> {
-    const started = performance.now();
+  /** `started`: when the request reached the API (the click-to-decision figure starts there). */
+  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string): Promise<VoteResult> {
     let result: VoteResult;
     let approverId: string | undefined;
     try {
@@ -162,6 +162,11 @@ function parseMetadata(raw: string): { ref: GateRef; channel: string | undefined
   } catch {
     return undefined;
   }
+}
+
+/** When the request reached the API (set by SlackBolt ahead of Bolt's signature check). */
+function arrival(context: Record<string, unknown>): number {
+  return typeof context.receivedAt === 'number' ? context.receivedAt : performance.now();
 }
 
 /** The channel of the message clicked (Bolt types `container` loosely). */
