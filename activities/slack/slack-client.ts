@@ -36,6 +36,10 @@ export function slackFailure(err: unknown, what: string): ApplicationFailure {
     }
     case ErrorCode.HTTPError: {
       const status = 'statusCode' in e ? e.statusCode : undefined;
+      // 4xx other than 429: a wrong SLACK_API_URL or a proxy refusing; retrying will not help.
+      if (status !== undefined && status >= 400 && status < 500) {
+        return ApplicationFailure.nonRetryable(`Slack answered HTTP ${status} to ${what} (check SLACK_API_URL)`, SlackFailure.Refused);
+      }
       return ApplicationFailure.retryable(`Slack answered HTTP ${status} to ${what}`, SlackFailure.Unreachable);
     }
     case ErrorCode.PlatformError: {

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { WebClient } from '@slack/web-api';
 import { approvalView, slackMention, type ApprovalMessage } from '../../lib/slack/approval-view';
 import type { SlackTemplates } from '../../lib/slack/templates';
@@ -19,6 +20,8 @@ export interface SlackActivityDependencies {
 }
 
 const MENTION_TTL_MS = 10 * 60_000;
+/** How long looking up mentions may take before the message goes without them. */
+const MENTION_BUDGET_MS = 2_000;
 
 /**
  * Slack's side of approval gates: post the request, keep it current, post escalations and the
@@ -54,8 +57,15 @@ export function createSlackActivities(deps: SlackActivityDependencies) {
   }
 
   async function render(template: PostedMessage['template'], message: ApprovalMessage) {
-    const named = await mentions([message.gate.requestedBy, ...message.gate.votes.map((v) => v.approverId)]);
-    return deps.templates.message(template, approvalView(message, { publicUrl: deps.publicUrl, mentions: named }));
+    // Mentions are a nicety: a slow lookup must not eat the attempt's time and get the post sent twice.
+    const ids = [message.gate.requestedBy, ...message.gate.votes.map((v) => v.approverId)];
+    const named = await Promise.race([mentions(ids), new Promise<Record<string, string>>((r) => setTimeout(() => r({}), MENTION_BUDGET_MS).unref())]);
+    try {
+      return deps.templates.message(template, approvalView(message, { publicUrl: deps.publicUrl, mentions: named }));
+    } catch (err) {
+      // A template that cannot render this gate will not render it on a retry either.
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'SlackTemplateInvalid');
+    }
   }
 
   async function post(channel: string, template: PostedMessage['template'], message: ApprovalMessage): Promise<PostedMessage> {

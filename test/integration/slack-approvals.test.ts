@@ -174,7 +174,7 @@ describe('Slack approvals', () => {
     try {
       const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
       const outage = await eventually('Slack unreachable on the timeline', async () => (await timeline(bed.engine, run.incidentId)).find((e) => e.type === 'slack.unreachable'));
-      expect(outage.summary).toMatch(/Slack could not be reached.*HTTP 503.*decide through the API/);
+      expect(outage.summary).toMatch(/Slack could not be used.*HTTP 503.*decide through the API/);
       const notice = await eventually('the fallback webhook', async () => bed.fallback.received.find((r) => r.body.incident.id === run.incidentId));
       expect(notice.body).toMatchObject({ event: 'slack.unreachable', gate: { id: 'isolate-host' }, decideUrl: expect.stringContaining(`/incidents/${run.incidentId}/approvals/isolate-host`) });
       expect((await run.handle.query(stateQuery)).pendingGates?.[0]).toMatchObject({ id: 'isolate-host', status: 'open' });

@@ -286,7 +286,8 @@ export class IncidentRun {
   private async recordMerges(): Promise<void> {
     for (;;) {
       await condition(() => this.pending.length > 0 || this.rejectedClicks.length > 0 || this.closing);
-      await this.recordRejectedClicks();
+      // Only when there are some: an extra await here would shift this loop's commands against the playbook's in older histories.
+      if (this.rejectedClicks.length > 0) await this.recordRejectedClicks();
       if (this.pending.length === 0 && this.closing) return;
       await this.recordPending();
     }

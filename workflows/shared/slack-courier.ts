@@ -45,10 +45,11 @@ export async function slackCourier(run: IncidentRun, gate: GateState): Promise<v
   const message = (): ApprovalMessage => ({ incident: incidentOf(run), gate: { ...gate, votes: [...gate.votes] } });
   let unreachable = false;
   const outage = async (what: string, err: unknown) => {
-    if (unreachable) return;
+    // Once the gate is decided nobody needs telling: a late failure must not page anyone.
+    if (unreachable || !waiting(gate)) return;
     unreachable = true;
     const reason = describe(err);
-    await run.timeline.record('slack.unreachable', `Slack could not be reached to ${what} (${reason}): the gate stays open; decide through the API or the incident page`, {
+    await run.timeline.record('slack.unreachable', `Slack could not be used to ${what} (${reason}): the gate stays open; decide through the API or the incident page`, {
       data: { gateId: gate.id, channel: slack.channel, reason },
     });
     try {
@@ -130,9 +131,12 @@ export async function slackCourier(run: IncidentRun, gate: GateState): Promise<v
 /** Runs `attempt` until it answers or the gate closes (then cancels it): undefined if the gate closed first. */
 async function whileWaiting<T>(gate: GateState, attempt: () => Promise<T>): Promise<T | undefined> {
   const scope = new CancellationScope();
-  const outcome = await scope.run(() => Promise.race([attempt().then((value) => ({ value })), condition(() => !waiting(gate)).then(() => undefined)]));
-  scope.cancel();
-  return outcome?.value;
+  try {
+    const outcome = await scope.run(() => Promise.race([attempt().then((value) => ({ value })), condition(() => !waiting(gate)).then(() => undefined)]));
+    return outcome?.value;
+  } finally {
+    scope.cancel();
+  }
 }
 
 function incidentOf(run: IncidentRun): ApprovalMessage['incident'] {
@@ -144,9 +148,10 @@ function cause(err: unknown): unknown {
   return err instanceof ActivityFailure ? err.cause : err;
 }
 
+/** Slack said no, or the message could not be rendered: retrying will not help. */
 function refused(err: unknown): boolean {
   const c = cause(err);
-  return c instanceof ApplicationFailure && c.type === SlackFailure.Refused;
+  return c instanceof ApplicationFailure && (c.nonRetryable || c.type === SlackFailure.Refused);
 }
 
 function describe(err: unknown): string {
