@@ -80,6 +80,7 @@ describe('npm start', () => {
     expect(block).toContain(`API docs     ${apiUrl}/docs`);
     expect(block).toContain(`Temporal UI  http://127.0.0.1:${env.PALISADE_TEMPORAL_UI_PORT}`);
     expect(block).toContain(`Data folder  ${dataDir}`);
+    expect(block).toContain('Slack        off: approvals through the API');
     expect(block).toMatch(/Stop {9}Ctrl-C/);
 
     const created = await postJson(`${apiUrl}/incidents`, { title: 'Crypto miner on build-3', severity: 'high', entity: 'build-3' });

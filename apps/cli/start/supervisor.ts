@@ -143,6 +143,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         `  Temporal UI  ${temporalUi}`,
         `  Postgres     ${config.database.url ? redactUrl(databaseUrl) : `embedded (PGlite), ${redactUrl(databaseUrl)}`}`,
         `  Data folder  ${config.dataDir} (logs in ${logs})`,
+        `  Slack        ${config.slack ? `on: requests at ${apiUrl}/slack/events, Web API ${config.slack.apiUrl}` : 'off: approvals through the API (README "Connect Slack" to connect it)'}`,
         `  Secrets      ${Object.keys(secrets.values).length > 0 ? `${secrets.file} (webhook secrets and redaction key for this data folder)` : 'from the environment'}`,
         `  Stop         Ctrl-C, or kill ${process.pid}`,
         '',
