@@ -179,12 +179,18 @@ export function tally(gate: Pick<GateState, 'votes' | 'needed'>): { outcome: 'pe
   return { outcome: 'pending' };
 }
 
-export function describeApprovers(rule: ApproverRule): string {
+/** Who a rule lets decide, as a phrase ("role approver, or group secops"); undefined when nobody. */
+export function listApprovers(rule: ApproverRule): string | undefined {
   const parts = [
     rule.roles.length ? `role ${rule.roles.join(' or ')}` : '',
     rule.groups.length ? `group ${rule.groups.join(' or ')}` : '',
     rule.identities.length ? rule.identities.join(', ') : '',
     rule.slackGroups?.length ? `Slack group ${rule.slackGroups.join(' or ')}` : '',
   ].filter(Boolean);
-  return parts.length ? `it needs ${parts.join(', or ')}` : 'nobody is allowed by its policy';
+  return parts.length ? parts.join(', or ') : undefined;
+}
+
+export function describeApprovers(rule: ApproverRule): string {
+  const who = listApprovers(rule);
+  return who ? `it needs ${who}` : 'nobody is allowed by its policy';
 }

@@ -1,4 +1,4 @@
-import { describeApprovers, type GateState, type RecordedVote } from '../approvals/gate';
+import { listApprovers, type GateState, type RecordedVote } from '../approvals/gate';
 import { SlackActionId, encodeGateRef } from './actions';
 
 /** What a playbook sends to Slack about one gate: the incident and the gate as it stands. */
@@ -61,7 +61,7 @@ export function approvalView(message: ApprovalMessage, opts: { publicUrl: string
     risk: gate.critical
       ? `Critical: needs ${gate.needed} distinct approvers${gate.policy.fourEyes ? ', not the requester' : ''}`
       : `Needs ${gate.needed} approver${gate.needed === 1 ? '' : 's'}${gate.policy.fourEyes ? ', not the requester' : ''}`,
-    whoMayDecide: describeApprovers(gate.policy.approvers).replace(/^it needs /, ''),
+    whoMayDecide: listApprovers(gate.policy.approvers) ?? 'nobody (the policy allows no one)',
     whoMayDecideMentions: groupMentions.join(' '),
     outcome: outcomeLine(gate, approvals),
     votes: gate.votes.map((v) => voteLine(v, opts.mentions)),
@@ -80,10 +80,10 @@ export function approvalView(message: ApprovalMessage, opts: { publicUrl: string
   };
 }
 
-function tierView(gate: GateState): { number: number; notify: string; mention?: string; channel: string } | undefined {
+function tierView(gate: GateState): { number: number; notify: string; mention?: string } | undefined {
   const tier = gate.tier > 0 ? gate.policy.escalation[gate.tier - 1] : undefined;
   if (!tier) return undefined;
-  return { number: gate.tier, notify: tier.notify, mention: slackMention(tier.slack?.mention), channel: tier.slack?.channel ?? gate.policy.slack?.channel ?? '' };
+  return { number: gate.tier, notify: tier.notify, mention: slackMention(tier.slack?.mention) };
 }
 
 function outcomeLine(gate: GateState, approvals: number): string {
