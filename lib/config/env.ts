@@ -37,6 +37,10 @@ const envSchema = z.object({
   PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
   /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
   PALISADE_SNS_TOPIC_ARNS: z.string().default(''),
+  /** Confirm an allowed topic's SNS subscription by visiting its SubscribeURL (else only log it). */
+  PALISADE_SNS_AUTO_CONFIRM: z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).default('true'),
+  /** PEM bundle SNS signing certificates must chain to, instead of Node's root store. */
+  PALISADE_SNS_CA_FILE: optionalString,
   PALISADE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Key of the HMAC that fingerprints leaked secrets (hex or any string of 16+ characters). */
   PALISADE_REDACTION_KEY: optionalString.pipe(z.string().min(16).optional()),
@@ -83,6 +87,8 @@ export interface PalisadeConfig {
     routingFile: string;
     suppressionsFile: string;
     snsTopicArns: string[];
+    snsAutoConfirm: boolean;
+    snsCaFile: string | undefined;
   };
   playbooks: {
     /** Approval policies, read by each playbook run when it starts. */
@@ -164,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       routingFile: path.resolve(cwd, e.PALISADE_ROUTING_FILE),
       suppressionsFile: path.resolve(cwd, e.PALISADE_SUPPRESSIONS_FILE),
       snsTopicArns: e.PALISADE_SNS_TOPIC_ARNS.split(',').map((v) => v.trim()).filter(Boolean),
+      snsAutoConfirm: e.PALISADE_SNS_AUTO_CONFIRM === 'true',
+      snsCaFile: e.PALISADE_SNS_CA_FILE ? path.resolve(cwd, e.PALISADE_SNS_CA_FILE) : undefined,
     },
     playbooks: {
       approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),

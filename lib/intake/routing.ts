@@ -9,6 +9,8 @@ import { readRunbookFile } from '../runbook-file';
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
+const duration = z.string().regex(/^\d+[smhd]$/, 'must be a duration such as 30m, 24h or 7d');
+
 const ruleSchema = z
   .object({
     name: z.string().min(1),
@@ -28,10 +30,12 @@ const ruleSchema = z
     /** Handlebars template over the alert for the incident's entity key. */
     entityKey: z.string().min(1).default('{{entity.kind}}:{{entity.key}}'),
     /** An alert this soon after the incident was resolved reopens it instead of opening a new one ("30m", "24h", "7d"). */
-    reopenWindow: z
-      .string()
-      .regex(/^\d+[smhd]$/, 'must be a duration such as 30m, 24h or 7d')
-      .optional(),
+    reopenWindow: duration.optional(),
+    /**
+     * A re-fire of the same detection (same fingerprint) for the open incident within this window
+     * is stored and answered "duplicate" instead of being merged into the incident again.
+     */
+    dedupeWindow: duration.optional(),
   })
   .strict();
 
@@ -46,7 +50,7 @@ export interface Rule extends RuleConfig {
 
 export type RouteDecision =
   | { kind: 'ignore'; rule: string }
-  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string; reopenWithinSeconds: number };
+  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string; reopenWithinSeconds: number; dedupeWithinSeconds: number };
 
 export interface Routing {
   file: string;
@@ -101,7 +105,7 @@ export function route(routing: Routing, alert: Alert): RouteDecision {
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
   const playbook = rule.playbook as PlaybookName;
   const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;
-  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: workflowIdFor(playbook, entityKey), reopenWithinSeconds: seconds(rule.reopenWindow) };
+  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: workflowIdFor(playbook, entityKey), reopenWithinSeconds: seconds(rule.reopenWindow), dedupeWithinSeconds: seconds(rule.dedupeWindow) };
 }
 
 /** Temporal on SQL stores workflow ids in 255 bytes: a long entity key is hashed (the incident keeps it whole). */

@@ -30,7 +30,7 @@ export interface ParseContext {
 export type ParseResult =
   | { kind: 'alerts'; alerts: ParsedAlert[] }
   /** A delivery that carries no alert: a GitHub ping, an SNS subscription handshake. */
-  | { kind: 'control'; message: string; /** SNS: the URL to visit to confirm the subscription. */ subscribeUrl?: string };
+  | { kind: 'control'; message: string; /** SNS: the URL to visit to confirm the subscription, and its topic. */ subscribeUrl?: string; topicArn?: string };
 
 /** One file per vendor under lib/intake/sources/, each exporting one of these. */
 export interface SourceAdapter {

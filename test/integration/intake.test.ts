@@ -116,6 +116,40 @@ describe('POST /webhooks/:source', () => {
     }
   });
 
+  it('within a rule’s dedupe window, a re-fired detection is kept as a duplicate of the open incident, not merged again', async () => {
+    // test/fixtures/runbooks/routing-triage.yaml: alerts labelled refires=yes dedupe within 10m.
+    const host = `refire-${randomUUID().slice(0, 8)}`;
+    // Each re-send is a new body (the SIEM's own run time), so it is not a replayed request.
+    const detection = (id: string) => genericAlert(host, { id, labels: { refires: 'yes' }, description: `run ${randomUUID()}` });
+    const first = await sendGeneric(engine.baseUrl, detection('beacon'), { delivery: `${host}-1` });
+    expect(first.body).toMatchObject({ disposition: 'started' });
+
+    const refire = await sendGeneric(engine.baseUrl, detection('beacon'), { delivery: `${host}-2` });
+    expect(refire.status).toBe(202);
+    expect(refire.body).toMatchObject({ disposition: 'duplicate', incidentId: first.body.incidentId });
+    expect(refire.body.alertIds[0]).not.toBe(first.body.alertIds[0]);
+    // Kept, so nothing answered 202 is lost: readable, and linked to its incident.
+    expect((await getJson(`${engine.baseUrl}/alerts/${refire.body.alertIds[0]}`)).body).toMatchObject({ disposition: 'duplicate', incidentId: first.body.incidentId });
+
+    // Re-fires arriving together (stored as one group) are duplicates too; another detection merges.
+    const burst = await Promise.all([
+      ...Array.from({ length: 5 }, (_, i) => sendGeneric(engine.baseUrl, detection('beacon'), { delivery: `${host}-burst-${i}` })),
+      sendGeneric(engine.baseUrl, detection('persistence'), { delivery: `${host}-other` }),
+      sendGeneric(engine.baseUrl, detection('persistence'), { delivery: `${host}-other-again` }),
+    ]);
+    expect(burst.slice(0, 5).map((b) => b.body.disposition)).toEqual(Array(5).fill('duplicate'));
+    expect(burst.slice(5).map((b) => b.body.disposition).sort()).toEqual(['duplicate', 'merged']);
+    expect(new Set(burst.map((b) => b.body.incidentId))).toEqual(new Set([first.body.incidentId]));
+
+    // The incident counts the two detections; the workflow got only those.
+    const incident = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
+    expect(incident.body.alertCount).toBe(2);
+    const handle = temporal.workflow.getHandle(`triage:host:${host}`);
+    await eventually('the merged detection in the workflow', async () => ((await handle.query(stateQuery).catch(() => undefined))?.alertCount === 2 ? true : undefined));
+    const pending = await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM inbox WHERE incident_id = $1`, [first.body.incidentId]);
+    expect(pending[0].n).toBe(2);
+  });
+
   it('answers bad requests with a typed 4xx that says what to do', async () => {
     const unknown = await post(`${engine.baseUrl}/webhooks/nagios`, '{}', { 'content-type': 'application/json' });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'unknown_source' } });

@@ -75,6 +75,23 @@ rules:
     expect(route(routing, alert({ source: 'splunk', severity: 'low' }))).toMatchObject({ kind: 'playbook', rule: '(default)', workflowId: 'triage:host:web-1' });
   });
 
+  it('gives each rule its reopen and dedupe windows in seconds (none by default)', () => {
+    const routing = loadRouting(
+      file(`
+rules:
+  - name: refiring
+    match: { source: splunk }
+    playbook: triage
+    dedupeWindow: 15m
+    reopenWindow: 2h
+  - name: rest
+    playbook: triage
+`),
+    );
+    expect(route(routing, alert({ source: 'splunk' }))).toMatchObject({ rule: 'refiring', dedupeWithinSeconds: 900, reopenWithinSeconds: 7200 });
+    expect(route(routing, alert())).toMatchObject({ rule: 'rest', dedupeWithinSeconds: 0, reopenWithinSeconds: 0 });
+  });
+
   it('hashes an entity key too long for a workflow id, keeping the key itself', () => {
     const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
     const long = 'k8s:payments/deployments/' + 'x'.repeat(300);
@@ -94,6 +111,7 @@ rules:
       ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],
       ['rules:\n  - name: a\n    playbook: triage\n    colour: red\n', /rule 1 \(a\):.*colour/],
       ['rules:\n  - name: a\n    playbook: triage\n    reopenWindow: soon\n', /rule 1 \(a\): reopenWindow must be a duration such as 30m, 24h or 7d/],
+      ['rules:\n  - name: a\n    playbook: triage\n    dedupeWindow: 5 minutes\n', /rule 1 \(a\): dedupeWindow must be a duration such as 30m, 24h or 7d/],
       ['rules: [\n', /is not readable YAML/],
     ];
     for (const [yaml, reason] of cases) {

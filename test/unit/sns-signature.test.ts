@@ -1,82 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { createSign, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SnsSignatureVerifier } from '../../apps/api/webhooks/auth/sns-signature';
+import { CERT_URL, makeTestPki, ROGUE_URL, signSns, snsConfirmation as confirmation, snsNotification as notification, TOPIC, type TestPki } from '../support/sns';
 
-const CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem';
-const ROGUE_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000000000rogue.pem';
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:palisade-security-findings';
-
-let dir: string;
-const pki = { ca: '', leaf: '', leafKey: '', rogueCa: '', rogueLeaf: '', rogueKey: '', otherNameLeaf: '' };
-
-function openssl(...args: string[]) {
-  execFileSync('/usr/bin/openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA, and a leaf for `cn` signed by it; returns the file names. */
-function makeCa(name: string) {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`, '-days', '2',
-    '-subj', `/CN=${name} test CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-}
-function makeLeaf(ca: string, name: string, cn: string) {
-  writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=DNS:${cn}\nbasicConstraints=CA:FALSE\n`);
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}-ca.pem`, '-CAkey', `${ca}-ca.key`, '-set_serial', String(Date.now()),
-    '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
-}
-const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
-
+let pki: TestPki;
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-sns-'));
-  makeCa('trusted');
-  makeLeaf('trusted', 'sns', 'sns.amazonaws.com');
-  makeLeaf('trusted', 'other', 'attacker.example.com');
-  makeCa('rogue');
-  makeLeaf('rogue', 'rogue-sns', 'sns.amazonaws.com');
-  Object.assign(pki, {
-    ca: read('trusted-ca.pem'), leaf: read('sns.pem'), leafKey: read('sns.key'), otherNameLeaf: read('other.pem'),
-    rogueCa: read('rogue-ca.pem'), rogueLeaf: read('rogue-sns.pem'), rogueKey: read('rogue-sns.key'),
-  });
+  pki = makeTestPki();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki?.remove());
 afterEach(() => vi.useRealTimers());
 
-/** The string to sign, written out from AWS's documentation independently of the verifier. */
-function stringToSign(m: Record<string, string>): string {
-  const fields = m.Type === 'Notification'
-    ? ['Message', 'MessageId', ...(m.Subject === undefined ? [] : ['Subject']), 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  return fields.map((f) => `${f}\n${m[f]}\n`).join('');
-}
-
-/** Signs `m` as SNS does: SHA1withRSA for version 1, SHA256withRSA for 2, base64. */
-function signed(m: Record<string, string>, version: '1' | '2', key = pki.leafKey, certUrl = CERT_URL): Record<string, string> {
-  const Signature = createSign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256').update(stringToSign(m), 'utf8').sign(key, 'base64');
-  return { ...m, SignatureVersion: version, Signature, SigningCertURL: certUrl };
-}
-
-const notification = (subject?: string): Record<string, string> => ({
-  Type: 'Notification',
-  MessageId: 'd2e4f6a8-1b3c-5d7e-9f0a-2b4c6d8e0f1a',
-  TopicArn: TOPIC,
-  ...(subject === undefined ? {} : { Subject: subject }),
-  Message: JSON.stringify({ 'detail-type': 'GuardDuty Finding', detail: { title: 'Bitcoin-related domain name queried…\nline 2' } }),
-  Timestamp: '2024-05-14T03:07:20.533Z',
-  UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:3f1c6a52`,
-});
-const confirmation = (type = 'SubscriptionConfirmation'): Record<string, string> => ({
-  Type: type,
-  MessageId: '165545c9-2a5c-472c-8df2-7ff2be2b3b1b',
-  Token: '2336412f37fb687f5d51e6e2425dacbba4a0cd1c9b9b2f1e7c0e8c1b3b1e0b5b',
-  TopicArn: TOPIC,
-  Message: `You have chosen to subscribe to the topic ${TOPIC}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
-  SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=2336412f`,
-  Timestamp: '2024-05-10T12:00:03.618Z',
-});
+const signed = (m: Record<string, string>, version: '1' | '2', key = pki.leafKey, certUrl = CERT_URL) => signSns(m, version, key, certUrl);
 
 /** A verifier trusting the test CA (or, with null, Node's root store), serving certificates by URL and counting fetches. */
 function verifier(certs: Record<string, string> = { [CERT_URL]: pki.leaf, [ROGUE_URL]: pki.rogueLeaf }, trustedCas: string[] | null = [pki.ca]) {
@@ -163,7 +97,7 @@ describe('SNS signature verification', () => {
     // Amazon serves the signing certificate without its intermediate; the https fetch from an SNS host vouches for it.
     const { v } = verifier({ [CERT_URL]: pki.leaf, [ROGUE_URL]: pki.otherNameLeaf }, null);
     await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: true });
-    const other = read('other.key');
+    const other = pki.read('other.key');
     await expect(v.verify(signed(notification(), '2', other, ROGUE_URL))).resolves.toEqual({ ok: false, reason: 'certificate is not issued by a trusted CA' });
     // A chain that is served must lead to a root in the store.
     const chained = verifier({ [CERT_URL]: pki.leaf + pki.ca }, null).v;

@@ -7,6 +7,8 @@ import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/inciden
 import { reopenRecent, type StoredAlert } from './alert-store';
 
 
+type PlaybookRoute = Extract<RouteDecision, { kind: 'playbook' }>;
+
 export interface Routed {
   alert: Alert;
   index: number;
@@ -51,18 +53,21 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
   const suppressed = (i: Routed) =>
     i.decision.kind === 'ignore' || patterns.some((p) => p.test(i.decision.kind === 'playbook' ? i.decision.entityKey : '') || p.test(i.alert.entity.key));
 
-  // 3. One upsert for every incident the batch joins.
+  // 3. Re-fires inside a rule's dedupe window: kept and linked to the incident, not merged again.
+  const refires = await refiresOf(tx, fresh.map((n) => items[n]).filter((i) => !suppressed(i)));
+
+  // 4. One upsert for every incident the batch joins.
   const groups = new Map<string, Routed[]>();
   for (const n of fresh) {
     const item = items[n];
-    if (suppressed(item) || item.decision.kind !== 'playbook') continue;
+    if (suppressed(item) || item.decision.kind !== 'playbook' || refires.has(item)) continue;
     const list = groups.get(item.decision.workflowId) ?? [];
     list.push(item);
     groups.set(item.decision.workflowId, list);
   }
   const incidentRows = [...groups.values()].map((group) => {
     const first = group[0];
-    const decision = first.decision as Extract<RouteDecision, { kind: 'playbook' }>;
+    const decision = first.decision as PlaybookRoute;
     const observed = group.map((g) => g.alert.observedAt).sort((a, b) => Date.parse(a) - Date.parse(b));
     const severity = group.map((g) => incidentSeverity(g.alert.severity)).reduce(worse);
     return {
@@ -80,7 +85,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     };
   });
   for (const group of groups.values()) {
-    const decision = group[0].decision as Extract<RouteDecision, { kind: 'playbook' }>;
+    const decision = group[0].decision as PlaybookRoute;
     await reopenRecent(tx, decision.workflowId, decision.reopenWithinSeconds);
   }
   const joined = new Map<string, { id: string; started: boolean }>();
@@ -110,12 +115,19 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     for (const r of rows) joined.set(r.workflow_id, { id: r.id, started: r.started });
   }
 
-  // 4. The alerts, with their dispositions; the first alert of a new incident "started" it.
+  // 5. The alerts, with their dispositions; the first alert of a new incident "started" it.
   const starter = new Set<string>();
   const outcome = fresh.map((n) => {
     const item = items[n];
     const incident = item.decision.kind === 'playbook' && !suppressed(item) ? joined.get(item.decision.workflowId) : undefined;
     let disposition: StoredAlert['disposition'] = 'suppressed';
+    const refire = refires.get(item);
+    if (refire !== undefined) {
+      const incidentId = refire ?? joined.get((item.decision as PlaybookRoute).workflowId)!.id;
+      const stored: StoredAlert = { alertId: item.alert.id, incidentId, disposition: 'duplicate' };
+      results[n] = stored;
+      return { item, stored };
+    }
     if (incident) {
       disposition = incident.started && !starter.has(incident.id) ? 'started' : 'merged';
       starter.add(incident.id);
@@ -150,7 +162,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
         col((o) => o.stored.incidentId), col((o) => o.stored.disposition),
       ],
     );
-    const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook');
+    const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook' && o.stored.disposition !== 'duplicate');
     if (queued.length > 0) {
       await tx.query(
         `INSERT INTO inbox (incident_id, workflow_id, alert_id)
@@ -158,7 +170,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
            AS r(incident_id, workflow_id, alert_id, position) ORDER BY position`,
         [
           queued.map((o) => o.stored.incidentId),
-          queued.map((o) => (o.item.decision as Extract<RouteDecision, { kind: 'playbook' }>).workflowId),
+          queued.map((o) => (o.item.decision as PlaybookRoute).workflowId),
           queued.map((o) => o.stored.alertId),
         ],
       );
@@ -173,4 +185,36 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     }
   });
   return results as StoredAlert[];
+}
+
+/**
+ * The alerts that re-fire a detection already on an open incident within their rule's dedupe
+ * window (same workflow id and fingerprint), each with that incident's id; or with null when
+ * the first of the same detection comes earlier in this batch (its incident is known after
+ * the upsert).
+ */
+async function refiresOf(tx: EntityManager, items: Routed[]): Promise<Map<Routed, string | null>> {
+  const out = new Map<Routed, string | null>();
+  const windowed = items.filter((i): i is Routed & { decision: PlaybookRoute } => i.decision.kind === 'playbook' && i.decision.dedupeWithinSeconds > 0);
+  if (windowed.length === 0) return out;
+  const key = (workflowId: string, fingerprint: string) => `${workflowId}\u0000${fingerprint}`;
+  const rows = await tx.query<{ workflow_id: string; fingerprint: string; incident_id: string }[]>(
+    `SELECT DISTINCT r.workflow_id, r.fingerprint, i.id AS incident_id
+     FROM unnest($1::text[], $2::text[], $3::int[]) AS r(workflow_id, fingerprint, secs)
+     JOIN incidents i ON i.workflow_id = r.workflow_id AND i.status NOT IN ('resolved', 'cancelled')
+     WHERE EXISTS (SELECT 1 FROM alerts a
+                   WHERE a.incident_id = i.id AND a.fingerprint = r.fingerprint
+                     AND a.received_at > now() - make_interval(secs => r.secs))`,
+    [windowed.map((i) => i.decision.workflowId), windowed.map((i) => i.alert.fingerprint), windowed.map((i) => i.decision.dedupeWithinSeconds)],
+  );
+  const stored = new Map(rows.map((r) => [key(r.workflow_id, r.fingerprint), r.incident_id]));
+  const inBatch = new Set<string>();
+  for (const item of windowed) {
+    const k = key(item.decision.workflowId, item.alert.fingerprint);
+    const incidentId = stored.get(k);
+    if (incidentId !== undefined) out.set(item, incidentId);
+    else if (inBatch.has(k)) out.set(item, null);
+    else inBatch.add(k);
+  }
+  return out;
 }

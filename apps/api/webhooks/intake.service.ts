@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
 import { Redactor } from '../../../lib/intake/redact';
@@ -12,12 +12,13 @@ import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { isDeliveryConflict, reopenRecent, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
+import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { storeBatch } from './batch-store';
 import { GroupCommit } from './group-commit';
 import { verifyWebhook, type ReplayCache } from './auth/verify';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
-import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_VERIFIER } from './webhooks.tokens';
+import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
+import type { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
 
 const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
 
@@ -52,6 +53,7 @@ export class IntakeService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
     @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
+    @Inject(SNS_CONFIRMER) private readonly snsConfirmer: SnsSubscriptionConfirmer,
     @Inject(SuppressionsService) private readonly suppressions: SuppressionsService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
@@ -91,10 +93,8 @@ export class IntakeService {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', err.message, `Send ${source}'s own webhook format. ${adapter.setupHint}`);
     }
     if (parsed.kind === 'control') {
-      if (parsed.subscribeUrl) {
-        // An operator confirms the subscription by opening this URL (Palisade does not call AWS itself).
-        this.log.warn(`${source}: Amazon SNS asks to confirm a subscription; open ${parsed.subscribeUrl} to confirm it.`);
-      }
+      if (parsed.subscribeUrl) return this.confirmSubscription(source, parsed.subscribeUrl, parsed.topicArn ?? 'its topic');
+      this.log.log(`${source}: ${parsed.message}`);
       return { status: 200, body: { status: 'ok', message: parsed.message } };
     }
 
@@ -115,6 +115,29 @@ export class IntakeService {
       return { status: 202, body: { alertIds, incidentId: only.incidentId, disposition: only.disposition } };
     }
     return { status: 202, body: { alertIds, alerts: stored } };
+  }
+
+  /**
+   * A verified SubscriptionConfirmation from an allowed topic: confirmed by visiting its
+   * SubscribeURL. If Amazon SNS cannot be reached the answer is 502, so SNS sends it again.
+   */
+  private async confirmSubscription(source: SourceName, subscribeUrl: string, topicArn: string): Promise<IntakeAnswer> {
+    const outcome = await this.snsConfirmer.confirm(subscribeUrl);
+    if (outcome.kind === 'manual') {
+      this.log.warn(`${source}: Amazon SNS asks to confirm the subscription to ${topicArn}; open ${subscribeUrl} to confirm it (PALISADE_SNS_AUTO_CONFIRM=false).`);
+      return { status: 200, body: { status: 'ok', message: `Subscription to ${topicArn} awaits confirmation: an operator opens its SubscribeURL.` } };
+    }
+    if (outcome.kind === 'failed') {
+      this.log.error(`${source}: confirming the subscription to ${topicArn} failed: ${outcome.reason}. Open ${subscribeUrl} to confirm it by hand.`);
+      throw new ApiError(
+        HttpStatus.BAD_GATEWAY,
+        'sns_confirmation_failed',
+        `The subscription to ${topicArn} could not be confirmed: ${outcome.reason}.`,
+        'Amazon SNS retries the confirmation message; or confirm it in the SNS console, or open the SubscribeURL from the log.',
+      );
+    }
+    this.log.log(`${source}: subscription to ${topicArn} confirmed${outcome.subscriptionArn ? ` (${outcome.subscriptionArn})` : ''}.`);
+    return { status: 200, body: { status: 'ok', message: `Subscription to ${topicArn} confirmed.` } };
   }
 
   /** Concurrent deliveries are stored together (see GroupCommit); a lone one on its own. */
@@ -171,25 +194,13 @@ export class IntakeService {
   }
 
   private async storeOnce(alerts: Alert[]): Promise<StoredAlert[]> {
-    const prior = await storedDelivery(this.db.manager, alerts[0]);
-    const decisions = alerts.map((alert) => this.decide(alert));
-    const storeAll = async (db: EntityManager) => {
-      const out: StoredAlert[] = [];
-      for (const [index, alert] of alerts.entries()) {
-        const stored = prior.get(index);
-        if (stored) {
-          out.push(stored);
-          continue;
-        }
-        const decision = decisions[index];
-        if (decision.kind === 'playbook') await reopenRecent(db, decision.workflowId, decision.reopenWithinSeconds);
-        out.push(await storeAlert(db, alert, index, decision, randomUUID()));
-      }
-      return out;
-    };
-    // One alert is one statement, unless reopening an incident comes first: then both commit together.
-    const reopens = decisions.some((d) => d.kind === 'playbook' && d.reopenWithinSeconds > 0);
-    return alerts.length === 1 && !reopens ? storeAll(this.db.manager) : this.db.transaction(storeAll);
+    const items = alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() }));
+    const [first] = items;
+    const simple = first.decision.kind === 'ignore' || (first.decision.reopenWithinSeconds === 0 && first.decision.dedupeWithinSeconds === 0);
+    // One alert is one statement; several, or one that may reopen an incident or re-fire a detection, commit together.
+    if (items.length > 1 || !simple) return this.db.transaction((tx) => storeBatch(tx, items));
+    const prior = (await storedDelivery(this.db.manager, first.alert)).get(0);
+    return [prior ?? (await storeAlert(this.db.manager, first.alert, 0, first.decision, first.newIncidentId))];
   }
 
   private unavailable(err: unknown): never {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
@@ -10,7 +11,8 @@ import { ReplayCache } from './auth/verify';
 import { InboxDispatcher } from './inbox-dispatcher.service';
 import { IntakeService } from './intake.service';
 import { WebhooksController } from './webhooks.controller';
-import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_VERIFIER } from './webhooks.tokens';
+import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
+import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
 
 @Module({
   imports: [SuppressionsModule],
@@ -21,7 +23,8 @@ import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_VERIFIER } from './webhooks.tokens
     { provide: ROUTING, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => loadRouting(c.intake.routingFile) },
     { provide: REDACTOR, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new Redactor(redactionKey(c)) },
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
-    { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSignatureVerifier({ topicArns: c.intake.snsTopicArns }) },
+    { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
+    { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },
   ],
   exports: [InboxDispatcher],
 })
@@ -36,4 +39,20 @@ function redactionKey(config: PalisadeConfig): Buffer {
     );
   }
   return Buffer.from(config.intake.redactionKey);
+}
+
+function snsVerifier(config: PalisadeConfig): SnsSignatureVerifier {
+  const { snsCaFile, snsTopicArns } = config.intake;
+  if (!snsCaFile) return new SnsSignatureVerifier({ topicArns: snsTopicArns });
+  let pem: string;
+  try {
+    pem = readFileSync(snsCaFile, 'utf8');
+  } catch (err) {
+    throw new PalisadeError('sns_ca_unreadable', `PALISADE_SNS_CA_FILE ${snsCaFile} cannot be read: ${(err as Error).message}.`, 'Point it at a PEM file of CA certificates, or unset it to use the system root store.');
+  }
+  const cas = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (cas.length === 0) {
+    throw new PalisadeError('sns_ca_unreadable', `PALISADE_SNS_CA_FILE ${snsCaFile} holds no PEM certificate.`, 'Point it at a PEM file of CA certificates, or unset it to use the system root store.');
+  }
+  return new SnsSignatureVerifier({ topicArns: snsTopicArns, trustedCas: cas });
 }

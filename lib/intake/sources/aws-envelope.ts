@@ -97,7 +97,7 @@ export function unwrapAws(source: SourceName, body: unknown): AwsUnwrapped {
   if (type === 'SubscriptionConfirmation') {
     const c = parseWith(source, confirmation, body);
     const message = `Amazon SNS asks this endpoint to confirm its subscription to ${c.TopicArn}: visit SubscribeURL to confirm.`;
-    return { kind: 'control', result: { kind: 'control', message, subscribeUrl: c.SubscribeURL } };
+    return { kind: 'control', result: { kind: 'control', message, subscribeUrl: c.SubscribeURL, topicArn: c.TopicArn } };
   }
   if (type === 'UnsubscribeConfirmation') {
     // No subscribeUrl on purpose: visiting it would undo the unsubscribe.
