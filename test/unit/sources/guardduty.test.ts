@@ -130,7 +130,7 @@ describe('guardduty source', () => {
 
   it('returns the SNS subscription handshake as a control result', () => {
     const body = fixture('subscription-confirmation');
-    expect(guarddutySource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.stringContaining('palisade-security-findings'), subscribeUrl: body.SubscribeURL });
+    expect(guarddutySource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.stringContaining('palisade-security-findings'), subscribeUrl: body.SubscribeURL, topicArn: body.TopicArn });
     expect(guarddutySource.deliveryId(body, req)).toBe(body.MessageId);
     const unsubscribe = guarddutySource.parse(fixture('unsubscribe-confirmation'), req, ctx);
     expect(unsubscribe).toEqual({ kind: 'control', message: expect.stringContaining('unsubscribed') });

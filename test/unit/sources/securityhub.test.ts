@@ -128,7 +128,7 @@ describe('securityhub source', () => {
 
   it('returns the SNS subscription handshake as a control result', () => {
     const body = fixture('subscription-confirmation');
-    expect(securityhubSource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.any(String), subscribeUrl: body.SubscribeURL });
+    expect(securityhubSource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.any(String), subscribeUrl: body.SubscribeURL, topicArn: body.TopicArn });
   });
 
   it('names the fields that do not match', () => {
