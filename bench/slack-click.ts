@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { SlackActionId } from '../lib/slack/actions';
 import { FakeSlack, type SlackCall } from '../test/support/fake-slack';
 import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from '../test/support/slack-requests';
-import { startBenchEngine, type BenchEngine } from './support/engine';
+import { benchToken, startBenchEngine, type BenchEngine } from './support/engine';
 
 const { values } = parseArgs({
   options: {
@@ -112,13 +112,14 @@ class SlackWatch {
 async function openIncidents(engine: BenchEngine, count: number, runId: string): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
+  const token = await benchToken(engine, REQUESTED_BY, 'responder');
   const opener = async () => {
     while (next < count) {
       const i = next++;
       const res = await fetch(`${engine.apiUrl}/playbooks/host-compromise/runs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ params: { host: `bench-${runId}-${i}` }, requestedBy: REQUESTED_BY }),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ params: { host: `bench-${runId}-${i}` } }),
       });
       const body = (await res.json()) as { incidentId?: string };
       if (res.status !== 202 || !body.incidentId) throw new Error(`POST /playbooks/host-compromise/runs answered ${res.status}: ${JSON.stringify(body)}`);

@@ -10,7 +10,21 @@ export interface BenchEngine {
   dataDir: string;
   pid: number;
   secret: (variable: string) => string;
+  /** The engine's first admin API token (PALISADE_BOOTSTRAP_TOKEN). */
+  adminToken: string;
   stop: () => Promise<void>;
+}
+
+/** A new API token for `name` with `role`, made with the admin token. */
+export async function benchToken(engine: BenchEngine, name: string, role: 'viewer' | 'responder' | 'approver' | 'admin'): Promise<string> {
+  const res = await fetch(`${engine.apiUrl}/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${engine.adminToken}` },
+    body: JSON.stringify({ name, role }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || !body.token) throw new Error(`POST /tokens answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.token;
 }
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -21,6 +35,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   const env: NodeJS.ProcessEnv = {
     PALISADE_REDACTION_KEY: randomBytes(32).toString('hex'),
     PALISADE_WEBHOOK_SECRET_GENERIC: randomBytes(24).toString('hex'),
+    PALISADE_BOOTSTRAP_TOKEN: `pal_${randomBytes(32).toString('base64url')}`,
     ...extra,
   };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
@@ -53,6 +68,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
     dataDir,
     pid: child.pid!,
     secret: (variable) => env[variable] ?? '',
+    adminToken: env.PALISADE_BOOTSTRAP_TOKEN!,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

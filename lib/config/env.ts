@@ -35,6 +35,8 @@ const envSchema = z.object({
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
   PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
+  /** The runbook page of each playbook: <dir>/<playbook>.md. */
+  PALISADE_RUNBOOKS_DIR: z.string().default('runbooks'),
   /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
   PALISADE_SNS_TOPIC_ARNS: z.string().default(''),
   /** Confirm an allowed topic's SNS subscription by visiting its SubscribeURL (else only log it). */
@@ -45,10 +47,13 @@ const envSchema = z.object({
   /** Key of the HMAC that fingerprints leaked secrets (hex or any string of 16+ characters). */
   PALISADE_REDACTION_KEY: optionalString.pipe(z.string().min(16).optional()),
   /** Slack: both or neither (README "Connect Slack"). */
+  /** Becomes the first admin API token on the first start (24+ characters). */
+  PALISADE_BOOTSTRAP_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional()),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   PALISADE_SLACK_TEMPLATES_DIR: z.string().default('runbooks/templates/slack'),
+  PALISADE_POSTMORTEM_TEMPLATES_DIR: z.string().default('runbooks/templates'),
   /** Where responders reach this API: links in Slack messages. Default: http://HOST:PORT. */
   PALISADE_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
   /** Called (POST, JSON) when Slack cannot be reached for an approval: a pager bridge, a chat webhook. */
@@ -98,6 +103,12 @@ export interface PalisadeConfig {
     providersFile: string;
     /** The simulated fleet's seed: hosts, credentials, resources (added once, never overwritten). */
     fleetFile: string;
+    /** The runbook pages (<playbook>.md) GET /playbooks serves. */
+    runbooksDir: string;
+  };
+  api: {
+    /** Seeds the first admin token while none exists. */
+    bootstrapToken: string | undefined;
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -105,6 +116,8 @@ export interface PalisadeConfig {
   publicUrl: string;
   /** Told when Slack cannot be reached for an approval (undefined: nobody is). */
   fallbackWebhookUrl: string | undefined;
+  /** Handlebars templates of the postmortem (postmortem.md.hbs, postmortem.html.hbs). */
+  postmortemTemplatesDir: string;
   logLevel: z.infer<typeof envSchema>['PALISADE_LOG_LEVEL'];
 }
 
@@ -155,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
     },
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
+    api: { bootstrapToken: e.PALISADE_BOOTSTRAP_TOKEN },
     intake: {
       secrets: Object.fromEntries(
         SOURCES.map((source) => [
@@ -178,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
+      runbooksDir: path.resolve(cwd, e.PALISADE_RUNBOOKS_DIR),
     },
     slack:
       e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
@@ -190,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
         : undefined,
     publicUrl: (e.PALISADE_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     fallbackWebhookUrl: e.PALISADE_FALLBACK_WEBHOOK_URL,
+    postmortemTemplatesDir: path.resolve(cwd, e.PALISADE_POSTMORTEM_TEMPLATES_DIR),
     logLevel: e.PALISADE_LOG_LEVEL,
   };
 }

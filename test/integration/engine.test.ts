@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseEnvFile } from '../../apps/cli/start/dev-secrets';
 import { freePort } from '../../apps/cli/start/ports';
 import { eventually, getJson, postJson } from '../support/engine';
 import { processesWithEnv, spawnCollecting, type Spawned } from '../support/processes';
@@ -83,11 +84,19 @@ describe('npm start', () => {
     expect(block).toContain('Slack        off: approvals through the API');
     expect(block).toMatch(/Stop {9}Ctrl-C/);
 
-    const created = await postJson(`${apiUrl}/incidents`, { title: 'Crypto miner on build-3', severity: 'high', entity: 'build-3' });
+    expect(block).toContain(`Web page     ${apiUrl}/ (sign in with an API token; the first admin token is PALISADE_BOOTSTRAP_TOKEN in ${path.join(dataDir, 'secrets.env')})`);
+
+    // The data folder's secrets hold the first admin token, which the engine seeded.
+    const admin = parseEnvFile(readFileSync(path.join(dataDir, 'secrets.env'), 'utf8')).PALISADE_BOOTSTRAP_TOKEN;
+    expect(admin).toMatch(/^pal_/);
+    expect(await getJson(`${apiUrl}/me`, admin)).toMatchObject({ status: 200, body: { name: 'bootstrap', role: 'admin' } });
+    expect((await postJson(`${apiUrl}/incidents`, { title: 'x', severity: 'low' }, null)).status).toBe(401);
+
+    const created = await postJson(`${apiUrl}/incidents`, { title: 'Crypto miner on build-3', severity: 'high', entity: 'build-3' }, admin);
     expect(created.status).toBe(202);
     const incidentId = (created.body as { incidentId: string }).incidentId;
     await eventually('incident.created', async () => {
-      const res = await getJson(`${apiUrl}/incidents/${incidentId}/timeline`);
+      const res = await getJson(`${apiUrl}/incidents/${incidentId}/timeline`, admin);
       return res.status === 200 && res.body.events[0]?.type === 'incident.created' ? true : undefined;
     });
 
@@ -116,7 +125,7 @@ describe('npm start', () => {
     expect(first.output()).toContain('Stopped in');
 
     const second = await start();
-    const again = await getJson(`${apiUrl}/incidents/${incidentId}`);
+    const again = await getJson(`${apiUrl}/incidents/${incidentId}`, admin);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id: incidentId, title: 'Crypto miner on build-3', entity: 'build-3' });
     await stopWithSigterm(second);

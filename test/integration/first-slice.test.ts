@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTimelineActivities } from '../../activities/timeline/timeline.activities';
 import { Redactor } from '../../lib/intake/redact';
-import { eventually, getJson, postJson, startTestEngine, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, TEST_REDACTION_KEY, tokenFor, type TestEngine } from '../support/engine';
 
 // HTTP in → Temporal workflow → activity → Postgres → HTTP out, with real servers throughout.
 describe('the first slice: POST /incidents to its timeline', () => {
@@ -20,8 +20,7 @@ describe('the first slice: POST /incidents to its timeline', () => {
       title: 'Reverse shell on web-7',
       severity: 'critical',
       entity: 'web-7',
-      reportedBy: 'alice',
-    });
+    }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
     expect(created.status).toBe(202);
     const { incidentId, workflowId } = created.body as { incidentId: string; workflowId: string };
     expect(workflowId).toBe(`manual-incident:${incidentId}`);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { Redactor } from '../../lib/intake/redact';
-import { eventually, getJson, postJson, startTestEngine, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, tokenFor, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
 import { genericAlert, sendGeneric, sendGithub } from '../support/webhooks';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/webhooks');
@@ -53,7 +53,8 @@ describe('playbooks from a webhook to resolved', () => {
     const { incidentId } = sent.body;
 
     await pendingGate(incidentId, 'isolate-host');
-    const approve = (gate: string) => postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/${gate}`, { decision: 'approve', approver: 'bob', reason: 'confirmed' });
+    const bob = await tokenFor(engine.baseUrl, 'bob');
+    const approve = (gate: string) => postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/${gate}`, { decision: 'approve', reason: 'confirmed' }, bob);
     expect((await approve('isolate-host')).body).toMatchObject({ outcome: 'approved' });
     await pendingGate(incidentId, 'replace-host');
     expect((await fleet.host(host))?.isolated).toBe(true);
@@ -120,16 +121,15 @@ describe('playbooks from a webhook to resolved', () => {
     const sli = `error_rate_${tag}`;
     await fleet.setSli(sli, 0.01);
     const started = await postJson(`${engine.baseUrl}/playbooks/patch-canary/runs`, {
-      requestedBy: 'alice',
       params: { patchId: `KB-${tag}`, hosts: { tags: { rollout: tag } }, waves: [25, 100], bake: '1s', slo: { sli, max: 0.05 } },
-    });
+    }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
     expect(started.status).toBe(202);
     const { incidentId } = started.body;
 
     await pendingGate(incidentId, 'widen-wave-2');
-    const own = await postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/widen-wave-2`, { decision: 'approve', approver: 'alice' });
+    const own = await postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/widen-wave-2`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'alice'));
     expect(own).toMatchObject({ status: 409, body: { error: 'own_request' } });
-    const counted = await postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/widen-wave-2`, { decision: 'approve', approver: 'bob' });
+    const counted = await postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/widen-wave-2`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'bob'));
     expect(counted).toMatchObject({ status: 200, body: { outcome: 'approved' } });
 
     await resolved(incidentId);

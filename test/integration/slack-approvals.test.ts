@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
-import { eventually, postJson } from '../support/engine';
+import { eventually, postJson, tokenFor } from '../support/engine';
 import { gateOpen, incidentStatus, startRun, timeline, types } from '../support/playbooks';
 import { button, click, ephemeralFor, gateMessage, messageUpdate, SLACK_USERS, slackTestBed } from '../support/slack';
 import { blockActionsBody, postToSlackEndpoint, slashCommandBody, slackSignature, viewSubmissionBody } from '../support/slack-requests';
@@ -177,7 +177,7 @@ describe('Slack approvals', () => {
       expect(notice.body).toMatchObject({ event: 'slack.unreachable', gate: { id: 'isolate-host' }, decideUrl: expect.stringContaining(`/incidents/${run.incidentId}/approvals/isolate-host`) });
       expect((await run.handle.query(stateQuery)).pendingGates?.[0]).toMatchObject({ id: 'isolate-host', status: 'open' });
 
-      const verdict = await postJson(`${bed.engine.baseUrl}/incidents/${run.incidentId}/approvals/isolate-host`, { approver: 'bob', decision: 'approve', reason: 'Slack is down; approving here' });
+      const verdict = await postJson(`${bed.engine.baseUrl}/incidents/${run.incidentId}/approvals/isolate-host`, { decision: 'approve', reason: 'Slack is down; approving here' }, await tokenFor(bed.engine.baseUrl, 'bob'));
       expect(verdict).toMatchObject({ status: 200, body: { outcome: 'approved' } });
       await gateOpen(run.handle, 'replace-host');
       expect(await isolated(entity.key)).toBe(true);
@@ -195,7 +195,7 @@ describe('Slack approvals', () => {
     bed.slack.fail('timeout', { method: 'chat.postMessage' });
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     await eventually('Slack unreachable on the timeline', async () => (await timeline(bed.engine, run.incidentId)).find((e) => e.type === 'slack.unreachable'), 30_000);
-    await postJson(`${bed.engine.baseUrl}/incidents/${run.incidentId}/approvals/isolate-host`, { approver: 'bob', decision: 'approve' });
+    await postJson(`${bed.engine.baseUrl}/incidents/${run.incidentId}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(bed.engine.baseUrl, 'bob'));
     bed.slack.recover();
 
     const late = await gateMessage(bed.slack, run.incidentId, 'isolate-host', 'approval', 40_000);

@@ -23,6 +23,9 @@ export interface TestEngine {
 
 export const TEST_REDACTION_KEY = 'test-redaction-key-0123456789abcdef';
 
+/** Every test engine seeds this admin token (PALISADE_BOOTSTRAP_TOKEN); the JSON helpers below send it by default. */
+export const TEST_ADMIN_TOKEN = 'pal_test-admin-token-0123456789abcdef';
+
 /** Routes every alert to triage: for tests of the door itself (playbooks have their own tests). */
 export const TRIAGE_ROUTING = { PALISADE_ROUTING_FILE: 'test/fixtures/runbooks/routing-triage.yaml' };
 
@@ -48,6 +51,7 @@ export async function startTestEngine(
     DATABASE_URL: databaseUrl,
     PALISADE_TASK_QUEUE: taskQueue,
     PALISADE_REDACTION_KEY: TEST_REDACTION_KEY,
+    PALISADE_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
     ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
     ...opts.env,
   });
@@ -95,16 +99,53 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
   }
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+export type Token = string | null;
+
+const auth = (token: Token): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+/** GET as `token` (the test admin by default; null sends none). */
+export async function getJson(url: string, token: Token = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers: auth(token) });
   return { status: res.status, body: await res.json() };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
+/** POST JSON as `token` (the test admin by default; null sends none). */
+export async function postJson(url: string, body: unknown, token: Token = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth(token) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
+}
+
+/** DELETE as `token` (the test admin by default). */
+export async function deleteJson(url: string, token: Token = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'DELETE', headers: auth(token) });
+  return { status: res.status, body: await res.json() };
+}
+
+const tokens = new Map<string, string>();
+
+/** An API token for `name` with `role`, made once per engine through POST /tokens as the test admin. */
+export async function tokenFor(baseUrl: string, name: string, role: 'viewer' | 'responder' | 'approver' | 'admin' = 'approver'): Promise<string> {
+  const key = `${baseUrl} ${name} ${role}`;
+  const known = tokens.get(key);
+  if (known) return known;
+  const res = await postJson(`${baseUrl}/tokens`, { name, role });
+  if (res.status !== 201) throw new Error(`could not create a token for ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  tokens.set(key, res.body.token as string);
+  return res.body.token as string;
+}
+
+/** Waits until GET /incidents/:id/approvals shows the gate open (its playbook asked for it). */
+export async function gateOpenOverApi(baseUrl: string, incidentId: string, gateId: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    `the ${gateId} gate to open`,
+    async () => {
+      const res = await getJson(`${baseUrl}/incidents/${incidentId}/approvals`);
+      return res.status === 200 && res.body.gates.some((g: { id: string; status: string }) => g.id === gateId && g.status === 'open') ? true : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import type { Caller } from '../auth/roles';
 import { ApprovalsService } from './approvals.service';
 import { DecideDto } from './dto/decide.dto';
 
@@ -15,12 +17,13 @@ export class ApprovalsController {
   }
 
   @Post(':id/approvals/:gateId')
+  @RequireRole('approver')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Approve or deny a gate. 200 with the verdict when the vote counted; 409 with the reason when it did not.',
-    description: 'The approver is asserted by the caller until API tokens land (issue 7).',
+    description: "The vote is counted as the person the API token names (a runbooks/people.yaml id or email); the gate's policy decides whether it counts.",
   })
-  decide(@Param('id') id: string, @Param('gateId') gateId: string, @Body() dto: DecideDto) {
-    return this.approvals.decide(id, gateId, dto);
+  decide(@Param('id') id: string, @Param('gateId') gateId: string, @Body() dto: DecideDto, @CurrentCaller() caller: Caller) {
+    return this.approvals.decide(id, gateId, dto, caller.name);
   }
 }

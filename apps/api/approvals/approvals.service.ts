@@ -53,12 +53,9 @@ export class ApprovalsService {
     return (await this.state(id)).gates ?? [];
   }
 
-  /**
-   * Casts a vote. The approver is asserted by the caller (resolved through runbooks/people.yaml)
-   * until API tokens land: issue 7 takes it from the token instead, here and nowhere else.
-   */
-  async decide(id: string, gateId: string, dto: DecideDto): Promise<GateVerdict & { incidentId: string }> {
-    return this.castVote(id, gateId, this.people.approver(dto.approver, 'approver'), dto);
+  /** Casts a vote as the person the API token names (resolved through runbooks/people.yaml). */
+  async decide(id: string, gateId: string, dto: DecideDto, tokenName: string): Promise<GateVerdict & { incidentId: string }> {
+    return this.castVote(id, gateId, this.people.approver(tokenName, 'API token name'), dto);
   }
 
   /**

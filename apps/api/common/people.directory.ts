@@ -17,15 +17,15 @@ export class PeopleDirectory {
     this.people = loadPeople(config.playbooks.peopleFile);
   }
 
-  /** The person with this id; 403 `unknown_person` otherwise. `field` names the request field. */
+  /** The person with this id (or email); 403 `unknown_person` otherwise. `field` names where the name came from. */
   require(id: string, field: string): Person {
-    const person = this.people.get(id);
+    const person = this.people.get(id) ?? (id.includes('@') ? this.byEmail(id) : undefined);
     if (!person) {
       throw new ApiError(
         HttpStatus.FORBIDDEN,
         'unknown_person',
         `${field}: '${id}' is not a person Palisade knows.`,
-        'Use a person id from runbooks/people.yaml, or add them there (id, name, groups, roles) and restart the API.',
+        'Use a token named for a person in runbooks/people.yaml (their id or email), or add them there (id, name, groups, roles) and restart the API.',
       );
     }
     return person;

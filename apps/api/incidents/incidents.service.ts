@@ -8,13 +8,17 @@ import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.ent
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
-import { cancelSignal, resolveSignal, type ResolveRequest } from '../../../workflows/shared/messages';
+import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
 import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
+import type { ListIncidentsDto } from './dto/list-incidents.dto';
 import type { TimelineQueryDto } from './dto/timeline-query.dto';
+
+/** How long GET /incidents/:id waits for the playbook's live state before answering without it. */
+const LIVE_DEADLINE_MS = 2_000;
 
 @Injectable()
 export class IncidentsService {
@@ -26,7 +30,7 @@ export class IncidentsService {
   ) {}
 
   /** Starts the manual-incident playbook; the worker writes the projection. */
-  async create(dto: CreateIncidentDto): Promise<{ incidentId: string; workflowId: string }> {
+  async create(dto: CreateIncidentDto, reportedBy: string): Promise<{ incidentId: string; workflowId: string }> {
     const incidentId = randomUUID();
     const workflowId = manualIncidentWorkflowId(incidentId);
     const input: ManualIncidentInput = {
@@ -34,7 +38,7 @@ export class IncidentsService {
       title: dto.title,
       severity: dto.severity,
       entity: dto.entity ?? null,
-      reportedBy: dto.reportedBy,
+      reportedBy,
       detectedAt: new Date().toISOString(),
     };
     await this.temporal.workflow.start(MANUAL_INCIDENT.workflowType, {
@@ -54,14 +58,14 @@ export class IncidentsService {
   }
 
   /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
-  async resolve(id: string, dto: ResolveIncidentDto): Promise<{ incidentId: string; status: 'resolving' }> {
-    await this.stop(id, resolveSignal, dto, 'resolve');
+  async resolve(id: string, dto: ResolveIncidentDto, actor: string): Promise<{ incidentId: string; status: 'resolving' }> {
+    await this.stop(id, resolveSignal, { reason: dto.reason, actor }, 'resolve');
     return { incidentId: id, status: 'resolving' };
   }
 
   /** Asks the incident's playbook to stop and undo what it changed (a false positive); it records it and closes the incident. */
-  async cancel(id: string, dto: CancelIncidentDto): Promise<{ incidentId: string; status: 'cancelling' }> {
-    await this.stop(id, cancelSignal, dto, 'cancel');
+  async cancel(id: string, dto: CancelIncidentDto, actor: string): Promise<{ incidentId: string; status: 'cancelling' }> {
+    await this.stop(id, cancelSignal, { reason: dto.reason, actor }, 'cancel');
     return { incidentId: id, status: 'cancelling' };
   }
 
@@ -80,34 +84,74 @@ export class IncidentsService {
     }
   }
 
+  /** Incidents newest first, filtered; the cursor is the last one's id (ties on detectedAt broken by id). */
+  async list(q: ListIncidentsDto): Promise<{ incidents: IncidentEntity[]; nextCursor: string | null }> {
+    const qb = this.incidents.createQueryBuilder('i');
+    if (q.status) qb.andWhere('i.status IN (:...status)', { status: q.status });
+    if (q.severity) qb.andWhere('i.severity IN (:...severity)', { severity: q.severity });
+    if (q.playbook) qb.andWhere('i.playbook IN (:...playbook)', { playbook: q.playbook });
+    if (q.entity) qb.andWhere(`i.entity LIKE :entity ESCAPE '\\'`, { entity: likePattern(q.entity) });
+    if (q.source) qb.andWhere(':source = ANY(i.sources)', { source: q.source });
+    if (q.since) qb.andWhere('i.detected_at >= :since', { since: q.since });
+    if (q.until) qb.andWhere('i.detected_at < :until', { until: q.until });
+    if (q.cursor) {
+      qb.andWhere('(i.detected_at, i.id) < (SELECT c.detected_at, c.id FROM incidents c WHERE c.id = :cursorId)', { cursorId: decodeCursor(q.cursor) });
+    }
+    const rows = await qb.orderBy('i.detected_at', 'DESC').addOrderBy('i.id', 'DESC').limit(q.limit + 1).getMany();
+    const page = rows.slice(0, q.limit);
+    return { incidents: page, nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null };
+  }
+
+  /**
+   * The projection, with the playbook's live `state` while it runs. When Temporal does not
+   * answer in time the projection alone is returned, flagged `liveStatus: 'unreachable'`.
+   */
+  async describe(id: string): Promise<IncidentEntity & { live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable' }> {
+    const incident = await this.get(id);
+    if (incident.status === 'resolved' || incident.status === 'cancelled') return { ...incident, live: null, liveStatus: 'closed' };
+    const handle = this.temporal.workflow.getHandle(incident.workflowId);
+    try {
+      const live = await this.temporal.withDeadline(Date.now() + LIVE_DEADLINE_MS, async () => {
+        const { status } = await handle.describe();
+        return status.name === 'RUNNING' ? handle.query(stateQuery) : null;
+      });
+      return live && live.incidentId === id ? { ...incident, live, liveStatus: 'running' } : { ...incident, live: null, liveStatus: 'closed' };
+    } catch (err) {
+      // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
+      if (err instanceof WorkflowNotFoundError) return { ...incident, live: null, liveStatus: 'closed' };
+      return { ...incident, live: null, liveStatus: 'unreachable' };
+    }
+  }
+
   async get(id: string): Promise<IncidentEntity> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
     if (!incident) throw notFound(id);
     return incident;
   }
 
-  async timelineOf(id: string, query: TimelineQueryDto): Promise<{ events: TimelineEventEntity[]; nextCursor: number | null }> {
+  async timelineOf(id: string, query: Pick<TimelineQueryDto, 'after' | 'limit'>): Promise<{ events: TimelineEventEntity[]; nextCursor: number | null }> {
     await this.get(id);
-    const events = await this.timeline.find({
-      where: { incidentId: id, sequence: MoreThan(query.after) },
-      order: { sequence: 'ASC' },
-      take: query.limit,
-    });
+    const events = await this.eventsAfter(id, query.after, query.limit);
     const last = events.at(-1);
     return { events, nextCursor: events.length === query.limit && last ? last.sequence : null };
+  }
+
+  /** Events of an incident after a sequence number, oldest first (the incident is known to exist). */
+  eventsAfter(id: string, after: number, limit: number): Promise<TimelineEventEntity[]> {
+    return this.timeline.find({ where: { incidentId: id, sequence: MoreThan(after) }, order: { sequence: 'ASC' }, take: limit });
   }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The id as given, or 400 `invalid_incident_id` when it is not a UUID. */
-export function assertUuid(id: string): string {
+/** The id as given, or 400 `invalid_<what>_id` when it is not a UUID. */
+export function assertUuid(id: string, what: 'incident' | 'token' = 'incident'): string {
   if (!UUID.test(id)) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
-      'invalid_incident_id',
-      `'${id}' is not an incident id.`,
-      'Incident ids are UUIDs, as returned by POST /incidents or GET /incidents.',
+      `invalid_${what}_id`,
+      `'${id}' is not ${what === 'incident' ? 'an incident' : 'a token'} id.`,
+      what === 'incident' ? 'Incident ids are UUIDs, as returned by POST /incidents or GET /incidents.' : 'Token ids are UUIDs, as listed by GET /tokens.',
     );
   }
   return id;
@@ -120,4 +164,19 @@ export function notFound(id: string): ApiError {
     `No incident ${id}.`,
     'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.',
   );
+}
+
+/** An entity pattern (`*` wildcard) as a LIKE pattern. */
+function likePattern(pattern: string): string {
+  return pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replaceAll('*', '%');
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!UUID.test(id)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The cursor is not one this API gave out.', 'Pass nextCursor from the previous page unchanged, or leave it out to start from the newest.');
+  }
+  return id;
 }

@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import { listApprovers } from '../../../lib/approvals/gate';
+import { loadApprovalPolicies, policiesFor } from '../../../lib/approvals/policy-file';
 import { describeError } from '../../../lib/errors';
+import { readRunbookPage } from '../../../lib/runbook-page';
 import { workflowIdFor } from '../../../lib/intake/routing';
 import { isPlaybook, PLAYBOOKS, type ManualStart, type PlaybookName } from '../../../lib/playbooks';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
@@ -24,6 +27,24 @@ export interface PlaybookView {
   manual: boolean;
   /** JSON schema of its params when it can be started by hand, else null. */
   paramsSchema: Record<string, unknown> | null;
+  /** Its runbook page (runbooks/<name>.md), or null. */
+  runbook: string | null;
+  /** Its steps in order, as the runbook names them. */
+  steps: string[];
+  /** Its approval gates as runbooks/approvals.yaml sets them. */
+  gates: GateView[];
+}
+
+export interface GateView {
+  id: string;
+  approvers: string;
+  quorum: number;
+  criticalQuorum: number;
+  fourEyes: boolean;
+  timeout: string;
+  /** Each tier told when the one before it timed out, and how long it has. */
+  escalation: { notify: string; timeout: string }[];
+  fallback: string;
 }
 
 export interface StartedRun {
@@ -42,14 +63,30 @@ export class PlaybooksService {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
   ) {
-    this.catalogue = Object.entries(PLAYBOOKS).map(([name, p]) => ({
-      name,
-      workflowType: p.workflowType,
-      version: p.version,
-      description: p.description,
-      manual: p.manual !== undefined,
-      paramsSchema: p.manual ? (z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : null,
-    }));
+    const policies = loadApprovalPolicies(config.playbooks.approvalsFile);
+    this.catalogue = Object.entries(PLAYBOOKS).map(([name, p]) => {
+      const page = readRunbookPage(config.playbooks.runbooksDir, name);
+      return {
+        name,
+        workflowType: p.workflowType,
+        version: p.version,
+        description: p.description,
+        manual: p.manual !== undefined,
+        paramsSchema: p.manual ? (z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : null,
+        runbook: page.text,
+        steps: page.steps,
+        gates: Object.entries(policiesFor(policies, name).gates).map(([id, g]) => ({
+          id,
+          approvers: listApprovers(g.approvers) ?? 'nobody',
+          quorum: g.quorum,
+          criticalQuorum: g.criticalQuorum,
+          fourEyes: g.fourEyes,
+          timeout: g.timeout,
+          escalation: g.escalation.map((t) => ({ notify: t.notify, timeout: t.timeout })),
+          fallback: g.fallback,
+        })),
+      };
+    });
   }
 
   list(): PlaybookView[] {
@@ -61,9 +98,10 @@ export class PlaybooksService {
    * the same unique index the door uses, so a hand start and an alert agree on one incident;
    * if Temporal does not take the run, the row is removed again.
    */
-  async start(name: string, dto: StartRunDto): Promise<StartedRun> {
+  /** `tokenName`: the caller, who must be a person (four-eyes compares approvers against them). */
+  async start(name: string, dto: StartRunDto, tokenName: string): Promise<StartedRun> {
     const manual = this.manualStart(name);
-    const requestedBy = this.people.require(dto.requestedBy, 'requestedBy').id;
+    const requestedBy = this.people.require(tokenName, 'API token name').id;
     const params = parseParams(name, manual, dto.params);
     const entity = manual.entity(params);
     const entityKey = `${entity.kind}:${entity.key}`;

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CreateSuppressionDto } from './dto/create-suppression.dto';
+import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import type { Caller } from '../auth/roles';
 import { SuppressionsService } from './suppressions.service';
 
 @ApiTags('suppressions')
@@ -9,9 +11,10 @@ export class SuppressionsController {
   constructor(@Inject(SuppressionsService) private readonly suppressions: SuppressionsService) {}
 
   @Post()
+  @RequireRole('admin')
   @ApiOperation({ summary: 'Open a maintenance window: matching alerts are stored and answered "suppressed".' })
-  create(@Body() dto: CreateSuppressionDto) {
-    return this.suppressions.create(dto);
+  create(@Body() dto: CreateSuppressionDto, @CurrentCaller() caller: Caller) {
+    return this.suppressions.create(dto, caller.name);
   }
 
   @Get()
@@ -22,8 +25,9 @@ export class SuppressionsController {
   }
 
   @Delete(':id')
+  @RequireRole('admin')
   @ApiOperation({ summary: 'Close a window now.' })
-  remove(@Param('id') id: string) {
-    return this.suppressions.remove(id);
+  remove(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.suppressions.remove(id, caller.name);
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { loadSuppressions, type SuppressionWindow } from '../../../lib/intake/suppressions';
+import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { CreateSuppressionDto } from './dto/create-suppression.dto';
@@ -34,18 +35,20 @@ export class SuppressionsService {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PALISADE_CONFIG) config: PalisadeConfig,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {
     this.fromFile = loadSuppressions(config.intake.suppressionsFile);
   }
 
-  async create(dto: CreateSuppressionDto): Promise<SuppressionView> {
+  async create(dto: CreateSuppressionDto, createdBy: string): Promise<SuppressionView> {
     const id = randomUUID();
     const [row] = await this.db.query<Row[]>(
       `INSERT INTO suppressions (id, entity_pattern, starts_at, ends_at, reason, created_by)
        VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4, $5, $6)
        RETURNING id, entity_pattern, starts_at, ends_at, reason, created_by`,
-      [id, dto.entityPattern, dto.startsAt ?? null, dto.endsAt, dto.reason, dto.createdBy],
+      [id, dto.entityPattern, dto.startsAt ?? null, dto.endsAt, dto.reason, createdBy],
     );
+    await this.audit.record({ actor: createdBy, action: 'suppression.opened', target: `suppression:${id}`, reason: dto.reason, detail: { entityPattern: dto.entityPattern, endsAt: dto.endsAt } });
     return view(row);
   }
 
@@ -69,7 +72,7 @@ export class SuppressionsService {
     return [...rows.map(view), ...file];
   }
 
-  async remove(id: string): Promise<{ id: string; deleted: true }> {
+  async remove(id: string, by: string): Promise<{ id: string; deleted: true }> {
     if (id.startsWith('file:')) {
       throw new ApiError(HttpStatus.CONFLICT, 'suppression_in_file', `Suppression ${id} comes from runbooks/suppressions.yaml.`, 'Remove it from the file and restart.');
     }
@@ -82,6 +85,7 @@ export class SuppressionsService {
     if (rows.length === 0) {
       throw new ApiError(HttpStatus.NOT_FOUND, 'suppression_not_found', `No active suppression ${id}.`, 'GET /suppressions lists them.');
     }
+    await this.audit.record({ actor: by, action: 'suppression.closed', target: `suppression:${id}` });
     return { id, deleted: true };
   }
 }

@@ -2,9 +2,12 @@ import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/c
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { SOURCES } from '../../../lib/intake/alert';
+import { Public } from '../auth/auth.decorators';
 import { IntakeService } from './intake.service';
 
 @ApiTags('webhooks')
+// Each source proves itself with its own secret or signature (PALISADE_WEBHOOK_SECRET_<SOURCE>, SNS).
+@Public()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(@Inject(IntakeService) private readonly intake: IntakeService) {}

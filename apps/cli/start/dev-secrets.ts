@@ -5,18 +5,19 @@ import { webhookSecretVariable } from '../../../lib/config/env';
 import { SOURCES } from '../../../lib/intake/alert';
 
 /**
- * For `npm start` on embedded defaults: a secret per webhook source and a redaction key, made
+ * For `npm start` on embedded defaults: a secret per webhook source, a redaction key and the
+ * first admin API token (PALISADE_BOOTSTRAP_TOKEN), made
  * once per data folder (mode 0600) for whatever the environment does not set. Production sets
  * them in the environment instead.
  */
 export function ensureDevSecrets(dataDir: string, env: NodeJS.ProcessEnv): { file: string; values: Record<string, string> } {
   const file = path.join(dataDir, 'secrets.env');
   const stored = existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {};
-  const wanted = ['PALISADE_REDACTION_KEY', ...SOURCES.map(webhookSecretVariable)];
+  const wanted = ['PALISADE_REDACTION_KEY', 'PALISADE_BOOTSTRAP_TOKEN', ...SOURCES.map(webhookSecretVariable)];
   let changed = false;
   for (const name of wanted) {
     if (!stored[name]) {
-      stored[name] = randomBytes(24).toString('hex');
+      stored[name] = name === 'PALISADE_BOOTSTRAP_TOKEN' ? `pal_${randomBytes(32).toString('base64url')}` : randomBytes(24).toString('hex');
       changed = true;
     }
   }
@@ -28,7 +29,8 @@ export function ensureDevSecrets(dataDir: string, env: NodeJS.ProcessEnv): { fil
   return { file, values };
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+/** `NAME=value` lines of a secrets.env (comments and other lines ignored); `palisade alert send` reads it too. */
+export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());

@@ -4,8 +4,10 @@ import { z } from 'zod';
 export const decideSchema = z
   .object({
     decision: z.enum(['approve', 'deny']).describe('Approve the step, or deny it (a single deny decides).'),
-    // Asserted by the caller until API tokens land (issue 7): the token will name the approver.
-    approver: z.string().trim().min(1).max(200).describe('Who decides: a person id from runbooks/people.yaml.'),
+    approver: z
+      .never({ message: 'the approver is the person your API token names; remove this field' })
+      .optional()
+      .describe('Not accepted: the vote is counted as the person the API token names.'),
     choice: z.string().trim().min(1).max(200).optional().describe('On a gate that offers options (GET /incidents/:id/approvals lists them): which one this approval chooses.'),
     reason: z.string().trim().max(2000).optional().describe('Why; required (3 characters or more) to deny. It goes on the timeline.'),
   })

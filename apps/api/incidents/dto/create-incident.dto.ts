@@ -6,7 +6,6 @@ export const createIncidentSchema = z.object({
   title: z.string().trim().min(1).max(300).describe('What happened, in one line.'),
   severity: z.enum(SEVERITIES).describe('How bad it is.'),
   entity: z.string().trim().min(1).max(300).optional().describe('The host, account or resource concerned.'),
-  reportedBy: z.string().trim().min(1).max(200).default('api').describe('Who reports it.'),
 });
 
 export class CreateIncidentDto extends createZodDto(createIncidentSchema) {}

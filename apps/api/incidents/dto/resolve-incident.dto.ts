@@ -3,7 +3,6 @@ import { z } from 'zod';
 
 export const resolveIncidentSchema = z.object({
   reason: z.string().trim().min(1).max(2000).describe('Why the incident is resolved: it goes on the timeline.'),
-  actor: z.string().trim().min(1).max(200).default('api').describe('Who resolves it.'),
 });
 
 export class ResolveIncidentDto extends createZodDto(resolveIncidentSchema) {}

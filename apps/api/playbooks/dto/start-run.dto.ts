@@ -7,7 +7,6 @@ export const startRunSchema = z.object({
     .record(z.string(), z.unknown())
     .default({})
     .describe("The playbook's parameters: GET /playbooks shows each playbook's schema."),
-  requestedBy: z.string().trim().min(1).max(200).describe('Who starts the run: a person id from runbooks/people.yaml (four-eyes compares approvers against it).'),
   severity: z.enum(SEVERITIES).default('high').describe('How bad it is.'),
   title: z.string().trim().min(1).max(300).optional().describe("The incident's title; default: the playbook's own, from the params."),
 });

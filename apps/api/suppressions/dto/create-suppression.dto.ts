@@ -9,7 +9,6 @@ export const createSuppressionSchema = z
     startsAt: z.iso.datetime({ offset: true }).optional().describe('When the window opens (default: now).'),
     endsAt: z.iso.datetime({ offset: true }).describe('When it closes.'),
     reason: z.string().trim().min(1).max(500).describe('Why (a change ticket, a drill).'),
-    createdBy: z.string().trim().min(1).max(200).describe('Who decided.'),
   })
   .refine((s) => new Date(s.endsAt).getTime() > new Date(s.startsAt ?? Date.now()).getTime(), {
     message: 'must be after startsAt (or after now)',

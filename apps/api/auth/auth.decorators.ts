@@ -1,0 +1,21 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Caller, Role } from './roles';
+
+export const ROLE_KEY = 'palisade:role';
+export const PUBLIC_KEY = 'palisade:public';
+
+/** The least role a route needs (routes without it need any valid token: viewer). */
+export const RequireRole = (role: Role) => SetMetadata(ROLE_KEY, role);
+
+/** A route that proves its caller otherwise (webhook secrets, Slack signatures) or serves no data (health). */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+export type AuthenticatedRequest = Request & { caller?: Caller };
+
+/** The caller the AuthGuard found for this request. */
+export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
+  const caller = ctx.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+  if (!caller) throw new Error('CurrentCaller on a public route');
+  return caller;
+});
