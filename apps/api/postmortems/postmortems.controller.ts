@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { RenderedFormat } from '../../../lib/postmortem/render';
+import { PostmortemQueryDto } from './dto/postmortem-query.dto';
+import { PostmortemsService } from './postmortems.service';
+
+const CONTENT_TYPE: Record<RenderedFormat, string> = {
+  md: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
+
+@ApiTags('postmortems')
+@ApiBearerAuth()
+@Controller('incidents')
+export class PostmortemsController {
+  constructor(@Inject(PostmortemsService) private readonly postmortems: PostmortemsService) {}
+
+  @Get(':id/postmortem')
+  @ApiProduces('text/markdown', 'text/html', 'application/json')
+  @ApiOperation({
+    summary: "An incident's postmortem: summary, impact, key times, approvals, what the automation did and failed, the timeline, action items.",
+    description:
+      'format=md (default) reads as plain text; format=html is a standalone page for printing; format=json is the computed model the templates render ' +
+      '(runbooks/templates/postmortem.*.hbs). Times are UTC; durations count from the first alert.',
+  })
+  async get(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) res: Response) {
+    const postmortem = await this.postmortems.build(id);
+    if (query.format === 'json') return postmortem;
+    res.setHeader('Content-Type', CONTENT_TYPE[query.format]);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The page stands alone: its inline styles and nothing else, whatever an alert's text says.
+    if (query.format === 'html') res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    return this.postmortems.render(query.format, postmortem);
+  }
+}

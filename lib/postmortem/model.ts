@@ -1,0 +1,183 @@
+import type { IncidentStatus, Severity } from '../domain/incident';
+import { approvalsOf, type PostmortemApproval } from './approvals';
+import { automationOf, type PostmortemAutomation } from './automation';
+import { between, iso, list, ms, record, text, type PostmortemEventRow, type PostmortemIncidentRow } from './events';
+
+export type { PostmortemEventRow, PostmortemIncidentRow } from './events';
+export type { PostmortemApproval } from './approvals';
+export type { PostmortemAutomation } from './automation';
+
+/** What GET /incidents/:id/postmortem?format=json returns, and what the templates render. */
+export interface Postmortem {
+  generatedAt: string;
+  incident: {
+    id: string;
+    workflowId: string;
+    title: string;
+    playbook: string;
+    playbookVersion: string;
+    status: IncidentStatus;
+    severity: Severity;
+    entity: string | null;
+  };
+  summary: {
+    openedBy: string | null;
+    opening: string | null;
+    closed: boolean;
+    closedBy: string | null;
+    /** The closing event's sentence (who resolved or cancelled it, and why). */
+    closing: string | null;
+  };
+  impact: {
+    entity: string | null;
+    severity: Severity;
+    initialSeverity: Severity | null;
+    severityChanges: { at: string; from: string; to: string; why: string }[];
+    alertCount: number;
+    sources: string[];
+    firstAlertAt: string | null;
+    lastAlertAt: string | null;
+    /** Distinct findings merged in (up to 20 per batch, as the timeline keeps them). */
+    alerts: { title: string; source: string; severity: string; observedAt: string | null }[];
+  };
+  /**
+   * The incident's milestones. `startedAt`: the first alert observed (or when it was reported
+   * by hand); `openedAt`: Palisade opened it and its playbook took over.
+   */
+  times: {
+    startedAt: string | null;
+    openedAt: string | null;
+    acknowledgedAt: string | null;
+    containedAt: string | null;
+    resolvedAt: string | null;
+    /** Resolved or cancelled. */
+    closedAt: string | null;
+  };
+  /** All from `times.startedAt`, so they add up: detect ≤ acknowledge ≤ contain ≤ resolve. Null: not reached. */
+  durations: {
+    toDetectMs: number | null;
+    toAcknowledgeMs: number | null;
+    toContainMs: number | null;
+    toResolveMs: number | null;
+    /** To resolved or cancelled. */
+    toCloseMs: number | null;
+    /** All approvals' waits added up: time the automation spent waiting for people. */
+    waitingForApprovalMs: number;
+  };
+  approvals: PostmortemApproval[];
+  automation: PostmortemAutomation;
+  timeline: { sequence: number; at: string; type: string; actor: string; summary: string }[];
+  /** Suggested from what went wrong; the templates add empty rows to fill in. */
+  actionItems: string[];
+}
+
+/**
+ * Computes an incident's postmortem from its projection row and its whole timeline (oldest
+ * first). Pure: the same inputs give the same model (`now` only stamps `generatedAt`). The
+ * projection's columns win; the timeline fills in what they lack.
+ */
+export function buildPostmortem(incident: PostmortemIncidentRow, events: PostmortemEventRow[], now: Date = new Date()): Postmortem {
+  const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
+  const first = (type: string, match: (e: PostmortemEventRow) => boolean = () => true) => ordered.find((e) => e.type === type && match(e));
+  const last = (type: string) => [...ordered].reverse().find((e) => e.type === type);
+  const statusEvent = (status: IncidentStatus) => first('incident.status-changed', (e) => text(e.data, 'status') === status);
+
+  const created = first('incident.created');
+  const closing = incident.status === 'resolved' ? last('incident.resolved') : incident.status === 'cancelled' ? last('incident.cancelled') : undefined;
+  const closed = closing !== undefined || incident.status === 'resolved' || incident.status === 'cancelled';
+
+  const earliest = [ms(incident.firstAlertAt), ms(incident.detectedAt)].filter((t): t is number => t !== null);
+  const startedAt = earliest.length > 0 ? new Date(Math.min(...earliest)).toISOString() : null;
+  const times: Postmortem['times'] = {
+    startedAt,
+    openedAt: iso(created?.occurredAt) ?? iso(incident.detectedAt),
+    acknowledgedAt: iso(incident.acknowledgedAt) ?? iso(statusEvent('acknowledged')?.occurredAt),
+    containedAt: iso(incident.containedAt) ?? iso(statusEvent('contained')?.occurredAt),
+    resolvedAt: incident.status === 'resolved' ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
+    closedAt: closed ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
+  };
+
+  const approvals = approvalsOf(ordered);
+  const automation = automationOf(ordered, closed);
+  return {
+    generatedAt: now.toISOString(),
+    incident: {
+      id: incident.id,
+      workflowId: incident.workflowId,
+      title: incident.title,
+      playbook: incident.playbook,
+      playbookVersion: incident.playbookVersion,
+      status: incident.status,
+      severity: incident.severity,
+      entity: incident.entity,
+    },
+    summary: {
+      openedBy: created?.actor ?? null,
+      opening: created?.summary ?? null,
+      closed,
+      closedBy: closing?.actor ?? null,
+      closing: closing?.summary ?? null,
+    },
+    impact: {
+      entity: incident.entity,
+      severity: incident.severity,
+      initialSeverity: (text(created?.data ?? {}, 'severity') as Severity) || null,
+      severityChanges: ordered
+        .filter((e) => e.type === 'incident.severity-raised')
+        .map((e) => ({ at: iso(e.occurredAt)!, from: text(e.data, 'from'), to: text(e.data, 'to'), why: e.summary })),
+      alertCount: incident.alertCount,
+      sources: incident.sources,
+      firstAlertAt: iso(incident.firstAlertAt),
+      lastAlertAt: iso(incident.lastAlertAt),
+      alerts: mergedAlerts(ordered),
+    },
+    times,
+    durations: {
+      toDetectMs: between(startedAt, times.openedAt),
+      toAcknowledgeMs: between(startedAt, times.acknowledgedAt),
+      toContainMs: between(startedAt, times.containedAt),
+      toResolveMs: between(startedAt, times.resolvedAt),
+      toCloseMs: between(startedAt, times.closedAt),
+      waitingForApprovalMs: approvals.reduce((sum, a) => sum + (a.waitedMs ?? 0), 0),
+    },
+    approvals,
+    automation,
+    timeline: ordered.map((e) => ({ sequence: e.sequence, at: iso(e.occurredAt)!, type: e.type, actor: e.actor, summary: e.summary })),
+    actionItems: suggestedActions(approvals, automation),
+  };
+}
+
+/** The distinct findings the `alerts.merged` events carry, by fingerprint, oldest first. */
+function mergedAlerts(events: PostmortemEventRow[]): Postmortem['impact']['alerts'] {
+  const seen = new Map<string, Postmortem['impact']['alerts'][number]>();
+  for (const e of events) {
+    if (e.type !== 'alerts.merged') continue;
+    for (const item of list(e.data.evidence)) {
+      const a = record(item);
+      const key = text(a, 'fingerprint') || text(a, 'alertId');
+      if (seen.has(key)) continue;
+      seen.set(key, { title: text(a, 'title'), source: text(a, 'source'), severity: text(a, 'severity'), observedAt: iso(text(a, 'observedAt')) });
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Follow-ups the timeline makes plain: what failed, what was left undone, who did not answer. */
+function suggestedActions(approvals: PostmortemApproval[], automation: PostmortemAutomation): string[] {
+  const items: string[] = [];
+  for (const c of automation.compensations) {
+    if (c.outcome === 'failed') items.push(`Undo "${c.name}" by hand: the playbook could not (${c.error ?? 'no reason recorded'}).`);
+  }
+  for (const s of automation.failedSteps) {
+    if (!s.compensation) items.push(`Find out why "${s.name}" failed after ${s.attempts} attempt(s) (${s.error ?? 'no reason recorded'}), and whether it still needs doing.`);
+  }
+  for (const s of automation.steps) {
+    if (s.outcome === 'skipped') items.push(`Follow up on a skipped step: ${s.error ?? s.name}.`);
+  }
+  for (const a of approvals) {
+    if (a.outcome === 'expired' || a.outcome === 'paused') {
+      items.push(`Nobody decided "${a.step}" in time (${a.escalations.length} escalation(s), fallback ${a.fallback ?? 'unknown'}): check who may approve it and the policy's timeouts.`);
+    }
+  }
+  return items;
+}
