@@ -27,6 +27,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 # The worker bundles workflows at start from dist/workflows (require.resolve('../../workflows')).
 COPY --from=build /app/dist ./dist
+# The responders' web page is static files beside its controller: tsc does not copy them.
+COPY --from=build /app/apps/api/web/public ./dist/apps/api/web/public
 # What operators edit (routing, approvals, people, providers, fleet): mount your own over /app/runbooks.
 COPY runbooks ./runbooks
 USER node

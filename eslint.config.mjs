@@ -36,6 +36,12 @@ export default tseslint.config(
     },
   },
   {
+    // The web page's plain browser modules (no build step): no types to check, browser globals.
+    files: ['apps/api/web/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'module', globals: globals.browser },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // Tests read JSON bodies as they come back.

@@ -6,6 +6,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { TokensModule } from './tokens/tokens.module';
 import { PostmortemsModule } from './postmortems/postmortems.module';
+import { WebModule } from './web/web.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { ErrorFilter } from './common/error.filter';
 import { FleetModule } from './fleet/fleet.module';
@@ -25,7 +26,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -1,0 +1,180 @@
+// One incident: its facts, its timeline followed live (server-sent events), its postmortem.
+import { api, session } from './api.js';
+import { loadApprovals } from './approvals.js';
+import { $, clearError, el, severity, showError, status, time } from './dom.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+let current = null;
+
+/** Shows incident `id`; returns what to do on leaving it (close the stream). */
+export function showIncident(id) {
+  $('detail-view').hidden = false;
+  for (const box of ['detail-error', 'approvals-error', 'postmortem-error']) clearError($(box));
+  $('verdict').hidden = true;
+  for (const part of ['incident-header', 'gates', 'timeline']) $(part).replaceChildren();
+  $('postmortem-frame').hidden = true;
+  $('postmortem-frame').removeAttribute('srcdoc');
+  if (!UUID.test(id)) {
+    showError($('detail-error'), { message: `'${id}' is not an incident id.`, hint: 'Open an incident from the list.' });
+    return () => {};
+  }
+  const view = { id, seen: new Set(), source: null, refresh: null, gatesStale: false, closed: false };
+  current = view;
+  void loadHeader(view);
+  void loadApprovals(view);
+  void loadTimeline(view);
+  return () => {
+    view.closed = true;
+    current = null;
+    if (view.source) view.source.close();
+    clearTimeout(view.refresh);
+  };
+}
+
+async function loadHeader(view) {
+  try {
+    const i = await api(`/incidents/${view.id}`);
+    if (view.closed) return;
+    document.title = `${i.severity.toUpperCase()} · ${i.title} — Palisade`;
+    const facts = [
+      ['Playbook', `${i.playbook} ${i.playbookVersion || ''}`.trim()],
+      ['Entity', i.entity || '—'],
+      ['Alerts', String(i.alertCount ?? 0)],
+      ['Sources', (i.sources || []).join(', ') || '—'],
+      ['Current step', (i.live && i.live.currentStep) || '—'],
+      ['Detected', time(i.detectedAt)],
+      ['First alert', time(i.firstAlertAt)],
+      ['Last alert', time(i.lastAlertAt)],
+      ['Acknowledged', time(i.acknowledgedAt)],
+      ['Contained', time(i.containedAt)],
+      ['Resolved', time(i.resolvedAt)],
+    ];
+    $('incident-header').replaceChildren(
+      el('h1', { class: 'incident-title' }, severity(i.severity), ' ', el('span', { id: 'incident-title', text: i.title })),
+      el('p', { class: 'badges' }, status(i.status), ' ',
+        i.liveStatus ? el('span', { class: `status live-${i.liveStatus}`, text: `playbook ${i.liveStatus}` }) : null,
+        ' ', el('span', { class: 'mono muted', text: i.id })),
+      el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)])),
+    );
+    clearError($('detail-error'));
+  } catch (err) {
+    if (!view.closed) showError($('detail-error'), err);
+  }
+}
+
+// ---------------------------------------------------------------- the timeline, then live
+
+async function loadTimeline(view) {
+  let after = 0;
+  try {
+    for (;;) {
+      const page = await api(`/incidents/${view.id}/timeline?after=${after}&limit=500`);
+      if (view.closed) return;
+      for (const event of page.events) addEvent(view, event, false);
+      if (page.events.length) after = page.events[page.events.length - 1].sequence;
+      if (page.nextCursor === null || page.nextCursor === undefined) break;
+      after = page.nextCursor;
+    }
+  } catch (err) {
+    if (!view.closed) showError($('detail-error'), err);
+  }
+  if (!view.closed) follow(view, after);
+}
+
+/**
+ * Follows the timeline over server-sent events. An EventSource cannot send headers: the token
+ * goes in ?access_token=. It reconnects by itself, resuming with Last-Event-ID.
+ */
+function follow(view, after) {
+  const live = $('live-state');
+  const source = new EventSource(`/incidents/${encodeURIComponent(view.id)}/timeline/stream?after=${after}&access_token=${encodeURIComponent(session.token)}`);
+  view.source = source;
+  live.className = 'live connecting';
+  live.textContent = 'connecting…';
+  source.addEventListener('open', () => {
+    live.className = 'live on';
+    live.textContent = '● live';
+  });
+  source.addEventListener('error', () => {
+    live.className = 'live off';
+    live.textContent = source.readyState === EventSource.CLOSED ? 'disconnected (reload to retry)' : 'reconnecting…';
+  });
+  source.addEventListener('timeline', (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    addEvent(view, event, true);
+    // What the timeline says changed: the header and the gates follow (at most every 300 ms during a burst).
+    if (/^(gate|incident|playbook)\./.test(event.type)) view.gatesStale = true;
+    if (view.refresh) return;
+    view.refresh = setTimeout(() => {
+      view.refresh = null;
+      void loadHeader(view);
+      if (view.gatesStale) void loadApprovals(view);
+      view.gatesStale = false;
+    }, 300);
+  });
+}
+
+function kind(type) {
+  if (/failed|expired|unreachable|rejected|denied/.test(type)) return 'bad';
+  if (/succeeded|completed|resolved/.test(type)) return 'good';
+  return type.split('.')[0];
+}
+
+/** Puts an event in sequence order, once; `fresh` marks one that arrived live. */
+function addEvent(view, e, fresh) {
+  if (view.seen.has(e.sequence)) return;
+  view.seen.add(e.sequence);
+  const data = e.data && Object.keys(e.data).length ? e.data : null;
+  const item = el('li', { class: `event kind-${kind(e.type)}${fresh ? ' fresh' : ''}`, 'data-sequence': e.sequence, 'data-type': e.type },
+    el('span', { class: 'seq', text: `#${e.sequence}` }),
+    time(e.occurredAt),
+    el('span', { class: 'type', text: e.type }),
+    el('span', { class: 'actor', text: e.actor }),
+    el('span', { class: 'summary', text: e.summary }),
+    data ? el('details', {}, el('summary', { text: 'details' }), el('pre', { text: JSON.stringify(data, null, 2) })) : null);
+  const list = $('timeline');
+  const later = [...list.children].find((li) => Number(li.dataset.sequence) > e.sequence);
+  list.insertBefore(item, later || null);
+  if (fresh && list.lastElementChild === item) item.scrollIntoView({ block: 'nearest' });
+}
+
+// ---------------------------------------------------------------- postmortem
+
+$('postmortem-view').addEventListener('click', async () => {
+  if (!current) return;
+  clearError($('postmortem-error'));
+  try {
+    const html = await api(`/incidents/${current.id}/postmortem?format=html`, { accept: 'text/html' });
+    const frame = $('postmortem-frame');
+    // Sandboxed (no scripts, no same origin): the postmortem shows, and can do nothing else.
+    frame.srcdoc = typeof html === 'string' ? html : JSON.stringify(html);
+    frame.hidden = false;
+  } catch (err) {
+    showError($('postmortem-error'), err);
+  }
+});
+
+async function download(format, type) {
+  if (!current) return;
+  const id = current.id;
+  clearError($('postmortem-error'));
+  try {
+    const text = await api(`/incidents/${id}/postmortem?format=${format}`, { accept: type });
+    const url = URL.createObjectURL(new Blob([typeof text === 'string' ? text : JSON.stringify(text)], { type }));
+    const link = el('a', { href: url, download: `postmortem-${id}.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    showError($('postmortem-error'), err);
+  }
+}
+
+$('postmortem-md').addEventListener('click', () => void download('md', 'text/markdown'));
+$('postmortem-html').addEventListener('click', () => void download('html', 'text/html'));

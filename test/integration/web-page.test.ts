@@ -1,0 +1,175 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureChromium } from '../support/chromium';
+import { gateOpenOverApi, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+
+const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page.png');
+const POSTMORTEM_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-postmortem.png');
+
+// The responders' page at /, in a real headless Chromium against a real engine (API, worker,
+// Temporal, Postgres): sign in, the list, an incident, a vote, the live timeline.
+describe('web page', () => {
+  let engine: TestEngine;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // First run on a fresh machine: apt installs Chromium (a minute or two).
+    const executablePath = await ensureChromium();
+    engine = await startTestEngine();
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.close();
+  });
+
+  const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
+
+  it('serves the page and its assets without a token, from this origin only', async () => {
+    const index = await fetch(`${engine.baseUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    const html = await index.text();
+    expect(html).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)/);
+
+    for (const module of ['app.js', 'api.js', 'dom.js', 'list.js', 'incident.js', 'approvals.js']) {
+      const js = await fetch(`${engine.baseUrl}/ui/${module}`);
+      expect(js.status, module).toBe(200);
+      expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    }
+    const css = await fetch(`${engine.baseUrl}/ui/app.css`);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+
+    const missing = await fetch(`${engine.baseUrl}/ui/secrets.env`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+  });
+
+  it('signs in, lists and filters incidents, opens one, approves its gate, sees the timeline update live, and reads the postmortem', async () => {
+    const host = `web-${randomUUID().slice(0, 8)}`;
+    const alice = await tokenFor(engine.baseUrl, 'alice', 'responder');
+    const started = await postJson(`${engine.baseUrl}/playbooks/host-compromise/runs`, { params: { host } }, alice);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const incidentId: string = started.body.incidentId;
+    await gateOpenOverApi(engine.baseUrl, incidentId, 'isolate-host');
+    const bob = await tokenFor(engine.baseUrl, 'bob', 'approver');
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 }, timezoneId: 'Europe/Paris' });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      // The browser logs every 4xx it fetched (the wrong token's 401 below): the page shows those itself.
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
+    });
+    page.setDefaultTimeout(20_000);
+
+    // A wrong token: the API's message and hint show, and the page stays signed out.
+    await page.goto(`${engine.baseUrl}/`);
+    await page.fill('#token', 'pal_not-a-token');
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-error').waitFor({ state: 'visible' });
+    expect(await text(page, '#sign-in-error')).toContain('The API token is not known');
+    expect(await text(page, '#sign-in-error .hint')).toContain('palisade token create');
+    expect(await page.locator('#list-view').isVisible()).toBe(false);
+
+    // Bob signs in: his name and role, then the list with the new incident.
+    await page.fill('#token', bob);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#who').waitFor({ state: 'visible' });
+    expect(await text(page, '#who-name')).toBe('bob');
+    expect(await text(page, '#who-role')).toBe('approver');
+    expect(await page.evaluate("sessionStorage.getItem('palisade.token')")).toBe(bob);
+
+    const row = page.locator(`tr.incident[data-id="${incidentId}"]`);
+    await row.waitFor();
+    const rowText = await row.innerText();
+    expect(rowText).toContain(`Suspected compromise of ${host}`);
+    expect(rowText).toContain(`host:${host}`);
+    expect(rowText).toContain('host-compromise');
+    expect(rowText).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(rowText).toContain('local');
+    const badge = row.locator('.sev');
+    expect((await badge.innerText()).toLowerCase()).toBe('high');
+    // High is orange, whatever the theme around it.
+    expect(await page.evaluate(`getComputedStyle(document.querySelector('tr.incident[data-id="${incidentId}"] .sev')).backgroundColor`)).toBe('rgb(255, 140, 26)');
+
+    // Filters: an entity pattern keeps it; severity critical alone drops it.
+    await page.fill('#filters input[name=entity]', `host:${host}`);
+    await page.check('#filters input[name=severity][value=critical]');
+    await page.click('#filters button[type=submit]');
+    await page.locator('#list-empty').waitFor({ state: 'visible' });
+    expect(page.url()).toContain('severity=critical');
+    expect(await page.locator('tr.incident').count()).toBe(0);
+    await page.uncheck('#filters input[name=severity][value=critical]');
+    await page.check('#filters input[name=severity][value=high]');
+    await page.click('#filters button[type=submit]');
+    await row.waitFor();
+    expect(await page.locator('tr.incident').count()).toBe(1);
+
+    // The incident: header, the open gate, the timeline so far, followed live.
+    await row.locator('td.title a').click();
+    await page.waitForURL(`**/#/incidents/${incidentId}`);
+    await page.locator('#incident-title').waitFor();
+    expect(await text(page, '#incident-title')).toBe(`Suspected compromise of ${host}`);
+    const header = await text(page, '#incident-header');
+    expect(header).toContain('host-compromise');
+    expect(header).toContain(`host:${host}`);
+    expect(header).toContain('UTC');
+    const gate = page.locator('article.gate[data-gate="isolate-host"]');
+    await gate.waitFor();
+    expect(await gate.innerText()).toContain('0 of 1 needed');
+    await page.locator('#timeline li[data-type="gate.requested"]').waitFor();
+    await page.waitForFunction("document.getElementById('live-state')?.textContent === '● live'");
+    expect(await page.locator('#timeline li[data-type="gate.decided"]').count()).toBe(0);
+
+    // Nothing reloads from here: the marker would be lost. (Page code is passed as strings: the project's types have no DOM.)
+    await page.evaluate('window.stayedOnPage = true');
+    await gate.locator('input[name=reason]').fill('reverse shell confirmed');
+    await gate.locator('button.approve').click();
+
+    await page.locator('#verdict.outcome-approved').waitFor();
+    expect(await text(page, '#verdict')).toContain('Your vote on isolate-host counted: the gate is approved (1 of 1 approvals)');
+
+    // The vote and the decision arrive over the stream (fresh), not from a reload.
+    const decided = page.locator('#timeline li.fresh[data-type="gate.decided"]');
+    await decided.waitFor();
+    expect(await decided.innerText()).toContain('bob');
+    expect(await page.locator('#timeline li.fresh[data-type="gate.vote"]').innerText()).toContain('reverse shell confirmed');
+    expect(await page.evaluate('window.stayedOnPage')).toBe(true);
+    // The gates follow the timeline: isolate-host approved, by bob.
+    await page.waitForFunction(`document.querySelector('article.gate[data-gate="isolate-host"]')?.classList.contains('gate-approved')`);
+    expect(await page.locator('article.gate[data-gate="isolate-host"] .votes').innerText()).toContain('bob');
+    // The playbook isolates the host and asks for the rebuild: header and gates follow, still without a reload.
+    await page.locator('#incident-header .status-contained').waitFor();
+    await page.locator('article.gate.gate-open[data-gate="replace-host"] button.approve').waitFor();
+    expect(await page.evaluate('window.stayedOnPage')).toBe(true);
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The postmortem: shown in a sandboxed frame (its inline CSS applies), and downloaded as Markdown.
+    await page.click('#postmortem-view');
+    const postmortem = page.frameLocator('#postmortem-frame');
+    await postmortem.locator('h1').waitFor();
+    expect(await postmortem.locator('h1').innerText()).toContain(`Suspected compromise of ${host}`);
+    expect(await postmortem.locator('body').innerText()).toContain('isolate-host');
+    expect(await page.getAttribute('#postmortem-frame', 'sandbox')).toBe('');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#postmortem-md')]);
+    expect(download.suggestedFilename()).toBe(`postmortem-${incidentId}.md`);
+    expect(readFileSync(await download.path(), 'utf8')).toContain(`Suspected compromise of ${host}`);
+    // (A full-page capture leaves the sandboxed frame blank: the frame gets its own picture.)
+    await page.locator('#postmortem-frame').screenshot({ path: POSTMORTEM_SCREENSHOT });
+
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
