@@ -1,15 +1,47 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { loadCliSettings, type CliSettings } from '../../lib/config/cli';
 import { loadConfig } from '../../lib/config/env';
 import { describeError, PalisadeError } from '../../lib/errors';
-import { HISTORY_DIR, historyExport } from './commands/history-export';
-import { routingTest } from './commands/routing-test';
-import { runEngine } from './start/supervisor';
+import { ApiClient, type ApiOptions } from './commands/api-client';
+import { vote } from './commands/approvals';
+import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
+import { HISTORY_DIR } from './commands/history-dir';
+import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
+import { incidentsTail } from './commands/incidents-tail';
+import { postmortem } from './commands/postmortem';
+import { tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
+
+// Commands that load Temporal's SDK, the engine or the intake adapters are imported when they
+// run, so the API commands start in well under a second.
 
 const program = new Command()
   .name('palisade')
   .description('Palisade incident playbook engine.')
-  .showHelpAfterError();
+  .option('--api <url>', 'the Palisade API (default: PALISADE_API_URL, else http://127.0.0.1:$PORT)')
+  .option('--token <token>', 'an API token (default: PALISADE_TOKEN)')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Environment:
+  PALISADE_API_URL   the API the commands talk to (default http://127.0.0.1:3000, or HOST/PORT)
+  PALISADE_TOKEN     the API token they send (\`palisade token create\`; npm start's data folder has the first admin's)
+  PALISADE_WEBHOOK_SECRET_<SOURCE>  what \`alert send\` signs with (else <PALISADE_DATA_DIR>/secrets.env)
+
+${EXIT_CODES_HELP}`,
+  );
+
+/** The CLI's variables, read once (lib/config/cli.ts). */
+let settings: CliSettings | undefined;
+const cliSettings = () => (settings ??= loadCliSettings(process.env));
+/** The API as this command's --api / --token (or the environment) name it. */
+const api = (cmd: Command) => new ApiClient(cmd.optsWithGlobals<ApiOptions>(), cliSettings());
+/** Set when the command runs with --json: errors are then also printed as JSON on stdout. */
+let jsonOutput = false;
+program.hook('preAction', (_program, command) => {
+  jsonOutput = command.opts<{ json?: boolean }>().json === true;
+});
 
 program
   .command('start')
@@ -18,6 +50,7 @@ program
   )
   .action(async () => {
     const say = (line: string) => console.log(line);
+    const { runEngine } = await import('./start/supervisor');
     await runEngine({ config: loadConfig(process.env), env: process.env, say });
   });
 
@@ -29,7 +62,8 @@ program
   .argument('<file>', 'a JSON payload as the vendor sends it')
   .option('-H, --header <name:value...>', 'a request header the adapter reads, e.g. "X-GitHub-Event: secret_scanning_alert"')
   .description('Show which rule an alert matches and which incident it would join.')
-  .action((source: string, file: string, opts: { header?: string[] }) => {
+  .action(async (source: string, file: string, opts: { header?: string[] }) => {
+    const { routingTest } = await import('./commands/routing-test');
     const headers = Object.fromEntries(
       (opts.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
     );
@@ -46,14 +80,138 @@ program
   .option('--name <file>', 'the file name (default: <workflowType>-<run id prefix>.json)')
   .description('Write the history of a workflow run (running or closed) as JSON that the replay tests read.')
   .action(async (workflowId: string, opts: { runId?: string; out: string; name?: string }) => {
+    const { historyExport } = await import('./commands/history-export');
     console.log(await historyExport(loadConfig(process.env), workflowId, opts));
+  });
+
+program
+  .command('alert')
+  .description('send: post a saved alert payload as a SIEM would.')
+  .command('send')
+  .argument('<source>', 'the webhook source, e.g. generic, falco, github')
+  .argument('<file>', 'a JSON payload as the vendor sends it (sent byte for byte)')
+  .option('--secret <secret>', "the source's secret (default: PALISADE_WEBHOOK_SECRET_<SOURCE>, else <data dir>/secrets.env)")
+  .option('--delivery <id>', 'the delivery id (generic: X-Palisade-Delivery, github: X-GitHub-Delivery; default: a new UUID)')
+  .option('--event <name>', 'github: the X-GitHub-Event header', 'secret_scanning_alert')
+  .option('--json', "print the API's answer as JSON")
+  .description('POST a saved payload to /webhooks/<source>, signed the way that source is verified (drills, tests).')
+  .action(async (source: string, file: string, opts: { secret?: string; delivery?: string; event: string; json?: boolean }, cmd: Command) => {
+    const { alertSend } = await import('./commands/alert-send');
+    await alertSend(api(cmd), cliSettings(), source, file, opts);
+  });
+
+const incidents = program.command('incidents').description('ls | show | tail: look at incidents and follow their timelines.');
+incidents
+  .command('ls')
+  .description('Open incidents, newest first (--all: resolved and cancelled too).')
+  .option('--status <list>', 'any of open, acknowledged, contained, resolved, cancelled (comma-separated)')
+  .option('--severity <list>', 'any of low, medium, high, critical (comma-separated)')
+  .option('--playbook <list>', 'any of these playbooks (comma-separated)')
+  .option('--entity <key>', 'entity key, * as a wildcard, e.g. "host:web-*"')
+  .option('--source <source>', 'with at least one alert from this source')
+  .option('--since <time>', 'detected at or after: an ISO time or a duration back from now (30m, 24h, 7d)')
+  .option('--until <time>', 'detected before: an ISO time or a duration back from now')
+  .option('--limit <n>', 'at most this many', '50')
+  .option('--all', 'every status, not only open ones')
+  .option('--json', 'print {incidents, nextCursor} as JSON')
+  .action(async (opts: ListOptions, cmd: Command) => {
+    await incidentsList(api(cmd), opts);
+  });
+incidents
+  .command('show')
+  .argument('<id>', 'the incident id (or its first 8 characters, as `ls` shows it)')
+  .option('--events <n>', 'how many of the last timeline events to show', '10')
+  .option('--json', 'print {incident, pendingApprovals, events, eventCount} as JSON')
+  .description('An incident: status, playbook, times, the approvals it waits for, its last events.')
+  .action(async (id: string, opts: { events: string; json?: boolean }, cmd: Command) => {
+    await incidentsShow(api(cmd), id, opts);
+  });
+incidents
+  .command('tail')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--after <sequence>', 'start after this event (default: the whole timeline)', '0')
+  .option('--until-closed', 'exit 0 once the incident is resolved or cancelled')
+  .option('--json', 'one JSON event per line (ndjson)')
+  .description('Follow the timeline live, one line per event, until Ctrl-C.')
+  .action(async (id: string, opts: { after: string; untilClosed?: boolean; json?: boolean }, cmd: Command) => {
+    await incidentsTail(api(cmd), id, opts);
+  });
+
+for (const decision of ['approve', 'deny'] as const) {
+  const command = program
+    .command(decision)
+    .argument('<incident>', 'the incident id (or its first 8 characters)')
+    .argument('<gate>', 'the gate id, e.g. isolate-host (`incidents show` lists those waiting)')
+    .description(
+      decision === 'approve'
+        ? 'Approve a gate, as the person your token names (approver role).'
+        : 'Deny a gate, saying why, as the person your token names (approver role).',
+    );
+  if (decision === 'approve') {
+    command.option('--reason <text>', 'why (goes on the timeline)').option('--choice <option>', 'on a gate that offers options: which one');
+  } else {
+    command.requiredOption('--reason <text>', 'why (3 characters or more; goes on the timeline)');
+  }
+  command.option('--json', 'print the verdict as JSON').action(async (incident: string, gate: string, opts: { reason?: string; choice?: string; json?: boolean }, cmd: Command) => {
+    await vote(api(cmd), decision, incident, gate, opts);
+  });
+}
+
+program
+  .command('postmortem')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--format <format>', 'md, html or json (default: from the -o extension, else md)')
+  .option('-o, --output <file>', 'write it to this file instead of stdout')
+  .description("An incident's postmortem: timeline, time to detect / acknowledge / contain / resolve, approvals, what the automation did.")
+  .action(async (id: string, opts: { format?: string; output?: string }, cmd: Command) => {
+    await postmortem(api(cmd), id, opts);
+  });
+
+const token = program.command('token').description('create | ls | revoke: API tokens (admin).');
+token
+  .command('create')
+  .requiredOption('--name <who>', 'who uses it: for approvers, their id in runbooks/people.yaml')
+  .requiredOption('--role <role>', 'viewer, responder, approver or admin')
+  .option('--json', 'print the token and its record as JSON')
+  .description('Create a token; it is printed this once only.')
+  .action(async (opts: { name: string; role: string; json?: boolean }, cmd: Command) => {
+    await tokenCreate(api(cmd), opts);
+  });
+token
+  .command('ls')
+  .option('--json', 'print {tokens} as JSON')
+  .description('Every token: name, role, who made it, last use, revocation (never the token).')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    await tokenList(api(cmd), opts);
+  });
+token
+  .command('revoke')
+  .argument('<id>', 'the token id (or its first characters, as `token ls` shows it)')
+  .option('--reason <text>', 'why (goes to the audit log)')
+  .option('--json', 'print the revoked token as JSON')
+  .description('Revoke a token at once.')
+  .action(async (id: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
+    await tokenRevoke(api(cmd), id, opts);
+  });
+
+program
+  .command('replay')
+  .description('check: replay recorded histories on the current workflow code.')
+  .command('check')
+  .option('--dir <dir>', 'the recorded histories', HISTORY_DIR)
+  .option('--json', 'print {ok, histories} as JSON')
+  .description('Replay every recorded history on the current workflow code (exit 6 if one no longer replays).')
+  .action(async (opts: { dir: string; json?: boolean }) => {
+    const { replayCheck } = await import('./commands/replay-check');
+    await replayCheck(opts);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof PalisadeError) {
     console.error(`palisade: ${err.message}\n  ${err.hint}`);
+    if (jsonOutput) console.log(JSON.stringify(err.toBody()));
   } else {
     console.error(`palisade: ${describeError(err)}`);
   }
-  process.exit(1);
+  process.exit(err instanceof CliError ? err.exitCode : EXIT.usage);
 });

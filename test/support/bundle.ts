@@ -1,15 +1,2 @@
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-
-/** Bundles workflow code as the worker would, printing only the bundler's warnings and errors. */
-export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-}
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
+// The bundling helper lives with the CLI's `replay check`, which needs it outside the tests.
+export { bundleWorkflows } from '../../lib/temporal/workflow-bundle';

@@ -3,13 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { describeError, PalisadeError } from '../../../lib/errors';
+import { HISTORY_DIR } from './history-dir';
 import { historyFileText, historyFromJson } from './history-json';
 
 /** gRPC status of a malformed request (e.g. a run id that is not a UUID). */
 const GRPC_INVALID_ARGUMENT = 3;
 
-/** Where replay tests read histories from (`npm test` replays every file in it). */
-export const HISTORY_DIR = 'test/histories';
+export { HISTORY_DIR } from './history-dir';
 
 export interface ExportRequest {
   workflowId: string;

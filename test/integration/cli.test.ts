@@ -1,0 +1,367 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../apps/cli/start/ports';
+import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, testSecret, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+
+// The `palisade` CLI as a user runs it (a child process, `node -r @swc-node/register
+// apps/cli/main.ts …`) against a real engine: API and worker on the run's real Temporal and
+// Postgres. Every alert is routed to triage; the host-compromise run is started through the API.
+
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  /** The API token (PALISADE_TOKEN): the test admin's by default, null for none. */
+  token?: string | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A CLI child process's exit status and output. */
+function finished(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** `palisade <args>` run from the repository, in this process's environment. */
+const cli = (...args: string[]): Promise<Run> => finished(spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+
+describe('palisade CLI against a running engine', () => {
+  let engine: TestEngine;
+  let dir: string;
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: TRIAGE_ROUTING });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-cli-'));
+  });
+  afterAll(async () => {
+    await engine?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The environment of a user pointed at the test engine, with nothing of this process's Palisade variables. */
+  const envFor = (opts: RunOptions): NodeJS.ProcessEnv => {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PALISADE_') && k !== 'PORT' && k !== 'HOST'));
+    const token = opts.token === undefined ? TEST_ADMIN_TOKEN : opts.token;
+    return { ...base, PALISADE_API_URL: engine.baseUrl, PALISADE_DATA_DIR: path.join(dir, 'data'), ...(token ? { PALISADE_TOKEN: token } : {}), ...opts.env };
+  };
+  const start = (args: string[], opts: RunOptions = {}): ChildProcess =>
+    spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, env: envFor(opts), stdio: ['ignore', 'pipe', 'pipe'] });
+  const palisade = (args: string[], opts: RunOptions = {}): Promise<Run> => finished(start(args, opts));
+  const json = (run: Run): any => {
+    expect(run.status, run.stderr).toBe(0);
+    return JSON.parse(run.stdout);
+  };
+
+  /** A generic alert saved as a file, about its own host (so each test has its own incident). */
+  const alertFile = (host: string, overrides: Record<string, unknown> = {}): string => {
+    const file = path.join(dir, `${randomUUID()}.json`);
+    writeFileSync(file, JSON.stringify({ title: `Suspicious process on ${host}`, severity: 'high', category: 'host-compromise', entity: { kind: 'host', key: host }, ...overrides }, null, 2));
+    return file;
+  };
+  const secretEnv = { PALISADE_WEBHOOK_SECRET_GENERIC: testSecret('generic') };
+
+  /** Sends an alert with the CLI and returns the incident it opened. */
+  const openIncident = async (host: string): Promise<string> => {
+    const sent = json(await palisade(['alert', 'send', 'generic', alertFile(host), '--json'], { token: null, env: secretEnv }));
+    expect(sent).toMatchObject({ disposition: 'started', incidentId: expect.any(String) });
+    return sent.incidentId as string;
+  };
+
+  it('sends signed alerts, then lists and shows the incident they opened', async () => {
+    const host = `cli-${randomUUID().slice(0, 8)}`;
+    const incidentId = await openIncident(host);
+
+    // The same host again, signed with the secret npm start writes to the data folder: merged.
+    const dataDir = path.join(dir, 'own-data');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'secrets.env'), `# written by npm start\nPALISADE_WEBHOOK_SECRET_GENERIC=${testSecret('generic')}\n`);
+    // And a wrong secret: the door refuses it (401, exit 3) with its reason.
+    const [merged, forged] = await Promise.all([
+      palisade(['alert', 'send', 'generic', alertFile(host, { title: `Second alert on ${host}` })], { env: { PALISADE_DATA_DIR: dataDir } }),
+      palisade(['alert', 'send', 'generic', alertFile(host), '--secret', 'not-the-secret']),
+    ]);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(merged.stdout).toMatch(new RegExp(`^merged\\s+into incident ${incidentId}\\s+\\(alert [0-9a-f-]{36}\\)$`, 'm'));
+    expect(forged.status).toBe(3);
+    expect(forged.stderr).toContain('palisade: X-Palisade-Signature does not match');
+
+    const [all, byEntity, table] = await Promise.all([
+      palisade(['incidents', 'ls', '--json']),
+      palisade(['incidents', 'ls', '--entity', `host:${host}`, '--json']),
+      palisade(['incidents', 'ls', '--entity', `host:${host}`]),
+    ]);
+    expect(json(all).incidents.map((i: { id: string }) => i.id)).toContain(incidentId);
+    const listed = json(byEntity);
+    expect(listed.incidents).toHaveLength(1);
+    expect(listed.incidents[0]).toMatchObject({ id: incidentId, playbook: 'triage', severity: 'high', status: 'open', entity: `host:${host}`, alertCount: 2 });
+    expect(listed.nextCursor).toBeNull();
+    const [header, row] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+SEVERITY\s+STATUS\s+PLAYBOOK\s+ENTITY\s+ALERTS\s+DETECTED \(UTC\)\s+TITLE$/);
+    expect(row).toMatch(new RegExp(`^${incidentId.slice(0, 8)}\\s+high\\s+open\\s+triage\\s+host:${host}\\s+2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+Suspicious process on ${host}$`));
+
+    // Shown by the short id `ls` prints, once the playbook has written its first events.
+    const shown = await eventually('the incident to have timeline events', async () => {
+      const run = await palisade(['incidents', 'show', incidentId.slice(0, 8), '--json']);
+      const body = json(run);
+      return body.events.length > 0 ? body : undefined;
+    });
+    expect(shown.incident).toMatchObject({ id: incidentId, title: `Suspicious process on ${host}`, liveStatus: 'running' });
+    expect(shown.events[0]).toMatchObject({ sequence: 1, type: expect.any(String) });
+    expect(shown.eventCount).toBeGreaterThanOrEqual(shown.events.length);
+    const text = await palisade(['incidents', 'show', incidentId]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`Suspicious process on ${host}\n  id           ${incidentId}\n  severity     high\n  status       open (playbook running`);
+    expect(text.stdout).toMatch(/^ {2}alerts {7}2 from generic$/m);
+    expect(text.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}#1 {4}\S+/m);
+  });
+
+  it('tails the timeline live and stops when the incident closes, or on Ctrl-C', async () => {
+    const incidentId = await openIncident(`tail-${randomUUID().slice(0, 8)}`);
+    const ndjson = start(['incidents', 'tail', incidentId, '--json', '--until-closed']);
+    const human = start(['incidents', 'tail', incidentId]);
+    const [ndjsonDone, humanDone] = [finished(ndjson), finished(human)];
+    let ndjsonOut = '';
+    let humanOut = '';
+    ndjson.stdout!.on('data', (d: Buffer) => (ndjsonOut += d.toString()));
+    human.stdout!.on('data', (d: Buffer) => (humanOut += d.toString()));
+
+    // Both have printed the timeline so far before anything new happens.
+    await eventually('both tails to print the backlog', async () => (ndjsonOut.includes('\n') && humanOut.includes('#1 ') ? true : undefined));
+    const before = ndjsonOut.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; type: string });
+    expect(before[0]).toMatchObject({ sequence: 1, incidentId });
+    expect(before.map((e) => e.type)).not.toContain('incident.resolved');
+
+    const resolved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'false positive, drill' });
+    expect(resolved.status).toBe(202);
+
+    const run = await ndjsonDone;
+    expect(run.status, run.stderr).toBe(0);
+    const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { sequence: number; type: string; summary: string });
+    const closing = events.find((e) => e.type === 'incident.resolved');
+    expect(closing?.summary).toContain('false positive, drill');
+    expect(closing!.sequence).toBeGreaterThan(Math.max(...before.map((e) => e.sequence)));
+    // Every event once, in order.
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+
+    await eventually('the human tail to print the resolution', async () => (humanOut.includes('incident.resolved') ? true : undefined));
+    expect(humanOut).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}#\d+\s+incident\.resolved\s+\S+\s+.*false positive, drill/m);
+    human.kill('SIGINT');
+    const stopped = await humanDone;
+    expect(stopped.status, stopped.stderr).toBe(0);
+  });
+
+  it('approves and denies gates as the person the token names; a vote that does not count exits 2', async () => {
+    const host = `cli-${randomUUID().slice(0, 8)}`;
+    const [alice, bob] = await Promise.all([tokenFor(engine.baseUrl, 'alice', 'approver'), tokenFor(engine.baseUrl, 'bob', 'approver')]);
+    const started = await postJson(`${engine.baseUrl}/playbooks/host-compromise/runs`, { params: { host } }, alice);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const incidentId = started.body.incidentId as string;
+    await gateOpenOverApi(engine.baseUrl, incidentId, 'isolate-host');
+
+    const [shown, own, noReason] = await Promise.all([
+      palisade(['incidents', 'show', incidentId]),
+      palisade(['approve', incidentId, 'isolate-host', '--json'], { token: alice }),
+      palisade(['deny', incidentId, 'isolate-host'], { token: bob }),
+    ]);
+    expect(shown.stdout).toContain('Pending approvals\n  isolate-host  open, 0 of 1 approval(s)');
+    expect(shown.stdout).toContain(`palisade approve ${incidentId} isolate-host`);
+    // Four-eyes: alice asked for the isolation, so her approval does not count.
+    expect(own.status).toBe(2);
+    expect(own.stderr).toMatch(/^palisade: .*alice.*\n {2}Four-eyes: ask another approver to decide\.$/m);
+    expect(JSON.parse(own.stdout)).toMatchObject({ error: 'own_request', status: 409 });
+    // A denial needs a reason: refused before anything is sent.
+    expect(noReason.status).toBe(1);
+    expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
+
+    const approved = await palisade(['approve', incidentId.slice(0, 8), 'isolate-host', '--reason', 'contain it'], { token: bob });
+    expect(approved.status, approved.stderr).toBe(0);
+    expect(approved.stdout.trim()).toBe(`Your approval of isolate-host on incident ${incidentId} counted: the gate is approved (1 of 1); the playbook carries on.`);
+
+    const late = await palisade(['deny', incidentId, 'isolate-host', '--reason', 'changed my mind'], { token: bob });
+    expect(late.status).toBe(2);
+    expect(late.stderr).toContain('palisade: ');
+    expect(late.stderr).toMatch(/already/);
+
+    // Only bob's vote is on the timeline, counted as bob, with his reason.
+    const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=500`);
+    const voteEvents = timeline.body.events.filter((e: { type: string }) => e.type === 'gate.vote');
+    expect(voteEvents).toEqual([expect.objectContaining({ actor: 'bob', summary: expect.stringContaining('voted approve on') })]);
+    expect(voteEvents[0].summary).toContain(': contain it');
+  });
+
+  it('exits 3 on a bad or missing token, 4 for an unknown incident, 5 when the API does not answer, 2 when it refuses, 1 on a usage error', async () => {
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const missing = randomUUID();
+    const [badToken, noToken, unknown, unreachable, badFilter, badSource, notJson] = await Promise.all([
+      palisade(['incidents', 'ls'], { token: 'pal_not-a-real-token' }),
+      palisade(['incidents', 'ls'], { token: null }),
+      palisade(['incidents', 'show', missing]),
+      palisade(['incidents', 'ls', '--api', nowhere]),
+      palisade(['incidents', 'ls', '--status', 'on-fire']),
+      palisade(['alert', 'send', 'nagios', alertFile('x')]),
+      palisade(['alert', 'send', 'generic', path.join(ROOT, 'README.md')], { env: secretEnv }),
+    ]);
+    expect(badToken.status).toBe(3);
+    expect(badToken.stderr).toContain('palisade: The API token is not known, or it was revoked.\n  ');
+    expect(noToken.status).toBe(3);
+    expect(noToken.stderr).toMatch(/^palisade: This needs an API token.*\n {2}No token was sent: set PALISADE_TOKEN or pass --token\./m);
+    expect(unknown.status).toBe(4);
+    expect(unknown.stderr).toContain(`palisade: No incident ${missing}.\n  Check the id.`);
+    expect(unreachable.status).toBe(5);
+    expect(unreachable.stderr).toContain(`palisade: The Palisade API at ${nowhere} did not answer: connect ECONNREFUSED`);
+    expect(badFilter.status).toBe(2);
+    expect(badFilter.stderr).toContain('palisade: ');
+    expect(badFilter.stderr).toContain('status');
+    expect(badSource.status).toBe(1);
+    expect(badSource.stderr).toContain("palisade: There is no webhook source 'nagios'.\n  Known sources: splunk,");
+    expect(notJson.status).toBe(1);
+    expect(notJson.stderr).toContain('README.md is not a readable JSON file');
+  });
+
+  it('creates a token that works at once, lists it, and revokes it', async () => {
+    const name = `script-${randomUUID().slice(0, 8)}`;
+    const created = await palisade(['token', 'create', '--name', name, '--role', 'viewer']);
+    expect(created.status, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^pal_\S{20,}$/);
+    expect(created.stderr).toContain('shown only this once');
+
+    const [asNew, listed, notAdmin] = await Promise.all([
+      palisade(['incidents', 'ls', '--json'], { token }),
+      palisade(['token', 'ls', '--json']),
+      palisade(['token', 'create', '--name', 'eve', '--role', 'admin'], { token }),
+    ]);
+    expect(Array.isArray(json(asNew).incidents)).toBe(true);
+    const mine = json(listed).tokens.find((t: { name: string }) => t.name === name);
+    expect(mine).toMatchObject({ role: 'viewer', revokedAt: null });
+    expect(JSON.stringify(json(listed))).not.toContain(token);
+    expect(notAdmin.status).toBe(3);
+    expect(notAdmin.stderr).toContain('admin');
+
+    const revoked = await palisade(['token', 'revoke', mine.id.slice(0, 8), '--reason', 'test over']);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked token ${mine.id} (${name}, viewer)`);
+    const after = await palisade(['incidents', 'ls'], { token });
+    expect(after.status).toBe(3);
+  });
+
+  it('writes an incident postmortem to a file or stdout', async () => {
+    const incidentId = await openIncident(`pm-${randomUUID().slice(0, 8)}`);
+    const file = path.join(dir, 'postmortem.html');
+    const [md, html] = await Promise.all([palisade(['postmortem', incidentId]), palisade(['postmortem', incidentId, '-o', file])]);
+    expect(md.status, md.stderr).toBe(0);
+    expect(md.stdout).toContain('Suspicious process on pm-');
+    expect(html.status, html.stderr).toBe(0);
+    expect(html.stderr).toContain(`Wrote ${file} (html,`);
+    expect(readFileSync(file, 'utf8')).toMatch(/<html[\s>]/i);
+  });
+});
+
+describe('palisade replay check', () => {
+  it('replays the recorded histories (exit 0), and names a history that no longer replays (exit 6)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-replay-'));
+    try {
+      // A recorded triage run whose first activity, as if the code had renamed it since.
+      const history = JSON.parse(readFileSync(path.join(ROOT, 'test/histories/triage-resolved.json'), 'utf8'));
+      const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes).activityTaskScheduledEventAttributes;
+      const renamed = scheduled.activityType.name as string;
+      scheduled.activityType.name = 'aRenamedActivity';
+      writeFileSync(path.join(dir, 'triage-changed.json'), JSON.stringify(history));
+      writeFileSync(path.join(dir, 'manual-incident.json'), readFileSync(path.join(ROOT, 'test/histories/manual-incident.json')));
+
+      const run = (...args: string[]) => cli('replay', 'check', ...args);
+      const [recorded, changed] = await Promise.all([run(), run('--dir', dir, '--json')]);
+
+      expect(recorded.status, recorded.stderr).toBe(0);
+      expect(recorded.stdout).toMatch(/^ {2}✓ host-compromise-open-gate\.json {2}hostCompromise, \d+ events$/m);
+      expect(recorded.stdout).toMatch(/^All \d+ histories replay\.$/m);
+      expect(recorded.stdout).not.toContain('✗');
+
+      expect(changed.status).toBe(6);
+      const report = JSON.parse(changed.stdout);
+      expect(report.ok).toBe(false);
+      expect(report.histories).toEqual([
+        expect.objectContaining({ file: 'manual-incident.json', ok: true }),
+        expect.objectContaining({ file: 'triage-changed.json', workflowType: 'triageIncident', ok: false }),
+      ]);
+      expect(report.histories[1].reason).toContain('DeterminismViolationError');
+      expect(report.histories[1].reason).toContain(`'aRenamedActivity' does not match activity type of activity command '${renamed}'`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('palisade incidents tail when the stream drops', () => {
+  // A stand-in for the API's stream that cuts the connection after two events, to see the CLI
+  // reopen it where it left off (Last-Event-ID), and refuse to retry what a retry cannot fix.
+  let server: Server;
+  let baseUrl: string;
+  const requests: IncomingMessage[] = [];
+  const incidentId = randomUUID();
+  const event = (sequence: number, type: string) =>
+    JSON.stringify({ id: `${incidentId}#${sequence}`, incidentId, sequence, type, occurredAt: new Date().toISOString(), actor: 'palisade', summary: `event ${sequence}`, data: {} });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(req);
+      if (req.headers.authorization !== 'Bearer good-token') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'token_invalid', message: 'The API token is not known, or it was revoked.', hint: 'Check PALISADE_TOKEN.' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (requests.filter((r) => r.headers.authorization === 'Bearer good-token').length === 1) {
+        // CRLF and LF line ends, a comment, a multi-chunk event; then the connection is cut.
+        res.write('retry: 100\r\n\r\n: hello\n\n');
+        res.write(`id: 1\nevent: timeline\ndata: ${event(1, 'incident.created')}\n\n`);
+        res.write(`id: 2\r\nevent: timeline\r\ndata: ${event(2, 'step.started').slice(0, 20)}`);
+        setTimeout(() => {
+          res.write(`${event(2, 'step.started').slice(20)}\r\n\r\n`);
+          setTimeout(() => res.destroy(), 50);
+        }, 50);
+      } else {
+        res.write(`id: 3\nevent: timeline\ndata: ${event(3, 'incident.resolved')}\n\n`);
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const tail = (token: string) => cli('incidents', 'tail', incidentId, '--json', '--until-closed', '--api', baseUrl, '--token', token);
+
+  it('reopens the stream after the last event it printed, printing each event once', async () => {
+    const [run, refused] = await Promise.all([tail('good-token'), tail('bad-token')]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l).sequence)).toEqual([1, 2, 3]);
+    expect(run.stderr).toContain('palisade: the stream dropped after event 2; reconnecting…');
+    const good = requests.filter((r) => r.headers.authorization === 'Bearer good-token');
+    expect(good.map((r) => r.headers['last-event-id'])).toEqual([undefined, '2']);
+    expect(good.map((r) => new URL(r.url!, baseUrl).searchParams.get('after'))).toEqual(['0', '2']);
+
+    // A refusal is final: no retry.
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toBe('palisade: The API token is not known, or it was revoked.\n  Check PALISADE_TOKEN.\n');
+    expect(requests.filter((r) => r.headers.authorization === 'Bearer bad-token')).toHaveLength(1);
+  });
+});
