@@ -72,7 +72,7 @@ export class PlaybooksService {
         version: p.version,
         description: p.description,
         manual: p.manual !== undefined,
-        paramsSchema: p.manual ? (z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>) : null,
+        paramsSchema: p.manual ? z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) : null,
         runbook: page.text,
         steps: page.steps,
         gates: Object.entries(policiesFor(policies, name).gates).map(([id, g]) => ({
