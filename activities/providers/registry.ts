@@ -1,52 +1,231 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DataSource } from 'typeorm';
-import type { Capability } from '../../lib/providers/capabilities';
-import type { ProvidersConfig, VendorOf } from '../../lib/providers/providers-file';
+import { z } from 'zod';
+import { ApplicationFailure } from '@temporalio/common';
+import { describeError, PalisadeError } from '../../lib/errors';
+import { Capability } from '../../lib/providers/capabilities';
+import { vendorsInUse, type ProvidersConfig, type VendorChoice, type VendorOf } from '../../lib/providers/providers-file';
+import { AwsConfigBaseline, awsConfigSettingsSchema } from './config-baseline/aws-config';
 import { SimulatedConfigBaseline } from './config-baseline/simulated';
+import { AwsIamCredentials, awsIamSettingsSchema } from './credentials/aws-iam';
 import { SimulatedCredentials } from './credentials/simulated';
+import { VaultCredentials, vaultConfigSchema } from './credentials/vault';
+import { AwsEc2SsmEvidence, awsEc2SsmEvidenceConfig } from './evidence/aws-ec2-ssm';
 import { SimulatedEvidence } from './evidence/simulated';
+import { isCheckable } from './check';
+import { ByHostTag, HostRoutedEvidence, HostRoutedIsolation } from './host-routing';
+import { AwsEc2HostIsolation, awsEc2IsolationConfig } from './host-isolation/aws-ec2';
+import { CrowdStrikeHostIsolation, crowdStrikeConfigSchema } from './host-isolation/crowdstrike';
+import { DefenderHostIsolation, defenderConfigSchema } from './host-isolation/defender';
 import { SimulatedHostIsolation } from './host-isolation/simulated';
+import { AwsEc2Inventory, awsEc2InventoryConfig } from './inventory/aws-ec2';
 import { SimulatedInventory } from './inventory/simulated';
+import { PrometheusMetrics, prometheusMetricsConfigSchema } from './metrics/prometheus';
 import { SimulatedMetrics } from './metrics/simulated';
 import { SimulatedNotify } from './notify/simulated';
+import { AwsSsmPatching, awsSsmPatchingConfig } from './patching/aws-ssm';
 import { SimulatedPatching } from './patching/simulated';
 import type { Providers } from './provider.activities';
 import { SimulatedFleet } from './simulated/fleet';
 
 interface Deps {
   fleet: SimulatedFleet;
+  /**
+   * The vendor's settings from runbooks/providers.yaml (`<name>Env` secrets read from the
+   * environment), the keys `schema` knows, validated by it.
+   */
+  parse: <S extends z.ZodObject>(vendor: string, schema: S) => z.output<S>;
+  /** The door's keyed fingerprint of a secret value (lib/intake/redact.ts). */
+  fingerprint: (value: string) => string;
 }
+
+const region = z.object({ region: z.string().optional() });
 
 /**
  * How to build each vendor of each capability. The type makes the table complete: a vendor
  * added to lib/providers/providers-file.ts's VENDORS does not compile until it is built here.
+ * Each reads the settings its schema knows (aws-ec2 serves two capabilities from one block).
  */
 const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C]> } = {
-  inventory: { simulated: (d) => new SimulatedInventory(d.fleet) },
-  hostIsolation: { simulated: (d) => new SimulatedHostIsolation(d.fleet) },
-  evidence: { simulated: (d) => new SimulatedEvidence(d.fleet) },
-  credentials: { simulated: (d) => new SimulatedCredentials(d.fleet) },
-  configBaseline: { simulated: (d) => new SimulatedConfigBaseline(d.fleet) },
-  patching: { simulated: (d) => new SimulatedPatching(d.fleet) },
-  metrics: { simulated: (d) => new SimulatedMetrics(d.fleet) },
+  inventory: {
+    simulated: (d) => new SimulatedInventory(d.fleet),
+    'aws-ec2': (d) => new AwsEc2Inventory(d.parse('aws-ec2', awsEc2InventoryConfig)),
+  },
+  hostIsolation: {
+    simulated: (d) => new SimulatedHostIsolation(d.fleet),
+    'aws-ec2': (d) => new AwsEc2HostIsolation(d.parse('aws-ec2', awsEc2IsolationConfig)),
+    crowdstrike: (d) => new CrowdStrikeHostIsolation(d.parse('crowdstrike', crowdStrikeConfigSchema)),
+    defender: (d) => new DefenderHostIsolation(d.parse('defender', defenderConfigSchema)),
+  },
+  evidence: {
+    simulated: (d) => new SimulatedEvidence(d.fleet),
+    'aws-ec2-ssm': (d) => new AwsEc2SsmEvidence(d.parse('aws-ec2-ssm', awsEc2SsmEvidenceConfig)),
+  },
+  credentials: {
+    simulated: (d) => new SimulatedCredentials(d.fleet),
+    'aws-iam': (d) => {
+      const { region: r } = d.parse('aws-iam', region);
+      const clients = { iam: new IAMClient({ region: r }), secrets: new SecretsManagerClient({ region: r }), cloudtrail: new CloudTrailClient({ region: r }) };
+      return new AwsIamCredentials(clients, { fingerprint: d.fingerprint }, d.parse('aws-iam', awsIamSettingsSchema));
+    },
+    vault: (d) => new VaultCredentials(d.parse('vault', vaultConfigSchema), { fingerprint: d.fingerprint }),
+  },
+  configBaseline: {
+    simulated: (d) => new SimulatedConfigBaseline(d.fleet),
+    'aws-config': (d) => {
+      const { region: r } = d.parse('aws-config', region);
+      return new AwsConfigBaseline({ config: new ConfigServiceClient({ region: r }), ec2: new EC2Client({ region: r }) }, d.parse('aws-config', awsConfigSettingsSchema));
+    },
+  },
+  patching: {
+    simulated: (d) => new SimulatedPatching(d.fleet),
+    'aws-ssm': (d) => new AwsSsmPatching(d.parse('aws-ssm', awsSsmPatchingConfig)),
+  },
+  metrics: {
+    simulated: (d) => new SimulatedMetrics(d.fleet),
+    prometheus: (d) => new PrometheusMetrics(d.parse('prometheus', prometheusMetricsConfigSchema)),
+  },
   notify: { simulated: (d) => new SimulatedNotify(d.fleet) },
 };
 
+export interface ProviderDeps {
+  db: DataSource;
+  /** Where `<name>Env` settings are looked up (the worker's environment). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The door's keyed fingerprint (Redactor.fingerprint); credential stores find leaked values by it. */
+  fingerprint?: (value: string) => string;
+}
+
 /**
- * Builds the vendor `runbooks/providers.yaml` chose for each capability. The simulated ones
- * share one fleet, returned too so the worker can seed it and game days can inject faults.
+ * Builds the vendors `runbooks/providers.yaml` chose for each capability (hostIsolation and
+ * evidence may use several, chosen per host by its inventory tags). The simulated ones share
+ * one fleet, returned too so the worker can seed it and game days can inject faults. A
+ * vendor's bad settings, or a secret variable that is not set, stop the worker at start.
  */
-export function createProviders(config: ProvidersConfig, { db }: { db: DataSource }): { providers: Providers; fleet: SimulatedFleet } {
-  const deps: Deps = { fleet: new SimulatedFleet(db) };
-  const v = config.vendors;
+export function createProviders(config: ProvidersConfig, { db, env = {}, fingerprint }: ProviderDeps): { providers: Providers; fleet: SimulatedFleet } {
+  const deps = vendorDeps(config, new SimulatedFleet(db), env, fingerprint);
+  const build = <C extends Capability>(capability: C, vendor: VendorOf<C>): Providers[C] => buildVendor(deps, capability, vendor);
+  const one = <C extends Capability>(capability: C): Providers[C] => build(capability, config.vendors[capability].default);
+  const inventory = one(Capability.Inventory);
+  const perHost = <C extends Capability.HostIsolation | Capability.Evidence>(capability: C): ByHostTag<Providers[C]> | Providers[C] => {
+    const choice: VendorChoice<VendorOf<C>> = config.vendors[capability];
+    if (choice.byTag.length === 0) return build(capability, choice.default);
+    const names = [...new Set([choice.default, ...choice.byTag.map((r) => r.vendor)])];
+    return new ByHostTag(inventory, choice, new Map(names.map((n) => [n, build(capability, n)])));
+  };
+  const isolation = perHost(Capability.HostIsolation);
+  const evidence = perHost(Capability.Evidence);
   const providers: Providers = {
-    inventory: VENDORS.inventory[v.inventory](deps),
-    hostIsolation: VENDORS.hostIsolation[v.hostIsolation](deps),
-    evidence: VENDORS.evidence[v.evidence](deps),
-    credentials: VENDORS.credentials[v.credentials](deps),
-    configBaseline: VENDORS.configBaseline[v.configBaseline](deps),
-    patching: VENDORS.patching[v.patching](deps),
-    metrics: VENDORS.metrics[v.metrics](deps),
-    notify: VENDORS.notify[v.notify](deps),
+    inventory,
+    hostIsolation: isolation instanceof ByHostTag ? new HostRoutedIsolation(isolation) : isolation,
+    evidence: evidence instanceof ByHostTag ? new HostRoutedEvidence(evidence) : evidence,
+    credentials: one(Capability.Credentials),
+    configBaseline: one(Capability.ConfigBaseline),
+    patching: one(Capability.Patching),
+    metrics: one(Capability.Metrics),
+    notify: one(Capability.Notify),
   };
   return { providers, fleet: deps.fleet };
+}
+
+export interface ProviderCheck {
+  capability: Capability;
+  vendor: string;
+  /** skipped: the simulated vendor (its state is in Postgres; nothing outside to reach). */
+  status: 'ok' | 'denied' | 'failed' | 'skipped';
+  detail: string;
+}
+
+/**
+ * `palisade providers check`: builds each vendor runbooks/providers.yaml uses and calls its
+ * cheapest read-only endpoint, saying what works, what is denied (and the permission it
+ * lacks) and what failed. Changes nothing.
+ */
+export async function checkProviders(config: ProvidersConfig, { env = {}, fingerprint }: Omit<ProviderDeps, 'db'>, timeoutMs = 15_000): Promise<ProviderCheck[]> {
+  const noFleet = new Proxy({} as SimulatedFleet, {
+    get: () => {
+      throw new Error('the simulated fleet is not available to provider checks');
+    },
+  });
+  const deps = vendorDeps(config, noFleet, env, fingerprint ?? ((v) => v));
+  return Promise.all(
+    vendorsInUse(config).map(async ({ capability, vendor }): Promise<ProviderCheck> => {
+      if (vendor === 'simulated') return { capability, vendor, status: 'skipped', detail: 'simulated: its state is in Postgres, nothing outside to reach' };
+      try {
+        const provider = buildVendor(deps, capability, vendor as VendorOf<typeof capability>);
+        if (!isCheckable(provider)) return { capability, vendor, status: 'skipped', detail: 'this vendor has no read-only check' };
+        const detail = await Promise.race([
+          provider.check(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs).unref()),
+        ]);
+        return { capability, vendor, status: 'ok', detail };
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === 'Denied') {
+          const action = (err.details?.[0] as { action?: string } | undefined)?.action;
+          return { capability, vendor, status: 'denied', detail: `${err.message}${action ? ` (missing permission: ${action})` : ''}` };
+        }
+        return { capability, vendor, status: 'failed', detail: err instanceof ApplicationFailure ? `${err.type ?? 'error'}: ${err.message}` : describeError(err) };
+      }
+    }),
+  );
+}
+
+function buildVendor<C extends Capability>(deps: Deps, capability: C, vendor: VendorOf<C>): Providers[C] {
+  try {
+    return VENDORS[capability][vendor](deps);
+  } catch (err) {
+    if (err instanceof PalisadeError) throw err;
+    throw new PalisadeError('providers_invalid', `Vendor ${vendor} (${capability}) cannot be built: ${(err as Error).message}.`, `Check settings.${vendor} in runbooks/providers.yaml (README "Real providers").`);
+  }
+}
+
+function vendorDeps(config: ProvidersConfig, fleet: SimulatedFleet, env: Readonly<Record<string, string | undefined>>, fingerprint: ((value: string) => string) | undefined): Deps {
+  return {
+    fleet,
+    parse: (vendor, schema) => {
+      const all = withSecrets(vendor, config.settings[vendor] ?? {}, env);
+      const known = Object.fromEntries(Object.entries(all).filter(([key]) => key in schema.shape));
+      const parsed = schema.safeParse(known);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `settings.${vendor}.${i.path.join('.') || '(all)'}: ${i.message}`).join('; ');
+        throw new PalisadeError('providers_invalid', `Vendor ${vendor} cannot use its settings: ${problems}.`, 'Fix runbooks/providers.yaml (README "Real providers" lists each vendor\'s settings).');
+      }
+      return parsed.data;
+    },
+    fingerprint:
+      fingerprint ??
+      (() => {
+        throw new Error('no fingerprint function: pass the Redactor to createProviders');
+      }),
+  };
+}
+
+/**
+ * A vendor's settings with each `<name>Env: VARIABLE` replaced by `<name>: <its value>`, at any
+ * depth: secrets live in the environment, runbooks/providers.yaml only names them.
+ */
+export function withSecrets(vendor: string, settings: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>, where = `settings.${vendor}`): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (key.endsWith('Env') && key.length > 3 && typeof value === 'string') {
+      const secret = env[value];
+      if (!secret) {
+        throw new PalisadeError(
+          'provider_secret_missing',
+          `${where}.${key} names the environment variable ${value}, which is not set.`,
+          `Set ${value} in the worker's environment (never in runbooks/providers.yaml), or choose another vendor.`,
+        );
+      }
+      out[key.slice(0, -3)] = secret;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      out[key] = withSecrets(vendor, value as Record<string, unknown>, env, `${where}.${key}`);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const db = createDataSource({ url: requireDatabaseUrl(config), poolSize: config.database.poolSize, applicationName: 'palisade-worker' });
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
-  const worker = await createWorker({ connection, config, db });
+  const worker = await createWorker({ connection, config, db, env: process.env });
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
   // activities finish, then resolves.

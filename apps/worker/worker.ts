@@ -18,6 +18,8 @@ export interface WorkerOptions {
   taskQueue?: string;
   /** A prebuilt workflow bundle (tests build one per run); otherwise bundled at start. */
   workflowBundle?: { codePath: string };
+  /** Where real vendors' secrets are read (runbooks/providers.yaml names the variables): the worker's environment. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -26,10 +28,14 @@ export interface WorkerOptions {
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const { config, db } = opts;
-  const { providers, fleet } = createProviders(loadProvidersConfig(config.playbooks.providersFile), { db });
-  await fleet.seed(config.playbooks.fleetFile);
   // Without the door's key, timeline redaction still works; its fingerprints just will not match the door's.
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
+  const { providers, fleet } = createProviders(loadProvidersConfig(config.playbooks.providersFile), {
+    db,
+    env: opts.env,
+    fingerprint: (value) => redactor.fingerprint(value),
+  });
+  await fleet.seed(config.playbooks.fleetFile);
   const slack = config.slack
     ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: loadPeople(config.playbooks.peopleFile), publicUrl: config.publicUrl }
     : undefined;

@@ -33,13 +33,30 @@ describe('runbooks/providers.yaml', () => {
   it('ships with a vendor for every capability', () => {
     const config = loadProvidersConfig(path.join(root, 'runbooks/providers.yaml'));
     expect(Object.keys(config.vendors).sort()).toEqual([...CAPABILITIES].sort());
-    expect(Object.values(config.vendors).every((v) => v === 'simulated')).toBe(true);
+    expect(Object.values(config.vendors).every((v) => v.default === 'simulated' && v.byTag.length === 0)).toBe(true);
+  });
+
+  it('takes a default vendor and vendors chosen by a host’s inventory tags, with each vendor’s settings', () => {
+    const config = loadProvidersConfig(
+      file(
+        shippedProviders.replace(
+          'hostIsolation: simulated',
+          'hostIsolation:\n    default: aws-ec2\n    byTag:\n      - { tag: platform, value: laptop, vendor: crowdstrike }',
+        ) + 'settings:\n  aws-ec2: { quarantineGroupId: sg-0quarantine }\n',
+      ),
+    );
+    expect(config.vendors.hostIsolation).toEqual({ default: 'aws-ec2', byTag: [{ tag: 'platform', value: 'laptop', vendor: 'crowdstrike' }] });
+    expect(config.vendors.metrics).toEqual({ default: 'simulated', byTag: [] });
+    expect(config.settings).toEqual({ 'aws-ec2': { quarantineGroupId: 'sg-0quarantine' } });
+    // Only per-host capabilities can be split by tag.
+    const split = shippedProviders.replace('metrics: simulated', 'metrics:\n    default: simulated\n    byTag: [{ tag: env, value: prod, vendor: prometheus }]');
+    expect(failure(() => loadProvidersConfig(file(split))).message).toMatch(/vendors\.metrics: byTag chooses a vendor per host, which only hostIsolation and evidence do/);
   });
 
   it('names the capability, the vendor and what is available when a vendor does not exist', () => {
-    const err = failure(() => loadProvidersConfig(file(shippedProviders.replace('hostIsolation: simulated', 'hostIsolation: crowdstrike'))));
+    const err = failure(() => loadProvidersConfig(file(shippedProviders.replace('hostIsolation: simulated', 'hostIsolation: carbonblack'))));
     expect(err.code).toBe('providers_invalid');
-    expect(err.message).toMatch(/vendors\.hostIsolation: there is no 'crowdstrike' vendor for hostIsolation \(available: simulated\)/);
+    expect(err.message).toMatch(/vendors\.hostIsolation: there is no 'carbonblack' vendor for hostIsolation \(available: simulated, aws-ec2, crowdstrike, defender\)/);
   });
 
   it('wants every capability, and only capabilities', () => {

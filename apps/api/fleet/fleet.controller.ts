@@ -1,5 +1,6 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/auth.decorators';
 import { FleetService } from './fleet.service';
 
 @ApiTags('fleet')
@@ -13,5 +14,18 @@ export class FleetController {
   })
   overview() {
     return this.fleet.overview();
+  }
+
+  // Prometheus scrapes without a token: simulated numbers only, no incident data.
+  @Public()
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary:
+      'The simulated SLIs in Prometheus text format, for a real Prometheus to scrape: palisade_sim_sli{sli, host, hostname} per SLI and host in service, palisade_sim_sli_baseline{sli} per SLI. No token needed.',
+  })
+  metrics(): Promise<string> {
+    return this.fleet.metrics();
   }
 }

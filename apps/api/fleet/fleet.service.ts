@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { simulatedFleetMetrics } from './fleet-exporter';
 
 /**
  * The simulated fleet as the `simulated` vendor keeps it (sim_* tables): what drills and game
@@ -35,5 +36,10 @@ export class FleetService {
       ),
     ]);
     return { hosts, credentials, resources, faults, recentCalls: recent };
+  }
+
+  /** The simulated SLIs in Prometheus text format (see fleet-exporter.ts). */
+  metrics(): Promise<string> {
+    return simulatedFleetMetrics(this.db);
   }
 }
