@@ -10,6 +10,7 @@ import { WebModule } from './web/web.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { ErrorFilter } from './common/error.filter';
 import { FleetModule } from './fleet/fleet.module';
+import { GamedaysModule } from './gamedays/gamedays.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -26,7 +27,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, WebModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -194,6 +194,27 @@ token
     await tokenRevoke(api(cmd), id, opts);
   });
 
+const gameday = program.command('gameday').description('run | validate: rehearse on the simulated fleet (runbooks/gamedays/).');
+gameday
+  .command('run')
+  .argument('<scenario>', 'a scenario file, or a name under runbooks/gamedays/ (e.g. host-compromise)')
+  .option('-o, --output <dir>', 'where the scorecard (md + json) goes', '.palisade/gamedays')
+  .option('--json', 'print the scorecard as JSON on stdout (progress goes to stderr)')
+  .description("Run a game day against the engine (an admin token): fleet, faults, signed alerts, approvals; then score each incident and the scenario's SLOs (exit 7 if one failed).")
+  .action(async (scenario: string, opts: { output: string; json?: boolean }, cmd: Command) => {
+    const { gamedayRun } = await import('./commands/gameday');
+    await gamedayRun(api(cmd), cliSettings(), scenario, opts);
+  });
+gameday
+  .command('validate')
+  .argument('[files...]', 'scenario files (default: every runbooks/gamedays/*.yaml)')
+  .option('--json', 'print {ok, scenarios} as JSON')
+  .description('Check scenario files: each invalid one is named with its field and what is wrong.')
+  .action(async (files: string[], opts: { json?: boolean }) => {
+    const { gamedayValidate } = await import('./commands/gameday');
+    gamedayValidate(files, opts);
+  });
+
 program
   .command('replay')
   .description('check: replay recorded histories on the current workflow code.')
@@ -204,6 +225,17 @@ program
   .action(async (opts: { dir: string; json?: boolean }) => {
     const { replayCheck } = await import('./commands/replay-check');
     await replayCheck(opts);
+  });
+
+program
+  .command('providers')
+  .description('check: the vendors runbooks/providers.yaml uses.')
+  .command('check')
+  .option('--json', 'print {ok, file, checks} as JSON')
+  .description("Build each configured vendor as the worker would (this process's environment) and call its cheapest read-only endpoint: what works, what is denied and which permission it lacks, what fails (exit 8 if any).")
+  .action(async (opts: { json?: boolean }) => {
+    const { providersCheck } = await import('./commands/providers-check');
+    if (!(await providersCheck(loadConfig(process.env), process.env, opts))) process.exitCode = EXIT.providerCheckFailed;
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -35,6 +35,7 @@ const envSchema = z.object({
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
   PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
+  PALISADE_GAMEDAYS_DIR: z.string().default('runbooks/gamedays'),
   /** The runbook page of each playbook: <dir>/<playbook>.md. */
   PALISADE_RUNBOOKS_DIR: z.string().default('runbooks'),
   /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
@@ -105,6 +106,8 @@ export interface PalisadeConfig {
     fleetFile: string;
     /** The runbook pages (<playbook>.md) GET /playbooks serves. */
     runbooksDir: string;
+    /** Game day scenarios POST /gamedays runs by name (<name>.yaml). */
+    gamedaysDir: string;
   };
   api: {
     /** Seeds the first admin token while none exists. */
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
       runbooksDir: path.resolve(cwd, e.PALISADE_RUNBOOKS_DIR),
+      gamedaysDir: path.resolve(cwd, e.PALISADE_GAMEDAYS_DIR),
     },
     slack:
       e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN

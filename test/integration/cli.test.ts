@@ -167,6 +167,19 @@ describe('palisade CLI against a running engine', () => {
     expect(stopped.status, stopped.stderr).toBe(0);
   });
 
+  it('providers check: every vendor in use gets a read-only call; one that does not answer exits 8', async () => {
+    const file = path.join(dir, 'providers.yaml');
+    const simulated = ['inventory', 'hostIsolation', 'evidence', 'credentials', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`);
+    writeFileSync(file, ['vendors:', ...simulated, '  metrics: prometheus', 'settings:', `  prometheus: { baseUrl: "http://127.0.0.1:${await freePort()}", timeout: 2s }`].join('\n'));
+    const shipped = await palisade(['providers', 'check', '--json']);
+    expect(json(shipped)).toMatchObject({ ok: true, checks: expect.arrayContaining([{ capability: 'metrics', vendor: 'simulated', status: 'skipped', detail: expect.any(String) }]) });
+    const broken = await palisade(['providers', 'check', '--json'], { env: { PALISADE_PROVIDERS_FILE: file } });
+    expect(broken.status).toBe(8);
+    const report = JSON.parse(broken.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c: { vendor: string }) => c.vendor === 'prometheus')).toMatchObject({ status: 'failed', detail: expect.stringContaining('did not answer') });
+  });
+
   it('approves and denies gates as the person the token names; a vote that does not count exits 2', async () => {
     const host = `cli-${randomUUID().slice(0, 8)}`;
     const [alice, bob] = await Promise.all([tokenFor(engine.baseUrl, 'alice', 'approver'), tokenFor(engine.baseUrl, 'bob', 'approver')]);

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { FleetSetupController } from './fleet-setup.controller';
+import { FleetSetupService } from './fleet-setup.service';
 import { FleetController } from './fleet.controller';
 import { FleetService } from './fleet.service';
 
-@Module({ controllers: [FleetController], providers: [FleetService] })
+@Module({ controllers: [FleetController, FleetSetupController], providers: [FleetService, FleetSetupService] })
 export class FleetModule {}

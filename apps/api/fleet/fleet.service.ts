@@ -4,8 +4,8 @@ import { simulatedFleetMetrics } from './fleet-exporter';
 
 /**
  * The simulated fleet as the `simulated` vendor keeps it (sim_* tables): what drills and game
- * days act on, shown so a responder can see what a playbook changed. Read only: faults are
- * set by game days and tests, not through this API.
+ * days act on, shown so a responder can see what a playbook changed. Read only here: game
+ * days add hosts and inject faults through fleet-setup.controller.ts (admin).
  */
 type Row = Record<string, unknown>;
 

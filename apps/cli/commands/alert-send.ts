@@ -1,10 +1,9 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CliSettings } from '../../../lib/config/cli';
 import { webhookSecretVariable } from '../../../lib/config/env';
 import { SOURCES, type SourceName } from '../../../lib/intake/alert';
-import type { AuthScheme } from '../../../lib/intake/source';
+import { signedHeaders } from '../../../lib/intake/signing';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 import { parseEnvFile } from '../start/dev-secrets';
 import type { ApiClient } from './api-client';
@@ -62,7 +61,7 @@ function readPayload(file: string): Buffer {
 }
 
 /** --secret, else PALISADE_WEBHOOK_SECRET_<SOURCE>, else what `npm start` wrote to <data>/secrets.env. */
-function secretFor(source: SourceName, settings: CliSettings): string {
+export function secretFor(source: SourceName, settings: CliSettings): string {
   const variable = webhookSecretVariable(source);
   const fromEnv = settings.webhookSecrets(source)[0];
   if (fromEnv) return fromEnv;
@@ -75,28 +74,6 @@ function secretFor(source: SourceName, settings: CliSettings): string {
     `No secret to sign the ${source} webhook with: --secret is not given, ${variable} is not set, and ${file} does not exist or does not name it.`,
     `Pass --secret <the API's ${variable}>, set ${variable}, or run the CLI beside the engine \`npm start\` runs (same PALISADE_DATA_DIR).`,
   );
-}
-
-/** The headers that prove the sender, as verify.ts checks them for this source's scheme. */
-export function signedHeaders(scheme: AuthScheme, body: Buffer, secret: string, opts: { delivery?: string; event: string; now?: number }): Record<string, string> {
-  const delivery = opts.delivery ?? randomUUID();
-  switch (scheme.kind) {
-    case 'palisade-hmac': {
-      const timestamp = String(Math.floor((opts.now ?? Date.now()) / 1000));
-      const signature = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
-      return { 'x-palisade-timestamp': timestamp, 'x-palisade-signature': `v1=${signature}`, 'x-palisade-delivery': delivery };
-    }
-    case 'github-hmac':
-      return {
-        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-        'x-github-event': opts.event,
-        'x-github-delivery': delivery,
-      };
-    case 'token':
-    case 'aws':
-      // aws: as an EventBridge API destination sends it (an SNS envelope proves itself by its signature).
-      return { authorization: `Bearer ${secret}` };
-  }
 }
 
 function describe(answer: IntakeAnswer): string[] {

@@ -14,6 +14,10 @@ export const EXIT = {
   unavailable: 5,
   /** `replay check`: a recorded history no longer replays on the current workflow code. */
   replayFailed: 6,
+  /** `gameday run`: the game day finished and at least one of its SLOs failed. */
+  sloFailed: 7,
+  /** `providers check`: a configured vendor was denied or did not answer. */
+  providerCheckFailed: 8,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -24,7 +28,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  not authenticated or not allowed (401, 403): check --token / PALISADE_TOKEN
   4  not found (404)
   5  the API did not answer, or failed (5xx)
-  6  replay check: a history no longer replays`;
+  6  replay check: a history no longer replays
+  7  gameday run: an SLO of the game day failed (the scorecard says which)
+  8  providers check: a configured vendor was denied or did not answer`;
 
 /** An error the CLI prints as `palisade: <message>\n  <hint>` and exits with `exitCode`. */
 export class CliError extends PalisadeError {

@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { RequireRole } from '../auth/auth.decorators';
+import { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
+import { FleetSetupService } from './fleet-setup.service';
+
+/** Game days set up the simulated fleet and break it on purpose through these (admin only). */
+@ApiTags('fleet')
+@ApiBearerAuth()
+@Controller('fleet')
+export class FleetSetupController {
+  constructor(@Inject(FleetSetupService) private readonly setup: FleetSetupService) {}
+
+  @Post('hosts')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Add simulated hosts, or update the fields given of existing ones.' })
+  addHosts(@Body() dto: AddHostsDto) {
+    return this.setup.addHosts(dto);
+  }
+
+  @Post('credentials')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Add a simulated credential; its secret is fingerprinted with the redaction key (as a leak would be) and not kept.' })
+  addCredential(@Body() dto: AddCredentialDto) {
+    return this.setup.addCredential(dto);
+  }
+
+  @Post('resources')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Add a simulated resource; a `current` that differs from `baseline` starts it drifted.' })
+  addResource(@Body() dto: AddResourceDto) {
+    return this.setup.addResource(dto);
+  }
+
+  @Post('faults')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Set a fault for a capability (or one action / target of it), replacing the one there.' })
+  setFault(@Body() dto: SetFaultDto) {
+    return this.setup.setFault(dto);
+  }
+
+  @Delete('faults')
+  @RequireRole('admin')
+  @ApiQuery({ name: 'capability', required: false })
+  @ApiQuery({ name: 'action', required: false })
+  @ApiQuery({ name: 'target', required: false })
+  @ApiOperation({ summary: 'Clear the faults matching capability / action / target (none given: every fault).' })
+  clearFaults(@Query('capability') capability?: string, @Query('action') action?: string, @Query('target') target?: string) {
+    return this.setup.clearFaults({ capability, action, target });
+  }
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { SimulatedFleet } from '../../../activities/providers/simulated/fleet';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { PalisadeError } from '../../../lib/errors';
+import { Redactor } from '../../../lib/intake/redact';
+import { PALISADE_CONFIG } from '../config/config.module';
+import type { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
+
+/** Changes to the simulated fleet a game day makes before and while it runs (admin only). */
+@Injectable()
+export class FleetSetupService {
+  private readonly fleet: SimulatedFleet;
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {
+    this.fleet = new SimulatedFleet(db);
+  }
+
+  /** Hosts start as a game day expects them: in service, not isolated, unpatched (a re-run starts over). */
+  async addHosts(dto: AddHostsDto): Promise<{ hosts: number }> {
+    for (const h of dto.hosts) await this.fleet.addHost({ isolated: false, online: true, patches: [], ...h });
+    return { hosts: dto.hosts.length };
+  }
+
+  /** The secret is fingerprinted as intake fingerprints leaked values, then forgotten. */
+  async addCredential(dto: AddCredentialDto): Promise<{ id: string }> {
+    const key = this.config.intake.redactionKey;
+    if (!key) throw new PalisadeError('redaction_key_missing', 'PALISADE_REDACTION_KEY is not set: the credential cannot be fingerprinted.', 'Set PALISADE_REDACTION_KEY (npm start makes one).');
+    const { secret, ...rest } = dto;
+    await this.fleet.addCredential({ ...rest, status: 'active', fingerprint: new Redactor(Buffer.from(key)).fingerprint(secret), last4: secret.slice(-4) });
+    return { id: dto.id };
+  }
+
+  /** `current` differing from `baseline` starts the resource drifted. */
+  async addResource(dto: AddResourceDto): Promise<{ id: string }> {
+    const { current, ...rest } = dto;
+    await this.fleet.addResource(rest);
+    if (current) await this.fleet.setCurrentConfig(dto.id, current);
+    return { id: dto.id };
+  }
+
+  async setFault(dto: SetFaultDto): Promise<{ capability: string; action: string; target: string }> {
+    const { capability, ...spec } = dto;
+    await this.fleet.setFault(capability, spec);
+    return { capability, action: spec.action ?? '*', target: spec.target ?? '*' };
+  }
+
+  /** Clears the faults matching what is given (nothing: every fault). */
+  async clearFaults(filter: { capability?: string; action?: string; target?: string }): Promise<{ cleared: number }> {
+    const rows = await this.db.query<unknown[]>(
+      `WITH d AS (DELETE FROM sim_faults WHERE ($1::text IS NULL OR capability = $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR target = $3) RETURNING 1) SELECT * FROM d`,
+      [filter.capability ?? null, filter.action ?? null, filter.target ?? null],
+    );
+    return { cleared: rows.length };
+  }
+}

@@ -1,0 +1,27 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import type { Caller } from '../auth/roles';
+import { StartGamedayDto } from './dto/start-gameday.dto';
+import { GamedaysService } from './gamedays.service';
+
+@ApiTags('gamedays')
+@ApiBearerAuth()
+@Controller('gamedays')
+export class GamedaysController {
+  constructor(@Inject(GamedaysService) private readonly gamedays: GamedaysService) {}
+
+  @Post()
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Run a game day (runbooks/gamedays/<scenario>.yaml) in the background against this engine; GET /gamedays/:id follows it.' })
+  start(@Body() dto: StartGamedayDto, @CurrentCaller() caller: Caller) {
+    return this.gamedays.start(dto.scenario, caller);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A game day: running, passed, failed (an SLO failed) or error; its progress events and, once finished, its scorecard.' })
+  get(@Param('id') id: string) {
+    return this.gamedays.get(id);
+  }
+}

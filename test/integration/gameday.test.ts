@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
+import { ApiClient } from '../../apps/cli/commands/api-client';
+import { loadCliSettings } from '../../lib/config/cli';
+import { runGameday, type GamedayEvent } from '../../lib/gamedays/runner';
+import { loadScenario } from '../../lib/gamedays/scenario';
+import type { Scorecard } from '../../lib/gamedays/scorecard';
+import { eventually, getJson, postJson, startTestEngine, testSecret, tokenFor, TEST_ADMIN_TOKEN, type TestEngine } from '../support/engine';
+
+const SCENARIO = 'test/fixtures/gamedays/short.yaml';
+
+interface TimelineEvent {
+  sequence: number;
+  type: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+// One short game day through the engine's real doors (signed webhook, /fleet, approvals with
+// tokens), its scorecard checked against the incident's own timeline; then the same through POST /gamedays.
+describe('game days', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { PALISADE_GAMEDAYS_DIR: 'test/fixtures/gamedays' } });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  const client = (token: string) => new ApiClient({ api: engine.baseUrl, token }, loadCliSettings({}));
+
+  it('runs a scenario and scores it with the numbers the timeline shows', async () => {
+    const events: GamedayEvent[] = [];
+    const scorecard: Scorecard = await runGameday(loadScenario(SCENARIO), {
+      api: client(TEST_ADMIN_TOKEN),
+      as: client,
+      secretFor: testSecret,
+      onEvent: (e) => events.push(e),
+      pollMs: 200,
+    });
+    const kinds = events.map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['fleet.ready', 'fault.set', 'alert.sent', 'incident.opened', 'approval.given', 'incident.resolved', 'fault.cleared']));
+    expect(scorecard).toMatchObject({ gameday: 'short', allClosed: true, passed: true, alerts: { sent: 1, started: 1, rejected: 0 } });
+    expect(scorecard.slos.map((s) => [s.slo, s.passed])).toEqual([
+      ['timeToContain', true],
+      ['timeToResolve', true],
+      ['maxFailedSteps', true],
+    ]);
+    expect(scorecard.incidents).toHaveLength(1);
+    const [incident] = scorecard.incidents;
+    expect(incident).toMatchObject({ playbook: 'host-compromise', entity: 'host:gd-short-1', environment: 'production', status: 'resolved', failedSteps: [] });
+
+    const { body } = await getJson(`${engine.baseUrl}/incidents/${incident.id}/timeline?limit=500`);
+    const timeline = body.events as TimelineEvent[];
+    const at = (e: TimelineEvent | undefined) => Date.parse(e!.occurredAt);
+    const started = Date.parse(incident.times.startedAt!);
+    const contained = timeline.find((e) => e.type === 'incident.status-changed' && e.data.status === 'contained');
+    const resolved = timeline.find((e) => e.type === 'incident.resolved');
+    // The projection's times are written with the event: the same to within a few ms.
+    expect(Math.abs(incident.toContainMs! - (at(contained) - started))).toBeLessThan(1000);
+    expect(Math.abs(incident.toResolveMs! - (at(resolved) - started))).toBeLessThan(1000);
+    expect(incident.toContainMs!).toBeLessThanOrEqual(incident.toResolveMs!);
+    // The EDR failed twice: two retries, both on the timeline.
+    expect(incident.retries).toBe(timeline.filter((e) => e.type === 'step.retrying').length);
+    expect(incident.retries).toBeGreaterThanOrEqual(2);
+    // Each gate: approved by bob, its wait from request to decision as the timeline has them.
+    expect(incident.approvals.map((a) => [a.gateId, a.outcome, a.decidedBy])).toEqual([
+      ['isolate-host', 'approved', ['bob']],
+      ['replace-host', 'approved', ['bob']],
+    ]);
+    for (const a of incident.approvals) {
+      const requested = timeline.find((e) => e.type === 'gate.requested' && e.data.gateId === a.gateId);
+      const decided = timeline.find((e) => e.type === 'gate.decided' && e.data.gateId === a.gateId);
+      expect(requested && decided, `${a.gateId} on the timeline`).toBeTruthy();
+      expect(Math.abs(a.waitedMs! - (at(decided) - at(requested)))).toBeLessThan(50);
+    }
+    expect(incident.approvals[0].waitedMs!).toBeGreaterThanOrEqual(500);
+    // The faults were cleared, the host isolated and rebuilt.
+    const fleet = new SimulatedFleet(engine.db);
+    expect(await engine.db.query(`SELECT * FROM sim_faults`)).toEqual([]);
+    expect((await fleet.host('gd-short-1'))?.replacedBy).toBeTruthy();
+  }, 60_000);
+
+  it('POST /gamedays runs a stored scenario in the API; GET /gamedays/:id shows it to a viewer', async () => {
+    const viewer = await tokenFor(engine.baseUrl, 'vera', 'viewer');
+    expect((await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'short' }, viewer)).status).toBe(403);
+    expect((await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'nope' })).status).toBe(404);
+    const started = await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'short' });
+    expect(started).toMatchObject({ status: 202, body: { scenario: 'short', status: 'running' } });
+
+    const done = await eventually(
+      'the game day to finish',
+      async () => {
+        const res = await getJson(`${engine.baseUrl}/gamedays/${started.body.id}`, viewer);
+        return res.body.status === 'running' ? undefined : res.body;
+      },
+      55_000,
+    );
+    expect(done).toMatchObject({ status: 'passed', scenario: 'short', requestedBy: expect.any(String), error: null });
+    expect(done.scorecard.incidents).toHaveLength(1);
+    expect(done.scorecard.slos.every((s: { passed: boolean }) => s.passed)).toBe(true);
+    expect(done.events.map((e: GamedayEvent) => e.kind)).toContain('incident.resolved');
+    expect((await getJson(`${engine.baseUrl}/gamedays/00000000-0000-0000-0000-000000000000`, viewer)).status).toBe(404);
+  }, 60_000);
+});
