@@ -130,6 +130,8 @@ export const sloSchema = z
     maxFailedSteps: z.union([z.number().int().min(0), z.object({ max: z.number().int().min(0), for: sloFilter.default({}) }).strict()]).optional(),
     /** Every leaked credential revoked within this long of detection (secret-leak incidents). */
     credentialRevokedWithin: duration.optional(),
+    /** patch-canary: once a wave breaches its SLO, no further wave is patched. */
+    noWaveWidenedPastBreach: z.literal(true).optional(),
   })
   .strict();
 

@@ -25,6 +25,8 @@ export interface ScoredIncident {
   waitingForApprovalMs: number;
   /** secret-leak: from the first alert to the credential's revocation (null: not revoked). */
   credentialRevokedAfterMs: number | null;
+  /** patch-canary: waves patched after the rollout breached its SLO (0 when it never breached); null for other playbooks. */
+  wavesPatchedAfterBreach: number | null;
 }
 
 export interface SloResult {
@@ -50,6 +52,16 @@ export interface Scorecard {
 }
 
 const REVOKE_STEP = /revoke/i;
+/** The patch-canary timeline's own words (workflows/patch-canary/workflow.ts): the breach note, and each wave's patch step. */
+const BREACH_NOTE = /^SLO breached: /;
+const PATCH_WAVE_STEP = /^Patch wave \d+$/;
+
+function wavesPatchedAfterBreach(pm: Postmortem): number | null {
+  if (pm.incident.playbook !== 'patch-canary') return null;
+  const breach = pm.timeline.find((e) => e.type === 'note' && BREACH_NOTE.test(e.summary));
+  if (!breach) return 0;
+  return pm.timeline.filter((e) => e.sequence > breach.sequence && e.type === 'step.started' && PATCH_WAVE_STEP.test(e.summary)).length;
+}
 
 /** The scorecard's view of one incident: only numbers its postmortem already computed. */
 export function scoreIncident(pm: Postmortem, environment: string | null): ScoredIncident {
@@ -72,6 +84,7 @@ export function scoreIncident(pm: Postmortem, environment: string | null): Score
     approvals: pm.approvals.map((a) => ({ gateId: a.gateId, outcome: a.outcome, waitedMs: a.waitedMs, decidedBy: a.decidedBy })),
     waitingForApprovalMs: pm.durations.waitingForApprovalMs,
     credentialRevokedAfterMs: revoke ? between(pm.times.startedAt, revoke.endedAt) : null,
+    wavesPatchedAfterBreach: wavesPatchedAfterBreach(pm),
   };
 }
 
@@ -97,6 +110,12 @@ export function evaluateSlos(slos: ScenarioSlos, incidents: ScoredIncident[]): S
   if (slos.credentialRevokedWithin !== undefined) {
     const max = slos.credentialRevokedWithin;
     within('credentialRevokedWithin', `≤ ${max} after detection (secret-leak)`, { playbook: 'secret-leak' }, durationMs(max), (i) => i.credentialRevokedAfterMs);
+  }
+  if (slos.noWaveWidenedPastBreach) {
+    const details = incidents
+      .filter((i) => i.wavesPatchedAfterBreach !== null)
+      .map((i) => ({ incidentId: i.id, measured: i.wavesPatchedAfterBreach, value: `${i.wavesPatchedAfterBreach} wave(s) patched after a breach`, passed: i.wavesPatchedAfterBreach === 0 }));
+    results.push({ slo: 'noWaveWidenedPastBreach', target: 'no wave patched after the SLO breached (patch-canary)', passed: details.length > 0 && details.every((d) => d.passed), details });
   }
   if (slos.maxFailedSteps !== undefined) {
     const { max, for: f } = typeof slos.maxFailedSteps === 'number' ? { max: slos.maxFailedSteps, for: {} } : slos.maxFailedSteps;

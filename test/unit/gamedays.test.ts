@@ -68,6 +68,7 @@ describe('SLO evaluation', () => {
     approvals: [],
     waitingForApprovalMs: 0,
     credentialRevokedAfterMs: null,
+    wavesPatchedAfterBreach: null,
     ...over,
   });
 
@@ -95,6 +96,17 @@ describe('SLO evaluation', () => {
       ['stag-0001', '0', true],
     ]);
     expect(by.timeToResolve).toMatchObject({ passed: true });
+  });
+
+  it('judges noWaveWidenedPastBreach on patch-canary incidents only', () => {
+    const [held] = evaluateSlos({ noWaveWidenedPastBreach: true }, [
+      incident({ id: 'canary-ok', playbook: 'patch-canary', wavesPatchedAfterBreach: 0 }),
+      incident({ id: 'host-1', wavesPatchedAfterBreach: null }),
+    ]);
+    expect(held).toMatchObject({ slo: 'noWaveWidenedPastBreach', passed: true, details: [{ incidentId: 'canary-ok', passed: true }] });
+    const [broken] = evaluateSlos({ noWaveWidenedPastBreach: true }, [incident({ id: 'canary-bad', playbook: 'patch-canary', wavesPatchedAfterBreach: 1 })]);
+    expect(broken).toMatchObject({ passed: false, details: [{ incidentId: 'canary-bad', value: '1 wave(s) patched after a breach', passed: false }] });
+    expect(evaluateSlos({ noWaveWidenedPastBreach: true }, [incident({})])[0].passed).toBe(false);
   });
 
   it('fails an SLO nothing exercised, and a time never reached', () => {
