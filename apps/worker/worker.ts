@@ -5,6 +5,7 @@ import { createActivities } from '../../activities';
 import { createProviders } from '../../activities/providers/registry';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { Redactor } from '../../lib/intake/redact';
+import { PalisadeError } from '../../lib/errors';
 import { loadPeople } from '../../lib/people';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { SlackTemplates } from '../../lib/slack/templates';
@@ -28,9 +29,17 @@ export interface WorkerOptions {
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const { config, db } = opts;
+  const providersConfig = loadProvidersConfig(config.playbooks.providersFile);
+  if (!config.intake.redactionKey && providersConfig.vendors.credentials.default !== 'simulated') {
+    throw new PalisadeError(
+      'redaction_key_missing',
+      `PALISADE_REDACTION_KEY is not set: the ${providersConfig.vendors.credentials.default} credential store finds leaked secrets by the door's keyed fingerprint, so without the same key it would find none.`,
+      'Give the worker the same PALISADE_REDACTION_KEY as the API.',
+    );
+  }
   // Without the door's key, timeline redaction still works; its fingerprints just will not match the door's.
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
-  const { providers, fleet } = createProviders(loadProvidersConfig(config.playbooks.providersFile), {
+  const { providers, fleet } = createProviders(providersConfig, {
     db,
     env: opts.env,
     fingerprint: (value) => redactor.fingerprint(value),

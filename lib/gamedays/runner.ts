@@ -119,6 +119,7 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
     const loud = planned.length <= 10;
     for (const [n, alert] of planned.entries()) {
       await at(alert.atMs);
+      if (stopped) break; // the game day ended (deadline, abort): send nothing more
       while (inFlight.size >= SEND_CONCURRENCY) await Promise.race(inFlight);
       const p = deliver(alert, loud).finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -144,6 +145,7 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   };
   const startRun = async (run: Scenario['runs'][number]) => {
     await at(durationMs(run.at));
+    if (stopped) return;
     const responder = opts.as(await tokenOf(run.as, 'responder'));
     const { incidentId } = await responder.post<{ incidentId: string }>(`/playbooks/${run.playbook}/runs`, { params: run.params, severity: run.severity, title: run.title });
     track(incidentId, `${run.playbook} started by hand`);
@@ -167,7 +169,11 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   for (;;) {
     for (const [id, last] of incidents) {
       if (CLOSED.has(last)) continue;
-      const { status } = await api.get<{ status: string }>(`/incidents/${id}`);
+      // A read that fails (the engine busy or restarting) is tried again at the next look.
+      const status = await api.get<{ status: string }>(`/incidents/${id}`).then(
+        (r) => r.status,
+        () => last,
+      );
       if (status !== last) {
         incidents.set(id, status);
         emit(`incident.${status}`, `incident ${id} ${status}`);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { ApiClient } from '../../apps/cli/commands/api-client';
@@ -102,4 +105,21 @@ describe('game days', () => {
     expect(done.events.map((e: GamedayEvent) => e.kind)).toContain('incident.resolved');
     expect((await getJson(`${engine.baseUrl}/gamedays/00000000-0000-0000-0000-000000000000`, viewer)).status).toBe(404);
   }, 60_000);
+});
+
+describe('game days against real vendors', () => {
+  it('refuse to set up the fleet when the engine does not use the simulated vendors', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-real-'));
+    const file = path.join(dir, 'providers.yaml');
+    const simulated = ['inventory', 'evidence', 'credentials', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`);
+    writeFileSync(file, ['vendors:', ...simulated, '  hostIsolation: crowdstrike', 'settings:', '  crowdstrike: { clientId: x, clientSecretEnv: FALCON_SECRET }'].join('\n'));
+    const engine = await startTestEngine({ withWorker: false, env: { PALISADE_PROVIDERS_FILE: file } });
+    try {
+      const res = await postJson(`${engine.baseUrl}/fleet/hosts`, { hosts: [{ id: 'real-1', environment: 'production', criticality: 'high', owner: 'o' }] });
+      expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated', message: expect.stringContaining('hostIsolation: crowdstrike') } });
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

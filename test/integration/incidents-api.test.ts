@@ -246,8 +246,20 @@ describe('GET /incidents and the timeline', () => {
     expect(frames[1]).toContain('event: timeline');
     expect(JSON.parse(/data: (.*)/.exec(frames[1])![1])).toMatchObject({ sequence: 3, summary: 'note 3', incidentId });
 
-    // The stream needs a token like everything else.
+    // The stream needs a token like everything else; a token in the URL is taken only here.
     expect((await fetch(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream`)).status).toBe(401);
+    expect((await fetch(`${engine.baseUrl}/incidents/${incidentId}?access_token=${TEST_ADMIN_TOKEN}`)).status).toBe(401);
+  });
+
+  it('ends an open stream soon after its token is revoked', async () => {
+    const incidentId = rows[2].id;
+    const created = await postJson(`${engine.baseUrl}/tokens`, { name: 'dave', role: 'viewer' });
+    const res = await fetch(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream`, { headers: { authorization: `Bearer ${created.body.token as string}` } });
+    expect(res.status).toBe(200);
+    expect((await deleteJson(`${engine.baseUrl}/tokens/${created.body.id as string}`)).status).toBe(200);
+    const text = await res.text(); // the server ends the stream
+    expect(text).toContain('event: problem');
+    expect(text).toContain('"error":"token_invalid"');
   });
 });
 

@@ -4,12 +4,19 @@ import type { Caller, Role } from './roles';
 
 export const ROLE_KEY = 'palisade:role';
 export const PUBLIC_KEY = 'palisade:public';
+export const QUERY_TOKEN_KEY = 'palisade:query-token';
 
 /** The least role a route needs (routes without it need any valid token: viewer). */
 export const RequireRole = (role: Role) => SetMetadata(ROLE_KEY, role);
 
 /** A route that proves its caller otherwise (webhook secrets, Slack signatures) or serves no data (health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/**
+ * A GET route that also takes the token as `?access_token=` (a browser's EventSource cannot
+ * set headers). Only where needed: a token in a URL can end up in proxies' logs.
+ */
+export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN_KEY, true);
 
 export type AuthenticatedRequest = Request & { caller?: Caller };
 

@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, type CanActivate, type ExecutionContext
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/error.filter';
 import { TokensService } from '../tokens/tokens.service';
-import { PUBLIC_KEY, ROLE_KEY, type AuthenticatedRequest } from './auth.decorators';
+import { PUBLIC_KEY, QUERY_TOKEN_KEY, ROLE_KEY, type AuthenticatedRequest } from './auth.decorators';
 import { hasRole, type Role } from './roles';
 
 const GET_A_TOKEN = 'An admin creates one with `palisade token create --name <you> --role <role>`; the first admin token comes from PALISADE_BOOTSTRAP_TOKEN (npm start writes one to its data folder).';
@@ -24,7 +24,7 @@ export class AuthGuard implements CanActivate {
     const needed = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
 
-    const token = presentedToken(req);
+    const token = presentedToken(req, this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN_KEY, targets) ?? false);
     if (!token) {
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthenticated', `This needs an API token with the ${needed} role or higher.`, `Send Authorization: Bearer <token>. ${GET_A_TOKEN}`);
     }
@@ -45,14 +45,11 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/**
- * The bearer token; on GET requests also `?access_token=` (a browser's EventSource cannot set
- * headers, so the live timeline stream is opened that way).
- */
-function presentedToken(req: AuthenticatedRequest): string | undefined {
+/** The bearer token; on routes marked @AllowQueryToken() (GET only) also `?access_token=`. */
+function presentedToken(req: AuthenticatedRequest, queryAllowed: boolean): string | undefined {
   const header = req.headers.authorization;
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (m) return m[1];
-  const query = req.method === 'GET' ? (req.query as Record<string, unknown>).access_token : undefined;
+  const query = queryAllowed && req.method === 'GET' ? (req.query as Record<string, unknown>).access_token : undefined;
   return typeof query === 'string' && query.length > 0 ? query : undefined;
 }

@@ -16,6 +16,7 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add simulated hosts, or update the fields given of existing ones.' })
   addHosts(@Body() dto: AddHostsDto) {
+    this.setup.assertSimulated();
     return this.setup.addHosts(dto);
   }
 
@@ -24,6 +25,7 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add a simulated credential; its secret is fingerprinted with the redaction key (as a leak would be) and not kept.' })
   addCredential(@Body() dto: AddCredentialDto) {
+    this.setup.assertSimulated();
     return this.setup.addCredential(dto);
   }
 
@@ -32,6 +34,7 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add a simulated resource; a `current` that differs from `baseline` starts it drifted.' })
   addResource(@Body() dto: AddResourceDto) {
+    this.setup.assertSimulated();
     return this.setup.addResource(dto);
   }
 
@@ -40,6 +43,7 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Set a fault for a capability (or one action / target of it), replacing the one there.' })
   setFault(@Body() dto: SetFaultDto) {
+    this.setup.assertSimulated();
     return this.setup.setFault(dto);
   }
 

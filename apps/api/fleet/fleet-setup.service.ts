@@ -1,9 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { SimulatedFleet } from '../../../activities/providers/simulated/fleet';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
 import { Redactor } from '../../../lib/intake/redact';
+import { vendorsInUse, loadProvidersConfig } from '../../../lib/providers/providers-file';
+import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
 
@@ -17,6 +19,23 @@ export class FleetSetupService {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
   ) {
     this.fleet = new SimulatedFleet(db);
+  }
+
+  /**
+   * Game days drive real playbooks and approve their gates: against real vendors that would
+   * isolate real hosts and revoke real keys. So the fleet can be set up only while every
+   * capability is served by the simulated vendor.
+   */
+  assertSimulated(): void {
+    const real = vendorsInUse(loadProvidersConfig(this.config.playbooks.providersFile)).filter((v) => v.vendor !== 'simulated');
+    if (real.length > 0) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'fleet_not_simulated',
+        `This engine acts on real infrastructure (${real.map((v) => `${v.capability}: ${v.vendor}`).join(', ')}); game days and fleet setup run only on the simulated fleet.`,
+        'Run the game day against an engine whose runbooks/providers.yaml uses simulated for every capability (npm start does).',
+      );
+    }
   }
 
   /** Hosts start as a game day expects them: in service, not isolated, unpatched (a re-run starts over). */

@@ -79,7 +79,7 @@ export class GamedaysService implements OnModuleDestroy {
   }
 
   private async run(id: string, scenario: Scenario, caller: Caller, events: GamedayEvent[], signal: AbortSignal): Promise<void> {
-    const admin = await this.tokens.create(`gameday:${scenario.name}:${id.slice(0, 8)}`, 'admin', caller);
+    let admin: { id: string; token: string } | undefined;
     const client = (token: string) => new ApiClient({ api: this.baseUrl(), token }, { apiUrl: this.baseUrl(), apiUrlFrom: 'PALISADE_API_URL', token, dataDir: this.config.dataDir, webhookSecrets: () => [] });
     const finish = (status: GamedayRow['status'], scorecard: unknown, error: string | null) =>
       this.db.query(`UPDATE gamedays SET status = $2, finished_at = now(), events = $3::jsonb, scorecard = $4::jsonb, error = $5 WHERE id = $1`, [
@@ -90,6 +90,7 @@ export class GamedaysService implements OnModuleDestroy {
         error,
       ]);
     try {
+      admin = await this.tokens.create(`gameday:${scenario.name}:${id.slice(0, 8)}`, 'admin', caller);
       const scorecard = await runGameday(scenario, {
         api: client(admin.token),
         as: client,
@@ -101,7 +102,7 @@ export class GamedaysService implements OnModuleDestroy {
     } catch (err) {
       await finish('error', null, describeError(err)).catch(() => undefined);
     } finally {
-      await this.tokens.revoke(admin.id, caller, `game day ${id} finished`).catch(() => undefined);
+      if (admin) await this.tokens.revoke(admin.id, caller, `game day ${id} finished`).catch(() => undefined);
     }
   }
 

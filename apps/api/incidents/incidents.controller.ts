@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import { AllowQueryToken, CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
@@ -15,7 +16,10 @@ import { streamTimeline } from './timeline-stream';
 @ApiBearerAuth()
 @Controller('incidents')
 export class IncidentsController {
-  constructor(@Inject(IncidentsService) private readonly incidents: IncidentsService) {}
+  constructor(
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
+    @Inject(TokensService) private readonly tokens: TokensService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Incidents, newest first: filter by status, severity, playbook, entity, source and time; page with ?cursor=<nextCursor>.' })
@@ -76,13 +80,18 @@ export class IncidentsController {
   }
 
   @Get(':id/timeline/stream')
+  @AllowQueryToken()
   @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: "The timeline live, as server-sent events (event `timeline`, id = sequence); resumes after ?after= or Last-Event-ID.",
     description: 'A browser EventSource cannot set headers: pass the token as ?access_token=.',
   })
-  async stream(@Param('id') id: string, @Query() query: TimelineQueryDto, @Req() req: Request, @Res() res: Response) {
+  async stream(@Param('id') id: string, @Query() query: TimelineQueryDto, @Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller) {
     await this.incidents.get(id); // 400/404 as JSON before the stream starts
-    streamTimeline(req, res, query.after, (after, limit) => this.incidents.eventsAfter(id, after, limit));
+    streamTimeline(req, res, query.after, {
+      eventsAfter: (after, limit) => this.incidents.eventsAfter(id, after, limit),
+      // A token revoked while its stream is open stops receiving within a few seconds.
+      stillAllowed: () => this.tokens.isActive(caller.tokenId),
+    });
   }
 }

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
+import { TokensModule } from '../tokens/tokens.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity])],
+  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule],
   controllers: [IncidentsController],
   providers: [IncidentsService],
 })

@@ -95,7 +95,11 @@ export class IncidentsService {
     if (q.since) qb.andWhere('i.detected_at >= :since', { since: q.since });
     if (q.until) qb.andWhere('i.detected_at < :until', { until: q.until });
     if (q.cursor) {
-      qb.andWhere('(i.detected_at, i.id) < (SELECT c.detected_at, c.id FROM incidents c WHERE c.id = :cursorId)', { cursorId: decodeCursor(q.cursor) });
+      const cursorId = decodeCursor(q.cursor);
+      if (!(await this.incidents.existsBy({ id: cursorId }))) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The incident this cursor points after no longer exists.', 'Start again from the newest page (leave cursor out).');
+      }
+      qb.andWhere('(i.detected_at, i.id) < (SELECT c.detected_at, c.id FROM incidents c WHERE c.id = :cursorId)', { cursorId });
     }
     const rows = await qb.orderBy('i.detected_at', 'DESC').addOrderBy('i.id', 'DESC').limit(q.limit + 1).getMany();
     const page = rows.slice(0, q.limit);

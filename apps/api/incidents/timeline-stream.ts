@@ -4,24 +4,28 @@ import type { TimelineEventEntity } from '../../../lib/db/entities/timeline-even
 /** How often the stream looks for new events, and sends a comment so proxies keep it open. */
 const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
+/** How often the caller's token is checked again (a revoked token stops its streams). */
+const RECHECK_MS = 5_000;
 const BATCH = 500;
+
+export interface TimelineSource {
+  eventsAfter: (after: number, limit: number) => Promise<TimelineEventEntity[]>;
+  stillAllowed: () => Promise<boolean>;
+}
 
 /**
  * Server-sent events of an incident's timeline: everything after `after` (or Last-Event-ID),
  * then each new event as it is written. `id:` is the event's sequence, so a browser's
- * EventSource resumes where it left off after a reconnect.
+ * EventSource resumes where it left off after a reconnect. A slow reader is waited for
+ * (`drain`), never buffered without bound.
  */
-export function streamTimeline(
-  req: Request,
-  res: Response,
-  after: number,
-  eventsAfter: (after: number, limit: number) => Promise<TimelineEventEntity[]>,
-): void {
+export function streamTimeline(req: Request, res: Response, after: number, source: TimelineSource): void {
   const lastEventId = Number(req.headers['last-event-id']);
   let cursor = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : after;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let lastWrite = Date.now();
+  let lastCheck = Date.now();
 
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -36,26 +40,36 @@ export function streamTimeline(
     if (timer) clearTimeout(timer);
   };
   req.on('close', stop);
+  const write = async (chunk: string) => {
+    lastWrite = Date.now();
+    if (!res.write(chunk) && !closed) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  };
 
   const tick = async () => {
     if (closed) return;
     try {
+      if (Date.now() - lastCheck >= RECHECK_MS) {
+        lastCheck = Date.now();
+        if (!(await source.stillAllowed())) {
+          await write(`event: problem\ndata: ${JSON.stringify({ error: 'token_invalid', message: 'The API token was revoked.' })}\n\n`);
+          res.end();
+          stop();
+          return;
+        }
+      }
       for (;;) {
-        const events = await eventsAfter(cursor, BATCH);
+        const events = await source.eventsAfter(cursor, BATCH);
         for (const e of events) {
-          res.write(`id: ${e.sequence}\nevent: timeline\ndata: ${JSON.stringify(e)}\n\n`);
+          if (closed) return;
+          await write(`id: ${e.sequence}\nevent: timeline\ndata: ${JSON.stringify(e)}\n\n`);
           cursor = e.sequence;
-          lastWrite = Date.now();
         }
         if (events.length < BATCH || closed) break;
       }
-      if (Date.now() - lastWrite >= HEARTBEAT_MS) {
-        res.write(': still here\n\n');
-        lastWrite = Date.now();
-      }
-    } catch (err) {
+      if (Date.now() - lastWrite >= HEARTBEAT_MS) await write(': still here\n\n');
+    } catch {
       // Postgres away for a moment: say so and keep trying; the client keeps its place.
-      res.write(`event: problem\ndata: ${JSON.stringify({ error: 'timeline_unavailable', message: (err as Error).message })}\n\n`);
+      if (!closed) await write(`event: problem\ndata: ${JSON.stringify({ error: 'timeline_unavailable', message: 'The timeline cannot be read right now; the stream keeps trying.' })}\n\n`);
     }
     if (!closed) timer = setTimeout(() => void tick(), POLL_MS);
   };

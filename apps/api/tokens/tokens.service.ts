@@ -48,7 +48,7 @@ const view = (r: TokenRow): TokenView => ({
 @Injectable()
 export class TokensService implements OnApplicationBootstrap {
   private readonly log = new Logger('Tokens');
-  private readonly cache = new Map<string, { caller: Caller | null; at: number }>();
+  private readonly cache = new Map<string, { caller: Caller; at: number }>();
   private readonly touched = new Map<string, number>();
 
   constructor(
@@ -107,6 +107,12 @@ export class TokensService implements OnApplicationBootstrap {
     return view(rows[0]);
   }
 
+  /** Whether a token is still valid (long-lived streams ask again now and then). */
+  async isActive(tokenId: string): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(`SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL`, [tokenId]);
+    return rows.length > 0;
+  }
+
   /** The caller a presented token stands for, or null when it is unknown or revoked. */
   async authenticate(token: string): Promise<Caller | null> {
     const hash = sha256(token);
@@ -118,8 +124,11 @@ export class TokensService implements OnApplicationBootstrap {
       [hash],
     );
     const caller = row ? { tokenId: row.id, name: row.name, role: row.role } : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { caller, at: now });
+    // Only known tokens are cached: random ones sprayed at the API cannot evict them.
+    if (caller) {
+      if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, { caller, at: now });
+    }
     if (caller && now - (this.touched.get(caller.tokenId) ?? 0) > TOUCH_MS) {
       this.touched.set(caller.tokenId, now);
       await this.db.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [caller.tokenId]);
