@@ -25,7 +25,8 @@ export const awsIamSettingsSchema = z
     /** CIDRs the credentials' owners work from: CloudTrail uses from elsewhere are `unusual`. */
     knownNetworks: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR')).default([]),
     /** At most this many CloudTrail events per findUsage. */
-    maxUsageEvents: z.number().int().positive().max(10_000).default(1000),
+    /** Every use goes into the activity's result, which Temporal keeps in the run's history: kept small. */
+    maxUsageEvents: z.number().int().positive().max(500).default(200),
   })
   .strict();
 export type AwsIamSettings = z.input<typeof awsIamSettingsSchema>;

@@ -75,9 +75,9 @@ export class PrometheusClient {
     if (status === 429) return providerError(ProviderErrorType.Throttled, `${where} asked to slow down (HTTP 429).`);
     if (body?.status === 'error') {
       const message = `${where} rejected the query \`${expr}\`: ${body.errorType ?? 'error'}: ${body.error ?? '(no message)'}`;
-      if (TRANSIENT_ERROR_TYPES.includes(body.errorType ?? '') || status >= 500) return providerError(ProviderErrorType.Unavailable, message, [body]);
+      if (TRANSIENT_ERROR_TYPES.includes(body.errorType ?? '') || status >= 500) return providerError(ProviderErrorType.Unavailable, message, [{ errorType: body.errorType }]);
       // bad_data (400, e.g. a PromQL syntax error) and execution (422): the query itself is wrong.
-      return providerError(ProviderErrorType.Invalid, `${message}. Fix the PromQL in the prometheus settings.`, [body]);
+      return providerError(ProviderErrorType.Invalid, `${message}. Fix the PromQL in the prometheus settings.`, [{ errorType: body.errorType }]);
     }
     const snippet = text.slice(0, 200).replace(/\s+/g, ' ');
     if (status >= 500) return providerError(ProviderErrorType.Unavailable, `${where} failed with HTTP ${status}: ${snippet}`);
