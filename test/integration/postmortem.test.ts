@@ -187,7 +187,11 @@ describe('postmortem API', () => {
     const { incidentId, handle } = await openIncident(`dev-${randomUUID().slice(0, 8)}`, 'development');
     await gateOpen(handle, 'replace-host', 30_000);
     const viewer = await tokenFor(engine.baseUrl, 'vera', 'viewer');
-    const open = await getJson(`${engine.baseUrl}/incidents/${incidentId}/postmortem?format=json`, viewer);
+    // The gate is open in the workflow before its gate.requested event reaches the timeline.
+    const open = await eventually('the gate request on the timeline', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}/postmortem?format=json`, viewer);
+      return res.body.approvals?.length > 0 ? res : undefined;
+    });
     expect(open.status).toBe(200);
     expect(open.body.summary.closed).toBe(false);
     expect(open.body.durations).toMatchObject({ toResolveMs: null, toCloseMs: null });
