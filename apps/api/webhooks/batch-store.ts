@@ -197,6 +197,11 @@ async function refiresOf(tx: EntityManager, items: Routed[]): Promise<Map<Routed
   const out = new Map<Routed, string | null>();
   const windowed = items.filter((i): i is Routed & { decision: PlaybookRoute } => i.decision.kind === 'playbook' && i.decision.dedupeWithinSeconds > 0);
   if (windowed.length === 0) return out;
+  // Two transactions (batches, replicas) checking the same detection at once would both see
+  // no earlier alert: hold a lock per incident identity until this one commits (sorted: no deadlock).
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext(w)) FROM (SELECT DISTINCT unnest($1::text[]) AS w ORDER BY 1) AS ids`, [
+    windowed.map((i) => i.decision.workflowId),
+  ]);
   const key = (workflowId: string, fingerprint: string) => `${workflowId}\u0000${fingerprint}`;
   const rows = await tx.query<{ workflow_id: string; fingerprint: string; incident_id: string }[]>(
     `SELECT DISTINCT r.workflow_id, r.fingerprint, i.id AS incident_id
