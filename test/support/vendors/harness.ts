@@ -1,0 +1,49 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { afterEach, expect } from 'vitest';
+import { ProviderErrorType, type ProviderCall } from '../../../lib/providers/capabilities';
+import type { FailureKind, LoopbackVendor } from './loopback';
+
+/** What the vendor provider tests share: a call, loopback servers closed after each test, a clock, failures. */
+
+export const call: ProviderCall = { idempotencyKey: 'inc-1:step-1', incidentId: 'inc-1' };
+
+/** Starts loopback vendors that are closed after each test of the calling file. */
+export function loopbackServers(): <S extends LoopbackVendor>(server: S) => Promise<S> {
+  const servers: LoopbackVendor[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return (server) => {
+    servers.push(server);
+    return server.start();
+  };
+}
+
+/** A clock the providers read for token expiry, moved by hand. */
+export function clock() {
+  let t = Date.now();
+  return { now: () => t, advance: (seconds: number) => (t += seconds * 1000) };
+}
+
+/** The provider error a call failed with (it must fail with one). */
+export async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Each failure switch and the provider error it must become. */
+export const SWITCHES: [FailureKind, ProviderErrorType, boolean][] = [
+  ['5xx', ProviderErrorType.Unavailable, false],
+  ['429', ProviderErrorType.Throttled, false],
+  ['timeout', ProviderErrorType.Unavailable, false],
+  ['denied', ProviderErrorType.Denied, true],
+];
+
+export function expectNoSecrets(message: string, secrets: string[]): void {
+  for (const s of secrets) expect(message).not.toContain(s);
+}
