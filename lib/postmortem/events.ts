@@ -1,19 +1,11 @@
-import type { IncidentStatus, Severity } from '../domain/incident';
+import type { IncidentProjection } from '../domain/incident';
 import type { TimelineEventType } from '../domain/timeline';
 
 /** A time as the database (Date) or JSON (ISO string) gives it. */
 export type Instant = Date | string;
 
-/** The incident as the projection holds it (lib/db/entities/incident.entity.ts). */
-export interface PostmortemIncidentRow {
-  id: string;
-  workflowId: string;
-  title: string;
-  severity: Severity;
-  status: IncidentStatus;
-  playbook: string;
-  playbookVersion: string;
-  entity: string | null;
+/** The incident as the projection holds it (lib/db/entities/incident.entity.ts): what playbooks write, plus the door's counts and times. */
+export interface PostmortemIncidentRow extends Omit<IncidentProjection, 'detectedAt'> {
   alertCount: number;
   sources: string[];
   firstAlertAt: Instant | null;

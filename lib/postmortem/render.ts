@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import * as fs from 'node:fs';
+import { compileTemplateFile } from '../template-file';
 import * as path from 'node:path';
 import { PalisadeError } from '../errors';
 import { escapeStringsForMarkdown, formatDuration, formatUtc } from './format';
@@ -36,19 +36,7 @@ export class PostmortemTemplates {
       return `${String(n)} ${n === 1 ? String(one) : many}`;
     });
     for (const format of ['md', 'html'] as const) {
-      const file = this.file(format);
-      let source: string;
-      try {
-        source = fs.readFileSync(file, 'utf8');
-      } catch (err) {
-        throw invalid(file, `cannot be read (${(err as Error).message})`);
-      }
-      try {
-        hb.precompile(source);
-        this.compiled.set(format, hb.compile(source, { noEscape: format === 'md', strict: false }));
-      } catch (err) {
-        throw invalid(file, (err as Error).message.split('\n')[0]);
-      }
+      this.compiled.set(format, compileTemplateFile(hb, this.file(format), { noEscape: format === 'md', strict: false }, invalid));
     }
     // Helpers are looked up when a template runs: try both once on a sample.
     const sample = sampleModel();

@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import * as fs from 'node:fs';
+import { compileTemplateFile } from '../template-file';
 import * as path from 'node:path';
 import { PalisadeError } from '../errors';
 
@@ -54,19 +54,7 @@ export class SlackTemplates {
     });
     hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     for (const name of SLACK_TEMPLATES) {
-      const file = this.file(name);
-      let source: string;
-      try {
-        source = fs.readFileSync(file, 'utf8');
-      } catch (err) {
-        throw invalid(file, `cannot be read (${(err as Error).message})`);
-      }
-      try {
-        this.compiled.set(name, hb.compile(source, { noEscape: true, strict: false }));
-        hb.precompile(source);
-      } catch (err) {
-        throw invalid(file, (err as Error).message.split('\n')[0]);
-      }
+      this.compiled.set(name, compileTemplateFile(hb, this.file(name), { noEscape: true, strict: false }, invalid));
     }
   }
 

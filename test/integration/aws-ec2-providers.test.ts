@@ -13,7 +13,6 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { ListCommandsCommand, SSMClient, type Command } from '@aws-sdk/client-ssm';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/cli/start/ports';
@@ -23,18 +22,11 @@ import { AwsEc2Inventory } from '../../activities/providers/inventory/aws-ec2';
 import { AwsSsmPatching } from '../../activities/providers/patching/aws-ssm';
 import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { motoClientConfig, startMoto, type Moto } from '../support/moto';
+import { failure } from '../support/failures';
 
 const call = (key: string = randomUUID()) => ({ idempotencyKey: key, incidentId: 'inc-aws-1' });
 const MISSING = 'i-0123456789abcdef0';
 
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 const tagsOf = (i: Instance) => Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value]));
 const groupsOf = (i: Instance) => (i.SecurityGroups ?? []).map((g) => g.GroupId).sort();

@@ -18,7 +18,6 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,20 +29,13 @@ import { Redactor } from '../../lib/intake/redact';
 import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { TEST_REDACTION_KEY } from '../support/engine';
 import { motoClientConfig, startMoto, type Moto } from '../support/moto';
+import { failure } from '../support/failures';
 
 const INCIDENT = 'inc-iam-1';
 const call = (key: string = randomUUID()) => ({ idempotencyKey: key, incidentId: INCIDENT });
 /** How the door fingerprints a leaked secret (lib/intake/redact.ts), with the test engine's key. */
 const redactor = new Redactor(Buffer.from(TEST_REDACTION_KEY));
 
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('AWS IAM credentials against moto', () => {
   let moto: Moto;

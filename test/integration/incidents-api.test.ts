@@ -99,6 +99,10 @@ describe('API tokens and roles', () => {
     });
     expect(live).toMatchObject({ id: incidentId, status: 'open', liveStatus: 'running', live: { incidentId, status: 'open', sources: ['generic'] } });
 
+    // Open incidents by playbook, read from Postgres when /metrics is scraped.
+    const open = Number((await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incidents WHERE playbook = 'triage' AND status NOT IN ('resolved', 'cancelled')`))[0].n);
+    expect(await (await fetch(`${engine.baseUrl}/metrics`)).text()).toContain(`palisade_incidents_open{playbook="triage"} ${open}`);
+
     const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'reimaged', actor: 'someone-else' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
     expect(res.status).toBe(202);
     const resolved = await eventually('incident.resolved', async () => {

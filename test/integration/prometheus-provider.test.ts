@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -9,6 +8,7 @@ import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { ProviderErrorType, type SliQuery, type SliReading } from '../../lib/providers/capabilities';
 import { eventually, startTestEngine, type TestEngine } from '../support/engine';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus';
+import { failure } from '../support/failures';
 
 // The `prometheus` metrics vendor against a real Prometheus (Debian's package) scraping the
 // simulated fleet's exporter (GET /fleet/metrics) on a real API and Postgres, every second.
@@ -37,14 +37,6 @@ describe('the prometheus metrics vendor', () => {
       30_000,
     );
 
-  async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-    const err: unknown = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
 
   beforeAll(async () => {
     engine = await startTestEngine({ withWorker: false });

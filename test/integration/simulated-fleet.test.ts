@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -10,19 +9,12 @@ import { createDataSource, runMigrations } from '../../lib/db/data-source';
 import { Capability, ProviderErrorType } from '../../lib/providers/capabilities';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { createDatabase } from '../setup/postgres';
+import { failure } from '../support/failures';
 
 const root = path.resolve(__dirname, '../..');
 const call = (key: string = randomUUID()) => ({ idempotencyKey: key, incidentId: 'inc-sim' });
 const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 // Faults are fleet-wide, so this file gets a database of its own: its faults never reach other files' playbooks.
 describe('the simulated fleet', () => {

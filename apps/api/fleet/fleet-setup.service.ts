@@ -13,12 +13,15 @@ import type { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from 
 @Injectable()
 export class FleetSetupService {
   private readonly fleet: SimulatedFleet;
+  /** Vendors other than simulated in runbooks/providers.yaml (read once: the worker reads it once too). */
+  private readonly realVendors: { capability: string; vendor: string }[];
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
   ) {
     this.fleet = new SimulatedFleet(db);
+    this.realVendors = vendorsInUse(loadProvidersConfig(config.playbooks.providersFile)).filter((v) => v.vendor !== 'simulated');
   }
 
   /**
@@ -27,7 +30,7 @@ export class FleetSetupService {
    * capability is served by the simulated vendor.
    */
   assertSimulated(): void {
-    const real = vendorsInUse(loadProvidersConfig(this.config.playbooks.providersFile)).filter((v) => v.vendor !== 'simulated');
+    const real = this.realVendors;
     if (real.length > 0) {
       throw new ApiError(
         HttpStatus.CONFLICT,

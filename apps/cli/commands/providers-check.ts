@@ -14,7 +14,8 @@ const MARK: Record<ProviderCheck['status'], string> = { ok: '✓', denied: '✗'
 export async function providersCheck(config: PalisadeConfig, env: NodeJS.ProcessEnv, opts: { json?: boolean }): Promise<boolean> {
   const providers = loadProvidersConfig(config.playbooks.providersFile);
   const key = config.intake.redactionKey;
-  const fingerprint = key ? (value: string) => new Redactor(Buffer.from(key)).fingerprint(value) : undefined;
+  const redactor = key ? new Redactor(Buffer.from(key)) : undefined;
+  const fingerprint = redactor ? (value: string) => redactor.fingerprint(value) : undefined;
   const progress = spinner('checking providers', !opts.json);
   const checks = await checkProviders(providers, { env, fingerprint }).finally(() => progress.stop());
   const ok = checks.every((c) => c.status === 'ok' || c.status === 'skipped');

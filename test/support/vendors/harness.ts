@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, expect } from 'vitest';
 import { ProviderErrorType, type ProviderCall } from '../../../lib/providers/capabilities';
 import type { FailureKind, LoopbackVendor } from './loopback';
@@ -25,16 +24,7 @@ export function clock() {
   return { now: () => t, advance: (seconds: number) => (t += seconds * 1000) };
 }
 
-/** The provider error a call failed with (it must fail with one). */
-export async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the call to fail');
-}
+export { failure } from '../failures';
 
 /** Each failure switch and the provider error it must become. */
 export const SWITCHES: [FailureKind, ProviderErrorType, boolean][] = [
