@@ -29,6 +29,8 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
+  PALISADE_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(10),
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
@@ -78,6 +80,12 @@ export interface PalisadeConfig {
     devServerPort: number;
     devServerUiPort: number;
   };
+  /**
+   * `npm start` only: the scheduling niceness of the worker and the Temporal dev server. On a
+   * shared machine the door (API) answers first under a storm; the playbooks behind it are
+   * durable queues that catch up. 0 runs everything at the same priority.
+   */
+  backgroundNice: number;
   database: {
     /** Set when an external server is used; `npm start` fills it in for the embedded one. */
     url: string | undefined;
@@ -170,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
     },
+    backgroundNice: e.PALISADE_BACKGROUND_NICE,
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
     api: { bootstrapToken: e.PALISADE_BOOTSTRAP_TOKEN },
     intake: {

@@ -4,6 +4,9 @@ import { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { guardExtendedProtocol } from '../../apps/cli/start/pglite-guard';
 import { freePort } from '../../apps/cli/start/ports';
+import { EmbeddedMaintenance } from '../../apps/api/database/embedded-maintenance.service';
+import { dataSourceOptions, runMigrations } from '../../lib/db/data-source';
+import { DataSource } from 'typeorm';
 
 // The embedded Postgres serves several processes (API, worker, migrations) through one PGlite
 // session. Without the guard this workload stalls: a client's transaction and another
@@ -47,4 +50,31 @@ describe('embedded Postgres with several clients', () => {
       await db.close();
     }
   }, 30_000);
+});
+
+// PGlite runs no autovacuum: the API refreshes the statistics itself, through the socket.
+describe('embedded Postgres maintenance', () => {
+  it('detects PGlite and vacuums and analyzes the intake tables', async () => {
+    const db = await PGlite.create();
+    const port = await freePort();
+    const server = new PGLiteSocketServer({ db: guardExtendedProtocol(db), port, host: '127.0.0.1', maxConnections: 4 });
+    await server.start();
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    await runMigrations(url);
+    const source = new DataSource(dataSourceOptions({ url, poolSize: 1, applicationName: 'test' }));
+    await source.initialize();
+    try {
+      const analyzed = async () =>
+        (await db.query<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE relname = 'inbox'`)).rows[0]?.reltuples;
+      expect(await analyzed()).toBe(-1); // never analyzed
+      const maintenance = new EmbeddedMaintenance(source);
+      expect(await maintenance.isEmbedded()).toBe(true);
+      await maintenance.maintain();
+      expect(await analyzed()).toBe(0);
+    } finally {
+      await source.destroy();
+      await server.stop();
+      await db.close();
+    }
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { requireDatabaseUrl, type PalisadeConfig } from '../../../lib/config/env';
 import { dataSourceOptions } from '../../../lib/db/data-source';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { EmbeddedMaintenance } from './embedded-maintenance.service';
 
 @Module({
   imports: [
@@ -19,5 +20,6 @@ import { PALISADE_CONFIG } from '../config/config.module';
       }),
     }),
   ],
+  providers: [EmbeddedMaintenance],
 })
 export class DatabaseModule {}

@@ -34,7 +34,10 @@ interface ClaimedRow {
   timeline_sequence: number;
 }
 
+/** Alerts of one incident in one signal. */
 const BATCH_LIMIT = 1_000;
+/** Incidents dispatched side by side in one round: a burst of new incidents drains in few queries. */
+const INCIDENTS_PER_ROUND = 16;
 const LEASE = '30 seconds';
 /** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
 const COALESCE_MS = 50;
@@ -42,8 +45,9 @@ const IDLE_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * Drains the inbox to Temporal: the oldest pending incident first, all its pending alerts in
- * one signal (signalWithStart), in inbox order, once its oldest alert has waited COALESCE_MS. Rows are leased, not locked across the call,
+ * Drains the inbox to Temporal: the incidents with the oldest pending alerts first, each
+ * incident's pending alerts in one signal (signalWithStart), in inbox order, once its oldest
+ * alert has waited COALESCE_MS. Rows are leased, not locked across the call,
  * so a dispatcher that dies leaves them to be claimed again; the workflow skips a batch it
  * has already seen. While Temporal is unreachable rows wait and the dispatcher backs off.
  */
@@ -115,63 +119,101 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 
-  /** Dispatches one incident's pending rows; returns how many. */
+  /**
+   * Dispatches the pending rows of up to INCIDENTS_PER_ROUND incidents (each incident's rows
+   * in one signal, the incidents side by side); returns how many rows. Throws after the round
+   * when any incident could not be dispatched, so the loop backs off.
+   */
   async drainOnce(): Promise<number> {
     const rows = await this.claim();
     if (rows.length === 0) return 0;
+    const incidents = groupByIncident(rows);
+    const failures = new Map<ClaimedRow[], Error>();
+    // Incidents of different workflows side by side; two incidents of one workflow (an entity's
+    // next incident arriving while the last one closes) one after the other, in inbox order.
+    await Promise.all(
+      [...groupBy(incidents, (group) => group[0].workflow_id).values()].map(async (chain) => {
+        let failed: Error | undefined;
+        for (const group of chain) {
+          // After a failure the workflow's later incidents wait too, to keep their order.
+          if (!failed) failed = await this.dispatch(group).then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+          if (failed) failures.set(group, failed);
+        }
+      }),
+    );
+    const done = incidents.filter((group) => !failures.has(group)).flat();
+    if (done.length > 0) await this.markDispatched(done);
+    for (const [group, err] of failures) await this.holdBack(group, err);
+    const [first] = failures.values();
+    if (first) throw first;
+    return rows.length;
+  }
+
+  /** Signals one incident's claimed rows to its workflow. */
+  private async dispatch(rows: ClaimedRow[]): Promise<void> {
     const first = rows[0];
     if (first.incident_status === 'resolved' || first.incident_status === 'cancelled') {
       // Merged just before the incident closed, claimed after its run ended: the alerts are on
       // record with the incident; starting a run for a closed incident would only confuse it.
       this.log.warn(`incident ${first.incident_id} is ${first.incident_status}: ${rows.length} late alert(s) kept on record, not signalled`);
-      await this.markDispatched(rows);
-      return rows.length;
+      return;
     }
-    try {
-      await this.signal(first, batchOf(rows));
-    } catch (err) {
-      // Hold only this incident back (exponential, up to 5 minutes): one that cannot be
-      // delivered must not stop the others. Its age shows in /readyz and /metrics.
-      await this.db.query(
-        `UPDATE inbox SET claimed_until = now() + LEAST(interval '1 second' * power(2, LEAST(attempts, 9)), interval '5 minutes'),
-           last_error = $2 WHERE id = ANY($1::bigint[])`,
-        [rows.map((r) => r.inbox_id), (err as Error).message.slice(0, 500)],
-      );
-      this.log.error(`incident ${first.incident_id} (${first.workflow_id}): dispatch failed, held back: ${(err as Error).message}`);
-      throw err;
-    }
-    await this.markDispatched(rows);
-    return rows.length;
+    await this.signal(first, batchOf(rows));
+  }
+
+  /**
+   * Holds only this incident back (exponential, up to 5 minutes): one that cannot be delivered
+   * must not stop the others. Its age shows in /readyz and /metrics.
+   */
+  private async holdBack(rows: ClaimedRow[], err: Error): Promise<void> {
+    await this.db.query(
+      `UPDATE inbox SET claimed_until = now() + LEAST(interval '1 second' * power(2, LEAST(attempts, 9)), interval '5 minutes'),
+         last_error = $2 WHERE id = ANY($1::bigint[])`,
+      [rows.map((r) => r.inbox_id), err.message.slice(0, 500)],
+    );
+    this.log.error(`incident ${rows[0].incident_id} (${rows[0].workflow_id}): dispatch failed, held back: ${err.message}`);
   }
 
   private async markDispatched(rows: ClaimedRow[]): Promise<void> {
     await this.db.query(`UPDATE inbox SET dispatched_at = now(), claimed_until = NULL WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.inbox_id)]);
   }
 
+  /**
+   * Leases the pending rows (up to BATCH_LIMIT each, in inbox order) of the incidents whose
+   * oldest pending alert is oldest, skipping incidents another dispatcher holds.
+   */
   private async claim(): Promise<ClaimedRow[]> {
     return this.db.query<ClaimedRow[]>(
-      `WITH target AS (
-         SELECT incident_id FROM inbox pending
+      `WITH busy AS MATERIALIZED (
+         -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
+         SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
+       ), candidates AS (
+         SELECT id, incident_id FROM inbox
          WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
            AND created_at < now() - interval '${COALESCE_MS} milliseconds'
-           AND NOT EXISTS (SELECT 1 FROM inbox busy WHERE busy.incident_id = pending.incident_id
-                           AND busy.dispatched_at IS NULL AND busy.claimed_until >= now())
-         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+           AND incident_id NOT IN (SELECT incident_id FROM busy)
+         ORDER BY id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE SKIP LOCKED
+       ), oldest AS (
+         SELECT incident_id, min(id) AS first_id FROM candidates GROUP BY incident_id ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
        ), locked AS (
-         -- One dispatcher per incident: another replica that picked a different row of the same
-         -- incident in the same instant gets no lock and claims nothing this round.
-         SELECT incident_id FROM target WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))
+         -- One dispatcher per incident: another replica that picked rows of the same incident
+         -- in the same instant gets no lock, and leaves that incident alone this round.
+         SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))
        ), claimed AS (
          UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
-         WHERE id IN (SELECT id FROM inbox WHERE incident_id = (SELECT incident_id FROM locked)
-                      AND dispatched_at IS NULL ORDER BY id LIMIT ${BATCH_LIMIT})
+         WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n
+                                      FROM inbox WHERE incident_id IN (SELECT incident_id FROM locked) AND dispatched_at IS NULL) mine
+                      WHERE n <= ${BATCH_LIMIT})
          RETURNING id, incident_id, workflow_id, alert_id
+       ), sequences AS (
+         SELECT l.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = l.incident_id) AS timeline_sequence
+         FROM locked l
        )
        SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
               a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
               i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
-              (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
-       FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id
+              s.timeline_sequence
+       FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
        ORDER BY c.id`,
     );
   }
@@ -238,4 +280,20 @@ export function batchOf(rows: ClaimedRow[]): AlertBatch {
     maxSeverity: rows.reduce<AlertSeverity>((max, r) => (ALERT_SEVERITIES.indexOf(r.severity) > ALERT_SEVERITIES.indexOf(max) ? r.severity : max), 'info'),
     evidence: [...evidence.values()],
   };
+}
+
+/** An incident's rows together, incidents in the order of their first row. */
+function groupByIncident(rows: ClaimedRow[]): ClaimedRow[][] {
+  return [...groupBy(rows, (row) => row.incident_id).values()];
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }

@@ -12,6 +12,11 @@ export interface ManagedProcessOptions {
   logFile: string;
   /** Open an IPC channel (Node children). */
   ipc?: boolean;
+  /**
+   * Scheduling niceness (POSIX `nice`), applied at exec so every thread the process starts
+   * inherits it (setpriority on a running pid reaches only its main thread on Linux).
+   */
+  nice?: number;
 }
 
 /** A child process whose output goes to a log file and which can be stopped within a deadline. */
@@ -26,7 +31,9 @@ export class ManagedProcess {
     mkdirSync(path.dirname(opts.logFile), { recursive: true });
     const log = createWriteStream(opts.logFile, { flags: 'a' });
     const stdio: StdioOptions = opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
-    this.child = spawn(opts.command, opts.args, { env: opts.env, cwd: opts.cwd, stdio });
+    const [command, args] =
+      opts.nice && process.platform !== 'win32' ? ['nice', ['-n', String(opts.nice), opts.command, ...opts.args]] : [opts.command, opts.args];
+    this.child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio });
     this.child.stdout?.pipe(log, { end: false });
     this.child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => {

@@ -79,6 +79,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         ui: config.temporal.devServerUiPort,
         dbFile: path.join(config.dataDir, 'temporal.db'),
         logFile: path.join(logs, 'temporal.log'),
+        nice: config.backgroundNice,
       });
       temporalAddress = server.address;
       temporalUi = server.uiUrl ?? '';
@@ -125,6 +126,8 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
           env: childEnv,
           cwd: REPO_ROOT,
           logFile: path.join(logs, `${name}.log`),
+          // The door answers first under a storm; the playbooks behind it catch up.
+          nice: name === 'worker' ? config.backgroundNice : 0,
         }),
       );
     }

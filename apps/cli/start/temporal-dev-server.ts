@@ -20,6 +20,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Called as soon as the process exists, so a shutdown during start-up can stop it. */
   onSpawn?: (process: ManagedProcess) => void;
+  /** Scheduling niceness (see ManagedProcessOptions.nice). */
+  nice?: number;
 }
 
 export interface DevServer {
@@ -59,6 +61,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     args,
     logFile: opts.logFile,
     env: { ...opts.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    nice: opts.nice,
   });
   opts.onSpawn?.(process);
   const address = `${ip}:${opts.port}`;
