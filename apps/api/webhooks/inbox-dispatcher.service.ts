@@ -201,9 +201,13 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
          SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))
        ), claimed AS (
          UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
-         WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n
+         -- Rows claimed before and never marked (a dispatcher died after, or while, signalling
+         -- them) go again alone, as the very same batch: the workflow knows its lastInboxId and
+         -- skips it if it arrived. Merged with newer rows, it would be counted twice.
+         WHERE id IN (SELECT id FROM (SELECT id, attempts, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n,
+                                             bool_or(attempts > 0) OVER (PARTITION BY incident_id) AS retrying
                                       FROM inbox WHERE incident_id IN (SELECT incident_id FROM locked) AND dispatched_at IS NULL) mine
-                      WHERE n <= ${BATCH_LIMIT})
+                      WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
          RETURNING id, incident_id, workflow_id, alert_id
        ), sequences AS (
          SELECT l.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = l.incident_id) AS timeline_sequence

@@ -1,0 +1,144 @@
+// Drill: the worker is SIGKILLed in the middle of every playbook run and a new one started.
+// Promise: every run finishes, its timeline is complete, and no provider action is done twice.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiCall, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
+import { scaled, type Drill, type DrillCluster, type DrillReport } from './drill';
+
+const PLAYBOOK = 'host-compromise';
+/** What a complete host-compromise run on a host nobody enrolled does, both gates approved. */
+const STEPS = ['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Notify the owner', 'Replace from the golden image'];
+const CHANGING_ACTIONS = ['collectVolatile', 'isolate', 'replace', 'snapshotDisks'];
+/** A killed step waits out its own timeout (up to 10 minutes for replace) before its retry. */
+const RUN_TIMEOUT_MS = 12 * 60_000;
+
+interface RunResult {
+  host: string;
+  incidentId: string;
+  /** The timeline event after which the worker was killed. */
+  killedAfterEvent: number;
+  resolved: boolean;
+}
+
+export const workerKilled: Drill = async (cluster, opts) => {
+  const report: DrillReport = { drill: 'worker-killed', did: [], found: [], losses: [] };
+  const worker = cluster.processes.worker;
+  if (!worker) {
+    report.losses.push('the harness cannot control the worker process: nothing was drilled');
+    return report;
+  }
+  const runs = scaled(20, opts, 1);
+  const runId = randomUUID().slice(0, 8);
+  const requester = await tokenFor(cluster, 'bob', 'responder');
+  const approver = await tokenFor(cluster, 'alice', 'approver');
+  const results: RunResult[] = [];
+  // The kill lands after a random timeline event: a point inside the run, whatever its pace.
+  // The first run shows how many events a run has; later kills spread over all of them.
+  let eventsPerRun = 12;
+
+  for (let i = 0; i < runs; i++) {
+    const host = `drill-wk-${runId}-${i}`;
+    const started = await apiCall(cluster, 'POST', `/playbooks/${PLAYBOOK}/runs`, requester, { params: { host } });
+    if (started.status !== 202) {
+      report.losses.push(`run ${i + 1}: POST /playbooks/${PLAYBOOK}/runs answered ${describe(started)}`);
+      continue;
+    }
+    const incidentId = started.body.incidentId as string;
+    const killAfter = 1 + Math.floor(Math.random() * Math.max(1, eventsPerRun - 1));
+    const approving = approveGates(cluster, approver, incidentId);
+    // Wait for that event (the run may be paused at a gate: the approver keeps it going).
+    await until(async () => ((await eventCount(cluster, incidentId)) >= killAfter ? true : undefined), 120_000, 50);
+    await sleep(Math.random() * 300);
+    const killedAt = await eventCount(cluster, incidentId);
+    await worker.kill('SIGKILL');
+    await worker.start();
+    opts.say(`  run ${i + 1}/${runs} (${host}): worker killed after timeline event ${killedAt}, a new worker polls`);
+    const resolved = await approving;
+    results.push({ host, incidentId, killedAfterEvent: killedAt, resolved });
+    if (resolved && i === 0) eventsPerRun = Math.max(eventsPerRun, await eventCount(cluster, incidentId));
+  }
+
+  report.did.push(
+    `opened ${n(runs)} ${PLAYBOOK} runs one after another (POST /playbooks/${PLAYBOOK}/runs as bob), approved their gates through the API as alice`,
+    `SIGKILLed the worker once in each run, after a random timeline event (1 to ${eventsPerRun - 1} of about ${eventsPerRun}), and started a new worker each time`,
+  );
+  await check(cluster, results, report);
+  return report;
+};
+
+/** Approves every gate the run opens until it is resolved; false if it is not resolved in time. */
+async function approveGates(cluster: DrillCluster, token: string, incidentId: string): Promise<boolean> {
+  const decided = new Set<string>();
+  const done = await until(
+    async () => {
+      const [row] = await sql<{ status: string }>(cluster, `SELECT status FROM incidents WHERE id = $1`, [incidentId]);
+      if (row?.status === 'resolved') return true;
+      const gates = await apiCall(cluster, 'GET', `/incidents/${incidentId}/approvals`, token, undefined, 10_000);
+      for (const gate of (gates.body?.gates ?? []) as { id: string; status: string }[]) {
+        if (gate.status !== 'open' || decided.has(gate.id)) continue;
+        // While the worker is down the vote cannot be counted yet: try again on the next round.
+        const vote = await apiCall(cluster, 'POST', `/incidents/${incidentId}/approvals/${gate.id}`, token, { decision: 'approve' }, 15_000);
+        if (vote.status === 200 || vote.status === 409) decided.add(gate.id);
+      }
+      return undefined;
+    },
+    RUN_TIMEOUT_MS,
+    300,
+  );
+  return done ?? false;
+}
+
+async function eventCount(cluster: DrillCluster, incidentId: string): Promise<number> {
+  const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM timeline_events WHERE incident_id = $1`, [incidentId]);
+  return row?.n ?? 0;
+}
+
+async function check(cluster: DrillCluster, results: RunResult[], report: DrillReport): Promise<void> {
+  let complete = 0;
+  let once = 0;
+  let caughtMidStep = 0;
+  let events = 0;
+  for (const [i, r] of results.entries()) {
+    const label = `run ${i + 1} (${r.host}, incident ${r.incidentId})`;
+    if (!r.resolved) {
+      report.losses.push(`${label}: not resolved within ${RUN_TIMEOUT_MS / 60_000} minutes of the kill`);
+      continue;
+    }
+    const timeline = await sql<{ sequence: number; type: string; data: Record<string, any> }>(
+      cluster,
+      `SELECT sequence, type, data FROM timeline_events WHERE incident_id = $1 ORDER BY sequence`,
+      [r.incidentId],
+    );
+    events += timeline.length;
+    const gaps = timeline.some((e, k) => e.sequence !== k + 1);
+    const succeeded = timeline.filter((e) => e.type === 'step.succeeded').map((e) => String(e.data.step));
+    if (gaps) report.losses.push(`${label}: timeline sequence has gaps or repeats (${timeline.map((e) => e.sequence).join(',')})`);
+    if (succeeded.join('|') !== STEPS.join('|')) report.losses.push(`${label}: steps succeeded [${succeeded.join(', ')}], expected [${STEPS.join(', ')}]`);
+    if (!timeline.some((e) => e.type === 'incident.resolved')) report.losses.push(`${label}: no incident.resolved on its timeline`);
+    if (!gaps && succeeded.join('|') === STEPS.join('|')) complete++;
+    if (timeline.some((e) => e.type === 'step.retrying' && e.data.errorType === 'Timeout')) caughtMidStep++;
+
+    const applied = await sql<{ action: string; n: number }>(
+      cluster,
+      `SELECT action, count(*)::int AS n FROM sim_calls WHERE target = $1 AND outcome = 'applied' GROUP BY action ORDER BY action`,
+      [r.host],
+    );
+    const [notified] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM sim_notifications WHERE id LIKE $1`, [`${r.incidentId}%`]);
+    const twice = applied.filter((a) => a.n > 1).map((a) => `${a.action} ×${a.n}`);
+    const missing = CHANGING_ACTIONS.filter((a) => !applied.some((x) => x.action === a));
+    if (twice.length > 0) report.losses.push(`${label}: provider action(s) applied more than once: ${twice.join(', ')}`);
+    if (missing.length > 0) report.losses.push(`${label}: provider action(s) never applied: ${missing.join(', ')}`);
+    if ((notified?.n ?? 0) !== 1) report.losses.push(`${label}: the owner was notified ${notified?.n ?? 0} times, expected once`);
+    if (twice.length === 0 && missing.length === 0 && notified?.n === 1) once++;
+  }
+  const total = results.length;
+  report.found.push(
+    `${results.filter((r) => r.resolved).length} of ${total} runs resolved; ${complete} of ${total} timelines complete (every step once, no gaps; ${n(events)} events in all)`,
+    `${once} of ${total} runs applied each changing provider action (${CHANGING_ACTIONS.join(', ')}) exactly once and notified the owner once`,
+    `${caughtMidStep} kill(s) caught a provider step mid-flight: it was retried after its timeout, on the new worker`,
+  );
+}
+
+function describe(a: Answer): string {
+  return a.status === 0 ? `no answer (${a.error})` : `${a.status} ${JSON.stringify(a.body).slice(0, 200)}`;
+}
