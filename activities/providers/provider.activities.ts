@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { classifyDrift, diffConfig, type DriftReport } from '../../lib/drift';
 import type { ConfigSnapshot, ProviderCall } from '../../lib/providers/capabilities';
 import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
@@ -28,7 +29,7 @@ type Args<F> = F extends (call: ProviderCall, ...rest: infer R) => unknown ? R :
  * idempotency key first; errors are ApplicationFailures typed with ProviderErrorType.
  */
 export function createProviderActivities(p: Providers) {
-  return {
+  return withHeartbeats({
     lookupHost: (call: ProviderCall, ...a: Args<InventoryProvider['lookupHost']>) => p.inventory.lookupHost(call, ...a),
     listHosts: (call: ProviderCall, ...a: Args<InventoryProvider['listHosts']>) => p.inventory.listHosts(call, ...a),
     isolateHost: (call: ProviderCall, ...a: Args<HostIsolationProvider['isolate']>) => p.hostIsolation.isolate(call, ...a),
@@ -60,7 +61,41 @@ export function createProviderActivities(p: Providers) {
     rollbackPatch: (call: ProviderCall, ...a: Args<PatchingProvider['rollback']>) => p.patching.rollback(call, ...a),
     querySli: (call: ProviderCall, ...a: Args<MetricsProvider['query']>) => p.metrics.query(call, ...a),
     notify: (call: ProviderCall, ...a: Args<NotifyProvider['send']>) => p.notify.send(call, ...a),
-  };
+  });
+}
+
+/** How often a provider activity tells Temporal its worker is alive (see HEARTBEAT_TIMEOUT in workflows/shared/activities.ts). */
+export const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * Heartbeats while each call is under way. A vendor call can take minutes (a disk snapshot, an
+ * instance replacement, an SSM command); if the worker dies meanwhile, the missing heartbeats
+ * end the attempt within the heartbeat timeout and the step retries on another worker, with
+ * the same idempotency key, instead of waiting out the step's whole timeout.
+ */
+function withHeartbeats<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const wrapped = Object.entries(activities).map(([name, fn]) => [
+    name,
+    async (...args: never[]) => {
+      const context = activityContext();
+      const timer = context ? setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS) : undefined;
+      try {
+        return await fn(...args);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as T;
+}
+
+/** The running activity's context, or undefined when called outside an activity (a CLI check, a test). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
 }
 
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;

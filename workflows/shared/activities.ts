@@ -18,6 +18,12 @@ export const playbookSupport = proxyActivities<PlaybookActivities>({
 });
 
 /**
+ * A provider activity heartbeats every 5 s while its call is under way: a worker that dies
+ * mid-call is noticed this soon, not after the step's timeout (up to 10 minutes).
+ */
+const HEARTBEAT_TIMEOUT = '15s';
+
+/**
  * Provider activities with a step's timeout; one attempt each (the step runner retries). A
  * cancelled playbook waits for a call already under way to finish, so its compensations run
  * after the change they undo, never before it.
@@ -25,6 +31,7 @@ export const playbookSupport = proxyActivities<PlaybookActivities>({
 export function providerActivities(timeout: Duration): ProviderActivities {
   return proxyActivities<ProviderActivities>({
     startToCloseTimeout: timeout,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 1 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });

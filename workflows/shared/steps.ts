@@ -1,4 +1,4 @@
-import type { Duration } from '@temporalio/common';
+import { TimeoutType, type Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ProviderActivities } from '../../activities/providers/provider.activities';
 import { durationMs } from '../../lib/duration';
@@ -88,6 +88,12 @@ function describeFailure(err: unknown): FailureDescription {
     const details = cause.details?.[0] as { retryAfterMs?: number } | undefined;
     return { type, message: cause.message, retryable: !cause.nonRetryable && !NON_RETRYABLE_PROVIDER_ERRORS.includes(type), retryAfterMs: details?.retryAfterMs };
   }
-  if (cause instanceof TimeoutFailure) return { type: 'Timeout', message: `no answer within the step's timeout (${cause.timeoutType})`, retryable: true };
+  if (cause instanceof TimeoutFailure) {
+    const message =
+      cause.timeoutType === TimeoutType.HEARTBEAT
+        ? 'the worker running the call stopped answering (it crashed or lost Temporal)'
+        : `no answer within the step's timeout (${cause.timeoutType ?? 'unknown'})`;
+    return { type: 'Timeout', message, retryable: true };
+  }
   return { type: ProviderErrorType.Unavailable, message: cause instanceof Error ? cause.message : String(cause), retryable: true };
 }
