@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../apps/cli/start/ports';
 
 export interface BenchEngine {
   apiUrl: string;
+  /** The engine's Postgres: DATABASE_URL when given, else the embedded PGlite's socket. */
+  databaseUrl: string;
   dataDir: string;
   pid: number;
   secret: (variable: string) => string;
@@ -40,6 +42,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
   const port = await freePort();
+  const postgresPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
     cwd: ROOT,
     env: {
@@ -47,7 +50,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
       PORT: String(port),
       PALISADE_TEMPORAL_PORT: String(await freePort()),
       PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
-      PALISADE_POSTGRES_PORT: String(await freePort()),
+      PALISADE_POSTGRES_PORT: String(postgresPort),
       PALISADE_DATA_DIR: dataDir,
       PALISADE_LOG_LEVEL: 'warn',
       ...env,
@@ -65,6 +68,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   }
   return {
     apiUrl,
+    databaseUrl: extra.DATABASE_URL ?? process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${postgresPort}/postgres`,
     dataDir,
     pid: child.pid!,
     secret: (variable) => env[variable] ?? '',
@@ -81,4 +85,26 @@ export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/**
+ * The engine's worker and API processes (Linux /proc): the node processes whose command line
+ * runs apps/<name>/main and whose environment names this engine's data folder.
+ */
+export function engineProcesses(engine: BenchEngine): { worker?: number; api?: number } {
+  const found: { worker?: number; api?: number } = {};
+  const marker = `PALISADE_DATA_DIR=${engine.dataDir}`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const name = /apps\/(worker|api)\/main/.exec(cmdline)?.[1] as 'worker' | 'api' | undefined;
+      if (!name) continue;
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) continue;
+      found[name] = Number(entry);
+    } catch {
+      // The process ended while being read, or is someone else's.
+    }
+  }
+  return found;
 }
