@@ -1,38 +1,27 @@
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { describeError, PalisadeError } from '../../lib/errors';
 import { Capability } from '../../lib/providers/capabilities';
 import { vendorsInUse, type ProvidersConfig, type VendorChoice, type VendorOf } from '../../lib/providers/providers-file';
-import { AwsConfigBaseline, awsConfigSettingsSchema } from './config-baseline/aws-config';
 import { SimulatedConfigBaseline } from './config-baseline/simulated';
-import { AwsIamCredentials, awsIamSettingsSchema } from './credentials/aws-iam';
 import { SimulatedCredentials } from './credentials/simulated';
 import { VaultCredentials, vaultConfigSchema } from './credentials/vault';
-import { AwsEc2SsmEvidence, awsEc2SsmEvidenceConfig } from './evidence/aws-ec2-ssm';
 import { SimulatedEvidence } from './evidence/simulated';
 import { isCheckable } from './check';
 import { ByHostTag, HostRoutedEvidence, HostRoutedIsolation } from './host-routing';
-import { AwsEc2HostIsolation, awsEc2IsolationConfig } from './host-isolation/aws-ec2';
 import { CrowdStrikeHostIsolation, crowdStrikeConfigSchema } from './host-isolation/crowdstrike';
 import { DefenderHostIsolation, defenderConfigSchema } from './host-isolation/defender';
 import { SimulatedHostIsolation } from './host-isolation/simulated';
-import { AwsEc2Inventory, awsEc2InventoryConfig } from './inventory/aws-ec2';
 import { SimulatedInventory } from './inventory/simulated';
 import { PrometheusMetrics, prometheusMetricsConfigSchema } from './metrics/prometheus';
 import { SimulatedMetrics } from './metrics/simulated';
 import { SimulatedNotify } from './notify/simulated';
-import { AwsSsmPatching, awsSsmPatchingConfig } from './patching/aws-ssm';
 import { SimulatedPatching } from './patching/simulated';
 import type { Providers } from './provider.activities';
 import { SimulatedFleet } from './simulated/fleet';
 
-interface Deps {
+export interface Deps {
   fleet: SimulatedFleet;
   /**
    * The vendor's settings from runbooks/providers.yaml (`<name>Env` secrets read from the
@@ -43,7 +32,12 @@ interface Deps {
   fingerprint: (value: string) => string;
 }
 
-const region = z.object({ region: z.string().optional() });
+/**
+ * The AWS vendors, loaded on first use: the AWS SDK costs a worker about 60 MiB resident, which
+ * an engine on the simulated fleet or other vendors should not pay.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aws = (): typeof import('./aws-vendors') => require('./aws-vendors') as typeof import('./aws-vendors');
 
 /**
  * How to build each vendor of each capability. The type makes the table complete: a vendor
@@ -53,37 +47,30 @@ const region = z.object({ region: z.string().optional() });
 const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C]> } = {
   inventory: {
     simulated: (d) => new SimulatedInventory(d.fleet),
-    'aws-ec2': (d) => new AwsEc2Inventory(d.parse('aws-ec2', awsEc2InventoryConfig)),
+    'aws-ec2': (d) => aws().inventory(d),
   },
   hostIsolation: {
     simulated: (d) => new SimulatedHostIsolation(d.fleet),
-    'aws-ec2': (d) => new AwsEc2HostIsolation(d.parse('aws-ec2', awsEc2IsolationConfig)),
+    'aws-ec2': (d) => aws().hostIsolation(d),
     crowdstrike: (d) => new CrowdStrikeHostIsolation(d.parse('crowdstrike', crowdStrikeConfigSchema)),
     defender: (d) => new DefenderHostIsolation(d.parse('defender', defenderConfigSchema)),
   },
   evidence: {
     simulated: (d) => new SimulatedEvidence(d.fleet),
-    'aws-ec2-ssm': (d) => new AwsEc2SsmEvidence(d.parse('aws-ec2-ssm', awsEc2SsmEvidenceConfig)),
+    'aws-ec2-ssm': (d) => aws().evidence(d),
   },
   credentials: {
     simulated: (d) => new SimulatedCredentials(d.fleet),
-    'aws-iam': (d) => {
-      const { region: r } = d.parse('aws-iam', region);
-      const clients = { iam: new IAMClient({ region: r }), secrets: new SecretsManagerClient({ region: r }), cloudtrail: new CloudTrailClient({ region: r }) };
-      return new AwsIamCredentials(clients, { fingerprint: d.fingerprint }, d.parse('aws-iam', awsIamSettingsSchema));
-    },
+    'aws-iam': (d) => aws().credentials(d),
     vault: (d) => new VaultCredentials(d.parse('vault', vaultConfigSchema), { fingerprint: d.fingerprint }),
   },
   configBaseline: {
     simulated: (d) => new SimulatedConfigBaseline(d.fleet),
-    'aws-config': (d) => {
-      const { region: r } = d.parse('aws-config', region);
-      return new AwsConfigBaseline({ config: new ConfigServiceClient({ region: r }), ec2: new EC2Client({ region: r }) }, d.parse('aws-config', awsConfigSettingsSchema));
-    },
+    'aws-config': (d) => aws().configBaseline(d),
   },
   patching: {
     simulated: (d) => new SimulatedPatching(d.fleet),
-    'aws-ssm': (d) => new AwsSsmPatching(d.parse('aws-ssm', awsSsmPatchingConfig)),
+    'aws-ssm': (d) => aws().patching(d),
   },
   metrics: {
     simulated: (d) => new SimulatedMetrics(d.fleet),

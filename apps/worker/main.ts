@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const db = createDataSource({ url: requireDatabaseUrl(config), poolSize: config.database.poolSize, applicationName: 'palisade-worker' });
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
-  const worker = await createWorker({ connection, config, db, env: process.env });
+  const workflowBundle = config.temporal.workflowBundle ? { codePath: config.temporal.workflowBundle } : undefined;
+  const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle });
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
   // activities finish, then resolves.

@@ -27,6 +27,8 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   PALISADE_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   TEMPORAL_CLI_PATH: optionalString,
+  /** A prebuilt workflow bundle (`npm start` builds one each start); unset, the worker bundles at start. */
+  PALISADE_WORKFLOW_BUNDLE: optionalString,
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
@@ -77,6 +79,8 @@ export interface PalisadeConfig {
     namespace: string;
     taskQueue: string;
     cliPath: string | undefined;
+    /** Absolute path of a prebuilt workflow bundle, or undefined: the worker bundles the code itself. */
+    workflowBundle: string | undefined;
     devServerPort: number;
     devServerUiPort: number;
   };
@@ -175,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.PALISADE_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
+      workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
     },

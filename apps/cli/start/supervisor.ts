@@ -116,6 +116,11 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
       DATABASE_URL: databaseUrl,
       PALISADE_DB_POOL_SIZE: String(poolSize),
     };
+    // The workflow code, bundled in a short-lived process so the worker never loads webpack.
+    const workflowBundle = path.join(config.dataDir, 'workflow-bundle.js');
+    await bundleWorkflowsInChild(workflowBundle, path.join(logs, 'bundle.log'), started);
+    if (shutdown.requested) return await shutdown.done;
+    childEnv.PALISADE_WORKFLOW_BUNDLE = workflowBundle;
     for (const name of ['worker', 'api'] as const) {
       const entry = nodeEntry(require.resolve(`../../${name}/main`));
       started.push(
@@ -162,6 +167,17 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+async function bundleWorkflowsInChild(out: string, logFile: string, started: ManagedProcess[]): Promise<void> {
+  const entry = nodeEntry(require.resolve('../../worker/bundle-main'));
+  const bundler = new ManagedProcess({ name: 'bundler', command: entry.command, args: [...entry.args, out], cwd: REPO_ROOT, logFile });
+  started.push(bundler);
+  const { code, signal } = await bundler.exited;
+  started.splice(started.indexOf(bundler), 1);
+  if (code !== 0 && !bundler.stopRequested) {
+    throw new PalisadeError('workflow_bundle_failed', `Bundling the workflow code failed (${signal ?? `exit code ${code}`}):\n${bundler.logTail()}`, `See ${logFile}.`);
   }
 }
 

@@ -1,0 +1,22 @@
+// `npm start` runs this before the worker: bundles the workflow code into one file, so the
+// long-running worker never loads the bundler (webpack and its working set stay in this
+// short-lived process: about 80 MiB the worker would otherwise keep).
+//
+//   node -r @swc-node/register apps/worker/bundle-main.ts <out.js>
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describeError } from '../../lib/errors';
+import { bundleWorkflows } from '../../lib/temporal/workflow-bundle';
+
+async function main(): Promise<void> {
+  const [out] = process.argv.slice(2);
+  if (!out) throw new Error('usage: bundle-main <out.js>');
+  const bundle = await bundleWorkflows(require.resolve('../../workflows'));
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, bundle.code);
+}
+
+main().catch((err: unknown) => {
+  console.error(`palisade workflow bundle: ${describeError(err)}`);
+  process.exit(1);
+});
