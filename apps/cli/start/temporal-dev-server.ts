@@ -49,11 +49,24 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     // Offline machines: don't ask Temporal's servers for the latest version.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    // Eager activities: the worker that completes a workflow task gets the activities it
+    // scheduled in the same answer. Through the task queue, each playbook step's activity
+    // waited about 100 ms on this server (measured: 10 no-op activities in a row, 100 ms
+    // apart, about 10 ms apart with this on); a playbook step is several activities.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     '--log-level',
     'warn',
     ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
-    ...(opts.fastSqlite ? ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'] : []),
+    // Write-ahead log: each history write appends instead of rewriting pages under a rollback
+    // journal. NORMAL syncs at checkpoints, which survives a crash of any process (a power cut
+    // may lose the last moments); the journal's fsync per transaction took a playbook step
+    // about 100 ms on a 2-core machine. The tests' throwaway server does not sync at all.
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    '--sqlite-pragma',
+    `synchronous=${opts.fastSqlite ? 'OFF' : 'NORMAL'}`,
   ];
   const process = new ManagedProcess({
     name: 'temporal',
