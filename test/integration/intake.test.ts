@@ -158,6 +158,9 @@ describe('POST /webhooks/:source', () => {
     const form = await post(`${engine.baseUrl}/webhooks/generic`, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form).toMatchObject({ status: 415, body: { error: 'unsupported_content_type' } });
 
+    const encoded = await post(`${engine.baseUrl}/webhooks/generic`, '{}', { 'content-type': 'application/json', 'content-encoding': 'zstd-bogus' });
+    expect(encoded).toMatchObject({ status: 415, body: { error: 'unsupported_content_encoding' } });
+
     const malformed = await post(`${engine.baseUrl}/webhooks/generic`, '{"title":', { 'content-type': 'application/json' });
     expect(malformed).toMatchObject({ status: 400, body: { error: 'malformed_json' } });
 

@@ -43,7 +43,7 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (isClientHttpError(exception)) {
       // Errors from Express middleware (body-parser: too large, bad encoding) carry their own status.
-      return { status: exception.status, body: fromStatus(exception.status, exception.message) };
+      return { status: exception.status, body: fromStatus(exception.status, exception.message, exception.type) };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -62,7 +62,7 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-function isClientHttpError(value: unknown): value is { status: number; message: string } {
+function isClientHttpError(value: unknown): value is { status: number; message: string; type?: string } {
   if (!(value instanceof Error) || value instanceof HttpException) return false;
   const status = (value as { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500;
@@ -72,7 +72,18 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value && 'message' in value && 'hint' in value;
 }
 
-function fromStatus(status: number, message: string): ErrorBody {
+function fromStatus(status: number, message: string, type?: string): ErrorBody {
+  // body-parser's own refusals, before any handler runs.
+  if (type === 'encoding.unsupported') {
+    return {
+      error: 'unsupported_content_encoding',
+      message: `${message}.`,
+      hint: 'Send the body uncompressed, or with Content-Encoding gzip, deflate or br.',
+    };
+  }
+  if (type === 'charset.unsupported') {
+    return { error: 'unsupported_charset', message: `${message}.`, hint: 'Send UTF-8 JSON: Content-Type: application/json; charset=utf-8.' };
+  }
   if (status === 404) {
     return { error: 'not_found', message, hint: 'Check the URL; the API reference is at /docs.' };
   }
