@@ -3,7 +3,7 @@
 // short-lived process: about 80 MiB the worker would otherwise keep).
 //
 //   node -r @swc-node/register apps/worker/bundle-main.ts <out.js>
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../lib/errors';
 import { bundleWorkflows } from '../../lib/temporal/workflow-bundle';
@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   if (!out) throw new Error('usage: bundle-main <out.js>');
   const bundle = await bundleWorkflows(require.resolve('../../workflows'));
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, bundle.code);
+  // Whole or not at all: a worker never reads half a bundle.
+  writeFileSync(`${out}.tmp`, bundle.code);
+  renameSync(`${out}.tmp`, out);
 }
 
 main().catch((err: unknown) => {

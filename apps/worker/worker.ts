@@ -58,6 +58,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
+    // Provider activities heartbeat every 5 s; send them on at once, not at 0.8 × their
+    // 20 s timeout, so a late one has 15 s of margin (workflows/shared/activities.ts).
+    maxHeartbeatThrottleInterval: '5s',
   });
 }
 

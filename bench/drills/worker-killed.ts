@@ -10,7 +10,7 @@ const PLAYBOOK = 'host-compromise';
 const STEPS = ['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Notify the owner', 'Replace from the golden image'];
 const CHANGING_ACTIONS = ['collectVolatile', 'isolate', 'replace', 'snapshotDisks'];
 /**
- * A step the kill caught mid-call is retried once its heartbeats are missed (15 s, see
+ * A step the kill caught mid-call is retried once its heartbeats are missed (20 s, see
  * workflows/shared/activities.ts), after the step's retry wait.
  */
 const RUN_TIMEOUT_MS = 3 * 60_000;

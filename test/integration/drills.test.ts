@@ -30,7 +30,7 @@ describe('process-fault drills (short)', () => {
     expect(report.found[0]).toMatch(/^2 of 2 runs resolved; 2 of 2 timelines complete/);
     expect(report.found[1]).toMatch(/^2 of 2 runs applied each changing provider action/);
     expect(cluster.processes.worker?.running).toBe(true);
-  }, 480_000); // a kill that catches a step mid-call waits for its missed heartbeats (15 s) and the retry
+  }, 480_000); // a kill that catches a step mid-call waits for its missed heartbeats (20 s) and the retry
 
   it('API killed mid-storm: every alert answered 202 is stored and reaches its incident', async () => {
     const report = await apiKilled(cluster, at(0.05)); // 250 alerts, 5 hosts

@@ -81,7 +81,7 @@ describe('a worker killed mid-playbook', () => {
     await fleet.setFault(Capability.HostIsolation, { action: 'verify', target: id });
 
     startWorker();
-    // The lost attempt's heartbeats stop: it times out within 15 s (not the step's timeout), is
+    // The lost attempt's heartbeats stop: it times out within 20 s (not the step's timeout), is
     // retried on the new worker, and the playbook goes on.
     await gateOpen(run.handle, 'replace-host', 90_000);
     await vote(run.handle, 'replace-host', 'bob');

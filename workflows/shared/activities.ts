@@ -18,15 +18,18 @@ export const playbookSupport = proxyActivities<PlaybookActivities>({
 });
 
 /**
- * A provider activity heartbeats every 5 s while its call is under way: a worker that dies
- * mid-call is noticed this soon, not after the step's timeout (up to 10 minutes).
+ * A provider activity heartbeats every 5 s while its call is under way (the worker sends them
+ * at least that often: maxHeartbeatThrottleInterval in apps/worker/worker.ts): a worker that
+ * dies mid-call is noticed this soon, not after the step's timeout (up to 10 minutes). The
+ * margin covers a worker starved of CPU under a storm (it runs at a lower priority).
  */
-const HEARTBEAT_TIMEOUT = '15s';
+const HEARTBEAT_TIMEOUT = '20s';
 
 /**
  * Provider activities with a step's timeout; one attempt each (the step runner retries). A
  * cancelled playbook waits for a call already under way to finish, so its compensations run
- * after the change they undo, never before it.
+ * after the change they undo, never before it. (Heartbeats deliver the cancellation to the
+ * activity; the vendors do not abort a call under way on it.)
  */
 export function providerActivities(timeout: Duration): ProviderActivities {
   return proxyActivities<ProviderActivities>({

@@ -39,6 +39,8 @@ const BATCH_LIMIT = 1_000;
 /** Incidents dispatched side by side in one round: a burst of new incidents drains in few queries. */
 const INCIDENTS_PER_ROUND = 16;
 const LEASE = '30 seconds';
+/** One signalWithStart may take this long; the rest of the lease is the margin. */
+const SIGNAL_DEADLINE_MS = 10_000;
 /** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
 const COALESCE_MS = 50;
 const IDLE_MS = 100;
@@ -180,46 +182,56 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Leases the pending rows (up to BATCH_LIMIT each, in inbox order) of the incidents whose
-   * oldest pending alert is oldest, skipping incidents another dispatcher holds.
+   * oldest pending alert is oldest, skipping incidents another dispatcher holds. Two
+   * statements in one transaction: the first picks incidents and takes their advisory locks;
+   * the second, under a snapshot taken after the locks, leases only incidents no other
+   * dispatcher leased meanwhile (one statement's snapshot could predate a replica's lease).
    */
   private async claim(): Promise<ClaimedRow[]> {
-    return this.db.query<ClaimedRow[]>(
-      `WITH busy AS MATERIALIZED (
-         -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
-         SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
-       ), candidates AS (
-         SELECT id, incident_id FROM inbox
-         WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-           AND created_at < now() - interval '${COALESCE_MS} milliseconds'
-           AND incident_id NOT IN (SELECT incident_id FROM busy)
-         ORDER BY id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE SKIP LOCKED
-       ), oldest AS (
-         SELECT incident_id, min(id) AS first_id FROM candidates GROUP BY incident_id ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
-       ), locked AS (
-         -- One dispatcher per incident: another replica that picked rows of the same incident
-         -- in the same instant gets no lock, and leaves that incident alone this round.
-         SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))
-       ), claimed AS (
-         UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
-         -- Rows claimed before and never marked (a dispatcher died after, or while, signalling
-         -- them) go again alone, as the very same batch: the workflow knows its lastInboxId and
-         -- skips it if it arrived. Merged with newer rows, it would be counted twice.
-         WHERE id IN (SELECT id FROM (SELECT id, attempts, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n,
-                                             bool_or(attempts > 0) OVER (PARTITION BY incident_id) AS retrying
-                                      FROM inbox WHERE incident_id IN (SELECT incident_id FROM locked) AND dispatched_at IS NULL) mine
-                      WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
-         RETURNING id, incident_id, workflow_id, alert_id
-       ), sequences AS (
-         SELECT l.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = l.incident_id) AS timeline_sequence
-         FROM locked l
-       )
-       SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
-              a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
-              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
-              s.timeline_sequence
-       FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
-       ORDER BY c.id`,
-    );
+    return this.db.transaction(async (tx) => {
+      const picked = await tx.query<{ incident_id: string }[]>(
+        `WITH busy AS MATERIALIZED (
+           -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
+           SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
+         ), candidates AS (
+           SELECT id, incident_id FROM inbox
+           WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+             AND created_at < now() - interval '${COALESCE_MS} milliseconds'
+             AND incident_id NOT IN (SELECT incident_id FROM busy)
+           ORDER BY id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE SKIP LOCKED
+         ), oldest AS (
+           SELECT incident_id, min(id) AS first_id FROM candidates GROUP BY incident_id ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
+         )
+         -- One dispatcher per incident: a replica that picked the same incident gets no lock.
+         SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))`,
+      );
+      if (picked.length === 0) return [];
+      return tx.query<ClaimedRow[]>(
+        `WITH claimed AS (
+           UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
+           -- Rows claimed before and never marked (a dispatcher died after, or while, signalling
+           -- them) go again alone, as the very same batch: the workflow knows its lastInboxId and
+           -- skips it if it arrived. Merged with newer rows, it would be counted twice.
+           WHERE id IN (SELECT id FROM (SELECT id, attempts, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n,
+                                               bool_or(attempts > 0) OVER (PARTITION BY incident_id) AS retrying
+                                        FROM inbox WHERE incident_id = ANY($1::uuid[]) AND dispatched_at IS NULL) mine
+                        WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
+             AND NOT EXISTS (SELECT 1 FROM inbox leased WHERE leased.incident_id = inbox.incident_id
+                             AND leased.dispatched_at IS NULL AND leased.claimed_until >= now())
+           RETURNING id, incident_id, workflow_id, alert_id
+         ), sequences AS (
+           SELECT c.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
+           FROM (SELECT DISTINCT incident_id FROM claimed) c
+         )
+         SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
+                a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
+                i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
+                s.timeline_sequence
+         FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
+         ORDER BY c.id`,
+        [picked.map((p) => p.incident_id)],
+      );
+    });
   }
 
   private async signal(first: ClaimedRow, batch: AlertBatch): Promise<void> {
@@ -239,7 +251,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       firstAlertId: first.alert_id,
     };
     const signalled: TriageBatch = { ...batch, start: input };
-    await this.temporal.workflow.signalWithStart(playbook.workflowType, {
+    // Well inside the lease: a hung call must not let the lease lapse and the batch go twice.
+    await this.temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => this.temporal.workflow.signalWithStart(playbook.workflowType, {
       workflowId: first.workflow_id,
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
@@ -253,7 +266,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         { key: SEARCH_ATTRIBUTE.entity, value: first.incident_entity },
         { key: SEARCH_ATTRIBUTE.source, value: batch.sources },
       ],
-    });
+    }));
   }
 }
 

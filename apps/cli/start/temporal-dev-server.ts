@@ -60,13 +60,12 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     // Write-ahead log: each history write appends instead of rewriting pages under a rollback
-    // journal. NORMAL syncs at checkpoints, which survives a crash of any process (a power cut
-    // may lose the last moments); the journal's fsync per transaction took a playbook step
-    // about 100 ms on a 2-core machine. The tests' throwaway server does not sync at all.
+    // journal. FULL still syncs every commit: what Temporal acknowledged (a signal the inbox
+    // then marks dispatched) survives a power cut. The tests' throwaway server does not sync.
     '--sqlite-pragma',
     'journal_mode=WAL',
     '--sqlite-pragma',
-    `synchronous=${opts.fastSqlite ? 'OFF' : 'NORMAL'}`,
+    `synchronous=${opts.fastSqlite ? 'OFF' : 'FULL'}`,
   ];
   const process = new ManagedProcess({
     name: 'temporal',
