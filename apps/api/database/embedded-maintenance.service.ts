@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 
 /** How often the embedded database's statistics are refreshed. */
 const EVERY_MS = 60_000;
+/** A refresh longer than this is logged: everything else waited on it. */
+const SLOW_MS = 500;
 
 /**
  * The embedded Postgres (PGlite) runs no autovacuum: without this its planner keeps the
@@ -39,9 +41,13 @@ export class EmbeddedMaintenance implements OnApplicationBootstrap, OnApplicatio
   }
 
   async maintain(): Promise<void> {
+    const t0 = Date.now();
     try {
       await this.db.query(`VACUUM (ANALYZE) inbox`);
       await this.db.query(`ANALYZE alerts, incidents, timeline_events`);
+      // The single PGlite session serves nobody else meanwhile: say so when it is noticeable.
+      const ms = Date.now() - t0;
+      if (ms > SLOW_MS) this.log.warn(`statistics refresh held the embedded database for ${ms} ms (intake and the worker waited)`);
     } catch (err) {
       this.log.warn(`statistics refresh failed (retried in ${EVERY_MS / 1000} s): ${(err as Error).message}`);
     }
