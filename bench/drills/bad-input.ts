@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { webhookSecretVariable } from '../../lib/config/env';
 import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { signedHeaders } from '../../lib/intake/signing';
+import { inLanes } from '../support/drill-kit';
 import { SOURCE_ADAPTERS } from '../../lib/intake/sources';
 import { scaled, type Drill, type DrillOptions } from './drill';
 
@@ -146,18 +147,6 @@ async function send(url: string, request: { body: Buffer; headers: Record<string
   return { status: res.status, text: await res.text() };
 }
 
-/** Runs `fn` over `items`, `limit` at a time. */
-async function inPool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(lanes);
-}
-
 /** Counts by key, printed most frequent first ("400 invalid_payload ×12"). */
 class Tally {
   private readonly counts = new Map<string, number>();
@@ -195,7 +184,7 @@ export const badInput: Drill = async (cluster, opts: DrillOptions) => {
     const cases = fc.sample(fuzzCases(source), { numRuns: perSource, seed: seed + s });
     const tally = new Tally();
     const broken = new Map<string, { n: number; example: string }>();
-    await inPool(cases, CONCURRENCY, async (c) => {
+    await inLanes(cases, CONCURRENCY, async (c) => {
       const request = requestOf(source, c, secret);
       let problem: string | null;
       let answer: Answer | undefined;

@@ -4,7 +4,8 @@
 // itself — the same refused requests are then accepted, and the workflow gets them.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, n, postSigned, sendGeneric, signedGeneric, sql, tallyIncidents, triageAlert, until, type Answer } from '../support/drill-kit';
+import { apiCall, n, postSigned, sendGeneric, sql, tallyIncidents, triageAlert, until, type Answer } from '../support/drill-kit';
+import { signGeneric } from '../support/webhooks';
 import { scaled, type Drill, type DrillReport } from './drill';
 
 const SENDERS = 5;
@@ -39,7 +40,7 @@ export const postgresDown: Drill = async (cluster, opts) => {
   const sender = async () => {
     while (Date.now() < stopAt) {
       const i = seq++;
-      const request = signedGeneric(cluster.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), triageAlert(host, i, runId), `${runId}-${i}`);
+      const request = signGeneric(cluster.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), triageAlert(host, i, runId), `${runId}-${i}`);
       const res = await postSigned(cluster, request);
       answers.push(res);
       if (res.status === 503 && refused.length < RESENT) refused.push(request);

@@ -5,7 +5,7 @@
 // and its base64. The promise: 0 hits. A marker that must be found (the drill's own alert titles)
 // proves each search can find what is there.
 import { Client, Connection } from '@temporalio/client';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Client as PgClient } from 'pg';
@@ -13,6 +13,8 @@ import { ApiClient } from '../../apps/cli/commands/api-client';
 import { loadCliSettings } from '../../lib/config/cli';
 import { webhookSecretVariable } from '../../lib/config/env';
 import { runGameday } from '../../lib/gamedays/runner';
+import { signedHeaders } from '../../lib/intake/signing';
+import { SOURCE_ADAPTERS } from '../../lib/intake/sources';
 import { loadScenario, resolveScenario, type Scenario } from '../../lib/gamedays/scenario';
 import { scaled, type Drill, type DrillCluster, type DrillOptions } from './drill';
 
@@ -46,12 +48,8 @@ async function leakGithubToken(cluster: DrillCluster, marker: string): Promise<L
   Object.assign(payload.alert, { secret: token, number: Math.floor(Math.random() * 1e9) });
   payload.repository.full_name = `${payload.repository.full_name}-${marker}`;
   const body = JSON.stringify(payload);
-  const signature = createHmac('sha256', cluster.secret(webhookSecretVariable('github'))).update(body).digest('hex');
-  const res = await post(`${cluster.apiUrl}/webhooks/github`, body, {
-    'x-github-event': 'secret_scanning_alert',
-    'x-github-delivery': randomUUID(),
-    'x-hub-signature-256': `sha256=${signature}`,
-  });
+  const proof = signedHeaders(SOURCE_ADAPTERS.github.auth, Buffer.from(body), cluster.secret(webhookSecretVariable('github')), { event: 'secret_scanning_alert' });
+  const res = await post(`${cluster.apiUrl}/webhooks/github`, body, proof);
   return { label: `GitHub token …${token.slice(-4)} (answered ${res.status})`, needles: [token, base64(token)], incidentId: res.body?.incidentId ?? undefined };
 }
 
@@ -76,9 +74,8 @@ async function leakInGenericAlert(cluster: DrillCluster, marker: string, i: numb
     entity: { kind: 'credential', key: `hygiene-${marker}-${i}` },
     description,
   });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', cluster.secret(webhookSecretVariable('generic'))).update(`${timestamp}.${body}`).digest('hex');
-  const res = await post(`${cluster.apiUrl}/webhooks/generic`, body, { 'x-palisade-timestamp': timestamp, 'x-palisade-signature': `v1=${signature}`, 'x-palisade-delivery': randomUUID() });
+  const proof = signedHeaders(SOURCE_ADAPTERS.generic.auth, Buffer.from(body), cluster.secret(webhookSecretVariable('generic')), { event: 'alert' });
+  const res = await post(`${cluster.apiUrl}/webhooks/generic`, body, proof);
   const what = i % 2 === 0 ? 'AWS key pair' : 'private key';
   return { label: `${what} …${secrets[0].slice(-4)} in a generic alert (answered ${res.status})`, needles: secrets.flatMap((s) => [s, base64(s)]), incidentId: res.body?.incidentId ?? undefined };
 }

@@ -1,10 +1,10 @@
 // Small pieces the process-fault drills share: signed generic webhooks, JSON calls to the API
 // with a token, a look into Postgres, waiting for a condition, and senders that keep going
 // while a drill breaks something under them.
-import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
 import type { DrillCluster } from '../drills/drill';
+import { signGeneric } from './webhooks';
 
 export interface Answer {
   /** 0 when no HTTP answer came (connection refused or reset, timeout). */
@@ -15,22 +15,6 @@ export interface Answer {
   error?: string;
 }
 
-/** A generic alert as the generic source's sender signs it: a fresh timestamp per call. */
-export function signedGeneric(secret: string, payload: unknown, delivery: string): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify(payload);
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-palisade-timestamp': timestamp,
-      'x-palisade-signature': `v1=${signature}`,
-      'x-palisade-delivery': delivery,
-    },
-  };
-}
-
 /** POSTs a signed request as it is (a sender retrying the very same request). */
 export async function postSigned(cluster: DrillCluster, request: { body: string; headers: Record<string, string> }, timeoutMs = 30_000): Promise<Answer> {
   return call(`${cluster.apiUrl}/webhooks/generic`, { method: 'POST', body: request.body, headers: request.headers }, timeoutMs);
@@ -38,7 +22,7 @@ export async function postSigned(cluster: DrillCluster, request: { body: string;
 
 /** Signs and sends one generic alert. */
 export function sendGeneric(cluster: DrillCluster, payload: unknown, delivery: string, timeoutMs?: number): Promise<Answer> {
-  return postSigned(cluster, signedGeneric(cluster.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), payload, delivery), timeoutMs);
+  return postSigned(cluster, signGeneric(cluster.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), payload, delivery), timeoutMs);
 }
 
 /** A triage alert (no playbook of its own: routing's everything-else rule) for `host`. */

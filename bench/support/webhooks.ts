@@ -1,14 +1,18 @@
-import { createHmac } from 'node:crypto';
+import { signedHeaders } from '../../lib/intake/signing';
+import { SOURCE_ADAPTERS } from '../../lib/intake/sources';
 
 export interface SignedRequest {
   body: string;
   headers: Record<string, string>;
 }
 
-/** A generic-source webhook body signed as POST /webhooks/generic expects (v1 HMAC over "<ts>.<body>"). */
-export function signGeneric(secret: string, payload: unknown): SignedRequest {
+/**
+ * A generic-source webhook signed as POST /webhooks/generic expects, through the same
+ * lib/intake/signing.ts `palisade alert send` uses: a fresh timestamp per call, and the
+ * delivery id given (a sender's retry of one alert) or a new one.
+ */
+export function signGeneric(secret: string, payload: unknown, delivery?: string): SignedRequest {
   const body = JSON.stringify(payload);
-  const ts = String(Math.floor(Date.now() / 1000));
-  const sig = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
-  return { body, headers: { 'content-type': 'application/json', 'x-palisade-timestamp': ts, 'x-palisade-signature': `v1=${sig}` } };
+  const proof = signedHeaders(SOURCE_ADAPTERS.generic.auth, Buffer.from(body), secret, { delivery, event: 'alert' });
+  return { body, headers: { 'content-type': 'application/json', ...proof } };
 }
