@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import { classifyDrift, diffConfig, type DriftReport } from '../../lib/drift';
 import type { ConfigSnapshot, ProviderCall } from '../../lib/providers/capabilities';
+import { currentActivity } from './activity-context';
 import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
 import type { CredentialsProvider } from './credentials/credentials.provider';
 import type { EvidenceProvider } from './evidence/evidence.provider';
@@ -77,7 +77,7 @@ function withHeartbeats<T extends Record<string, (...args: never[]) => Promise<u
   const wrapped = Object.entries(activities).map(([name, fn]) => [
     name,
     async (...args: never[]) => {
-      const context = activityContext();
+      const context = currentActivity();
       const timer = context ? setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS) : undefined;
       try {
         return await fn(...args);
@@ -87,15 +87,6 @@ function withHeartbeats<T extends Record<string, (...args: never[]) => Promise<u
     },
   ]);
   return Object.fromEntries(wrapped) as T;
-}
-
-/** The running activity's context, or undefined when called outside an activity (a CLI check, a test). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 export type ProviderActivities = ReturnType<typeof createProviderActivities>;

@@ -1,9 +1,9 @@
-import { Context } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Capability } from '../../../lib/providers/capabilities';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { providerError } from '../errors';
 import type { Sql } from './rows';
+import { currentActivity } from '../activity-context';
 
 /** What a game day injects for a capability, or for one of its actions. */
 export interface FaultSpec {
@@ -95,11 +95,7 @@ async function takeFailure(q: Sql, capability: Capability, f: FaultRow): Promise
 
 /** Waits; inside an activity, wakes early (CancelledFailure) when the activity is cancelled or times out. */
 function pause(ms: number): Promise<unknown> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    // Called from outside an activity (the API, a test): nothing can cancel the wait.
-  }
+  // Outside an activity (the API, a test) nothing can cancel the wait.
+  const context = currentActivity();
   return context ? context.sleep(ms) : sleep(ms);
 }

@@ -1,13 +1,18 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
 import { FleetSetupService } from './fleet-setup.service';
+import { SimulatedFleetOnly } from './simulated-only.guard';
 
-/** Game days set up the simulated fleet and break it on purpose through these (admin only). */
+/**
+ * Game days set up the simulated fleet and break it on purpose through these (admin only, and
+ * only while every capability is simulated: SimulatedFleetOnly).
+ */
 @ApiTags('fleet')
 @ApiBearerAuth()
 @Controller('fleet')
+@UseGuards(SimulatedFleetOnly)
 export class FleetSetupController {
   constructor(@Inject(FleetSetupService) private readonly setup: FleetSetupService) {}
 
@@ -16,7 +21,6 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add simulated hosts, or update the fields given of existing ones.' })
   addHosts(@Body() dto: AddHostsDto) {
-    this.setup.assertSimulated();
     return this.setup.addHosts(dto);
   }
 
@@ -25,7 +29,6 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add a simulated credential; its secret is fingerprinted with the redaction key (as a leak would be) and not kept.' })
   addCredential(@Body() dto: AddCredentialDto) {
-    this.setup.assertSimulated();
     return this.setup.addCredential(dto);
   }
 
@@ -34,7 +37,6 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Add a simulated resource; a `current` that differs from `baseline` starts it drifted.' })
   addResource(@Body() dto: AddResourceDto) {
-    this.setup.assertSimulated();
     return this.setup.addResource(dto);
   }
 
@@ -43,7 +45,6 @@ export class FleetSetupController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Set a fault for a capability (or one action / target of it), replacing the one there.' })
   setFault(@Body() dto: SetFaultDto) {
-    this.setup.assertSimulated();
     return this.setup.setFault(dto);
   }
 

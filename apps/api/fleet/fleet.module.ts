@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { FleetSetupController } from './fleet-setup.controller';
 import { FleetSetupService } from './fleet-setup.service';
+import { SimulatedFleetOnly } from './simulated-only.guard';
 import { FleetController } from './fleet.controller';
 import { FleetService } from './fleet.service';
 
-@Module({ controllers: [FleetController, FleetSetupController], providers: [FleetService, FleetSetupService] })
+@Module({ controllers: [FleetController, FleetSetupController], providers: [FleetService, FleetSetupService, SimulatedFleetOnly] })
 export class FleetModule {}
