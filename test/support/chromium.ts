@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { aptInstall } from './apt';
 
 const NAMES = ['chromium', 'chromium-browser'];
 
@@ -37,10 +34,7 @@ export async function ensureChromium(): Promise<string> {
     );
   }
   console.log('[browser test] Chromium is not installed: installing it with apt-get (Debian package `chromium`; this takes a minute or two, once)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const big = { env, maxBuffer: 64 * 1024 * 1024 };
-  await run('apt-get', ['update'], big);
-  await run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], big);
+  await aptInstall(['chromium']);
   const installed = onPath();
   if (!installed) throw new Error('apt-get installed the `chromium` package, yet no `chromium` is on PATH: check /usr/bin/chromium.');
   console.log(`[browser test] Chromium installed: ${installed}`);

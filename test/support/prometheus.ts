@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../apps/cli/start/ports';
+import { aptInstall } from './apt';
 import { spawnCollecting } from './processes';
 
 /**
@@ -27,7 +27,7 @@ const INSTALL_HINT = 'Install it with `sudo apt-get install -y --no-install-reco
 
 /** `scrapeTargets` are URLs such as http://127.0.0.1:3000/fleet/metrics. */
 export async function startPrometheus(scrapeTargets: string[], opts: PrometheusOptions = {}): Promise<TestPrometheus> {
-  const binary = findPrometheus() ?? installPrometheus();
+  const binary = findPrometheus() ?? (await installPrometheus());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   writeFileSync(configFile, scrapeConfig(scrapeTargets, opts.job ?? 'palisade'));
@@ -96,13 +96,11 @@ function findPrometheus(): string | undefined {
   return undefined;
 }
 
-function installPrometheus(): string {
+async function installPrometheus(): Promise<string> {
   if (process.getuid?.() !== 0) throw new Error(`Prometheus is not installed (no \`prometheus\` on PATH). ${INSTALL_HINT}`);
   console.log('Prometheus is not installed: installing the Debian package `prometheus` with apt-get (this can take a minute)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
-    execFileSync('apt-get', ['update'], { env, stdio: 'pipe', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], { env, stdio: 'pipe', timeout: 600_000 });
+    await aptInstall(['prometheus']);
   } catch (err) {
     const out = String((err as { stderr?: Buffer }).stderr ?? '');
     throw new Error(`Installing Prometheus with apt-get failed: ${(err as Error).message}\n${out.slice(-2000)}\n${INSTALL_HINT}`);
