@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
@@ -38,6 +39,29 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor) {
          WHERE id = $1`,
         column ? [incidentId, status, at] : [incidentId, status],
       );
+    },
+
+    /**
+     * What a run needs to know before it acts on its incident: whether the incident is still
+     * open (a run started by a signal that arrived after the incident closed must not act on
+     * it), and the timeline's last sequence (the input's may be older than the timeline).
+     */
+    async beginRun(incidentId: string): Promise<{ status: IncidentStatus | null; timelineSequence: number }> {
+      const [row] = await db.query<{ status: IncidentStatus | null; sequence: number }[]>(
+        `SELECT (SELECT status FROM incidents WHERE id = $1) AS status,
+                (SELECT COALESCE(max(sequence), 0)::int FROM timeline_events WHERE incident_id = $1) AS sequence`,
+        [incidentId],
+      );
+      return { status: row?.status ?? null, timelineSequence: row?.sequence ?? 0 };
+    },
+
+    /**
+     * Closes the incident as its run's last write, with the last inbox row the run recorded:
+     * later rows go back to the inbox, and the dispatcher reopens the incident for them (or
+     * gives them to the entity's open incident). See lib/db/late-alerts.ts.
+     */
+    async closeIncident(close: { incidentId: string; status: 'resolved' | 'cancelled'; at: string; recordedInboxId: number; runId: string }): Promise<{ late: number }> {
+      return db.transaction((tx) => closeIncidentRecorded(tx, close));
     },
 
     /** Raises the incident's recorded severity; never lowers it (the door may have raised it already). */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
 import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
+import { boundedKey } from './entity-key';
 import { entityGlob } from './suppressions';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, SOURCES, type Alert, type AlertSeverity } from './alert';
 import { readRunbookFile } from '../runbook-file';
@@ -104,7 +105,7 @@ export function route(routing: Routing, alert: Alert): RouteDecision {
   const rule = routing.rules.find((r) => matches(r, alert)) ?? routing.fallback;
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
   const playbook = rule.playbook as PlaybookName;
-  const entityKey = rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`;
+  const entityKey = boundedKey(rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`);
   return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: workflowIdFor(playbook, entityKey), reopenWithinSeconds: seconds(rule.reopenWindow), dedupeWithinSeconds: seconds(rule.dedupeWindow) };
 }
 

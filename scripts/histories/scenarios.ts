@@ -95,7 +95,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
-    // paged, and a responder cancels (the host is released).
+    // paged, and a responder cancels (the host is released once another approver agrees;
+    // the committed history was recorded before that gate, and replays behind patched()).
     name: 'host-compromise-failed-cancelled',
     run: async (s) => {
       const entity = await s.host('rec-dev-2', 'development');
@@ -103,6 +104,8 @@ export const SCENARIOS: Scenario[] = [
       const handle = await s.start('host-compromise', entity, { source: 'falco' });
       await s.until('the playbook to fail', async () => (await handle.query(stateQuery)).phase === 'failed');
       await handle.signal(cancelSignal, { reason: 'false positive: a pentest', actor: 'bob' });
+      await s.gateOpen(handle, 'undo-containment');
+      await s.vote(handle, 'undo-containment', 'alice', 'pentest confirmed');
       await handle.result();
       await s.save(handle);
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Capability } from '../../lib/providers/capabilities';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
-import { cancelSignal, decideUpdate, stateQuery } from '../../workflows/shared/messages';
+import { cancelSignal, decideUpdate, resolveSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually } from '../support/engine';
 import { alertStorm, gateOpen, incidentStatus, PEOPLE, playbookTestBed, rejection, startRun, timeline, types, vote } from '../support/playbooks';
 
@@ -104,6 +104,11 @@ describe('host-compromise playbook', () => {
     expect((await bed.fleet.host(entity.key))?.isolated).toBe(true);
 
     await run.handle.signal(cancelSignal, { reason: 'false positive: a pentest', actor: 'bob' });
+    // Releasing an isolated host on bob's cancel needs another approver.
+    await gateOpen(run.handle, 'undo-containment');
+    expect(await rejection(vote(run.handle, 'undo-containment', 'bob'))).toMatchObject({ code: 'own_request' });
+    expect((await bed.fleet.host(entity.key))?.isolated).toBe(true);
+    await vote(run.handle, 'undo-containment', 'alice', 'approve', 'pentest confirmed');
     await incidentStatus(bed.engine, run.incidentId, 'cancelled');
     const events = await timeline(bed.engine, run.incidentId);
     expect(types(events).slice(-4)).toEqual(['compensation.started', 'step.started', 'step.succeeded', 'incident.cancelled']);
@@ -130,8 +135,8 @@ describe('host-compromise playbook', () => {
     expect(await vote(run.handle, 'isolate-host', 'bob')).toMatchObject({ outcome: 'pending', approvals: 1, needed: 2 });
     expect(await vote(run.handle, 'isolate-host', 'alice')).toMatchObject({ outcome: 'approved' });
     await gateOpen(run.handle, 'replace-host');
-    await run.handle.signal(cancelSignal, { reason: 'enough', actor: 'bob' });
-    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
+    await run.handle.signal(resolveSignal, { reason: 'enough', actor: 'bob' });
+    await incidentStatus(bed.engine, run.incidentId, 'resolved');
     const events = await timeline(bed.engine, run.incidentId);
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(40);
     expect(events.find((e) => e.type === 'note' && e.data.gateId === 'isolate-host')?.summary).toContain('now needs 2 approver(s)');

@@ -44,7 +44,7 @@ describe('playbooks and approvals API', () => {
     // Each with its runbook page, its steps in order and its gates as approvals.yaml sets them.
     expect(byName['host-compromise'].runbook).toContain('# Runbook: host compromise');
     expect(byName['host-compromise'].steps.slice(0, 3)).toEqual(['Enrich from inventory', 'Snapshot disks', 'Isolate']);
-    expect(byName['host-compromise'].gates.map((g: { id: string }) => g.id)).toEqual(['isolate-host', 'replace-host']);
+    expect(byName['host-compromise'].gates.map((g: { id: string }) => g.id)).toEqual(['isolate-host', 'replace-host', 'undo-containment']);
     expect(byName['host-compromise'].gates[0]).toMatchObject({ approvers: 'role approver', fourEyes: true, fallback: 'deny' });
     expect(byName['patch-canary'].gates[0]).toMatchObject({ id: 'widen-wave', fallback: 'pause' });
     expect(byName.triage).toMatchObject({ runbook: null, steps: [], gates: [] });
@@ -165,9 +165,15 @@ describe('playbooks and approvals API', () => {
     ]);
     expect(gates[1].votes).toMatchObject([{ approverId: 'bob', decision: 'approve', reason: 'reverse shell confirmed', via: 'api' }]);
 
+    // The host is isolated: undoing that on alice's cancel needs another approver (bob).
     const cancel = await postJson(`${engine.baseUrl}/incidents/${incidentId}/cancel`, { reason: 'false positive: a red-team drill' }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
     expect(cancel.status).toBe(202);
-    expect(cancel.body).toEqual({ incidentId, status: 'cancelling' });
+    expect(cancel.body).toMatchObject({ incidentId, status: 'awaiting-approval', gateId: 'undo-containment', undo: ['Release the host'] });
+    await eventually('the undo gate to open', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}/approvals`);
+      return res.body.gates?.some((g: { id: string; status: string }) => g.id === 'undo-containment' && g.status === 'open') ? true : undefined;
+    });
+    expect(await decide(incidentId, 'undo-containment', 'bob', { decision: 'approve', reason: 'red team confirmed' })).toMatchObject({ status: 200, body: { outcome: 'approved' } });
     await eventually(
       'the incident to be cancelled',
       async () => {

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { escapeMarkdown, formatDuration, formatUtc } from '../../lib/postmortem/format';
 import { Capability } from '../../lib/providers/capabilities';
-import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
+import { cancelSignal, decideUpdate, resolveSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually, getJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
-import { gateOpen, incidentStatus, vote } from '../support/playbooks';
+import { gateOpen, incidentStatus, PEOPLE, vote } from '../support/playbooks';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
 const HOSTILE_TITLE = 'Reverse shell | <script>alert(1)</script>\n# pwned';
@@ -161,12 +161,16 @@ describe('postmortem API', () => {
     const { incidentId, handle } = await openIncident(host, 'development');
     await eventually('the playbook to fail', async () => ((await handle.query(stateQuery)).phase === 'failed' ? true : undefined), 45_000);
     await handle.signal(cancelSignal, { reason: 'false positive: a pentest', actor: 'bob', incidentId });
+    // The host was isolated: releasing it on bob's cancel needs another approver.
+    await gateOpen(handle, 'undo-containment');
+    await handle.executeUpdate(decideUpdate, { args: [{ gateId: 'undo-containment', decision: 'approve', approver: PEOPLE.alice, reason: 'pentest confirmed' }] });
     await incidentStatus(engine, incidentId, 'cancelled');
 
     const { incident, pm, at, count } = await read(incidentId);
     const start = Date.parse(incident.firstAlertAt);
     expect(pm.incident.status).toBe('cancelled');
-    expect(pm.durations).toMatchObject({ toResolveMs: null, toCloseMs: at('incident.cancelled') - start, toContainMs: null, waitingForApprovalMs: 0 });
+    expect(pm.approvals).toEqual([expect.objectContaining({ gateId: 'undo-containment', outcome: 'approved', requestedBy: 'bob' })]);
+    expect(pm.durations).toMatchObject({ toResolveMs: null, toCloseMs: at('incident.cancelled') - start, toContainMs: null, waitingForApprovalMs: pm.approvals[0].waitedMs });
     expect(pm.summary).toMatchObject({ closed: true, closedBy: 'bob', closing: expect.stringContaining('false positive: a pentest') });
     expect(pm.automation.playbook).toMatchObject({ outcome: 'failed', failedStep: 'Verify isolation' });
     expect(pm.automation.counts).toMatchObject({ failed: count('step.failed'), retries: count('step.retrying'), compensations: 1, compensationsFailed: 0 });
@@ -206,7 +210,7 @@ describe('postmortem API', () => {
     expect(await getJson(`${engine.baseUrl}/incidents/not-an-id/postmortem`)).toMatchObject({ status: 400, body: { error: 'invalid_incident_id' } });
     expect(await getJson(`${engine.baseUrl}/incidents/${incidentId}/postmortem`, null)).toMatchObject({ status: 401, body: { error: 'unauthenticated' } });
 
-    await handle.signal(cancelSignal, { reason: 'test over', actor: 'bob', incidentId });
-    await incidentStatus(engine, incidentId, 'cancelled');
+    await handle.signal(resolveSignal, { reason: 'test over', actor: 'bob', incidentId });
+    await incidentStatus(engine, incidentId, 'resolved');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
-import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
+import { resolveSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually, postJson, tokenFor } from '../support/engine';
 import { gateOpen, incidentStatus, startRun, timeline, types } from '../support/playbooks';
 import { button, click, ephemeralFor, gateMessage, messageUpdate, SLACK_USERS, slackTestBed } from '../support/slack';
@@ -19,7 +19,8 @@ describe('Slack approvals', () => {
   }
   const isolated = async (id: string) => (await bed.fleet.host(id))?.isolated;
   const withoutButtons = (text: string) => !text.includes(SlackActionId.Approve);
-  const stop = (run: { handle: { signal: (s: typeof cancelSignal, r: { reason: string; actor: string }) => Promise<void> } }) => run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
+  // Resolve, not cancel: a cancel after isolation would open an undo gate and post it to Slack.
+  const stop = (run: { handle: { signal: (s: typeof resolveSignal, r: { reason: string; actor: string }) => Promise<void> } }) => run.handle.signal(resolveSignal, { reason: 'test over', actor: 'test' });
 
   it('posts the request with buttons; an Approve click decides the gate, the playbook proceeds and the message shows who decided', async () => {
     const entity = await host('production');

@@ -11,15 +11,17 @@ import { CONFIG_DRIFT, DRIFT_ACTIONS, type ConfigDriftParams, type DriftAction }
  * (AWS Config, Security Hub, a CSPM rule).
  * 1. Compare the live configuration with the baseline and classify each change
  *    (lib/drift.ts): security-relevant or not. No drift: close.
- * 2. Decide: security-relevant drift is reverted at once. Other drift waits for an approver
- *    to choose: revert it, quarantine the resource, or accept it as the new baseline.
+ * 2. Decide: security-relevant drift is reverted at once (unless a responder started the run
+ *    by hand). Other drift waits for an approver to choose: revert it, quarantine the
+ *    resource, or accept it as the new baseline.
  *    Denied, or nobody decided: nothing changes, and the drift stays on record.
  * 3. Apply the decision.
  * 4. Verify: after a revert or an accept, the live configuration matches the baseline
  *    (read again until it does).
  * 5. Close with the drift and what was done.
  * Settings that look like secrets show as "(changed)", never with their values.
- * Cancelled (a false positive): a quarantined resource is released; a revert stays.
+ * Cancelled (a false positive): a quarantined resource is released (once another approver
+ * agrees); a revert stays.
  */
 export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome> {
   return runPlaybook(input, CONFIG_DRIFT, async (run) => {
@@ -31,8 +33,9 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
     await run.timeline.record('note', `Drift on ${id}: ${found}`, { data: { resourceId: id, ...drift } });
     await run.setStatus('acknowledged', `drift on ${id}`);
 
+    // Started by hand: a second person decides, even for security-relevant drift.
     const decision =
-      drift.verdict === 'security'
+      drift.verdict === 'security' && !run.handStarted()
         ? undefined
         : await approval(run, {
             gate: 'drift-decision',

@@ -11,13 +11,13 @@ import { HOST_COMPROMISE, type HostCompromiseParams } from './shared';
  * 1. Enrich from inventory: owner, environment, criticality.
  * 2. Preserve evidence: disk snapshot, then volatile data, before anything changes.
  * 3. Isolate: at once for non-production hosts; production, unknown or critical hosts
- *    wait for an approver.
+ *    wait for an approver, as does every host when a responder started the run by hand.
  * 4. Verify the isolation holds (the agent is asked again until it does).
  * 5. Tell the owner.
  * 6. Replace the host from its golden image, behind a second approval.
  * 7. Close with a summary.
  * New alerts for the same host are added as evidence and raise the severity a level.
- * Cancelled (a false positive): the host is released.
+ * Cancelled (a false positive): the host is released, once another approver agrees.
  */
 export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutcome> {
   return runPlaybook(input, HOST_COMPROMISE, async (run) => {
@@ -35,7 +35,8 @@ export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutc
     const disks = await step(run, 'Snapshot disks', (p, call) => p.snapshotDisks(call, host.hostId), { timeout: '5m' });
     const volatile = await step(run, 'Collect volatile data', (p, call) => p.collectVolatile(call, host.hostId), { timeout: '5m' });
 
-    const risky = host.environment === 'production' || host.environment === 'unknown' || host.criticality === 'critical';
+    // Started by hand: a second person approves, whatever the host (no isolation on one person's word).
+    const risky = host.environment === 'production' || host.environment === 'unknown' || host.criticality === 'critical' || run.handStarted();
     const isolate = risky
       ? await approval(run, {
           gate: 'isolate-host',

@@ -14,7 +14,7 @@ import { SECRET_LEAK } from './shared';
  * 1. Find the credential by fingerprint: owner, scope, dependents, shared or not.
  *    No store knows it → page security and close: a human must find it.
  * 2. Revoke it: at once when the detector is sure (confidence high) and nobody else uses
- *    it; otherwise an approver decides. Record the time from detection to revocation.
+ *    it; otherwise (or when a responder started the run by hand) an approver decides. Record the time from detection to revocation.
  * 3. Rotate: issue a replacement and hand it to every dependent (only once revoked).
  * 4. Search its use during the exposure window (e.g. CloudTrail); unusual use → critical.
  * 5. Tell the owner.
@@ -32,7 +32,8 @@ export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome>
     const dependents = credential.dependents.join(', ') || 'no known dependents';
     await run.setStatus('acknowledged', `responding on ${where}`);
 
-    const sure = leak.confidence === 'high' && !credential.shared;
+    // Started by hand: a second person approves (no revocation on one person's word).
+    const sure = leak.confidence === 'high' && !credential.shared && !run.handStarted();
     const gate = sure
       ? undefined
       : await approval(run, {

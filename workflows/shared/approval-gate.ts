@@ -20,6 +20,8 @@ export interface ApprovalRequest {
   options?: string[];
   /** What `proceed` as a fallback chooses on a gate with options (default: the first). */
   fallbackChoice?: string;
+  /** Who asks, when not the run's requester (e.g. the responder asking to undo containment): four-eyes compares against it. */
+  requestedBy?: string;
 }
 
 export interface ApprovalOutcome {
@@ -48,7 +50,7 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
     step: request.step,
     summary: request.summary,
     critical,
-    requestedBy: run.requestedBy,
+    requestedBy: request.requestedBy ?? run.requestedBy,
     requestedAt: new Date(now).toISOString(),
     deadline: new Date(now + durationMs(policy.timeout)).toISOString(),
     expiresAt: policy.fallback === 'pause' ? null : new Date(now + untilFallback).toISOString(),
@@ -65,7 +67,7 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
   const decided = () => gate.status === 'approved' || gate.status === 'denied';
   try {
     await run.timeline.record('gate.requested', `Approval needed: ${request.step} (${describeApprovers(policy.approvers)}; ${gate.needed} approver(s); by ${gate.deadline})`, {
-      actor: run.requestedBy,
+      actor: gate.requestedBy,
       data: { gateId: id, step: request.step, summary: request.summary, critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
     });
     // Slack follows the gate (request, votes, escalations, decision) without ever holding it up.

@@ -36,7 +36,18 @@ const PATCH = {
   criticalRaisesOpenGates: 'critical-incident-raises-open-gates',
   /** A storm costs history: upsert the source search attribute only when a batch brings a new source. */
   sourcesUpsertedOnChange: 'sources-upserted-on-change',
+  /** A run started by a signal that arrived after its incident closed ends without acting. */
+  runChecksIncident: 'run-checks-its-incident',
+  /** Closing hands the inbox rows the run never recorded back, to reopen the incident. */
+  closeHandsBackLateAlerts: 'close-hands-back-late-alerts',
+  /** An earlier incident's batch, sent late, is not taken for the entity's next incident. */
+  staleBatchesIgnored: 'stale-batches-ignored',
+  /** A run started by hand asks at the gates an alert's run passes on its own. */
+  handStartedRunsAsk: 'hand-started-runs-ask',
 } as const;
+
+/** The gate that undoes containment on a cancel (runbooks/approvals.yaml `undo-containment`). */
+export const UNDO_GATE = 'undo-containment';
 
 type MergeListener = (batch: AlertBatch) => Promise<void> | void;
 
@@ -67,6 +78,10 @@ export class IncidentRun {
   stopRequest: StopRequest | undefined;
   /** Called when a responder stops the playbook (runPlaybook cancels its body scope). */
   onStop: (() => void) | undefined;
+  /** A cancel waits for an approver to undo containment: a resolve may still take its place. */
+  awaitingUndo = false;
+  /** How many times a cancel asked to undo containment (each ask is a gate of its own). */
+  undoAsks = 0;
   /** Registered as changes are made; run newest first, each at most once. */
   readonly compensations: Compensation[] = [];
   private pending: AlertBatch[] = [];
@@ -78,6 +93,8 @@ export class IncidentRun {
   private lastInboxId = 0;
   private readonly mergeListeners: MergeListener[] = [];
   private closing = false;
+  /** Set once the projection says closed: rows not recorded by then went back to the inbox. */
+  private closed = false;
   private mergeLoop: Promise<void> | undefined;
 
   constructor(
@@ -111,6 +128,25 @@ export class IncidentRun {
   }
 
   /**
+   * True for a run a responder started by hand: it asks at every gate a run opened by an
+   * alert passes on its own (no containment on one person's word), and four-eyes keeps its
+   * starter from approving.
+   */
+  handStarted(): boolean {
+    return this.input.source === 'manual' && patched(PATCH.handStartedRunsAsk);
+  }
+
+  /** The undo steps a cancel would run that undo containment (release a host, a resource). */
+  get undoSteps(): string[] {
+    return this.compensations.filter((c) => c.when === 'cancel').map((c) => c.name);
+  }
+
+  /** The id of the gate the next cancel asks to undo containment at. */
+  nextUndoGateId(): string {
+    return this.undoAsks === 0 ? UNDO_GATE : `${UNDO_GATE}-${this.undoAsks + 1}`;
+  }
+
+  /**
    * The idempotency key of a provider call: the incident, which run of it (a reopened
    * incident runs again), and the step. A retried or replayed call reuses it.
    */
@@ -141,12 +177,18 @@ export class IncidentRun {
 
   installHandlers(): void {
     setHandler(alertsMergedSignal, (batch) => {
-      if (batch.incidentId !== this.input.incidentId) this.next.push(batch as StartingBatch);
-      else if (batch.lastInboxId > this.lastInboxId) this.pending.push(batch);
+      if (batch.incidentId !== this.input.incidentId) {
+        // An entity's next incident is younger than anything this run saw; an older one's batch
+        // was sent after that incident closed and went back to the inbox (lib/db/late-alerts.ts).
+        if (batch.lastInboxId <= this.newestInboxId() && patched(PATCH.staleBatchesIgnored)) return;
+        this.next.push(batch as StartingBatch);
+      } else if (batch.lastInboxId > this.lastInboxId && !this.closed) this.pending.push(batch);
     });
     const stop = (kind: StopRequest['kind']) => (request: ResolveRequest) => {
       if (request.incidentId !== undefined && request.incidentId !== this.input.incidentId) return;
-      if (this.stopRequest || this.closing) return;
+      if (this.closing) return;
+      // A resolve may take the place of a cancel still waiting for approval to undo containment.
+      if (this.stopRequest && !(kind === 'resolve' && this.awaitingUndo)) return;
       this.stopRequest = { kind, ...request };
       this.onStop?.();
     };
@@ -159,6 +201,7 @@ export class IncidentRun {
       ...this.state,
       gates: [...this.gates.values()],
       pendingGates: [...this.gates.values()].filter((g) => g.status === 'open' || g.status === 'paused'),
+      ...(this.undoSteps.length > 0 ? { undo: { steps: this.undoSteps, gateId: this.nextUndoGateId() } } : {}),
     }));
     setHandler(
       decideUpdate,
@@ -197,9 +240,21 @@ export class IncidentRun {
     );
   }
 
-  /** Opens (or reopens) the incident: projection, timeline, memo and search attributes, policies. */
-  async open(): Promise<void> {
+  /**
+   * Opens (or reopens) the incident: projection, timeline, memo and search attributes,
+   * policies. Returns the incident's status instead when it had already closed before this
+   * run began (a signal sent just before the close started it): the run must not act on it.
+   */
+  async open(): Promise<'resolved' | 'cancelled' | undefined> {
     const { input, playbook } = this;
+    if (patched(PATCH.runChecksIncident)) {
+      const found = await projection.beginRun(input.incidentId);
+      if (found.status === 'resolved' || found.status === 'cancelled') {
+        log.info('incident closed before this run began: nothing to do', { incidentId: input.incidentId, status: found.status });
+        return found.status;
+      }
+      this.timeline.continueFrom(found.timelineSequence);
+    }
     upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version });
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
@@ -207,7 +262,7 @@ export class IncidentRun {
       { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
       { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
     ]);
-    if ((input.timelineSequence ?? 0) > 0) {
+    if (this.timeline.sequence > 0) {
       await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey } });
     } else {
       await projection.recordIncident({
@@ -230,6 +285,7 @@ export class IncidentRun {
     this.policies = await playbookSupport.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started`, { data: { playbook: playbook.name, version: playbook.version } });
     this.mergeLoop = this.recordMerges();
+    return undefined;
   }
 
   /** Moves the incident forward (acknowledged, contained); the projection stamps the time once. */
@@ -271,6 +327,14 @@ export class IncidentRun {
     await this.mergeLoop;
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
     if (this.besideRunning > 0) await condition(() => this.besideRunning === 0, '30s');
+    if (patched(PATCH.closeHandsBackLateAlerts)) {
+      // Alerts that reached the run by now still belong to it; any later go back to the inbox
+      // with the close, and reopen the incident (lib/db/late-alerts.ts).
+      await this.recordPending();
+      this.closed = true;
+      await projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.lastInboxId, runId: workflowInfo().runId });
+      return;
+    }
     await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     // Alerts that reached the run while the projection was written still belong to it.
     await this.recordPending();
@@ -281,6 +345,11 @@ export class IncidentRun {
     const incoming = this.next[0];
     if (!incoming) return undefined;
     return { start: incoming.start, batches: this.next.filter((b) => b.incidentId === incoming.incidentId) };
+  }
+
+  /** The newest inbox row this run has seen, recorded or waiting. */
+  private newestInboxId(): number {
+    return Math.max(this.lastInboxId, ...this.pending.map((b) => b.lastInboxId));
   }
 
   private async recordMerges(): Promise<void> {

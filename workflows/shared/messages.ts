@@ -49,8 +49,11 @@ export interface ResolveRequest {
 /** Stop the playbook and undo what it changed (its compensations), e.g. a false positive. */
 export type CancelRequest = ResolveRequest;
 
-/** What the playbook is doing right now, beside the incident's status. */
-export type PlaybookPhase = 'running' | 'waiting-approval' | 'failed' | 'done';
+/**
+ * What the playbook is doing right now, beside the incident's status. `stopped`: it stopped
+ * on a responder's cancel whose undo was not approved, and waits for a resolve or a cancel.
+ */
+export type PlaybookPhase = 'running' | 'waiting-approval' | 'failed' | 'stopped' | 'done';
 
 /** The `state` query: what a responder needs to know about a running incident. */
 export interface IncidentState {
@@ -74,6 +77,8 @@ export interface IncidentState {
   gates?: GateState[];
   /** What each finished step returned, by step name. */
   results?: Record<string, unknown>;
+  /** Containment a cancel would undo, and the gate a cancel would ask an approver at first. */
+  undo?: { steps: string[]; gateId: string };
 }
 
 /** The answer to a vote that counted: the gate's outcome so far. */

@@ -1,7 +1,14 @@
-import { CancellationScope, condition, continueAsNew, isCancellation } from '@temporalio/workflow';
-import { IncidentRun, type PlaybookDefinition } from './incident-run';
+import { CancellationScope, condition, continueAsNew, isCancellation, patched } from '@temporalio/workflow';
+import { approval } from './approval-gate';
+import { IncidentRun, UNDO_GATE, type PlaybookDefinition, type StopRequest } from './incident-run';
 import type { PlaybookInput } from './input';
 import { bestEffort, step, StepFailed } from './steps';
+
+/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
+const PATCH = {
+  /** Undoing containment on a cancel needs an approver (four-eyes against the one who cancelled). */
+  undoNeedsApproval: 'undo-needs-approval',
+} as const;
 
 export interface PlaybookOutcome {
   incidentId: string;
@@ -18,7 +25,8 @@ export interface PlaybookOutcome {
 export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefinition, body: (run: IncidentRun) => Promise<string>): Promise<PlaybookOutcome> {
   const run = new IncidentRun(input, playbook);
   run.installHandlers();
-  await run.open();
+  const closedAlready = await run.open();
+  if (closedAlready) return handOver(run, { incidentId: input.incidentId, status: closedAlready, summary: `already ${closedAlready} before this run began: nothing done` });
 
   const scope = new CancellationScope();
   run.onStop = () => scope.cancel();
@@ -38,26 +46,85 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
 
   let outcome: PlaybookOutcome;
   // A stop that arrived as the body finished still wins: the API told its sender it would.
-  if (summary !== undefined && !run.stopRequest) {
+  const stop = summary !== undefined && !run.stopRequest ? undefined : await settleStop(run);
+  if (summary !== undefined && !stop) {
     outcome = { incidentId: input.incidentId, status: 'resolved', summary };
     await run.timeline.record('playbook.completed', `Playbook ${playbook.name} finished: ${summary}`, { data: { results: run.state.results } });
     await run.close('resolved', `Resolved by the playbook: ${summary}`, 'palisade');
-  } else if (run.stopRequest!.kind === 'resolve') {
-    const { actor, reason } = run.stopRequest!;
+  } else if (stop!.kind === 'resolve') {
+    const { actor, reason } = stop!;
     outcome = { incidentId: input.incidentId, status: 'resolved', summary: reason };
     await run.close('resolved', `Resolved by ${actor}: ${reason}`, actor);
   } else {
-    const { actor, reason } = run.stopRequest!;
+    const { actor, reason } = stop!;
     await compensate(run, 'cancel', `cancelled by ${actor}`);
     outcome = { incidentId: input.incidentId, status: 'cancelled', summary: reason };
     await run.close('cancelled', `Cancelled by ${actor}: ${reason}`, actor);
   }
 
-  // Alerts for the entity's next incident reached this run as it closed (same workflow id):
-  // hand them to a new run for that incident rather than drop them.
+  return handOver(run, outcome);
+}
+
+/**
+ * Alerts for the entity's next incident reached this run as it closed (same workflow id):
+ * hand them to a new run for that incident rather than drop them.
+ */
+async function handOver(run: IncidentRun, outcome: PlaybookOutcome): Promise<PlaybookOutcome> {
   const next = run.nextIncident();
   if (next) await continueAsNew({ ...next.start, initialBatches: next.batches });
   return outcome;
+}
+
+/**
+ * The responder's stop, once it may take effect. Resolve keeps what was done. Cancel undoes
+ * it: when that would undo containment (release an isolated host), another approver must
+ * agree first, at the `undo-containment` gate with the playbook's rules (four-eyes against
+ * the one who cancelled). Refused or not decided in time: nothing is undone, the timeline
+ * says so, and the incident waits for the next resolve or cancel.
+ */
+async function settleStop(run: IncidentRun): Promise<StopRequest> {
+  for (;;) {
+    const stop = run.stopRequest!;
+    if (stop.kind === 'resolve' || run.undoSteps.length === 0 || !patched(PATCH.undoNeedsApproval)) return stop;
+    const steps = run.undoSteps.join(', ');
+    const gateId = run.nextUndoGateId();
+    if (await askToUndo(run, stop, gateId, steps)) return stop;
+    // A resolve took the place of the cancel while it waited: keep the containment.
+    if (run.stopRequest!.kind === 'resolve') continue;
+    await run.timeline.record('note', `${stop.actor}'s cancel was not approved: nothing undone (${steps}). Resolve the incident to keep it so, or cancel again to ask again.`, {
+      actor: stop.actor,
+      data: { undo: 'refused', gateId, steps: run.undoSteps },
+    });
+    run.stopRequest = undefined;
+    run.state.phase = 'stopped';
+    await condition(() => run.stopRequest !== undefined);
+  }
+}
+
+/** Asks an approver to undo containment; false when refused, expired, or superseded by a resolve. */
+async function askToUndo(run: IncidentRun, stop: StopRequest, gateId: string, steps: string): Promise<boolean> {
+  run.undoAsks += 1;
+  run.awaitingUndo = true;
+  const scope = new CancellationScope();
+  run.onStop = () => scope.cancel();
+  try {
+    const outcome = await scope.run(() =>
+      approval(run, {
+        gate: UNDO_GATE,
+        id: gateId,
+        step: `Undo containment: ${steps}`,
+        summary: `${stop.actor} asks to cancel the incident (${stop.reason}) and undo: ${steps}.`,
+        requestedBy: stop.actor,
+      }),
+    );
+    return outcome.approved;
+  } catch (err) {
+    if (isCancellation(err)) return false;
+    throw err;
+  } finally {
+    run.awaitingUndo = false;
+    run.onStop = undefined;
+  }
 }
 
 /** A step gave up: undo what must not stay half done, page on-call, and wait for a responder. */

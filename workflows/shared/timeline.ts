@@ -23,6 +23,11 @@ export class TimelineRecorder {
     return this.lastSequence;
   }
 
+  /** Continues after `sequence` when the timeline is further on than this run was told (never back). */
+  continueFrom(sequence: number): void {
+    this.lastSequence = Math.max(this.lastSequence, sequence);
+  }
+
   async record(
     type: TimelineEventType,
     summary: string,

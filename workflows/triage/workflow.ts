@@ -8,13 +8,21 @@ import { RETRY } from '../shared/retry';
 import { TimelineRecorder } from '../shared/timeline';
 import type { TriageBatch, TriageInput } from './shared';
 
-const { recordIncident, setIncidentStatus } = proxyActivities<TimelineActivities>({
+const { recordIncident, setIncidentStatus, beginRun, closeIncident } = proxyActivities<TimelineActivities>({
   startToCloseTimeout: '10s',
   retry: RETRY.projection,
 });
 
 /** Changes to running logic, for patched(): histories recorded before a change replay without it. */
-const PATCH = { searchAttributesFollowMerges: 'triage-search-attributes-follow-merges' } as const;
+const PATCH = {
+  searchAttributesFollowMerges: 'triage-search-attributes-follow-merges',
+  /** As in workflows/shared/incident-run.ts: a run for an incident that already closed ends without acting. */
+  runChecksIncident: 'run-checks-its-incident',
+  /** As in workflows/shared/incident-run.ts: closing hands unrecorded inbox rows back, to reopen the incident. */
+  closeHandsBackLateAlerts: 'close-hands-back-late-alerts',
+  /** As in workflows/shared/incident-run.ts: an earlier incident's late batch is not the next incident. */
+  staleBatchesIgnored: 'stale-batches-ignored',
+} as const;
 
 /** Continue as new well before Temporal's history limits (50k events, 10k signals). */
 const MAX_HISTORY_EVENTS = 10_000;
@@ -41,17 +49,26 @@ export async function triageIncident(input: TriageInput): Promise<void> {
   /** Batches for the entity's next incident, arriving while this one closes. */
   const next: TriageBatch[] = [];
   let resolution: ResolveRequest | undefined;
+  let closed = false;
+  const newestInboxId = () => Math.max(lastInboxId, ...pending.map((b) => b.lastInboxId));
 
   setHandler(alertsMergedSignal, (batch) => {
-    if (batch.incidentId !== input.incidentId) next.push(batch as TriageBatch);
-    else if (batch.lastInboxId > lastInboxId) pending.push(batch);
+    if (batch.incidentId !== input.incidentId) {
+      if (batch.lastInboxId <= newestInboxId() && patched(PATCH.staleBatchesIgnored)) return;
+      next.push(batch as TriageBatch);
+    } else if (batch.lastInboxId > lastInboxId && !closed) pending.push(batch);
   });
   setHandler(resolveSignal, (request) => {
     resolution ??= request;
   });
   setHandler(stateQuery, () => state);
 
-  if (!input.carried && (input.timelineSequence ?? 0) > 0) {
+  if (!input.carried && patched(PATCH.runChecksIncident)) {
+    const found = await beginRun(input.incidentId);
+    if (found.status === 'resolved' || found.status === 'cancelled') return handOver(next);
+    timeline.continueFrom(found.timelineSequence);
+  }
+  if (!input.carried && timeline.sequence > 0) {
     await timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, {
       actor: input.source,
       data: { entityKey: input.entityKey },
@@ -113,18 +130,27 @@ export async function triageIncident(input: TriageInput): Promise<void> {
   // Alerts merged while it was resolving still belong to it: keep them on its timeline.
   await recordPending();
   // Last: once the projection says resolved, the door opens a new incident for this entity.
-  await setIncidentStatus(input.incidentId, 'resolved', new Date().toISOString());
-  await recordPending();
-
-  // Alerts for the entity's next incident can reach this run while it closes (same workflow
-  // id): hand them to a new run for that incident rather than drop them.
-  if (next.length > 0) {
-    const incoming = next[0];
-    await continueAsNew<typeof triageIncident>({
-      ...incoming.start,
-      initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
-    });
+  if (patched(PATCH.closeHandsBackLateAlerts)) {
+    closed = true;
+    await closeIncident({ incidentId: input.incidentId, status: 'resolved', at: new Date().toISOString(), recordedInboxId: lastInboxId, runId: workflowInfo().runId });
+  } else {
+    await setIncidentStatus(input.incidentId, 'resolved', new Date().toISOString());
+    await recordPending();
   }
+  await handOver(next);
+}
+
+/**
+ * Alerts for the entity's next incident can reach this run while it closes (same workflow
+ * id): hand them to a new run for that incident rather than drop them.
+ */
+async function handOver(next: TriageBatch[]): Promise<void> {
+  if (next.length === 0) return;
+  const incoming = next[0];
+  await continueAsNew<typeof triageIncident>({
+    ...incoming.start,
+    initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
+  });
 }
 
 function merge(state: IncidentState, batch: AlertBatch): void {

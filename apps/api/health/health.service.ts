@@ -7,6 +7,7 @@ import { describeError } from '../../../lib/errors';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
+import type { InboxDepth } from '../webhooks/inbox-store';
 
 export interface CheckResult {
   ok: boolean;
@@ -16,8 +17,8 @@ export interface CheckResult {
 export interface Readiness {
   ready: boolean;
   checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult };
-  /** Alerts stored but not yet handed to Temporal (informational: the door stays open). */
-  inbox: { pending: number; oldestAgeSeconds: number } | null;
+  /** Alerts stored but not yet handed to Temporal, and those Temporal refused for good (informational: the door stays open). */
+  inbox: InboxDepth | null;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;

@@ -68,6 +68,18 @@ export class IncidentsController {
     return this.incidents.cancel(id, dto, caller.name);
   }
 
+  @Post(':id/redispatch')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: "Send an incident's set-aside alerts to its playbook again.",
+    description:
+      'Alerts Temporal refused for good (GET /incidents/:id shows them under `dispatch`, with the error) wait until the cause is fixed; this puts them back in the inbox. Answers how many.',
+  })
+  redispatch(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.incidents.redispatch(id, caller.name);
+  }
+
   @Get(':id/timeline')
   @ApiProduces('application/json', 'application/x-ndjson')
   @ApiOperation({ summary: "An incident's timeline, oldest first; page with ?after=<nextCursor>; ?format=ndjson for one event per line (next cursor in X-Next-Cursor)." })

@@ -3,11 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
 import { TokensModule } from '../tokens/tokens.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule],
+  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule],
   controllers: [IncidentsController],
   providers: [IncidentsService],
 })

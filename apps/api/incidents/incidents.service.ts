@@ -9,8 +9,11 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
+import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
+import type { IncidentDispatch } from '../webhooks/inbox-store';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
 import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
@@ -27,6 +30,8 @@ export class IncidentsService {
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @InjectRepository(TimelineEventEntity) private readonly timeline: Repository<TimelineEventEntity>,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   /** Starts the manual-incident playbook; the worker writes the projection. */
@@ -63,10 +68,27 @@ export class IncidentsService {
     return { incidentId: id, status: 'resolving' };
   }
 
-  /** Asks the incident's playbook to stop and undo what it changed (a false positive); it records it and closes the incident. */
-  async cancel(id: string, dto: CancelIncidentDto, actor: string): Promise<{ incidentId: string; status: 'cancelling' }> {
+  /**
+   * Asks the incident's playbook to stop and undo what it changed (a false positive); it
+   * records it and closes the incident. When that would undo containment (release an isolated
+   * host), the undo first waits for another approver at the gate named in the answer.
+   */
+  async cancel(
+    id: string,
+    dto: CancelIncidentDto,
+    actor: string,
+  ): Promise<{ incidentId: string; status: 'cancelling' } | { incidentId: string; status: 'awaiting-approval'; gateId: string; undo: string[]; message: string }> {
+    const incident = await this.get(id);
+    const { live } = await this.live(incident);
     await this.stop(id, cancelSignal, { reason: dto.reason, actor }, 'cancel');
-    return { incidentId: id, status: 'cancelling' };
+    if (!live?.undo) return { incidentId: id, status: 'cancelling' };
+    return {
+      incidentId: id,
+      status: 'awaiting-approval',
+      gateId: live.undo.gateId,
+      undo: live.undo.steps,
+      message: `The playbook stopped. Undoing containment (${live.undo.steps.join(', ')}) waits for another approver at gate ${live.undo.gateId}; until then nothing is undone.`,
+    };
   }
 
   private async stop(id: string, signal: typeof resolveSignal, request: ResolveRequest, verb: 'resolve' | 'cancel'): Promise<void> {
@@ -107,24 +129,38 @@ export class IncidentsService {
   }
 
   /**
-   * The projection, with the playbook's live `state` while it runs. When Temporal does not
-   * answer in time the projection alone is returned, flagged `liveStatus: 'unreachable'`.
+   * The projection, with the playbook's live `state` while it runs and its alerts not yet
+   * handed to the playbook (`dispatch`). When Temporal does not answer in time the
+   * projection alone is returned, flagged `liveStatus: 'unreachable'`.
    */
-  async describe(id: string): Promise<IncidentEntity & { live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable' }> {
+  async describe(id: string): Promise<IncidentEntity & { live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable'; dispatch: IncidentDispatch }> {
     const incident = await this.get(id);
-    if (incident.status === 'resolved' || incident.status === 'cancelled') return { ...incident, live: null, liveStatus: 'closed' };
+    const [live, dispatch] = await Promise.all([this.live(incident), this.inbox.incidentDispatch(id)]);
+    return { ...incident, ...live, dispatch };
+  }
+
+  private async live(incident: IncidentEntity): Promise<{ live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable' }> {
+    if (incident.status === 'resolved' || incident.status === 'cancelled') return { live: null, liveStatus: 'closed' };
     const handle = this.temporal.workflow.getHandle(incident.workflowId);
     try {
       const live = await this.temporal.withDeadline(Date.now() + LIVE_DEADLINE_MS, async () => {
         const { status } = await handle.describe();
         return status.name === 'RUNNING' ? handle.query(stateQuery) : null;
       });
-      return live && live.incidentId === id ? { ...incident, live, liveStatus: 'running' } : { ...incident, live: null, liveStatus: 'closed' };
+      return live && live.incidentId === incident.id ? { live, liveStatus: 'running' } : { live: null, liveStatus: 'closed' };
     } catch (err) {
       // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
-      if (err instanceof WorkflowNotFoundError) return { ...incident, live: null, liveStatus: 'closed' };
-      return { ...incident, live: null, liveStatus: 'unreachable' };
+      if (err instanceof WorkflowNotFoundError) return { live: null, liveStatus: 'closed' };
+      return { live: null, liveStatus: 'unreachable' };
     }
+  }
+
+  /** Sends the incident's set-aside alerts to its playbook again, once their cause is fixed (admin). */
+  async redispatch(id: string, actor: string): Promise<{ incidentId: string; requeued: number }> {
+    await this.get(id);
+    const requeued = await this.inbox.redispatch(id);
+    await this.audit.record({ actor, action: 'incident.redispatch', target: id, detail: { requeued } });
+    return { incidentId: id, requeued };
   }
 
   async get(id: string): Promise<IncidentEntity> {

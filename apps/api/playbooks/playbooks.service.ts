@@ -8,6 +8,7 @@ import { listApprovers } from '../../../lib/approvals/gate';
 import { loadApprovalPolicies, policiesFor } from '../../../lib/approvals/policy-file';
 import { describeError } from '../../../lib/errors';
 import { readRunbookPage } from '../../../lib/runbook-page';
+import { boundedKey } from '../../../lib/intake/entity-key';
 import { workflowIdFor } from '../../../lib/intake/routing';
 import { isPlaybook, PLAYBOOKS, type ManualStart, type PlaybookName } from '../../../lib/playbooks';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
@@ -104,7 +105,7 @@ export class PlaybooksService {
     const requestedBy = this.people.require(tokenName, 'API token name').id;
     const params = parseParams(name, manual, dto.params);
     const entity = manual.entity(params);
-    const entityKey = `${entity.kind}:${entity.key}`;
+    const entityKey = boundedKey(`${entity.kind}:${entity.key}`);
     const playbook = PLAYBOOKS[name as PlaybookName];
     const input: PlaybookInput = {
       incidentId: randomUUID(),

@@ -1,57 +1,61 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Client } from '@temporalio/client';
+import { Client, isGrpcServiceError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import type { Severity } from '../../../lib/domain/incident';
-import { ALERT_SEVERITIES, type AlertSeverity, type EntityKind, type SourceName } from '../../../lib/intake/alert';
+import { takeBackLateAlerts } from '../../../lib/db/late-alerts';
+import { ALERT_SEVERITIES, type AlertSeverity } from '../../../lib/intake/alert';
 import { isPlaybook, PLAYBOOKS } from '../../../lib/playbooks';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../../workflows/shared/messages';
 import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { isTemporalUnreachable } from '../common/temporal-errors';
 import { MetricsService } from '../metrics/metrics.service';
+import {
+  claimRows,
+  closedByRun,
+  deadLetter,
+  holdBack,
+  inboxDepth,
+  incidentDispatch,
+  markDispatched,
+  requeueDeadLetters,
+  type ClaimedRow,
+  type IncidentDispatch,
+  type InboxDepth,
+} from './inbox-store';
 
-interface ClaimedRow {
-  inbox_id: string;
-  incident_id: string;
-  workflow_id: string;
-  alert_id: string;
-  source: SourceName;
-  title: string;
-  severity: AlertSeverity;
-  fingerprint: string;
-  observed_at: Date;
-  entity_kind: EntityKind;
-  entity_key: string;
-  entity_display: string;
-  incident_title: string;
-  incident_severity: Severity;
-  playbook: string;
-  playbook_version: string;
-  incident_entity: string;
-  detected_at: Date;
-  incident_status: string;
-  timeline_sequence: number;
-}
-
-/** Alerts of one incident in one signal. */
-const BATCH_LIMIT = 1_000;
-/** Incidents dispatched side by side in one round: a burst of new incidents drains in few queries. */
-const INCIDENTS_PER_ROUND = 16;
-const LEASE = '30 seconds';
-/** One signalWithStart may take this long; the rest of the lease is the margin. */
+/** One signalWithStart may take this long; the rest of the lease (30 s) is the margin. */
 const SIGNAL_DEADLINE_MS = 10_000;
-/** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
-const COALESCE_MS = 50;
 const IDLE_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
+/** A signal that reached a run which had already closed its incident goes again this soon. */
+const CLOSING_RUN_RETRY_S = 1;
+
+/** gRPC INVALID_ARGUMENT: Temporal will refuse the same request every time (e.g. a search attribute past its size limit). */
+const INVALID_ARGUMENT = 3;
+
+/** What became of one incident's claimed rows in a round. */
+type Delivery =
+  | { kind: 'sent' }
+  /** The incident had closed: its run's rows marked, the others given to an incident that acts on them. */
+  | { kind: 'taken-back' }
+  /** The signal reached a run that had already closed its incident: sent again shortly. */
+  | { kind: 'closing-run' }
+  | { kind: 'failed'; error: Error };
 
 /**
  * Drains the inbox to Temporal: the incidents with the oldest pending alerts first, each
  * incident's pending alerts in one signal (signalWithStart), in inbox order, once its oldest
- * alert has waited COALESCE_MS. Rows are leased, not locked across the call,
+ * alert has waited a moment (inbox-store.ts). Rows are leased, not locked across the call,
  * so a dispatcher that dies leaves them to be claimed again; the workflow skips a batch it
  * has already seen. While Temporal is unreachable rows wait and the dispatcher backs off.
+ *
+ * Rows of an incident that closed after they were merged are never shelved: they reopen it,
+ * or join the entity's open incident (lib/db/late-alerts.ts). A signal that lands on the run
+ * that just closed its incident is not counted as delivered: that run may be in its last
+ * workflow task, where a signal can no longer be acted on, so the rows go again a second
+ * later, to the run that follows it.
  */
 @Injectable()
 export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -67,11 +71,12 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(MetricsService) metrics: MetricsService,
   ) {
-    // One read serves both gauges of a scrape.
-    let depth: ReturnType<InboxDispatcher['depth']> | undefined;
+    // One read serves every gauge of a scrape.
+    let depth: Promise<InboxDepth> | undefined;
     const read = () => (depth ??= this.depth().finally(() => setTimeout(() => (depth = undefined), 1_000)));
     metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
     metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
+    metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
   }
 
   onApplicationBootstrap(): void {
@@ -85,13 +90,19 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     await this.loop;
   }
 
-  /** Pending rows and the age of the oldest, for /readyz and /metrics. */
-  async depth(): Promise<{ pending: number; oldestAgeSeconds: number }> {
-    const [row] = await this.db.query<{ pending: number; age: number }[]>(
-      `SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS age
-       FROM inbox WHERE dispatched_at IS NULL`,
-    );
-    return { pending: row?.pending ?? 0, oldestAgeSeconds: Math.round(row?.age ?? 0) };
+  /** Pending rows, the age of the oldest, and the rows set aside, for /readyz and /metrics. */
+  depth(): Promise<InboxDepth> {
+    return inboxDepth(this.db);
+  }
+
+  /** One incident's alerts not yet handed to its playbook, for GET /incidents/:id. */
+  incidentDispatch(incidentId: string): Promise<IncidentDispatch> {
+    return incidentDispatch(this.db, incidentId);
+  }
+
+  /** Sends an incident's set-aside rows again (once their cause is fixed); returns how many. */
+  redispatch(incidentId: string): Promise<number> {
+    return requeueDeadLetters(this.db, incidentId);
   }
 
   private async run(): Promise<void> {
@@ -123,14 +134,15 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Dispatches the pending rows of up to INCIDENTS_PER_ROUND incidents (each incident's rows
-   * in one signal, the incidents side by side); returns how many rows. Throws after the round
-   * when any incident could not be dispatched, so the loop backs off.
+   * in one signal, the incidents side by side); returns how many rows. An incident that
+   * fails is held back on its own (or set aside, when Temporal refuses it for good); the
+   * round throws, so the loop backs off, only when Temporal could not be reached at all.
    */
   async drainOnce(): Promise<number> {
-    const rows = await this.claim();
+    const { rows, lease } = await claimRows(this.db);
     if (rows.length === 0) return 0;
     const incidents = groupByIncident(rows);
-    const failures = new Map<ClaimedRow[], Error>();
+    const outcomes = new Map<ClaimedRow[], Delivery>();
     // Incidents of different workflows side by side; two incidents of one workflow (an entity's
     // next incident arriving while the last one closes) one after the other, in inbox order.
     await Promise.all(
@@ -138,103 +150,54 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         let failed: Error | undefined;
         for (const group of chain) {
           // After a failure the workflow's later incidents wait too, to keep their order.
-          if (!failed) failed = await this.dispatch(group).then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-          if (failed) failures.set(group, failed);
+          const outcome: Delivery = failed ? { kind: 'failed', error: failed } : await this.dispatch(group).catch((err: unknown) => ({ kind: 'failed' as const, error: asError(err) }));
+          if (outcome.kind === 'failed') failed = outcome.error;
+          outcomes.set(group, outcome);
         }
       }),
     );
-    const done = incidents.filter((group) => !failures.has(group)).flat();
-    if (done.length > 0) await this.markDispatched(done);
-    for (const [group, err] of failures) await this.holdBack(group, err);
-    const [first] = failures.values();
-    if (first) throw first;
+    const sent = incidents.filter((group) => outcomes.get(group)?.kind === 'sent').flat();
+    if (sent.length > 0) await markDispatched(this.db, sent, lease);
+    let unreachable: Error | undefined;
+    for (const [group, outcome] of outcomes) {
+      if (outcome.kind === 'closing-run') await holdBack(this.db, group, lease, 'the signal reached the run that had just closed this incident; sending again', CLOSING_RUN_RETRY_S);
+      if (outcome.kind !== 'failed') continue;
+      const { error } = outcome;
+      if (isRefusedForGood(error)) {
+        await deadLetter(this.db, group, lease, `Temporal refused the incident's run: ${error.message}`);
+        this.log.error(
+          `incident ${group[0].incident_id} (${group[0].workflow_id}): Temporal refused it for good, ${group.length} alert(s) set aside: ${error.message}. ` +
+            `Fix the cause, then POST /incidents/${group[0].incident_id}/redispatch.`,
+        );
+        continue;
+      }
+      await holdBack(this.db, group, lease, error.message);
+      if (isTemporalUnreachable(error)) unreachable ??= error;
+      else this.log.error(`incident ${group[0].incident_id} (${group[0].workflow_id}): dispatch failed, held back: ${error.message}`);
+    }
+    if (unreachable) throw unreachable;
     return rows.length;
   }
 
-  /** Signals one incident's claimed rows to its workflow. */
-  private async dispatch(rows: ClaimedRow[]): Promise<void> {
+  /** Signals one incident's claimed rows to its workflow, unless the incident closed meanwhile. */
+  private async dispatch(rows: ClaimedRow[]): Promise<Delivery> {
     const first = rows[0];
     if (first.incident_status === 'resolved' || first.incident_status === 'cancelled') {
-      // Merged just before the incident closed, claimed after its run ended: the alerts are on
-      // record with the incident; starting a run for a closed incident would only confuse it.
-      this.log.warn(`incident ${first.incident_id} is ${first.incident_status}: ${rows.length} late alert(s) kept on record, not signalled`);
-      return;
+      const outcome = await this.db.transaction((tx) => takeBackLateAlerts(tx, first.incident_id, rows.map((r) => r.inbox_id)));
+      if (outcome.late > 0) {
+        this.log.warn(
+          `incident ${first.incident_id} is ${first.incident_status}: ${outcome.late} alert(s) merged before it closed reached it after; ` +
+            (outcome.reopened ? 'it is reopened' : `they joined incident ${outcome.incidentId}`),
+        );
+      }
+      return { kind: 'taken-back' };
     }
-    await this.signal(first, batchOf(rows));
+    const signaledRunId = await this.signal(first, batchOf(rows));
+    // The run may be in its last workflow task, where a signal can no longer be acted on.
+    return (await closedByRun(this.db, signaledRunId)) ? { kind: 'closing-run' } : { kind: 'sent' };
   }
 
-  /**
-   * Holds only this incident back (exponential, up to 5 minutes): one that cannot be delivered
-   * must not stop the others. Its age shows in /readyz and /metrics.
-   */
-  private async holdBack(rows: ClaimedRow[], err: Error): Promise<void> {
-    await this.db.query(
-      `UPDATE inbox SET claimed_until = now() + LEAST(interval '1 second' * power(2, LEAST(attempts, 9)), interval '5 minutes'),
-         last_error = $2 WHERE id = ANY($1::bigint[])`,
-      [rows.map((r) => r.inbox_id), err.message.slice(0, 500)],
-    );
-    this.log.error(`incident ${rows[0].incident_id} (${rows[0].workflow_id}): dispatch failed, held back: ${err.message}`);
-  }
-
-  private async markDispatched(rows: ClaimedRow[]): Promise<void> {
-    await this.db.query(`UPDATE inbox SET dispatched_at = now(), claimed_until = NULL WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.inbox_id)]);
-  }
-
-  /**
-   * Leases the pending rows (up to BATCH_LIMIT each, in inbox order) of the incidents whose
-   * oldest pending alert is oldest, skipping incidents another dispatcher holds. Two
-   * statements in one transaction: the first picks incidents and takes their advisory locks;
-   * the second, under a snapshot taken after the locks, leases only incidents no other
-   * dispatcher leased meanwhile (one statement's snapshot could predate a replica's lease).
-   */
-  private async claim(): Promise<ClaimedRow[]> {
-    return this.db.transaction(async (tx) => {
-      const picked = await tx.query<{ incident_id: string }[]>(
-        `WITH busy AS MATERIALIZED (
-           -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
-           SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
-         ), candidates AS (
-           SELECT id, incident_id FROM inbox
-           WHERE dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-             AND created_at < now() - interval '${COALESCE_MS} milliseconds'
-             AND incident_id NOT IN (SELECT incident_id FROM busy)
-           ORDER BY id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE SKIP LOCKED
-         ), oldest AS (
-           SELECT incident_id, min(id) AS first_id FROM candidates GROUP BY incident_id ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
-         )
-         -- One dispatcher per incident: a replica that picked the same incident gets no lock.
-         SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))`,
-      );
-      if (picked.length === 0) return [];
-      return tx.query<ClaimedRow[]>(
-        `WITH claimed AS (
-           UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1
-           -- Rows claimed before and never marked (a dispatcher died after, or while, signalling
-           -- them) go again alone, as the very same batch: the workflow knows its lastInboxId and
-           -- skips it if it arrived. Merged with newer rows, it would be counted twice.
-           WHERE id IN (SELECT id FROM (SELECT id, attempts, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n,
-                                               bool_or(attempts > 0) OVER (PARTITION BY incident_id) AS retrying
-                                        FROM inbox WHERE incident_id = ANY($1::uuid[]) AND dispatched_at IS NULL) mine
-                        WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
-             AND NOT EXISTS (SELECT 1 FROM inbox leased WHERE leased.incident_id = inbox.incident_id
-                             AND leased.dispatched_at IS NULL AND leased.claimed_until >= now())
-           RETURNING id, incident_id, workflow_id, alert_id
-         ), sequences AS (
-           SELECT c.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
-           FROM (SELECT DISTINCT incident_id FROM claimed) c
-         )
-         SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
-                a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
-                i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
-                s.timeline_sequence
-         FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
-         ORDER BY c.id`,
-        [picked.map((p) => p.incident_id)],
-      );
-    });
-  }
-
-  private async signal(first: ClaimedRow, batch: AlertBatch): Promise<void> {
+  private async signal(first: ClaimedRow, batch: AlertBatch): Promise<string> {
     if (!isPlaybook(first.playbook)) throw new Error(`incident ${first.incident_id} names unknown playbook '${first.playbook}'`);
     const playbook = PLAYBOOKS[first.playbook];
     const input: TriageInput = {
@@ -252,7 +215,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     };
     const signalled: TriageBatch = { ...batch, start: input };
     // Well inside the lease: a hung call must not let the lease lapse and the batch go twice.
-    await this.temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => this.temporal.workflow.signalWithStart(playbook.workflowType, {
+    const handle = await this.temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => this.temporal.workflow.signalWithStart(playbook.workflowType, {
       workflowId: first.workflow_id,
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
@@ -267,7 +230,22 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         { key: SEARCH_ATTRIBUTE.source, value: batch.sources },
       ],
     }));
+    return handle.signaledRunId;
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Temporal refuses this request as it is, and would every time. */
+function isRefusedForGood(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (!isGrpcServiceError(e)) continue;
+    const code: number = e.code;
+    if (code === INVALID_ARGUMENT) return true;
+  }
+  return false;
 }
 
 /** Coalesces an incident's pending alerts into one signal: counts, first/last seen, a little evidence. */

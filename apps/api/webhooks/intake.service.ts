@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
+import { boundedEntity } from '../../../lib/intake/entity-key';
 import { Redactor } from '../../../lib/intake/redact';
 import { route, type RouteDecision, type Routing } from '../../../lib/intake/routing';
 import { suppresses } from '../../../lib/intake/suppressions';
@@ -100,7 +101,7 @@ export class IntakeService {
 
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
     const raw = this.redactor.redactDeep(body);
-    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
+    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, entity: boundedEntity(a.entity), id: randomUUID(), source, deliveryId, receivedAt, raw }));
     const stored = await this.store(alerts, req.rawBody.length);
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
