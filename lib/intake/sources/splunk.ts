@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
 import { fingerprintOf, parseWith, type ParseContext, type SourceAdapter } from '../source';
@@ -112,10 +113,15 @@ export const splunkSource: SourceAdapter = {
   auth: { kind: 'token', allowQueryToken: true },
   setupHint:
     'In the Splunk alert, add a "Webhook" alert action with URL https://<palisade>/webhooks/splunk?token=<PALISADE_WEBHOOK_SECRET_SPLUNK>.',
-  // Splunk re-sends the same `sid` for the same search run, so the sid identifies the delivery.
+  // One search run (one `sid`) sends one POST per result when the alert triggers "For each
+  // result": the sid plus a digest of the result rows tells those apart, while Splunk sending
+  // the very same POST again keeps its delivery id (a duplicate).
   deliveryId(body) {
-    const sid = typeof body === 'object' && body !== null && Object.hasOwn(body, 'sid') ? (body as { sid: unknown }).sid : undefined;
-    return typeof sid === 'string' && sid !== '' ? sid : undefined;
+    if (typeof body !== 'object' || body === null) return undefined;
+    const { sid, result, results } = body as { sid?: unknown; result?: unknown; results?: unknown };
+    if (typeof sid !== 'string' || sid === '') return undefined;
+    const rows = JSON.stringify([result ?? null, results ?? null]);
+    return `${sid}:${createHash('sha256').update(rows).digest('hex').slice(0, 32)}`;
   },
   parse(body, _req, ctx) {
     const b = parseWith('splunk', Body, body);

@@ -32,7 +32,20 @@ describe('splunk source', () => {
         }),
       },
     ]);
-    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+    expect(splunkSource.deliveryId(body, req)).toMatch(new RegExp(`^${body.sid}:[0-9a-f]{32}$`));
+  });
+
+  it('tells apart the POSTs of one search run ("For each result": one per row, one sid), and keeps a re-sent POST the same delivery', () => {
+    const body = fixture('with-result');
+    const web2 = { ...body, result: { ...body.result, host: 'web-02.corp.example.com', dest: 'web-02.corp.example.com' } };
+    const id1 = splunkSource.deliveryId(body, req);
+    const id2 = splunkSource.deliveryId(web2, req);
+    expect(id1).toMatch(new RegExp(`^${body.sid}:`));
+    expect(id2).toMatch(new RegExp(`^${body.sid}:`));
+    expect(id2).not.toBe(id1);
+    expect(splunkSource.deliveryId(fixture('with-result'), req)).toBe(id1);
+    expect(splunkSource.deliveryId(fixture('no-result'), req)).toMatch(/:[0-9a-f]{32}$/);
+    expect(splunkSource.deliveryId({ search_name: 'no sid' }, req)).toBeUndefined();
   });
 
   it('maps a webhook without result to one alert about the search', () => {
@@ -74,7 +87,7 @@ describe('splunk source', () => {
     expect(alerts[0].labels).toMatchObject({ row: '0', src: '203.0.113.45', user: 'administrator', signature: 'Brute Force Access Behavior Detected' });
     expect(alerts[2].labels).toMatchObject({ row: '2', user: 'svc_backup' });
     expect(new Set(alerts.map((a) => a.fingerprint)).size).toBe(3);
-    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+    expect(splunkSource.deliveryId(body, req)).toMatch(new RegExp(`^${body.sid}:[0-9a-f]{32}$`));
   });
 
   it('maps the documented example (ad-hoc search, no name, no host)', () => {
