@@ -30,7 +30,8 @@ const FIELD_LABELS = [
 
 /**
  * Runtime events (`syscall`) are threats on a host: host-compromise. Audit sources (`k8s_audit`,
- * `aws_cloudtrail`, …) are control-plane changes: exec (Attach/Exec), privileged, shell → host-compromise (a binding to cluster-admin is not an attach),
+ * `aws_cloudtrail`, …) are control-plane changes: exec (Attach/Exec Pod), privileged, shell →
+ * host-compromise (not "attach": "Attach to cluster-admin Role" is a role binding),
  * secrets/credentials → secret-leak, anything else → config-drift.
  */
 function categoryOf(e: Event): AlertCategory {
