@@ -1,9 +1,21 @@
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stateQuery } from '../../workflows/shared/messages';
 import { eventually, getJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
+import type { SourceName } from '../../lib/intake/alert';
 import { sendWithToken } from '../support/webhooks';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/webhooks');
+/** Vendors that prove themselves with a token (AWS: an EventBridge API destination); SNS-signed bodies are tested in sns-subscription.test.ts. */
+const TOKEN_VENDORS: SourceName[] = ['splunk', 'elastic', 'wazuh', 'falco', 'guardduty', 'securityhub', 'sentinel'];
+const vendorFixtures = TOKEN_VENDORS.flatMap((source) =>
+  readdirSync(path.join(FIXTURES, source))
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.sns.json') && !/subscription-confirmation|unsubscribe-confirmation/.test(f))
+    .map((f) => [source, f.replace(/\.json$/, '')] as const),
+);
 
 // Vendors' own delivery habits, over real HTTP, Postgres and Temporal.
 describe('vendor deliveries', () => {
@@ -52,5 +64,12 @@ describe('vendor deliveries', () => {
       const handle = temporal.workflow.getHandle(`triage:host:${host}`);
       await eventually(`${host}'s alert in its workflow`, async () => ((await handle.query(stateQuery).catch(() => undefined))?.alertCount === 1 ? true : undefined));
     }
+  });
+
+  it.each(vendorFixtures)('accepts the %s variant %s over HTTP, as the vendor sends it', async (source, name) => {
+    const body: unknown = JSON.parse(readFileSync(path.join(FIXTURES, source, `${name}.json`), 'utf8'));
+    const res = await sendWithToken(engine.baseUrl, source, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.alertIds.length).toBeGreaterThan(0);
   });
 });
