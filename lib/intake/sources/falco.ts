@@ -30,14 +30,14 @@ const FIELD_LABELS = [
 
 /**
  * Runtime events (`syscall`) are threats on a host: host-compromise. Audit sources (`k8s_audit`,
- * `aws_cloudtrail`, …) are control-plane changes: exec (Attach/Exec Pod), privileged, shell →
- * host-compromise (not "attach": "Attach to cluster-admin Role" is a role binding),
- * secrets/credentials → secret-leak, anything else → config-drift.
+ * `aws_cloudtrail`, …) are control-plane changes: someone inside a workload (Attach/Exec Pod, a
+ * shell) → host-compromise; secrets/credentials → secret-leak; anything else, a privileged pod
+ * or a binding to cluster-admin included, → config-drift on the object it names.
  */
 function categoryOf(e: Event): AlertCategory {
   if (e.source === 'syscall') return 'host-compromise';
   const text = [e.rule, ...e.tags].join(' ');
-  if (/exec|privileged|shell|mitre_execution|privilege_escalation/i.test(text)) return 'host-compromise';
+  if (/exec|shell|mitre_execution/i.test(text)) return 'host-compromise';
   if (/secret|credential|token|private.?key/i.test(text)) return 'secret-leak';
   return 'config-drift';
 }

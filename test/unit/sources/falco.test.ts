@@ -64,7 +64,7 @@ describe('falco source', () => {
   });
 
   it.each([
-    ['warning-k8s-privileged-pod', 'host-compromise', { kind: 'resource', key: 'k8s:shop/pods/debug-tools-5c9f', display: 'Kubernetes shop/pods/debug-tools-5c9f' }],
+    ['warning-k8s-privileged-pod', 'config-drift', { kind: 'resource', key: 'k8s:shop/pods/debug-tools-5c9f', display: 'Kubernetes shop/pods/debug-tools-5c9f' }],
     ['warning-k8s-cluster-admin-binding', 'config-drift', { kind: 'account', key: 'ci-bot', display: 'ci-bot (ka.user.name)' }],
     ['critical-cloudtrail-console-login-no-mfa', 'config-drift', { kind: 'account', key: 'ops-admin', display: 'ops-admin (ct.user)' }],
   ])('maps the k8s-audit or plugin event %s to the object or the user it names, never the Falco host', (name, category, entity) => {
