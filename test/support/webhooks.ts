@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { SourceName } from '../../lib/intake/alert';
 import { testSecret } from './engine';
 
 export interface Sent {
@@ -57,4 +58,9 @@ export function genericAlert(entityKey: string, overrides: Record<string, unknow
     entity: { kind: 'host', key: entityKey },
     ...overrides,
   };
+}
+
+/** Posts a vendor's JSON with its shared token (`Authorization: Bearer`), as token-scheme sources and EventBridge API destinations send it. */
+export async function sendWithToken(baseUrl: string, source: SourceName, payload: unknown): Promise<Sent> {
+  return post(`${baseUrl}/webhooks/${source}`, JSON.stringify(payload), { 'content-type': 'application/json', authorization: `Bearer ${testSecret(source)}` });
 }

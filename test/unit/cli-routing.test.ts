@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { routingTest } from '../../apps/cli/commands/routing-test';
+import { loadConfig } from '../../lib/config/env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const palisade = (...args: string[]) => run({}, ...args);
@@ -42,5 +44,42 @@ describe('palisade routing test', () => {
     const wrong = palisade('routing', 'test', 'falco', 'test/fixtures/webhooks/wazuh/level12-web-attack.json');
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('The falco payload does not match its format');
+  });
+});
+
+describe('palisade routing test on every vendor variant (runbooks/routing.yaml)', () => {
+  const config = loadConfig({}, ROOT);
+  /** `rule entity-key` for each alert the saved payload holds, as `palisade routing test` prints them. */
+  const routed = (source: string, name: string) =>
+    [...routingTest(config, source, path.join(ROOT, 'test/fixtures/webhooks', source, `${name}.json`), {}).matchAll(/rule '([^']+)': (?:playbook \S+, entity key (\S+), workflow id|ignored)/g)].map(
+      ([, rule, key]) => (key ? `${rule} ${key}` : `${rule}`),
+    );
+
+  it.each([
+    ['securityhub', 'custom-action', ['compromised-hosts host:i-0e1f2a3b4c5d6e7f8', 'leaked-secrets credential:ASIASZ4SI7REXAMPLE8K']],
+    ['securityhub', 'insight-results', ['everything-else host:i-0e1f2a3b4c5d6e7f8', 'everything-else host:i-0b2c3d4e5f6a7b8c9']],
+    ['guardduty', 'eks-runtime-new-binary', ['compromised-hosts host:i-0f9e8d7c6b5a41302']],
+    ['guardduty', 'attack-sequence-compromised-credentials', ['leaked-secrets credential:AKIAZ4SI7REXAMPLE7Q2']],
+    ['guardduty', 'eks-audit-exec-kube-system', ['everything-else resource:arn:aws:eks:us-east-1:123456789012:cluster/shop-prod']],
+    ['guardduty', 's3-malicious-object', ['everything-else resource:arn:aws:s3:::acme-uploads/incoming/invoice-2024-06.pdf.exe']],
+    ['guardduty', 'lambda-c2-activity', ['everything-else resource:arn:aws:lambda:us-east-1:123456789012:function:resize-images']],
+    ['elastic', 'endpoint-malware', ['compromised-hosts host:ws-0042']],
+    ['elastic', 'endpoint-behavior', ['compromised-hosts host:web-01.corp.example.com']],
+    ['elastic', 'endpoint-hits', ['compromised-hosts host:web-01.corp.example.com', 'compromised-hosts host:ws-0042']],
+    ['elastic', 'legacy-signal', ['everything-else account:deploy-bot']],
+    ['wazuh', 'syslog-remote-host', ['compromised-hosts host:fw-edge-01']],
+    ['wazuh', 'shuffle-wrapped', ['compromised-hosts host:web-01']],
+    ['wazuh', 'integration-test-alert', ['drop-informational']],
+    ['falco', 'warning-k8s-privileged-pod', ['drifted-config resource:k8s:shop/pods/debug-tools-5c9f']],
+    ['falco', 'warning-k8s-cluster-admin-binding', ['drifted-config resource:ci-bot']],
+    ['falco', 'critical-cloudtrail-console-login-no-mfa', ['drifted-config resource:ops-admin']],
+    ['falco', 'warning-sidekick-v2-payload', ['compromised-hosts host:k8s:shop/checkout-7d9f8b6c5-x2kqp']],
+    ['sentinel', 'common-activity-log-security', ['compromised-hosts host:vm-prod-web-04']],
+    ['sentinel', 'common-log-alerts-v2-computer', ['everything-else host:sql-prod-02']],
+    ['sentinel', 'common-budget', ['everything-else resource:/subscriptions/11111111-2222-3333-4444-555555555555/providers/microsoft.consumption/budgets/team-platform-monthly']],
+    ['sentinel', 'common-service-health', ['everything-else account:/subscriptions/11111111-2222-3333-4444-555555555555']],
+    ['splunk', 'result-dest-forwarded', ['compromised-hosts host:fin-laptop-17']],
+  ])('routes %s %s', (source, name, expected) => {
+    expect(routed(source, name)).toEqual(expected);
   });
 });

@@ -17,6 +17,8 @@ export const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 const KNOWN_DETAIL_TYPES = new Map<string, SourceName>([
   ['GuardDuty Finding', 'guardduty'],
   ['Security Hub Findings - Imported', 'securityhub'],
+  ['Security Hub Findings - Custom Action', 'securityhub'],
+  ['Security Hub Insight Results', 'securityhub'],
 ]);
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -137,29 +139,37 @@ export interface EventBridgeEvent<D> {
   id: string;
   account: string;
   region: string;
+  detailType: string;
   detail: D;
 }
 
-/** Parses an EventBridge event of one detail-type, its `detail` with `detailSchema`. */
+/** `"A"`, `"A" or "B"`, `"A", "B" or "C"`. */
+function oneOf(values: readonly string[]): string {
+  const quoted = values.map((v) => `"${v}"`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}` : quoted[0];
+}
+
+/** Parses an EventBridge event of one of the expected detail-types, its `detail` with `detailSchema`. */
 export function parseEventBridge<S extends z.ZodType>(
   source: SourceName,
   unwrapped: { event: unknown; at?: string },
-  expected: { detailType: string; eventSource: string },
+  expected: { detailType: string | readonly string[]; eventSource: string },
   detailSchema: S,
 ): EventBridgeEvent<z.infer<S>> {
+  const detailTypes = typeof expected.detailType === 'string' ? [expected.detailType] : expected.detailType;
   return within(source, unwrapped.at, () => {
     const head = parseWith(source, eventHead, unwrapped.event);
     const detailType = head['detail-type'];
-    if (detailType !== expected.detailType) {
+    if (!detailTypes.includes(detailType)) {
       const owner = KNOWN_DETAIL_TYPES.get(detailType);
       const hint = owner && owner !== source ? ` (a ${owner} event: send it to /webhooks/${owner})` : '';
-      throw new PayloadError(source, [`detail-type: expected "${expected.detailType}", got ${quote(detailType)}${hint}`]);
+      throw new PayloadError(source, [`detail-type: expected ${oneOf(detailTypes)}, got ${quote(detailType)}${hint}`]);
     }
     if (head.source !== expected.eventSource) {
       throw new PayloadError(source, [`source: expected "${expected.eventSource}", got ${quote(head.source)}`]);
     }
     const detail = within(source, 'detail', () => parseWith(source, detailSchema, head.detail));
-    return { id: head.id, account: head.account, region: head.region, detail };
+    return { id: head.id, account: head.account, region: head.region, detailType, detail };
   });
 }
 
@@ -183,6 +193,11 @@ export class TextCleaner {
   finish(alert: ParsedAlert): ParsedAlert {
     return this.found.length ? { ...alert, secrets: [...this.found] } : alert;
   }
+}
+
+/** The instance id in an EC2 instance's ARN, or the id itself. */
+export function ec2InstanceId(id: string): string | undefined {
+  return /(?:^|:instance\/)(i-[0-9a-f]+)$/.exec(id)?.[1];
 }
 
 /** An ISO 8601 timestamp field, with or without a UTC offset. */

@@ -30,13 +30,14 @@ const FIELD_LABELS = [
 
 /**
  * Runtime events (`syscall`) are threats on a host: host-compromise. Audit sources (`k8s_audit`,
- * `aws_cloudtrail`, …) are control-plane changes: exec/attach/privileged → host-compromise,
- * secrets/credentials → secret-leak, anything else → config-drift.
+ * `aws_cloudtrail`, …) are control-plane changes: someone inside a workload (Attach/Exec Pod, a
+ * shell) → host-compromise; secrets/credentials → secret-leak; anything else, a privileged pod
+ * or a binding to cluster-admin included, → config-drift on the object it names.
  */
 function categoryOf(e: Event): AlertCategory {
   if (e.source === 'syscall') return 'host-compromise';
   const text = [e.rule, ...e.tags].join(' ');
-  if (/exec|attach|privileged|shell|mitre_execution|privilege_escalation/i.test(text)) return 'host-compromise';
+  if (/exec|shell|mitre_execution/i.test(text)) return 'host-compromise';
   if (/secret|credential|token|private.?key/i.test(text)) return 'secret-leak';
   return 'config-drift';
 }
@@ -48,24 +49,33 @@ function field(e: Event, name: string): string | undefined {
   return typeof v === 'string' && v !== '' && v !== '<NA>' ? v : undefined;
 }
 
+/** Who acted, by the fields Falco's audit plugins name it with (k8saudit, cloudtrail, okta, gcpaudit). */
+const USER_FIELDS = ['ka.user.name', 'ct.user.arn', 'ct.user', 'okta.target.user.name', 'okta.actor.name', 'gcp.user', 'user.name'];
+
 /**
- * The Kubernetes object for audit events; otherwise the host (`hostname`), then the pod, the
- * container, the user, and last the rule itself.
+ * Syscall events: the host (`hostname`, the node Falco runs on), then the pod, the container,
+ * the user. Audit and plugin events (`k8s_audit`, `aws_cloudtrail`, …) are about the Kubernetes
+ * object (`ka.target.name`, or `ka.resp.name` for an object just created) or else the user who
+ * acted; their `hostname` is only the Falco instance that read the log. Else the rule, saying
+ * what was looked for.
  */
 function entityOf(e: Event): AlertEntity {
-  const target = field(e, 'ka.target.name');
-  if (e.source !== 'syscall' && target) {
+  const syscall = e.source === 'syscall';
+  const target = field(e, 'ka.target.name') ?? field(e, 'ka.resp.name');
+  if (!syscall && target) {
     const path = [field(e, 'ka.target.namespace'), field(e, 'ka.target.resource'), target].filter(Boolean).join('/');
     return { kind: 'resource', key: `k8s:${path.toLowerCase()}`, display: `Kubernetes ${path}` };
   }
-  if (e.hostname) return { kind: 'host', key: e.hostname.toLowerCase(), display: e.hostname };
+  if (syscall && e.hostname) return { kind: 'host', key: e.hostname.toLowerCase(), display: e.hostname };
   const pod = field(e, 'k8s.pod.name');
-  if (pod) { const p = `${field(e, 'k8s.ns.name') ?? 'default'}/${pod}`; return { kind: 'resource', key: `k8s:${p}`, display: `pod ${p}` }; }
+  if (syscall && pod) { const p = `${field(e, 'k8s.ns.name') ?? 'default'}/${pod}`; return { kind: 'resource', key: `k8s:${p}`, display: `pod ${p}` }; }
   const container = field(e, 'container.id');
-  if (container) return { kind: 'resource', key: `container:${container}`, display: `container ${field(e, 'container.name') ?? container}` };
-  const user = field(e, 'user.name') ?? field(e, 'ka.user.name');
-  if (user) return { kind: 'account', key: user.toLowerCase(), display: user };
-  return { kind: 'resource', key: `falco-rule:${e.rule}`, display: `Falco rule "${e.rule}"` };
+  if (syscall && container) return { kind: 'resource', key: `container:${container}`, display: `container ${field(e, 'container.name') ?? container}` };
+  const userField = USER_FIELDS.find((f) => field(e, f) !== undefined);
+  const user = userField && field(e, userField);
+  if (userField && user) return { kind: 'account', key: user.toLowerCase(), display: syscall ? user : `${user} (${userField})` };
+  const looked = syscall ? 'hostname, k8s.pod.name, container.id' : 'ka.target.name, ka.resp.name';
+  return { kind: 'resource', key: `falco-rule:${e.rule}`, display: `Falco rule "${e.rule}" (source ${e.source}: no ${looked} or user field in output_fields)` };
 }
 
 function observedAt(t: string | undefined, fallback: string): string {

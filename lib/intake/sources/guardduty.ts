@@ -9,37 +9,30 @@ import { TextCleaner, awsDeliveryId, isRecord, isoTimestamp, parseEventBridge, u
  * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html
  */
 
-const finding = z
-  .object({
-    id: z.string().min(1),
-    accountId: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    type: z.string().min(1),
-    severity: z.number().min(0).max(10),
-    title: z.string(),
-    description: z.string().optional(),
-    createdAt: isoTimestamp.optional(),
-    updatedAt: isoTimestamp,
-    resource: z.looseObject({
-      resourceType: z.string().min(1),
-      instanceDetails: z.object({ instanceId: z.string().min(1) }).optional(),
-      accessKeyDetails: z.object({ accessKeyId: z.string().min(1).optional(), userName: z.string().optional() }).optional(),
-      s3BucketDetails: z.array(z.object({ arn: z.string().optional(), name: z.string().optional() })).optional(),
-    }),
-    service: z.object({ count: z.number().int().nonnegative().optional() }).optional(),
-  })
-  .superRefine((f, ctx) => {
-    const r = f.resource;
-    const need = (ok: boolean, path: (string | number)[], what: string) => {
-      if (!ok) ctx.addIssue({ code: 'custom', path: ['resource', ...path], message: `${what} is required when resourceType is ${r.resourceType}` });
-    };
-    if (r.resourceType === 'Instance') need(r.instanceDetails !== undefined, ['instanceDetails', 'instanceId'], 'an instance id');
-    if (r.resourceType === 'AccessKey') need(r.accessKeyDetails?.accessKeyId !== undefined, ['accessKeyDetails', 'accessKeyId'], 'an access key id');
-    if (r.resourceType === 'S3Bucket') {
-      const bucket = r.s3BucketDetails?.[0];
-      need(Boolean(bucket?.arn || bucket?.name), ['s3BucketDetails', 0, 'arn'], 'a bucket arn or name');
-    }
-  });
+/** Text at `obj[key]` when it is a non-empty string. */
+function str(obj: unknown, key: string): string | undefined {
+  const v = isRecord(obj) && Object.hasOwn(obj, key) ? obj[key] : undefined;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * Only what Palisade reads is required. `resource` is GuardDuty's Resource: `resourceType`
+ * (Instance, AccessKey, S3Bucket, S3Object, EKSCluster, ECSCluster, Container, RDSDBInstance,
+ * RDSLimitlessDB, Lambda) with one or more `*Details` objects, read leniently by entityOf.
+ * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Finding.html
+ */
+const finding = z.object({
+  id: z.string().min(1),
+  accountId: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+  type: z.string().min(1),
+  severity: z.number().min(0).max(10),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  updatedAt: isoTimestamp,
+  resource: z.record(z.string(), z.unknown()),
+  service: z.looseObject({ count: z.number().int().nonnegative().optional() }).optional(),
+});
 
 type Finding = z.infer<typeof finding>;
 
@@ -61,41 +54,93 @@ export function guarddutyCategory(type: string): AlertCategory {
   const m = /^([^:/]+):([^/]+)\//.exec(type);
   if (!m) return 'other';
   const [, purpose, target] = m;
+  // Attack sequences (Extended Threat Detection): compromised credentials or a group of instances.
+  if (purpose === 'AttackSequence') return target === 'IAM' ? 'secret-leak' : target === 'EC2' ? 'host-compromise' : 'other';
   if ((target === 'EC2' || target === 'Runtime') && HOST_THREATS.has(purpose)) return 'host-compromise';
   if (purpose === 'Policy' || purpose === 'Stealth') return 'config-drift';
   return 'other';
 }
 
-/** The first `...Arn`/`arn` field in the resource's detail objects (EKS, Lambda, RDS, ECS...). */
-function someResourceArn(resource: Record<string, unknown>): string | undefined {
-  for (const details of Object.values(resource)) {
-    if (!isRecord(details)) continue;
-    for (const [key, value] of Object.entries(details)) {
-      if (/arn$/i.test(key) && typeof value === 'string' && value.startsWith('arn:')) return value;
-    }
-  }
-  return undefined;
+/** "pods shop/checkout-…" from kubernetesDetails.kubernetesWorkloadDetails. */
+function workloadOf(r: Record<string, unknown>): string | undefined {
+  const w = isRecord(r.kubernetesDetails) ? r.kubernetesDetails.kubernetesWorkloadDetails : undefined;
+  const name = str(w, 'name');
+  if (!name) return undefined;
+  const ns = str(w, 'namespace');
+  return `${str(w, 'type') ?? 'workload'} ${ns ? `${ns}/` : ''}${name}`;
 }
 
-function entityOf(f: Finding, account: string, clean: (text: string) => string): AlertEntity {
+/** The first resource an attack sequence lists (`service.detection.sequence.resources[].uid`). */
+function sequenceResource(f: Finding): { uid: string; type?: string; name?: string } | undefined {
+  const detection = isRecord(f.service) ? f.service.detection : undefined;
+  const sequence = isRecord(detection) ? detection.sequence : undefined;
+  const resources = isRecord(sequence) && Array.isArray(sequence.resources) ? sequence.resources : [];
+  const uid = str(resources[0], 'uid');
+  return uid ? { uid, type: str(resources[0], 'resourceType'), name: str(resources[0], 'name') } : undefined;
+}
+
+/**
+ * The thing a responder acts on: the instance (also the node of a runtime finding on EKS or ECS
+ * on EC2), the access key, the S3 object or bucket, the ECS task, the Lambda function, the RDS
+ * instance, the EKS cluster; else a resource an attack sequence names; else the account,
+ * saying what was looked at.
+ */
+function entityOf(f: Finding, account: string, clean: (value: string) => string): AlertEntity {
   const r = f.resource;
-  if (r.resourceType === 'Instance' && r.instanceDetails) {
-    return { kind: 'host', key: r.instanceDetails.instanceId, display: r.instanceDetails.instanceId };
+  const type = str(r, 'resourceType') ?? 'unknown resource type';
+  const cluster = str(r.eksClusterDetails, 'name');
+  const workload = workloadOf(r);
+  const instanceId = str(r.instanceDetails, 'instanceId');
+  if (instanceId && type !== 'AccessKey' && !type.startsWith('S3')) {
+    const where = [cluster && `EKS cluster ${cluster}`, workload].filter(Boolean).join(', ');
+    return { kind: 'host', key: instanceId, display: where ? `${instanceId} (${clean(where)})` : instanceId };
   }
-  const keyId = r.accessKeyDetails?.accessKeyId;
-  if (r.resourceType === 'AccessKey' && keyId) {
+  const key = r.accessKeyDetails;
+  const keyId = str(key, 'accessKeyId');
+  const principal = str(key, 'userName') ?? str(key, 'principalId');
+  if (type === 'AccessKey' && keyId) {
     // The key id names the credential (it is not the secret); only the entity key keeps it whole.
-    const user = clean(r.accessKeyDetails?.userName ?? 'unknown principal');
-    return { kind: 'credential', key: keyId, display: `${user} (access key …${keyId.slice(-4)})` };
+    return { kind: 'credential', key: keyId, display: `${clean(principal ?? 'unknown principal')} (access key …${keyId.slice(-4)})` };
   }
-  const bucket = r.s3BucketDetails?.[0];
-  const bucketKey = bucket?.arn || bucket?.name;
-  if (r.resourceType === 'S3Bucket' && bucketKey) {
-    return { kind: 'resource', key: bucketKey, display: `S3 bucket ${bucket?.name || bucketKey}` };
+  const bucket = Array.isArray(r.s3BucketDetails) ? (r.s3BucketDetails[0] as unknown) : undefined;
+  const object = isRecord(bucket) && Array.isArray(bucket.s3ObjectDetails) ? (bucket.s3ObjectDetails[0] as unknown) : undefined;
+  const bucketName = str(bucket, 'name');
+  const objectKey = str(object, 'key');
+  if (type === 'S3Object' && objectKey) {
+    const arn = str(object, 'objectArn') ?? `${str(bucket, 'arn') ?? `arn:aws:s3:::${bucketName ?? 'unknown-bucket'}`}/${objectKey}`;
+    return { kind: 'resource', key: arn, display: clean(`S3 object ${bucketName ? `${bucketName}/` : ''}${objectKey}`) };
   }
-  const arn = someResourceArn(r);
-  if (arn) return { kind: 'resource', key: arn, display: `${r.resourceType} ${arn}` };
-  return { kind: 'account', key: account, display: `AWS account ${account} (${r.resourceType})` };
+  const bucketKey = str(bucket, 'arn') ?? bucketName;
+  if (type.startsWith('S3') && bucketKey) return { kind: 'resource', key: bucketKey, display: clean(`S3 bucket ${bucketName ?? bucketKey}`) };
+  const task = isRecord(r.ecsClusterDetails) ? r.ecsClusterDetails.taskDetails : undefined;
+  const taskArn = str(task, 'arn');
+  const ecsCluster = str(r.ecsClusterDetails, 'name');
+  if (taskArn) return { kind: 'resource', key: taskArn, display: clean(`ECS task ${taskArn.split('/').pop()}${ecsCluster ? ` (cluster ${ecsCluster})` : ''}`) };
+  const fn = str(r.lambdaDetails, 'functionArn');
+  if (fn) return { kind: 'resource', key: fn, display: clean(`Lambda function ${str(r.lambdaDetails, 'functionName') ?? fn}`) };
+  const db = str(r.rdsDbInstanceDetails, 'dbInstanceArn') ?? str(r.rdsLimitlessDbDetails, 'dbShardGroupArn');
+  if (db) {
+    const name = str(r.rdsDbInstanceDetails, 'dbInstanceIdentifier') ?? str(r.rdsLimitlessDbDetails, 'dbShardGroupIdentifier') ?? db;
+    const user = str(r.rdsDbUserDetails, 'user');
+    return { kind: 'resource', key: db, display: clean(`RDS DB ${type === 'RDSLimitlessDB' ? 'shard group' : 'instance'} ${name}${user ? ` (user ${user})` : ''}`) };
+  }
+  const clusterArn = str(r.eksClusterDetails, 'arn') ?? str(r.ecsClusterDetails, 'arn');
+  if (clusterArn) {
+    const name = cluster ? `EKS cluster ${cluster}` : `ECS cluster ${ecsCluster ?? clusterArn}`;
+    return { kind: 'resource', key: clusterArn, display: clean(workload ? `${name} (${workload})` : name) };
+  }
+  const seq = sequenceResource(f);
+  if (seq?.type === 'ACCESS_KEY') return { kind: 'credential', key: seq.uid, display: `${clean(principal ?? 'unknown principal')} (access key …${seq.uid.slice(-4)})` };
+  if (seq) return { kind: seq.type === 'EC2_INSTANCE' ? 'host' : 'resource', key: seq.uid, display: clean(`${seq.type ?? 'resource'} ${seq.name ?? seq.uid}`) };
+  if (principal) {
+    const userType = str(key, 'userType');
+    return { kind: 'account', key: principal, display: clean(`${principal} (${userType ? `${userType}; ` : ''}no access key id in the finding)`) };
+  }
+  return {
+    kind: 'account',
+    key: account,
+    display: `AWS account ${account} (the ${clean(type)} finding names no resource: looked at resource.*Details and service.detection.sequence.resources)`,
+  };
 }
 
 export const guarddutySource: SourceAdapter = {
@@ -114,22 +159,25 @@ export const guarddutySource: SourceAdapter = {
     const event = parseEventBridge('guardduty', unwrapped, { detailType: 'GuardDuty Finding', eventSource: 'aws.guardduty' }, finding);
     const f = event.detail;
     const account = f.accountId ?? event.account;
-    const text = new TextCleaner(ctx.redactor);
-    const alert = text.finish({
-      title: text.clean(f.title || f.type),
-      description: text.clean(f.description ?? ''),
+    const cleaner = new TextCleaner(ctx.redactor);
+    const alert = cleaner.finish({
+      title: cleaner.clean(f.title || f.type),
+      description: cleaner.clean(f.description ?? ''),
       severity: severityFromScale(f.severity, BANDS),
       severityOriginal: Number.isInteger(f.severity) ? f.severity.toFixed(1) : String(f.severity),
       category: guarddutyCategory(f.type),
-      entity: entityOf(f, account, text.clean),
+      entity: entityOf(f, account, cleaner.clean),
       observedAt: f.updatedAt,
       fingerprint: fingerprintOf('guardduty', account, f.id),
-      labels: text.labels({
+      labels: cleaner.labels({
         findingType: f.type,
         accountId: account,
         region: f.region ?? event.region,
-        resourceType: f.resource.resourceType,
+        resourceType: str(f.resource, 'resourceType'),
         count: f.service?.count,
+        cluster: str(f.resource.eksClusterDetails, 'name') ?? str(f.resource.ecsClusterDetails, 'name'),
+        workload: workloadOf(f.resource),
+        kubernetesUser: str(isRecord(f.resource.kubernetesDetails) ? f.resource.kubernetesDetails.kubernetesUserDetails : undefined, 'username'),
       }),
     });
     return { kind: 'alerts', alerts: [alert] };

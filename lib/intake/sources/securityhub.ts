@@ -1,21 +1,32 @@
 import { z } from 'zod';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert } from '../alert';
-import { fingerprintOf, type ParseContext, type SourceAdapter } from '../source';
-import { TextCleaner, awsDeliveryId, isRecord, isoTimestamp, parseEventBridge, unwrapAws } from './aws-envelope';
+import { fingerprintOf, parseWith, severityFromScale, type ParseContext, type SourceAdapter } from '../source';
+import { TextCleaner, awsDeliveryId, ec2InstanceId, isRecord, isoTimestamp, parseEventBridge, unwrapAws, within } from './aws-envelope';
+import { insightAlerts, insightDetail } from './securityhub-insights';
 
 /**
- * AWS Security Hub findings in ASFF, as the EventBridge event "Security Hub Findings - Imported".
- * One event carries a batch (`detail.findings[]`): each finding becomes one alert.
+ * AWS Security Hub (CSPM) EventBridge events, from
+ * https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-event-formats.html:
+ *  - "Security Hub Findings - Imported": `detail.findings[]` in ASFF, one alert per finding;
+ *  - "Security Hub Findings - Custom Action": the findings an analyst selected and sent with a
+ *    custom action (`detail.actionName`, `detail.actionDescription`, `detail.findings[]`);
+ *  - "Security Hub Insight Results": an insight's grouped counts, sent with a custom action
+ *    (see securityhub-insights.ts).
  * https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html
  */
 
+const IMPORTED = 'Security Hub Findings - Imported';
+const CUSTOM_ACTION = 'Security Hub Findings - Custom Action';
+const INSIGHT_RESULTS = 'Security Hub Insight Results';
+
+const LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 const SEVERITIES = {
   INFORMATIONAL: 'info',
   LOW: 'low',
   MEDIUM: 'medium',
   HIGH: 'high',
   CRITICAL: 'critical',
-} as const satisfies Record<string, AlertSeverity>;
+} as const satisfies Record<(typeof LABELS)[number], AlertSeverity>;
 
 const resource = z.object({
   Type: z.string().min(1),
@@ -24,6 +35,11 @@ const resource = z.object({
   Details: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** ASFF: `Label` is what Security Hub fills in; `Normalized` (0–100) is the older, deprecated form. */
+const severity = z
+  .object({ Label: z.enum(LABELS).optional(), Normalized: z.number().min(0).max(100).optional(), Original: z.string().optional() })
+  .refine((s) => s.Label !== undefined || s.Normalized !== undefined, 'expected Severity.Label or Severity.Normalized');
+
 const finding = z.object({
   Id: z.string().min(1),
   ProductArn: z.string().min(1),
@@ -31,12 +47,11 @@ const finding = z.object({
   GeneratorId: z.string().optional(),
   AwsAccountId: z.string().min(1),
   Region: z.string().optional(),
-  Types: z.array(z.string()),
+  Types: z.array(z.string()).default([]),
   Title: z.string(),
-  Description: z.string(),
-  Severity: z.object({ Label: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']), Original: z.string().optional() }),
+  Description: z.string().default(''),
+  Severity: severity,
   Resources: z.array(resource).min(1),
-  CreatedAt: isoTimestamp,
   UpdatedAt: isoTimestamp,
   LastObservedAt: isoTimestamp.optional(),
   Compliance: z.object({ Status: z.string().optional() }).optional(),
@@ -48,7 +63,11 @@ const finding = z.object({
 type Finding = z.infer<typeof finding>;
 type Resource = z.infer<typeof resource>;
 
-const detail = z.object({ findings: z.array(finding).min(1) });
+const findingsDetail = z.object({
+  actionName: z.string().optional(),
+  actionDescription: z.string().optional(),
+  findings: z.array(finding).min(1),
+});
 
 /** ASFF type namespaces that describe an attack rather than a weakness. */
 const THREAT = /^(TTPs|Effects|Unusual Behaviors)(\/|$)/;
@@ -58,7 +77,7 @@ const THREAT = /^(TTPs|Effects|Unusual Behaviors)(\/|$)/;
  * vulnerabilities (which sit under "Software and Configuration Checks") before config checks,
  * leaked data and credential threats before host threats.
  */
-export function securityhubCategory(f: Pick<Finding, 'Types' | 'Compliance'>, firstResourceType: string): AlertCategory {
+export function securityhubCategory(f: { Types: string[]; Compliance?: Finding['Compliance'] }, firstResourceType: string): AlertCategory {
   const types = f.Types;
   const threat = types.some((t) => THREAT.test(t));
   if (types.some((t) => t.includes('Vulnerabilities'))) return 'vulnerability';
@@ -72,7 +91,7 @@ export function securityhubCategory(f: Pick<Finding, 'Types' | 'Compliance'>, fi
 
 function entityOf(r: Resource, account: string, clean: (text: string) => string): AlertEntity {
   if (r.Type === 'AwsEc2Instance') {
-    const id = /(?:^|instance\/)(i-[0-9a-f]+)$/.exec(r.Id)?.[1] ?? r.Id;
+    const id = ec2InstanceId(r.Id) ?? r.Id;
     return { kind: 'host', key: id, display: id };
   }
   if (r.Type === 'AwsIamAccessKey') {
@@ -91,30 +110,46 @@ function productName(f: Finding): string {
   return f.ProductName ?? (typeof fromFields === 'string' ? fromFields : undefined) ?? f.ProductArn.split('/').slice(-1)[0];
 }
 
-function toAlert(f: Finding, eventRegion: string, ctx: ParseContext): ParsedAlert {
+/** ASFF's bands for Normalized: 0 informational, 1–39 low, 40–69 medium, 70–89 high, 90–100 critical. */
+function severityOf(s: Finding['Severity']): { severity: AlertSeverity; original: string } {
+  if (s.Label) return { severity: SEVERITIES[s.Label], original: s.Original ?? s.Label };
+  const n = s.Normalized ?? 0;
+  return { severity: severityFromScale(n, { low: 1, medium: 40, high: 70, critical: 90 }), original: s.Original ?? `Normalized ${n}` };
+}
+
+interface EventContext {
+  region: string;
+  detailType: string;
+  actionName?: string;
+}
+
+function toAlert(f: Finding, event: EventContext, ctx: ParseContext): ParsedAlert {
   const first = f.Resources[0];
   const text = new TextCleaner(ctx.redactor);
+  const { severity: level, original } = severityOf(f.Severity);
   return text.finish({
     title: text.clean(f.Title),
     description: text.clean(f.Description),
-    severity: SEVERITIES[f.Severity.Label],
-    severityOriginal: f.Severity.Original ?? f.Severity.Label,
+    severity: level,
+    severityOriginal: original,
     category: securityhubCategory(f, first.Type),
     entity: entityOf(first, f.AwsAccountId, text.clean),
     observedAt: f.LastObservedAt ?? f.UpdatedAt,
-    // ASFF identifies a finding by ProductArn + Id.
+    // ASFF identifies a finding by ProductArn + Id, however it reached Palisade.
     fingerprint: fingerprintOf('securityhub', f.ProductArn, f.Id),
     labels: text.labels({
       product: productName(f),
       findingTypes: f.Types.join('; '),
       generatorId: f.GeneratorId,
       accountId: f.AwsAccountId,
-      region: f.Region ?? first.Region ?? eventRegion,
+      region: f.Region ?? first.Region ?? event.region,
       resourceType: first.Type,
       severityLabel: f.Severity.Label,
       complianceStatus: f.Compliance?.Status,
       workflowStatus: f.Workflow?.Status,
       recordState: f.RecordState,
+      detailType: event.detailType === IMPORTED ? undefined : event.detailType,
+      customAction: event.actionName,
     }),
   });
 }
@@ -123,9 +158,10 @@ export const securityhubSource: SourceAdapter = {
   name: 'securityhub',
   auth: { kind: 'aws' },
   setupHint:
-    'Create an EventBridge rule for source "aws.securityhub", detail-type "Security Hub Findings - Imported", ' +
-    'targeting an SNS topic with an HTTPS subscription to /webhooks/securityhub (or an API destination sending the ' +
-    'Palisade token). See https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-integration-types.html',
+    'Create an EventBridge rule for source "aws.securityhub" and detail-type "Security Hub Findings - Imported" (every finding), ' +
+    'or "Security Hub Findings - Custom Action" / "Security Hub Insight Results" with your custom action ARN as resources (findings an analyst sends), ' +
+    'targeting an SNS topic with an HTTPS subscription to /webhooks/securityhub (or an API destination sending the Palisade token). ' +
+    'See https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-integration-types.html',
 
   // One delivery carries a batch; the caller dedupes per delivery, the findings by fingerprint.
   deliveryId: (body) => awsDeliveryId(body),
@@ -136,9 +172,16 @@ export const securityhubSource: SourceAdapter = {
     const event = parseEventBridge(
       'securityhub',
       unwrapped,
-      { detailType: 'Security Hub Findings - Imported', eventSource: 'aws.securityhub' },
-      detail,
+      { detailType: [IMPORTED, CUSTOM_ACTION, INSIGHT_RESULTS], eventSource: 'aws.securityhub' },
+      z.unknown(),
     );
-    return { kind: 'alerts', alerts: event.detail.findings.map((f) => toAlert(f, event.region, ctx)) };
+    const at = unwrapped.at ? `${unwrapped.at}.detail` : 'detail';
+    if (event.detailType === INSIGHT_RESULTS) {
+      const detail = within('securityhub', at, () => parseWith('securityhub', insightDetail, event.detail));
+      return { kind: 'alerts', alerts: insightAlerts(detail, event, ctx) };
+    }
+    const detail = within('securityhub', at, () => parseWith('securityhub', findingsDetail, event.detail));
+    const context: EventContext = { region: event.region, detailType: event.detailType, actionName: detail.actionName };
+    return { kind: 'alerts', alerts: detail.findings.map((f) => toAlert(f, context, ctx)) };
   },
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
 import type { ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
 import { fingerprintOf, parseWith } from '../source';
+import { commonSchema, fromCommon } from './sentinel-common-schema';
 
 /**
  * Microsoft Sentinel, two shapes: an Azure Monitor action group's common alert schema
@@ -12,29 +13,13 @@ import { fingerprintOf, parseWith } from '../source';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
 
-const commonSchema = z.object({
-  schemaId: z.literal('azureMonitorCommonAlertSchema'),
-  data: z.object({
-    essentials: z.object({
-      alertId: z.string().min(1),
-      alertRule: z.string().min(1),
-      severity: z.enum(['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4']),
-      signalType: z.string().nullish(),
-      monitorCondition: z.enum(['Fired', 'Resolved']),
-      monitoringService: z.string().nullish(),
-      firedDateTime: isoTime,
-      resolvedDateTime: isoTime.nullish(),
-      configurationItems: z.array(z.string()).nullish(),
-      alertTargetIDs: z.array(z.string()).nullish(),
-      description: z.string().nullish(),
-      originAlertId: z.string().nullish(),
-    }),
-  }),
-});
-
 /** Entity properties are read leniently: a field of an unexpected type is just absent. */
 const optText = z.string().min(1).optional().catch(undefined);
-const entityProps = z.object({ hostName: optText, dnsDomain: optText, accountName: optText, upnSuffix: optText, friendlyName: optText });
+const entityProps = z.object({
+  hostName: optText, netBiosName: optText, dnsDomain: optText, azureID: optText,
+  accountName: optText, upnSuffix: optText, friendlyName: optText, displayName: optText,
+  mailboxPrimaryAddress: optText, resourceId: optText,
+});
 const entitySchema = z.object({ kind: z.string(), properties: entityProps.catch({}) });
 const incidentSchema = z.object({
   id: z.string().nullish(),
@@ -57,7 +42,6 @@ const incidentSchema = z.object({
 });
 type Incident = z.infer<typeof incidentSchema>;
 
-const SEV_LEVELS: Record<string, AlertSeverity> = { Sev0: 'critical', Sev1: 'high', Sev2: 'medium', Sev3: 'low', Sev4: 'info' };
 const INCIDENT_LEVELS: Record<string, AlertSeverity> = { High: 'high', Medium: 'medium', Low: 'low', Informational: 'info' };
 const HOST_TACTICS = new Set(['InitialAccess', 'Execution', 'Persistence', 'PrivilegeEscalation', 'DefenseEvasion', 'LateralMovement', 'CommandAndControl', 'Exfiltration', 'Impact']);
 
@@ -67,21 +51,37 @@ function categoryOf(tactics: string[]): AlertCategory {
   return tactics.includes('CredentialAccess') ? 'secret-leak' : 'other';
 }
 
+/**
+ * The entity a responder acts on, from the incident's related entities (kinds and properties:
+ * https://learn.microsoft.com/azure/sentinel/entities-reference): a Host (hostName, netBiosName,
+ * else its azureID), an Account, a Mailbox, an AzureResource; else the incident itself.
+ */
 function incidentEntity(incident: Incident): AlertEntity {
   const entities = incident.properties.relatedEntities ?? [];
-  const host = entities.find((e) => e.kind === 'Host' && e.properties.hostName)?.properties;
-  if (host?.hostName) {
-    const { hostName, dnsDomain } = host;
-    return { kind: 'host', key: hostName.toLowerCase(), display: dnsDomain ? `${hostName}.${dnsDomain}` : hostName };
-  }
-  const account = entities.find((e) => e.kind === 'Account' && e.properties.accountName)?.properties;
+  const of = (kind: string, has: (p: z.infer<typeof entityProps>) => string | undefined) => entities.find((e) => e.kind === kind && has(e.properties))?.properties;
+  const host = of('Host', (p) => p.hostName ?? p.netBiosName ?? p.azureID);
+  const hostName = host?.hostName ?? host?.netBiosName;
+  if (host && hostName) return { kind: 'host', key: hostName.toLowerCase(), display: host.dnsDomain ? `${hostName}.${host.dnsDomain}` : hostName };
+  if (host?.azureID) return { kind: 'host', key: host.azureID.toLowerCase(), display: host.friendlyName ?? host.azureID };
+  const account = of('Account', (p) => p.accountName);
   if (account?.accountName) {
     const key = account.upnSuffix ? `${account.accountName}@${account.upnSuffix}` : account.accountName;
     return { kind: 'account', key: key.toLowerCase(), display: account.friendlyName ?? key };
   }
+  const mailbox = of('Mailbox', (p) => p.mailboxPrimaryAddress);
+  if (mailbox?.mailboxPrimaryAddress) {
+    const address = mailbox.mailboxPrimaryAddress;
+    return { kind: 'account', key: address.toLowerCase(), display: mailbox.displayName ?? mailbox.friendlyName ?? address };
+  }
+  const resource = of('AzureResource', (p) => p.resourceId);
+  if (resource?.resourceId) return { kind: 'resource', key: resource.resourceId.toLowerCase(), display: resource.friendlyName ?? resource.resourceId };
   const number = incident.properties.incidentNumber;
   // `||`, not `??`: an empty id must not become an empty entity key.
-  return { kind: 'resource', key: (incident.id || `sentinel-incident:${number}`).toLowerCase(), display: `Sentinel incident #${number}` };
+  return {
+    kind: 'resource',
+    key: (incident.id || `sentinel-incident:${number}`).toLowerCase(),
+    display: `Sentinel incident #${number} (no Host, Account, Mailbox or AzureResource entity in relatedEntities)`,
+  };
 }
 
 function fromIncident(incident: Incident, clean: (s: string) => string): ParsedAlert {
@@ -103,29 +103,6 @@ function fromIncident(incident: Incident, clean: (s: string) => string): ParsedA
     entity: { ...entity, key: clean(entity.key), display: clean(entity.display) },
     observedAt: p.createdTimeUtc,
     fingerprint: fingerprintOf('sentinel', incident.id ?? incident.name ?? `incident:${p.incidentNumber}`),
-    labels,
-  };
-}
-
-function fromCommon(body: z.infer<typeof commonSchema>, clean: (s: string) => string): ParsedAlert {
-  const e = body.data.essentials;
-  const item = e.configurationItems?.[0];
-  const target = e.alertTargetIDs?.[0];
-  const labels: Record<string, string> = { alertRule: clean(e.alertRule), monitorCondition: e.monitorCondition };
-  if (e.signalType) labels.signalType = clean(e.signalType);
-  if (e.monitoringService) labels.monitoringService = clean(e.monitoringService);
-  if (target) labels.alertTargetId = clean(target);
-  return {
-    title: clean(`${e.alertRule}${item ? ` on ${item}` : ''}${e.monitorCondition === 'Resolved' ? ' (resolved)' : ''}`),
-    description: clean(e.description ?? ''),
-    severity: SEV_LEVELS[e.severity],
-    severityOriginal: e.severity,
-    category: 'other',
-    // ARM ids are case-insensitive; the configuration item is what a responder recognises.
-    // `||`, not `??`: empty strings must not become an empty entity key.
-    entity: { kind: 'resource', key: clean((target || item || `alert-rule:${e.alertRule}`).toLowerCase()), display: clean(item || target || e.alertRule) },
-    observedAt: e.monitorCondition === 'Resolved' ? (e.resolvedDateTime ?? e.firedDateTime) : e.firedDateTime,
-    fingerprint: fingerprintOf('sentinel', e.alertId),
     labels,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
 import { fingerprintOf, parseWith, type ParseContext, type SourceAdapter } from '../source';
@@ -53,14 +54,24 @@ function observedAt(row: Row | undefined, fallback: string): string {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : fallback;
 }
 
-/** The affected host (`host`, `dest`, then `src`), else the `user` account, else the search itself. */
+/**
+ * In Splunk's Common Information Model `dest` is the endpoint an event is about, `host` the
+ * machine that reported it (often a forwarder or collector) and `src` where it came from (often
+ * the attacker). So: `dest`, `dest_host`, `dest_nt_host`, then `host`; else the `user` account;
+ * else `src`; else the search itself, saying what was looked for.
+ */
+const HOST_FIELDS = ['dest', 'dest_host', 'dest_nt_host', 'host'];
+
 function entityOf(body: Body, row: Row | undefined): AlertEntity {
-  const host = row && (field(row, 'host') ?? field(row, 'dest') ?? field(row, 'src'));
+  const host = row && HOST_FIELDS.map((k) => field(row, k)).find(Boolean);
   if (host) return { kind: 'host', key: host.toLowerCase(), display: host };
   const user = row && field(row, 'user');
   if (user) return { kind: 'account', key: user.toLowerCase(), display: user };
+  const src = row && field(row, 'src');
+  if (src) return { kind: 'host', key: src.toLowerCase(), display: src };
   const search = body.search_name ?? body.sid;
-  return { kind: 'resource', key: `splunk-search:${body.app ?? 'search'}/${search}`, display: `Splunk search "${search}"` };
+  const missing = row ? 'no dest, host, user or src field in the result' : 'no result row: nothing names a dest, host, user or src';
+  return { kind: 'resource', key: `splunk-search:${body.app ?? 'search'}/${search}`, display: `Splunk search "${search}" (${missing})` };
 }
 
 /** A row without `_raw`: its visible fields as `name=value`. */
@@ -112,10 +123,15 @@ export const splunkSource: SourceAdapter = {
   auth: { kind: 'token', allowQueryToken: true },
   setupHint:
     'In the Splunk alert, add a "Webhook" alert action with URL https://<palisade>/webhooks/splunk?token=<PALISADE_WEBHOOK_SECRET_SPLUNK>.',
-  // Splunk re-sends the same `sid` for the same search run, so the sid identifies the delivery.
+  // One search run (one `sid`) sends one POST per result when the alert triggers "For each
+  // result": the sid plus a digest of the result rows tells those apart, while Splunk sending
+  // the very same POST again keeps its delivery id (a duplicate).
   deliveryId(body) {
-    const sid = typeof body === 'object' && body !== null && Object.hasOwn(body, 'sid') ? (body as { sid: unknown }).sid : undefined;
-    return typeof sid === 'string' && sid !== '' ? sid : undefined;
+    if (typeof body !== 'object' || body === null) return undefined;
+    const { sid, result, results } = body as { sid?: unknown; result?: unknown; results?: unknown };
+    if (typeof sid !== 'string' || sid === '') return undefined;
+    const rows = JSON.stringify([result ?? null, results ?? null]);
+    return `${sid}:${createHash('sha256').update(rows).digest('hex').slice(0, 32)}`;
   },
   parse(body, _req, ctx) {
     const b = parseWith('splunk', Body, body);

@@ -4,7 +4,7 @@ import { elasticSource } from '../../../lib/intake/sources/elastic';
 import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
 const { receivedAt, ctx, req, fixture, parse, problemsOf } = adapterHarness(elasticSource, { receivedAt: '2024-05-01T12:00:00.000Z' });
-const FIXTURES = ['flat', 'nested', 'batch'];
+const FIXTURES = ['flat', 'nested', 'batch', 'endpoint-malware', 'endpoint-behavior', 'endpoint-hits', 'legacy-signal'];
 
 /** The nested form of a flat document: `{"a.b": 1}` → `{a: {b: 1}}`. */
 function nest(flat: Record<string, unknown>): Record<string, unknown> {
@@ -83,7 +83,11 @@ describe('elastic source', () => {
     expect(alerts.map((a) => a.entity)).toEqual([
       { kind: 'host', key: 'web-02', display: 'web-02' },
       { kind: 'host', key: 'build-07', display: 'BUILD-07' },
-      { kind: 'resource', key: 'elastic-rule:70cc3f80-07a4-11ef-9a6b-6b1f4c0a5e21', display: 'Elastic rule "Azure Storage Account Network Policy Changed"' },
+      {
+        kind: 'resource',
+        key: 'elastic-rule:70cc3f80-07a4-11ef-9a6b-6b1f4c0a5e21',
+        display: 'Elastic rule "Azure Storage Account Network Policy Changed" (no host.name, host.hostname or user.name in the alert)',
+      },
     ]);
     expect(alerts.map((a) => a.observedAt)).toEqual(['2024-05-01T15:10:00.000Z', '2024-05-01T15:11:30.000Z', '2024-05-01T15:12:45.250Z']);
     expect(alerts[1].description).toBe('Vulnerable Package Detected: CVE-2024-3094 (xz-utils)');
@@ -97,6 +101,72 @@ describe('elastic source', () => {
   ])('maps risk score %s to %s when no severity is sent', (score, severity) => {
     const { 'kibana.alert.severity': _severity, ...doc } = fixture('flat');
     expect(parse({ ...doc, 'kibana.alert.risk_score': score })[0]).toMatchObject({ severity, severityOriginal: `risk_score ${Number(score)}` });
+  });
+
+  it('maps an Elastic Defend malware alert (event.kind alert, rule.ruleset only, no kibana.alert.*) to its host', () => {
+    const body = fixture('endpoint-malware');
+    expect(parse(body)).toEqual([
+      {
+        title: 'Malware Prevention Alert',
+        description: 'Malware Prevention Alert',
+        severity: 'high',
+        severityOriginal: 'risk_score 73',
+        category: 'host-compromise',
+        entity: { kind: 'host', key: 'ws-0042', display: 'WS-0042' },
+        observedAt: '2024-05-03T09:41:17.594Z',
+        fingerprint: fingerprintOf('elastic', 'endpoint:malicious_file', 'host', 'ws-0042'),
+        labels: expect.objectContaining({ host: 'WS-0042', user: 'jsmith', event_code: 'malicious_file', alert_id: 'MYfSjQEEEFe1o09b+++++D5Q', file: 'C:\\Users\\jsmith\\Downloads\\invoice_0503.dll' }),
+      },
+    ]);
+    expect(elasticSource.deliveryId(body, req)).toBe('MYfSjQEEEFe1o09b+++++D5Q');
+  });
+
+  it('maps an Elastic Defend behavior alert by its rule.name, rule.id and tactic', () => {
+    const [alert] = parse(fixture('endpoint-behavior'));
+    expect(alert).toMatchObject({
+      title: 'Reverse Shell via Suspicious Child Process',
+      description: expect.stringContaining('reverse shell'),
+      severity: 'high',
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'web-01.corp.example.com', display: 'web-01.corp.example.com' },
+      fingerprint: fingerprintOf('elastic', 'b6e8c090-f0ec-4c4e-af00-55ac2a9f9b41', 'host', 'web-01.corp.example.com'),
+      labels: { rule_name: 'Reverse Shell via Suspicious Child Process', rule_uuid: 'b6e8c090-f0ec-4c4e-af00-55ac2a9f9b41', tags: 'Execution', event_code: 'behavior' },
+    });
+  });
+
+  it('reads Elasticsearch hits (an Elasticsearch query rule\'s {{context.hits}}) by their _source', () => {
+    const body = fixture('endpoint-hits');
+    const alerts = parse(body);
+    expect(alerts.map((a) => [a.title, a.entity.key])).toEqual([
+      ['Reverse Shell via Suspicious Child Process', 'web-01.corp.example.com'],
+      ['Malware Prevention Alert', 'ws-0042'],
+    ]);
+    expect(parse({ alerts: [body.alerts[0]] })).toEqual(parse(fixture('endpoint-behavior')));
+    expect(elasticSource.deliveryId({ alerts: [body.alerts[1]] }, req)).toBe('MYfSjQEEEFe1o09b+++++D5Q');
+    expect(elasticSource.deliveryId(body, req)).toBeUndefined();
+  });
+
+  it('maps a legacy (7.x) signal document by its signal.rule.* fields', () => {
+    const [alert] = parse(fixture('legacy-signal'));
+    expect(alert).toMatchObject({
+      title: 'AWS RDS Snapshot Export',
+      description: expect.stringContaining('203.0.113.5'),
+      severity: 'low',
+      severityOriginal: 'low',
+      entity: { kind: 'account', key: 'deploy-bot' },
+      observedAt: '2021-09-14T08:22:31.114Z',
+      fingerprint: fingerprintOf('elastic', '6c4f3a80-153c-11ec-9b2a-bf6d0b1f1a11', 'account', 'deploy-bot'),
+      labels: { rule_id: 'e14c5fd7-fdd7-49c2-9e5b-ec49d817bc8d', risk_score: '21' },
+    });
+  });
+
+  it('says which fields it looked for when a document names no host or user', () => {
+    const { 'host.name': _h, 'user.name': _u, ...doc } = fixture('flat');
+    expect(parse(doc)[0].entity).toEqual({
+      kind: 'resource',
+      key: 'elastic-rule:3c2f8a90-07a4-11ef-9a6b-6b1f4c0a5e21',
+      display: 'Elastic rule "Potential Credential Access via LSASS Memory Dump" (no host.name, host.hostname or user.name in the alert)',
+    });
   });
 
   it('defaults to medium without severity or risk score, and to the receive time without @timestamp', () => {
@@ -126,6 +196,10 @@ describe('elastic source', () => {
     delete batch.alerts[1]['kibana.alert.rule.name'];
     expect(problemsOf(batch)).toEqual([expect.stringMatching(/^alerts\.1\.kibana\.alert\.rule\.name: /)]);
     expect(problemsOf({ alerts: ['x'] })).toEqual([expect.stringMatching(/^alerts\.0: /)]);
+    const { 'kibana.alert.rule.name': _name, ...nameless } = fixture('flat');
+    expect(problemsOf(nameless)).toEqual([
+      'kibana.alert.rule.name: expected a detection alert (kibana.alert.rule.name, or signal.rule.name before 8.0) or an Elastic Defend alert (event.kind "alert" with rule.name or message)',
+    ]);
     expect(problemsOf('hello')[0]).toMatch(/^\(body\): /);
   });
 

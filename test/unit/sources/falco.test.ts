@@ -7,6 +7,7 @@ const { receivedAt, ctx, req, fixture, parse, problemsOf } = adapterHarness(falc
 const FIXTURES = [
   'critical-drift', 'error-write-bin', 'warning-sensitive-file', 'notice-shell',
   'informational-k8s-deployment', 'warning-k8s-configmap-credentials', 'notice-k8s-exec',
+  'warning-k8s-privileged-pod', 'warning-k8s-cluster-admin-binding', 'critical-cloudtrail-console-login-no-mfa', 'warning-sidekick-v2-payload',
 ];
 const NODE = 'ip-10-0-12-34.eu-west-1.compute.internal';
 
@@ -62,6 +63,34 @@ describe('falco source', () => {
     expect(falcoSource.deliveryId(body, req)).toBe(body.uuid);
   });
 
+  it.each([
+    ['warning-k8s-privileged-pod', 'config-drift', { kind: 'resource', key: 'k8s:shop/pods/debug-tools-5c9f', display: 'Kubernetes shop/pods/debug-tools-5c9f' }],
+    ['warning-k8s-cluster-admin-binding', 'config-drift', { kind: 'account', key: 'ci-bot', display: 'ci-bot (ka.user.name)' }],
+    ['critical-cloudtrail-console-login-no-mfa', 'config-drift', { kind: 'account', key: 'ops-admin', display: 'ops-admin (ct.user)' }],
+  ])('maps the k8s-audit or plugin event %s to the object or the user it names, never the Falco host', (name, category, entity) => {
+    const [alert] = parse(fixture(name));
+    expect(alert).toMatchObject({ category, entity });
+  });
+
+  it('maps a falcosidekick 2.x payload (no uuid, source, tags or hostname) to the pod', () => {
+    const body = fixture('warning-sidekick-v2-payload');
+    expect(parse(body)[0]).toMatchObject({
+      category: 'host-compromise',
+      entity: { kind: 'resource', key: 'k8s:shop/checkout-7d9f8b6c5-x2kqp' },
+      labels: { source: 'syscall', 'user.name': 'root' },
+    });
+    expect(falcoSource.deliveryId(body, req)).toBeUndefined();
+  });
+
+  it('says which fields it looked at when an audit event names neither an object nor a user', () => {
+    const body = fixture('warning-k8s-cluster-admin-binding');
+    expect(parse({ ...body, output_fields: { 'ka.req.binding.subjects': 'x' } })[0].entity).toEqual({
+      kind: 'resource',
+      key: 'falco-rule:Attach to cluster-admin Role',
+      display: 'Falco rule "Attach to cluster-admin Role" (source k8s_audit: no ka.target.name, ka.resp.name or user field in output_fields)',
+    });
+  });
+
   it('labels the container, process and Kubernetes fields, skipping <NA> and nulls', () => {
     expect(parse(fixture('warning-sensitive-file'))[0].labels).toMatchObject({ 'fd.name': '/etc/shadow', 'container.name': 'debug' });
     expect(parse(fixture('warning-sensitive-file'))[0].labels).not.toHaveProperty('k8s.pod.name');
@@ -84,7 +113,9 @@ describe('falco source', () => {
     expect(parse({ ...body, output_fields: noPod })[0].entity).toEqual({ kind: 'resource', key: 'container:3ad7b26ded6d', display: 'container checkout' });
     expect(parse({ ...body, output_fields: { 'user.name': 'Root' } })[0].entity).toEqual({ kind: 'account', key: 'root', display: 'Root' });
     expect(parse({ ...body, output_fields: undefined })[0].entity).toEqual({
-      kind: 'resource', key: 'falco-rule:Drop and execute new binary in container', display: 'Falco rule "Drop and execute new binary in container"',
+      kind: 'resource',
+      key: 'falco-rule:Drop and execute new binary in container',
+      display: 'Falco rule "Drop and execute new binary in container" (source syscall: no hostname, k8s.pod.name, container.id or user field in output_fields)',
     });
   });
 

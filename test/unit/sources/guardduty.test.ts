@@ -7,6 +7,10 @@ import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtu
 
 const { ctx, req, fixture, parse, problemsOf } = adapterHarness(guarddutySource, { receivedAt: '2024-05-20T12:00:00.000Z' });
 const FINDINGS = ['ssh-brute-force', 'crypto-mining', 'credential-exfiltration', 's3-block-public-access-disabled'];
+const VARIANTS = [
+  'eks-runtime-new-binary', 'eks-audit-exec-kube-system', 'ecs-fargate-reverse-shell', 'lambda-c2-activity',
+  'rds-anomalous-login', 's3-malicious-object', 'attack-sequence-compromised-credentials',
+];
 const ACCOUNT = '123456789012';
 
 /** An SNS notification carrying `event`, as SNS would deliver it. */
@@ -115,17 +119,76 @@ describe('guardduty source', () => {
     ['Policy:IAMUser/RootCredentialUsage', 'config-drift'],
     ['Recon:IAMUser/MaliciousIPCaller', 'other'],
     ['Recon:EC2/PortProbeUnprotectedPort', 'other'],
+    ['AttackSequence:IAM/CompromisedCredentials', 'secret-leak'],
+    ['AttackSequence:EC2/CompromisedInstanceGroup', 'host-compromise'],
+    ['AttackSequence:S3/CompromisedData', 'other'],
+    ['Execution:EC2/MaliciousFile', 'host-compromise'],
+    ['Object:S3/MaliciousFile', 'other'],
     ['not a finding type', 'other'],
   ])('categorizes %s as %s', (type, category) => {
     expect(guarddutyCategory(type)).toBe(category);
   });
 
-  it('falls back to a resource ARN, then to the account, for other resource types', () => {
-    const event = fixture('ssh-brute-force');
-    event.detail.resource = { resourceType: 'EKSCluster', eksClusterDetails: { name: 'prod', arn: 'arn:aws:eks:us-east-1:123456789012:cluster/prod' } };
-    expect(parse(event)[0].entity).toEqual({ kind: 'resource', key: 'arn:aws:eks:us-east-1:123456789012:cluster/prod', display: 'EKSCluster arn:aws:eks:us-east-1:123456789012:cluster/prod' });
-    event.detail.resource = { resourceType: 'Lambda' };
-    expect(parse(event)[0].entity).toEqual({ kind: 'account', key: ACCOUNT, display: `AWS account ${ACCOUNT} (Lambda)` });
+  it('maps Runtime Monitoring on an EKS node to the node instance, with the cluster and pod in the display', () => {
+    const [alert] = parse(fixture('eks-runtime-new-binary'));
+    expect(alert).toMatchObject({
+      severity: 'medium',
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'i-0f9e8d7c6b5a41302', display: 'i-0f9e8d7c6b5a41302 (EKS cluster shop-prod, pods shop/checkout-7d9f8b6c5-x2kqp)' },
+      labels: { resourceType: 'EKSCluster', cluster: 'shop-prod', workload: 'pods shop/checkout-7d9f8b6c5-x2kqp' },
+    });
+  });
+
+  it('maps an EKS audit log finding to the cluster, naming the workload', () => {
+    const [alert] = parse(fixture('eks-audit-exec-kube-system'));
+    expect(alert).toMatchObject({
+      category: 'other',
+      entity: {
+        kind: 'resource',
+        key: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/shop-prod`,
+        display: 'EKS cluster shop-prod (pods kube-system/coredns-5d78c9869d-7xk2p)',
+      },
+      labels: { kubernetesUser: 'alice@example.com' },
+    });
+  });
+
+  it.each([
+    ['ecs-fargate-reverse-shell', 'host-compromise', `arn:aws:ecs:us-east-1:${ACCOUNT}:task/payments/0f1e2d3c4b5a69788a7b6c5d4e3f2a1b`, 'ECS task 0f1e2d3c4b5a69788a7b6c5d4e3f2a1b (cluster payments)'],
+    ['lambda-c2-activity', 'other', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:resize-images`, 'Lambda function resize-images'],
+    ['rds-anomalous-login', 'other', `arn:aws:rds:us-east-1:${ACCOUNT}:db:orders-db-1`, 'RDS DB instance orders-db-1 (user app_admin)'],
+    ['s3-malicious-object', 'other', 'arn:aws:s3:::acme-uploads/incoming/invoice-2024-06.pdf.exe', 'S3 object acme-uploads/incoming/invoice-2024-06.pdf.exe'],
+  ])('maps %s to the resource a responder acts on', (name, category, key, display) => {
+    expect(parse(fixture(name))[0]).toMatchObject({ category, entity: { kind: 'resource', key, display } });
+  });
+
+  it('maps an attack sequence on credentials to the access key, at critical severity', () => {
+    expect(parse(fixture('attack-sequence-compromised-credentials'))[0]).toMatchObject({
+      severity: 'critical',
+      severityOriginal: '9.2',
+      category: 'secret-leak',
+      entity: { kind: 'credential', key: 'AKIAZ4SI7REXAMPLE7Q2', display: 'deploy-bot (access key …E7Q2)' },
+    });
+  });
+
+  it('falls back to the principal, a resource the attack sequence names, then the account, saying which fields it looked at', () => {
+    const noKey = fixture('credential-exfiltration');
+    delete noKey.detail.resource.accessKeyDetails.accessKeyId;
+    expect(parse(noKey)[0].entity).toEqual({ kind: 'account', key: 'web-prod-role', display: 'web-prod-role (AssumedRole; no access key id in the finding)' });
+
+    const sequence = fixture('attack-sequence-compromised-credentials');
+    sequence.detail.resource = { resourceType: 'AccessKey' };
+    expect(parse(sequence)[0].entity).toMatchObject({ kind: 'credential', key: 'AKIAZ4SI7REXAMPLE7Q2' });
+
+    const bare = fixture('ssh-brute-force');
+    bare.detail.resource = { resourceType: 'Lambda' };
+    expect(parse(bare)[0].entity).toEqual({
+      kind: 'account',
+      key: ACCOUNT,
+      display: `AWS account ${ACCOUNT} (the Lambda finding names no resource: looked at resource.*Details and service.detection.sequence.resources)`,
+    });
+    delete bare.detail.resource.resourceType;
+    delete bare.detail.title;
+    expect(parse(bare)[0]).toMatchObject({ title: 'UnauthorizedAccess:EC2/SSHBruteForce', entity: { kind: 'account', key: ACCOUNT } });
   });
 
   it('returns the SNS subscription handshake as a control result', () => {
@@ -148,9 +211,6 @@ describe('guardduty source', () => {
     expect(problemsOf(event)).toEqual([expect.stringMatching(/^detail\.severity: /), expect.stringMatching(/^detail\.updatedAt: /)]);
     expect(problemsOf(enveloped(event))).toEqual([expect.stringMatching(/^Message\.detail\.severity: /), expect.stringMatching(/^Message\.detail\.updatedAt: /)]);
 
-    const noInstance = fixture('ssh-brute-force');
-    delete noInstance.detail.resource.instanceDetails;
-    expect(problemsOf(noInstance)).toEqual(['detail.resource.instanceDetails.instanceId: an instance id is required when resourceType is Instance']);
     expect(problemsOf({ ...fixture('crypto-mining.sns'), Message: 'not json' })).toEqual([expect.stringMatching(/^Message: expected the EventBridge event as a JSON string/)]);
     expect(problemsOf({ ...fixture('crypto-mining.sns'), Type: 'Bogus' })).toEqual([expect.stringMatching(/^Type: expected "Notification"/)]);
     expect(problemsOf([])).toEqual([expect.stringMatching(/^\(body\): /)]);
@@ -187,7 +247,7 @@ describe('guardduty source', () => {
     });
 
     it('for fixtures with a field replaced by any JSON value', () => {
-      const names = [...FINDINGS, ...FINDINGS.map((n) => `${n}.sns`), 'subscription-confirmation', 'unsubscribe-confirmation'];
+      const names = [...FINDINGS, ...FINDINGS.map((n) => `${n}.sns`), ...VARIANTS, 'subscription-confirmation', 'unsubscribe-confirmation'];
       check(mutatedFixtures(names.map((name) => fixture(name)), { insideSnsMessage: true }));
     });
   });

@@ -78,6 +78,76 @@ describe('securityhub source', () => {
     expect(securityhubSource.deliveryId({ nothing: true }, req)).toBeUndefined();
   });
 
+  it('maps findings an analyst sends through a custom action (detail-type "Security Hub Findings - Custom Action"), with the action as labels', () => {
+    const body = fixture('custom-action');
+    const [backdoor, credential] = body.detail.findings;
+    const alerts = parse(body);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]).toMatchObject({
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'i-0e1f2a3b4c5d6e7f8' },
+      fingerprint: fingerprintOf('securityhub', backdoor.ProductArn, backdoor.Id),
+      labels: { product: 'GuardDuty', customAction: 'SendToPalisade', detailType: 'Security Hub Findings - Custom Action' },
+    });
+    expect(alerts[1]).toMatchObject({
+      category: 'secret-leak',
+      entity: { kind: 'credential', key: 'ASIASZ4SI7REXAMPLE8K' },
+      fingerprint: fingerprintOf('securityhub', credential.ProductArn, credential.Id),
+    });
+    // The same finding imported and pushed by hand is one finding.
+    expect(alerts[0].fingerprint).toBe(parse(fixture('findings-batch'))[2].fingerprint);
+    expect(securityhubSource.deliveryId(body, req)).toBe(body.id);
+  });
+
+  it('maps insight results (detail-type "Security Hub Insight Results") to one alert per result, the grouped resource as the entity', () => {
+    const body = fixture('insight-results');
+    const alerts = parse(body);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]).toMatchObject({
+      title: 'EC2 instances that have ports accessed from outside the network',
+      description: expect.stringContaining('5 findings'),
+      severity: 'medium',
+      severityOriginal: 'unspecified',
+      category: 'other',
+      entity: { kind: 'host', key: 'i-0e1f2a3b4c5d6e7f8' },
+      labels: { insightArn: body.detail.insightArn, resultType: 'ResourceId', findingCount: '5', customAction: 'SendToPalisade' },
+    });
+    expect(alerts[1].entity).toMatchObject({ kind: 'host', key: 'i-0b2c3d4e5f6a7b8c9' });
+    expect(alerts[0].fingerprint).not.toBe(alerts[1].fingerprint);
+  });
+
+  it.each([
+    ['AwsAccountId', '210987654321', { kind: 'account', key: '210987654321' }],
+    ['ResourceAwsIamAccessKeyUserName', 'deploy-bot', { kind: 'account', key: 'deploy-bot' }],
+    ['ResourceId', 'arn:aws:s3:::acme-prod-invoices', { kind: 'resource', key: 'arn:aws:s3:::acme-prod-invoices' }],
+    ['ResourceAwsEc2InstanceIpV4Addresses', '10.0.3.17', { kind: 'host', key: '10.0.3.17' }],
+  ])('takes an insight grouped by %s as naming the thing to act on', (resultType, value, entity) => {
+    const body = fixture('insight-results');
+    body.detail.resultType = resultType;
+    body.detail.insightResults = [{ [value]: 3 }];
+    expect(parse(body)[0].entity).toMatchObject(entity);
+  });
+
+  it('says which attribute an insight is grouped by when it names no resource', () => {
+    const body = fixture('insight-results');
+    body.detail.resultType = 'SeverityLabel';
+    body.detail.insightResults = [{ CRITICAL: 4 }];
+    const [alert] = parse(body);
+    expect(alert.entity.kind).toBe('resource');
+    expect(alert.entity.key).toBe(`${body.detail.insightArn}:SeverityLabel=CRITICAL`);
+    expect(alert.entity.display).toContain('grouped by SeverityLabel');
+  });
+
+  it('reads Severity.Normalized when a finding has no Label, and does without CreatedAt, GeneratorId and Types', () => {
+    const batch = fixture('findings-batch');
+    const f = batch.detail.findings[0];
+    f.Severity = { Normalized: 90 };
+    delete f.CreatedAt;
+    delete f.GeneratorId;
+    delete f.Types;
+    expect(parse(batch)[0]).toMatchObject({ severity: 'critical', severityOriginal: 'Normalized 90' });
+  });
+
   it('keeps fingerprints stable across updates of a finding', () => {
     const batch = fixture('findings-batch');
     const updated = structuredClone(batch);
@@ -148,9 +218,9 @@ describe('securityhub source', () => {
     expect(problemsOf({ ...sns, Message: JSON.stringify(event) })).toEqual([expect.stringMatching(/^Message\.detail\.findings\.0\.AwsAccountId: /)]);
   });
 
-  it('says which detail-type it expected when a GuardDuty event arrives', () => {
+  it('says which detail-types it expected when a GuardDuty event arrives', () => {
     expect(problemsOf(fixture('crypto-mining', 'guardduty'))).toEqual([
-      'detail-type: expected "Security Hub Findings - Imported", got "GuardDuty Finding" (a guardduty event: send it to /webhooks/guardduty)',
+      'detail-type: expected "Security Hub Findings - Imported", "Security Hub Findings - Custom Action" or "Security Hub Insight Results", got "GuardDuty Finding" (a guardduty event: send it to /webhooks/guardduty)',
     ]);
   });
 
@@ -178,7 +248,7 @@ describe('securityhub source', () => {
     });
 
     it('for fixtures with a field replaced by any JSON value', () => {
-      const names = ['findings-batch', 'findings-batch.sns', 'credential-exfiltration.sns', 'subscription-confirmation'];
+      const names = ['findings-batch', 'findings-batch.sns', 'credential-exfiltration.sns', 'subscription-confirmation', 'custom-action', 'insight-results'];
       check(mutatedFixtures(names.map((name) => fixture(name)), { insideSnsMessage: true }));
     });
   });

@@ -6,7 +6,11 @@ import { adapterHarness, anyBodies, catchPayloadError, expectOnlyAlertsOrPayload
 const { ctx, req, fixture, parseOne } = adapterHarness(sentinelSource, { receivedAt: '2024-05-03T16:00:00.000Z', query: { token: 'query-token' } });
 
 const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';
-const FIXTURES = ['common-sev0-fired', 'common-sev1-fired', 'common-sev2-fired', 'common-sev3-fired', 'common-sev3-resolved', 'incident-host', 'incident-account'];
+const FIXTURES = [
+  'common-sev0-fired', 'common-sev1-fired', 'common-sev2-fired', 'common-sev3-fired', 'common-sev3-resolved', 'common-log-alerts-v2-computer',
+  'common-activity-log-security', 'common-budget', 'common-service-health', 'common-smart-detector', 'incident-host', 'incident-account',
+  'incident-azure-resource',
+];
 
 describe('sentinel source: Azure Monitor common alert schema', () => {
   it.each([
@@ -50,6 +54,67 @@ describe('sentinel source: Azure Monitor common alert schema', () => {
     });
     expect(resolved.fingerprint).toBe(parseOne(fired).fingerprint);
     expect(sentinelSource.deliveryId(resolvedBody, req)).not.toBe(sentinelSource.deliveryId(fired, req));
+  });
+
+  it('maps a log search alert on a workspace to the computer its Computer dimension names', () => {
+    const body = fixture('common-log-alerts-v2-computer');
+    expect(parseOne(body)).toMatchObject({
+      title: 'Failed logons over threshold on SQL-PROD-02',
+      severity: 'high',
+      entity: { kind: 'host', key: 'sql-prod-02', display: 'SQL-PROD-02 (dimension Computer)' },
+      labels: { alertTargetId: body.data.essentials.alertTargetIDs[0], monitoringService: 'Log Alerts V2' },
+    });
+  });
+
+  it('maps a Defender for Cloud alert through the activity log to the compromised VM, as host compromise', () => {
+    expect(parseOne(fixture('common-activity-log-security'))).toMatchObject({
+      severity: 'high',
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'vm-prod-web-04', display: 'vm-prod-web-04 (compromisedEntity, Virtual Machine)' },
+      description: expect.stringContaining('Virus'),
+    });
+  });
+
+  it('maps a budget alert (no rule, severity or target) to the budget', () => {
+    const body = fixture('common-budget');
+    expect(parseOne(body)).toMatchObject({
+      title: 'Budget team-platform-monthly',
+      description: body.data.essentials.description,
+      severity: 'medium',
+      severityOriginal: 'unspecified',
+      category: 'other',
+      entity: {
+        kind: 'resource',
+        key: `${SUB}/providers/microsoft.consumption/budgets/team-platform-monthly`,
+        display: `budget team-platform-monthly (${SUB}/)`,
+      },
+      labels: { monitoringService: 'CostAlerts', monitorCondition: 'Fired' },
+    });
+  });
+
+  it('maps a service health alert to the subscription, described by the health event', () => {
+    expect(parseOne(fixture('common-service-health'))).toMatchObject({
+      title: 'Service issues in East US',
+      description: 'Azure Storage - East US - Degraded availability',
+      severity: 'medium',
+      entity: { kind: 'account', key: SUB, display: 'Azure subscription 11111111-2222-3333-4444-555555555555' },
+    });
+  });
+
+  it('maps a smart detector alert to its Application Insights resource', () => {
+    const body = fixture('common-smart-detector');
+    expect(parseOne(body).entity).toEqual({ kind: 'resource', key: body.data.essentials.alertTargetIDs[0], display: 'shop-web' });
+  });
+
+  it('says which fields it looked at when an alert names no target', () => {
+    const body = fixture('common-sev3-fired');
+    body.data.essentials.alertTargetIDs = null;
+    body.data.essentials.configurationItems = [];
+    expect(parseOne(body).entity).toEqual({
+      kind: 'resource',
+      key: 'alert-rule:high cpu on aks node pool',
+      display: 'alert rule "High CPU on AKS node pool" (no alertTargetIDs, configurationItems or host dimension in the alert)',
+    });
   });
 
   it('maps Sev4 to info', () => {
@@ -123,8 +188,35 @@ describe('sentinel source: incidents from a Logic App', () => {
     const updated = parseOne(body);
     expect(updated.fingerprint).toBe(first.fingerprint);
     expect(updated.category).toBe('other');
-    expect(updated.entity).toEqual({ kind: 'resource', key: (body.object.id as string).toLowerCase(), display: 'Sentinel incident #1187' });
+    expect(updated.entity).toEqual({
+      kind: 'resource',
+      key: (body.object.id as string).toLowerCase(),
+      display: 'Sentinel incident #1187 (no Host, Account, Mailbox or AzureResource entity in relatedEntities)',
+    });
     expect(updated.entity.key.startsWith(SUB)).toBe(true);
+  });
+
+  it('maps an incident whose only resource is an Azure resource (an Ip entity names no thing to act on)', () => {
+    const body = fixture('incident-azure-resource');
+    expect(parseOne(body)).toMatchObject({
+      category: 'secret-leak',
+      entity: {
+        kind: 'resource',
+        key: `${SUB}/resourcegroups/rg-prod-payments/providers/microsoft.keyvault/vaults/kv-prod-payments`,
+        display: 'kv-prod-payments',
+      },
+    });
+  });
+
+  it('reads a Host by netBiosName or azureID, and a Mailbox by its primary address', () => {
+    const body = fixture('incident-host');
+    const [host, account] = body.object.properties.relatedEntities;
+    host.properties = { netBiosName: 'WEBPROD03' };
+    expect(parseOne(body).entity).toEqual({ kind: 'host', key: 'webprod03', display: 'WEBPROD03' });
+    host.properties = { azureID: `${SUB}/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/WEB-PROD-03` };
+    expect(parseOne(body).entity).toMatchObject({ kind: 'host', key: `${SUB}/resourcegroups/rg-prod-web/providers/microsoft.compute/virtualmachines/web-prod-03` });
+    body.object.properties.relatedEntities = [{ ...account, kind: 'Mailbox', properties: { mailboxPrimaryAddress: 'CFO@acme.example', displayName: 'CFO' } }];
+    expect(parseOne(body).entity).toEqual({ kind: 'account', key: 'cfo@acme.example', display: 'CFO' });
   });
 
   it('names the fields that do not match', () => {

@@ -4,7 +4,7 @@ import { splunkSource } from '../../../lib/intake/sources/splunk';
 import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
 const { receivedAt, ctx, req, fixture, parse, problemsOf } = adapterHarness(splunkSource, { receivedAt: '2024-05-01T12:00:00.000Z' });
-const FIXTURES = ['with-result', 'no-result', 'results-batch', 'doc-example'];
+const FIXTURES = ['with-result', 'no-result', 'results-batch', 'doc-example', 'result-dest-forwarded'];
 
 describe('splunk source', () => {
   it('maps a webhook with a result row', () => {
@@ -32,7 +32,20 @@ describe('splunk source', () => {
         }),
       },
     ]);
-    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+    expect(splunkSource.deliveryId(body, req)).toMatch(new RegExp(`^${body.sid}:[0-9a-f]{32}$`));
+  });
+
+  it('tells apart the POSTs of one search run ("For each result": one per row, one sid), and keeps a re-sent POST the same delivery', () => {
+    const body = fixture('with-result');
+    const web2 = { ...body, result: { ...body.result, host: 'web-02.corp.example.com', dest: 'web-02.corp.example.com' } };
+    const id1 = splunkSource.deliveryId(body, req);
+    const id2 = splunkSource.deliveryId(web2, req);
+    expect(id1).toMatch(new RegExp(`^${body.sid}:`));
+    expect(id2).toMatch(new RegExp(`^${body.sid}:`));
+    expect(id2).not.toBe(id1);
+    expect(splunkSource.deliveryId(fixture('with-result'), req)).toBe(id1);
+    expect(splunkSource.deliveryId(fixture('no-result'), req)).toMatch(/:[0-9a-f]{32}$/);
+    expect(splunkSource.deliveryId({ search_name: 'no sid' }, req)).toBeUndefined();
   });
 
   it('maps a webhook without result to one alert about the search', () => {
@@ -47,7 +60,7 @@ describe('splunk source', () => {
         entity: {
           kind: 'resource',
           key: 'splunk-search:search/Audit - Windows Audit Policy Changed',
-          display: 'Splunk search "Audit - Windows Audit Policy Changed"',
+          display: 'Splunk search "Audit - Windows Audit Policy Changed" (no result row: nothing names a dest, host, user or src)',
         },
         observedAt: receivedAt,
         fingerprint: fingerprintOf('splunk', 'search', 'Audit - Windows Audit Policy Changed', 'resource', 'splunk-search:search/Audit - Windows Audit Policy Changed'),
@@ -74,7 +87,19 @@ describe('splunk source', () => {
     expect(alerts[0].labels).toMatchObject({ row: '0', src: '203.0.113.45', user: 'administrator', signature: 'Brute Force Access Behavior Detected' });
     expect(alerts[2].labels).toMatchObject({ row: '2', user: 'svc_backup' });
     expect(new Set(alerts.map((a) => a.fingerprint)).size).toBe(3);
-    expect(splunkSource.deliveryId(body, req)).toBe(body.sid);
+    expect(splunkSource.deliveryId(body, req)).toMatch(new RegExp(`^${body.sid}:[0-9a-f]{32}$`));
+  });
+
+  it('takes the CIM dest (the endpoint the event is about) before host (the machine that reported it), and the user before the src', () => {
+    const body = fixture('result-dest-forwarded');
+    expect(parse(body)[0]).toMatchObject({
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'fin-laptop-17', display: 'FIN-LAPTOP-17' },
+      labels: { host: 'wec-collector-01', dest: 'FIN-LAPTOP-17', src: '10.20.17.5' },
+    });
+    const { dest: _dest, host: _host, ...row } = body.result;
+    expect(parse({ ...body, result: row })[0].entity).toEqual({ kind: 'account', key: 'corp\\mlee', display: 'CORP\\mlee' });
+    expect(parse({ ...body, result: { src: '10.20.17.5' } })[0].entity).toEqual({ kind: 'host', key: '10.20.17.5', display: '10.20.17.5' });
   });
 
   it('maps the documented example (ad-hoc search, no name, no host)', () => {
@@ -85,7 +110,11 @@ describe('splunk source', () => {
       description: 'sourcetype=mongod count=8',
       severity: 'medium',
       category: 'other',
-      entity: { kind: 'resource', key: `splunk-search:search/${body.sid}` },
+      entity: {
+        kind: 'resource',
+        key: `splunk-search:search/${body.sid}`,
+        display: `Splunk search "${body.sid}" (no dest, host, user or src field in the result)`,
+      },
       labels: { sid: body.sid, app: 'search', owner: 'admin', sourcetype: 'mongod' },
     });
     expect(alert.labels).not.toHaveProperty('search_name');
@@ -113,7 +142,7 @@ describe('splunk source', () => {
     const rerun = { ...body, sid: 'scheduler__admin__other_at_1714570000_1', results_link: 'https://x/', result: { ...body.result, _time: '1714570000', _raw: 'again' } };
     expect(parse(rerun)[0].fingerprint).toBe(first.fingerprint);
     expect(parse(body)[0].fingerprint).toBe(first.fingerprint);
-    expect(parse({ ...body, result: { ...body.result, host: 'web-02' } })[0].fingerprint).not.toBe(first.fingerprint);
+    expect(parse({ ...body, result: { ...body.result, dest: 'web-02' } })[0].fingerprint).not.toBe(first.fingerprint);
     expect(parse({ ...body, search_name: 'Another search' })[0].fingerprint).not.toBe(first.fingerprint);
   });
 

@@ -4,7 +4,10 @@ import { wazuhSource } from '../../../lib/intake/sources/wazuh';
 import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtures } from '../../support/adapters';
 
 const { receivedAt, ctx, req, fixture, parse, problemsOf } = adapterHarness(wazuhSource, { receivedAt: '2024-05-01T12:00:00.000Z' });
-const FIXTURES = ['level3-pam', 'level7-syscheck', 'level7-sca', 'level10-bruteforce', 'level12-web-attack', 'level13-vulnerability', 'level15-malware'];
+const FIXTURES = [
+  'level3-pam', 'level7-syscheck', 'level7-sca', 'level10-bruteforce', 'level12-web-attack', 'level13-vulnerability', 'level15-malware',
+  'integration-test-alert', 'syslog-remote-host', 'shuffle-wrapped',
+];
 
 describe('wazuh source', () => {
   it.each([
@@ -29,6 +32,39 @@ describe('wazuh source', () => {
       manager: body.manager.name,
     });
     expect(wazuhSource.deliveryId(body, req)).toBe(`${body.manager.name}:${body.id}`);
+  });
+
+  it('accepts Wazuh\'s own integration test alert (no manager, an empty rule id, an unreadable timestamp)', () => {
+    const body = fixture('integration-test-alert');
+    expect(parse(body)).toEqual([
+      expect.objectContaining({
+        title: 'alert description',
+        severity: 'info',
+        entity: { kind: 'host', key: 'agent', display: 'agent (agent 001)' },
+        observedAt: receivedAt,
+        fingerprint: fingerprintOf('wazuh', undefined, '001', '', '/path/to/file'),
+      }),
+    ]);
+    expect(wazuhSource.deliveryId(body, req)).toBe('wazuh:alert_id');
+  });
+
+  it('maps syslog the manager received from another host (agent 000) to the host the predecoder names', () => {
+    const [alert] = parse(fixture('syslog-remote-host'));
+    expect(alert).toMatchObject({
+      category: 'host-compromise',
+      entity: { kind: 'host', key: 'fw-edge-01', display: 'fw-edge-01 (syslog from 192.168.10.1 to wazuh-manager)' },
+      labels: { agent_id: '000', srcip: '198.51.100.23', hostname: 'fw-edge-01' },
+    });
+    expect(alert.fingerprint).toBe(fingerprintOf('wazuh', 'wazuh-manager', '000', '5763', 'fw-edge-01'));
+    const own = fixture('syslog-remote-host');
+    own.predecoder.hostname = 'wazuh-manager';
+    expect(parse(own)[0].entity).toMatchObject({ key: 'wazuh-manager', display: 'wazuh-manager (agent 000)' });
+  });
+
+  it('reads an alert wrapped by Wazuh\'s Shuffle integration (all_fields) as the alert itself', () => {
+    const body = fixture('shuffle-wrapped');
+    expect(parse(body)).toEqual(parse(fixture('level12-web-attack')));
+    expect(wazuhSource.deliveryId(body, req)).toBe(wazuhSource.deliveryId(fixture('level12-web-attack'), req));
   });
 
   it('labels the file, CVE, MITRE techniques and source IP', () => {
@@ -81,9 +117,9 @@ describe('wazuh source', () => {
     );
     expect(problemsOf({ ...body, rule: { ...body.rule, level: 16 } })).toEqual([expect.stringMatching(/^rule\.level: /)]);
     expect(problemsOf({ ...body, agent: { id: '001', name: '' } })).toEqual([expect.stringMatching(/^agent\.name: /)]);
-    expect(problemsOf({ ...body, manager: {} })).toEqual([expect.stringMatching(/^manager\.name: /)]);
+    expect(problemsOf({ ...body, manager: { name: 7 } })).toEqual([expect.stringMatching(/^manager\.name: /)]);
     expect(problemsOf([body])[0]).toMatch(/^\(body\): /);
-    expect(wazuhSource.deliveryId({ ...body, manager: {} }, req)).toBeUndefined();
+    expect(wazuhSource.deliveryId({ ...body, id: undefined }, req)).toBeUndefined();
   });
 
   it('keeps secrets out of titles, descriptions, labels and entities', () => {
