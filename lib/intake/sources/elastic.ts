@@ -207,7 +207,8 @@ export const elasticSource: SourceAdapter = {
     return typeof uuid === 'string' && uuid !== '' ? uuid : undefined;
   },
   parse(body, _req, ctx) {
-    const fields = isBatch(body) ? body.alerts.map((item, i) => fieldsOf(item, `alerts.${i}`)) : [fieldsOf(body, undefined)];
+    // Array.from visits every index (a hole reads as undefined and is refused, never skipped).
+    const fields = isBatch(body) ? Array.from(body.alerts, (item, i) => fieldsOf(item, `alerts.${i}`)) : [fieldsOf(body, undefined)];
     return { kind: 'alerts', alerts: fields.map((f) => toAlert(f, ctx)) };
   },
 };
