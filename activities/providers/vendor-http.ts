@@ -223,6 +223,18 @@ export async function withToken(
   auth: (token: string) => Record<string, string>,
   staleStatus = 401,
 ): Promise<VendorResponse> {
+  return http.check(what, await rawWithToken(http, tokens, what, req, auth, staleStatus));
+}
+
+/** As `withToken`, but whatever status came back (only the network, or the token request, can fail here). */
+export async function rawWithToken(
+  http: VendorHttp,
+  tokens: TokenCache,
+  what: string,
+  req: VendorRequest,
+  auth: (token: string) => Record<string, string>,
+  staleStatus = 401,
+): Promise<VendorResponse> {
   const send = async () => {
     const token = await tokens.get();
     return { token, res: await http.raw(what, { ...req, headers: { ...req.headers, ...auth(token) } }) };
@@ -232,7 +244,7 @@ export async function withToken(
     tokens.invalidate(token);
     ({ token, res } = await send());
   }
-  return http.check(what, res);
+  return res;
 }
 
 /** A string field of a JSON object, or undefined. */
