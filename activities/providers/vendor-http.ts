@@ -215,15 +215,9 @@ export class TokenCache {
  * Sends a request with a cached token; when the vendor answers `staleStatus` (the token was
  * revoked or expired early) the token is dropped and the request sent once more with a new one.
  */
-export async function withToken(
-  http: VendorHttp,
-  tokens: TokenCache,
-  what: string,
-  req: VendorRequest,
-  auth: (token: string) => Record<string, string>,
-  staleStatus = 401,
-): Promise<VendorResponse> {
-  return http.check(what, await rawWithToken(http, tokens, what, req, auth, staleStatus));
+export async function withToken(...args: Parameters<typeof rawWithToken>): Promise<VendorResponse> {
+  const [http, , what] = args;
+  return http.check(what, await rawWithToken(...args));
 }
 
 /** As `withToken`, but whatever status came back (only the network, or the token request, can fail here). */

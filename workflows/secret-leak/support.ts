@@ -34,7 +34,7 @@ export async function readLeakFromGitHub(run: IncidentRun, source: LeakSource & 
       `The secret of ${alert} could not be read from GitHub (${err.message}): without it no credential store can be searched, and nothing is revoked or rotated`,
       { data: { step: 'Find owner and scope', repository: ref.repository, alertNumber: ref.alertNumber, missing: 'secret', errorType: err.errorType } },
     );
-    await pageSecurity(run, 'leaked secret not read', `Leaked secret not read from GitHub: ${alert}`, `GitHub could not be reached: ${err.message}.\nOpen ${source.github.url ?? alert}, find the credential's owner, revoke and rotate it by hand.`);
+    await pageSecurity(run, 'leaked secret not read', `Leaked secret not read from GitHub: ${alert}`, `The secret could not be read: ${err.message}.\nOpen ${source.github.url ?? alert}, find the credential's owner, revoke and rotate it by hand.`);
     return `the secret of ${alert} could not be read from GitHub: a human must revoke it from the alert`;
   }
 }
