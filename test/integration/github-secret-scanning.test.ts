@@ -98,6 +98,17 @@ describe('GitHub secret scanning alerts', () => {
     expect(steps.indexOf('Close the GitHub alert')).toBeGreaterThan(steps.indexOf('Revoke the credential'));
   }, 60_000);
 
+  it('accepts GitHub’s older published example, which has no html_url or created_at', async () => {
+    const l = await leak({ shared: true });
+    const body = fixture('secret-scanning-alert-reopened-octokit-example');
+    expect(body.alert.html_url).toBeUndefined();
+    Object.assign(body.repository, { full_name: l.repository });
+    body.alert.number = l.number;
+    const sent = await sendGithub(engine.baseUrl, 'secret_scanning_alert', body, randomUUID());
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    expect((await incident(sent.body.incidentId)).entity).toBe(`credential:secret:${fingerprint(l.secret)}`);
+  }, 30_000);
+
   it('brings two leaks of one secret (two repositories) into one incident', async () => {
     const first = await leak({ shared: true });
     const second = { repository: `${first.repository}-fork`, number: first.number + 1 };
