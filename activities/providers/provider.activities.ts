@@ -9,6 +9,7 @@ import type { InventoryProvider } from './inventory/inventory.provider';
 import type { MetricsProvider } from './metrics/metrics.provider';
 import type { NotifyProvider } from './notify/notify.provider';
 import type { PatchingProvider } from './patching/patching.provider';
+import type { SecretScanningProvider } from './secret-scanning/secret-scanning.provider';
 
 /** One implementation per capability, as `runbooks/providers.yaml` chose them. */
 export interface Providers {
@@ -20,6 +21,7 @@ export interface Providers {
   patching: PatchingProvider;
   metrics: MetricsProvider;
   notify: NotifyProvider;
+  secretScanning: SecretScanningProvider;
 }
 
 type Args<F> = F extends (call: ProviderCall, ...rest: infer R) => unknown ? R : never;
@@ -61,6 +63,9 @@ export function createProviderActivities(p: Providers) {
     rollbackPatch: (call: ProviderCall, ...a: Args<PatchingProvider['rollback']>) => p.patching.rollback(call, ...a),
     querySli: (call: ProviderCall, ...a: Args<MetricsProvider['query']>) => p.metrics.query(call, ...a),
     notify: (call: ProviderCall, ...a: Args<NotifyProvider['send']>) => p.notify.send(call, ...a),
+    /** Only type, fingerprint and last four reach the workflow: the value stays in the vendor's code. */
+    describeLeakedSecret: (call: ProviderCall, ...a: Args<SecretScanningProvider['describeSecret']>) => p.secretScanning.describeSecret(call, ...a),
+    closeSecretScanningAlert: (call: ProviderCall, ...a: Args<SecretScanningProvider['closeAlert']>) => p.secretScanning.closeAlert(call, ...a),
   });
 }
 

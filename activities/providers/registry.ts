@@ -18,6 +18,8 @@ import { PrometheusMetrics, prometheusMetricsConfigSchema } from './metrics/prom
 import { SimulatedMetrics } from './metrics/simulated';
 import { SimulatedNotify } from './notify/simulated';
 import { SimulatedPatching } from './patching/simulated';
+import { GitHubSecretScanning, gitHubSecretScanningConfigSchema } from './secret-scanning/github';
+import { NoSecretScanning } from './secret-scanning/none';
 import type { Providers } from './provider.activities';
 import { SimulatedFleet } from './simulated/fleet';
 
@@ -77,6 +79,10 @@ const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C
     prometheus: (d) => new PrometheusMetrics(d.parse('prometheus', prometheusMetricsConfigSchema)),
   },
   notify: { simulated: (d) => new SimulatedNotify(d.fleet) },
+  secretScanning: {
+    none: () => new NoSecretScanning(),
+    github: (d) => new GitHubSecretScanning(d.parse('github', gitHubSecretScanningConfigSchema), { fingerprint: d.fingerprint }),
+  },
 };
 
 export interface ProviderDeps {
@@ -115,8 +121,19 @@ export function createProviders(config: ProvidersConfig, { db, env = {}, fingerp
     patching: one(Capability.Patching),
     metrics: one(Capability.Metrics),
     notify: one(Capability.Notify),
+    secretScanning: one(Capability.SecretScanning),
   };
   return { providers, fleet: deps.fleet };
+}
+
+/**
+ * The secret-scanning vendor alone, as the worker builds it (for the API's door, which reads a
+ * leaked secret at intake); undefined when the file names none.
+ */
+export function createSecretScanning(config: ProvidersConfig, { env = {}, fingerprint }: Omit<ProviderDeps, 'db'>): Providers['secretScanning'] | undefined {
+  const vendor = config.vendors.secretScanning.default;
+  if (vendor === 'none') return undefined;
+  return buildVendor(vendorDeps(config, noFleet('the secret-scanning vendor'), env, fingerprint), Capability.SecretScanning, vendor);
 }
 
 export interface ProviderCheck {
@@ -133,12 +150,7 @@ export interface ProviderCheck {
  * lacks) and what failed. Changes nothing.
  */
 export async function checkProviders(config: ProvidersConfig, { env = {}, fingerprint }: Omit<ProviderDeps, 'db'>, timeoutMs = 15_000): Promise<ProviderCheck[]> {
-  const noFleet = new Proxy({} as SimulatedFleet, {
-    get: () => {
-      throw new Error('the simulated fleet is not available to provider checks');
-    },
-  });
-  const deps = vendorDeps(config, noFleet, env, fingerprint ?? ((v) => v));
+  const deps = vendorDeps(config, noFleet('provider checks'), env, fingerprint ?? ((v) => v));
   return Promise.all(
     vendorsInUse(config).map(async ({ capability, vendor }): Promise<ProviderCheck> => {
       if (vendor === 'simulated') return { capability, vendor, status: 'skipped', detail: 'simulated: its state is in Postgres, nothing outside to reach' };
@@ -159,6 +171,15 @@ export async function checkProviders(config: ProvidersConfig, { env = {}, finger
       }
     }),
   );
+}
+
+/** The fleet of a build outside the worker, where no simulated vendor is built. */
+function noFleet(forWhom: string): SimulatedFleet {
+  return new Proxy({} as SimulatedFleet, {
+    get: () => {
+      throw new Error(`the simulated fleet is not available to ${forWhom}`);
+    },
+  });
 }
 
 function buildVendor<C extends Capability>(deps: Deps, capability: C, vendor: VendorOf<C>): Providers[C] {

@@ -215,7 +215,13 @@ export class TokenCache {
  * Sends a request with a cached token; when the vendor answers `staleStatus` (the token was
  * revoked or expired early) the token is dropped and the request sent once more with a new one.
  */
-export async function withToken(
+export async function withToken(...args: Parameters<typeof rawWithToken>): Promise<VendorResponse> {
+  const [http, , what] = args;
+  return http.check(what, await rawWithToken(...args));
+}
+
+/** As `withToken`, but whatever status came back (only the network, or the token request, can fail here). */
+export async function rawWithToken(
   http: VendorHttp,
   tokens: TokenCache,
   what: string,
@@ -232,7 +238,7 @@ export async function withToken(
     tokens.invalidate(token);
     ({ token, res } = await send());
   }
-  return http.check(what, res);
+  return res;
 }
 
 /** A string field of a JSON object, or undefined. */

@@ -24,10 +24,10 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: PalisadeConfig): DynamicModule {
+  static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
+      imports: [ConfigModule.forRoot(config, env), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

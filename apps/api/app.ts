@@ -11,9 +11,12 @@ import { SlackBolt } from './slack/slack.bolt';
 
 export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
 
-/** Builds the API (used by main.ts and by the tests, which listen on a free port). */
-export async function createApiApp(config: PalisadeConfig, logger: LogLevels | LoggerService | false = ['error', 'warn']) {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger, bodyParser: false });
+/**
+ * Builds the API (used by main.ts and by the tests, which listen on a free port). `env` is where
+ * the vendors' secret variables are read (the door reads a leaked secret from GitHub).
+ */
+export async function createApiApp(config: PalisadeConfig, logger: LogLevels | LoggerService | false = ['error', 'warn'], env: Readonly<Record<string, string | undefined>> = {}) {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, env), { logger, bodyParser: false });
   app.enableShutdownHooks();
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
   app.use('/webhooks', raw({ type: () => true, limit: config.intake.maxBodyBytes }));

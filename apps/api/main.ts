@@ -7,7 +7,7 @@ import { PinoNestLogger } from './common/pino-logger';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger('api', config.logLevel);
-  const app = await createApiApp(config, new PinoNestLogger(log));
+  const app = await createApiApp(config, new PinoNestLogger(log), process.env);
   await app.listen(config.port, config.host);
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
 }

@@ -113,12 +113,17 @@ function hitsIn(text: string, leaks: Leak[]): string[] {
   return leaks.filter((l) => l.needles.some((n) => text.includes(n))).map((l) => l.label);
 }
 
-/** A history as text: every bytes field (payloads) decoded as UTF-8 in place. */
-function historyText(history: unknown): string {
-  return JSON.stringify(history, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+/**
+ * A history as text: every bytes field (payloads) decoded as UTF-8 in place, whether the client
+ * hands it over as bytes, as a Buffer's JSON, or already as base64 (proto JSON's `data`).
+ */
+export function historyText(history: unknown): string {
+  return JSON.stringify(history, (key, value: unknown) => {
+    // ArrayBuffer.isView, not instanceof: the client's bytes may come from another realm (a test runner's).
+    if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
     const v = value as { type?: unknown; data?: unknown } | null;
     if (v && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data as number[]).toString('utf8');
+    if (key === 'data' && typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value)) return Buffer.from(value, 'base64').toString('utf8');
     return value;
   });
 }

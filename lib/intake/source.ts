@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { AlertSeverity, ParsedAlert, SourceName } from './alert';
+import type { AlertSeverity, ParsedAlert, SecretDescriptor, SourceName } from './alert';
 import type { Redactor } from './redact';
 
 /** How a source proves who sent the request (checked before the adapter parses anything). */
@@ -32,6 +32,32 @@ export type ParseResult =
   /** A delivery that carries no alert: a GitHub ping, an SNS subscription handshake. */
   | { kind: 'control'; message: string; /** SNS: the URL to visit to confirm the subscription, and its topic. */ subscribeUrl?: string; topicArn?: string };
 
+/** A code host's alert whose leaked secret the delivery does not carry (GitHub's webhooks never do). */
+export interface LeakedSecretRef {
+  source: SourceName;
+  /** "owner/name". */
+  repository: string;
+  alertNumber: number;
+  /** The alert's identity (`fingerprintOf(source, repository, alertNumber)`): earlier deliveries of it are found by it. */
+  alertKey: string;
+}
+
+/** The secret of an alert, reduced to its descriptor, or why it is not known. */
+export type LeakedSecretAnswer = { secret: SecretDescriptor } | { missing: string };
+
+/**
+ * Where the door finds a leaked secret a delivery does not carry: an earlier delivery of the
+ * same alert, else the vendor's API within a short deadline. Implemented by the API; it never
+ * hands out the value, only the descriptor.
+ */
+export interface LeakedSecretLookup {
+  find(ref: LeakedSecretRef): Promise<LeakedSecretAnswer>;
+}
+
+export interface CompleteContext extends ParseContext {
+  secrets: LeakedSecretLookup;
+}
+
 /** One file per vendor under lib/intake/sources/, each exporting one of these. */
 export interface SourceAdapter {
   name: SourceName;
@@ -42,6 +68,12 @@ export interface SourceAdapter {
   deliveryId(body: unknown, req: WebhookRequest): string | undefined;
   /** Parses a verified body. Throws `PayloadError` when it does not match the vendor's format. */
   parse(body: unknown, req: WebhookRequest, ctx: ParseContext): ParseResult;
+  /**
+   * Optional, after `parse`: completes the alerts with what the delivery lacks and the vendor's
+   * API knows (GitHub: the leaked secret). Never fails for want of the vendor: the alerts then
+   * say what is missing.
+   */
+  complete?(parsed: ParseResult, body: unknown, req: WebhookRequest, ctx: CompleteContext): Promise<ParseResult>;
 }
 
 /** The body is JSON but not what the vendor sends: which fields, and what was expected. */

@@ -12,6 +12,8 @@ export enum Capability {
   Patching = 'patching',
   Metrics = 'metrics',
   Notify = 'notify',
+  /** The code host whose secret scanning raised a leak: read the leaked secret, close the alert. */
+  SecretScanning = 'secretScanning',
 }
 
 export const CAPABILITIES = Object.values(Capability);

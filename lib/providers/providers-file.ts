@@ -13,7 +13,11 @@ export const VENDORS = {
   [Capability.Patching]: ['simulated', 'aws-ssm'],
   [Capability.Metrics]: ['simulated', 'prometheus'],
   [Capability.Notify]: ['simulated'],
+  [Capability.SecretScanning]: ['none', 'github'],
 } as const satisfies Record<Capability, readonly string[]>;
+
+/** Capabilities a file may leave out, and the vendor they then get (`none`: nothing to call). */
+const OPTIONAL: Partial<Record<Capability, string>> = { [Capability.SecretScanning]: 'none' };
 
 export type VendorOf<C extends Capability> = (typeof VENDORS)[C][number];
 export type Vendor = VendorOf<Capability>;
@@ -51,7 +55,7 @@ const choice = z.union(
 // A record keyed by an enum is exhaustive in zod 4: a missing or unknown capability fails here.
 const fileSchema = z
   .object({
-    vendors: z.record(z.enum(Capability), choice),
+    vendors: z.preprocess((v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...OPTIONAL, ...v } : v), z.record(z.enum(Capability), choice)),
     settings: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   })
   .strict();
@@ -77,11 +81,11 @@ export function loadProvidersConfig(file: string): ProvidersConfig {
   return { vendors, settings: parsed.settings } as ProvidersConfig;
 }
 
-/** Every vendor the file uses, once. */
+/** Every vendor the file uses, once (`none` is no vendor). */
 export function vendorsInUse(config: ProvidersConfig): { capability: Capability; vendor: string }[] {
   return CAPABILITIES.flatMap((capability) => {
     const c: VendorChoice<string> = config.vendors[capability];
-    return [...new Set([c.default, ...c.byTag.map((r) => r.vendor)])].map((vendor) => ({ capability, vendor }));
+    return [...new Set([c.default, ...c.byTag.map((r) => r.vendor)])].filter((vendor) => vendor !== 'none').map((vendor) => ({ capability, vendor }));
   });
 }
 
@@ -89,6 +93,6 @@ function invalid(file: string, reason: string): PalisadeError {
   return new PalisadeError(
     'providers_invalid',
     `Providers file ${file}: ${reason}.`,
-    `Name a vendor for each capability (${CAPABILITIES.join(', ')}); the comment at the top of runbooks/providers.yaml lists them.`,
+    `Name a vendor for each capability (${CAPABILITIES.filter((c) => !(c in OPTIONAL)).join(', ')}; optionally ${Object.keys(OPTIONAL).join(', ')}); the comment at the top of runbooks/providers.yaml lists them.`,
   );
 }

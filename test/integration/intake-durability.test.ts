@@ -9,12 +9,14 @@ import { freePort } from '../../apps/cli/start/ports';
 import { startTemporalDevServer, type DevServer } from '../../apps/cli/start/temporal-dev-server';
 import { stateQuery } from '../../workflows/shared/messages';
 import { eventually, getJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
+import { historyText } from '../../bench/drills/secret-hygiene';
+import { FakeGitHub, providersWithGitHub } from '../support/vendors/github';
 import { genericAlert, sendGeneric, sendGithub } from '../support/webhooks';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/webhooks');
 
 describe('secrets never persist', () => {
-  it('keeps a leaked GitHub secret out of Postgres, Temporal history and the logs', async () => {
+  it('keeps leaked GitHub secrets out of Postgres, Temporal history and the logs: carried in a delivery, read by the door, read by the playbook', async () => {
     const logs: string[] = [];
     const capture = (stream: NodeJS.WriteStream) => {
       const original = stream.write.bind(stream);
@@ -25,22 +27,43 @@ describe('secrets never persist', () => {
       return () => (stream.write = original);
     };
     const restore = [capture(process.stdout), capture(process.stderr)];
-    const engine = await startTestEngine({ env: { PALISADE_LOG_LEVEL: 'trace' }, apiLogs: true });
-    // A fresh token-shaped secret, so no earlier test's data can contain it.
-    const secret = `ghp_${randomBytes(18).toString('hex')}`;
+    // GitHub's REST API on loopback holds the secrets of the deliveries that do not carry one.
+    const github = await new FakeGitHub().start();
+    const providers = providersWithGitHub(github, 'PALISADE_TEST_GITHUB_TOKEN', { intakeTimeoutMs: 10_000, timeoutMs: 10_000 });
+    const engine = await startTestEngine({ env: { PALISADE_LOG_LEVEL: 'trace', PALISADE_PROVIDERS_FILE: providers, PALISADE_TEST_GITHUB_TOKEN: github.token }, apiLogs: true });
+    // Fresh token-shaped secrets, so no earlier test's data can contain them.
+    const fresh = () => `ghp_${randomBytes(18).toString('hex')}`;
+    const secrets = { carried: fresh(), readByTheDoor: fresh(), readByThePlaybook: fresh() };
+    const needles = Object.values(secrets).flatMap((s) => [s, Buffer.from(s).toString('base64')]);
     try {
-      const payload = JSON.parse(readFileSync(path.join(FIXTURES, 'github/secret-scanning-created-public.json'), 'utf8'));
-      payload.alert.secret = secret;
-      payload.alert.number = Math.floor(Math.random() * 1e9);
-      const res = await sendGithub(engine.baseUrl, 'secret_scanning_alert', payload, randomUUID());
-      expect(res.status).toBe(202);
-      expect(res.body.disposition).toBe('started');
+      const send = async (name: string, secret: string, opts: { carried?: boolean } = {}) => {
+        const payload = JSON.parse(readFileSync(path.join(FIXTURES, `github/${name}.json`), 'utf8'));
+        payload.alert.number = Math.floor(Math.random() * 1e9);
+        if (opts.carried) payload.alert.secret = secret;
+        else github.addAlert(payload.repository.full_name, payload.alert.number, { secret, secretType: 'github_personal_access_token' });
+        const res = await sendGithub(engine.baseUrl, 'secret_scanning_alert', payload, randomUUID());
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+        expect(res.body.disposition).toBe('started');
+        return res.body as { incidentId: string; alertIds: string[] };
+      };
+      const carried = await send('secret-scanning-created-public', secrets.carried, { carried: true });
+      const byDoor = await send('secret-scanning-alert-created', secrets.readByTheDoor);
+      github.fail('5xx'); // the door's read fails: the playbook reads it
+      const byPlaybook = await send('secret-scanning-alert-created-private', secrets.readByThePlaybook);
+      const incidents = [carried, byDoor, byPlaybook].map((r) => r.incidentId);
 
-      const timeline = await eventually('the incident on its timeline', async () => {
-        const t = await getJson(`${engine.baseUrl}/incidents/${res.body.incidentId}/timeline`);
-        return t.body.events?.length >= 2 ? t.body : undefined;
-      });
-      expect(JSON.stringify(timeline)).not.toContain(secret);
+      const read = await eventually('the playbook to read the secret from GitHub', async () => {
+        const t = await getJson(`${engine.baseUrl}/incidents/${byPlaybook.incidentId}/timeline`);
+        return t.body.events?.find((e: { type: string; data: { step?: string } }) => e.type === 'step.succeeded' && e.data.step === 'Read the leaked secret from GitHub');
+      }, 30_000);
+      expect(read.data.result).toEqual({ type: 'github_personal_access_token', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), last4: secrets.readByThePlaybook.slice(-4) });
+      for (const id of incidents) {
+        const timeline = await eventually(`incident ${id} on its timeline`, async () => {
+          const t = await getJson(`${engine.baseUrl}/incidents/${id}/timeline`);
+          return t.body.events?.length >= 2 ? t.body : undefined;
+        });
+        for (const n of needles) expect(JSON.stringify(timeline)).not.toContain(n);
+      }
 
       // Every table, as text.
       const pg = new PgClient({ connectionString: engine.databaseUrl });
@@ -48,34 +71,42 @@ describe('secrets never persist', () => {
       try {
         const tables = await pg.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
         for (const { tablename } of tables.rows) {
-          const hits = await pg.query(`SELECT count(*)::int AS n FROM "${tablename}" t WHERE t::text LIKE $1`, [`%${secret}%`]);
+          const hits = await pg.query(`SELECT count(*)::int AS n FROM "${tablename}" t WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s WHERE strpos(t::text, s) > 0)`, [needles]);
           expect(hits.rows[0].n, `table ${tablename}`).toBe(0);
         }
-        const stored = await pg.query(`SELECT secrets, raw::text AS raw FROM alerts WHERE id = $1`, [res.body.alertIds[0]]);
-        expect(stored.rows[0].secrets[0]).toMatchObject({ last4: secret.slice(-4) });
+        const stored = await pg.query(`SELECT secrets, raw::text AS raw FROM alerts WHERE id = $1`, [carried.alertIds[0]]);
+        expect(stored.rows[0].secrets[0]).toMatchObject({ last4: secrets.carried.slice(-4) });
         expect(stored.rows[0].raw).toContain('REDACTED');
+        const door = await pg.query(`SELECT secrets, entity_key FROM alerts WHERE id = $1`, [byDoor.alertIds[0]]);
+        expect(door.rows[0].secrets[0]).toMatchObject({ last4: secrets.readByTheDoor.slice(-4) });
+        expect(door.rows[0].entity_key).toBe(`secret:${door.rows[0].secrets[0].fingerprint}`);
       } finally {
         await pg.end();
       }
 
-      // The workflow's whole history, fetched through the client.
+      // Each workflow's whole history, fetched through the client.
       const client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
       try {
-        const incident = await getJson(`${engine.baseUrl}/incidents/${res.body.incidentId}`);
-        const history = await client.workflow.getHandle(incident.body.workflowId).fetchHistory();
-        expect(JSON.stringify(history)).not.toContain(secret);
-        expect(JSON.stringify(history)).not.toContain(Buffer.from(secret).toString('base64'));
+        for (const id of incidents) {
+          const incident = await getJson(`${engine.baseUrl}/incidents/${id}`);
+          const history = historyText(await client.workflow.getHandle(incident.body.workflowId).fetchHistory());
+          expect(history).toContain(incident.body.title); // the payloads are read as text: the search can see
+          for (const n of needles) expect(history).not.toContain(n);
+        }
       } finally {
         await client.connection.close();
       }
     } finally {
       await engine.close();
+      await github.close();
       restore.forEach((r) => r());
     }
     const captured = logs.join('');
-    expect(captured).toContain('github delivery'); // the intake logged this delivery...
-    expect(captured).not.toContain(secret); // ...without the secret
-  });
+    expect(captured).toContain('github delivery'); // the intake logged these deliveries...
+    expect(captured).toContain('the secret was not read'); // ...and the door's missed read...
+    for (const n of needles) expect(captured).not.toContain(n); // ...without the secrets
+    expect(github.calls('GET', '/repos/').length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 });
 
 describe('Temporal down', () => {

@@ -10,6 +10,7 @@ import { startTestEngine, type TestEngine } from '../support/engine';
 import { freePort } from '../../apps/cli/start/ports';
 import { FakeFalcon } from '../support/vendors/crowdstrike';
 import { FakeDefender } from '../support/vendors/defender';
+import { FakeGitHub } from '../support/vendors/github';
 
 const SIMULATED = ['inventory', 'evidence', 'credentials', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`).join('\n');
 
@@ -80,6 +81,8 @@ describe('providers chosen per host', () => {
 
   it('checks each configured vendor with a read-only call: what works, what is denied, what fails', async () => {
     const defender = await new FakeDefender().start();
+    const github = await new FakeGitHub().start();
+    github.addAlert('acme/payments', 1);
     try {
       const file = path.join(dir, `${randomUUID()}.yaml`);
       writeFileSync(
@@ -92,13 +95,15 @@ describe('providers chosen per host', () => {
           '    byTag: [{ tag: platform, value: laptop, vendor: crowdstrike }]',
           ...['evidence', 'credentials', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`),
           '  metrics: prometheus',
+          '  secretScanning: github',
           'settings:',
+          `  github: { baseUrl: "${github.url}", app: { clientId: ${github.app.clientId}, installationId: ${github.app.installationId}, privateKeyEnv: GITHUB_APP_KEY }, checkRepository: acme/payments }`,
           `  crowdstrike: { baseUrl: "${falcon.url}", clientId: ${falcon.clientId}, clientSecretEnv: FALCON_SECRET }`,
           `  defender: { loginBaseUrl: "${defender.url}", apiBaseUrl: "${defender.url}", tenantId: ${defender.tenantId}, clientId: ${defender.clientId}, clientSecretEnv: DEFENDER_SECRET }`,
           `  prometheus: { baseUrl: "http://127.0.0.1:${await freePort()}", timeout: 2s }`,
         ].join('\n'),
       );
-      const env = { FALCON_SECRET: falcon.clientSecret, DEFENDER_SECRET: 'not-the-secret-0000' };
+      const env = { FALCON_SECRET: falcon.clientSecret, DEFENDER_SECRET: 'not-the-secret-0000', GITHUB_APP_KEY: github.app.privateKey };
       const checks = await checkProviders(loadProvidersConfig(file), { env });
       const by = Object.fromEntries(checks.map((c) => [`${c.capability}/${c.vendor}`, c]));
       expect(by['hostIsolation/crowdstrike']).toMatchObject({ status: 'ok', detail: 'token issued; device query answered' });
@@ -106,9 +111,14 @@ describe('providers chosen per host', () => {
       expect(by['hostIsolation/defender'].detail).not.toContain('not-the-secret-0000');
       expect(by['metrics/prometheus']).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^Unavailable: Prometheus at .* did not answer/) });
       expect(by['inventory/simulated'].status).toBe('skipped');
-      expect(checks).toHaveLength(9); // eight capabilities, hostIsolation with two vendors
+      expect(by['secretScanning/github']).toMatchObject({ status: 'ok', detail: 'GitHub App palisade-loopback, installation 51234567 reads the secret-scanning alerts of acme/payments (some open)' });
+      // Read-only on GitHub: the App's token, and a list of alerts without their secrets.
+      expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /app', 'POST /app/installations/51234567/access_tokens', 'GET /repos/acme/payments/secret-scanning/alerts']);
+      expect(github.requests.at(-1)?.query.get('hide_secret')).toBe('true');
+      expect(checks).toHaveLength(10); // nine capabilities, hostIsolation with two vendors
     } finally {
       await defender.close();
+      await github.close();
     }
   });
 });

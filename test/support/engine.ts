@@ -65,11 +65,11 @@ export async function startTestEngine(
   let connection: NativeConnection | undefined;
   if (opts.withWorker !== false) {
     connection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ connection, config, db, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    worker = await createWorker({ connection, config, db, env: opts.env, workflowBundle: { codePath: inject('workflowBundlePath') } });
     workerRun = worker.run();
   }
 
-  const app: INestApplication = await createApiApp(config, opts.apiLogs ? ['log', 'error', 'warn', 'debug', 'verbose'] : false);
+  const app: INestApplication = await createApiApp(config, opts.apiLogs ? ['log', 'error', 'warn', 'debug', 'verbose'] : false, opts.env);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PalisadeError } from '../../lib/errors';
 import { CAPABILITIES } from '../../lib/providers/capabilities';
 import { loadFleetFile } from '../../lib/providers/fleet-file';
-import { loadProvidersConfig } from '../../lib/providers/providers-file';
+import { loadProvidersConfig, vendorsInUse } from '../../lib/providers/providers-file';
 
 const root = path.resolve(__dirname, '../..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-providers-'));
@@ -30,10 +30,22 @@ const shippedProviders = readFileSync(path.join(root, 'runbooks/providers.yaml')
 const host = '{ id: h1, owner: o, environment: production, criticality: high }';
 
 describe('runbooks/providers.yaml', () => {
-  it('ships with a vendor for every capability', () => {
+  it('ships with a vendor for every capability: simulated, and no code host for secret scanning', () => {
     const config = loadProvidersConfig(path.join(root, 'runbooks/providers.yaml'));
     expect(Object.keys(config.vendors).sort()).toEqual([...CAPABILITIES].sort());
-    expect(Object.values(config.vendors).every((v) => v.default === 'simulated' && v.byTag.length === 0)).toBe(true);
+    const { secretScanning, ...rest } = config.vendors;
+    expect(Object.values(rest).every((v) => v.default === 'simulated' && v.byTag.length === 0)).toBe(true);
+    expect(secretScanning).toEqual({ default: 'none', byTag: [] });
+    expect(vendorsInUse(config).map((v) => v.vendor)).not.toContain('none');
+  });
+
+  it('takes secretScanning as optional (none when left out) or github with its settings', () => {
+    const without = loadProvidersConfig(file(shippedProviders.replace(/^\s+secretScanning: none\n/m, '')));
+    expect(without.vendors.secretScanning).toEqual({ default: 'none', byTag: [] });
+    const github = loadProvidersConfig(file(`${shippedProviders.replace('secretScanning: none', 'secretScanning: github')}settings:\n  github: { tokenEnv: GITHUB_TOKEN }\n`));
+    expect(github.vendors.secretScanning.default).toBe('github');
+    expect(vendorsInUse(github)).toContainEqual({ capability: 'secretScanning', vendor: 'github' });
+    expect(failure(() => loadProvidersConfig(file(shippedProviders.replace('secretScanning: none', 'secretScanning: gitlab')))).message).toMatch(/no 'gitlab' vendor for secretScanning \(available: none, github\)/);
   });
 
   it('takes a default vendor and vendors chosen by a host’s inventory tags, with each vendor’s settings', () => {

@@ -23,3 +23,12 @@ export interface Leak {
   /** Start of the window searched for use of the credential. */
   exposedAt: string;
 }
+
+/** The GitHub secret-scanning alert a leak came from (its opening alert's labels). */
+export interface SecretScanningAlert {
+  /** "owner/name". */
+  repository: string;
+  alertNumber: number;
+  /** The alert on github.com, when the delivery gave it. */
+  url?: string;
+}

@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import type { RotationResult } from '../../lib/providers/capabilities';
 import { approval } from '../shared/approval-gate';
 import type { PlaybookInput } from '../shared/input';
@@ -5,16 +6,28 @@ import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
 import { bestEffort, step } from '../shared/steps';
 import { describeLeak } from './leak';
 import { humanDuration } from '../../lib/duration';
-import { pageUnknownCredential, rotateOrWarn } from './support';
+import { closeGitHubAlert, pageUnknownCredential, readLeakFromGitHub, rotateOrWarn } from './support';
 import { SECRET_LEAK } from './shared';
+
+/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
+const PATCH = {
+  /** GitHub's webhooks carry no secret: when the door could not read it, the playbook does. */
+  readsGitHubSecret: 'secret-leak-reads-github-secret',
+  /** The GitHub alert a revoked credential came from is closed as revoked. */
+  closesGitHubAlert: 'secret-leak-closes-github-alert',
+} as const;
 
 /**
  * Secret leak — a credential turned up where it must not be (GitHub secret scanning, a
  * scanner, a responder). It is known only by type, fingerprint and last four characters.
+ * 0. GitHub could not tell the door the secret in time: read it from GitHub now (fingerprint
+ *    only); still unreachable → say what is missing, page security and close.
  * 1. Find the credential by fingerprint: owner, scope, dependents, shared or not.
  *    No store knows it → page security and close: a human must find it.
  * 2. Revoke it: at once when the detector is sure (confidence high) and nobody else uses
- *    it; otherwise (or when a responder started the run by hand) an approver decides. Record the time from detection to revocation.
+ *    it (and the run came from an alert, not a responder's hand); otherwise an approver
+ *    decides. Record the time from detection to revocation. Close the GitHub alert it came
+ *    from as revoked (best effort).
  * 3. Rotate: issue a replacement and hand it to every dependent (only once revoked).
  * 4. Search its use during the exposure window (e.g. CloudTrail); unusual use → critical.
  * 5. Tell the owner.
@@ -23,8 +36,15 @@ import { SECRET_LEAK } from './shared';
  */
 export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome> {
   return runPlaybook(input, SECRET_LEAK, async (run) => {
-    const leak = await describeLeak(input);
-    const credential = leak ? await step(run, 'Find owner and scope', (p, call) => p.lookupCredential(call, leak.ref)) : null;
+    const source = await describeLeak(input);
+    let leak = source.leak;
+    if (!leak && source.github && patched(PATCH.readsGitHubSecret)) {
+      const read = await readLeakFromGitHub(run, { ...source, github: source.github });
+      if (typeof read === 'string') return read;
+      leak = read;
+    }
+    const found = leak;
+    const credential = found ? await step(run, 'Find owner and scope', (p, call) => p.lookupCredential(call, found.ref)) : null;
     if (!leak || !credential) return pageUnknownCredential(run, leak);
 
     const name = `${leak.ref.type} …${leak.ref.last4}`;
@@ -50,6 +70,7 @@ export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome>
       run.state.results!.detectionToRevocationMs = revokedAfterMs;
       await run.setStatus('contained', `${name} revoked`);
       await run.timeline.record('note', `${name} revoked ${humanDuration(revokedAfterMs)} after detection`, { data: { detectionToRevocationMs: revokedAfterMs } });
+      if (source.github && patched(PATCH.closesGitHubAlert)) await closeGitHubAlert(run, source.github);
       rotation = await rotateOrWarn(run, credential);
     } else {
       const why = gate.decidedBy === 'fallback' ? 'nobody approved it in time' : 'the approvers denied it';

@@ -7,7 +7,7 @@ import { boundedEntity } from '../../../lib/intake/entity-key';
 import { Redactor } from '../../../lib/intake/redact';
 import { route, type RouteDecision, type Routing } from '../../../lib/intake/routing';
 import { suppresses } from '../../../lib/intake/suppressions';
-import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
+import { PayloadError, type LeakedSecretLookup, type ParseResult, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -18,7 +18,7 @@ import { storeBatch } from './batch-store';
 import { GroupCommit } from './group-commit';
 import { verifyWebhook, type ReplayCache } from './auth/verify';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
-import { REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
+import { LEAKED_SECRETS, REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import type { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
 
 const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
@@ -55,6 +55,7 @@ export class IntakeService {
     @Inject(REPLAY_CACHE) private readonly replays: ReplayCache,
     @Inject(SNS_VERIFIER) private readonly sns: SnsSignatureVerifier,
     @Inject(SNS_CONFIRMER) private readonly snsConfirmer: SnsSubscriptionConfirmer,
+    @Inject(LEAKED_SECRETS) private readonly leakedSecrets: LeakedSecretLookup,
     @Inject(SuppressionsService) private readonly suppressions: SuppressionsService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
@@ -86,9 +87,12 @@ export class IntakeService {
     if (!auth.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
 
     const request: WebhookRequest = { headers: req.headers, query: req.query, receivedAt };
-    let parsed;
+    let parsed: ParseResult;
     try {
-      parsed = adapter.parse(body, request, { redactor: this.redactor, receivedAt });
+      const ctx = { redactor: this.redactor, receivedAt };
+      parsed = adapter.parse(body, request, ctx);
+      // What the delivery lacks and the vendor's API knows (GitHub: the leaked secret).
+      if (adapter.complete) parsed = await adapter.complete(parsed, body, request, { ...ctx, secrets: this.leakedSecrets });
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', err.message, `Send ${source}'s own webhook format. ${adapter.setupHint}`);

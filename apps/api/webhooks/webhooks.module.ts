@@ -4,14 +4,18 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
 import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting } from '../../../lib/intake/routing';
-import { PALISADE_CONFIG } from '../config/config.module';
+import { DataSource } from 'typeorm';
+import { createSecretScanning } from '../../../activities/providers/registry';
+import { loadProvidersConfig } from '../../../lib/providers/providers-file';
+import { PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
+import { LeakedSecrets } from './leaked-secrets';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { SnsSignatureVerifier } from './auth/sns-signature';
 import { ReplayCache } from './auth/verify';
 import { InboxDispatcher } from './inbox-dispatcher.service';
 import { IntakeService } from './intake.service';
 import { WebhooksController } from './webhooks.controller';
-import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
+import { LEAKED_SECRETS, REDACTOR, REPLAY_CACHE, ROUTING, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
 
 @Module({
@@ -25,6 +29,7 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
     { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
     { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },
+    { provide: LEAKED_SECRETS, inject: [DataSource, PALISADE_CONFIG, VENDOR_ENV, REDACTOR], useFactory: leakedSecrets },
   ],
   exports: [InboxDispatcher],
 })
@@ -39,6 +44,12 @@ function redactionKey(config: PalisadeConfig): Buffer {
     );
   }
   return Buffer.from(config.intake.redactionKey);
+}
+
+/** GitHub's REST API as the door reads leaked secrets with it: the vendor runbooks/providers.yaml names, as the worker builds it. */
+function leakedSecrets(db: DataSource, config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>, redactor: Redactor): LeakedSecrets {
+  const vendor = createSecretScanning(loadProvidersConfig(config.playbooks.providersFile), { env, fingerprint: (value) => redactor.fingerprint(value) });
+  return new LeakedSecrets(db, vendor ? { reader: vendor, timeoutMs: vendor.intakeTimeoutMs ?? 2_000 } : undefined);
 }
 
 function snsVerifier(config: PalisadeConfig): SnsSignatureVerifier {

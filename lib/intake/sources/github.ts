@@ -1,124 +1,169 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
-import type { ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
+import type { CompleteContext, LeakedSecretAnswer, ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
 import { PayloadError, fingerprintOf, header, parseWith } from '../source';
+import { describeLocation, locationSchema, type SecretLocation } from './github-location';
 
 /**
- * GitHub secret scanning alerts (`X-GitHub-Event: secret_scanning_alert`), per
- * https://docs.github.com/en/webhooks/webhook-events-and-payloads#secret_scanning_alert.
- * The payload carries the leaked secret itself in `alert.secret`: it leaves this file only
- * as a `SecretDescriptor`.
+ * GitHub secret scanning: `secret_scanning_alert` (every action) and
+ * `secret_scanning_alert_location` deliveries, and `ping`. GitHub's webhook alert
+ * (`secret-scanning-alert-webhook` in github/rest-api-description) does not carry the leaked
+ * secret, and makes every field optional: only the alert number and the repository are required
+ * here. The secret comes from an older shape's `alert.secret` when a delivery has it, else
+ * `complete` asks the door's LeakedSecretLookup (an earlier delivery of the alert, or GitHub's
+ * REST API); when neither knows it the incident is keyed by repository and alert number.
+ * Sources: test/fixtures/webhooks/github/SOURCES.md.
  */
 
 const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
+const login = z.object({ login: z.string() }).nullish();
 
 const pingSchema = z.object({ hook_id: z.union([z.number(), z.string()]).optional() });
 
-const secretScanningSchema = z.object({
-  action: z.string().min(1),
-  alert: z.object({
-    number: z.number().int(),
-    secret_type: z.string().min(1),
-    secret_type_display_name: z.string().nullish(),
-    secret: z.string().min(1, 'expected the leaked secret (GitHub sends it in alert.secret)'),
-    html_url: z.string(),
-    created_at: isoTime,
-    updated_at: isoTime.nullish(),
-    resolved_at: isoTime.nullish(),
-    resolution: z.string().nullish(),
-    validity: z.string().nullish(),
-    publicly_leaked: z.boolean().nullish(),
-    push_protection_bypassed: z.boolean().nullish(),
-  }),
-  repository: z.object({ full_name: z.string().min(1), html_url: z.string().optional(), private: z.boolean() }),
-  organization: z.object({ login: z.string() }).nullish(),
-  sender: z.object({ login: z.string() }).nullish(),
+const alertSchema = z.object({
+  number: z.number().int().positive(),
+  secret_type: z.string().min(1).nullish(),
+  secret_type_display_name: z.string().nullish(),
+  /** Not in GitHub's current webhook schema; older payloads (octokit/webhooks' schema) may carry it. */
+  secret: z.string().min(1).nullish(),
+  html_url: z.string().nullish(),
+  created_at: isoTime.nullish(),
+  updated_at: isoTime.nullish(),
+  resolved_at: isoTime.nullish(),
+  resolution: z.string().nullish(),
+  validity: z.string().nullish(),
+  publicly_leaked: z.boolean().nullish(),
+  push_protection_bypassed: z.boolean().nullish(),
 });
-type SecretScanningEvent = z.infer<typeof secretScanningSchema>;
+
+const eventSchema = z.object({
+  action: z.string().min(1),
+  alert: alertSchema,
+  repository: z.object({ full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected owner/name'), private: z.boolean() }),
+  organization: login,
+  sender: login,
+  /** Only on `secret_scanning_alert_location`. */
+  location: locationSchema.optional(),
+});
+type SecretScanningEvent = z.infer<typeof eventSchema>;
+
+const ALERT_EVENT = 'secret_scanning_alert';
+const LOCATION_EVENT = 'secret_scanning_alert_location';
+/** Actions that change who works on an alert or close it: they say nothing new about the exposure. */
+const BOOKKEEPING = ['resolved', 'revoked', 'assigned', 'unassigned'];
 
 function severityOf(e: SecretScanningEvent, validity: string): AlertSeverity {
+  if (!e.location && BOOKKEEPING.includes(e.action)) return 'info';
   const leakedPublicly = e.action === 'publicly_leaked' || e.alert.publicly_leaked === true;
   return leakedPublicly || !e.repository.private || validity === 'active' ? 'critical' : 'high';
 }
 
-function toAlert(e: SecretScanningEvent, ctx: ParseContext): ParsedAlert {
+/** The alert's own secret, when the delivery carries it (an older payload shape). */
+function carried(e: SecretScanningEvent, ctx: ParseContext): SecretDescriptor | undefined {
+  return e.alert.secret ? ctx.redactor.describe(e.alert.secret_type ?? 'unknown', e.alert.secret) : undefined;
+}
+
+function toAlert(e: SecretScanningEvent, ctx: ParseContext, known: LeakedSecretAnswer): ParsedAlert {
   const { alert, repository } = e;
   const found: SecretDescriptor[] = [];
-  const secret = ctx.redactor.describe(alert.secret_type, alert.secret);
+  const raw = alert.secret;
+  const secret = 'secret' in known ? known.secret : undefined;
   // The secret itself is removed from any text it turns up in, besides the usual patterns.
-  const placeholder = ctx.redactor.placeholder(secret);
-  const scrub = (text: string) => (alert.secret.length >= 8 ? text.split(alert.secret).join(placeholder) : text);
+  const scrub = (text: string) => (raw && secret && raw.length >= 8 ? text.split(raw).join(ctx.redactor.placeholder(secret)) : text);
   const clean = (text: string) => ctx.redactor.redactText(scrub(text), found);
-  const typeName = clean(alert.secret_type_display_name ?? alert.secret_type);
+  const type = secret?.type && secret.type !== 'unknown' ? secret.type : (alert.secret_type ?? 'unknown');
+  const typeName = clean(alert.secret_type_display_name ?? type);
   const repo = clean(repository.full_name);
   const validity = clean(alert.validity ?? 'unknown');
   const action = clean(e.action);
   const visibility = repository.private ? 'private' : 'public';
-  const observedAt = action === 'created' ? alert.created_at : (alert.resolved_at ?? alert.updated_at ?? alert.created_at);
-
+  const location = e.location ? describeLocation(e.location, clean) : undefined;
+  const observedAt = location
+    ? ctx.receivedAt
+    : ((action === 'created' ? alert.created_at : (alert.resolved_at ?? alert.updated_at ?? alert.created_at)) ?? ctx.receivedAt);
+  const what = `GitHub secret scanning alert #${alert.number} (${location ? 'new location' : action}) in ${visibility} repository ${repo}.`;
   const lines = [
-    `GitHub secret scanning alert #${alert.number} (${action}) in ${visibility} repository ${repo}.`,
-    `Secret: ${typeName} ending …${secret.last4} (fingerprint ${secret.fingerprint.slice(0, 12)}), validity ${validity}.`,
+    location ? `${what} Found again: ${location.text}.` : what,
+    secret
+      ? `Secret: ${typeName} ending …${secret.last4} (fingerprint ${secret.fingerprint.slice(0, 12)}), validity ${validity}.`
+      : `Secret: ${typeName}, validity ${validity}; not read from GitHub (${clean((known as { missing: string }).missing)}): the secret-leak playbook reads it from GitHub's REST API.`,
     alert.push_protection_bypassed ? 'Push protection was bypassed for this secret.' : undefined,
     alert.resolution ? `Resolution: ${clean(alert.resolution)}.` : undefined,
     e.sender ? `Sender: ${clean(e.sender.login)}.` : undefined,
-    `Alert: ${clean(alert.html_url)}`,
+    alert.html_url ? `Alert: ${clean(alert.html_url)}` : undefined,
   ];
-  const labels: Record<string, string> = {
-    repository: repo,
-    alertNumber: String(alert.number),
-    action,
-    secretType: clean(alert.secret_type),
-    validity,
-    visibility,
-    htmlUrl: clean(alert.html_url),
-  };
+  const labels: Record<string, string> = { repository: repo, alertNumber: String(alert.number), action, secretType: clean(type), validity, visibility };
+  if (alert.html_url) labels.htmlUrl = clean(alert.html_url);
   if (e.organization) labels.organization = clean(e.organization.login);
+  if (!secret) labels.secretMissing = clean((known as { missing: string }).missing);
+  if (location) Object.assign(labels, location.labels);
 
   return {
-    title: `${typeName} leaked in ${repo}${action === 'created' ? '' : ` (${action})`}`,
+    title: location ? `${typeName} found again in ${repo}: ${location.text}` : `${typeName} leaked in ${repo}${action === 'created' ? '' : ` (${action})`}`,
     description: lines.filter((l) => l !== undefined).join('\n'),
     severity: severityOf(e, validity),
     severityOriginal: `action=${action} validity=${validity}`,
     category: 'secret-leak',
-    entity: { kind: 'credential', key: `secret:${secret.fingerprint}`, display: `${typeName} …${secret.last4}` },
+    entity: secret
+      ? { kind: 'credential', key: `secret:${secret.fingerprint}`, display: `${typeName} …${secret.last4}` }
+      : { kind: 'credential', key: `github-alert:${repo}#${alert.number}`, display: `${typeName} in ${repo} (alert #${alert.number})` },
     observedAt,
-    fingerprint: fingerprintOf('github', repository.full_name, alert.number),
+    // Each location is a finding of its own; every delivery about the alert itself is the same one.
+    fingerprint: e.location ? fingerprintOf('github', repository.full_name, alert.number, 'location', locationDigest(e.location)) : alertKey(e),
     labels,
-    secrets: [secret, ...found],
+    secrets: secret ? [secret, ...found] : found,
   };
+}
+
+const alertKey = (e: SecretScanningEvent) => fingerprintOf('github', e.repository.full_name, e.alert.number);
+const locationDigest = (l: SecretLocation) => createHash('sha256').update(JSON.stringify(l)).digest('hex').slice(0, 16);
+
+/** The delivery's event, from the header GitHub sends with every delivery; `undefined` for a ping. */
+function eventOf(body: unknown, req: WebhookRequest): SecretScanningEvent | undefined {
+  const event = header(req, 'x-github-event');
+  if (!event) throw new PayloadError('github', ['X-GitHub-Event header: missing (GitHub sends it on every webhook delivery)']);
+  if (event === 'ping') return undefined;
+  if (event !== ALERT_EVENT && event !== LOCATION_EVENT) {
+    throw new PayloadError('github', [
+      `X-GitHub-Event header: "${event.slice(0, 100)}" is not accepted; only ${ALERT_EVENT}, ${LOCATION_EVENT} and ping are — select "Secret scanning alerts" and "Secret scanning alert locations" in the webhook's events`,
+    ]);
+  }
+  const parsed = parseWith('github', eventSchema, body);
+  if (event === LOCATION_EVENT && !parsed.location) throw new PayloadError('github', ['location: expected the location a secret_scanning_alert_location delivery names']);
+  return event === ALERT_EVENT ? { ...parsed, location: undefined } : parsed;
 }
 
 export const githubSource: SourceAdapter = {
   name: 'github',
   auth: { kind: 'github-hmac' },
   setupHint:
-    'Repository or organization webhook → payload URL https://<palisade>/webhooks/github, content type application/json, secret = PALISADE_WEBHOOK_SECRET_GITHUB, events: Secret scanning alerts.',
+    'Repository or organization webhook (or a GitHub App) → payload URL https://<palisade>/webhooks/github, content type application/json, secret = PALISADE_WEBHOOK_SECRET_GITHUB, events: Secret scanning alerts and Secret scanning alert locations.',
 
   /**
    * From the signed body, not the unsigned X-GitHub-Delivery header (which a replay could
-   * change): one alert event is one delivery, and GitHub's own redeliveries match it.
+   * change): one alert event is one delivery, and GitHub's own redeliveries match it. A location
+   * delivery is told apart from its alert's by the location.
    */
   deliveryId(body: unknown): string | undefined {
-    const b = body as { action?: unknown; repository?: { full_name?: unknown }; alert?: { number?: unknown; updated_at?: unknown; created_at?: unknown } } | null;
-    const parts = [b?.repository?.full_name, b?.alert?.number, b?.action, b?.alert?.updated_at ?? b?.alert?.created_at];
+    const b = body as { action?: unknown; repository?: { full_name?: unknown }; alert?: { number?: unknown; updated_at?: unknown; created_at?: unknown }; location?: unknown } | null;
+    const change = b?.location !== undefined ? `location:${createHash('sha256').update(JSON.stringify(b.location)).digest('hex')}` : b?.alert?.updated_at ?? b?.alert?.created_at;
+    const parts = [b?.repository?.full_name, b?.alert?.number, b?.action, change];
     return parts.every((p) => typeof p === 'string' || typeof p === 'number') ? `github:${parts.join(':')}` : undefined;
   },
 
+  /** Without the door's lookup: the delivery's own secret, or keyed by repository and alert number. */
   parse(body: unknown, req: WebhookRequest, ctx: ParseContext): ParseResult {
-    const event = header(req, 'x-github-event');
-    if (!event) {
-      throw new PayloadError('github', ['X-GitHub-Event header: missing (GitHub sends it on every webhook delivery)']);
-    }
-    if (event === 'ping') {
-      const ping = parseWith('github', pingSchema, body);
-      return { kind: 'control', message: `GitHub ping received (hook ${ping.hook_id ?? 'unknown'})` };
-    }
-    if (event !== 'secret_scanning_alert') {
-      throw new PayloadError('github', [
-        `X-GitHub-Event header: "${event.slice(0, 100)}" is not accepted; only secret_scanning_alert and ping are — select just "Secret scanning alerts" in the webhook's events`,
-      ]);
-    }
-    return { kind: 'alerts', alerts: [toAlert(parseWith('github', secretScanningSchema, body), ctx)] };
+    const e = eventOf(body, req);
+    if (!e) return { kind: 'control', message: `GitHub ping received (hook ${parseWith('github', pingSchema, body).hook_id ?? 'unknown'})` };
+    const secret = carried(e, ctx);
+    return { kind: 'alerts', alerts: [toAlert(e, ctx, secret ? { secret } : { missing: 'not looked up yet' })] };
+  },
+
+  async complete(parsed: ParseResult, body: unknown, req: WebhookRequest, ctx: CompleteContext): Promise<ParseResult> {
+    const e = parsed.kind === 'alerts' ? eventOf(body, req) : undefined;
+    if (!e || e.alert.secret) return parsed;
+    const known = await ctx.secrets.find({ source: 'github', repository: e.repository.full_name, alertNumber: e.alert.number, alertKey: alertKey(e) });
+    return { kind: 'alerts', alerts: [toAlert(e, ctx, known)] };
   },
 };

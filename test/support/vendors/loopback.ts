@@ -68,6 +68,11 @@ export abstract class LoopbackVendor {
     this.failures.push({ kind, left: times, on });
   }
 
+  /** Forgets every failure switch still set: the vendor answers again. */
+  heal(): void {
+    this.failures.length = 0;
+  }
+
   /** Recorded requests to a path (prefix) and method. */
   calls(method: string, pathPrefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
