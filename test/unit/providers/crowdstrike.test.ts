@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CrowdStrikeHostIsolation } from '../../../activities/providers/host-isolation/crowdstrike';
 import { FakeFalcon } from '../../support/vendors/crowdstrike';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES } from '../../support/vendors/harness';
+import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES, switchTimeout } from '../../support/vendors/harness';
 
 const start = loopbackServers();
 
@@ -74,7 +74,7 @@ describe('CrowdStrike Falcon host isolation', () => {
   });
 
   it.each(SWITCHES)('turns the %s switch into %s', async (kind, type, nonRetryable) => {
-    const { server, provider } = await falcon({ timeoutMs: 300 });
+    const { server, provider } = await falcon({ timeoutMs: switchTimeout(kind) });
     await provider.verify(call, 'aid-1'); // a token in hand, so the switch hits the action
     server.fail(kind);
     const err = await failure(provider.isolate(call, 'aid-1', 'x'));

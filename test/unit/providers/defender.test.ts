@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DefenderHostIsolation } from '../../../activities/providers/host-isolation/defender';
 import { FakeDefender } from '../../support/vendors/defender';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES } from '../../support/vendors/harness';
+import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES, switchTimeout } from '../../support/vendors/harness';
 
 const start = loopbackServers();
 
@@ -66,7 +66,7 @@ describe('Microsoft Defender for Endpoint host isolation', () => {
   });
 
   it.each(SWITCHES)('turns the %s switch into %s', async (kind, type, nonRetryable) => {
-    const { server, provider } = await defender({ timeoutMs: 300 });
+    const { server, provider } = await defender({ timeoutMs: switchTimeout(kind) });
     await provider.verify(call, 'm-1');
     server.fail(kind);
     const err = await failure(provider.isolate(call, 'm-1', 'x'));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GitHubSecretScanning } from '../../../activities/providers/secret-scanning/github';
 import { FakeGitHub } from '../../support/vendors/github';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES } from '../../support/vendors/harness';
+import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES, switchTimeout } from '../../support/vendors/harness';
 
 const start = loopbackServers();
 const fingerprint = (value: string) => createHmac('sha256', 'test-key').update(value).digest('hex');
@@ -119,7 +119,7 @@ describe('GitHub secret scanning', () => {
 
   it.each(SWITCHES)('turns the %s switch into %s', async (kind, type, nonRetryable) => {
     const { server } = await github();
-    const provider = new GitHubSecretScanning({ baseUrl: server.url, token: server.token, timeoutMs: 300 }, { fingerprint });
+    const provider = new GitHubSecretScanning({ baseUrl: server.url, token: server.token, timeoutMs: switchTimeout(kind) }, { fingerprint });
     for (const attempt of [() => provider.closeAlert(call, ref, 'false_positive', 'x'), () => provider.describeSecret(call, ref)]) {
       server.fail(kind);
       const err = await failure(attempt());

@@ -3,7 +3,7 @@ import { VaultCredentials, type VaultConfig } from '../../../activities/provider
 import { Redactor } from '../../../lib/intake/redact';
 import { FakeVault } from '../../support/vendors/vault';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES } from '../../support/vendors/harness';
+import { call, clock, expectNoSecrets, failure, loopbackServers, SWITCHES, switchTimeout } from '../../support/vendors/harness';
 
 const start = loopbackServers();
 
@@ -135,7 +135,7 @@ describe('HashiCorp Vault credentials', () => {
   });
 
   it.each(SWITCHES)('turns the %s switch into %s', async (kind, type, nonRetryable) => {
-    const { server, provider } = await vault(undefined, { timeoutMs: 300 });
+    const { server, provider } = await vault(undefined, { timeoutMs: switchTimeout(kind) });
     server.fail(kind);
     const err = await failure(provider.rotate(call, 'stripe-key'));
     expect([err.type, err.nonRetryable]).toEqual([type, nonRetryable]);
