@@ -9,7 +9,9 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
+import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
+import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
@@ -27,6 +29,7 @@ export class IncidentsService {
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @InjectRepository(TimelineEventEntity) private readonly timeline: Repository<TimelineEventEntity>,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
   /** Starts the manual-incident playbook; the worker writes the projection. */
@@ -35,9 +38,10 @@ export class IncidentsService {
     const workflowId = manualIncidentWorkflowId(incidentId);
     const input: ManualIncidentInput = {
       incidentId,
-      title: dto.title,
+      // What people type is redacted before it reaches Temporal history.
+      title: this.redactor.redactText(dto.title),
       severity: dto.severity,
-      entity: dto.entity ?? null,
+      entity: dto.entity ? this.redactor.redactText(dto.entity) : null,
       reportedBy,
       detectedAt: new Date().toISOString(),
     };
@@ -51,7 +55,7 @@ export class IncidentsService {
         { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
         { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
         { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-        ...(dto.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: dto.entity }] : []),
+        ...(input.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: input.entity }] : []),
       ],
     });
     return { incidentId, workflowId };
@@ -75,7 +79,7 @@ export class IncidentsService {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: request.reason, actor: request.actor, incidentId: incident.id });
+      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');

@@ -99,8 +99,9 @@ export class IntakeService {
     }
 
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
+    // One pass over every alert with every rule, whatever its adapter redacted, before anything stores it.
     const raw = this.redactor.redactDeep(body);
-    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, id: randomUUID(), source, deliveryId, receivedAt, raw }));
+    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...this.redactor.redactAlert(a), id: randomUUID(), source, deliveryId, receivedAt, raw }));
     const stored = await this.store(alerts, req.rawBody.length);
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));

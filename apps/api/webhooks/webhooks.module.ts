@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
-import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting } from '../../../lib/intake/routing';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
@@ -11,7 +10,7 @@ import { ReplayCache } from './auth/verify';
 import { InboxDispatcher } from './inbox-dispatcher.service';
 import { IntakeService } from './intake.service';
 import { WebhooksController } from './webhooks.controller';
-import { REDACTOR, REPLAY_CACHE, ROUTING, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
+import { REPLAY_CACHE, ROUTING, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
 
 @Module({
@@ -21,7 +20,6 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
     IntakeService,
     InboxDispatcher,
     { provide: ROUTING, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => loadRouting(c.intake.routingFile) },
-    { provide: REDACTOR, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new Redactor(redactionKey(c)) },
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
     { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
     { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },
@@ -29,17 +27,6 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
   exports: [InboxDispatcher],
 })
 export class WebhooksModule {}
-
-function redactionKey(config: PalisadeConfig): Buffer {
-  if (!config.intake.redactionKey) {
-    throw new PalisadeError(
-      'redaction_key_missing',
-      'PALISADE_REDACTION_KEY is not set: leaked secrets could not be fingerprinted safely.',
-      'Set PALISADE_REDACTION_KEY to a random value of 32+ characters (e.g. `openssl rand -hex 32`) and keep it stable; `npm start` makes one in the data folder.',
-    );
-  }
-  return Buffer.from(config.intake.redactionKey);
-}
 
 function snsVerifier(config: PalisadeConfig): SnsSignatureVerifier {
   const { snsCaFile, snsTopicArns } = config.intake;
