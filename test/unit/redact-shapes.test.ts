@@ -105,3 +105,22 @@ describe('JSON carried inside strings', () => {
     expect(JSON.stringify(redactor.redactDeep(deep))).not.toContain('deepPw-1');
   });
 });
+
+describe('an alert as the door keeps it', () => {
+  it('holds labels to 64, names to 100 and values to 1,000 characters, and redacts by label name', () => {
+    const labels = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`l${i}`, 'v']));
+    labels.l0 = 'x'.repeat(5_000);
+    labels.l1 = 'Bearer abcdefghijklmnop0123';
+    const alert = redactor.redactAlert({
+      title: 't', description: '', severity: 'low', severityOriginal: 'low', category: 'other', observedAt: '2024-01-01T00:00:00Z', fingerprint: 'f',
+      entity: { kind: 'host', key: 'h', display: 'h' },
+      labels: { session_token: 'abc-123-def', [`n${'a'.repeat(300)}`]: 'v', ...labels },
+    });
+    expect(Object.keys(alert.labels)).toHaveLength(64);
+    expect(Object.keys(alert.labels).every((k) => k.length <= 100)).toBe(true);
+    expect(alert.labels.l0).toHaveLength(1_000);
+    expect(alert.labels.session_token).toContain('[REDACTED field:session_token');
+    expect(alert.labels.l1).not.toContain('abcdefghijklmnop0123');
+    expect(alert.secrets?.map((s) => s.type).sort()).toEqual(['bearer_token', 'field:session_token']);
+  });
+});
