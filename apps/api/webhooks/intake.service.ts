@@ -8,6 +8,7 @@ import { route, type RouteDecision, type Routing } from '../../../lib/intake/rou
 import { suppresses } from '../../../lib/intake/suppressions';
 import { PayloadError, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
+import { withoutSnsLinks } from '../../../lib/intake/sources/aws-envelope';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -100,7 +101,8 @@ export class IntakeService {
 
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
     // One pass over every alert with every rule, whatever its adapter redacted, before anything stores it.
-    const raw = this.redactor.redactDeep(body);
+    if (parsed.error) this.log.error(`${source}: ${parsed.error}`);
+    const raw = this.redactor.redactDeep(withoutSnsLinks(body));
     const alerts: Alert[] = parsed.alerts.map((a) => ({ ...this.redactor.redactAlert(a), id: randomUUID(), source, deliveryId, receivedAt, raw }));
     const stored = await this.store(alerts, req.rawBody.length);
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
