@@ -18,6 +18,8 @@ export interface TestEngine {
   worker: Worker | undefined;
   taskQueue: string;
   db: DataSource;
+  /** The API's Nest application, for tests that watch what a route reaches (its DataSource, its Temporal client). */
+  app: INestApplication;
   close: () => Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startTestEngine(
     worker,
     taskQueue,
     db,
+    app,
     close: async () => {
       await app.close();
       worker?.shutdown();
