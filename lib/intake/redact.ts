@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { ParsedAlert, SecretDescriptor } from './alert';
-import { FLAG_VALUE, HEADER_NAMES, isSecretName, NAMED_VALUE, SECRET_SHAPES } from './secret-shapes';
+import { FLAG_VALUE, HEADER_NAMES, isSecretName, NAMED_VALUE, PROSE_NAMES, SECRET_SHAPES } from './secret-shapes';
 
 /** Deeper than this, a payload's values are dropped (no sender nests so deep; walking further would overflow the stack). */
 export const MAX_REDACT_DEPTH = 64;
@@ -84,9 +84,10 @@ export class Redactor {
     for (const { type, pattern, accept } of SECRET_SHAPES) {
       out = out.replace(pattern, (match) => (accept && !accept(match) ? match : this.secret(type, match, found)));
     }
-    out = out.replace(NAMED_VALUE, (match, name: string, sep: string, value: string) =>
-      !HEADER_NAMES.test(name) && isSecretName(name) ? `${name}${sep}${this.secret(`field:${name.toLowerCase()}`, unquote(value), found)}` : match,
-    );
+    out = out.replace(NAMED_VALUE, (match, name: string, sep: string, value: string) => {
+      const prose = PROSE_NAMES.test(name) && sep.trim() === ':';
+      return !prose && !HEADER_NAMES.test(name) && isSecretName(name) ? `${name}${sep}${this.secret(`field:${name.toLowerCase()}`, unquote(value), found)}` : match;
+    });
     return out.replace(FLAG_VALUE, (match, flag: string, sep: string, value: string) =>
       isSecretName(flag.replace(/^-+/, '')) ? `${flag}${sep}${this.secret(`flag:${flag.replace(/^-+/, '').toLowerCase()}`, unquote(value), found)}` : match,
     );

@@ -81,6 +81,11 @@ export function isSecretName(name: string): boolean {
  */
 export const NAMED_VALUE = /(?<![\w.-])([A-Za-z_][\w.-]{0,63})(["']?[ \t]{0,3}[:=][ \t]{0,3})(?!\[REDACTED )("(?:[^"\\\n]|\\.){1,500}"|'[^'\n]{1,500}'|[^\s"',;&<>()[\]{}]+)/g;
 export const HEADER_NAMES = /^(?:authorization|proxy-authorization|cookie|set-cookie)$/i;
+/**
+ * Bare words that head a sentence as often as they name a value ("Secret: GitHub token ending
+ * …abcd", "Credentials: rotated"): followed by an unquoted `:` they are prose, not a field.
+ */
+export const PROSE_NAMES = /^(?:secrets?|tokens?|credentials?)$/i;
 
 /** `--password x`, `--password=x`, `-token x` on a command line. */
 export const FLAG_VALUE = /(?<![\w-])(--?[A-Za-z][\w-]{0,63})(=|[ \t]+)(?!-)(?!\[REDACTED )("[^"\n]{1,500}"|'[^'\n]{1,500}'|[^\s"']+)/g;

@@ -34,6 +34,8 @@ const SHAPES: [string, string, string][] = [
   ['AWS_SESSION_TOKEN=', `export AWS_SESSION_TOKEN=${'IQoJ' + rand(60)}`, rand(60)],
   ['connection string Password=…;', `Server=db;Database=app;User Id=sa;Password=${'C0nn' + 'Str!ng'};Encrypt=true`, 'C0nnStr!ng'],
   ['"password": "…" as JSON text', `{"user": "bob", "password": "${'json' + 'Pw123'}"}`, 'jsonPw123'],
+  ['"secret": "…" inside text', `payload {"secret": "${'qs' + 'Val55'}", "n": 1} end`, 'qsVal55'],
+  ['password: … as YAML', `db:\n  password: ${'yaml' + 'Pw77'}\n`, 'yamlPw77'],
 ];
 
 describe('secret shapes in free text', () => {
@@ -69,6 +71,9 @@ describe('secret shapes in free text', () => {
       'https://example.com/search?q=signature&page=2',
       'GuardDuty finding 5cc4a1f2e8b7d3c9a0f6e2d4b8c1a7e3',
       'kubectl logs pod/api-7d9f8b6c5-x2x9z --tail 100',
+      // What adapters write about a secret, without the secret.
+      'Secret: GitHub Personal Access Token ending …a1b2 (fingerprint 0123456789ab), validity active.',
+      'Credentials: rotated by the owner; Token: see the runbook',
     ];
     for (const text of keep) expect(redactor.redactText(text), text).toBe(text);
   });
