@@ -8,7 +8,10 @@
  * earlier never rules out a match that a later occurrence would allow.
  */
 
-/** Longest pattern accepted (suppression windows, routing label matches, the incident list's entity filter). */
+/**
+ * Longest pattern accepted where patterns come in (suppression windows from the API and the
+ * file, routing label matches, the incident list's entity filter). The matcher itself takes any.
+ */
 export const MAX_GLOB_PATTERN_CHARS = 300;
 
 /** Counts character comparisons, for tests that a match takes linear steps. */
@@ -19,14 +22,6 @@ export interface GlobSteps {
 export interface Glob {
   readonly pattern: string;
   test(subject: string, steps?: GlobSteps): boolean;
-}
-
-/** Thrown for a pattern past MAX_GLOB_PATTERN_CHARS. */
-export class GlobTooLongError extends Error {
-  constructor(readonly length: number) {
-    super(`The pattern is ${length} characters long; patterns may be at most ${MAX_GLOB_PATTERN_CHARS} characters.`);
-    this.name = 'GlobTooLongError';
-  }
 }
 
 interface Piece {
@@ -62,7 +57,6 @@ function find(subject: string, from: number, to: number, p: Piece, steps: GlobSt
 }
 
 export function compileGlob(pattern: string): Glob {
-  if (pattern.length > MAX_GLOB_PATTERN_CHARS) throw new GlobTooLongError(pattern.length);
   const parts = pattern.split('*');
   if (parts.length === 1) return { pattern, test: (subject) => subject === pattern };
   const head = parts[0];

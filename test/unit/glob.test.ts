@@ -1,7 +1,10 @@
 import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGlob, MAX_GLOB_PATTERN_CHARS } from '../../lib/intake/glob';
-import { entityGlob, suppresses } from '../../lib/intake/suppressions';
+import { entityGlob, loadSuppressions, suppresses } from '../../lib/intake/suppressions';
 
 /** What a glob means, as a regular expression: `*` is any run of characters (line breaks included). */
 function reference(pattern: string): RegExp {
@@ -52,8 +55,12 @@ describe('entity globs', () => {
     expect(steps.count).toBeLessThanOrEqual(2 * 100_000 + 4 * 52);
   });
 
-  it('refuse patterns longer than the cap, saying so', () => {
-    expect(() => compileGlob('a'.repeat(MAX_GLOB_PATTERN_CHARS + 1))).toThrow(/at most 300 characters/);
-    expect(compileGlob('a'.repeat(MAX_GLOB_PATTERN_CHARS)).test('a'.repeat(MAX_GLOB_PATTERN_CHARS))).toBe(true);
+  it('are refused past 300 characters in runbooks/suppressions.yaml, saying which window', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'palisade-glob-')), 'suppressions.yaml');
+    const window = (entity: string) => `suppressions:\n  - { entity: "${entity}", from: 2024-01-01T00:00:00Z, until: 2024-01-02T00:00:00Z, reason: r, by: b }\n`;
+    writeFileSync(file, window('*a'.repeat(MAX_GLOB_PATTERN_CHARS / 2)));
+    expect(loadSuppressions(file)).toHaveLength(1);
+    writeFileSync(file, window(`${'*a'.repeat(MAX_GLOB_PATTERN_CHARS / 2)}*`));
+    expect(() => loadSuppressions(file)).toThrow(/window 1: entity .*300 characters/);
   });
 });
