@@ -83,7 +83,7 @@ export class IntakeService {
       this.config.intake.secrets[source],
       { replays: this.replays, sns: this.sns, snsTopicsConfigured: this.config.intake.snsTopicArns.length > 0 },
     );
-    if (!auth.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
+    if (!auth.ok) throw new ApiError(auth.status ?? HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
 
     const request: WebhookRequest = { headers: req.headers, query: req.query, receivedAt };
     let parsed;

@@ -20,15 +20,20 @@ export interface SnsVerifierOptions {
   topicArns?: string[];
 }
 
-export type SnsVerification = { ok: true } | { ok: false; reason: string };
+/** `retryable`: the certificate could not be had (not the message's fault): worth SNS's retry. */
+export type SnsVerification = { ok: true } | { ok: false; reason: string; retryable?: true };
 
 const NOTIFICATION_FIELDS = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'];
 const CONFIRMATION_FIELDS = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
 const ALGORITHMS = new Map([['1', 'RSA-SHA1'], ['2', 'RSA-SHA256']]);
 const CERT_PATH = /^\/SimpleNotificationService-[A-Za-z0-9_-]+\.pem$/;
 const MAX_CACHED = 64;
-/** A failed certificate fetch is answered from memory this long: a flood pointing at a bad URL fetches once. */
-export const CERT_FAILURE_TTL_MS = 60_000;
+/**
+ * A failed certificate fetch is answered from memory this long: a flood pointing at a bad URL
+ * fetches once. Shorter than the 20 s between SNS's default retries, so a retried genuine
+ * message fetches again.
+ */
+export const CERT_FAILURE_TTL_MS = 15_000;
 /** Certificates not yet known are fetched at most this often a minute, whatever URLs a forged flood names. */
 export const NEW_CERT_FETCHES_PER_MINUTE = 10;
 
@@ -138,7 +143,7 @@ export class SnsSignatureVerifier {
     try {
       cert = await this.certificate(msg.SigningCertURL as string);
     } catch (err) {
-      return fail(`could not get the signing certificate: ${err instanceof Error ? err.message : String(err)}`);
+      return { ok: false, reason: `could not get the signing certificate: ${err instanceof Error ? err.message : String(err)}`, retryable: true };
     }
     const problem = dateProblem(cert.leaf, Date.now()) ?? this.checkChain(cert, new URL(msg.SigningCertURL as string).hostname);
     if (problem) return fail(problem);

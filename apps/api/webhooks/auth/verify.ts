@@ -21,7 +21,8 @@ export interface AuthRequest {
 export type AuthResult =
   /** `replayKey`: remember it once the delivery is stored, so a retry after a failed store still gets in. */
   | { ok: true; replayKey?: string }
-  | { ok: false; code: string; message: string; hint: string };
+  /** `status`: 503 when the failure is Palisade's side (SNS then retries), else the answer is 401. */
+  | { ok: false; code: string; message: string; hint: string; status?: 503 };
 
 export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
 /** Longest X-Palisade-Signature read: two `v1=` signatures (one per secret during a rotation) and room to spare. */
@@ -82,9 +83,18 @@ export async function verifyWebhook(
       return fail('stale_signature', 'The SNS message Timestamp is more than an hour old, or in the future.', 'SNS delivers within minutes; an old message is a replay.');
     }
     const verdict = await deps.sns.verify(req.body);
-    return verdict.ok
-      ? { ok: true }
-      : fail('invalid_sns_signature', `The SNS message signature did not verify: ${verdict.reason}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
+    if (verdict.ok) return { ok: true };
+    if (verdict.retryable) {
+      // Amazon SNS retries a delivery only after a server error: a 4xx here would lose a genuine finding.
+      return {
+        ok: false,
+        status: 503,
+        code: 'sns_certificate_unavailable',
+        message: `The SNS message could not be verified: ${verdict.reason}.`,
+        hint: 'Amazon SNS retries the delivery; check that Palisade reaches sns.<region>.amazonaws.com over https.',
+      };
+    }
+    return fail('invalid_sns_signature', `The SNS message signature did not verify: ${verdict.reason}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
   }
   const variable = webhookSecretVariable(req.source);
   if (secrets.length === 0) {
