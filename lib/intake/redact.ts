@@ -48,8 +48,9 @@ export class Redactor {
 
   /**
    * One alert as an adapter parsed it, redacted again with every rule (whatever the adapter
-   * did) before anything stores it or hands it to a playbook: title, description, entity and
-   * labels, the labels held to LABEL_LIMITS.
+   * did) before anything stores it or hands it to a playbook: title, description, the entity's
+   * display name and labels, the labels held to LABEL_LIMITS. The entity key is the adapter's
+   * to decide: it is an identity (an access key id names the leaked credential, and is no secret).
    */
   redactAlert(alert: ParsedAlert): ParsedAlert {
     const found: SecretDescriptor[] = [...(alert.secrets ?? [])];
@@ -62,7 +63,7 @@ export class Redactor {
       ...alert,
       title: clean(alert.title),
       description: clean(alert.description),
-      entity: { ...alert.entity, key: clean(alert.entity.key), display: clean(alert.entity.display) },
+      entity: { ...alert.entity, display: clean(alert.entity.display) },
       labels,
     };
     const secrets = [...new Map(found.map((d) => [`${d.type}:${d.fingerprint}`, d])).values()];

@@ -118,9 +118,11 @@ describe('an alert as the door keeps it', () => {
     labels.l1 = 'Bearer abcdefghijklmnop0123';
     const alert = redactor.redactAlert({
       title: 't', description: '', severity: 'low', severityOriginal: 'low', category: 'other', observedAt: '2024-01-01T00:00:00Z', fingerprint: 'f',
-      entity: { kind: 'host', key: 'h', display: 'h' },
+      entity: { kind: 'credential', key: 'AKIAIOSFODNN7EXAMPLE', display: 'deployer (access key …MPLE)' },
       labels: { session_token: 'abc-123-def', [`n${'a'.repeat(300)}`]: 'v', ...labels },
     });
+    // The entity key is an identity the adapter chose (an access key id names a credential): kept.
+    expect(alert.entity).toEqual({ kind: 'credential', key: 'AKIAIOSFODNN7EXAMPLE', display: 'deployer (access key …MPLE)' });
     expect(Object.keys(alert.labels)).toHaveLength(64);
     expect(Object.keys(alert.labels).every((k) => k.length <= 100)).toBe(true);
     expect(alert.labels.l0).toHaveLength(1_000);
