@@ -81,14 +81,17 @@ export class Redactor {
   private text(text: string, found: SecretDescriptor[], depth: number): string {
     const json = this.asJson(text, found, depth);
     if (json !== undefined) return json;
+    const lower = text.toLowerCase();
     let out = text;
-    for (const { type, pattern, accept } of SECRET_SHAPES) {
+    for (const { type, keywords, pattern, accept } of SECRET_SHAPES) {
+      if (!keywords.some((k) => lower.includes(k))) continue;
       out = out.replace(pattern, (match) => (accept && !accept(match) ? match : this.secret(type, match, found)));
     }
-    out = out.replace(NAMED_VALUE, (match, name: string, sep: string, value: string) => {
+    if (out.includes('=') || out.includes(':')) out = out.replace(NAMED_VALUE, (match, name: string, sep: string, value: string) => {
       const prose = PROSE_NAMES.test(name) && sep.trim() === ':';
       return !prose && !HEADER_NAMES.test(name) && isSecretName(name) ? `${name}${sep}${this.secret(`field:${name.toLowerCase()}`, unquote(value), found)}` : match;
     });
+    if (!out.includes('-')) return out;
     return out.replace(FLAG_VALUE, (match, flag: string, sep: string, value: string) =>
       isSecretName(flag.replace(/^-+/, '')) ? `${flag}${sep}${this.secret(`flag:${flag.replace(/^-+/, '').toLowerCase()}`, unquote(value), found)}` : match,
     );

@@ -12,6 +12,8 @@
 
 export interface SecretShape {
   type: string;
+  /** Lower-case strings one of which any match contains: text without them is not scanned (as gitleaks' keywords). */
+  keywords: string[];
   pattern: RegExp;
   /** A match that is not a secret after all (checked on the matched text). */
   accept?: (match: string) => boolean;
@@ -27,38 +29,38 @@ const AUTH_SCHEMES = 'basic|bearer|token|digest|negotiate|apikey|sso-key';
 
 /** Shapes redacted wherever they appear; the first to match a stretch of text names its type. */
 export const SECRET_SHAPES: SecretShape[] = [
-  { type: 'private_key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g },
+  { type: 'private_key', keywords: ['private key'], pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g },
   // An SNS unsubscribe link works without authentication: whoever has it can stop a feed.
-  { type: 'sns_unsubscribe_url', pattern: /https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/?\?Action=Unsubscribe&[^\s"'<>]+/g },
-  { type: 'aws_access_key_id', pattern: /\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  { type: 'aws_secret_access_key', pattern: /(?<=aws.{0,20}?(?:secret|private).{0,20}?[=:"'\s])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi },
-  { type: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
+  { type: 'sns_unsubscribe_url', keywords: ['action=unsubscribe'], pattern: /https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/?\?Action=Unsubscribe&[^\s"'<>]+/g },
+  { type: 'aws_access_key_id', keywords: ['a3t', 'akia', 'asia', 'abia', 'acca'], pattern: /\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
+  { type: 'aws_secret_access_key', keywords: ['aws'], pattern: /(?<=aws.{0,20}?(?:secret|private).{0,20}?[=:"'\s])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi },
+  { type: 'github_token', keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'], pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
   // GitLab's documented prefixes: personal, deploy, runner, trigger, OAuth, SCIM, feed, mail, agent, feature-flag, CI job tokens.
-  { type: 'gitlab_token', pattern: /\bgl(?:pat|dt|rt|ptt|oas|soat|ft|imt|agent|ffct|cbt)-[0-9A-Za-z_.-]{20,300}/g },
-  { type: 'slack_token', pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g },
+  { type: 'gitlab_token', keywords: ['gl'], pattern: /\bgl(?:pat|dt|rt|ptt|oas|soat|ft|imt|agent|ffct|cbt)-[0-9A-Za-z_.-]{20,300}/g },
+  { type: 'slack_token', keywords: ['xox'], pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g },
   // The path of a Slack incoming webhook is its secret; the host stays readable.
-  { type: 'slack_webhook', pattern: /(?<=\bhooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9_+/-]{20,}/g },
-  { type: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
-  { type: 'stripe_key', pattern: /\b(?:sk|rk)_(?:live|test|prod)_[0-9A-Za-z]{10,247}\b/g },
+  { type: 'slack_webhook', keywords: ['hooks.slack.com'], pattern: /(?<=\bhooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9_+/-]{20,}/g },
+  { type: 'google_api_key', keywords: ['aiza'], pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
+  { type: 'stripe_key', keywords: ['sk_', 'rk_'], pattern: /\b(?:sk|rk)_(?:live|test|prod)_[0-9A-Za-z]{10,247}\b/g },
   // OpenAI (`sk-`, `sk-proj-`, `sk-svcacct-`, `sk-admin-`) and Anthropic (`sk-ant-`) keys: long enough not to be a hostname.
-  { type: 'sk_api_key', pattern: /\bsk-[A-Za-z0-9_-]{32,}/g },
-  { type: 'npm_token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { type: 'sk_api_key', keywords: ['sk-'], pattern: /\bsk-[A-Za-z0-9_-]{32,}/g },
+  { type: 'npm_token', keywords: ['npm_'], pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
   // A JWT: base64url of `{"` twice, then the signature (any JWT, signed or not, is a bearer credential).
-  { type: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
-  { type: 'bearer_token', pattern: /(?<=\bBearer\s+)(?!\[REDACTED )[A-Za-z0-9\-._~+/]{16,}=*/g },
+  { type: 'jwt', keywords: ['eyj'], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
+  { type: 'bearer_token', keywords: ['bearer'], pattern: /(?<=\bBearer\s+)(?!\[REDACTED )[A-Za-z0-9\-._~+/]{16,}=*/g },
   // The credentials of an Authorization header, with or without its scheme word.
   {
-    type: 'authorization',
+    type: 'authorization', keywords: ['authorization'],
     pattern: new RegExp(`(?<=\\bauthorization["']?[ \\t]*[:=][ \\t]*["']?(?:(?:${AUTH_SCHEMES})[ \\t]+)?)(?!\\[REDACTED )(?!(?:${AUTH_SCHEMES})\\b)[^\\s"',;]{8,}`, 'gi'),
   },
-  { type: 'basic_credentials', pattern: /(?<=\bBasic\s+)[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])/g, accept: isBasicCredentials },
-  { type: 'cookie', pattern: /(?<=\b(?:set-)?cookie["']?[ \t]*[:=][ \t]*["']?)(?!\[REDACTED )[^\r\n"']{4,}/gi },
-  { type: 'url_credentials', pattern: /(?<=\/\/[^/\s:@]+:)[^@\s/]+(?=@)/g },
-  { type: 'basic_auth', pattern: /(?<=\s-u\s+['"]?[^:\s'"]+:)[^\s'"]+/g },
-  { type: 'api_key', pattern: /(?<=(?:api[-_]?key|x-api-key)["']?\s*[:=]\s*["']?)(?!\[REDACTED )[A-Za-z0-9\-_.~+/]{12,}/gi },
+  { type: 'basic_credentials', keywords: ['basic'], pattern: /(?<=\bBasic\s+)[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])/g, accept: isBasicCredentials },
+  { type: 'cookie', keywords: ['cookie'], pattern: /(?<=\b(?:set-)?cookie["']?[ \t]*[:=][ \t]*["']?)(?!\[REDACTED )[^\r\n"']{4,}/gi },
+  { type: 'url_credentials', keywords: ['@'], pattern: /(?<=\/\/[^/\s:@]+:)[^@\s/]+(?=@)/g },
+  { type: 'basic_auth', keywords: ['-u'], pattern: /(?<=\s-u\s+['"]?[^:\s'"]+:)[^\s'"]+/g },
+  { type: 'api_key', keywords: ['api'], pattern: /(?<=(?:api[-_]?key|x-api-key)["']?\s*[:=]\s*["']?)(?!\[REDACTED )[A-Za-z0-9\-_.~+/]{12,}/gi },
   // Signed URLs: AWS SigV4 and SigV2 presigned URLs, Google Cloud signed URLs, Azure SAS (`sig=`), OAuth tokens in a query.
   {
-    type: 'signed_url',
+    type: 'signed_url', keywords: ['x-amz-', 'x-goog-', 'sig=', 'signature=', 'awsaccesskeyid=', 'token='],
     pattern: /(?<=[?&;](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|signature|awsaccesskeyid|access_token|id_token|refresh_token)=)(?!\[REDACTED )[^&\s"'#<>]+/gi,
   },
 ];
