@@ -12,6 +12,7 @@ import { ErrorFilter } from './common/error.filter';
 import { FleetModule } from './fleet/fleet.module';
 import { GamedaysModule } from './gamedays/gamedays.module';
 import { ConfigModule } from './config/config.module';
+import { RedactionModule } from './common/redaction.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IncidentsModule } from './incidents/incidents.module';
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, env), DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
+      imports: [ConfigModule.forRoot(config, env), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

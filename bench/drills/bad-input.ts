@@ -1,7 +1,10 @@
 // Drill 5, bad input: fuzzed bodies and headers to every source's webhook. The promise: no 5xx,
 // no crash (GET /healthz still answers), and every answer a 2xx or a 4xx shaped
 // {error, message, hint}. A share of the bodies is validly signed, so the parsers see garbage too,
-// not only the signature checks.
+// not only the signature checks. Then CPU exhaustion: unsigned 1 MB generic webhooks whose
+// signature header holds 3,900 empty v1= candidates (once an HMAC of the body each), several at
+// once, while GET /healthz is asked throughout: every one refused 401 malformed_signature, and
+// /healthz answering all along.
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,12 +13,17 @@ import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { signedHeaders } from '../../lib/intake/signing';
 import { inLanes } from '../support/drill-kit';
 import { SOURCE_ADAPTERS } from '../../lib/intake/sources';
-import { scaled, type Drill, type DrillOptions } from './drill';
+import { scaled, type Drill, type DrillCluster, type DrillOptions } from './drill';
 
 /** Bodies per source at full size. */
 const PER_SOURCE = 10_000;
 /** Requests in flight at once. */
 const CONCURRENCY = 16;
+/** CPU exhaustion: requests at full size, in flight at once, and their shape (as a security review sent them). */
+const CPU_REQUESTS = 200;
+const CPU_CONCURRENCY = 4;
+const CPU_BODY_BYTES = 1_000_000;
+const CPU_CANDIDATES = 3_900;
 const FIXTURES_DIR = path.resolve(__dirname, '../../test/fixtures/webhooks');
 
 /** How a fuzzed request proves its sender: not at all, as the source expects, or with junk. */
@@ -171,6 +179,62 @@ function codeOf(answer: Answer): string {
   }
 }
 
+/** Milliseconds at a percentile of sorted samples. */
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+/**
+ * Unsigned 1 MB generic webhooks with thousands of empty signature candidates, CPU_CONCURRENCY
+ * at a time, while GET /healthz is asked one after another until they are done.
+ */
+async function cpuExhaustion(cluster: DrillCluster, opts: DrillOptions): Promise<{ found: string[]; losses: string[] }> {
+  const count = scaled(CPU_REQUESTS, opts, 4);
+  const body = JSON.stringify({ title: 'padding', severity: 'low', entity: { kind: 'host', key: 'cpu' }, description: 'x'.repeat(CPU_BODY_BYTES - 100) });
+  const headers = {
+    'content-type': 'application/json',
+    'x-palisade-timestamp': '0',
+    'x-palisade-signature': Array(CPU_CANDIDATES).fill('v1=').join(','),
+  };
+  const refuseMs: number[] = [];
+  const healthMs: number[] = [];
+  const tally = new Tally();
+  const losses: string[] = [];
+  let sending = true;
+  const health = (async () => {
+    while (sending) {
+      const t0 = Date.now();
+      const status = await fetch(`${cluster.apiUrl}/healthz`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.status, () => 0);
+      healthMs.push(Date.now() - t0);
+      if (status !== 200) losses.push(`GET /healthz answered ${status || 'nothing'} during the CPU-exhaustion requests`);
+    }
+  })();
+  await inLanes(Array.from({ length: count }), CPU_CONCURRENCY, async () => {
+    // A fresh timestamp each: the header is refused before the timestamp's age is even looked at.
+    const request = { body: Buffer.from(body), headers: { ...headers, 'x-palisade-timestamp': String(Math.floor(Date.now() / 1000)) } };
+    const t0 = Date.now();
+    try {
+      const answer = await send(`${cluster.apiUrl}/webhooks/generic`, request);
+      refuseMs.push(Date.now() - t0);
+      const code = codeOf(answer);
+      tally.add(`${answer.status} ${code}`);
+      const problem = brokenPromise(answer);
+      if (problem || answer.status !== 401 || code !== 'malformed_signature') losses.push(`a CPU-exhaustion request ${problem ?? `answered ${answer.status} ${code}`}, not 401 malformed_signature`);
+    } catch (err) {
+      tally.add('no answer');
+      losses.push(`a CPU-exhaustion request got no answer (${err instanceof Error ? err.message : String(err)})`);
+    }
+  });
+  sending = false;
+  await health;
+  refuseMs.sort((a, b) => a - b);
+  healthMs.sort((a, b) => a - b);
+  const found = [
+    `CPU exhaustion: ${count} unsigned ${(CPU_BODY_BYTES / 1e6).toFixed(0)} MB generic webhooks with ${CPU_CANDIDATES.toLocaleString('en-US')} empty v1= candidates, ${CPU_CONCURRENCY} at a time: ${tally.toString()}; refused in p50 ${pct(refuseMs, 50)} ms, max ${pct(refuseMs, 100)} ms`,
+    `CPU exhaustion: GET /healthz meanwhile answered ${healthMs.length} times, p50 ${pct(healthMs, 50)} ms, max ${pct(healthMs, 100)} ms`,
+  ];
+  // One line per kind of loss is enough.
+  return { found, losses: [...new Set(losses)] };
+}
+
 export const badInput: Drill = async (cluster, opts: DrillOptions) => {
   const perSource = scaled(PER_SOURCE, opts, 10);
   const seed = Date.now() % 2 ** 31;
@@ -208,6 +272,10 @@ export const badInput: Drill = async (cluster, opts: DrillOptions) => {
   }
 
   found.push(`${parsersSawGarbage.toLocaleString('en-US')} validly signed bodies reached a parser and were refused as invalid_payload`);
+  const cpu = await cpuExhaustion(cluster, opts);
+  did.push(`sent unsigned 1 MB generic webhooks with ${CPU_CANDIDATES.toLocaleString('en-US')} empty signature candidates, ${CPU_CONCURRENCY} at a time, asking GET /healthz meanwhile`);
+  found.push(...cpu.found);
+  losses.push(...cpu.losses);
   const health = await fetch(`${cluster.apiUrl}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
     (r) => r.status,
     (err: unknown) => `no answer (${err instanceof Error ? err.message : String(err)})`,

@@ -1,6 +1,10 @@
 // Drill 7, secret hygiene: leaked secrets go in (secret-leak game days with a fresh AWS key each,
 // GitHub secret-scanning alerts carrying fresh tokens, generic alerts whose description carries
-// an AWS key pair or a private key); then every Temporal history of the engine's task queue,
+// an AWS key pair or a private key, generic and Splunk alerts carrying every shape of issue 16
+// (password= in text, --password, PGPASSWORD=, Authorization Basic/Token, JWTs, GitLab, Google,
+// Stripe, sk- and npm tokens, Slack webhooks, SAS and presigned URLs, AWS_SESSION_TOKEN=,
+// connection strings, passphrase and cookie fields, JSON inside strings), their incidents
+// resolved with a secret in the reason); then every Temporal history of the engine's task queue,
 // every Postgres table (each row as text) and the captured logs are searched for each raw secret
 // and its base64. The promise: 0 hits. A marker that must be found (the drill's own alert titles)
 // proves each search can find what is there.
@@ -19,8 +23,9 @@ import { loadScenario, resolveScenario, type Scenario } from '../../lib/gamedays
 import { scaled, type Drill, type DrillCluster, type DrillOptions } from './drill';
 
 const FIXTURE = path.resolve(__dirname, '../../test/fixtures/webhooks/github/secret-scanning-created-public.json');
-/** Secrets the drill sends itself at full size, and secret-leak game days. */
+/** Secrets the drill sends itself at full size, alerts carrying every shape, and secret-leak game days. */
 const SECRETS = 30;
+const SHAPE_ALERTS = 10;
 const GAMEDAYS = 3;
 /** The made-up key in runbooks/gamedays/secret-leak.yaml, replaced by a fresh one per run. */
 const SCENARIO_KEY = 'AKIAGAMEDAY000000001';
@@ -80,6 +85,64 @@ async function leakInGenericAlert(cluster: DrillCluster, marker: string, i: numb
   return { label: `${what} …${secrets[0].slice(-4)} in a generic alert (answered ${res.status})`, needles: secrets.flatMap((s) => [s, base64(s)]), incidentId: res.body?.incidentId ?? undefined };
 }
 
+/** Every shape of issue 16, fresh: the text that carries each, and the secret that must appear nowhere. */
+function freshShapes(): { text: string; secret: string }[] {
+  const r = (n: number) => randomOf(ALNUM, n);
+  const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const basic = Buffer.from(`svc:${r(14)}`).toString('base64');
+  const shapes = [
+    ['password=', r(14)], ['secret=', r(14)], ['--password ', r(14)], ['PGPASSWORD=', r(16)], ['Authorization: Token ', r(24)],
+    ['glpat-', r(20)], ['AIza', r(35)], ['sk_live_', r(24)], ['sk-proj-', r(48)], ['npm_', r(36)],
+    ['https://hooks.slack.com/services/T01234567/B01234567/', r(24)], ['https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=', r(43)],
+    ['https://b.s3.amazonaws.com/k?X-Amz-Credential=ASIAEXAMPLE%2F20240101&X-Amz-Signature=', r(64).toLowerCase()],
+    ['AWS_SESSION_TOKEN=', r(80)], ['Server=db;User Id=sa;Password=', r(16)],
+  ].map(([prefix, secret]) => ({ text: `${prefix}${secret}${prefix.endsWith('Password=') ? ';' : ''}`, secret }));
+  const jwtSignature = r(43);
+  shapes.push({ text: `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: r(8) })}.${jwtSignature}`, secret: jwtSignature });
+  shapes.push({ text: `Authorization: Basic ${basic}`, secret: basic });
+  return shapes;
+}
+
+/**
+ * A generic alert whose description holds every shape (and its labels a passphrase and a
+ * cookie), or a Splunk alert whose row holds them with a password field and a JSON _raw.
+ */
+async function leakShapes(cluster: DrillCluster, marker: string, i: number): Promise<Leak & { incidentId?: string }> {
+  const shapes = freshShapes();
+  const passphrase = randomOf(ALNUM, 18);
+  const needles = [...shapes.map((s) => s.secret), passphrase];
+  const title = `Odd lines in a build log (hygiene drill ${marker})`;
+  let res: { status: number; body: any };
+  if (i % 2 === 0) {
+    const body = JSON.stringify({ title, severity: 'high', category: 'other', entity: { kind: 'host', key: `shapes-${marker}-${i}` }, description: shapes.map((s) => s.text).join(' ; '), labels: { passphrase, cookie: `sid=${passphrase}` } });
+    const proof = signedHeaders(SOURCE_ADAPTERS.generic.auth, Buffer.from(body), cluster.secret(webhookSecretVariable('generic')), { event: 'alert' });
+    res = await post(`${cluster.apiUrl}/webhooks/generic`, body, proof);
+  } else {
+    const body = JSON.stringify({
+      sid: `hygiene_${marker}_${i}`,
+      search_name: title,
+      result: { host: `shapes-${marker}-${i}`, password: passphrase, _raw: JSON.stringify({ passphrase, log: shapes.map((s) => s.text).join(' ') }) },
+    });
+    res = await post(`${cluster.apiUrl}/webhooks/splunk`, body, { authorization: `Bearer ${cluster.secret(webhookSecretVariable('splunk'))}` });
+  }
+  return { label: `${shapes.length + 1} secret shapes in a ${i % 2 === 0 ? 'generic' : 'Splunk'} alert (answered ${res.status})`, needles: needles.flatMap((n) => [n, base64(n)]), incidentId: res.body?.incidentId ?? undefined };
+}
+
+/** Resolves each incident with a fresh secret in the reason (what people type is redacted before history too). */
+async function resolveWithSecret(cluster: DrillCluster, incidentIds: string[]): Promise<Leak[]> {
+  const leaks: Leak[] = [];
+  for (const id of incidentIds) {
+    const secret = `sk_live_${randomOf(ALNUM, 24)}`;
+    const res = await fetch(`${cluster.apiUrl}/incidents/${id}/resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.adminToken}` },
+      body: JSON.stringify({ reason: `false positive; the key ${secret} was a test key` }),
+    });
+    leaks.push({ label: `resolve reason …${secret.slice(-4)} (answered ${res.status})`, needles: [secret, base64(secret)] });
+  }
+  return leaks;
+}
+
 /** The secret-leak game day with a fresh key in place of the scenario's made-up one. */
 async function leakThroughGameday(cluster: DrillCluster, opts: DrillOptions): Promise<{ leak: Leak; passed: boolean }> {
   const key = freshAwsKeyId();
@@ -95,14 +158,14 @@ async function leakThroughGameday(cluster: DrillCluster, opts: DrillOptions): Pr
   return { leak: { label: `game day key …${key.slice(-4)}`, needles: [key, base64(key)] }, passed: scorecard.passed };
 }
 
-/** Waits until each incident's timeline has its playbook's first steps (or 60 s pass). */
-async function settle(cluster: DrillCluster, incidentIds: string[]): Promise<void> {
+/** Waits until each incident's timeline has its playbook's first steps, or an event of `type` (or 60 s pass). */
+async function settle(cluster: DrillCluster, incidentIds: string[], type?: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (const id of incidentIds) {
     while (Date.now() < deadline) {
       const res = await fetch(`${cluster.apiUrl}/incidents/${id}/timeline`, { headers: { authorization: `Bearer ${cluster.adminToken}` } });
-      const body = (await res.json().catch(() => undefined)) as { events?: unknown[] } | undefined;
-      if ((body?.events?.length ?? 0) >= 2) break;
+      const body = (await res.json().catch(() => undefined)) as { events?: { type?: string }[] } | undefined;
+      if (type ? body?.events?.some((e) => e.type === type) : (body?.events?.length ?? 0) >= 2) break;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -198,7 +261,19 @@ export const secretHygiene: Drill = async (cluster, opts) => {
     else losses.push(`the alert carrying ${leak.label} opened no incident: the secret never reached a playbook`);
   }
   did.push(`sent ${count} alerts carrying fresh secrets (GitHub tokens, AWS key pairs, private keys); ${incidents.length} opened incidents`);
-  await settle(cluster, incidents);
+
+  const shapeCount = scaled(SHAPE_ALERTS, opts, 2);
+  const shaped: string[] = [];
+  for (let i = 0; i < shapeCount; i++) {
+    const leak = await leakShapes(cluster, marker, i);
+    leaks.push(leak);
+    if (leak.incidentId) shaped.push(leak.incidentId);
+    else losses.push(`the alert carrying ${leak.label} opened no incident: the secrets never reached a playbook`);
+  }
+  await settle(cluster, [...incidents, ...shaped]);
+  leaks.push(...(await resolveWithSecret(cluster, shaped)));
+  await settle(cluster, shaped, 'incident.resolved');
+  did.push(`sent ${shapeCount} generic and Splunk alerts carrying every secret shape of issue 16 (${freshShapes().length + 1} each), and resolved their ${shaped.length} incidents with a secret in the reason`);
   opts.say(`secret hygiene: ${leaks.length} leaks in; searching Temporal, Postgres and the logs for ${leaks.flatMap((l) => l.needles).length} strings`);
 
   const temporal = await searchTemporal(cluster, leaks, marker);

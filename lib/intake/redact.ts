@@ -1,33 +1,24 @@
 import { createHmac } from 'node:crypto';
-import type { SecretDescriptor } from './alert';
+import type { ParsedAlert, SecretDescriptor } from './alert';
+import { FLAG_VALUE, HEADER_NAMES, isSecretName, NAMED_VALUE, PROSE_NAMES, SECRET_SHAPES } from './secret-shapes';
 
-interface SecretPattern {
-  type: string;
-  pattern: RegExp;
-}
-
-/** Secret shapes redacted wherever they appear in a payload (strings are scanned whole). */
-const PATTERNS: SecretPattern[] = [
-  { type: 'private_key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g },
-  { type: 'aws_access_key_id', pattern: /\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  { type: 'aws_secret_access_key', pattern: /(?<=aws.{0,20}?(?:secret|private).{0,20}?[=:"'\s])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi },
-  { type: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
-  { type: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g },
-  { type: 'bearer_token', pattern: /(?<=\bBearer\s+)[A-Za-z0-9\-._~+/]{16,}=*/g },
-  { type: 'url_credentials', pattern: /(?<=\/\/[^/\s:@]+:)[^@\s/]+(?=@)/g },
-  { type: 'basic_auth', pattern: /(?<=\s-u\s+['"]?[^:\s'"]+:)[^\s'"]+/g },
-  { type: 'api_key', pattern: /(?<=(?:api[-_]?key|x-api-key)["']?\s*[:=]\s*["']?)[A-Za-z0-9\-_.~+/]{12,}/gi },
-];
-
-/** Field names whose values are secrets whatever they look like (matched anywhere in the name)... */
-const SECRET_KEYS = /secret|passw|pwd|token|api[-_]?key|credential|private[-_]?key|authorization|session[-_]?key|signing[-_]?key/i;
-/** ...except names that describe a secret rather than hold it (secret_type, token_url, key_id). */
-const DESCRIPTIVE_KEYS = /(?:^|[-_.]|[a-z])(?:type|types|name|url|uri|id|ids|count|at|location|locations|validity|scanning|expires|expiry|length|fingerprint)$/i;
+/** Deeper than this, a payload's values are dropped (no sender nests so deep; walking further would overflow the stack). */
+export const MAX_REDACT_DEPTH = 64;
+const TOO_DEEP = `[dropped: nested deeper than ${MAX_REDACT_DEPTH} levels]`;
+/** What `placeholder` writes: a second pass leaves it alone. */
+const PLACEHOLDER = /^\[REDACTED [^\]]+\]$/;
+/** Labels an alert keeps, and the longest label name and value (longer values are cut, with …). */
+export const LABEL_LIMITS = { count: 64, nameChars: 100, valueChars: 1_000 } as const;
 
 /**
  * Reduces secrets to `{type, fingerprint, last4}`. The fingerprint is keyed (HMAC), so it
  * cannot be brute-forced back to a short secret without the key, yet two leaks of the same
  * secret get the same fingerprint.
+ *
+ * Text is redacted in three passes: the shapes of lib/intake/secret-shapes.ts, then values
+ * whose name says they are secrets (`password=…`, `"token": "…"`, `--password …`). A string
+ * that is itself JSON (an SNS `Message`, a Splunk `_raw`) is parsed and redacted as JSON, so
+ * its fields are judged by their names too.
  */
 export class Redactor {
   constructor(private readonly key: Buffer) {}
@@ -45,40 +36,105 @@ export class Redactor {
     return `[REDACTED ${d.type} fp:${d.fingerprint.slice(0, 12)} …${d.last4}]`;
   }
 
-  /** Redacts every secret-looking string in a string. */
+  /** Redacts every secret-looking string in a string (a whole-JSON string as JSON). */
   redactText(text: string, found: SecretDescriptor[] = []): string {
-    let out = text;
-    for (const { type, pattern } of PATTERNS) {
-      out = out.replace(pattern, (match) => {
-        const d = this.describe(type, match);
-        found.push(d);
-        return this.placeholder(d);
-      });
-    }
-    return out;
+    return this.text(text, found, 0);
   }
 
   /** A deep copy of `value` with secrets redacted; `found` collects what was removed. */
   redactDeep<T>(value: T, found: SecretDescriptor[] = []): T {
-    return this.walk(value, undefined, found) as T;
+    return this.walk(value, undefined, found, 0) as T;
   }
 
-  private walk(value: unknown, key: string | undefined, found: SecretDescriptor[]): unknown {
-    if (typeof value === 'string') {
-      if (key !== undefined && SECRET_KEYS.test(key) && !DESCRIPTIVE_KEYS.test(key) && value.length > 0) {
-        const d = this.describe(`field:${key.toLowerCase()}`, value);
-        found.push(d);
-        return this.placeholder(d);
-      }
-      return this.redactText(value, found);
+  /**
+   * One alert as an adapter parsed it, redacted again with every rule (whatever the adapter
+   * did) before anything stores it or hands it to a playbook: title, description, the entity's
+   * display name and labels, the labels held to LABEL_LIMITS. The entity key is the adapter's
+   * to decide: it is an identity (an access key id names the leaked credential, and is no secret).
+   */
+  redactAlert(alert: ParsedAlert): ParsedAlert {
+    const found: SecretDescriptor[] = [...(alert.secrets ?? [])];
+    const clean = (s: string) => this.text(s, found, 0);
+    const labels: Record<string, string> = {};
+    for (const [name, value] of Object.entries(alert.labels).slice(0, LABEL_LIMITS.count)) {
+      labels[cut(clean(name), LABEL_LIMITS.nameChars)] = cut(isSecretName(name) && value !== '' && !PLACEHOLDER.test(value) ? this.secret(`field:${name.toLowerCase()}`, value, found) : clean(value), LABEL_LIMITS.valueChars);
     }
-    if (Array.isArray(value)) return value.map((v) => this.walk(v, undefined, found));
+    const out: ParsedAlert = {
+      ...alert,
+      title: clean(alert.title),
+      description: clean(alert.description),
+      entity: { ...alert.entity, display: clean(alert.entity.display) },
+      labels,
+    };
+    const secrets = [...new Map(found.map((d) => [`${d.type}:${d.fingerprint}`, d])).values()];
+    if (secrets.length) out.secrets = secrets;
+    else delete out.secrets;
+    return out;
+  }
+
+  private secret(type: string, value: string, found: SecretDescriptor[]): string {
+    const d = this.describe(type, value);
+    found.push(d);
+    return this.placeholder(d);
+  }
+
+  private text(text: string, found: SecretDescriptor[], depth: number): string {
+    const json = this.asJson(text, found, depth);
+    if (json !== undefined) return json;
+    const lower = text.toLowerCase();
+    let out = text;
+    for (const { type, keywords, pattern, accept } of SECRET_SHAPES) {
+      if (!keywords.some((k) => lower.includes(k))) continue;
+      out = out.replace(pattern, (match) => (accept && !accept(match) ? match : this.secret(type, match, found)));
+    }
+    if (out.includes('=') || out.includes(':')) out = out.replace(NAMED_VALUE, (match, name: string, sep: string, value: string) => {
+      const prose = PROSE_NAMES.test(name) && sep.trim() === ':';
+      return !prose && !HEADER_NAMES.test(name) && isSecretName(name) ? `${name}${sep}${this.secret(`field:${name.toLowerCase()}`, unquote(value), found)}` : match;
+    });
+    if (!out.includes('-')) return out;
+    return out.replace(FLAG_VALUE, (match, flag: string, sep: string, value: string) =>
+      isSecretName(flag.replace(/^-+/, '')) ? `${flag}${sep}${this.secret(`flag:${flag.replace(/^-+/, '').toLowerCase()}`, unquote(value), found)}` : match,
+    );
+  }
+
+  /** A string holding a JSON object or array, redacted as JSON; undefined when it is not one or holds no secret. */
+  private asJson(text: string, found: SecretDescriptor[], depth: number): string | undefined {
+    const t = text.trim();
+    if (!((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']')))) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+    const mine: SecretDescriptor[] = [];
+    const redacted = this.walk(parsed, undefined, mine, depth + 1);
+    if (mine.length === 0) return text;
+    found.push(...mine);
+    return JSON.stringify(redacted);
+  }
+
+  private walk(value: unknown, key: string | undefined, found: SecretDescriptor[], depth: number): unknown {
+    if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
+    if (typeof value === 'string') {
+      if (key !== undefined && isSecretName(key) && value.length > 0 && !PLACEHOLDER.test(value)) return this.secret(`field:${key.toLowerCase()}`, value, found);
+      return this.text(value, found, depth);
+    }
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, undefined, found, depth + 1));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       // Keys are scanned too: a secret can arrive as a field name.
-      for (const [k, v] of Object.entries(value)) out[this.redactText(k, found)] = this.walk(v, k, found);
+      for (const [k, v] of Object.entries(value)) out[this.text(k, found, depth)] = this.walk(v, k, found, depth + 1);
       return out;
     }
     return value;
   }
+}
+
+function unquote(value: string): string {
+  return value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0] ? value.slice(1, -1) : value;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -5,6 +5,7 @@ import { PalisadeError } from '../errors';
 import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
 import { boundedKey } from './entity-key';
 import { entityGlob } from './suppressions';
+import { MAX_GLOB_PATTERN_CHARS } from './glob';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, SOURCES, type Alert, type AlertSeverity } from './alert';
 import { readRunbookFile } from '../runbook-file';
 
@@ -22,7 +23,7 @@ const ruleSchema = z
         severity: oneOrMany(z.enum(ALERT_SEVERITIES)).optional(),
         minSeverity: z.enum(ALERT_SEVERITIES).optional(),
         /** Label values to match exactly, or with `*` as a wildcard. */
-        labels: z.record(z.string(), z.string()).optional(),
+        labels: z.record(z.string(), z.string().max(MAX_GLOB_PATTERN_CHARS)).optional(),
       })
       .strict()
       .default({}),

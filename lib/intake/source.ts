@@ -28,7 +28,8 @@ export interface ParseContext {
 }
 
 export type ParseResult =
-  | { kind: 'alerts'; alerts: ParsedAlert[] }
+  /** `error`: the delivery says something is wrong with the feed itself (the door logs it as an error). */
+  | { kind: 'alerts'; alerts: ParsedAlert[]; error?: string }
   /** A delivery that carries no alert: a GitHub ping, an SNS subscription handshake. */
   | { kind: 'control'; message: string; /** SNS: the URL to visit to confirm the subscription, and its topic. */ subscribeUrl?: string; topicArn?: string };
 

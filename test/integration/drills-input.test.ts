@@ -40,6 +40,9 @@ describe('input drills (short)', () => {
     // Signed garbage got past the signature checks to the parsers, which refused it.
     expect(numberIn(report, /^([\d,]+) validly signed bodies reached a parser/)).toBeGreaterThan(0);
     expect(report.found.filter((f) => / 401 /.test(f)).length).toBeGreaterThan(0);
+    // CPU exhaustion: every oversized signature header refused with its own code, /healthz answering throughout.
+    expect(report.found.join('\n')).toMatch(/^CPU exhaustion: \d+ unsigned 1 MB generic webhooks .*: 401 malformed_signature ×\d+; refused in/m);
+    expect(numberIn(report, /^CPU exhaustion: GET \/healthz meanwhile answered (\d+) times/)).toBeGreaterThan(0);
   }, 120_000);
 
   it('forgery: every forged webhook and Slack request answered 401; nothing created or decided', async () => {
@@ -58,5 +61,6 @@ describe('input drills (short)', () => {
     expect(numberIn(report, /^Temporal: (\d+) histories/)).toBeGreaterThan(0);
     expect(numberIn(report, /^Postgres: (\d+) tables/)).toBeGreaterThan(5);
     expect(report.did.join('\n')).toMatch(/ran the secret-leak game day 1 time/);
+    expect(report.did.join('\n')).toMatch(/sent 2 generic and Splunk alerts carrying every secret shape of issue 16 \(\d+ each\), and resolved their 2 incidents/);
   }, 180_000);
 });

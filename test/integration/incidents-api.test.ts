@@ -99,9 +99,11 @@ describe('API tokens and roles', () => {
     });
     expect(live).toMatchObject({ id: incidentId, status: 'open', liveStatus: 'running', live: { incidentId, status: 'open', sources: ['generic'] } });
 
-    // Open incidents by playbook, read from Postgres when /metrics is scraped.
-    const open = Number((await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incidents WHERE playbook = 'triage' AND status NOT IN ('resolved', 'cancelled')`))[0].n);
-    expect(await (await fetch(`${engine.baseUrl}/metrics`)).text()).toContain(`palisade_incidents_open{playbook="triage"} ${open}`);
+    // Open incidents by playbook, read from Postgres when /metrics is scraped (at most 2 s old: the endpoint is public and cached).
+    await eventually('palisade_incidents_open to match Postgres', async () => {
+      const open = Number((await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incidents WHERE playbook = 'triage' AND status NOT IN ('resolved', 'cancelled')`))[0].n);
+      return (await (await fetch(`${engine.baseUrl}/metrics`)).text()).includes(`palisade_incidents_open{playbook="triage"} ${open}`) ? true : undefined;
+    });
 
     const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'reimaged', actor: 'someone-else' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
     expect(res.status).toBe(202);

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Agent, buildConnector, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { StripSnsLinks1764560000000 } from '../../lib/db/migrations/1764560000000-strip-sns-links';
+import { getJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { CERT_URL, makeTestPki, signSns, snsConfirmation, snsNotification, TOPIC, type TestPki } from '../support/sns';
 import { post } from '../support/webhooks';
 
@@ -94,5 +95,53 @@ describe('Amazon SNS deliveries to /webhooks/guardduty', () => {
     expect(answer.body).toMatchObject({ disposition: 'started', incidentId: expect.any(String) });
     const again = await deliver(signSns(message, '1', pki.leafKey));
     expect(again.body).toMatchObject({ disposition: 'duplicate', incidentId: (answer.body as { incidentId: string }).incidentId });
+  });
+
+  it('keeps the SNS message but not the envelope\'s SubscribeURL or UnsubscribeURL, and redacts the Message as JSON', async () => {
+    const event = JSON.parse(readFileSync('test/fixtures/webhooks/guardduty/ssh-brute-force.json', 'utf8')) as { detail: { service: Record<string, unknown> } };
+    event.detail.service.additionalInfo = { db_password: 'gd-secret-7781', note: 'kept' };
+    const message = { ...snsNotification('GuardDuty finding', JSON.stringify(event)), MessageId: crypto.randomUUID(), Timestamp: new Date().toISOString() };
+    const answer = await deliver(signSns(message, '2', pki.leafKey));
+    expect(answer.status).toBe(202);
+    const alert = await getJson(`${engine.baseUrl}/alerts/${(answer.body as { alertIds: string[] }).alertIds[0]}`);
+    expect(alert.status).toBe(200);
+    const raw = JSON.stringify(alert.body.raw);
+    expect(raw).not.toContain('Action=Unsubscribe');
+    expect(alert.body.raw).not.toHaveProperty('UnsubscribeURL');
+    expect(raw).not.toContain('gd-secret-7781');
+    // The message itself is kept, as JSON text, with what is not secret.
+    expect(JSON.parse(alert.body.raw.Message as string)).toMatchObject({ detail: { service: { additionalInfo: { note: 'kept' } } } });
+  });
+
+  it('opens an incident for an UnsubscribeConfirmation from an allowed topic, with the topic as its entity', async () => {
+    const unsubscribed = signSns({ ...snsConfirmation('UnsubscribeConfirmation', new Date().toISOString()), MessageId: crypto.randomUUID() }, '2', pki.leafKey);
+    const answer = await deliver(unsubscribed);
+    expect(answer).toMatchObject({ status: 202, body: { disposition: 'started', incidentId: expect.any(String) } });
+    const incident = await getJson(`${engine.baseUrl}/incidents/${(answer.body as { incidentId: string }).incidentId}`);
+    expect(incident.body).toMatchObject({ entity: `resource:${TOPIC}`, severity: 'high', title: expect.stringContaining(TOPIC) });
+    const alert = await getJson(`${engine.baseUrl}/alerts/${(answer.body as { alertIds: string[] }).alertIds[0]}`);
+    expect(alert.body).toMatchObject({ entity: { kind: 'resource', key: TOPIC }, labels: { snsMessageType: 'UnsubscribeConfirmation', topicArn: TOPIC } });
+    expect(alert.body.raw).not.toHaveProperty('SubscribeURL');
+    // SNS retries the same message: the same incident, nothing new.
+    expect(await deliver(unsubscribed)).toMatchObject({ status: 202, body: { disposition: 'duplicate' } });
+  });
+
+  it('strips the SNS links from alerts stored before this release', async () => {
+    const id = crypto.randomUUID();
+    const envelope = { Type: 'Notification', Message: '{}', UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:1`, TopicArn: TOPIC };
+    await engine.db.query(
+      `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity, severity_original, category,
+         entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule, disposition)
+       VALUES ($1::uuid, 'guardduty', $1::text, 0, now(), now(), 't', '', 'low', 'low', 'other', 'host', 'h', 'h', 'f', '{}', '[]', $2::jsonb, 'r', 'suppressed')`,
+      [id, JSON.stringify(envelope)],
+    );
+    const runner = engine.db.createQueryRunner();
+    try {
+      await new StripSnsLinks1764560000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    const [row] = await engine.db.query<{ raw: Record<string, unknown> }[]>(`SELECT raw FROM alerts WHERE id = $1`, [id]);
+    expect(row.raw).toEqual({ Type: 'Notification', Message: '{}', TopicArn: TOPIC });
   });
 });

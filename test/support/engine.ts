@@ -18,7 +18,7 @@ export interface TestEngine {
   worker: Worker | undefined;
   taskQueue: string;
   db: DataSource;
-  /** The API's Nest application, for tests that reach one of its services directly. */
+  /** The API's Nest application, for tests that watch what a route reaches (its DataSource, its Temporal client). */
   app: INestApplication;
   close: () => Promise<void>;
 }

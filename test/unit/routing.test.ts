@@ -113,6 +113,7 @@ rules:
       ['rules:\n  - name: a\n    playbook: triage\n    reopenWindow: soon\n', /rule 1 \(a\): reopenWindow must be a duration such as 30m, 24h or 7d/],
       ['rules:\n  - name: a\n    playbook: triage\n    dedupeWindow: 5 minutes\n', /rule 1 \(a\): dedupeWindow must be a duration such as 30m, 24h or 7d/],
       ['rules: [\n', /is not readable YAML/],
+      [`rules:\n  - name: a\n    match: { labels: { host: "${'*a'.repeat(151)}" } }\n    playbook: triage\n`, /rule 1 \(a\): match\.labels\.host Too big: expected string to have <=300 characters/],
     ];
     for (const [yaml, reason] of cases) {
       const f = file(yaml);

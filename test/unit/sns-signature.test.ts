@@ -80,17 +80,34 @@ describe('SNS signature verification', () => {
     await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: false, reason: expect.stringMatching(/^certificate expired on /) });
   });
 
-  it('fetches each certificate once for many messages, and again after a failed fetch', async () => {
+  it('fetches each certificate once for many messages; a failed fetch is remembered for 15 s (less than SNS waits between retries), then tried again', async () => {
     const { v, fetches } = verifier();
     const messages = [signed(notification(), '1'), signed(notification('s'), '2'), signed(confirmation(), '2')];
     await expect(Promise.all(messages.map((m) => v.verify(m)))).resolves.toEqual(messages.map(() => ({ ok: true })));
     await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: true });
     expect(fetches).toEqual([CERT_URL]);
 
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2024-05-14T03:07:30Z') });
     const flaky = verifier({});
-    await expect(flaky.v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: false, reason: 'could not get the signing certificate: HTTP 404' });
+    const refused = { ok: false, reason: 'could not get the signing certificate: HTTP 404', retryable: true };
+    await expect(flaky.v.verify(signed(notification(), '2'))).resolves.toEqual(refused);
+    for (let i = 0; i < 50; i++) await expect(flaky.v.verify(signed(notification(), '2'))).resolves.toEqual(refused);
+    expect(flaky.fetches).toEqual([CERT_URL]);
+    vi.setSystemTime(Date.now() + 16_000);
     await flaky.v.verify(signed(notification(), '2'));
     expect(flaky.fetches).toEqual([CERT_URL, CERT_URL]);
+  });
+
+  it('fetches at most ten new certificates a minute, whatever a forged flood points at', async () => {
+    const { v, fetches } = verifier();
+    await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: true });
+    const forged = Array.from({ length: 200 }, (_, i) => signed(notification(), '2', pki.leafKey, CERT_URL.replace(/-\w+\.pem$/, `-forged${i}.pem`)));
+    const verdicts = await Promise.all(forged.map((m) => v.verify(m)));
+    expect(verdicts.every((r) => !r.ok)).toBe(true);
+    expect(fetches.length).toBeLessThanOrEqual(1 + 10);
+    expect(verdicts.filter((r) => !r.ok && /too many/.test(r.reason)).length).toBeGreaterThanOrEqual(190);
+    // The certificate fetched before the flood still serves.
+    await expect(v.verify(signed(notification('after'), '2'))).resolves.toEqual({ ok: true });
   });
 
   it('with the system root store, accepts an SNS leaf served alone but not one for another name', async () => {
@@ -128,7 +145,7 @@ describe('SNS signature verification', () => {
 
   it('rejects a certificate URL that serves something else than a certificate', async () => {
     const { v } = verifier({ [CERT_URL]: '<html>Access Denied</html>' });
-    await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: false, reason: 'could not get the signing certificate: the response is not a PEM certificate' });
+    await expect(v.verify(signed(notification(), '2'))).resolves.toEqual({ ok: false, reason: 'could not get the signing certificate: the response is not a PEM certificate', retryable: true });
     await expect(v.verify({ ...signed(notification(), '2'), Signature: '!!!not base64' })).resolves.toMatchObject({ ok: false });
   });
 });

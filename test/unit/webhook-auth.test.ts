@@ -97,6 +97,22 @@ describe('webhook authentication', () => {
     expect(await verifyWebhook(old, ['token'], withTopics())).toMatchObject({ ok: false, code: 'stale_signature' });
   });
 
+  it('answers 503 when the SNS signing certificate cannot be had, so that SNS delivers the message again', async () => {
+    const envelope = {
+      Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:guardduty', MessageId: 'm-1', SignatureVersion: '2', Signature: 'c2ln', Message: '{}',
+      Timestamp: new Date(Date.now()).toISOString(), SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123.pem',
+    };
+    const sns = new SnsSignatureVerifier({ fetchCertificate: () => Promise.reject(new Error('connect ETIMEDOUT')) });
+    const req: AuthRequest = { ...request({ kind: 'aws' }), source: 'guardduty', body: envelope, now: Math.floor(Date.now() / 1000) };
+    expect(await verifyWebhook(req, [], { ...deps(), sns, snsTopicsConfigured: true })).toMatchObject({
+      ok: false,
+      status: 503,
+      code: 'sns_certificate_unavailable',
+      message: expect.stringContaining('connect ETIMEDOUT'),
+      hint: expect.stringContaining('retries'),
+    });
+  });
+
   it('refuses SNS messages until the allowed topics are configured', async () => {
     const envelope = { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:guardduty', SignatureVersion: '2', Message: '{}' };
     const req: AuthRequest = { ...request({ kind: 'aws' }), source: 'guardduty', body: envelope };

@@ -13,7 +13,9 @@ import {
   type IncidentState,
   type SlackClickRejected,
 } from '../../../workflows/shared/messages';
+import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
+import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { assertUuid, notFound } from '../incidents/incidents.service';
 import { PeopleDirectory } from '../common/people.directory';
 import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
@@ -41,6 +43,7 @@ export class ApprovalsService {
     @Inject(Client) private readonly temporal: Client,
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
   async list(id: string): Promise<Approvals> {
@@ -69,7 +72,8 @@ export class ApprovalsService {
       incidentId: incident.id,
       decision: ballot.decision,
       approver,
-      ...(ballot.reason ? { reason: ballot.reason } : {}),
+      // Redacted here, before the Update carries it into Temporal history (API and Slack votes alike).
+      ...(ballot.reason ? { reason: this.redactor.redactText(ballot.reason) } : {}),
       ...(ballot.choice ? { choice: ballot.choice } : {}),
     };
     try {

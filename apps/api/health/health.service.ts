@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import { describeError } from '../../../lib/errors';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import { SharedRead } from '../common/shared-read';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { InboxDepth } from '../webhooks/inbox-store';
@@ -22,6 +23,8 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** /readyz is public: its checks run at most once this often, however many ask. */
+export const READINESS_TTL_MS = 2_000;
 /** A polling worker re-polls at least once a minute; older pollers are gone. */
 const POLLER_FRESH_MS = 90_000;
 
@@ -34,7 +37,14 @@ export class HealthService {
     @Inject(InboxDispatcher) private readonly dispatcher: InboxDispatcher,
   ) {}
 
-  async readiness(): Promise<Readiness> {
+  private readonly shared = new SharedRead(() => this.check(), READINESS_TTL_MS);
+
+  /** Readiness at most READINESS_TTL_MS old; concurrent callers share one check. */
+  readiness(): Promise<Readiness> {
+    return this.shared.get();
+  }
+
+  private async check(): Promise<Readiness> {
     const [postgres, temporalCheck] = await Promise.all([this.checkPostgres(), this.checkTemporal()]);
     const worker = temporalCheck.ok
       ? await this.checkWorker()

@@ -10,7 +10,9 @@ import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
+import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
+import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { IncidentDispatch } from '../webhooks/inbox-store';
@@ -32,6 +34,7 @@ export class IncidentsService {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
   /** Starts the manual-incident playbook; the worker writes the projection. */
@@ -40,9 +43,10 @@ export class IncidentsService {
     const workflowId = manualIncidentWorkflowId(incidentId);
     const input: ManualIncidentInput = {
       incidentId,
-      title: dto.title,
+      // What people type is redacted before it reaches Temporal history.
+      title: this.redactor.redactText(dto.title),
       severity: dto.severity,
-      entity: dto.entity ?? null,
+      entity: dto.entity ? this.redactor.redactText(dto.entity) : null,
       reportedBy,
       detectedAt: new Date().toISOString(),
     };
@@ -56,7 +60,7 @@ export class IncidentsService {
         { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
         { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
         { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-        ...(dto.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: dto.entity }] : []),
+        ...(input.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: input.entity }] : []),
       ],
     });
     return { incidentId, workflowId };
@@ -97,7 +101,7 @@ export class IncidentsService {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: request.reason, actor: request.actor, incidentId: incident.id });
+      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { SharedRead } from '../common/shared-read';
 
 /** Palisade's Prometheus metrics (GET /metrics). One registry per API process. */
 @Injectable()
@@ -34,6 +35,14 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'palisade_api_' });
+  }
+
+  /** Concurrent scrapes share one collection (the gauges that read Postgres cache their reads: see PlaybookMetrics). */
+  private readonly exposition = new SharedRead(() => this.registry.metrics(), 0);
+
+  /** The Prometheus exposition text. */
+  scrape(): Promise<string> {
+    return this.exposition.get();
   }
 
   /** A gauge read at scrape time (e.g. from Postgres, so every replica reports shared state). */

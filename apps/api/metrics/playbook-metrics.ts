@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { SharedRead } from '../common/shared-read';
 import { MetricsService } from './metrics.service';
 
 /** Events this far in the past are final: a transaction that commits late cannot slip in behind the cursor. */
 const SETTLE_SECONDS = 2;
 const BATCH = 5_000;
+/** /metrics is public: what it reads from Postgres is read at most once this often, however many scrape. */
+export const METRICS_TTL_MS = 2_000;
 
 interface Finished {
   kind: 'step' | 'gate';
@@ -50,20 +53,23 @@ export class PlaybookMetrics {
       buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400],
       registers,
     });
-    const fold = () => this.fold();
     const source = this.db;
+    const snapshot = new SharedRead(async () => {
+      const rows = await source
+        .query<{ playbook: string; n: number }[]>(`SELECT playbook, count(*)::int AS n FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY playbook`)
+        .catch(() => []);
+      await this.fold();
+      return rows;
+    }, METRICS_TTL_MS);
     new Gauge({
       name: 'palisade_incidents_open',
       help: 'Incidents not resolved or cancelled, by playbook.',
       labelNames: ['playbook'] as const,
       registers,
       async collect() {
-        const rows = await source
-          .query<{ playbook: string; n: number }[]>(`SELECT playbook, count(*)::int AS n FROM incidents WHERE status NOT IN ('resolved', 'cancelled') GROUP BY playbook`)
-          .catch(() => []);
+        const rows = await snapshot.get();
         this.reset();
         for (const r of rows) this.set({ playbook: r.playbook }, r.n);
-        await fold();
       },
     });
   }

@@ -13,7 +13,9 @@ import { workflowIdFor } from '../../../lib/intake/routing';
 import { isPlaybook, PLAYBOOKS, type ManualStart, type PlaybookName } from '../../../lib/playbooks';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import type { PlaybookInput } from '../../../workflows/shared/input';
+import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
+import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { StartRunDto } from './dto/start-run.dto';
 import { PeopleDirectory } from '../common/people.directory';
@@ -63,6 +65,7 @@ export class PlaybooksService {
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {
     const policies = loadApprovalPolicies(config.playbooks.approvalsFile);
     this.catalogue = Object.entries(PLAYBOOKS).map(([name, p]) => {
@@ -103,7 +106,8 @@ export class PlaybooksService {
   async start(name: string, dto: StartRunDto, tokenName: string): Promise<StartedRun> {
     const manual = this.manualStart(name);
     const requestedBy = this.people.require(tokenName, 'API token name').id;
-    const params = parseParams(name, manual, dto.params);
+    // Params and title are redacted before they become the run's input in Temporal history.
+    const params = parseParams(name, manual, this.redactor.redactDeep(dto.params));
     const entity = manual.entity(params);
     const entityKey = boundedKey(`${entity.kind}:${entity.key}`);
     const playbook = PLAYBOOKS[name as PlaybookName];
@@ -113,7 +117,7 @@ export class PlaybooksService {
       playbookVersion: playbook.version,
       entityKey,
       entity,
-      title: dto.title ?? manual.title(params),
+      title: this.redactor.redactText(dto.title ?? manual.title(params)),
       severity: dto.severity,
       source: 'manual',
       detectedAt: new Date().toISOString(),

@@ -9,6 +9,7 @@ import { route, type RouteDecision, type Routing } from '../../../lib/intake/rou
 import { suppresses } from '../../../lib/intake/suppressions';
 import { PayloadError, type LeakedSecretLookup, type ParseResult, type WebhookRequest } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
+import { withoutSnsLinks } from '../../../lib/intake/sources/aws-envelope';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -84,7 +85,7 @@ export class IntakeService {
       this.config.intake.secrets[source],
       { replays: this.replays, sns: this.sns, snsTopicsConfigured: this.config.intake.snsTopicArns.length > 0 },
     );
-    if (!auth.ok) throw new ApiError(HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
+    if (!auth.ok) throw new ApiError(auth.status ?? HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
 
     const request: WebhookRequest = { headers: req.headers, query: req.query, receivedAt };
     let parsed: ParseResult;
@@ -104,8 +105,13 @@ export class IntakeService {
     }
 
     const deliveryId = adapter.deliveryId(body, request) ?? `sha256:${createHash('sha256').update(source).update(req.rawBody).digest('hex')}`;
-    const raw = this.redactor.redactDeep(body);
-    const alerts: Alert[] = parsed.alerts.map((a) => ({ ...a, entity: boundedEntity(a.entity), id: randomUUID(), source, deliveryId, receivedAt, raw }));
+    // One pass over every alert with every rule, whatever its adapter redacted, before anything stores it.
+    if (parsed.error) this.log.error(`${source}: ${parsed.error}`);
+    const raw = this.redactor.redactDeep(withoutSnsLinks(body));
+    const alerts: Alert[] = parsed.alerts.map((a) => {
+      const redacted = this.redactor.redactAlert(a);
+      return { ...redacted, entity: boundedEntity(redacted.entity), id: randomUUID(), source, deliveryId, receivedAt, raw };
+    });
     const stored = await this.store(alerts, req.rawBody.length);
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));

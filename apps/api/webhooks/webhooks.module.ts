@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
-import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting } from '../../../lib/intake/routing';
 import { DataSource } from 'typeorm';
 import { createSecretScanning } from '../../../activities/providers/registry';
 import { loadProvidersConfig } from '../../../lib/providers/providers-file';
 import { PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
+import type { Redactor } from '../../../lib/intake/redact';
 import { LeakedSecrets } from './leaked-secrets';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { SnsSignatureVerifier } from './auth/sns-signature';
@@ -25,7 +25,6 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
     IntakeService,
     InboxDispatcher,
     { provide: ROUTING, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => loadRouting(c.intake.routingFile) },
-    { provide: REDACTOR, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new Redactor(redactionKey(c)) },
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
     { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
     { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },
@@ -34,17 +33,6 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
   exports: [InboxDispatcher],
 })
 export class WebhooksModule {}
-
-function redactionKey(config: PalisadeConfig): Buffer {
-  if (!config.intake.redactionKey) {
-    throw new PalisadeError(
-      'redaction_key_missing',
-      'PALISADE_REDACTION_KEY is not set: leaked secrets could not be fingerprinted safely.',
-      'Set PALISADE_REDACTION_KEY to a random value of 32+ characters (e.g. `openssl rand -hex 32`) and keep it stable; `npm start` makes one in the data folder.',
-    );
-  }
-  return Buffer.from(config.intake.redactionKey);
-}
 
 /** GitHub's REST API as the door reads leaked secrets with it: the vendor runbooks/providers.yaml names, as the worker builds it. */
 function leakedSecrets(db: DataSource, config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>, redactor: Redactor): LeakedSecrets {

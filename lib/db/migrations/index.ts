@@ -7,6 +7,7 @@ import { Gamedays1764300000000 } from './1764300000000-gamedays';
 import { InboxLeases1764400000000 } from './1764400000000-inbox-leases';
 import { InboxDeadLetters1764500000000 } from './1764500000000-inbox-dead-letters';
 import { AlertKeyLookup1764516000000 } from './1764516000000-alert-key-lookup';
+import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   InboxLeases1764400000000,
   InboxDeadLetters1764500000000,
   AlertKeyLookup1764516000000,
+  StripSnsLinks1764560000000,
 ];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ParsedAlert, SecretDescriptor, SourceName } from '../alert';
 import type { Redactor } from '../redact';
-import { PayloadError, parseWith, type ParseResult } from '../source';
+import { fingerprintOf, PayloadError, parseWith, type ParseResult } from '../source';
 
 /**
  * AWS findings reach Palisade in one of two shapes:
@@ -102,9 +102,10 @@ export function unwrapAws(source: SourceName, body: unknown): AwsUnwrapped {
     return { kind: 'control', result: { kind: 'control', message, subscribeUrl: c.SubscribeURL, topicArn: c.TopicArn } };
   }
   if (type === 'UnsubscribeConfirmation') {
-    // No subscribeUrl on purpose: visiting it would undo the unsubscribe.
+    // Findings of this topic stop here: an alert, so that responders see it (its SubscribeURL is never visited).
     const c = parseWith(source, confirmation, body);
-    return { kind: 'control', result: { kind: 'control', message: `Amazon SNS unsubscribed this endpoint from ${c.TopicArn}.` } };
+    const alert = unsubscribedAlert(source, c.TopicArn, body.Timestamp);
+    return { kind: 'control', result: { kind: 'alerts', alerts: [alert], error: `${alert.title}: ${source} findings from it no longer arrive.` } };
   }
   throw new PayloadError(source, [
     `Type: expected "Notification", "SubscriptionConfirmation" or "UnsubscribeConfirmation", got ${quote(type)}`,
@@ -202,3 +203,35 @@ export function ec2InstanceId(id: string): string | undefined {
 
 /** An ISO 8601 timestamp field, with or without a UTC offset. */
 export const isoTimestamp = z.iso.datetime({ offset: true });
+
+/**
+ * An allowed topic's verified UnsubscribeConfirmation: the subscription is gone (the
+ * UnsubscribeURL of any of its messages does it without signing in, as do the SNS console and
+ * API), and the topic's findings no longer reach Palisade. Opened as an incident on the topic.
+ */
+function unsubscribedAlert(source: SourceName, topicArn: string, timestamp: unknown): ParsedAlert {
+  const at = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+  return {
+    title: `Amazon SNS unsubscribed Palisade from ${topicArn}`,
+    description:
+      `Amazon SNS confirmed that this endpoint's subscription to ${topicArn} was removed: ${source} findings published to that topic ` +
+      'no longer reach Palisade. Subscribe the endpoint to the topic again (Palisade confirms the subscription itself), and find who ' +
+      'unsubscribed it (CloudTrail: sns:Unsubscribe; anyone holding a message\'s UnsubscribeURL can do it without signing in).',
+    severity: 'high',
+    severityOriginal: 'UnsubscribeConfirmation',
+    category: 'other',
+    entity: { kind: 'resource', key: topicArn, display: topicArn },
+    observedAt: new Date(Number.isFinite(at) ? at : Date.now()).toISOString(),
+    fingerprint: fingerprintOf(source, 'sns-unsubscribed', topicArn),
+    labels: { snsMessageType: 'UnsubscribeConfirmation', topicArn },
+  };
+}
+
+/** The links of an SNS envelope, which the door never stores: UnsubscribeURL works without authentication. */
+const SNS_LINKS = new Set(['SubscribeURL', 'UnsubscribeURL']);
+
+/** A body as stored in an alert's `raw`: an SNS envelope without its links; anything else as it is. */
+export function withoutSnsLinks(body: unknown): unknown {
+  if (!isSnsEnvelope(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !SNS_LINKS.has(k)));
+}

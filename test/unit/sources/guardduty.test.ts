@@ -195,8 +195,10 @@ describe('guardduty source', () => {
     const body = fixture('subscription-confirmation');
     expect(guarddutySource.parse(body, req, ctx)).toEqual({ kind: 'control', message: expect.stringContaining('palisade-security-findings'), subscribeUrl: body.SubscribeURL, topicArn: body.TopicArn });
     expect(guarddutySource.deliveryId(body, req)).toBe(body.MessageId);
+    // An unsubscribe is news for responders: one alert on the topic, and an error for the log.
     const unsubscribe = guarddutySource.parse(fixture('unsubscribe-confirmation'), req, ctx);
-    expect(unsubscribe).toEqual({ kind: 'control', message: expect.stringContaining('unsubscribed') });
+    const topic = fixture('unsubscribe-confirmation').TopicArn;
+    expect(unsubscribe).toMatchObject({ kind: 'alerts', alerts: [{ entity: { kind: 'resource', key: topic }, severity: 'high', labels: { snsMessageType: 'UnsubscribeConfirmation' } }], error: expect.stringContaining(topic) });
   });
 
   it('rejects a SubscribeURL that is not an https SNS URL', () => {

@@ -16,10 +16,19 @@ export function matchesAny(presented: string, secrets: string[]): boolean {
 
 /** True when `signatureHex` is HMAC-SHA256(secret, payload) for one of the secrets. */
 export function hmacMatchesAny(payload: Buffer | string, signatureHex: string, secrets: string[]): boolean {
+  return anyHmacMatches(payload, [signatureHex], secrets);
+}
+
+/**
+ * True when one of the presented hex signatures is HMAC-SHA256(secret, payload) for one of the
+ * secrets. Each secret's HMAC is computed once, whatever the number of candidates; every pair
+ * is compared (no early exit).
+ */
+export function anyHmacMatches(payload: Buffer | string, signaturesHex: string[], secrets: string[]): boolean {
+  const expected = secrets.map((secret) => createHmac('sha256', secret).update(payload).digest('hex'));
   let ok = false;
-  for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(payload).digest('hex');
-    ok = safeEqual(signatureHex.toLowerCase(), expected) || ok;
+  for (const presented of signaturesHex) {
+    for (const e of expected) ok = safeEqual(presented.toLowerCase(), e) || ok;
   }
   return ok;
 }

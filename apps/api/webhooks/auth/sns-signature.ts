@@ -20,13 +20,22 @@ export interface SnsVerifierOptions {
   topicArns?: string[];
 }
 
-export type SnsVerification = { ok: true } | { ok: false; reason: string };
+/** `retryable`: the certificate could not be had (not the message's fault): worth SNS's retry. */
+export type SnsVerification = { ok: true } | { ok: false; reason: string; retryable?: true };
 
 const NOTIFICATION_FIELDS = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'];
 const CONFIRMATION_FIELDS = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
 const ALGORITHMS = new Map([['1', 'RSA-SHA1'], ['2', 'RSA-SHA256']]);
 const CERT_PATH = /^\/SimpleNotificationService-[A-Za-z0-9_-]+\.pem$/;
 const MAX_CACHED = 64;
+/**
+ * A failed certificate fetch is answered from memory this long: a flood pointing at a bad URL
+ * fetches once. Shorter than the 20 s between SNS's default retries, so a retried genuine
+ * message fetches again.
+ */
+export const CERT_FAILURE_TTL_MS = 15_000;
+/** Certificates not yet known are fetched at most this often a minute, whatever URLs a forged flood names. */
+export const NEW_CERT_FETCHES_PER_MINUTE = 10;
 
 /** The documented string to sign, or a reason it cannot be built. */
 export function snsStringToSign(m: Record<string, unknown>): string | { reason: string } {
@@ -91,6 +100,10 @@ export class SnsSignatureVerifier {
   private readonly anchors: X509Certificate[] | undefined;
   private readonly topicArns: Set<string> | undefined;
   private readonly certs = new Map<string, Promise<CachedCert>>();
+  /** Failed fetches by URL: when, and why. */
+  private readonly failures = new Map<string, { at: number; reason: string }>();
+  /** When each of the last fetches of a new URL started. */
+  private readonly recentFetches: number[] = [];
 
   constructor(opts: SnsVerifierOptions = {}) {
     this.fetchCertificate = opts.fetchCertificate ?? fetchOverHttps;
@@ -130,7 +143,7 @@ export class SnsSignatureVerifier {
     try {
       cert = await this.certificate(msg.SigningCertURL as string);
     } catch (err) {
-      return fail(`could not get the signing certificate: ${err instanceof Error ? err.message : String(err)}`);
+      return { ok: false, reason: `could not get the signing certificate: ${err instanceof Error ? err.message : String(err)}`, retryable: true };
     }
     const problem = dateProblem(cert.leaf, Date.now()) ?? this.checkChain(cert, new URL(msg.SigningCertURL as string).hostname);
     if (problem) return fail(problem);
@@ -139,16 +152,35 @@ export class SnsSignatureVerifier {
     return ok ? { ok: true } : fail('signature does not match');
   }
 
-  /** Fetched once per URL; a failed fetch is forgotten so the next message retries. */
+  /**
+   * Fetched once per URL. A failed fetch is remembered for CERT_FAILURE_TTL_MS (then the next
+   * message tries again), and new URLs are fetched at most NEW_CERT_FETCHES_PER_MINUTE times a
+   * minute: SNS retries a refused delivery, a forged flood gets no fetch per request.
+   */
   private certificate(url: string): Promise<CachedCert> {
     const cached = this.certs.get(url);
     if (cached) return cached;
+    const now = Date.now();
+    const failed = this.failures.get(url);
+    if (failed && now - failed.at < CERT_FAILURE_TTL_MS) return Promise.reject(new Error(failed.reason));
+    while (this.recentFetches.length > 0 && now - this.recentFetches[0] >= 60_000) this.recentFetches.shift();
+    if (this.recentFetches.length >= NEW_CERT_FETCHES_PER_MINUTE) {
+      return Promise.reject(new Error(`too many signing certificates fetched in the last minute (${NEW_CERT_FETCHES_PER_MINUTE}); Amazon SNS retries`));
+    }
+    this.recentFetches.push(now);
     const entry = this.fetchCertificate(url).then((pem) => {
       const [leaf, ...chain] = splitPem(pem);
       if (!leaf) throw new Error('the response is not a PEM certificate');
       return { leaf, chain };
     });
-    entry.catch(() => this.certs.get(url) === entry && this.certs.delete(url));
+    entry.then(
+      () => this.failures.delete(url),
+      (err: unknown) => {
+        if (this.certs.get(url) === entry) this.certs.delete(url);
+        if (this.failures.size >= MAX_CACHED) this.failures.delete(this.failures.keys().next().value as string);
+        this.failures.set(url, { at: Date.now(), reason: err instanceof Error ? err.message : String(err) });
+      },
+    );
     if (this.certs.size >= MAX_CACHED) this.certs.delete(this.certs.keys().next().value as string);
     this.certs.set(url, entry);
     return entry;

@@ -3,7 +3,7 @@ import { webhookSecretVariable } from '../../../../lib/config/env';
 import type { SourceName } from '../../../../lib/intake/alert';
 import type { AuthScheme } from '../../../../lib/intake/source';
 import { EVENT_FIELDS, isSnsEnvelope } from '../../../../lib/intake/sources/aws-envelope';
-import { hmacMatchesAny, matchesAny } from './secrets';
+import { anyHmacMatches, hmacMatchesAny, matchesAny } from './secrets';
 import type { SnsSignatureVerifier } from './sns-signature';
 
 export interface AuthRequest {
@@ -21,9 +21,14 @@ export interface AuthRequest {
 export type AuthResult =
   /** `replayKey`: remember it once the delivery is stored, so a retry after a failed store still gets in. */
   | { ok: true; replayKey?: string }
-  | { ok: false; code: string; message: string; hint: string };
+  /** `status`: 503 when the failure is Palisade's side (SNS then retries), else the answer is 401. */
+  | { ok: false; code: string; message: string; hint: string; status?: 503 };
 
 export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
+/** Longest X-Palisade-Signature read: two `v1=` signatures (one per secret during a rotation) and room to spare. */
+export const PALISADE_SIGNATURE_MAX_CHARS = 256;
+/** Most `v1=` signatures one request may carry: one per secret during a rotation. */
+const PALISADE_SIGNATURE_MAX_CANDIDATES = 2;
 /** SNS retries for up to an hour; an older signed message is a replay. */
 const SNS_MAX_AGE_S = 3600;
 
@@ -78,9 +83,18 @@ export async function verifyWebhook(
       return fail('stale_signature', 'The SNS message Timestamp is more than an hour old, or in the future.', 'SNS delivers within minutes; an old message is a replay.');
     }
     const verdict = await deps.sns.verify(req.body);
-    return verdict.ok
-      ? { ok: true }
-      : fail('invalid_sns_signature', `The SNS message signature did not verify: ${verdict.reason}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
+    if (verdict.ok) return { ok: true };
+    if (verdict.retryable) {
+      // Amazon SNS retries a delivery only after a server error: a 4xx here would lose a genuine finding.
+      return {
+        ok: false,
+        status: 503,
+        code: 'sns_certificate_unavailable',
+        message: `The SNS message could not be verified: ${verdict.reason}.`,
+        hint: 'Amazon SNS retries the delivery; check that Palisade reaches sns.<region>.amazonaws.com over https.',
+      };
+    }
+    return fail('invalid_sns_signature', `The SNS message signature did not verify: ${verdict.reason}.`, 'Post Amazon SNS messages unchanged, as SNS sends them.');
   }
   const variable = webhookSecretVariable(req.source);
   if (secrets.length === 0) {
@@ -147,9 +161,10 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
   if (!Number.isInteger(ts) || Math.abs(req.now - ts) > PALISADE_SIGNATURE_TOLERANCE_S) {
     return fail('stale_signature', `X-Palisade-Timestamp ${timestamp} is more than 5 minutes from the server's clock.`, 'Sign each request when sending it, and keep the sender’s clock in sync (NTP).');
   }
-  const candidates = signature.split(',').map((s) => s.trim()).filter((s) => s.startsWith('v1=')).map((s) => s.slice(3));
+  const candidates = signatureCandidates(signature);
+  if (typeof candidates === 'string') return fail('malformed_signature', `X-Palisade-Signature ${candidates}.`, `${how}: one v1= signature, or two during a secret rotation.`);
   const payload = Buffer.concat([Buffer.from(`${timestamp}.`), req.rawBody]);
-  if (!candidates.some((hex) => hmacMatchesAny(payload, hex, secrets))) {
+  if (!anyHmacMatches(payload, candidates, secrets)) {
     return fail('invalid_signature', 'X-Palisade-Signature does not match the timestamp and body signed with this source’s secret.', `${how}, with the secret in ${variable}.`);
   }
   const replayKey = `${timestamp}:${createHash('sha256').update(req.rawBody).digest('hex')}`;
@@ -157,6 +172,26 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
     return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
   }
   return { ok: true, replayKey };
+}
+
+/**
+ * The `v1=` signatures of an X-Palisade-Signature header, or what is wrong with it. Checked
+ * before any HMAC is computed: the header's length, then the number of well-formed `v1=`
+ * values (64 hex digits). Other schemes (`v0=`, `t=`) are skipped.
+ */
+function signatureCandidates(header: string): string[] | string {
+  if (header.length > PALISADE_SIGNATURE_MAX_CHARS) {
+    return `is ${header.length.toLocaleString('en-US')} characters long; at most ${PALISADE_SIGNATURE_MAX_CHARS} are read`;
+  }
+  // A v1= value that is not 64 hex digits cannot match: skipped, as other schemes are.
+  const candidates = header
+    .split(',')
+    .map((part) => part.trim())
+    .filter((item) => /^v1=[0-9a-fA-F]{64}$/.test(item))
+    .map((item) => item.slice(3));
+  if (candidates.length > PALISADE_SIGNATURE_MAX_CANDIDATES) return `holds ${candidates.length} v1= signatures; at most ${PALISADE_SIGNATURE_MAX_CANDIDATES} are accepted`;
+  if (candidates.length === 0) return 'holds no v1= signature of 64 hex digits';
+  return candidates;
 }
 
 function fail(code: string, message: string, hint: string): AuthResult {
