@@ -11,7 +11,7 @@ import { freePort } from '../../apps/cli/start/ports';
 import { FakeFalcon } from '../support/vendors/crowdstrike';
 import { FakeDefender } from '../support/vendors/defender';
 
-const SIMULATED = ['inventory', 'evidence', 'credentials', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`).join('\n');
+const SIMULATED = ['inventory', 'evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`).join('\n');
 
 // runbooks/providers.yaml choosing vendors per host by inventory tags, with settings and secrets
 // from the environment: built by the registry against a real Postgres (the simulated fleet) and
@@ -90,7 +90,7 @@ describe('providers chosen per host', () => {
           '  hostIsolation:',
           '    default: defender',
           '    byTag: [{ tag: platform, value: laptop, vendor: crowdstrike }]',
-          ...['evidence', 'credentials', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`),
+          ...['evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`),
           '  metrics: prometheus',
           'settings:',
           `  crowdstrike: { baseUrl: "${falcon.url}", clientId: ${falcon.clientId}, clientSecretEnv: FALCON_SECRET }`,
@@ -106,7 +106,7 @@ describe('providers chosen per host', () => {
       expect(by['hostIsolation/defender'].detail).not.toContain('not-the-secret-0000');
       expect(by['metrics/prometheus']).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^Unavailable: Prometheus at .* did not answer/) });
       expect(by['inventory/simulated'].status).toBe('skipped');
-      expect(checks).toHaveLength(9); // eight capabilities, hostIsolation with two vendors
+      expect(checks).toHaveLength(10); // nine capabilities, hostIsolation with two vendors
     } finally {
       await defender.close();
     }

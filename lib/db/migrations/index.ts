@@ -6,6 +6,7 @@ import { ApiTokens1764200000000 } from './1764200000000-api-tokens';
 import { Gamedays1764300000000 } from './1764300000000-gamedays';
 import { InboxLeases1764400000000 } from './1764400000000-inbox-leases';
 import { InboxDeadLetters1764500000000 } from './1764500000000-inbox-dead-letters';
+import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
-export const migrations = [IncidentsAndTimeline1763800000000, AlertIntake1763900000000, SimulatedFleet1764000000000, AlertRefires1764100000000, ApiTokens1764200000000, Gamedays1764300000000, InboxLeases1764400000000, InboxDeadLetters1764500000000];
+export const migrations = [IncidentsAndTimeline1763800000000, AlertIntake1763900000000, SimulatedFleet1764000000000, AlertRefires1764100000000, ApiTokens1764200000000, Gamedays1764300000000, InboxLeases1764400000000, InboxDeadLetters1764500000000, SimulatedAccounts1764650000000];
