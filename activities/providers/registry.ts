@@ -67,6 +67,7 @@ const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C
   },
   identity: {
     simulated: (d) => new SimulatedIdentity(d.fleet),
+    'aws-iam': (d) => aws().identity(d),
   },
   configBaseline: {
     simulated: (d) => new SimulatedConfigBaseline(d.fleet),

@@ -9,7 +9,7 @@ export const VENDORS = {
   [Capability.HostIsolation]: ['simulated', 'aws-ec2', 'crowdstrike', 'defender'],
   [Capability.Evidence]: ['simulated', 'aws-ec2-ssm'],
   [Capability.Credentials]: ['simulated', 'aws-iam', 'vault'],
-  [Capability.Identity]: ['simulated'],
+  [Capability.Identity]: ['simulated', 'aws-iam'],
   [Capability.ConfigBaseline]: ['simulated', 'aws-config'],
   [Capability.Patching]: ['simulated', 'aws-ssm'],
   [Capability.Metrics]: ['simulated', 'prometheus'],
