@@ -103,6 +103,16 @@ export async function aws<T>(action: string, call: () => Promise<T>): Promise<T>
   }
 }
 
+/** An SDK paginator whose failures are typed provider failures, like `aws`. */
+export async function* awsPages<T>(action: string, pages: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = pages[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await aws(action, () => it.next());
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 /** A short, stable token from an idempotency key, for tag values, comments and client tokens (all length-limited). */
 export function keyToken(idempotencyKey: string): string {
   return createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AwsConfigBaseline, awsConfigSettingsSchema } from './config-baseline/aws-config';
 import { AwsIamCredentials, awsIamSettingsSchema } from './credentials/aws-iam';
 import { AwsEc2SsmEvidence, awsEc2SsmEvidenceConfig } from './evidence/aws-ec2-ssm';
+import { AwsIamIdentity, awsIamIdentitySettingsSchema } from './identity/aws-iam';
 import { AwsEc2HostIsolation, awsEc2IsolationConfig } from './host-isolation/aws-ec2';
 import { AwsEc2Inventory, awsEc2InventoryConfig } from './inventory/aws-ec2';
 import { AwsSsmPatching, awsSsmPatchingConfig } from './patching/aws-ssm';
@@ -26,6 +27,11 @@ export const credentials = (d: Deps) => {
   const { region: r } = d.parse('aws-iam', region);
   const clients = { iam: new IAMClient({ region: r }), secrets: new SecretsManagerClient({ region: r }), cloudtrail: new CloudTrailClient({ region: r }) };
   return new AwsIamCredentials(clients, { fingerprint: d.fingerprint }, d.parse('aws-iam', awsIamSettingsSchema));
+};
+
+export const identity = (d: Deps) => {
+  const { region: r } = d.parse('aws-iam', region);
+  return new AwsIamIdentity(new IAMClient({ region: r }), d.parse('aws-iam', awsIamIdentitySettingsSchema));
 };
 
 export const configBaseline = (d: Deps) => {

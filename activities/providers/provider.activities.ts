@@ -4,6 +4,7 @@ import { currentActivity } from './activity-context';
 import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
 import type { CredentialsProvider } from './credentials/credentials.provider';
 import type { EvidenceProvider } from './evidence/evidence.provider';
+import type { IdentityProvider } from './identity/identity.provider';
 import type { HostIsolationProvider } from './host-isolation/host-isolation.provider';
 import type { InventoryProvider } from './inventory/inventory.provider';
 import type { MetricsProvider } from './metrics/metrics.provider';
@@ -17,6 +18,7 @@ export interface Providers {
   hostIsolation: HostIsolationProvider;
   evidence: EvidenceProvider;
   credentials: CredentialsProvider;
+  identity: IdentityProvider;
   configBaseline: ConfigBaselineProvider;
   patching: PatchingProvider;
   metrics: MetricsProvider;
@@ -44,6 +46,12 @@ export function createProviderActivities(p: Providers) {
     revokeCredential: (call: ProviderCall, ...a: Args<CredentialsProvider['revoke']>) => p.credentials.revoke(call, ...a),
     rotateCredential: (call: ProviderCall, ...a: Args<CredentialsProvider['rotate']>) => p.credentials.rotate(call, ...a),
     findCredentialUsage: (call: ProviderCall, ...a: Args<CredentialsProvider['findUsage']>) => p.credentials.findUsage(call, ...a),
+    lookupAccount: (call: ProviderCall, ...a: Args<IdentityProvider['lookupAccount']>) => p.identity.lookupAccount(call, ...a),
+    revokeSessions: (call: ProviderCall, ...a: Args<IdentityProvider['revokeSessions']>) => p.identity.revokeSessions(call, ...a),
+    deactivateAccessKeys: (call: ProviderCall, ...a: Args<IdentityProvider['deactivateKeys']>) => p.identity.deactivateKeys(call, ...a),
+    disableAccount: (call: ProviderCall, ...a: Args<IdentityProvider['disable']>) => p.identity.disable(call, ...a),
+    enableAccount: (call: ProviderCall, ...a: Args<IdentityProvider['enable']>) => p.identity.enable(call, ...a),
+    forceCredentialReset: (call: ProviderCall, ...a: Args<IdentityProvider['forceCredentialReset']>) => p.identity.forceCredentialReset(call, ...a),
     readBaseline: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['readBaseline']>) => p.configBaseline.readBaseline(call, ...a),
     readCurrentConfig: (call: ProviderCall, ...a: Args<ConfigBaselineProvider['readCurrent']>) => p.configBaseline.readCurrent(call, ...a),
     /**

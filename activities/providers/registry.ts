@@ -13,6 +13,8 @@ import { ByHostTag, HostRoutedEvidence, HostRoutedIsolation } from './host-routi
 import { CrowdStrikeHostIsolation, crowdStrikeConfigSchema } from './host-isolation/crowdstrike';
 import { DefenderHostIsolation, defenderConfigSchema } from './host-isolation/defender';
 import { SimulatedHostIsolation } from './host-isolation/simulated';
+import { NoIdentity } from './identity/none';
+import { SimulatedIdentity } from './identity/simulated';
 import { SimulatedInventory } from './inventory/simulated';
 import { PrometheusMetrics, prometheusMetricsConfigSchema } from './metrics/prometheus';
 import { SimulatedMetrics } from './metrics/simulated';
@@ -66,6 +68,11 @@ const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C
     'aws-iam': (d) => aws().credentials(d),
     vault: (d) => new VaultCredentials(d.parse('vault', vaultConfigSchema), { fingerprint: d.fingerprint }),
   },
+  identity: {
+    none: () => new NoIdentity(),
+    simulated: (d) => new SimulatedIdentity(d.fleet),
+    'aws-iam': (d) => aws().identity(d),
+  },
   configBaseline: {
     simulated: (d) => new SimulatedConfigBaseline(d.fleet),
     'aws-config': (d) => aws().configBaseline(d),
@@ -117,6 +124,7 @@ export function createProviders(config: ProvidersConfig, { db, env = {}, fingerp
     hostIsolation: isolation instanceof ByHostTag ? new HostRoutedIsolation(isolation) : isolation,
     evidence: evidence instanceof ByHostTag ? new HostRoutedEvidence(evidence) : evidence,
     credentials: one(Capability.Credentials),
+    identity: one(Capability.Identity),
     configBaseline: one(Capability.ConfigBaseline),
     patching: one(Capability.Patching),
     metrics: one(Capability.Metrics),

@@ -8,6 +8,7 @@ export enum Capability {
   HostIsolation = 'hostIsolation',
   Evidence = 'evidence',
   Credentials = 'credentials',
+  Identity = 'identity',
   ConfigBaseline = 'configBaseline',
   Patching = 'patching',
   Metrics = 'metrics',
@@ -125,6 +126,83 @@ export interface RotationResult {
   credentialId: string;
   newCredentialId: string;
   updatedDependents: string[];
+  at: string;
+}
+
+// ── identity ────────────────────────────────────────────────────────────────────────────
+export const MFA_STATES = ['enabled', 'disabled', 'unknown'] as const;
+export type MfaState = (typeof MFA_STATES)[number];
+
+/** At most this many groups, policies or keys in a result: it lands in the run's history. */
+export const IDENTITY_LIST_MAX = 50;
+
+/** A person's or a service's account (an IAM user, a directory user) as a takeover response needs it. */
+export interface AccountInfo {
+  /** As the vendor names it (IAM user name, user principal name); the id every other call takes. */
+  accountId: string;
+  displayName: string;
+  /** Whom to tell: the account's owner or manager as the directory records them, or 'unknown'. */
+  owner: string;
+  /** An administrator or otherwise privileged: acting on it deserves a second approver. */
+  privileged: boolean;
+  /** Why it counts as privileged (e.g. "AdministratorAccess via group admins"); empty when it does not. */
+  privilegedBy: string[];
+  groups: string[];
+  /** Policies or roles given to the account itself (managed and inline), Palisade's own left out. */
+  policies: string[];
+  mfa: MfaState;
+  /** Last interactive sign-in, when the vendor records it. */
+  lastSignIn: string | null;
+  status: 'enabled' | 'disabled';
+  /** False when no directory knows the account (then treated as privileged). */
+  known: boolean;
+}
+
+/** An account nobody knows: treated as privileged, as an unknown host is treated as production. */
+export function unknownAccount(accountId: string, where: string): AccountInfo {
+  return {
+    accountId,
+    displayName: accountId,
+    owner: 'unknown',
+    privileged: true,
+    privilegedBy: [`unknown to ${where}`],
+    groups: [],
+    policies: [],
+    mfa: 'unknown',
+    lastSignIn: null,
+    status: 'enabled',
+    known: false,
+  };
+}
+
+export interface SessionRevocation {
+  accountId: string;
+  /** Sessions, refresh tokens and temporary credentials issued before this instant no longer work. */
+  revokedBefore: string;
+  method: string;
+  at: string;
+}
+
+export interface KeysDeactivated {
+  accountId: string;
+  /** Ids of the long-lived keys this call deactivated (never their secrets). */
+  deactivated: string[];
+  at: string;
+}
+
+export interface AccountStatusChange {
+  accountId: string;
+  status: 'enabled' | 'disabled';
+  /** What was done, in a sentence for the timeline. */
+  method: string;
+  at: string;
+}
+
+export interface CredentialReset {
+  accountId: string;
+  /** False when the account has no password to reset (console access removed, or never given). */
+  reset: boolean;
+  method: string;
   at: string;
 }
 

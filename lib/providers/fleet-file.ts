@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
-import { CRITICALITIES, ENVIRONMENTS } from './capabilities';
+import { CRITICALITIES, ENVIRONMENTS, IDENTITY_LIST_MAX, MFA_STATES } from './capabilities';
 import { readRunbookFile } from '../runbook-file';
 
 const id = z.string().min(1);
@@ -43,6 +43,30 @@ export const fleetCredentialSchema = z
   })
   .strict();
 
+export const fleetAccountSchema = z
+  .object({
+    id,
+    /** Defaults to the id. */
+    displayName: id.optional(),
+    /** Whom a responder tells (the account's owner or manager). */
+    owner: id,
+    privileged: z.boolean().default(false),
+    groups: z.array(id).max(IDENTITY_LIST_MAX).default([]),
+    policies: z.array(id).max(IDENTITY_LIST_MAX).default([]),
+    mfa: z.enum(MFA_STATES).default('unknown'),
+    lastSignIn: z.iso.datetime({ offset: true }).optional(),
+    status: z.enum(['enabled', 'disabled']).default('enabled'),
+    /** False: no password (a service account, or console access removed). */
+    password: z.boolean().default(true),
+    /** Open sign-in sessions and refresh tokens. */
+    sessions: z.number().int().min(0).default(0),
+    keys: z
+      .array(z.object({ id, status: z.enum(['active', 'inactive']).default('active') }).strict())
+      .max(IDENTITY_LIST_MAX)
+      .default([]),
+  })
+  .strict();
+
 export const fleetResourceSchema = z
   .object({ id, kind: id, baseline: settings, current: settings.optional(), quarantined: z.boolean().default(false) })
   .strict();
@@ -56,6 +80,7 @@ const fileSchema = z
   .object({
     hosts: z.array(fleetHostSchema).default([]),
     credentials: z.array(fleetCredentialSchema).default([]),
+    accounts: z.array(fleetAccountSchema).default([]),
     resources: z.array(fleetResourceSchema).default([]),
     patches: z.array(fleetPatchSchema).default([]),
     /** Baseline value of each SLI while nothing is broken. */
@@ -67,13 +92,14 @@ export type FleetFile = z.infer<typeof fileSchema>;
 export type FleetHost = z.infer<typeof fleetHostSchema>;
 export type FleetCredential = z.infer<typeof fleetCredentialSchema>;
 export type FleetUsage = z.infer<typeof fleetUsageSchema>;
+export type FleetAccount = z.infer<typeof fleetAccountSchema>;
 export type FleetResource = z.infer<typeof fleetResourceSchema>;
 export type FleetPatch = z.infer<typeof fleetPatchSchema>;
 
 /** Reads and validates `runbooks/fleet.yaml`, the simulated vendor's starting state. */
 export function loadFleetFile(file: string): FleetFile {
   const parsed = readRunbookFile(file, fileSchema, (reason) => invalid(file, reason));
-  for (const section of ['hosts', 'credentials', 'resources', 'patches'] as const) {
+  for (const section of ['hosts', 'credentials', 'accounts', 'resources', 'patches'] as const) {
     const seen = new Set<string>();
     for (const [i, row] of parsed[section].entries()) {
       if (seen.has(row.id)) throw invalid(file, `${section}.${i}.id: '${row.id}' is listed twice`);

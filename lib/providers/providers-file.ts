@@ -9,6 +9,7 @@ export const VENDORS = {
   [Capability.HostIsolation]: ['simulated', 'aws-ec2', 'crowdstrike', 'defender'],
   [Capability.Evidence]: ['simulated', 'aws-ec2-ssm'],
   [Capability.Credentials]: ['simulated', 'aws-iam', 'vault'],
+  [Capability.Identity]: ['none', 'simulated', 'aws-iam'],
   [Capability.ConfigBaseline]: ['simulated', 'aws-config'],
   [Capability.Patching]: ['simulated', 'aws-ssm'],
   [Capability.Metrics]: ['simulated', 'prometheus'],
@@ -17,7 +18,7 @@ export const VENDORS = {
 } as const satisfies Record<Capability, readonly string[]>;
 
 /** Capabilities a file may leave out, and the vendor they then get (`none`: nothing to call). */
-const OPTIONAL: Partial<Record<Capability, string>> = { [Capability.SecretScanning]: 'none' };
+const OPTIONAL: Partial<Record<Capability, string>> = { [Capability.SecretScanning]: 'none', [Capability.Identity]: 'none' };
 
 export type VendorOf<C extends Capability> = (typeof VENDORS)[C][number];
 export type Vendor = VendorOf<Capability>;

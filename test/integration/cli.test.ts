@@ -169,7 +169,7 @@ describe('palisade CLI against a running engine', () => {
 
   it('providers check: every vendor in use gets a read-only call; one that does not answer exits 8', async () => {
     const file = path.join(dir, 'providers.yaml');
-    const simulated = ['inventory', 'hostIsolation', 'evidence', 'credentials', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`);
+    const simulated = ['inventory', 'hostIsolation', 'evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`);
     writeFileSync(file, ['vendors:', ...simulated, '  metrics: prometheus', 'settings:', `  prometheus: { baseUrl: "http://127.0.0.1:${await freePort()}", timeout: 2s }`].join('\n'));
     const shipped = await palisade(['providers', 'check', '--json']);
     expect(json(shipped)).toMatchObject({ ok: true, checks: expect.arrayContaining([{ capability: 'metrics', vendor: 'simulated', status: 'skipped', detail: expect.any(String) }]) });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedIdentity } from '../../activities/providers/identity/simulated';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { ApiClient } from '../../apps/cli/commands/api-client';
 import { loadCliSettings } from '../../lib/config/cli';
@@ -84,6 +85,27 @@ describe('game days', () => {
     expect((await fleet.host('gd-short-1'))?.replacedBy).toBeTruthy();
   }, 60_000);
 
+  it('GET /fleet shows the simulated accounts as a takeover drill left them', async () => {
+    const id = `gd-acct-${Date.now()}`;
+    const fleet = new SimulatedFleet(engine.db);
+    await fleet.addAccount({ id, owner: 'carol', privileged: true, sessions: 2, keys: [{ id: `${id}-key` }] });
+    const identity = new SimulatedIdentity(fleet);
+    const call = (step: string) => ({ idempotencyKey: `${id}:${step}`, incidentId: id });
+    await identity.revokeSessions(call('revoke'), id, 'drill');
+    await identity.deactivateKeys(call('keys'), id, 'drill');
+    await identity.disable(call('disable'), id, 'drill');
+    const viewer = await tokenFor(engine.baseUrl, 'vera', 'viewer');
+    const { body } = await getJson(`${engine.baseUrl}/fleet`, viewer);
+    expect(body.accounts.find((a: { id: string }) => a.id === id)).toMatchObject({
+      owner: 'carol',
+      privileged: true,
+      status: 'disabled',
+      sessions: 0,
+      sessionsRevokedBefore: expect.any(String),
+      keys: [{ id: `${id}-key`, status: 'inactive' }],
+    });
+  });
+
   it('POST /gamedays runs a stored scenario in the API; GET /gamedays/:id shows it to a viewer', async () => {
     const viewer = await tokenFor(engine.baseUrl, 'vera', 'viewer');
     expect((await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'short' }, viewer)).status).toBe(403);
@@ -111,7 +133,7 @@ describe('game days against real vendors', () => {
   it('refuse to set up the fleet when the engine does not use the simulated vendors', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-real-'));
     const file = path.join(dir, 'providers.yaml');
-    const simulated = ['inventory', 'evidence', 'credentials', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`);
+    const simulated = ['inventory', 'evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`);
     writeFileSync(file, ['vendors:', ...simulated, '  hostIsolation: crowdstrike', 'settings:', '  crowdstrike: { clientId: x, clientSecretEnv: FALCON_SECRET }'].join('\n'));
     const engine = await startTestEngine({ withWorker: false, env: { PALISADE_PROVIDERS_FILE: file } });
     try {

@@ -12,7 +12,7 @@ import { FakeFalcon } from '../support/vendors/crowdstrike';
 import { FakeDefender } from '../support/vendors/defender';
 import { FakeGitHub } from '../support/vendors/github';
 
-const SIMULATED = ['inventory', 'evidence', 'credentials', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`).join('\n');
+const SIMULATED = ['inventory', 'evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`).join('\n');
 
 // runbooks/providers.yaml choosing vendors per host by inventory tags, with settings and secrets
 // from the environment: built by the registry against a real Postgres (the simulated fleet) and
@@ -93,7 +93,7 @@ describe('providers chosen per host', () => {
           '  hostIsolation:',
           '    default: defender',
           '    byTag: [{ tag: platform, value: laptop, vendor: crowdstrike }]',
-          ...['evidence', 'credentials', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`),
+          ...['evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'notify'].map((c) => `  ${c}: simulated`),
           '  metrics: prometheus',
           '  secretScanning: github',
           'settings:',

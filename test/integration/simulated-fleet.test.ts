@@ -154,6 +154,72 @@ describe('the simulated fleet', () => {
     expect(await p.credentials.revoke(call(), `${id}-r1`, 'drill')).toMatchObject({ status: 'revoked' });
   });
 
+  it('looks accounts up, and revokes, deactivates, disables, re-enables and resets them once per key', async () => {
+    const id = uid('alice');
+    await fleet.addAccount({
+      id,
+      displayName: 'Alice Martin',
+      owner: 'bob',
+      privileged: true,
+      groups: ['admins'],
+      mfa: 'disabled',
+      lastSignIn: '2026-11-21T03:40:00Z',
+      sessions: 3,
+      keys: [{ id: 'AKIASIM1' }, { id: 'AKIASIM2', status: 'inactive' }],
+    });
+    expect(await p.identity.lookupAccount(call(), id)).toEqual({
+      accountId: id,
+      displayName: 'Alice Martin',
+      owner: 'bob',
+      privileged: true,
+      privilegedBy: ['privileged in the simulated directory'],
+      groups: ['admins'],
+      policies: [],
+      mfa: 'disabled',
+      lastSignIn: '2026-11-21T03:40:00.000Z',
+      status: 'enabled',
+      known: true,
+    });
+    const stranger = uid('mallory');
+    expect(await p.identity.lookupAccount(call(), stranger)).toMatchObject({ accountId: stranger, known: false, privileged: true, owner: 'unknown' });
+    expect(await fleet.account(stranger)).toBeUndefined();
+
+    const revoke = call();
+    const revoked = await p.identity.revokeSessions(revoke, id, 'takeover');
+    expect(await p.identity.revokeSessions(revoke, id, 'retried')).toEqual(revoked);
+    const afterRevoke = await fleet.account(id);
+    expect(afterRevoke).toMatchObject({ sessions: 0 });
+    expect(afterRevoke?.sessionsRevokedBefore?.toISOString()).toBe(revoked.revokedBefore);
+
+    const keys = call();
+    expect(await p.identity.deactivateKeys(keys, id, 'takeover')).toMatchObject({ accountId: id, deactivated: ['AKIASIM1'] });
+    expect(await p.identity.deactivateKeys(keys, id, 'retried')).toMatchObject({ deactivated: ['AKIASIM1'] });
+    expect((await fleet.account(id))?.keys).toEqual([{ id: 'AKIASIM1', status: 'inactive' }, { id: 'AKIASIM2', status: 'inactive' }]);
+    expect(await p.identity.deactivateKeys(call(), id, 'again')).toMatchObject({ deactivated: [] });
+
+    const disable = call();
+    expect(await p.identity.disable(disable, id, 'takeover')).toMatchObject({ status: 'disabled' });
+    expect(await p.identity.lookupAccount(call(), id)).toMatchObject({ status: 'disabled' });
+    const enable = call();
+    expect(await p.identity.enable(enable, id, 'cancelled')).toMatchObject({ status: 'enabled' });
+    // The disable retried after the compensation ran replays its answer and changes nothing.
+    expect(await p.identity.disable(disable, id, 'retried')).toMatchObject({ status: 'disabled' });
+    expect(await fleet.account(id)).toMatchObject({ status: 'enabled' });
+
+    const reset = await p.identity.forceCredentialReset(call(), id, 'takeover');
+    expect(reset).toMatchObject({ accountId: id, reset: true });
+    expect((await fleet.account(id))?.passwordResetAt?.toISOString()).toBe(reset.at);
+    const service = uid('svc');
+    await fleet.addAccount({ id: service, owner: 'team-platform', password: false });
+    expect(await p.identity.forceCredentialReset(call(), service, 'takeover')).toMatchObject({ reset: false });
+
+    expect(await fleet.actions({ capability: Capability.Identity, target: id })).toHaveLength(6);
+    expect((await failure(p.identity.disable(call(), stranger, 'takeover'))).type).toBe(ProviderErrorType.NotFound);
+    await fleet.setFault(Capability.Identity, { action: 'disable', target: id, offline: true });
+    expect((await failure(p.identity.disable(call(), id, 'takeover'))).type).toBe(ProviderErrorType.AgentOffline);
+    await expect(p.identity.revokeSessions(call(), id, 'takeover')).resolves.toMatchObject({ accountId: id });
+  });
+
   it('reverts drift, accepts a new baseline and quarantines resources', async () => {
     const id = uid('s3-logs');
     await fleet.addResource({ id, kind: 'aws_s3_bucket', baseline: { public: false } });
@@ -199,10 +265,12 @@ describe('the simulated fleet', () => {
   it('seeds runbooks/fleet.yaml without ever overwriting state', async () => {
     const file = path.join(root, 'runbooks/fleet.yaml');
     const first = await fleet.seed(file);
-    expect(first).toMatchObject({ hosts: 8, credentials: 3, resources: 2, patches: 2, slis: 2 });
+    expect(first).toMatchObject({ hosts: 8, credentials: 3, accounts: 3, resources: 2, patches: 2, slis: 2 });
     await p.hostIsolation.isolate(call(), 'web-1', 'drill');
     await fleet.setSli('error_rate', 0.5);
-    expect(await fleet.seed(file)).toEqual({ hosts: 0, credentials: 0, usage: 0, resources: 0, patches: 0, slis: 0 });
+    await p.identity.disable(call(), 'alice', 'drill');
+    expect(await fleet.seed(file)).toEqual({ hosts: 0, credentials: 0, usage: 0, accounts: 0, resources: 0, patches: 0, slis: 0 });
+    expect(await p.identity.lookupAccount(call(), 'alice')).toMatchObject({ status: 'disabled', owner: 'bob', privileged: true });
     expect((await fleet.host('web-1'))?.isolated).toBe(true);
     expect(await p.inventory.lookupHost(call(), 'alice-mbp')).toMatchObject({ hostId: 'laptop-alice', owner: 'alice' });
     expect(await p.metrics.query(call(), { sli: 'latency_p99_ms', hostIds: ['web-1'] })).toMatchObject({ value: 180, samples: 1 });

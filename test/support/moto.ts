@@ -40,12 +40,16 @@ export function motoClientConfig(moto: Pick<Moto, 'endpoint' | 'region'>): {
   return { endpoint: moto.endpoint, region: moto.region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
 }
 
-/** Starts a fresh moto server on a free loopback port (installing moto the first time). Safe to call concurrently. */
-export async function startMoto(): Promise<Moto> {
+/**
+ * Starts a fresh moto server on a free loopback port (installing moto the first time). Safe to
+ * call concurrently. `env` adds moto settings, e.g. MOTO_IAM_LOAD_MANAGED_POLICIES=true for
+ * AWS managed policies such as AdministratorAccess (moto/settings.py, load_iam_aws_managed_policies).
+ */
+export async function startMoto(opts: { env?: Record<string, string> } = {}): Promise<Moto> {
   const command = process.env.MOTO_SERVER_PATH ? [process.env.MOTO_SERVER_PATH] : [path.join(await ensureVenv(), 'bin', 'python'), '-m', 'moto.server'];
   const port = await freePort(HOST);
   const [exe, ...pre] = command as [string, ...string[]];
-  const spawned = spawnCollecting(exe, [...pre, '-p', String(port), '-H', HOST], { cwd: REPO_ROOT, env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const spawned = spawnCollecting(exe, [...pre, '-p', String(port), '-H', HOST], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: '1' } });
   spawned.child.once('error', () => undefined); // surfaced below through `exited`
   let exitCode: number | null | undefined;
   void spawned.exited.then((code) => (exitCode = code));

@@ -73,6 +73,8 @@ describe('runbooks/providers.yaml', () => {
 
   it('wants every capability, and only capabilities', () => {
     expect(failure(() => loadProvidersConfig(file(shippedProviders.replace(/^\s+metrics: simulated\n/m, '')))).message).toMatch(/vendors\.metrics: every capability needs a vendor/);
+    // A file from before the identity capability still loads: identity is none, and says so when called.
+    expect(loadProvidersConfig(file(shippedProviders.replace(/^\s+identity: simulated\n/m, ''))).vendors.identity.default).toBe('none');
     expect(failure(() => loadProvidersConfig(file(`${shippedProviders}  dns: simulated\n`))).message).toMatch(/"dns"/);
     expect(failure(() => loadProvidersConfig(file('vendors: [oops'))).message).toMatch(/is not readable YAML/);
   });
@@ -85,6 +87,8 @@ describe('runbooks/fleet.yaml', () => {
     expect(fleet.hosts.find((h) => h.id === 'db-1')).toMatchObject({ environment: 'production', criticality: 'critical', online: true, isolated: false });
     expect(fleet.credentials.map((c) => c.type).sort()).toEqual(['aws_access_key_id', 'github_token', 'slack_webhook']);
     expect(fleet.credentials.find((c) => c.type === 'slack_webhook')?.shared).toBe(true);
+    expect(fleet.accounts.find((a) => a.id === 'alice')).toMatchObject({ owner: 'bob', privileged: true, mfa: 'enabled', keys: [{ id: 'AKIAEXAMPLEALICE001', status: 'active' }] });
+    expect(fleet.accounts.find((a) => a.id === 'svc-reporting')).toMatchObject({ password: false, privileged: false });
     expect(fleet.resources.find((r) => r.id === 's3-logs')?.baseline).toEqual({ public: false, encryption: 'aws:kms', logging: true });
     expect(fleet.patches).toContainEqual({ id: 'KB-2026-BAD', breaksSli: 'error_rate', degradedValue: 0.2 });
     expect(fleet.slis).toEqual({ error_rate: 0.01, latency_p99_ms: 180 });
@@ -100,9 +104,11 @@ describe('runbooks/fleet.yaml', () => {
     expect(bad(`hosts:\n  - ${host}\n  - { id: h2, hostname: h1, owner: o, environment: production, criticality: low }\n`).message).toMatch(/hosts\.1\.hostname: 'h1' is used by two hosts/);
     expect(bad('patches:\n  - { id: p1, breaksSli: error_rate }\n').message).toMatch(/patches\.0: breaksSli and degradedValue go together/);
     expect(bad('hosts: []\ndatabases: []\n').message).toMatch(/"databases"/);
+    expect(bad('accounts:\n  - { id: a1, owner: o, mfa: sms }\n').message).toMatch(/accounts\.0\.mfa/);
+    expect(bad('accounts:\n  - { id: a1, owner: o }\n  - { id: a1, owner: p }\n').message).toMatch(/accounts\.1\.id: 'a1' is listed twice/);
   });
 
   it('accepts an empty file', () => {
-    expect(loadFleetFile(file('# nothing yet\n'))).toEqual({ hosts: [], credentials: [], resources: [], patches: [], slis: {} });
+    expect(loadFleetFile(file('# nothing yet\n'))).toEqual({ hosts: [], credentials: [], accounts: [], resources: [], patches: [], slis: {} });
   });
 });

@@ -11,7 +11,7 @@ import {
   type RotationResult,
 } from '../../../lib/providers/capabilities';
 import type { Redactor } from '../../../lib/intake/redact';
-import { aws, awsFailure, isAwsError } from '../aws-sdk';
+import { aws, awsFailure, awsPages, isAwsError } from '../aws-sdk';
 import { providerError } from '../errors';
 import { KnownNetworks, LookupAttributeKey, lookupUsage } from './aws-cloudtrail-usage';
 import { describeSecret, isSecretArn, listTag, rotateSecret, SECRET_TAGS, tagsOf, versionToken } from './aws-secrets-manager';
@@ -80,7 +80,7 @@ export class AwsIamCredentials implements CredentialsProvider {
   async lookup(_call: ProviderCall, ref: CredentialRef): Promise<CredentialInfo | null> {
     if (ref.type !== AWS_ACCESS_KEY_TYPE) return null;
     const users = paginateListUsers({ client: this.clients.iam }, {});
-    for await (const page of wrap('iam:ListUsers', users)) {
+    for await (const page of awsPages('iam:ListUsers', users)) {
       for (const user of page.Users ?? []) {
         const keys = await this.keysOf(user.UserName!);
         const key = keys.find((k) => k.AccessKeyId?.endsWith(ref.last4) && this.redactor.fingerprint(k.AccessKeyId) === ref.fingerprint);
@@ -243,13 +243,13 @@ export class AwsIamCredentials implements CredentialsProvider {
     const { iam } = this.clients;
     const tags = await this.userTags(user);
     const scope: string[] = [];
-    for await (const page of wrap('iam:ListAttachedUserPolicies', paginateListAttachedUserPolicies({ client: iam }, { UserName: user }))) {
+    for await (const page of awsPages('iam:ListAttachedUserPolicies', paginateListAttachedUserPolicies({ client: iam }, { UserName: user }))) {
       scope.push(...(page.AttachedPolicies ?? []).map((p) => `policy:${p.PolicyName}`));
     }
-    for await (const page of wrap('iam:ListUserPolicies', paginateListUserPolicies({ client: iam }, { UserName: user }))) {
+    for await (const page of awsPages('iam:ListUserPolicies', paginateListUserPolicies({ client: iam }, { UserName: user }))) {
       scope.push(...(page.PolicyNames ?? []).filter((n) => !n.startsWith('PalisadeQuarantine-')).map((n) => `inline:${n}`));
     }
-    for await (const page of wrap('iam:ListGroupsForUser', paginateListGroupsForUser({ client: iam }, { UserName: user }))) {
+    for await (const page of awsPages('iam:ListGroupsForUser', paginateListGroupsForUser({ client: iam }, { UserName: user }))) {
       scope.push(...(page.Groups ?? []).map((g) => `group:${g.GroupName}`));
     }
     return {
@@ -261,15 +261,5 @@ export class AwsIamCredentials implements CredentialsProvider {
       dependents: await this.dependentsOf(user, tags),
       status: key.Status === 'Active' ? 'active' : 'revoked',
     };
-  }
-}
-
-/** A paginator whose failures are provider errors. */
-async function* wrap<T>(what: string, pages: AsyncIterable<T>): AsyncGenerator<T> {
-  const it = pages[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await aws(what, () => it.next());
-    if (next.done) return;
-    yield next.value;
   }
 }

@@ -4,19 +4,20 @@ import type { z } from 'zod';
 import { PalisadeError } from '../../../lib/errors';
 import type { Capability, ProviderCall } from '../../../lib/providers/capabilities';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import { fleetCredentialSchema, fleetHostSchema, fleetPatchSchema, fleetResourceSchema, fleetUsageSchema, loadFleetFile } from '../../../lib/providers/fleet-file';
+import { fleetAccountSchema, fleetCredentialSchema, fleetHostSchema, fleetPatchSchema, fleetResourceSchema, fleetUsageSchema, loadFleetFile } from '../../../lib/providers/fleet-file';
 import { providerError } from '../errors';
 import { injectFaults, upsertFault, type FaultSpec } from './faults';
 import * as rows from './rows';
-import type { CallFilter, SimAction, SimCall, SimCredential, SimHost, SimNotification, SimResource, Sql } from './rows';
+import type { CallFilter, SimAccount, SimAction, SimCall, SimCredential, SimHost, SimNotification, SimResource, Sql } from './rows';
 
 export type HostInput = Partial<z.input<typeof fleetHostSchema>> & { id: string };
 export type CredentialInput = Partial<z.input<typeof fleetCredentialSchema>> & { id: string };
+export type AccountInput = Partial<z.input<typeof fleetAccountSchema>> & { id: string };
 export type ResourceInput = Partial<z.input<typeof fleetResourceSchema>> & { id: string };
-export type { CallFilter, FaultSpec, SimAction, SimCall, SimCredential, SimHost, SimNotification, SimResource };
+export type { CallFilter, FaultSpec, SimAccount, SimAction, SimCall, SimCredential, SimHost, SimNotification, SimResource };
 
 /** Rows that `seed` inserted (rows already there are left alone). */
-export type SeedSummary = Record<'hosts' | 'credentials' | 'usage' | 'resources' | 'patches' | 'slis', number>;
+export type SeedSummary = Record<'hosts' | 'credentials' | 'usage' | 'accounts' | 'resources' | 'patches' | 'slis', number>;
 
 const CALL_COLUMNS = { idempotencyKey: 'idempotency_key', capability: 'capability', action: 'action', target: 'target' };
 // What an add* leaves unsaid is treated like something nobody knows (as enrolled hosts are).
@@ -109,6 +110,13 @@ export class SimulatedFleet {
     await rows.putUsage(this.db, credentialId, fleetUsageSchema.parse(usage), true);
   }
 
+  /** Creates an account, or updates the fields given of an existing one (what drills did to it is kept). */
+  async addAccount(input: AccountInput): Promise<void> {
+    const existing = await rows.findAccount(this.db, input.id);
+    const { passwordResetAt: _p, sessionsRevokedBefore: _s, lastSignIn, ...kept } = stripMeta(existing);
+    await rows.putAccount(this.db, fleetAccountSchema.parse({ owner: 'unknown', ...kept, lastSignIn: lastSignIn?.toISOString(), ...input }), true);
+  }
+
   async addResource(input: ResourceInput): Promise<void> {
     const existing = await this.byId<SimResource>('sim_resources', rows.RESOURCE_COLUMNS, input.id);
     await rows.putResource(this.db, fleetResourceSchema.parse({ ...RESOURCE_DEFAULTS, ...stripMeta(existing), ...input }), true);
@@ -141,6 +149,7 @@ export class SimulatedFleet {
         fleet.credentials.flatMap((c) => c.usage.map((u) => ({ id: c.id, u }))),
         ({ id, u }) => rows.putUsage(m, id, u, false),
       ),
+      accounts: await countWritten(fleet.accounts, (a) => rows.putAccount(m, a, false)),
       resources: await countWritten(fleet.resources, (r) => rows.putResource(m, r, false)),
       patches: await countWritten(fleet.patches, (p) => rows.putPatch(m, p, false)),
       slis: await countWritten(Object.entries(fleet.slis), ([name, value]) => rows.putSli(m, name, value, false)),
@@ -155,6 +164,10 @@ export class SimulatedFleet {
 
   credential(id: string): Promise<SimCredential | undefined> {
     return this.byId<SimCredential>('sim_credentials', rows.CREDENTIAL_COLUMNS, id);
+  }
+
+  account(id: string): Promise<SimAccount | undefined> {
+    return rows.findAccount(this.db, id);
   }
 
   resource(id: string): Promise<SimResource | undefined> {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Capability, ConfigSnapshot, CredentialInfo, Criticality, Environment, HostInfo } from '../../../lib/providers/capabilities';
+import type { AccountInfo, Capability, ConfigSnapshot, CredentialInfo, Criticality, Environment, HostInfo, MfaState } from '../../../lib/providers/capabilities';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
-import type { FleetCredential, FleetHost, FleetPatch, FleetResource, FleetUsage } from '../../../lib/providers/fleet-file';
+import type { FleetAccount, FleetCredential, FleetHost, FleetPatch, FleetResource, FleetUsage } from '../../../lib/providers/fleet-file';
 import { providerError } from '../errors';
 
 /** A DataSource or a transaction's EntityManager: both run raw SQL. */
@@ -34,6 +34,24 @@ export interface SimCredential {
   dependents: string[];
   status: 'active' | 'revoked';
   replacedBy: string | null;
+  updatedAt: Date;
+}
+
+export interface SimAccount {
+  id: string;
+  displayName: string;
+  owner: string;
+  privileged: boolean;
+  groups: string[];
+  policies: string[];
+  mfa: MfaState;
+  lastSignIn: Date | null;
+  status: 'enabled' | 'disabled';
+  password: boolean;
+  passwordResetAt: Date | null;
+  sessions: number;
+  sessionsRevokedBefore: Date | null;
+  keys: { id: string; status: 'active' | 'inactive' }[];
   updatedAt: Date;
 }
 
@@ -78,6 +96,8 @@ export interface SimNotification {
 
 export const HOST_COLUMNS = `id, hostname, owner, environment, criticality, tags, isolated, online, image, patches, replaced_by AS "replacedBy", updated_at AS "updatedAt"`;
 export const CREDENTIAL_COLUMNS = `id, type, fingerprint, last4, owner, shared, scope, dependents, status, replaced_by AS "replacedBy", updated_at AS "updatedAt"`;
+export const ACCOUNT_COLUMNS = `id, display_name AS "displayName", owner, privileged, groups, policies, mfa, last_sign_in AS "lastSignIn", status, password,
+  password_reset_at AS "passwordResetAt", sessions, sessions_revoked_before AS "sessionsRevokedBefore", keys, updated_at AS "updatedAt"`;
 export const RESOURCE_COLUMNS = `id, kind, baseline, current, quarantined, updated_at AS "updatedAt"`;
 
 /** A host by id or hostname (the id wins when both match different hosts). */
@@ -123,6 +143,34 @@ export function credentialInfo(c: SimCredential): CredentialInfo {
   return { credentialId: c.id, type: c.type, owner: c.owner, shared: c.shared, scope: c.scope, dependents: c.dependents, status: c.status };
 }
 
+export async function findAccount(q: Sql, id: string): Promise<SimAccount | undefined> {
+  const rows = await q.query<SimAccount[]>(`SELECT ${ACCOUNT_COLUMNS} FROM sim_accounts WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** `FOR UPDATE`: a change reads the account it is about to write inside its transaction. */
+export async function requireAccount(q: Sql, id: string): Promise<SimAccount> {
+  const rows = await q.query<SimAccount[]>(`SELECT ${ACCOUNT_COLUMNS} FROM sim_accounts WHERE id = $1 FOR UPDATE`, [id]);
+  if (!rows[0]) throw providerError(ProviderErrorType.NotFound, `Account '${id}' is not in the simulated directory.`);
+  return rows[0];
+}
+
+export function accountInfo(a: SimAccount): AccountInfo {
+  return {
+    accountId: a.id,
+    displayName: a.displayName,
+    owner: a.owner,
+    privileged: a.privileged,
+    privilegedBy: a.privileged ? ['privileged in the simulated directory'] : [],
+    groups: a.groups,
+    policies: a.policies,
+    mfa: a.mfa,
+    lastSignIn: a.lastSignIn ? a.lastSignIn.toISOString() : null,
+    status: a.status,
+    known: true,
+  };
+}
+
 export async function requireResource(q: Sql, id: string): Promise<SimResource> {
   const rows = await q.query<SimResource[]>(`SELECT ${RESOURCE_COLUMNS} FROM sim_resources WHERE id = $1`, [id]);
   if (!rows[0]) throw providerError(ProviderErrorType.NotFound, `Resource '${id}' is not in the simulated fleet.`);
@@ -160,6 +208,16 @@ export async function putCredential(q: Sql, c: Omit<FleetCredential, 'usage'>, o
     `INSERT INTO sim_credentials (id, ${columns.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, now())
      ${onConflict(overwrite, 'id', columns)} RETURNING id`,
     [c.id, c.type, c.fingerprint ?? null, c.last4, c.owner, c.shared, JSON.stringify(c.scope), JSON.stringify(c.dependents), c.status],
+  );
+  return rows.length > 0;
+}
+
+export async function putAccount(q: Sql, a: FleetAccount, overwrite: boolean): Promise<boolean> {
+  const columns = ['display_name', 'owner', 'privileged', 'groups', 'policies', 'mfa', 'last_sign_in', 'status', 'password', 'sessions', 'keys', 'updated_at'];
+  const rows = await q.query<unknown[]>(
+    `INSERT INTO sim_accounts (id, ${columns.join(', ')}) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, now())
+     ${onConflict(overwrite, 'id', columns)} RETURNING id`,
+    [a.id, a.displayName ?? a.id, a.owner, a.privileged, JSON.stringify(a.groups), JSON.stringify(a.policies), a.mfa, a.lastSignIn ?? null, a.status, a.password, a.sessions, JSON.stringify(a.keys)],
   );
   return rows.length > 0;
 }

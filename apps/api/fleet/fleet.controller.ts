@@ -10,7 +10,7 @@ export class FleetController {
 
   @Get()
   @ApiOperation({
-    summary: "The simulated fleet's state: hosts (isolated, patched, replaced), credentials (active, revoked), resources (drifted, quarantined), active faults, and the last 50 provider calls.",
+    summary: "The simulated fleet's state: hosts (isolated, patched, replaced), credentials (active, revoked), accounts (disabled, sessions revoked, keys deactivated, password reset), resources (drifted, quarantined), active faults, and the last 50 provider calls.",
   })
   overview() {
     return this.fleet.overview();

@@ -14,7 +14,7 @@ export class FleetService {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async overview() {
-    const [hosts, credentials, resources, faults, recent] = await Promise.all([
+    const [hosts, credentials, accounts, resources, faults, recent] = await Promise.all([
       this.db.query<Row[]>(
         `SELECT id, hostname, owner, environment, criticality, tags, isolated, online, image, patches, replaced_by AS "replacedBy", updated_at AS "updatedAt"
          FROM sim_hosts ORDER BY id`,
@@ -23,6 +23,11 @@ export class FleetService {
       this.db.query<Row[]>(
         `SELECT id, type, left(fingerprint, 12) AS "fingerprintPrefix", last4, owner, shared, scope, dependents, status, replaced_by AS "replacedBy", updated_at AS "updatedAt"
          FROM sim_credentials ORDER BY id`,
+      ),
+      this.db.query<Row[]>(
+        `SELECT id, display_name AS "displayName", owner, privileged, groups, mfa, status, password, password_reset_at AS "passwordResetAt", sessions,
+           sessions_revoked_before AS "sessionsRevokedBefore", keys, updated_at AS "updatedAt"
+         FROM sim_accounts ORDER BY id`,
       ),
       this.db.query<Row[]>(
         `SELECT id, kind, quarantined, baseline = current AS "matchesBaseline", updated_at AS "updatedAt" FROM sim_resources ORDER BY id`,
@@ -35,7 +40,7 @@ export class FleetService {
         `SELECT idempotency_key AS "idempotencyKey", capability, action, target, outcome, at FROM sim_calls ORDER BY id DESC LIMIT 50`,
       ),
     ]);
-    return { hosts, credentials, resources, faults, recentCalls: recent };
+    return { hosts, credentials, accounts, resources, faults, recentCalls: recent };
   }
 
   /** The simulated SLIs in Prometheus text format (see fleet-exporter.ts). */

@@ -8,6 +8,7 @@ import { InboxLeases1764400000000 } from './1764400000000-inbox-leases';
 import { InboxDeadLetters1764500000000 } from './1764500000000-inbox-dead-letters';
 import { AlertKeyLookup1764516000000 } from './1764516000000-alert-key-lookup';
 import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
+import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   InboxDeadLetters1764500000000,
   AlertKeyLookup1764516000000,
   StripSnsLinks1764560000000,
+  SimulatedAccounts1764650000000,
 ];
