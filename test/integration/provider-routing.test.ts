@@ -115,7 +115,7 @@ describe('providers chosen per host', () => {
       // Read-only on GitHub: the App's token, and a list of alerts without their secrets.
       expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /app', 'POST /app/installations/51234567/access_tokens', 'GET /repos/acme/payments/secret-scanning/alerts']);
       expect(github.requests.at(-1)?.query.get('hide_secret')).toBe('true');
-      expect(checks).toHaveLength(10); // nine capabilities, hostIsolation with two vendors
+      expect(checks).toHaveLength(11); // ten capabilities, hostIsolation with two vendors
     } finally {
       await defender.close();
       await github.close();
