@@ -67,12 +67,12 @@ function entryOf(folder: PlaybookFolder, declared: unknown): PlaybookEntry {
   return {
     name: p.name,
     workflowType: p.workflowType!,
-    version: p.version ?? '1.0.0',
+    version: p.version!,
     description: p.description ?? '',
     params: p.params,
     gates,
     steps: p.steps ?? [],
-    ...(p.manualStart ? { manualStart: p.manualStart as PlaybookEntry['manualStart'] } : {}),
+    ...(p.manualStart ? { manualStart: p.manualStart } : {}),
     categories: p.categories ?? [],
     source: folder.source,
   };
@@ -84,4 +84,12 @@ function broken(folder: PlaybookFolder, problem: string): PalisadeError {
     `The playbook in ${folder.dir}: ${problem}.`,
     `Fix ${path.join(folder.dir, 'playbook.ts')} (docs/playbooks.md shows a declaration), or remove the folder; \`palisade playbook check\` checks it without starting the engine.`,
   );
+}
+
+let shipped: Promise<Catalogue> | undefined;
+
+/** The engine's own playbooks only (no team folder), loaded once: for tools and tests that start runs straight on Temporal. */
+export function shippedCatalogue(): Promise<Catalogue> {
+  shipped ??= loadPlaybooks().then((l) => l.catalogue);
+  return shipped;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { PalisadeError } from '../errors';
 import type { Catalogue } from '../playbooks/catalogue';
 
@@ -26,7 +26,7 @@ export function checkApprovalPolicies(file: string, catalogue: Catalogue): void 
         `Known playbooks: ${catalogue.names.join(', ')}. Fix the name, or remove the entry.`,
       );
     }
-    const gates = isMap(item.value) ? (item.value as YAMLMap).get('gates', true) : undefined;
+    const gates = isMap(item.value) ? (item.value).get('gates', true) : undefined;
     if (!isMap(gates)) continue;
     for (const gate of gates.items) {
       if (!isScalar(gate.key)) continue;

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PLAYBOOKS } from '../../lib/playbooks';
+import triage from '../../workflows/triage/playbook';
 import { alertsMergedSignal } from '../../workflows/shared/messages';
 import type { TriageBatch, TriageInput } from '../../workflows/triage/shared';
 import { eventually, getJson, postJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
@@ -117,7 +117,7 @@ describe('alerts that reach an incident as it closes', () => {
     const start: TriageInput = {
       incidentId,
       playbook: 'triage',
-      playbookVersion: PLAYBOOKS.triage.version,
+      playbookVersion: triage.version,
       entityKey: incident.entity,
       entity: { kind: 'host', key: host, display: host },
       title: incident.title,
@@ -137,7 +137,7 @@ describe('alerts that reach an incident as it closes', () => {
       evidence: [],
       start,
     };
-    const stale = await client.workflow.signalWithStart(PLAYBOOKS.triage.workflowType, {
+    const stale = await client.workflow.signalWithStart(triage.workflowType, {
       workflowId: incident.workflowId,
       taskQueue: engine.taskQueue,
       args: [start],

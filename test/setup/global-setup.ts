@@ -7,7 +7,7 @@ import { resolveTemporalCli } from '../../apps/cli/start/temporal-cli';
 import { startTemporalDevServer } from '../../apps/cli/start/temporal-dev-server';
 import { loadConfig } from '../../lib/config/env';
 import { runMigrations } from '../../lib/db/data-source';
-import { bundleWorkflows } from '../support/bundle';
+import { bundleAllPlaybooks } from '../support/bundle';
 import { acquireTestPostgres, createDatabase } from './postgres';
 
 declare module 'vitest' {
@@ -60,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }),
       ),
       acquireTestPostgres(process.env),
-      bundleWorkflows(path.join(root, 'workflows/index.ts')),
+      bundleAllPlaybooks(),
     ]);
     cleanups.push(() => temporal.process.stop(5_000), () => postgres.stop());
     say(`Temporal ${temporal.address} (${cli.source}); Postgres from ${postgres.source}.`);

@@ -3,7 +3,7 @@ import type { AlertCategory, AlertEntity } from '../../lib/intake/alert';
 import { RUNNER_GATES, workflowTypeOf, type ManualStart } from '../../lib/playbooks/catalogue';
 import type { PlaybookInput } from './input';
 import type { IncidentRun } from './incident-run';
-import { runPlaybook, type PlaybookOutcome } from './playbook';
+import { runPlaybook, type PlaybookOutcome } from './runner';
 
 /**
  * The names a step template stands for: `{…}` is any value (`Patch wave {n}` names
@@ -58,6 +58,7 @@ export interface PlaybookDeclaration<P extends z.ZodType, G extends string, S ex
 /** A declared playbook: the declaration, its workflow type, and the Temporal workflow function. */
 export interface Playbook<P extends z.ZodType = z.ZodType, G extends string = string, S extends string = string> extends PlaybookDeclaration<P, G, S> {
   workflowType: string;
+  version: string;
   /** Every gate it may ask at, the runner's included. */
   allGates: readonly string[];
   workflow: (input: PlaybookInput) => Promise<PlaybookOutcome>;
@@ -72,6 +73,7 @@ export function definePlaybook<P extends z.ZodType, const G extends string, cons
   const playbook: Playbook<P, G, S> = {
     ...declaration,
     workflowType: declaration.workflowType ?? workflowTypeOf(declaration.name),
+    version: declaration.version ?? '1.0.0',
     allGates: [...declaration.gates, ...RUNNER_GATES],
     workflow: (input: PlaybookInput) => runPlaybook(input, playbook as unknown as Playbook),
   };

@@ -11,7 +11,7 @@ import { describeError } from '../../../lib/errors';
 import { readRunbookPage } from '../../../lib/runbook-page';
 import { boundedKey } from '../../../lib/intake/entity-key';
 import { workflowIdFor } from '../../../lib/intake/routing';
-import { RUNNER_STEPS, type Catalogue, type ManualStart, type PlaybookEntry, type PlaybookSource } from '../../../lib/playbooks/catalogue';
+import { RUNNER_STEPS, type Catalogue, type PlaybookEntry, type PlaybookSource } from '../../../lib/playbooks/catalogue';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import type { PlaybookInput } from '../../../workflows/shared/input';
 import type { Redactor } from '../../../lib/intake/redact';
