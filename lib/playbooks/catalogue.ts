@@ -3,7 +3,7 @@ import { PalisadeError } from '../errors';
 import type { AlertCategory, AlertEntity } from '../intake/alert';
 
 /**
- * Gates every playbook has without declaring them: the runner's own (workflows/shared/).
+ * The runner's own gates (workflows/shared/), which a playbook has without listing them when its declaration says `contains: true`.
  * `undo-containment`: a cancel that would undo containment waits for another approver there.
  */
 export const RUNNER_GATES = ['undo-containment'] as const;

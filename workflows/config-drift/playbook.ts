@@ -34,6 +34,7 @@ export default definePlaybook({
     entity: (p) => ({ kind: 'resource', key: p.resourceId, display: p.resourceId }),
     title: (p) => `Configuration drift on ${p.resourceId}`,
   },
+  contains: true,
   gates: ['drift-decision'],
   steps: ['Compare with the baseline', 'Quarantine {resource}', 'Release {resource}', 'Revert to the baseline', 'Accept as the new baseline', 'Verify against the baseline'],
 

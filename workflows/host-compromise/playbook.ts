@@ -33,6 +33,7 @@ export default definePlaybook({
     entity: (p) => ({ kind: 'host', key: p.host, display: p.host }),
     title: (p) => `Suspected compromise of ${p.host}`,
   },
+  contains: true,
   gates: ['isolate-host', 'replace-host'],
   steps: ['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Release the host', 'Notify the owner', 'Replace from the golden image'],
 

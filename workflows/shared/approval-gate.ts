@@ -96,6 +96,14 @@ function outcomeOf(gate: GateState, request: ApprovalRequest): ApprovalOutcome {
  * at the same gate with its votes, deadline and tier.
  */
 async function waitAtGate(run: IncidentRun, request: ApprovalRequest, gate: GateState, opts: { firstTime?: boolean } = {}): Promise<ApprovalOutcome> {
+  try {
+    return await waitForDecision(run, request, gate, opts);
+  } finally {
+    run.leaveSafePoint();
+  }
+}
+
+async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate: GateState, opts: { firstTime?: boolean }): Promise<ApprovalOutcome> {
   const { policy, id } = gate;
   const votes = run.unrecordedVotes.set(id, []).get(id)!;
   run.state.phase = 'waiting-approval';

@@ -47,6 +47,12 @@ export interface PlaybookDeclaration<P extends z.ZodType, G extends string, S ex
     /** Params that may be left out when an alert starts it, but not by hand. */
     requires?: readonly (keyof z.output<P> & string)[];
   };
+  /**
+   * It contains something (isolates a host, quarantines a resource) that a cancel would undo:
+   * a cancel after containment then waits for a second approver at the runner's
+   * `undo-containment` gate, which approvals.yaml may then set for it.
+   */
+  contains?: boolean;
   /** Its approval gates: `approval()` accepts these (and the runner's `undo-containment`). */
   gates: readonly G[];
   /** Every step name its timeline can show; `{…}` stands for a value. */
@@ -74,7 +80,7 @@ export function definePlaybook<P extends z.ZodType, const G extends string, cons
     ...declaration,
     workflowType: declaration.workflowType ?? workflowTypeOf(declaration.name),
     version: declaration.version ?? '1.0.0',
-    allGates: [...declaration.gates, ...RUNNER_GATES],
+    allGates: [...declaration.gates, ...(declaration.contains ? RUNNER_GATES : [])],
     workflow: (input: PlaybookInput) => runPlaybook(input, playbook as unknown as Playbook),
   };
   return playbook;

@@ -259,11 +259,22 @@ export class IncidentRun {
     this.merges.start();
   }
 
-  /** True when the run should hand over to a new one now: its history is long and nothing is half written. */
+  /**
+   * True when the run should hand over to a new one now: its history is long and nothing is
+   * half written. Once long, merges stop starting new batches (a storm would otherwise keep
+   * them busy for ever); the queued ones go to the new run.
+   */
   wantsContinueAsNew(): boolean {
-    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > 0 || !this.merges.idle) return false;
+    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > 0) return false;
     const info = workflowInfo();
-    return info.historyLength > (this.input.historyLimit ?? HISTORY_LIMIT) || info.continueAsNewSuggested;
+    if (info.historyLength <= (this.input.historyLimit ?? HISTORY_LIMIT) && !info.continueAsNewSuggested) return false;
+    this.merges.holding = true;
+    return this.merges.idle;
+  }
+
+  /** The run moves on from a safe point without handing over: merges take new batches again. */
+  leaveSafePoint(): void {
+    this.merges.holding = false;
   }
 
   /** Hands the incident to a new run of this workflow, which resumes at `at` (see carry.ts). */
@@ -280,7 +291,8 @@ export class IncidentRun {
       continued: (this.input.carried?.continued ?? 0) + 1,
     };
     log.info('history is long: continuing as new', { incidentId: this.input.incidentId, historyLength: workflowInfo().historyLength, at });
-    return continueAsNew<(input: PlaybookInput) => Promise<unknown>>({ ...this.input, initialBatches: undefined, carried });
+    const queued = this.merges.pending.filter((b) => b.lastInboxId > this.merges.lastInboxId);
+    return continueAsNew<(input: PlaybookInput) => Promise<unknown>>({ ...this.input, initialBatches: queued.length > 0 ? queued : undefined, carried });
   }
 
   /**
@@ -292,7 +304,7 @@ export class IncidentRun {
     if (this.resuming && this.resumeAt?.kind === 'responder') this.resumed();
     for (;;) {
       await condition(() => this.stopRequest !== undefined || this.wantsContinueAsNew());
-      if (this.stopRequest) return;
+      if (this.stopRequest) return this.leaveSafePoint();
       await this.continueAsNew(at);
     }
   }

@@ -1,4 +1,4 @@
-import { condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { incidentSeverity } from '../../lib/domain/incident';
 import { ALERT_SEVERITIES } from '../../lib/intake/alert';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
@@ -22,6 +22,11 @@ export class MergeRecorder {
   lastInboxId: number;
   /** True while the loop is writing a batch or a click: a run does not continue as new mid-write. */
   busy = false;
+  /**
+   * Set when the run wants to hand over to a new one: no new batch is started, so a storm
+   * cannot keep the loop busy for ever; batches still queued go to the new run.
+   */
+  holding = false;
   private readonly listeners: MergeListener[] = [];
   private loop: Promise<void> | undefined;
   private closing = false;
@@ -53,18 +58,20 @@ export class MergeRecorder {
 
   /** Starts recording what arrives, one entry at a time, until the incident closes. */
   start(): void {
-    this.loop = this.recordLoop();
+    // Outside the playbook's scope even when a continued run starts it from the body: a responder's stop cancels the body, never this loop.
+    this.loop = CancellationScope.nonCancellable(() => this.recordLoop());
   }
 
   /** Stops the loop once what is queued is written (the incident is closing). */
   async drain(): Promise<void> {
     this.closing = true;
+    this.holding = false;
     await this.loop;
   }
 
-  /** Nothing waits to be written: a safe moment to hand over to a new run. */
+  /** Nothing is half written: a safe moment to hand over to a new run (queued batches go with it). */
   get idle(): boolean {
-    return !this.busy && this.pending.length === 0 && this.rejectedClicks.length === 0;
+    return !this.busy && this.rejectedClicks.length === 0;
   }
 
   /** Batches for the entity's next incident that reached this run as it closed. */
@@ -80,7 +87,7 @@ export class MergeRecorder {
 
   private async recordLoop(): Promise<void> {
     for (;;) {
-      await condition(() => this.pending.length > 0 || this.rejectedClicks.length > 0 || this.closing);
+      await condition(() => (this.pending.length > 0 && !this.holding) || this.rejectedClicks.length > 0 || this.closing);
       this.busy = true;
       try {
         // Only when there are some: an extra await here would shift this loop's commands against the playbook's in older histories.
@@ -107,7 +114,7 @@ export class MergeRecorder {
   /** Writes the queued batches of this incident, each once, in order. */
   async recordPending(): Promise<void> {
     const { run } = this;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && !this.holding) {
       const batch = this.pending.shift()!;
       if (batch.lastInboxId <= this.lastInboxId) continue;
       this.lastInboxId = batch.lastInboxId;
