@@ -18,7 +18,7 @@ export { StepFailed, type StepAction, type StepOptions } from './shared/steps';
 
 /** The step names a run's playbook declares. */
 export type StepsOf<R extends PlaybookRun> = NonNullable<R['declared']>['steps'];
-/** The gates a run's playbook declares (and the runner's own). */
+/** The gates a run's playbook declares. */
 export type GatesOf<R extends PlaybookRun> = NonNullable<R['declared']>['gates'];
 
 /**

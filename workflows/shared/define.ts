@@ -11,16 +11,13 @@ import { runPlaybook, type PlaybookOutcome } from './runner';
  */
 export type StepName<T extends string> = T extends `${infer Head}{${string}}${infer Tail}` ? `${Head}${string}${StepName<Tail>}` : T;
 
-/** The gates a playbook may ask at: its own, and the runner's (`undo-containment`). */
-export type GateName<G extends string> = G | (typeof RUNNER_GATES)[number];
-
 /**
  * A run as a playbook's body sees it: the incident run, typed by the playbook's gates and
  * steps so that `approval` and `step` accept only what the declaration lists.
  */
 export type PlaybookRun<G extends string = string, S extends string = string> = IncidentRun & {
   /** Type-level only: the gates and steps this run's playbook declares. */
-  readonly declared?: { gates: GateName<G>; steps: StepName<S> };
+  readonly declared?: { gates: G; steps: StepName<S> };
 };
 
 /** The one declaration of a playbook (`<folder>/playbook.ts`, default export). */
@@ -53,7 +50,7 @@ export interface PlaybookDeclaration<P extends z.ZodType, G extends string, S ex
    * `undo-containment` gate, which approvals.yaml may then set for it.
    */
   contains?: boolean;
-  /** Its approval gates: `approval()` accepts these (and the runner's `undo-containment`). */
+  /** Its approval gates: `approval()` accepts these and no other. */
   gates: readonly G[];
   /** Every step name its timeline can show; `{…}` stands for a value. */
   steps: readonly S[];
