@@ -74,6 +74,9 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   };
 
   // ── setup ───────────────────────────────────────────────────────────────────────────
+  // Refused (fleet_not_simulated) by an engine on real vendors, before anything is sent: even a
+  // scenario with no fleet of its own approves gates, which would act on real hosts and keys.
+  await api.get('/fleet/setup');
   if (hosts.length) await api.post('/fleet/hosts', { hosts });
   for (const c of scenario.fleet.credentials) await api.post('/fleet/credentials', c);
   for (const r of scenario.fleet.resources) await api.post('/fleet/resources', r);
