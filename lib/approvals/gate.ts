@@ -74,6 +74,8 @@ export interface GateVote {
   choice?: string;
   /** The incident the voter saw; a vote for another incident (the workflow id moved on) does not count. */
   incidentId?: string;
+  /** The request the voter saw (a Slack button's): a click on an earlier request of a reopened incident's gate does not count. */
+  requestedAt?: string;
 }
 
 /** `withdrawn`: the playbook stopped (resolved or cancelled) while the gate waited. */
@@ -120,7 +122,7 @@ export interface GateState {
 }
 
 /** Why a vote did not count. Callers map codes, never messages. */
-export type VoteRejection = 'unknown_gate' | 'not_allowed' | 'own_request' | 'already_voted' | 'already_decided' | 'expired' | 'invalid_choice';
+export type VoteRejection = 'unknown_gate' | 'stale_request' | 'not_allowed' | 'own_request' | 'already_voted' | 'already_decided' | 'expired' | 'invalid_choice';
 
 export class VoteRejected extends Error {
   constructor(
@@ -147,6 +149,12 @@ export function mayApprove(rule: ApproverRule, who: Pick<Approver, 'id' | 'group
  */
 export function checkVote(gate: GateState | undefined, vote: GateVote, now: Date): void {
   if (!gate) throw new VoteRejected('unknown_gate', `There is no approval gate '${vote.gateId}' on this incident.`);
+  if (vote.requestedAt !== undefined && vote.requestedAt !== gate.requestedAt) {
+    throw new VoteRejected(
+      'stale_request',
+      `This vote is for an earlier request for '${gate.step}' (asked ${vote.requestedAt}); the incident was reopened and asked again at ${gate.requestedAt}. It did not count.`,
+    );
+  }
   if (gate.status === 'approved' || gate.status === 'denied') {
     throw new VoteRejected('already_decided', `This step was already ${gate.status} at ${gate.decidedAt ?? 'an earlier time'}; your vote was not needed.`);
   }

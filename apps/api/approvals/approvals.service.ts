@@ -62,7 +62,12 @@ export class ApprovalsService {
    * Runs the gate's `decide` Update for a resolved approver (the API's caller, a Slack clicker).
    * A vote that did not count throws 409 with the validator's code and sentence.
    */
-  async castVote(id: string, gateId: string, approver: Approver, ballot: { decision: GateDecision; reason?: string; choice?: string }): Promise<GateVerdict & { incidentId: string }> {
+  async castVote(
+    id: string,
+    gateId: string,
+    approver: Approver,
+    ballot: { decision: GateDecision; reason?: string; choice?: string; requestedAt?: string },
+  ): Promise<GateVerdict & { incidentId: string }> {
     const incident = await this.runningIncident(id);
     const vote: GateVote = {
       gateId,
@@ -71,6 +76,7 @@ export class ApprovalsService {
       approver,
       ...(ballot.reason ? { reason: ballot.reason } : {}),
       ...(ballot.choice ? { choice: ballot.choice } : {}),
+      ...(ballot.requestedAt ? { requestedAt: ballot.requestedAt } : {}),
     };
     try {
       const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>

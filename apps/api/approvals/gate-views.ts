@@ -54,6 +54,7 @@ export function gateViews(gates: GateState[]): GateView[] {
 
 const HINTS: Record<VoteRejection, string> = {
   unknown_gate: 'GET /incidents/:id/approvals lists the gates of this incident and their ids.',
+  stale_request: 'Decide on the request as it stands now: the newest Slack message, the incident page, or POST /incidents/:id/approvals/:gateId.',
   not_allowed: 'GET /incidents/:id/approvals shows who may decide; ask one of them, or change runbooks/approvals.yaml / people.yaml.',
   own_request: 'Four-eyes: ask another approver to decide.',
   already_voted: 'Nothing more to do; the gate waits for other approvers (GET /incidents/:id/approvals shows the votes).',

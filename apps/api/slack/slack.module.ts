@@ -7,6 +7,7 @@ import { SlackBolt } from './slack.bolt';
 import { SlackCommands } from './slack.commands';
 import { SlackIdentity } from './slack.identity';
 import { SlackInteractions } from './slack.interactions';
+import { acknowledgeUnknown } from './slack.unhandled';
 
 /** Slack: Bolt at POST /slack/events (mounted by createApiApp), approval clicks, the deny modal, `/palisade`. */
 @Module({
@@ -23,6 +24,7 @@ export class SlackModule implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.bolt.app && this.bolt.templates) {
+      acknowledgeUnknown(this.bolt.app);
       this.interactions.register(this.bolt.app, this.bolt.templates);
       this.commands.register(this.bolt.app);
     }
