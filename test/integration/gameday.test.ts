@@ -135,6 +135,12 @@ describe('game days against real vendors', () => {
     expect(await alertsStored()).toBe(0);
   });
 
+  it('refuses the game-day token exception, and audits nothing made', async () => {
+    const res = await postJson(`${engine.baseUrl}/tokens`, { name: 'bob', role: 'approver', purpose: 'gameday' });
+    expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated' } });
+    expect(await engine.db.query(`SELECT id FROM api_tokens WHERE purpose = 'gameday'`)).toEqual([]);
+  });
+
   it('palisade gameday run (the runner) stops before its first alert', async () => {
     const client = new ApiClient({ api: engine.baseUrl, token: TEST_ADMIN_TOKEN }, loadCliSettings({}));
     const events: GamedayEvent[] = [];

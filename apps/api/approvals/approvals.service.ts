@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApplicationFailure, Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Repository } from 'typeorm';
-import type { Approver, GateDecision, GateState, GateVote } from '../../../lib/approvals/gate';
+import type { Approver, GateDecision, GateState, GateVote, VoteToken } from '../../../lib/approvals/gate';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import {
   decideUpdate,
@@ -15,7 +15,9 @@ import {
 } from '../../../workflows/shared/messages';
 import { ApiError } from '../common/error.filter';
 import { assertUuid, notFound } from '../incidents/incidents.service';
+import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
+import { FleetSetupService } from '../fleet/fleet-setup.service';
 import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
@@ -41,6 +43,7 @@ export class ApprovalsService {
     @Inject(Client) private readonly temporal: Client,
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
+    @Inject(FleetSetupService) private readonly fleet: FleetSetupService,
   ) {}
 
   async list(id: string): Promise<Approvals> {
@@ -53,9 +56,17 @@ export class ApprovalsService {
     return (await this.state(id)).gates ?? [];
   }
 
-  /** Casts a vote as the person the API token names (resolved through runbooks/people.yaml). */
-  async decide(id: string, gateId: string, dto: DecideDto, tokenName: string): Promise<GateVerdict & { incidentId: string }> {
-    return this.castVote(id, gateId, this.people.approver(tokenName, 'API token name'), dto);
+  /**
+   * Casts a vote as the person the API token names (resolved through runbooks/people.yaml),
+   * with the token it came with: the gate counts an unclaimed token's maker as a voter too.
+   */
+  async decide(id: string, gateId: string, dto: DecideDto, caller: Caller): Promise<GateVerdict & { incidentId: string }> {
+    const approver = this.people.approver(caller.name, 'API token name');
+    // The game-day exception holds on the simulated fleet only (the engine may have been restarted on real vendors since).
+    if (caller.purpose === 'gameday') this.fleet.assertSimulated();
+    const bound = caller.bound === 'bootstrap' ? 'made' : caller.bound;
+    const token: VoteToken = { id: caller.tokenId, createdBy: caller.createdBy, bound, ...(bound ? {} : { vouchedBy: caller.principal }) };
+    return this.castVote(id, gateId, { ...approver, token }, dto);
   }
 
   /**

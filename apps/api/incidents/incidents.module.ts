@@ -5,10 +5,11 @@ import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.ent
 import { TokensModule } from '../tokens/tokens.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
+import { TimelineHub } from './timeline-hub';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule],
   controllers: [IncidentsController],
-  providers: [IncidentsService],
+  providers: [IncidentsService, TimelineHub],
 })
 export class IncidentsModule {}

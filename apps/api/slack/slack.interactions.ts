@@ -22,6 +22,7 @@ const SLACK_HINTS: Record<string, string> = {
   not_allowed: 'Ask one of the people it names, or an admin to change runbooks/approvals.yaml.',
   own_request: 'Four-eyes: another approver must decide.',
   already_voted: 'Your vote is counted; the step waits for another approver.',
+  same_person: 'Another approver must decide.',
   already_decided: 'Nothing to do: the message shows who decided.',
   expired: 'Too late: the incident timeline shows what the fallback did.',
   unknown_gate: 'This message is not about a gate this incident has.',
