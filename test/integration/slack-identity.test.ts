@@ -1,17 +1,17 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
+import type { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { SlackActionId } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
-import { FakeSlack, type SlackCall } from '../support/fake-slack';
+import { eventually, getJson, postJson, tokenFor, type TestEngine } from '../support/engine';
+import type { FakeSlack, SlackCall } from '../support/fake-slack';
 import { incidentStatus, startRun, type StartedRun } from '../support/playbooks';
-import { button, click, ephemeralFor, gateMessage, messageUpdate, slackEnv, SLACK_USERS, type PostedGate } from '../support/slack';
+import { button, click, ephemeralFor, gateMessage, messageUpdate, slackEngine, SLACK_USERS, type PostedGate } from '../support/slack';
 import { blockActionsBody, postToSlackEndpoint, slashCommandBody } from '../support/slack-requests';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
@@ -36,10 +36,6 @@ const PEOPLE: PersonEntry[] = [
 // the engine runs: real Bolt (signed requests), a fake Slack Web API on loopback, a real worker,
 // Temporal and Postgres.
 describe('who may act in Slack', () => {
-  let slack: FakeSlack;
-  let engine: TestEngine;
-  let client: Client;
-  let fleet: SimulatedFleet;
   let dir: string;
   let peopleFile: string;
 
@@ -51,28 +47,26 @@ describe('who may act in Slack', () => {
   };
   const withAlice = (change: Partial<PersonEntry> | null) => PEOPLE.flatMap((p) => (p.id !== 'alice' ? [p] : change === null ? [] : [{ ...p, ...change }]));
 
-  beforeAll(async () => {
+  // Hooks run as a stack: the people file is there before the engine starts, and goes after it stops.
+  beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-people-'));
     peopleFile = path.join(dir, 'people.yaml');
     writePeople(PEOPLE);
-    slack = await new FakeSlack({ users: Object.values(SLACK_USERS), usergroups: { S0SECOPSLEADS: [SLACK_USERS.bob.id], S0PLATFORM: [SLACK_USERS.bob.id, SLACK_USERS.dave.id] } }).start();
-    engine = await startTestEngine({
-      env: {
-        ...slackEnv(slack),
-        PALISADE_PEOPLE_FILE: peopleFile,
-        PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-identity.yaml',
-        PALISADE_ROUTING_FILE: 'test/fixtures/runbooks/routing-reopen.yaml',
-      },
-    });
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-    fleet = new SimulatedFleet(engine.db);
   });
-  afterAll(async () => {
-    await client?.connection.close();
-    await engine?.close();
-    await slack?.close();
-    rmSync(dir, { recursive: true, force: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const bed = slackEngine({
+    usergroups: { S0SECOPSLEADS: [SLACK_USERS.bob.id], S0PLATFORM: [SLACK_USERS.bob.id, SLACK_USERS.dave.id] },
+    env: () => ({
+      PALISADE_PEOPLE_FILE: peopleFile,
+      PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-identity.yaml',
+      PALISADE_ROUTING_FILE: 'test/fixtures/runbooks/routing-reopen.yaml',
+    }),
   });
+  let slack: FakeSlack;
+  let engine: TestEngine;
+  let client: Client;
+  let fleet: SimulatedFleet;
+  beforeAll(() => ({ slack, engine, client, fleet } = bed));
 
   async function host() {
     const id = `i-${randomUUID().slice(0, 8)}`;

@@ -1,12 +1,12 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
+import { beforeAll, describe, expect, it, inject } from 'vitest';
+import type { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { cancelSignal } from '../../workflows/shared/messages';
 import { deleteJson, eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, type TestEngine } from '../support/engine';
-import { FakeSlack } from '../support/fake-slack';
+import type { FakeSlack } from '../support/fake-slack';
 import { startRun, timeline, type StartedRun } from '../support/playbooks';
-import { slackEnv, SLACK_USERS } from '../support/slack';
+import { slackEngine, SLACK_USERS } from '../support/slack';
 import { createDatabase } from '../setup/postgres';
 
 const DAY_MS = 86_400_000;
@@ -16,22 +16,12 @@ const DAY_MS = 86_400_000;
 // day exception, and expiry. Real HTTP, Bolt's Web API client against a fake Slack, a real
 // worker, Temporal and Postgres.
 describe('API tokens bound to people', () => {
+  const bed = slackEngine();
   let slack: FakeSlack;
   let engine: TestEngine;
   let client: Client;
   let fleet: SimulatedFleet;
-
-  beforeAll(async () => {
-    slack = await new FakeSlack({ users: Object.values(SLACK_USERS) }).start();
-    engine = await startTestEngine({ env: slackEnv(slack) });
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-    fleet = new SimulatedFleet(engine.db);
-  });
-  afterAll(async () => {
-    await client?.connection.close();
-    await engine?.close();
-    await slack?.close();
-  });
+  beforeAll(() => ({ slack, engine, client, fleet } = bed));
 
   /** A token made by the test admin (the bootstrap token) for `name`. */
   const made = async (name: string, role = 'approver', extra: Record<string, unknown> = {}) => {
