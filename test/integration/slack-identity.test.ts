@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { SimulatedFleet } from '../../activities/providers/simulated/fleet';
-import { SlackActionId } from '../../lib/slack/actions';
+import { SlackActionId, SlackViewId } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually, getJson, postJson, tokenFor, type TestEngine } from '../support/engine';
 import type { FakeSlack, SlackCall } from '../support/fake-slack';
@@ -200,6 +200,11 @@ describe('who may act in Slack', () => {
       JSON.stringify({ type: 'shortcut', callback_id: 'palisade.report', trigger_id: '1.2', team: { id: 'T0PALISADE', domain: 'palisade-test' }, user: { id: SLACK_USERS.alice.id, team_id: 'T0PALISADE' }, token: 'x', action_ts: '1.2' }),
     )}`;
     expect((await postToSlackEndpoint(engine.baseUrl, shortcut)).status).toBe(200);
+    // A deny modal closed without submitting (a template given notify_on_close): Palisade only listens to submissions.
+    const closed = `payload=${encodeURIComponent(
+      JSON.stringify({ type: 'view_closed', team: { id: 'T0PALISADE' }, user: { id: SLACK_USERS.alice.id, team_id: 'T0PALISADE' }, view: { id: 'V0CLOSED', callback_id: SlackViewId.DenyReason }, is_cleared: false }),
+    )}`;
+    expect((await postToSlackEndpoint(engine.baseUrl, closed)).status).toBe(200);
     const other = await postToSlackEndpoint(engine.baseUrl, slashCommandBody({ user: SLACK_USERS.alice.id, text: 'x', command: '/palisade-old' }));
     expect(other).toMatchObject({ status: 200, json: { response_type: 'ephemeral', text: expect.stringContaining('/palisade-old') } });
   }, 30_000);

@@ -68,8 +68,10 @@ function unknownInteraction(body: Body): Unknown | undefined {
       return isKnownAction(id) ? undefined : unknown('action', id, 'a click on button');
     }
     case 'view_submission':
-    case 'view_closed':
       return body.view?.callback_id === SlackViewId.DenyReason ? undefined : unknown('other', String(body.view?.callback_id), 'a modal');
+    case 'view_closed':
+      // Palisade listens to submissions only (a template given notify_on_close would send these).
+      return unknown('other', String(body.view?.callback_id), 'a closed modal');
     case 'block_suggestion':
     case 'dialog_suggestion':
       return unknown('options', String(body.action_id ?? body.callback_id), 'an options request for');
