@@ -214,6 +214,7 @@ export class IncidentRun {
           reason: vote.reason ?? '',
           via: vote.approver.via,
           ...(vote.approver.slackUserId ? { slackUserId: vote.approver.slackUserId } : {}),
+          ...(vote.approver.token ? { token: vote.approver.token } : {}),
           at: new Date().toISOString(),
         };
         gate.votes.push(recorded);
