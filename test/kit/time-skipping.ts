@@ -122,7 +122,7 @@ export async function quickQuery<R>(handle: WorkflowHandle, query: QueryDefiniti
 
 function providedServer(): ResolvedTestServer {
   const provided = inject('temporalTestServer');
-  if ('error' in provided) throw new PalisadeError(provided.error.error, provided.error.message, provided.error.hint);
+  if ('error' in provided) throw kitError(provided.error.error, provided.error.message, provided.error.hint);
   return provided;
 }
 
@@ -130,7 +130,7 @@ async function waitForServer(address: string, jvm: ManagedProcess, server: Resol
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!jvm.running) {
-      throw new PalisadeError(
+      throw kitError(
         'temporal_test_server_start_failed',
         `The time-skipping test server (${server.java} ${server.mainClass}) exited during start-up. Its last lines:\n  ${jvm.logTail().split('\n').join('\n  ')}`,
         'It needs Java 8 or newer; if the jars in the cache are damaged, delete the folder of the classpath above and run again to fetch them anew.',
@@ -139,5 +139,10 @@ async function waitForServer(address: string, jvm: ManagedProcess, server: Resol
     if (await temporalAnswers(address, 1_000)) return;
     await sleep(200);
   }
-  throw new PalisadeError('temporal_test_server_start_timeout', `The time-skipping test server did not answer on ${address} within ${timeoutMs / 1000} s.`, 'The machine may be overloaded; retry.');
+  throw kitError('temporal_test_server_start_timeout', `The time-skipping test server did not answer on ${address} within ${timeoutMs / 1000} s.`, 'The machine may be overloaded; retry.');
+}
+
+/** Vitest prints a failure's message, not its hint: the kit's errors carry both. */
+function kitError(code: string, message: string, hint: string): PalisadeError {
+  return new PalisadeError(code, `${message}\n${hint}`, hint);
 }

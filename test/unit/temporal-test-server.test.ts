@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PalisadeError } from '../../lib/errors';
 import { cachedTestServerDir, resolveTemporalTestServer, TEMPORAL_TEST_SERVER_MAIN, TEMPORAL_TEST_SERVER_VERSION } from '../kit/temporal-test-server';
+import { executable } from '../support/executables';
 
 const JAR = `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}.jar`;
 
@@ -23,13 +24,6 @@ describe("finding Temporal's time-skipping test server", () => {
     said.length = 0;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  function executable(file: string, body = '#!/bin/sh\nexit 0\n'): string {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, body);
-    chmodSync(file, 0o755);
-    return file;
-  }
 
   it('uses the cached jars with the java on PATH, or the one of JAVA_HOME first', async () => {
     const java = executable(path.join(bin, 'java'));
