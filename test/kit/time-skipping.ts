@@ -28,13 +28,14 @@ export interface TimeSkippingOptions {
 /**
  * A `TestWorkflowEnvironment` with time skipping, on a Java test server of its own. Give its
  * `address` to a test engine (worker and API); drive time with `sleep`, `advanceUntil` and
- * `client.workflow.result()`. Time is locked (runs at wall speed) until one of those skips it.
+ * `client.workflow.result()`. Its clock runs at wall speed until one of those skips it.
  * The server's clock is global: start one environment per test file, and run its tests in order.
  *
  * Not `TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path' } } })`:
  * the SDK gives the server it spawns 5 s to answer, and the JVM takes 3 to 6 s on a busy machine.
  * This class starts the JVM itself and attaches to it the way `createTimeSkipping` attaches to the
- * server it starts (a connection with the TestService enabled).
+ * server it starts: a connection with the TestService enabled, through the SDK-internal
+ * `InternalConnectionOptionsSymbol` (if an SDK upgrade moves it, every test of this kit fails).
  */
 export class TimeSkippingEnvironment extends TestWorkflowEnvironment {
   private constructor(
