@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { WebClient } from '@slack/web-api';
 import { approvalView, slackMention, type ApprovalMessage } from '../../lib/slack/approval-view';
 import type { SlackTemplates } from '../../lib/slack/templates';
-import type { Person } from '../../lib/people';
+import type { PeopleFile } from '../../lib/people';
 import { slackFailure } from './slack-client';
 
 /** A message Palisade posted: where it is, and which template renders it. */
@@ -15,7 +15,8 @@ export interface PostedMessage {
 export interface SlackActivityDependencies {
   client: WebClient;
   templates: SlackTemplates;
-  people: Map<string, Person>;
+  /** runbooks/people.yaml as it is now (read again when it changes). */
+  people: Pick<PeopleFile, 'current'>;
   publicUrl: string;
 }
 
@@ -35,7 +36,7 @@ export function createSlackActivities(deps: SlackActivityDependencies) {
   async function mentions(ids: string[]): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const id of new Set(ids)) {
-      const person = deps.people.get(id);
+      const person = deps.people.current().get(id);
       let slackId = person?.slack;
       if (!slackId && person?.email) {
         const cached = byEmail.get(person.email);

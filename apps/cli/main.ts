@@ -10,7 +10,7 @@ import { HISTORY_DIR } from './commands/history-dir';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
-import { tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
+import { tokenClaim, tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
 
 // Commands that load Temporal's SDK, the engine or the intake adapters are imported when they
 // run, so the API commands start in well under a second.
@@ -167,15 +167,24 @@ program
     await postmortem(api(cmd), id, opts);
   });
 
-const token = program.command('token').description('create | ls | revoke: API tokens (admin).');
+const token = program.command('token').description('create | ls | revoke (admin), claim: API tokens.');
 token
   .command('create')
   .requiredOption('--name <who>', 'who uses it: for approvers, their id in runbooks/people.yaml')
   .requiredOption('--role <role>', 'viewer, responder, approver or admin')
+  .option('--expires-in <duration>', 'how long it lasts, e.g. 12h or 30d (default and longest: the server\'s PALISADE_TOKEN_TTL, PALISADE_TOKEN_MAX_TTL)')
   .option('--json', 'print the token and its record as JSON')
-  .description('Create a token; it is printed this once only.')
-  .action(async (opts: { name: string; role: string; json?: boolean }, cmd: Command) => {
+  .description('Create a token; it is printed this once only. One made for someone else is yours too until they claim it.')
+  .action(async (opts: { name: string; role: string; expiresIn?: string; json?: boolean }, cmd: Command) => {
     await tokenCreate(api(cmd), opts);
+  });
+token
+  .command('claim')
+  .argument('<code>', 'the claim code Palisade sent you in Slack')
+  .option('--json', 'print the new token and its record as JSON')
+  .description('Make the token you were given yours (PALISADE_TOKEN or --token): prints its new secret; the old one stops working.')
+  .action(async (code: string, opts: { json?: boolean }, cmd: Command) => {
+    await tokenClaim(api(cmd), code, opts);
   });
 token
   .command('ls')

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
@@ -10,7 +10,7 @@ import { createProviders } from '../../activities/providers/registry';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { Redactor } from '../../lib/intake/redact';
 import { PalisadeError } from '../../lib/errors';
-import { loadPeople } from '../../lib/people';
+import { PeopleFile } from '../../lib/people';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { SlackTemplates } from '../../lib/slack/templates';
 import { createSlackClient } from '../../activities/slack/slack-client';
@@ -54,7 +54,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   });
   await fleet.seed(config.playbooks.fleetFile);
   const slack = config.slack
-    ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: loadPeople(config.playbooks.peopleFile), publicUrl: config.publicUrl }
+    ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: new PeopleFile(config.playbooks.peopleFile, (err) => {
+          Runtime.instance().logger.warn(`${err.message} Mentions use the last good list.`);
+        }), publicUrl: config.publicUrl }
     : undefined;
   return Worker.create({
     connection: opts.connection,

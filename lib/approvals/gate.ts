@@ -51,6 +51,18 @@ export interface GatePolicy {
   slack?: GateSlackPolicy;
 }
 
+/**
+ * The API token a vote was cast with. `bound`: how it is tied to the person it names (made by
+ * them, claimed by them, the game-day exception); false when someone made it for them and they
+ * have not claimed it: then `vouchedBy` (whoever made it, up the chain) answers for the vote too.
+ */
+export interface VoteToken {
+  id: string;
+  createdBy: string;
+  bound: 'made' | 'claimed' | 'gameday' | false;
+  vouchedBy?: string;
+}
+
 /** A person deciding, as the API, the CLI or Slack resolved them (runbooks/people.yaml). */
 export interface Approver {
   id: string;
@@ -61,6 +73,8 @@ export interface Approver {
   /** The Slack user who clicked (via `slack`), and the policy's Slack user groups they are in. */
   slackUserId?: string;
   slackGroups?: string[];
+  /** The API token behind a vote through the API, the CLI or the web page. */
+  token?: VoteToken;
 }
 
 export type GateDecision = 'approve' | 'deny';
@@ -74,6 +88,8 @@ export interface GateVote {
   choice?: string;
   /** The incident the voter saw; a vote for another incident (the workflow id moved on) does not count. */
   incidentId?: string;
+  /** The request the voter saw (a Slack button's): a click on an earlier request of a reopened incident's gate does not count. */
+  requestedAt?: string;
 }
 
 /** `withdrawn`: the playbook stopped (resolved or cancelled) while the gate waited. */
@@ -87,6 +103,8 @@ export interface RecordedVote {
   via: Approver['via'];
   /** The Slack user behind a click. */
   slackUserId?: string;
+  /** The API token behind the vote (absent for Slack clicks and in histories older than tokens bound to people). */
+  token?: VoteToken;
   at: string;
 }
 
@@ -120,7 +138,7 @@ export interface GateState {
 }
 
 /** Why a vote did not count. Callers map codes, never messages. */
-export type VoteRejection = 'unknown_gate' | 'not_allowed' | 'own_request' | 'already_voted' | 'already_decided' | 'expired' | 'invalid_choice';
+export type VoteRejection = 'unknown_gate' | 'stale_request' | 'not_allowed' | 'own_request' | 'already_voted' | 'same_person' | 'already_decided' | 'expired' | 'invalid_choice';
 
 export class VoteRejected extends Error {
   constructor(
@@ -147,6 +165,12 @@ export function mayApprove(rule: ApproverRule, who: Pick<Approver, 'id' | 'group
  */
 export function checkVote(gate: GateState | undefined, vote: GateVote, now: Date): void {
   if (!gate) throw new VoteRejected('unknown_gate', `There is no approval gate '${vote.gateId}' on this incident.`);
+  if (vote.requestedAt !== undefined && vote.requestedAt !== gate.requestedAt) {
+    throw new VoteRejected(
+      'stale_request',
+      `This vote is for an earlier request for '${gate.step}' (asked ${vote.requestedAt}); the incident was reopened and asked again at ${gate.requestedAt}. It did not count.`,
+    );
+  }
   if (gate.status === 'approved' || gate.status === 'denied') {
     throw new VoteRejected('already_decided', `This step was already ${gate.status} at ${gate.decidedAt ?? 'an earlier time'}; your vote was not needed.`);
   }
@@ -162,12 +186,39 @@ export function checkVote(gate: GateState | undefined, vote: GateVote, now: Date
   if (gate.policy.fourEyes && vote.approver.id === gate.requestedBy) {
     throw new VoteRejected('own_request', `${vote.approver.id} asked for '${gate.step}' and cannot approve it too (four-eyes): another approver must decide.`);
   }
+  const voucher = vote.approver.token?.vouchedBy;
+  if (gate.policy.fourEyes && voucher !== undefined && voucher === gate.requestedBy) {
+    throw new VoteRejected(
+      'own_request',
+      `${vote.approver.id}'s token was made by ${voucher}, who asked for '${gate.step}', and ${vote.approver.id} has not claimed it: four-eyes needs another person.`,
+    );
+  }
   if (vote.decision === 'approve' && gate.options && !gate.options.includes(vote.choice ?? '')) {
     throw new VoteRejected('invalid_choice', `'${gate.step}' asks which to do: choose one of ${gate.options.join(', ')}${vote.choice ? ` ('${vote.choice}' is not one)` : ''}.`);
   }
   if (gate.votes.some((v) => v.approverId === vote.approver.id)) {
     throw new VoteRejected('already_voted', `${vote.approver.id} already voted on '${gate.step}'; it needs ${gate.needed} distinct approver(s).`);
   }
+  const ballot = { approverId: vote.approver.id, token: vote.approver.token };
+  const earlier = gate.votes.find((v) => answerersOf(v).some((who) => answerersOf(ballot).includes(who)));
+  if (earlier) throw new VoteRejected('same_person', samePerson(ballot, earlier, gate.step));
+}
+
+/** Who answers for a vote: the person it counts as, and the maker of an unclaimed token it was cast with. */
+function answerersOf(v: Pick<RecordedVote, 'approverId' | 'token'>): string[] {
+  return v.token?.vouchedBy ? [v.approverId, v.token.vouchedBy] : [v.approverId];
+}
+
+function samePerson(vote: Pick<RecordedVote, 'approverId' | 'token'>, earlier: Pick<RecordedVote, 'approverId' | 'token'>, step: string): string {
+  const who = vote.approverId;
+  const voucher = vote.token?.vouchedBy;
+  const why =
+    voucher !== undefined && voucher === earlier.approverId
+      ? `${who}'s token was made by ${voucher}, who already voted,`
+      : voucher !== undefined && voucher === earlier.token?.vouchedBy
+        ? `${who}'s and ${earlier.approverId}'s tokens were both made by ${voucher} and neither was claimed,`
+        : `${who} made the unclaimed token ${earlier.approverId} voted with,`;
+  return `${why} so ${who}'s vote on '${step}' would count the same person twice: it did not count.`;
 }
 
 /** A single deny decides; otherwise approved once enough distinct approvers agreed (on the same option). */

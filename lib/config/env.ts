@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
+import { DURATION_PATTERN, durationMs } from '../duration';
 import { SOURCES, type SourceName } from '../intake/alert';
 import { TASK_QUEUE } from '../temporal/names';
 
@@ -56,6 +57,12 @@ const envSchema = z.object({
   /** Slack: both or neither (README "Connect Slack"). */
   /** Becomes the first admin API token on the first start (24+ characters). */
   PALISADE_BOOTSTRAP_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional()),
+  /** How long an API token lasts unless it asks for less (`expiresIn`), and the longest one may ask for. */
+  PALISADE_TOKEN_TTL: z.string().regex(DURATION_PATTERN, 'must be a duration such as 30d or 12h').default('90d'),
+  PALISADE_TOKEN_MAX_TTL: z.string().regex(DURATION_PATTERN, 'must be a duration such as 365d').default('365d'),
+  /** Live timeline streams one API process serves at once, for one token and in all. */
+  PALISADE_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1000).default(5),
+  PALISADE_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
@@ -126,8 +133,14 @@ export interface PalisadeConfig {
     teamDirs: string[];
   };
   api: {
-    /** Seeds the first admin token while none exists. */
+    /** Seeds the first admin token while no valid one exists. */
     bootstrapToken: string | undefined;
+    /** A token's lifetime unless it asks for less, and the longest it may ask for (ms). */
+    tokenTtlMs: number;
+    tokenMaxTtlMs: number;
+    /** Live timeline streams per token and in all, per API process. */
+    streamsPerToken: number;
+    streamsMax: number;
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -189,7 +202,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
-    api: { bootstrapToken: e.PALISADE_BOOTSTRAP_TOKEN },
+    api: {
+      bootstrapToken: e.PALISADE_BOOTSTRAP_TOKEN,
+      tokenTtlMs: Math.min(durationMs(e.PALISADE_TOKEN_TTL), durationMs(e.PALISADE_TOKEN_MAX_TTL)),
+      tokenMaxTtlMs: durationMs(e.PALISADE_TOKEN_MAX_TTL),
+      streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
+      streamsMax: e.PALISADE_STREAMS_MAX,
+    },
     intake: {
       secrets: Object.fromEntries(
         SOURCES.map((source) => [

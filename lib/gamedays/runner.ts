@@ -74,15 +74,21 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   };
 
   // ── setup ───────────────────────────────────────────────────────────────────────────
+  // Refused (fleet_not_simulated) by an engine on real vendors, before anything is sent: even a
+  // scenario with no fleet of its own approves gates, which would act on real hosts and keys.
+  await api.get('/fleet/setup');
   if (hosts.length) await api.post('/fleet/hosts', { hosts });
   for (const c of scenario.fleet.credentials) await api.post('/fleet/credentials', c);
   for (const r of scenario.fleet.resources) await api.post('/fleet/resources', r);
   emit('fleet.ready', `fleet: ${hosts.length} hosts, ${scenario.fleet.credentials.length} credentials, ${scenario.fleet.resources.length} resources`);
   const tokens = new Map<string, { id: string; token: string }>();
+  // The game-day exception (README "Tokens and roles"): tokens made for the scenario's people count
+  // as those people without a claim, which the API allows only on the simulated fleet (audited).
+  const lifetime = `${Math.ceil(Math.min(durationMs(scenario.deadline) + 3_600_000, 86_400_000) / 1000)}s`;
   const tokenOf = async (name: string, role: 'approver' | 'responder') => {
     const key = `${name}/${role}`;
     if (!tokens.has(key)) {
-      const made = await api.post<{ id: string; token: string }>('/tokens', { name, role });
+      const made = await api.post<{ id: string; token: string }>('/tokens', { name, role, purpose: 'gameday', expiresIn: lifetime });
       tokens.set(key, { id: made.id, token: made.token });
     }
     return tokens.get(key)!.token;

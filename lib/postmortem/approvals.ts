@@ -12,6 +12,10 @@ export interface PostmortemVote {
   at: string;
   /** From the request to this vote. */
   afterMs: number | null;
+  /** The API token it was cast with: its id, who made it, how it is tied to its person; null in Slack (or before tokens were recorded). */
+  token: { id: string; createdBy: string; bound: string | false; vouchedBy?: string } | null;
+  /** The same in a phrase for the templates ("token 1a2b3c4d made by bootstrap, not claimed: bootstrap answers for it too"), or null. */
+  tokenNote: string | null;
 }
 
 /** One approval gate, from its `gate.*` events. */
@@ -86,6 +90,7 @@ export function approvalsOf(events: PostmortemEventRow[]): PostmortemApproval[] 
           via: text(e.data, 'via'),
           at: voteAt,
           afterMs: between(approval.requestedAt, voteAt),
+          ...voteToken(e.data.token),
         });
         break;
       }
@@ -119,4 +124,18 @@ function close(approval: PostmortemApproval, outcome: ApprovalOutcome, at: strin
   approval.outcome = outcome;
   approval.decidedAt = at;
   approval.waitedMs = between(approval.requestedAt, at);
+}
+
+const BOUND: Record<string, string> = { made: 'made by its person', claimed: 'claimed by its person', gameday: 'a game-day token' };
+
+/** The token a `gate.vote` names, and the phrase the templates print. */
+function voteToken(value: unknown): Pick<PostmortemVote, 'token' | 'tokenNote'> {
+  const t = record(value);
+  const id = text(t, 'id');
+  if (!id) return { token: null, tokenNote: null };
+  const bound: string | false = typeof t.bound === 'string' ? t.bound : false;
+  const vouchedBy = text(t, 'vouchedBy');
+  const token = { id, createdBy: text(t, 'createdBy'), bound, ...(vouchedBy ? { vouchedBy } : {}) };
+  const how = bound ? (BOUND[bound] ?? bound) : `not claimed: ${vouchedBy || token.createdBy} answers for it too`;
+  return { token, tokenNote: `token ${id.slice(0, 8)} made by ${token.createdBy}, ${how}` };
 }

@@ -12,6 +12,17 @@ export enum SlackViewId {
   DenyReason = 'palisade.gate.deny-reason',
 }
 
+/** The slash command Palisade answers. */
+export const SLASH_COMMAND = '/palisade';
+
+/** Approve buttons: one per option on a gate that chooses (`palisade.gate.approve#1`). */
+export const APPROVE_ACTION = new RegExp(`^${SlackActionId.Approve.replace(/\./g, '\\.')}(#\\d+)?$`);
+
+/** Whether Palisade has a handler for a button's `action_id` (an older template's may be gone). */
+export function isKnownAction(actionId: string): boolean {
+  return APPROVE_ACTION.test(actionId) || ([SlackActionId.Deny, SlackActionId.DenyWithReason] as string[]).includes(actionId);
+}
+
 /** The modal's reason input: its block and action ids. */
 export const DENY_REASON_INPUT = { block: 'reason', action: 'reason' } as const;
 
@@ -20,9 +31,14 @@ const gateRef = z.object({
   gateId: z.string().min(1).max(200),
   /** On a gate that offers options: which one this Approve button chooses. */
   choice: z.string().min(1).max(200).optional(),
+  /**
+   * When the gate asked: a reopened incident asks its gates again under the same ids, and a
+   * click on the earlier request must not count on the new one. Absent on buttons older than this field.
+   */
+  requestedAt: z.string().datetime({ offset: true }).optional(),
 });
 
-/** What a button's `value` (and the modal's `private_metadata`) carries: which incident, which gate. */
+/** What a button's `value` (and the modal's `private_metadata`) carries: which incident, which gate, which request of it. */
 export type GateRef = z.infer<typeof gateRef>;
 
 export function encodeGateRef(ref: GateRef): string {

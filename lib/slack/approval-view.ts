@@ -36,7 +36,8 @@ export function approvalView(message: ApprovalMessage, opts: { publicUrl: string
   const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
   const slackGroups = gate.policy.approvers.slackGroups ?? [];
   const groupMentions = slackGroups.map(slackMention).filter(Boolean);
-  const ref = { incidentId: incident.id, gateId: gate.id };
+  // The request time binds a button to this request of the gate (a reopened incident asks again under the same id).
+  const ref = { incidentId: incident.id, gateId: gate.id, requestedAt: gate.requestedAt };
   return {
     incident: { ...incident, url: `${opts.publicUrl}/incidents/${incident.id}`, severityEmoji: SEVERITY_EMOJI[incident.severity] ?? ':white_circle:' },
     gate: {

@@ -130,18 +130,45 @@ describe('game days', () => {
 });
 
 describe('game days against real vendors', () => {
-  it('refuse to set up the fleet when the engine does not use the simulated vendors', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-real-'));
+  let engine: TestEngine;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-real-'));
     const file = path.join(dir, 'providers.yaml');
     const simulated = ['inventory', 'evidence', 'credentials', 'identity', 'configBaseline', 'patching', 'metrics', 'notify'].map((c) => `  ${c}: simulated`);
     writeFileSync(file, ['vendors:', ...simulated, '  hostIsolation: crowdstrike', 'settings:', '  crowdstrike: { clientId: x, clientSecretEnv: FALCON_SECRET }'].join('\n'));
-    const engine = await startTestEngine({ withWorker: false, env: { PALISADE_PROVIDERS_FILE: file } });
-    try {
-      const res = await postJson(`${engine.baseUrl}/fleet/hosts`, { hosts: [{ id: 'real-1', environment: 'production', criticality: 'high', owner: 'o' }] });
-      expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated', message: expect.stringContaining('hostIsolation: crowdstrike') } });
-    } finally {
-      await engine.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    engine = await startTestEngine({ withWorker: false, env: { PALISADE_PROVIDERS_FILE: file, PALISADE_GAMEDAYS_DIR: 'test/fixtures/gamedays' } });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const alertsStored = async () => Number((await engine.db.query(`SELECT count(*) AS n FROM alerts`))[0].n);
+
+  it('refuse to set up the fleet when the engine does not use the simulated vendors', async () => {
+    const res = await postJson(`${engine.baseUrl}/fleet/hosts`, { hosts: [{ id: 'real-1', environment: 'production', criticality: 'high', owner: 'o' }] });
+    expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated', message: expect.stringContaining('hostIsolation: crowdstrike') } });
+  });
+
+  it('POST /gamedays refuses a scenario without a fleet section too: nothing is sent, no run is stored', async () => {
+    const res = await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'no-fleet' });
+    expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated', message: expect.stringContaining('hostIsolation: crowdstrike'), hint: expect.any(String) } });
+    expect(await engine.db.query(`SELECT id FROM gamedays`)).toEqual([]);
+    expect(await alertsStored()).toBe(0);
+  });
+
+  it('refuses the game-day token exception, and audits nothing made', async () => {
+    const res = await postJson(`${engine.baseUrl}/tokens`, { name: 'bob', role: 'approver', purpose: 'gameday' });
+    expect(res).toMatchObject({ status: 409, body: { error: 'fleet_not_simulated' } });
+    expect(await engine.db.query(`SELECT id FROM api_tokens WHERE purpose = 'gameday'`)).toEqual([]);
+  });
+
+  it('palisade gameday run (the runner) stops before its first alert', async () => {
+    const client = new ApiClient({ api: engine.baseUrl, token: TEST_ADMIN_TOKEN }, loadCliSettings({}));
+    const events: GamedayEvent[] = [];
+    const run = runGameday(loadScenario('test/fixtures/gamedays/no-fleet.yaml'), { api: client, as: (token) => new ApiClient({ api: engine.baseUrl, token }, loadCliSettings({})), secretFor: testSecret, onEvent: (e) => events.push(e), pollMs: 200 });
+    await expect(run).rejects.toMatchObject({ code: 'fleet_not_simulated' });
+    expect(events.map((e) => e.kind)).not.toContain('alert.sent');
+    expect(await alertsStored()).toBe(0);
   });
 });

@@ -227,7 +227,8 @@ describe('GET /incidents and the timeline', () => {
     await insert(2);
 
     const controller = new AbortController();
-    const res = await fetch(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream?access_token=${TEST_ADMIN_TOKEN}`, { headers: { 'last-event-id': '1' }, signal: controller.signal });
+    const { body: ticket } = await postJson(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream-tickets`, {});
+    const res = await fetch(`${engine.baseUrl}${ticket.url as string}`, { headers: { 'last-event-id': '1' }, signal: controller.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
@@ -252,8 +253,9 @@ describe('GET /incidents and the timeline', () => {
     expect(frames[1]).toContain('event: timeline');
     expect(JSON.parse(/data: (.*)/.exec(frames[1])![1])).toMatchObject({ sequence: 3, summary: 'note 3', incidentId });
 
-    // The stream needs a token like everything else; a token in the URL is taken only here.
+    // The stream needs a token (or a ticket) like everything else; a token in a URL is taken nowhere.
     expect((await fetch(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream`)).status).toBe(401);
+    expect((await fetch(`${engine.baseUrl}/incidents/${incidentId}/timeline/stream?access_token=${TEST_ADMIN_TOKEN}`)).status).toBe(401);
     expect((await fetch(`${engine.baseUrl}/incidents/${incidentId}?access_token=${TEST_ADMIN_TOKEN}`)).status).toBe(401);
   });
 

@@ -71,6 +71,8 @@ describe('web page', () => {
       if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
     });
     page.setDefaultTimeout(20_000);
+    const urls: string[] = [];
+    page.on('request', (req) => urls.push(req.url()));
 
     // A wrong token: the API's message and hint show, and the page stays signed out.
     await page.goto(`${engine.baseUrl}/`);
@@ -168,6 +170,12 @@ describe('web page', () => {
     expect(readFileSync(await download.path(), 'utf8')).toContain(`Suspected compromise of ${host}`);
     // (A full-page capture leaves the sandboxed frame blank: the frame gets its own picture.)
     await page.locator('#postmortem-frame').screenshot({ path: POSTMORTEM_SCREENSHOT });
+
+    // The live timeline came over a stream ticket: the token never went into a URL (proxies and histories keep URLs).
+    const streams = urls.filter((u) => u.includes('/timeline/stream?'));
+    expect(streams.length).toBeGreaterThan(0);
+    for (const u of streams) expect(u).toMatch(/\/timeline\/stream\?ticket=pst_[^&]+&after=\d+$/);
+    expect(urls.filter((u) => u.includes(bob) || u.includes(encodeURIComponent(bob)))).toEqual([]);
 
     expect(pageErrors).toEqual([]);
     await page.close();

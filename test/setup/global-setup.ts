@@ -7,6 +7,8 @@ import { resolveTemporalCli } from '../../apps/cli/start/temporal-cli';
 import { startTemporalDevServer } from '../../apps/cli/start/temporal-dev-server';
 import { loadConfig } from '../../lib/config/env';
 import { runMigrations } from '../../lib/db/data-source';
+import { PalisadeError, type ErrorBody } from '../../lib/errors';
+import { resolveTemporalTestServer, type ResolvedTestServer } from '../kit/temporal-test-server';
 import { bundleAllPlaybooks } from '../support/bundle';
 import { acquireTestPostgres, createDatabase } from './postgres';
 
@@ -22,6 +24,8 @@ declare module 'vitest' {
     postgresAdminUrl: string;
     /** The workflow bundle, built once per run. */
     workflowBundlePath: string;
+    /** The time-skipping test server (fetched once into the cache), or why it could not be found. */
+    temporalTestServer: ResolvedTestServer | { error: ErrorBody };
   }
 }
 
@@ -48,7 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cacheDir: config.cacheDir,
       say,
     });
-    const [temporal, postgres, bundle] = await Promise.all([
+    const [temporal, postgres, bundle, testServer] = await Promise.all([
       freePort().then((port) =>
         startTemporalDevServer({
           env: process.env,
@@ -61,6 +65,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ),
       acquireTestPostgres(process.env),
       bundleAllPlaybooks(),
+      // Fetched once into the cache; only the time-skipping tests fail (with this error) without it.
+      resolveTemporalTestServer({ cacheDir: config.cacheDir, searchPath: process.env.PATH ?? '', env: process.env, say }).catch((err: unknown) => {
+        if (!(err instanceof PalisadeError)) throw err;
+        say(`The time-skipping tests will fail: ${err.message} ${err.hint}`);
+        return { error: err.toBody() };
+      }),
     ]);
     cleanups.push(() => temporal.process.stop(5_000), () => postgres.stop());
     say(`Temporal ${temporal.address} (${cli.source}); Postgres from ${postgres.source}.`);
@@ -81,6 +91,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('templateDatabase', templateName);
     project.provide('postgresAdminUrl', postgres.adminUrl);
     project.provide('workflowBundlePath', bundlePath);
+    project.provide('temporalTestServer', testServer);
   } catch (err) {
     await teardown();
     throw err;

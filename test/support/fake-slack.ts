@@ -33,7 +33,7 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'view']);
 /**
  * A fake Slack Web API on loopback, for Bolt's and the worker's real WebClient (SLACK_API_URL):
  * chat.postMessage, chat.update, chat.postEphemeral, views.open, users.info,
- * users.lookupByEmail, usergroups.users.list and auth.test, answered the way Slack answers
+ * users.lookupByEmail, conversations.open, usergroups.users.list and auth.test, answered the way Slack answers
  * them, with switches for 5xx, hanging requests and 429 with Retry-After. It records every
  * call so tests can read what Slack was asked.
  */
@@ -153,6 +153,12 @@ export class FakeSlack {
       case 'users.lookupByEmail': {
         const user = [...this.users.values()].find((u) => u.email === args.email);
         return user ? { ok: true, user: slackUser(user) } : { ok: false, error: 'users_not_found' };
+      }
+      case 'conversations.open': {
+        // A 1:1 direct message (Slack's conversations.open: `users`, answered with `channel.id`, a D… id).
+        const users = String(args.users ?? '').split(',').filter(Boolean);
+        if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
+        return users.length === 1 && this.users.has(users[0]) ? { ok: true, channel: { id: `D${users[0]}` } } : { ok: false, error: 'user_not_found' };
       }
       case 'usergroups.users.list': {
         const members = this.usergroups.get(String(args.usergroup));

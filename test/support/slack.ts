@@ -1,8 +1,10 @@
+import { Client, Connection } from '@temporalio/client';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { SlackActionId } from '../../lib/slack/actions';
-import type { TestEngine } from './engine';
+import { startTestEngine, type TestEngine } from './engine';
 import { playbookTestBed, type PlaybookTestBed } from './playbooks';
 import { FakeSlack, type SlackCall } from './fake-slack';
 import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from './slack-requests';
@@ -66,6 +68,34 @@ export function slackTestBed(): SlackTestBed {
     approvalsFile: 'test/fixtures/runbooks/approvals-slack.yaml',
     env: () => ({ ...slackEnv(bed.slack), PALISADE_FALLBACK_WEBHOOK_URL: bed.fallback.url }),
   });
+}
+
+export interface SlackEngineBed {
+  slack: FakeSlack;
+  engine: TestEngine;
+  client: Client;
+  fleet: SimulatedFleet;
+}
+
+/**
+ * One engine with Slack connected to a fake Slack Web API (the tests' Slack users, and the
+ * given user groups), a Temporal client and the simulated fleet: for a test file that needs an
+ * environment of its own (`env` is read when the engine starts).
+ */
+export function slackEngine(opts: { env?: () => NodeJS.ProcessEnv; usergroups?: Record<string, string[]> } = {}): SlackEngineBed {
+  const bed = {} as SlackEngineBed;
+  beforeAll(async () => {
+    bed.slack = await new FakeSlack({ users: Object.values(SLACK_USERS), usergroups: opts.usergroups ?? {} }).start();
+    bed.engine = await startTestEngine({ env: { ...slackEnv(bed.slack), ...opts.env?.() } });
+    bed.client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    bed.fleet = new SimulatedFleet(bed.engine.db);
+  });
+  afterAll(async () => {
+    await bed.client?.connection.close();
+    await bed.engine?.close();
+    await bed.slack?.close();
+  });
+  return bed;
 }
 
 /** A gate's message as Slack was asked to post it, with where it landed. */

@@ -110,7 +110,8 @@ describe('postmortem model', () => {
       fallback: 'deny',
       escalations: [{ tier: 1, notify: 'secops-leads', at: '2026-03-01T10:15:20.000Z' }],
     });
-    expect(isolate.votes).toEqual([{ approver: 'bob', decision: 'approve', choice: null, reason: HOSTILE_REASON, via: 'slack', at: '2026-03-01T10:16:32.000Z', afterMs: 972_000 }]);
+    // A Slack click has no API token.
+    expect(isolate.votes).toEqual([{ approver: 'bob', decision: 'approve', choice: null, reason: HOSTILE_REASON, via: 'slack', at: '2026-03-01T10:16:32.000Z', afterMs: 972_000, token: null, tokenNote: null }]);
     expect(replace).toMatchObject({ gateId: 'replace-host', outcome: 'denied', waitedMs: 240_250, decidedBy: ['alice'], escalations: [] });
   });
 

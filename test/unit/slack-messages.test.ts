@@ -50,12 +50,14 @@ const render = (template: 'approval' | 'escalation' | 'fallback', g: GateState, 
 const actionIds = (blocks: Record<string, any>[]) => blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements.map((e: { action_id: string }) => e.action_id));
 
 describe('Slack approval messages', () => {
-  it('ask with Approve, Deny and Deny-with-reason buttons carrying the incident and gate, and a link to the incident', () => {
-    const { text, blocks } = render('approval', gate());
+  it('ask with Approve, Deny and Deny-with-reason buttons carrying the incident, the gate and its request time, and a link to the incident', () => {
+    const g = gate();
+    const { text, blocks } = render('approval', g);
     expect(text).toContain('Approval needed: Isolate web-1');
     expect(actionIds(blocks)).toEqual([SlackActionId.Approve, SlackActionId.Deny, SlackActionId.DenyWithReason]);
     const approve = blocks.find((b) => b.type === 'actions')!.elements[0];
-    expect(decodeGateRef(approve.value)).toEqual({ incidentId: INCIDENT, gateId: 'isolate-host' });
+    // The request time: a reopened incident asks the same gate again, and an old button must not count on the new request.
+    expect(decodeGateRef(approve.value)).toEqual({ incidentId: INCIDENT, gateId: 'isolate-host', requestedAt: g.requestedAt });
     expect(JSON.stringify(blocks)).toContain(`https://palisade.example.com/incidents/${INCIDENT}`);
     expect(JSON.stringify(blocks)).toContain('Needs 1 approver, not the requester');
   });

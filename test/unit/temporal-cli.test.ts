@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cachedCliPath, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../../apps/cli/start/temporal-cli';
 import { PalisadeError } from '../../lib/errors';
+import { executable } from '../support/executables';
 
 // Resolution order, exercised on real files and real child processes (a stand-in `go`).
 describe('finding the Temporal CLI', () => {
@@ -16,13 +17,6 @@ describe('finding the Temporal CLI', () => {
     said.length = 0;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  function executable(file: string, body = '#!/bin/sh\nexit 0\n'): string {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, body);
-    chmodSync(file, 0o755);
-    return file;
-  }
 
   it('uses TEMPORAL_CLI_PATH first, and says so when it is not executable', async () => {
     const cli = executable(path.join(dir, 'custom', 'temporal'));

@@ -50,6 +50,7 @@ export function installHandlers(run: IncidentRun): void {
         reason: vote.reason ?? '',
         via: vote.approver.via,
         ...(vote.approver.slackUserId ? { slackUserId: vote.approver.slackUserId } : {}),
+        ...(vote.approver.token ? { token: vote.approver.token } : {}),
         at: new Date().toISOString(),
       };
       gate.votes.push(recorded);

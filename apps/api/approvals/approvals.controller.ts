@@ -21,9 +21,11 @@ export class ApprovalsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Approve or deny a gate. 200 with the verdict when the vote counted; 409 with the reason when it did not.',
-    description: "The vote is counted as the person the API token names (a runbooks/people.yaml id or email); the gate's policy decides whether it counts.",
+    description:
+      "The vote is counted as the person the API token names (a runbooks/people.yaml id or email); the gate's policy decides whether it counts. " +
+      'A token made for someone else and not claimed counts for its maker too: 409 same_person when that would count one person twice.',
   })
   decide(@Param('id') id: string, @Param('gateId') gateId: string, @Body() dto: DecideDto, @CurrentCaller() caller: Caller) {
-    return this.approvals.decide(id, gateId, dto, caller.name);
+    return this.approvals.decide(id, gateId, dto, caller);
   }
 }

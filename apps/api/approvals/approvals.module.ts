@@ -1,6 +1,7 @@
 import { Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { FleetModule } from '../fleet/fleet.module';
 import { PlaybooksModule } from '../playbooks/playbooks.module';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsService } from './approvals.service';
@@ -11,7 +12,7 @@ import { ApprovalsService } from './approvals.service';
  * the approver from the token in ApprovalsService.decide; nothing else changes.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([IncidentEntity]), PlaybooksModule],
+  imports: [TypeOrmModule.forFeature([IncidentEntity]), PlaybooksModule, FleetModule],
   controllers: [ApprovalsController],
   providers: [ApprovalsService],
   exports: [ApprovalsService],

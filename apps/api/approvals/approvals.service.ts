@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApplicationFailure, Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Repository } from 'typeorm';
-import type { Approver, GateDecision, GateState, GateVote } from '../../../lib/approvals/gate';
+import type { Approver, GateDecision, GateState, GateVote, VoteToken } from '../../../lib/approvals/gate';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import {
   decideUpdate,
@@ -17,7 +17,9 @@ import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { assertUuid, notFound } from '../incidents/incidents.service';
+import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
+import { FleetSetupService } from '../fleet/fleet-setup.service';
 import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
@@ -44,6 +46,7 @@ export class ApprovalsService {
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(FleetSetupService) private readonly fleet: FleetSetupService,
   ) {}
 
   async list(id: string): Promise<Approvals> {
@@ -56,16 +59,29 @@ export class ApprovalsService {
     return (await this.state(id)).gates ?? [];
   }
 
-  /** Casts a vote as the person the API token names (resolved through runbooks/people.yaml). */
-  async decide(id: string, gateId: string, dto: DecideDto, tokenName: string): Promise<GateVerdict & { incidentId: string }> {
-    return this.castVote(id, gateId, this.people.approver(tokenName, 'API token name'), dto);
+  /**
+   * Casts a vote as the person the API token names (resolved through runbooks/people.yaml),
+   * with the token it came with: the gate counts an unclaimed token's maker as a voter too.
+   */
+  async decide(id: string, gateId: string, dto: DecideDto, caller: Caller): Promise<GateVerdict & { incidentId: string }> {
+    const approver = this.people.approver(caller.name, 'API token name');
+    // The game-day exception holds on the simulated fleet only (the engine may have been restarted on real vendors since).
+    if (caller.purpose === 'gameday') this.fleet.assertSimulated();
+    const bound = caller.bound === 'bootstrap' ? 'made' : caller.bound;
+    const token: VoteToken = { id: caller.tokenId, createdBy: caller.createdBy, bound, ...(bound ? {} : { vouchedBy: caller.principal }) };
+    return this.castVote(id, gateId, { ...approver, token }, dto);
   }
 
   /**
    * Runs the gate's `decide` Update for a resolved approver (the API's caller, a Slack clicker).
    * A vote that did not count throws 409 with the validator's code and sentence.
    */
-  async castVote(id: string, gateId: string, approver: Approver, ballot: { decision: GateDecision; reason?: string; choice?: string }): Promise<GateVerdict & { incidentId: string }> {
+  async castVote(
+    id: string,
+    gateId: string,
+    approver: Approver,
+    ballot: { decision: GateDecision; reason?: string; choice?: string; requestedAt?: string },
+  ): Promise<GateVerdict & { incidentId: string }> {
     const incident = await this.runningIncident(id);
     const vote: GateVote = {
       gateId,
@@ -75,6 +91,7 @@ export class ApprovalsService {
       // Redacted here, before the Update carries it into Temporal history (API and Slack votes alike).
       ...(ballot.reason ? { reason: this.redactor.redactText(ballot.reason) } : {}),
       ...(ballot.choice ? { choice: ballot.choice } : {}),
+      ...(ballot.requestedAt ? { requestedAt: ballot.requestedAt } : {}),
     };
     try {
       const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>

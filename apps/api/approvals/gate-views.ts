@@ -54,9 +54,12 @@ export function gateViews(gates: GateState[]): GateView[] {
 
 const HINTS: Record<VoteRejection, string> = {
   unknown_gate: 'GET /incidents/:id/approvals lists the gates of this incident and their ids.',
+  stale_request: 'Decide on the request as it stands now: the newest Slack message, the incident page, or POST /incidents/:id/approvals/:gateId.',
   not_allowed: 'GET /incidents/:id/approvals shows who may decide; ask one of them, or change runbooks/approvals.yaml / people.yaml.',
   own_request: 'Four-eyes: ask another approver to decide.',
   already_voted: 'Nothing more to do; the gate waits for other approvers (GET /incidents/:id/approvals shows the votes).',
+  same_person:
+    'A token made for someone else counts for its maker too until its person claims it (POST /tokens/claim with the code Palisade sent them in Slack): another person must vote, with a token of their own or in Slack.',
   already_decided: 'Nothing to do; the timeline (GET /incidents/:id/timeline) shows who decided and why.',
   invalid_choice: 'Approve with "choice" set to one of the options GET /incidents/:id/approvals lists for this gate.',
   expired: 'Too late for this gate; the timeline shows what its fallback did. Start a new run if the step is still needed.',

@@ -4,7 +4,7 @@ import type { Caller, Role } from './roles';
 
 export const ROLE_KEY = 'palisade:role';
 export const PUBLIC_KEY = 'palisade:public';
-export const QUERY_TOKEN_KEY = 'palisade:query-token';
+export const STREAM_TICKET_KEY = 'palisade:stream-ticket';
 
 /** The least role a route needs (routes without it need any valid token: viewer). */
 export const RequireRole = (role: Role) => SetMetadata(ROLE_KEY, role);
@@ -13,10 +13,11 @@ export const RequireRole = (role: Role) => SetMetadata(ROLE_KEY, role);
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /**
- * A GET route that also takes the token as `?access_token=` (a browser's EventSource cannot
- * set headers). Only where needed: a token in a URL can end up in proxies' logs.
+ * A GET route of one incident (`:id`) that also takes a stream ticket as `?ticket=` (a browser's
+ * EventSource cannot set headers, and a token in a URL ends up in proxies' logs): short-lived,
+ * single-use, for that incident only (StreamTickets).
  */
-export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN_KEY, true);
+export const AllowStreamTicket = () => SetMetadata(STREAM_TICKET_KEY, true);
 
 export type AuthenticatedRequest = Request & { caller?: Caller };
 

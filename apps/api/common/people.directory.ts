@@ -1,43 +1,58 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Approver } from '../../../lib/approvals/gate';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { loadPeople, type Person } from '../../../lib/people';
+import { PeopleFile, type Person } from '../../../lib/people';
 import { ApiError } from './error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 
 /**
- * The people of runbooks/people.yaml, read once when the API starts: a bad file stops the
- * start with the file and the reason. Who starts a playbook and who votes are looked up here.
+ * The people of runbooks/people.yaml, read when the API starts (a bad file stops the start with
+ * the file and the reason) and again whenever the file changes: a person removed or disabled
+ * is refused from the next request on. Who starts a playbook and who votes are looked up here.
  */
 @Injectable()
 export class PeopleDirectory {
-  private readonly people: Map<string, Person>;
+  private readonly file: PeopleFile;
+  private readonly log = new Logger('People');
 
   constructor(@Inject(PALISADE_CONFIG) config: PalisadeConfig) {
-    this.people = loadPeople(config.playbooks.peopleFile);
+    this.file = new PeopleFile(config.playbooks.peopleFile, (err) => this.log.error(`${err.message} Keeping the last good list of people until it is fixed.`));
   }
 
-  /** The person with this id (or email); 403 `unknown_person` otherwise. `field` names where the name came from. */
+  private get people(): Map<string, Person> {
+    return this.file.current();
+  }
+
+  /** The person with this id (or email), whether or not disabled. */
+  find(id: string): Person | undefined {
+    return this.people.get(id) ?? (id.includes('@') ? this.byEmail(id) : undefined);
+  }
+
+  /**
+   * The person with this id (or email), able to act: 403 `unknown_person` when there is none,
+   * `person_disabled` when people.yaml disables them. `field` names where the name came from.
+   */
   require(id: string, field: string): Person {
-    const person = this.people.get(id) ?? (id.includes('@') ? this.byEmail(id) : undefined);
+    const person = this.find(id);
     if (!person) {
       throw new ApiError(
         HttpStatus.FORBIDDEN,
         'unknown_person',
         `${field}: '${id}' is not a person Palisade knows.`,
-        'Use a token named for a person in runbooks/people.yaml (their id or email), or add them there (id, name, groups, roles) and restart the API.',
+        'Use a token named for a person in runbooks/people.yaml (their id or email), or add them there (id, name, groups, roles); the API reads the file again when it changes.',
       );
     }
+    if (person.disabled) throw disabled(person);
     return person;
   }
 
-  /** The person whose Slack user id this is (people.yaml `slack`). */
+  /** The person whose Slack user id this is (people.yaml `slack`), disabled or not. */
   bySlackId(slackUserId: string): Person | undefined {
     for (const person of this.people.values()) if (person.slack === slackUserId) return person;
     return undefined;
   }
 
-  /** The person with this email, compared case-insensitively. */
+  /** The person with this email, compared case-insensitively, disabled or not. */
   byEmail(email: string): Person | undefined {
     const wanted = email.trim().toLowerCase();
     for (const person of this.people.values()) if (person.email?.toLowerCase() === wanted) return person;
@@ -49,4 +64,14 @@ export class PeopleDirectory {
     const person = this.require(id, field);
     return { id: person.id, groups: person.groups, roles: person.roles, via: 'api' };
   }
+}
+
+/** 403 `person_disabled`: people.yaml knows them, and says they take no decision. */
+export function disabled(person: Person): ApiError {
+  return new ApiError(
+    HttpStatus.FORBIDDEN,
+    'person_disabled',
+    `${person.id} is disabled in runbooks/people.yaml: Palisade takes no decision from them.`,
+    'If that is a mistake, an admin removes `disabled: true` from their entry in runbooks/people.yaml (read again when it changes).',
+  );
 }

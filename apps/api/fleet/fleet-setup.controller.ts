@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
@@ -15,6 +15,13 @@ import { SimulatedFleetOnly } from './simulated-only.guard';
 @UseGuards(SimulatedFleetOnly)
 export class FleetSetupController {
   constructor(@Inject(FleetSetupService) private readonly setup: FleetSetupService) {}
+
+  @Get('setup')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Whether a game day may run here: 200 while every capability is simulated, 409 fleet_not_simulated naming the real vendors otherwise.' })
+  check() {
+    return { simulated: true };
+  }
 
   @Post('hosts')
   @RequireRole('admin')

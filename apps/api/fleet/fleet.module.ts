@@ -5,5 +5,5 @@ import { SimulatedFleetOnly } from './simulated-only.guard';
 import { FleetController } from './fleet.controller';
 import { FleetService } from './fleet.service';
 
-@Module({ controllers: [FleetController, FleetSetupController], providers: [FleetService, FleetSetupService, SimulatedFleetOnly] })
+@Module({ controllers: [FleetController, FleetSetupController], providers: [FleetService, FleetSetupService, SimulatedFleetOnly], exports: [FleetSetupService, SimulatedFleetOnly] })
 export class FleetModule {}

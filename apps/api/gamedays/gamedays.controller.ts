@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
 import type { Caller } from '../auth/roles';
+import { SimulatedFleetOnly } from '../fleet/simulated-only.guard';
 import { StartGamedayDto } from './dto/start-gameday.dto';
 import { GamedaysService } from './gamedays.service';
 
@@ -13,8 +14,13 @@ export class GamedaysController {
 
   @Post()
   @RequireRole('admin')
+  // A game day approves gates: whatever its scenario sets up, it runs on the simulated fleet only.
+  @UseGuards(SimulatedFleetOnly)
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Run a game day (runbooks/gamedays/<scenario>.yaml) in the background against this engine; GET /gamedays/:id follows it.' })
+  @ApiOperation({
+    summary: 'Run a game day (runbooks/gamedays/<scenario>.yaml) in the background against this engine; GET /gamedays/:id follows it.',
+    description: '409 fleet_not_simulated while any capability is served by a real vendor (runbooks/providers.yaml), whether or not the scenario sets up a fleet.',
+  })
   start(@Body() dto: StartGamedayDto, @CurrentCaller() caller: Caller) {
     return this.gamedays.start(dto.scenario, caller);
   }

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { AllowQueryToken, CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import { AllowStreamTicket, CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
@@ -10,6 +11,7 @@ import { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import { TimelineQueryDto } from './dto/timeline-query.dto';
 import { ListIncidentsDto } from './dto/list-incidents.dto';
 import { IncidentsService } from './incidents.service';
+import { TimelineHub } from './timeline-hub';
 import { streamTimeline } from './timeline-stream';
 
 @ApiTags('incidents')
@@ -19,6 +21,8 @@ export class IncidentsController {
   constructor(
     @Inject(IncidentsService) private readonly incidents: IncidentsService,
     @Inject(TokensService) private readonly tokens: TokensService,
+    @Inject(StreamTickets) private readonly tickets: StreamTickets,
+    @Inject(TimelineHub) private readonly hub: TimelineHub,
   ) {}
 
   @Get()
@@ -91,19 +95,42 @@ export class IncidentsController {
     return page.events.map((e) => `${JSON.stringify(e)}\n`).join('');
   }
 
+  @Post(':id/timeline/stream-tickets')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'A stream ticket: opens GET /incidents/:id/timeline/stream?ticket= once, within 30 seconds, for this incident only.',
+    description: 'For a browser EventSource, which cannot send an Authorization header: the API token never goes in a URL.',
+  })
+  async streamTicket(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    await this.incidents.get(id);
+    const { ticket, expiresAt } = await this.tickets.issue(caller, id);
+    return { ticket, expiresAt, url: `/incidents/${id}/timeline/stream?ticket=${ticket}` };
+  }
+
   @Get(':id/timeline/stream')
-  @AllowQueryToken()
+  @AllowStreamTicket()
   @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: "The timeline live, as server-sent events (event `timeline`, id = sequence); resumes after ?after= or Last-Event-ID.",
-    description: 'A browser EventSource cannot set headers: pass the token as ?access_token=.',
+    description:
+      'Authorization: Bearer <token>, or (a browser EventSource, which cannot set headers) ?ticket= from POST /incidents/:id/timeline/stream-tickets. ' +
+      '429 too_many_streams past the streams a token (PALISADE_STREAMS_PER_TOKEN) or the process (PALISADE_STREAMS_MAX) may hold.',
   })
   async stream(@Param('id') id: string, @Query() query: TimelineQueryDto, @Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller) {
     await this.incidents.get(id); // 400/404 as JSON before the stream starts
+    let release: () => void;
+    try {
+      release = this.hub.admit(caller);
+    } catch (err) {
+      res.setHeader('Retry-After', '10');
+      throw err;
+    }
     streamTimeline(req, res, query.after, {
       eventsAfter: (after, limit) => this.incidents.eventsAfter(id, after, limit),
-      // A token revoked while its stream is open stops receiving within a few seconds.
+      follow: (listener, onFailure) => this.hub.follow(id, listener, onFailure),
+      // A token revoked or expired while its stream is open stops receiving within a few seconds.
       stillAllowed: () => this.tokens.isActive(caller.tokenId),
+      onClose: release,
     });
   }
 }

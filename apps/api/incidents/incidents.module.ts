@@ -6,10 +6,11 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
+import { TimelineHub } from './timeline-hub';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule],
   controllers: [IncidentsController],
-  providers: [IncidentsService],
+  providers: [IncidentsService, TimelineHub],
 })
 export class IncidentsModule {}

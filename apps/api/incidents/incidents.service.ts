@@ -199,6 +199,12 @@ export class IncidentsService {
     return { events, nextCursor: events.length === query.limit && last ? last.sequence : null };
   }
 
+  /** The sequence of the incident's last event (0 when it has none). */
+  async latestSequence(id: string): Promise<number> {
+    const [row] = await this.timeline.query<{ max: string | null }[]>(`SELECT max(sequence) AS max FROM timeline_events WHERE incident_id = $1`, [id]);
+    return Number(row?.max ?? 0);
+  }
+
   /** Events of an incident after a sequence number, oldest first (the incident is known to exist). */
   eventsAfter(id: string, after: number, limit: number): Promise<TimelineEventEntity[]> {
     return this.timeline.find({ where: { incidentId: id, sequence: MoreThan(after) }, order: { sequence: 'ASC' }, take: limit });

@@ -5,6 +5,7 @@ import type { WebClient } from '@slack/web-api';
 import { In, Not, type Repository } from 'typeorm';
 import { checkVote, VoteRejected, type Approver, type GateState } from '../../../lib/approvals/gate';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
+import { SLASH_COMMAND } from '../../../lib/slack/actions';
 import { escapeMrkdwn } from '../../../lib/slack/templates';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApprovalsService } from '../approvals/approvals.service';
@@ -15,7 +16,11 @@ import { SlackIdentity } from './slack.identity';
 const PENDING_SCAN = 50;
 const USAGE = 'Usage: `/palisade status <incident-id>` (where an incident stands) or `/palisade pending` (approvals waiting on you).';
 
-/** `/palisade status <incident>` and `/palisade pending`, answered to the caller only. */
+/**
+ * `/palisade status <incident>` and `/palisade pending`, answered to the caller only, and only
+ * to a person runbooks/people.yaml knows, not disabled, with a role (viewer or higher): a
+ * workspace's guests and strangers learn nothing about incidents here.
+ */
 @Injectable()
 export class SlackCommands {
   private readonly log = new Logger('Slack');
@@ -28,12 +33,15 @@ export class SlackCommands {
   ) {}
 
   register(app: App): void {
-    app.command('/palisade', async ({ command, ack, client }) => {
+    app.command(SLASH_COMMAND, async ({ command, ack, client }) => {
       const [verb, ...args] = command.text.trim().split(/\s+/);
       let text: string;
       try {
-        if (verb === 'status' && args[0]) text = await this.status(args[0]);
-        else if (verb === 'pending') text = await this.pending(client, command.user_id);
+        const asks = verb === 'status' || verb === 'pending';
+        const who = asks ? await this.reader(client, command.user_id) : undefined;
+        if (typeof who === 'string') text = who;
+        else if (verb === 'status' && args[0]) text = await this.status(args[0]);
+        else if (verb === 'pending' && who) text = await this.pending(who);
         else text = USAGE;
       } catch (err) {
         this.log.warn(`/palisade ${command.text} failed: ${(err as Error).message}`);
@@ -61,9 +69,15 @@ export class SlackCommands {
     return lines.join('\n');
   }
 
-  private async pending(client: WebClient, slackUserId: string): Promise<string> {
-    const approver = await this.identity.resolve(client, slackUserId);
-    if (!approver) return 'Palisade does not know you: ask an admin to add your Slack user id (or email) to runbooks/people.yaml.';
+  /** The caller as a person who may read incidents, or the sentence saying why not. */
+  private async reader(client: WebClient, slackUserId: string): Promise<Approver | string> {
+    const who = await this.identity.resolve(client, slackUserId);
+    if (who.kind === 'person' && who.person.roles.length > 0) return who.approver;
+    if (who.kind === 'refused' && who.code !== 'unknown_person') return who.message;
+    return `\`${SLASH_COMMAND}\` needs a person in runbooks/people.yaml with a role (viewer or higher), and Palisade does not know <@${slackUserId}> as one. Ask an admin to add your Slack user id (or your email) and a role there.`;
+  }
+
+  private async pending(approver: Approver): Promise<string> {
     const open = await this.incidents.find({ where: { status: Not(In(['resolved', 'cancelled'])) }, order: { detectedAt: 'DESC' }, take: PENDING_SCAN });
     const lines: string[] = [];
     for (const incident of open) {

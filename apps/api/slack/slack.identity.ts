@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import * as fs from 'node:fs';
 import type { Approver } from '../../../lib/approvals/gate';
 import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
+import type { Person } from '../../../lib/people';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { PeopleDirectory } from '../common/people.directory';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -16,11 +17,20 @@ interface Cached<T> {
   until: number;
 }
 
+/** Who a Slack user is to Palisade, or why Palisade will not act for them. */
+export type SlackWho =
+  | { kind: 'person'; person: Person; approver: Approver }
+  /** Not in people.yaml (Slack said so), but in a Slack user group an approval policy names. */
+  | { kind: 'group-member'; approver: Approver }
+  | { kind: 'refused'; code: 'unknown_person' | 'person_disabled' | 'identity_unverified'; message: string };
+
 /**
  * Who a Slack user is to Palisade: the person in runbooks/people.yaml with that Slack id, or
  * with the email on their Slack profile (users.info), plus the Slack user groups named by
- * approval policies they belong to (usergroups.users.list). Cached briefly: a click must
- * be answered in Slack's 3 seconds.
+ * approval policies they belong to (usergroups.users.list). Profiles are cached briefly (a click
+ * must be answered in Slack's 3 seconds); a failed users.info never is. Someone Slack could not
+ * describe, or whom people.yaml disables, is refused, never taken for a `slack:<id>` group member:
+ * one person cannot vote as `bob` through the API and again as `slack:U0BOB` in Slack.
  */
 @Injectable()
 export class SlackIdentity {
@@ -35,30 +45,42 @@ export class SlackIdentity {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
   ) {}
 
-  /** The approver behind a Slack user, or undefined when Palisade does not know them (and no policy's Slack group has them). */
-  async resolve(client: WebClient, slackUserId: string): Promise<Approver | undefined> {
-    const person = this.people.bySlackId(slackUserId) ?? (await this.byProfileEmail(client, slackUserId));
+  /** Who the Slack user is, as an approval gate would see them. */
+  async resolve(client: WebClient, slackUserId: string): Promise<SlackWho> {
+    let person = this.people.bySlackId(slackUserId);
+    if (!person) {
+      const profile = await this.profileEmail(client, slackUserId);
+      if ('failed' in profile) {
+        return {
+          kind: 'refused',
+          code: 'identity_unverified',
+          message: `Palisade could not tell who you are: Slack did not answer users.info for <@${slackUserId}> (${profile.failed}), so nothing was decided.`,
+        };
+      }
+      person = profile.email ? this.people.byEmail(profile.email) : undefined;
+    }
+    if (person?.disabled) return { kind: 'refused', code: 'person_disabled', message: `${person.id} is disabled in runbooks/people.yaml: Palisade takes no decision from them.` };
     const slackGroups = await this.groupsOf(client, slackUserId);
-    if (person) return { id: person.id, groups: person.groups, roles: person.roles, via: 'slack', slackUserId, slackGroups };
+    if (person) return { kind: 'person', person, approver: { id: person.id, groups: person.groups, roles: person.roles, via: 'slack', slackUserId, slackGroups } };
     // Not in people.yaml, but a policy may still let their Slack group decide.
-    if (slackGroups.length > 0) return { id: `slack:${slackUserId}`, groups: [], roles: [], via: 'slack', slackUserId, slackGroups };
-    return undefined;
+    if (slackGroups.length > 0) return { kind: 'group-member', approver: { id: `slack:${slackUserId}`, groups: [], roles: [], via: 'slack', slackUserId, slackGroups } };
+    return { kind: 'refused', code: 'unknown_person', message: `Palisade does not know <@${slackUserId}>: no person in runbooks/people.yaml has this Slack id or your Slack email.` };
   }
 
-  private async byProfileEmail(client: WebClient, slackUserId: string) {
+  /** The email on the Slack profile (cached when Slack answered), or why Slack could not say. */
+  private async profileEmail(client: WebClient, slackUserId: string): Promise<{ email: string | undefined } | { failed: string }> {
     const cached = this.profiles.get(slackUserId);
-    let email = cached && cached.until > Date.now() ? cached.value : undefined;
-    if (!cached || cached.until <= Date.now()) {
-      try {
-        const info = await client.users.info({ user: slackUserId });
-        email = info.user?.profile?.email;
-      } catch (err) {
-        // Missing users:read.email, or Slack busy: the person is found by their people.yaml slack id only.
-        this.log.warn(`users.info for ${slackUserId} failed (${(err as Error).message}): matching by people.yaml slack id only`);
-      }
+    if (cached && cached.until > Date.now()) return { email: cached.value };
+    try {
+      const info = await client.users.info({ user: slackUserId });
+      const email = info.user?.profile?.email;
       this.profiles.set(slackUserId, { value: email, until: Date.now() + PROFILE_TTL_MS });
+      return { email };
+    } catch (err) {
+      // Slack busy, or users:read.email missing: asked again at the next click, never remembered as "no email".
+      this.log.warn(`users.info for ${slackUserId} failed (${(err as Error).message}): the click is refused`);
+      return { failed: (err as Error).message };
     }
-    return email ? this.people.byEmail(email) : undefined;
   }
 
   /** The Slack groups named by approval policies; the last good list while approvals.yaml is being fixed. */

@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import { performance } from 'node:perf_hooks';
 import type { GateDecision } from '../../../lib/approvals/gate';
 import type { ErrorBody } from '../../../lib/errors';
-import { DENY_REASON_INPUT, SlackActionId, SlackViewId, decodeGateRef, encodeGateRef, type GateRef } from '../../../lib/slack/actions';
+import { APPROVE_ACTION, DENY_REASON_INPUT, SlackActionId, SlackViewId, decodeGateRef, encodeGateRef, type GateRef } from '../../../lib/slack/actions';
 import type { SlackTemplates } from '../../../lib/slack/templates';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ApiError } from '../common/error.filter';
@@ -22,6 +22,7 @@ const SLACK_HINTS: Record<string, string> = {
   not_allowed: 'Ask one of the people it names, or an admin to change runbooks/approvals.yaml.',
   own_request: 'Four-eyes: another approver must decide.',
   already_voted: 'Your vote is counted; the step waits for another approver.',
+  same_person: 'Another approver must decide.',
   already_decided: 'Nothing to do: the message shows who decided.',
   expired: 'Too late: the incident timeline shows what the fallback did.',
   unknown_gate: 'This message is not about a gate this incident has.',
@@ -30,6 +31,9 @@ const SLACK_HINTS: Record<string, string> = {
   incident_not_found: 'This message names an incident Palisade does not have.',
   temporal_unavailable: 'Your vote may not have counted. The message changes when it does; otherwise click again in a minute.',
   unknown_person: 'Ask an admin to add your Slack user id (or your email) to runbooks/people.yaml.',
+  person_disabled: 'If that is a mistake, ask an admin to re-enable you in runbooks/people.yaml.',
+  identity_unverified: 'Click again in a moment, or decide through the API or the incident page.',
+  stale_request: 'Use the newest message about this step, or the incident page.',
 };
 
 type VoteResult = { counted: true; outcome: string; approvals: number; needed: number } | { counted: false; code: string; text: string };
@@ -51,7 +55,7 @@ export class SlackInteractions {
   ) {}
 
   register(app: App, templates: SlackTemplates): void {
-    app.action<BlockAction<ButtonAction>>(new RegExp(`^${escapeRegExp(SlackActionId.Approve)}(#\\d+)?$`), async ({ ack, body, action, client, context }) => {
+    app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, client, context }) => {
       await ack();
       await this.click(client, body, action, 'approve', arrival(context));
     });
@@ -62,14 +66,22 @@ export class SlackInteractions {
     app.action<BlockAction<ButtonAction>>(SlackActionId.DenyWithReason, async ({ ack, body, action, client }) => {
       await ack();
       const ref = decodeGateRef(action.value);
-      if (!ref) return;
+      const channel = channelOf(body);
+      const clicker = { slackUserId: body.user.id, channel };
+      if (!ref?.requestedAt) {
+        await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS);
+        return;
+      }
       const gate = await this.approvals
         .gates(ref.incidentId)
         .then((gates) => gates.find((g) => g.id === ref.gateId))
         .catch(() => undefined);
-      const channel = channelOf(body);
+      if (gate && gate.requestedAt !== ref.requestedAt) {
+        await this.tell(client, clicker, `This message is about an earlier request for '${gate.step}': the incident was reopened and asked again. ${SLACK_HINTS.stale_request}`);
+        return;
+      }
       if (gate && gate.status !== 'open' && gate.status !== 'paused') {
-        await this.tell(client, { slackUserId: body.user.id, channel }, `'${gate.step}' is ${gate.status} already: nothing to deny.`);
+        await this.tell(client, clicker, `'${gate.step}' is ${gate.status} already: nothing to deny.`);
         return;
       }
       await client.views.open({
@@ -101,8 +113,9 @@ export class SlackInteractions {
   private async click(client: WebClient, body: BlockAction<ButtonAction>, action: ButtonAction, decision: GateDecision, started: number): Promise<void> {
     const ref = decodeGateRef(action.value);
     const clicker = { slackUserId: body.user.id, channel: channelOf(body) };
-    if (!ref) {
-      await this.tell(client, clicker, 'This button is not one Palisade made: nothing was decided.');
+    // A button without the request time cannot tell a reopened incident's new request from the one it was made for.
+    if (!ref?.requestedAt) {
+      await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS);
       return;
     }
     const result = await this.vote(client, clicker, ref, decision, started);
@@ -116,12 +129,12 @@ export class SlackInteractions {
     let result: VoteResult;
     let approverId: string | undefined;
     try {
-      const approver = await this.identity.resolve(client, clicker.slackUserId);
-      if (!approver) {
-        result = rejected('unknown_person', `Palisade does not know <@${clicker.slackUserId}>: no person in runbooks/people.yaml has this Slack id or your Slack email.`);
+      const who = await this.identity.resolve(client, clicker.slackUserId);
+      if (who.kind === 'refused') {
+        result = rejected(who.code, who.message);
       } else {
-        approverId = approver.id;
-        const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, approver, { decision, reason, choice: ref.choice });
+        approverId = who.approver.id;
+        const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, who.approver, { decision, reason, choice: ref.choice, requestedAt: ref.requestedAt });
         result = { counted: true, outcome: verdict.outcome, approvals: verdict.approvals, needed: verdict.needed };
       }
     } catch (err) {
@@ -150,6 +163,9 @@ export class SlackInteractions {
   }
 }
 
+const NOT_OURS = 'This button is not one Palisade made: nothing was decided.';
+const OLDER_BUTTON = 'This button comes from a message older than this version of Palisade, which cannot tell which request of the step it is for: nothing was decided. Use the incident page, or the message Palisade posts next for this step.';
+
 function rejected(code: string, message: string, hint?: string): VoteResult {
   return { counted: false, code, text: `${message} ${SLACK_HINTS[code] ?? hint ?? ''}`.trim() };
 }
@@ -172,8 +188,4 @@ function arrival(context: Record<string, unknown>): number {
 /** The channel of the message clicked (Bolt types `container` loosely). */
 function channelOf(body: BlockAction): string | undefined {
   return body.channel?.id ?? (body.container as { channel_id?: string } | undefined)?.channel_id;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,34 +1,68 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Query } from '@nestjs/common';
-import { Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { durationMs, humanDuration } from '../../../lib/duration';
 import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
 import type { Caller } from '../auth/roles';
-import { CreateTokenDto } from './dto/create-token.dto';
-import { TokensService } from './tokens.service';
+import { ApiError } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
+import { FleetSetupService } from '../fleet/fleet-setup.service';
+import { ClaimTokenDto, CreateTokenDto } from './dto/create-token.dto';
+import { GAMEDAY_MAX_MS, TokensService } from './tokens.service';
 
 @ApiTags('tokens')
 @ApiBearerAuth()
 @Controller()
 export class TokensController {
-  constructor(@Inject(TokensService) private readonly tokens: TokensService) {}
+  constructor(
+    @Inject(TokensService) private readonly tokens: TokensService,
+    @Inject(FleetSetupService) private readonly fleet: FleetSetupService,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+  ) {}
 
   @Get('me')
-  @ApiOperation({ summary: 'Who the presented token is, and its role.' })
+  @ApiOperation({ summary: 'Who the presented token is: its role, whether it is bound to its person, who answers for it, when it expires.' })
   me(@CurrentCaller() caller: Caller) {
-    return { name: caller.name, role: caller.role, tokenId: caller.tokenId };
+    const { name, role, tokenId, bound, principal, purpose, expiresAt, createdBy } = caller;
+    return { name, role, tokenId, bound, principal, purpose, expiresAt, createdBy };
   }
 
   @Post('tokens')
   @RequireRole('admin')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Create an API token. The token is in this answer only; Palisade keeps its SHA-256.' })
+  @ApiOperation({
+    summary: 'Create an API token. The token is in this answer only; Palisade keeps its SHA-256.',
+    description:
+      'A token made for someone else is its maker’s too until the person claims it with the code Palisade sends them in Slack (`claim` says where it went). ' +
+      '`purpose: gameday` (the game-day exception) is refused with 409 fleet_not_simulated while a real vendor serves any capability.',
+  })
   create(@Body() dto: CreateTokenDto, @CurrentCaller() caller: Caller) {
-    return this.tokens.create(dto.name, dto.role, caller);
+    const max = dto.purpose === 'gameday' ? GAMEDAY_MAX_MS : this.config.api.tokenMaxTtlMs;
+    const expiresInMs = dto.expiresIn === undefined ? undefined : durationMs(dto.expiresIn);
+    if (expiresInMs !== undefined && (expiresInMs > max || expiresInMs < 1_000)) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'invalid_request',
+        `expiresIn: ${dto.expiresIn} is ${expiresInMs < 1_000 ? 'shorter than a second' : `longer than a ${dto.purpose === 'gameday' ? 'game-day ' : ''}token may last (${maxText(max)})`}.`,
+        `Ask for at most ${maxText(max)}${dto.purpose === 'gameday' ? '' : ' (PALISADE_TOKEN_MAX_TTL)'}, and make a new token when it expires.`,
+      );
+    }
+    if (dto.purpose === 'gameday') this.fleet.assertSimulated();
+    return this.tokens.create(dto.name, dto.role, caller, { expiresInMs, purpose: dto.purpose });
+  }
+
+  @Post('tokens/claim')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Claim the presented token with the code Palisade sent its person in Slack: it becomes theirs, under a new secret (in this answer only); the old one stops working.',
+  })
+  claim(@Body() dto: ClaimTokenDto, @CurrentCaller() caller: Caller) {
+    return this.tokens.claim(caller, dto.code);
   }
 
   @Get('tokens')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Every token: name, role, who made it, last use, revocation (never the token).' })
+  @ApiOperation({ summary: 'Every token: name, role, who made it, whether its person made or claimed it, expiry, last use, revocation (never the token).' })
   async list() {
     return { tokens: await this.tokens.list() };
   }
@@ -40,4 +74,9 @@ export class TokensController {
   revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @Query('reason') reason?: string) {
     return this.tokens.revoke(id, caller, reason);
   }
+}
+
+/** "365d" for 365 days, "24h" for a day: as an operator writes it. */
+function maxText(ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : humanDuration(ms);
 }

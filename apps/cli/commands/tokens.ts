@@ -12,20 +12,46 @@ interface TokenJson {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  expiresAt: string;
+  bound: string | false;
 }
 
-/** `palisade token create --name <who> --role <role>` (admin): prints the token, which is never shown again. */
-export async function tokenCreate(client: ApiClient, opts: { name: string; role: string; json?: boolean }): Promise<void> {
+type Claim = { status: 'not_needed' | 'not_a_person' } | { status: 'sent'; to: string; expiresAt: string } | { status: 'not_sent'; reason: string };
+
+/** `palisade token create --name <who> --role <role> [--expires-in 30d]` (admin): prints the token, which is never shown again. */
+export async function tokenCreate(client: ApiClient, opts: { name: string; role: string; expiresIn?: string; json?: boolean }): Promise<void> {
   if (!(TOKEN_ROLES as readonly string[]).includes(opts.role)) {
     throw new CliError(EXIT.usage, 'invalid_option', `--role ${opts.role} is not one of ${TOKEN_ROLES.join(', ')}.`, 'Each role includes the ones before it: viewer < responder < approver < admin.');
   }
-  const created = await client.post<TokenJson & { token: string }>('/tokens', { name: opts.name, role: opts.role });
+  const created = await client.post<TokenJson & { token: string; claim: Claim }>('/tokens', { name: opts.name, role: opts.role, ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
   if (opts.json) return printJson(created);
   say(created.token);
   note(
-    `Token ${created.id} for ${created.name} (${created.role}). It is shown only this once: Palisade keeps only its SHA-256.\n` +
-      `Hand it over safely; they set PALISADE_TOKEN to it. Revoke it with: palisade token revoke ${created.id}`,
+    `Token ${created.id} for ${created.name} (${created.role}), valid until ${utc(created.expiresAt)}. It is shown only this once: Palisade keeps only its SHA-256.\n` +
+      `Hand it over safely; they set PALISADE_TOKEN to it. Revoke it with: palisade token revoke ${created.id}\n` +
+      claimNote(created.name, created.claim),
   );
+}
+
+function claimNote(name: string, claim: Claim): string {
+  switch (claim.status) {
+    case 'not_needed':
+      return 'It is bound to its person already.';
+    case 'not_a_person':
+      return `${name} is nobody in runbooks/people.yaml: the token can read and act, but votes as nobody.`;
+    case 'sent':
+      return `Until ${name} claims it (\`palisade token claim <code>\` with the code sent to ${claim.to}, before ${utc(claim.expiresAt)}), what it does is counted as yours too.`;
+    case 'not_sent':
+      return `No claim code could be sent (${claim.reason}): what it does is counted as yours too.`;
+  }
+}
+
+/** `palisade token claim <code>`: the person a token names makes it theirs; prints the new token, which replaces the old one. */
+export async function tokenClaim(client: ApiClient, code: string, opts: { json?: boolean }): Promise<void> {
+  const claimed = await client.post<TokenJson & { token: string }>('/tokens/claim', { code });
+  if (opts.json) return printJson(claimed);
+  say(claimed.token);
+  note(`Token ${claimed.id} is now yours (${claimed.name}, ${claimed.role}), valid until ${utc(claimed.expiresAt)}. Set PALISADE_TOKEN to the token above: the one you were given stopped working.`);
 }
 
 /** `palisade token ls` (admin): every token, newest first, never the token itself. */
@@ -35,8 +61,8 @@ export async function tokenList(client: ApiClient, opts: { json?: boolean }): Pr
   if (tokens.length === 0) return say('No API tokens.');
   say(
     table(
-      ['ID', 'NAME', 'ROLE', 'CREATED BY', 'CREATED (UTC)', 'LAST USED (UTC)', 'REVOKED (UTC)'],
-      tokens.map((t) => [shortId(t.id), t.name, t.role, t.createdBy, utc(t.createdAt), utc(t.lastUsedAt), utc(t.revokedAt)]),
+      ['ID', 'NAME', 'ROLE', 'CREATED BY', 'BOUND', 'CREATED (UTC)', 'EXPIRES (UTC)', 'LAST USED (UTC)', 'REVOKED (UTC)'],
+      tokens.map((t) => [shortId(t.id), t.name, t.role, t.createdBy, t.bound || 'no', utc(t.createdAt), utc(t.expiresAt), utc(t.lastUsedAt), utc(t.revokedAt)]),
     ),
   );
 }

@@ -9,6 +9,7 @@ import { InboxDeadLetters1764500000000 } from './1764500000000-inbox-dead-letter
 import { AlertKeyLookup1764516000000 } from './1764516000000-alert-key-lookup';
 import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
 import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
+import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AlertKeyLookup1764516000000,
   StripSnsLinks1764560000000,
   SimulatedAccounts1764650000000,
+  TokenIdentity1764700000000,
 ];

@@ -1,5 +1,5 @@
 // One incident: its facts, its timeline followed live (server-sent events), its postmortem.
-import { api, session } from './api.js';
+import { api } from './api.js';
 import { loadApprovals } from './approvals.js';
 import { $, clearError, el, severity, showError, status, time } from './dom.js';
 
@@ -18,7 +18,7 @@ export function showIncident(id) {
     showError($('detail-error'), { message: `'${id}' is not an incident id.`, hint: 'Open an incident from the list.' });
     return () => {};
   }
-  const view = { id, seen: new Set(), source: null, refresh: null, gatesStale: false, closed: false };
+  const view = { id, seen: new Set(), last: 0, source: null, refresh: null, retry: null, gatesStale: false, closed: false };
   current = view;
   void loadHeader(view);
   void loadApprovals(view);
@@ -28,6 +28,7 @@ export function showIncident(id) {
     current = null;
     if (view.source) view.source.close();
     clearTimeout(view.refresh);
+    clearTimeout(view.retry);
   };
 }
 
@@ -78,26 +79,43 @@ async function loadTimeline(view) {
   } catch (err) {
     if (!view.closed) showError($('detail-error'), err);
   }
-  if (!view.closed) follow(view, after);
+  if (!view.closed) void follow(view, after);
 }
 
 /**
- * Follows the timeline over server-sent events. An EventSource cannot send headers: the token
- * goes in ?access_token=. It reconnects by itself, resuming with Last-Event-ID.
+ * Follows the timeline over server-sent events. An EventSource cannot send headers, and the
+ * token must never go into a URL: the page asks for a stream ticket (30 seconds, one stream, this
+ * incident) with the token, and opens the stream with it. A ticket opens one stream only, so
+ * after a drop the page asks for a new one and resumes after the last event it has.
  */
-function follow(view, after) {
+async function follow(view, after) {
   const live = $('live-state');
-  const source = new EventSource(`/incidents/${encodeURIComponent(view.id)}/timeline/stream?after=${after}&access_token=${encodeURIComponent(session.token)}`);
-  view.source = source;
   live.className = 'live connecting';
   live.textContent = 'connecting…';
+  let ticket;
+  try {
+    ticket = await api(`/incidents/${encodeURIComponent(view.id)}/timeline/stream-tickets`, { method: 'POST', body: {} });
+  } catch (err) {
+    if (view.closed) return;
+    live.className = 'live off';
+    live.textContent = err.status === 401 ? 'disconnected (sign in again)' : 'reconnecting…';
+    if (err.status !== 401) view.retry = setTimeout(() => void follow(view, view.last), 5_000);
+    return;
+  }
+  if (view.closed) return;
+  const source = new EventSource(`${ticket.url}&after=${after}`);
+  view.source = source;
   source.addEventListener('open', () => {
     live.className = 'live on';
     live.textContent = '● live';
   });
   source.addEventListener('error', () => {
+    // The browser would reconnect with the spent ticket: close, and come back with a new one.
+    source.close();
+    if (view.closed || view.source !== source) return;
     live.className = 'live off';
-    live.textContent = source.readyState === EventSource.CLOSED ? 'disconnected (reload to retry)' : 'reconnecting…';
+    live.textContent = 'reconnecting…';
+    view.retry = setTimeout(() => void follow(view, view.last), 2_000);
   });
   source.addEventListener('timeline', (message) => {
     let event;
@@ -129,6 +147,7 @@ function kind(type) {
 function addEvent(view, e, fresh) {
   if (view.seen.has(e.sequence)) return;
   view.seen.add(e.sequence);
+  view.last = Math.max(view.last, e.sequence);
   const data = e.data && Object.keys(e.data).length ? e.data : null;
   const item = el('li', { class: `event kind-${kind(e.type)}${fresh ? ' fresh' : ''}`, 'data-sequence': e.sequence, 'data-type': e.type },
     el('span', { class: 'seq', text: `#${e.sequence}` }),
