@@ -11,6 +11,7 @@
 //
 // Existing files are kept by default: they stand for runs already in flight, which a changed
 // playbook must still replay (see test/histories/README.md). Scenarios: scripts/histories/.
+import { shippedCatalogue } from '../apps/playbooks/load';
 import 'reflect-metadata';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -113,10 +114,11 @@ async function main(): Promise<number> {
     cleanups.push(() => connection.close());
     const client = new Client({ connection });
     const fleet = new SimulatedFleet(db);
+    const catalogue = await shippedCatalogue();
 
     for (const scenario of todo) {
       say(`${scenario.name}:`);
-      const studio = new Studio(client, fleet, slack, taskQueue, args.outDir, scenario.name);
+      const studio = new Studio(client, fleet, slack, taskQueue, args.outDir, scenario.name, catalogue);
       try {
         await withTimeout(scenario.run(studio), SCENARIO_TIMEOUT_MS, scenario.name);
       } catch (err) {

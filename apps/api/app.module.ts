@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ZodValidationPipe } from 'nestjs-zod';
 import type { PalisadeConfig } from '../../lib/config/env';
+import type { Catalogue } from '../../lib/playbooks/catalogue';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -25,10 +26,10 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>> = {}): DynamicModule {
+  static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>, catalogue: Catalogue): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, env), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
+      imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },

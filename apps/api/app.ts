@@ -6,6 +6,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
 import type { PalisadeConfig } from '../../lib/config/env';
+import { checkApprovalPolicies } from '../../lib/approvals/policy-check';
+import { loadApprovalPolicies } from '../../lib/approvals/policy-file';
+import { loadPlaybooks } from '../playbooks/load';
 import { AppModule } from './app.module';
 import { SlackBolt } from './slack/slack.bolt';
 
@@ -16,7 +19,11 @@ export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal
  * the vendors' secret variables are read (the door reads a leaked secret from GitHub).
  */
 export async function createApiApp(config: PalisadeConfig, logger: LogLevels | LoggerService | false = ['error', 'warn'], env: Readonly<Record<string, string | undefined>> = {}) {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, env), { logger, bodyParser: false });
+  // The playbooks and what operators wrote about them, checked before anything listens.
+  const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
+  loadApprovalPolicies(config.playbooks.approvalsFile);
+  checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, env, catalogue), { logger, bodyParser: false });
   app.enableShutdownHooks();
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
   app.use('/webhooks', raw({ type: () => true, limit: config.intake.maxBodyBytes }));

@@ -67,7 +67,7 @@ program
     const headers = Object.fromEntries(
       (opts.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
     );
-    console.log(routingTest(loadConfig(process.env), source, file, headers));
+    console.log(await routingTest(loadConfig(process.env), source, file, headers));
   });
 
 program
@@ -233,7 +233,7 @@ program
   .description('Replay every recorded history on the current workflow code (exit 6 if one no longer replays).')
   .action(async (opts: { dir: string; json?: boolean }) => {
     const { replayCheck } = await import('./commands/replay-check');
-    await replayCheck(opts);
+    await replayCheck({ ...opts, teamDirs: loadConfig(process.env).playbooks.teamDirs });
   });
 
 program

@@ -6,12 +6,13 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../lib/errors';
-import { bundleWorkflows } from '../../lib/temporal/workflow-bundle';
+import { loadConfig } from '../../lib/config/env';
+import { bundleAllPlaybooks } from '../playbooks/bundle';
 
 async function main(): Promise<void> {
   const [out] = process.argv.slice(2);
   if (!out) throw new Error('usage: bundle-main <out.js>');
-  const bundle = await bundleWorkflows(require.resolve('../../workflows'));
+  const bundle = await bundleAllPlaybooks(loadConfig(process.env).playbooks.teamDirs);
   mkdirSync(path.dirname(out), { recursive: true });
   // Whole or not at all: a worker never reads half a bundle.
   writeFileSync(`${out}.tmp`, bundle.code);

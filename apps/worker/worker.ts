@@ -2,6 +2,10 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
+import { checkApprovalPolicies } from '../../lib/approvals/policy-check';
+import { loadApprovalPolicies } from '../../lib/approvals/policy-file';
+import { bundleAllPlaybooks } from '../playbooks/bundle';
+import { loadPlaybooks } from '../playbooks/load';
 import { createProviders } from '../../activities/providers/registry';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { Redactor } from '../../lib/intake/redact';
@@ -29,6 +33,10 @@ export interface WorkerOptions {
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const { config, db } = opts;
+  // Each run reads approvals.yaml as it starts: a playbook or gate it names that does not exist stops the worker here.
+  const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
+  loadApprovalPolicies(config.playbooks.approvalsFile);
+  checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
   const providersConfig = loadProvidersConfig(config.playbooks.providersFile);
   if (!config.intake.redactionKey && providersConfig.vendors.credentials.default !== 'simulated') {
     throw new PalisadeError(
@@ -54,9 +62,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../../workflows') }),
+    workflowBundle: opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs)),
     activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,

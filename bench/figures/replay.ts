@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { historyFromJson } from '../../apps/cli/commands/history-json';
-import { bundleWorkflows } from '../../lib/temporal/workflow-bundle';
+import { bundleAllPlaybooks } from '../../apps/playbooks/bundle';
 import { round } from '../support/stats';
 import type { Section } from './figure';
 
@@ -31,7 +31,7 @@ export const replaySection: Section = {
         return { file, history, workflowId: history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || file };
       });
     const t0 = performance.now();
-    const workflowBundle = await bundleWorkflows(path.join(ROOT, 'workflows/index.ts'));
+    const workflowBundle = await bundleAllPlaybooks();
     const bundleMs = performance.now() - t0;
     const t1 = performance.now();
     const failures: string[] = [];

@@ -43,6 +43,8 @@ const envSchema = z.object({
   PALISADE_GAMEDAYS_DIR: z.string().default('runbooks/gamedays'),
   /** The runbook page of each playbook: <dir>/<playbook>.md. */
   PALISADE_RUNBOOKS_DIR: z.string().default('runbooks'),
+  /** A team's playbook folders, outside the engine (path-list separated, like PATH). */
+  PALISADE_PLAYBOOKS_DIR: z.string().optional(),
   /** SNS topics whose signed messages guardduty/securityhub accept (comma-separated ARNs). */
   PALISADE_SNS_TOPIC_ARNS: z.string().default(''),
   /** Confirm an allowed topic's SNS subscription by visiting its SubscribeURL (else only log it). */
@@ -127,6 +129,8 @@ export interface PalisadeConfig {
     runbooksDir: string;
     /** Game day scenarios POST /gamedays runs by name (<name>.yaml). */
     gamedaysDir: string;
+    /** A team's playbook folders (PALISADE_PLAYBOOKS_DIR), beside the shipped ones. */
+    teamDirs: string[];
   };
   api: {
     /** Seeds the first admin token while no valid one exists. */
@@ -230,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
       runbooksDir: path.resolve(cwd, e.PALISADE_RUNBOOKS_DIR),
       gamedaysDir: path.resolve(cwd, e.PALISADE_GAMEDAYS_DIR),
+      teamDirs: (e.PALISADE_PLAYBOOKS_DIR ?? '').split(path.delimiter).map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(cwd, d)),
     },
     slack:
       e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN

@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
-import { isPlaybook, PLAYBOOKS, type PlaybookName } from '../playbooks';
+import type { Catalogue } from '../playbooks/catalogue';
 import { boundedKey } from './entity-key';
 import { entityGlob } from './suppressions';
 import { MAX_GLOB_PATTERN_CHARS } from './glob';
@@ -48,11 +48,23 @@ type RuleConfig = z.infer<typeof ruleSchema>;
 export interface Rule extends RuleConfig {
   index: number;
   render: (alert: Alert) => string;
+  /** The version of the playbook it names, from the catalogue. */
+  playbookVersion?: string;
 }
 
 export type RouteDecision =
   | { kind: 'ignore'; rule: string }
-  | { kind: 'playbook'; rule: string; playbook: PlaybookName; entityKey: string; workflowId: string; reopenWithinSeconds: number; dedupeWithinSeconds: number };
+  | {
+      kind: 'playbook';
+      rule: string;
+      playbook: string;
+      /** The playbook's version, for the incident it opens. */
+      playbookVersion: string;
+      entityKey: string;
+      workflowId: string;
+      reopenWithinSeconds: number;
+      dedupeWithinSeconds: number;
+    };
 
 export interface Routing {
   file: string;
@@ -64,8 +76,11 @@ export interface Routing {
 /** Alerts no rule matches still become incidents: the triage playbook takes them. */
 const FALLBACK: RuleConfig = { name: '(default)', match: {}, playbook: 'triage', entityKey: '{{entity.kind}}:{{entity.key}}' };
 
-/** Reads and validates a routing file; a bad file fails with the file, the rule and the reason. */
-export function loadRouting(file: string): Routing {
+/**
+ * Reads and validates a routing file against the playbooks the engine runs; a bad file fails
+ * with the file, the rule and the reason (an unknown playbook names the known ones).
+ */
+export function loadRouting(file: string, playbooks: Pick<Catalogue, 'get' | 'names'>): Routing {
   const parsed = readRunbookFile(
     file,
     fileSchema,
@@ -82,12 +97,15 @@ export function loadRouting(file: string): Routing {
     if (seen.has(rule.name)) throw invalid(file, `${where}: the name is used by an earlier rule`);
     seen.add(rule.name);
     if (!rule.playbook === !rule.action) throw invalid(file, `${where}: give either 'playbook' or 'action: ignore'`);
-    if (rule.playbook && !isPlaybook(rule.playbook)) {
-      throw invalid(file, `${where}: unknown playbook '${rule.playbook}' (known: ${Object.keys(PLAYBOOKS).join(', ')})`);
+    const playbook = rule.playbook ? playbooks.get(rule.playbook) : undefined;
+    if (rule.playbook && !playbook) {
+      throw invalid(file, `${where}: unknown playbook '${rule.playbook}' (known: ${playbooks.names.join(', ')})`);
     }
-    return compile(rule, index, () => invalid(file, `${where}: entityKey template '${rule.entityKey}' does not render`));
+    return { ...compile(rule, index, () => invalid(file, `${where}: entityKey template '${rule.entityKey}' does not render`)), playbookVersion: playbook?.version };
   });
-  return { file, rules, fallback: compile(FALLBACK, rules.length, () => invalid(file, 'the default rule does not compile')) };
+  const triage = playbooks.get(FALLBACK.playbook!);
+  if (!triage) throw invalid(file, `the default rule's playbook '${FALLBACK.playbook}' is not in the catalogue`);
+  return { file, rules, fallback: { ...compile(FALLBACK, rules.length, () => invalid(file, 'the default rule does not compile')), playbookVersion: triage.version } };
 }
 
 function compile(rule: RuleConfig, index: number, onError: () => Error): Rule {
@@ -105,9 +123,18 @@ function compile(rule: RuleConfig, index: number, onError: () => Error): Rule {
 export function route(routing: Routing, alert: Alert): RouteDecision {
   const rule = routing.rules.find((r) => matches(r, alert)) ?? routing.fallback;
   if (rule.action === 'ignore') return { kind: 'ignore', rule: rule.name };
-  const playbook = rule.playbook as PlaybookName;
+  const playbook = rule.playbook!;
   const entityKey = boundedKey(rule.render(alert) || `${alert.entity.kind}:${alert.entity.key}`);
-  return { kind: 'playbook', rule: rule.name, playbook, entityKey, workflowId: workflowIdFor(playbook, entityKey), reopenWithinSeconds: seconds(rule.reopenWindow), dedupeWithinSeconds: seconds(rule.dedupeWindow) };
+  return {
+    kind: 'playbook',
+    rule: rule.name,
+    playbook,
+    playbookVersion: rule.playbookVersion ?? '',
+    entityKey,
+    workflowId: workflowIdFor(playbook, entityKey),
+    reopenWithinSeconds: seconds(rule.reopenWindow),
+    dedupeWithinSeconds: seconds(rule.dedupeWindow),
+  };
 }
 
 /** Temporal on SQL stores workflow ids in 255 bytes: a long entity key is hashed (the incident keeps it whole). */

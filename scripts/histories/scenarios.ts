@@ -2,7 +2,7 @@
 // test/histories/. Add one by adding an entry here.
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../../lib/intake/routing';
-import { PLAYBOOKS } from '../../lib/playbooks';
+import triage from '../../workflows/triage/playbook';
 import { Capability } from '../../lib/providers/capabilities';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../workflows/manual-incident/shared';
 import { alertsMergedSignal, cancelSignal, resolveSignal, slackClickRejectedSignal, stateQuery } from '../../workflows/shared/messages';
@@ -40,7 +40,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'triage-resolved',
     run: async (s) => {
       const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
-      const handle = await s.client.workflow.signalWithStart(PLAYBOOKS.triage.workflowType, {
+      const handle = await s.client.workflow.signalWithStart(triage.workflowType, {
         workflowId: workflowIdFor('triage', input.entityKey),
         taskQueue: s.taskQueue,
         args: [input],

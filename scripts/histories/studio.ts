@@ -9,12 +9,12 @@ import type { Severity } from '../../lib/domain/incident';
 import { describeError } from '../../lib/errors';
 import type { AlertEntity, AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { workflowIdFor } from '../../lib/intake/routing';
-import { PLAYBOOKS, type PlaybookName } from '../../lib/playbooks';
+import type { Catalogue } from '../../lib/playbooks/catalogue';
 import type { FakeSlack, SlackCall } from '../../test/support/fake-slack';
 import { PEOPLE } from '../../test/support/people';
 import type { PlaybookInput } from '../../workflows/shared/input';
 import { decideUpdate, stateQuery, type AlertBatch } from '../../workflows/shared/messages';
-import type { PlaybookOutcome } from '../../workflows/shared/playbook';
+import type { PlaybookOutcome } from '../../workflows/shared/runner';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -28,6 +28,8 @@ export class Studio {
     readonly taskQueue: string,
     private readonly outDir: string,
     private readonly name: string,
+    /** The shipped playbooks (versions, workflow types, params). */
+    private readonly catalogue: Catalogue,
   ) {}
 
   /** Writes the run's history so far as `<scenario name>.json`, once the run is idle (closed, or waiting). */
@@ -40,11 +42,11 @@ export class Studio {
     console.log(`  wrote ${path.relative(ROOT, out.file)}: ${out.events} events (${out.workflowType}, ${out.status.toLowerCase()})`);
   }
 
-  playbookInput(playbook: PlaybookName, entity: AlertEntity, opts: { source: SourceName | 'manual'; requestedBy?: string; params?: Record<string, unknown>; title?: string; severity?: Severity }): PlaybookInput {
+  playbookInput(playbook: string, entity: AlertEntity, opts: { source: SourceName | 'manual'; requestedBy?: string; params?: Record<string, unknown>; title?: string; severity?: Severity }): PlaybookInput {
     return {
       incidentId: randomUUID(),
       playbook,
-      playbookVersion: PLAYBOOKS[playbook].version,
+      playbookVersion: this.catalogue.require(playbook, 'scenario').version,
       entityKey: `${entity.kind}:${entity.key}`,
       entity,
       title: opts.title ?? `${playbook} on ${entity.display}`,
@@ -58,16 +60,17 @@ export class Studio {
   }
 
   /** Starts a run as the door would (or, with `requestedBy`, as a responder would). */
-  async start(playbook: PlaybookName, entity: AlertEntity, opts: Parameters<Studio['playbookInput']>[2]): Promise<WorkflowHandle> {
+  async start(playbook: string, entity: AlertEntity, opts: Parameters<Studio['playbookInput']>[2]): Promise<WorkflowHandle> {
     const input = this.playbookInput(playbook, entity, opts);
-    return this.client.workflow.start(PLAYBOOKS[playbook].workflowType, { workflowId: workflowIdFor(playbook, input.entityKey), taskQueue: this.taskQueue, args: [input] });
+    return this.client.workflow.start(this.catalogue.require(playbook, 'scenario').workflowType, { workflowId: workflowIdFor(playbook, input.entityKey), taskQueue: this.taskQueue, args: [input] });
   }
 
   /** Starts a run as `POST /playbooks/:name/runs` does: params checked (defaults filled) by the playbook's schema; carol asks. */
-  async startByHand(playbook: PlaybookName, raw: Record<string, unknown>): Promise<WorkflowHandle> {
-    const manual = PLAYBOOKS[playbook].manual;
+  async startByHand(playbook: string, raw: Record<string, unknown>): Promise<WorkflowHandle> {
+    const entry = this.catalogue.require(playbook, 'scenario');
+    const manual = entry.manualStart;
     if (!manual) throw new Error(`${playbook} cannot be started by hand`);
-    const params = manual.params.parse(raw) as Record<string, unknown>;
+    const params = entry.params.parse(raw) as Record<string, unknown>;
     return this.start(playbook, manual.entity(params), { source: 'manual', requestedBy: 'carol', params, title: manual.title(params) });
   }
 

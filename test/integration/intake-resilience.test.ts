@@ -174,9 +174,9 @@ describe('after an incident resolves', () => {
     expect(next.body.incidentId).not.toBe(first.body.incidentId);
     const timeline = await eventually('the new incident’s playbook', async () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${next.body.incidentId}/timeline`);
-      return t.body.events?.length >= 2 ? t.body.events : undefined;
+      return t.body.events?.length >= 3 ? t.body.events : undefined;
     });
-    expect(timeline.map((e: { type: string }) => e.type)).toEqual(['incident.created', 'alerts.merged']);
+    expect(timeline.map((e: { type: string }) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged']);
   });
 
   it('within the rule’s reopen window, a new alert reopens the same incident and continues its timeline', async () => {
@@ -197,10 +197,11 @@ describe('after an incident resolves', () => {
     const events = await eventually('the reopened incident’s timeline', async () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
       const list = (t.body.events ?? []) as { type: string; sequence: number }[];
-      return list.at(-1)?.type === 'alerts.merged' && list.length === 5 ? list : undefined;
+      return list.at(-1)?.type === 'alerts.merged' && list.length === 7 ? list : undefined;
     });
-    expect(events.map((e) => e.type)).toEqual(['incident.created', 'alerts.merged', 'incident.resolved', 'incident.reopened', 'alerts.merged']);
-    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+    // The reopened incident's new run starts its playbook again, and says so.
+    expect(events.map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged', 'incident.resolved', 'incident.reopened', 'playbook.started', 'alerts.merged']);
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const incident = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
     expect(incident.body).toMatchObject({ status: 'open', resolvedAt: null, alertCount: 2 });
   });

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PLAYBOOKS } from '../../lib/playbooks';
+import triage from '../../workflows/triage/playbook';
 import { alertsMergedSignal } from '../../workflows/shared/messages';
 import type { TriageBatch, TriageInput } from '../../workflows/triage/shared';
 import { eventually, getJson, postJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
@@ -68,7 +68,7 @@ describe('alerts that reach an incident as it closes', () => {
       return recorded(list, lateAlertId) ? list : undefined;
     }, 20_000);
     const types = timeline.map((e) => e.type);
-    expect(types.slice(types.indexOf('incident.resolved'))).toEqual(['incident.resolved', 'note', 'incident.reopened', 'alerts.merged']);
+    expect(types.slice(types.indexOf('incident.resolved'))).toEqual(['incident.resolved', 'note', 'incident.reopened', 'playbook.started', 'alerts.merged']);
     expect(timeline.find((e) => e.type === 'note')?.data).toMatchObject({ lateAlerts: 1 });
     expect(timeline.map((e) => e.sequence)).toEqual(timeline.map((_, i) => i + 1));
     const incident = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
@@ -94,7 +94,7 @@ describe('alerts that reach an incident as it closes', () => {
       const list = await events(nextId);
       return recorded(list, lateAlertId) ? list : undefined;
     }, 20_000);
-    expect(moved.map((e) => e.type)).toEqual(['incident.created', 'alerts.merged', 'alerts.merged']);
+    expect(moved.map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged', 'alerts.merged']);
     expect((await getJson(`${engine.baseUrl}/alerts/${lateAlertId}`)).body.incidentId).toBe(nextId);
     expect((await events(incidentId)).at(-1)).toMatchObject({ type: 'note', data: { lateAlerts: 1, movedTo: nextId } });
     expect((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body).toMatchObject({ status: 'resolved', alertCount: 1 });
@@ -117,7 +117,7 @@ describe('alerts that reach an incident as it closes', () => {
     const start: TriageInput = {
       incidentId,
       playbook: 'triage',
-      playbookVersion: PLAYBOOKS.triage.version,
+      playbookVersion: triage.version,
       entityKey: incident.entity,
       entity: { kind: 'host', key: host, display: host },
       title: incident.title,
@@ -137,7 +137,7 @@ describe('alerts that reach an incident as it closes', () => {
       evidence: [],
       start,
     };
-    const stale = await client.workflow.signalWithStart(PLAYBOOKS.triage.workflowType, {
+    const stale = await client.workflow.signalWithStart(triage.workflowType, {
       workflowId: incident.workflowId,
       taskQueue: engine.taskQueue,
       args: [start],

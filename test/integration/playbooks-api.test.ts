@@ -24,11 +24,11 @@ describe('playbooks and approvals API', () => {
   const incidentsFor = async (entityKey: string) =>
     Number((await engine.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM incidents WHERE entity = $1`, [entityKey]))[0].n);
 
-  it('lists the five playbooks, with a params schema for those started by hand', async () => {
+  it('lists every playbook from its declaration, with a params schema for those started by hand', async () => {
     const res = await getJson(`${engine.baseUrl}/playbooks`);
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.body.map((p: { name: string }) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual(['config-drift', 'host-compromise', 'patch-canary', 'secret-leak', 'triage']);
+    expect(Object.keys(byName).sort()).toEqual(['config-drift', 'host-compromise', 'manual-incident', 'patch-canary', 'secret-leak', 'triage']);
     expect(byName.triage).toMatchObject({ workflowType: 'triageIncident', manual: false, paramsSchema: null });
     expect(byName['host-compromise']).toMatchObject({
       workflowType: 'hostCompromise',
@@ -43,7 +43,10 @@ describe('playbooks and approvals API', () => {
     }
     // Each with its runbook page, its steps in order and its gates as approvals.yaml sets them.
     expect(byName['host-compromise'].runbook).toContain('# Runbook: host compromise');
-    expect(byName['host-compromise'].steps.slice(0, 3)).toEqual(['Enrich from inventory', 'Snapshot disks', 'Isolate']);
+    // The step names its timeline records, from its declaration; the runner's own listed apart.
+    expect(byName['host-compromise'].steps.slice(0, 4)).toEqual(['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host']);
+    expect(byName['host-compromise'].runnerSteps).toContain('Read the parameters');
+    expect(byName['host-compromise'].source).toEqual({ kind: 'shipped', dir: 'workflows/host-compromise' });
     expect(byName['host-compromise'].gates.map((g: { id: string }) => g.id)).toEqual(['isolate-host', 'replace-host', 'undo-containment']);
     expect(byName['host-compromise'].gates[0]).toMatchObject({ approvers: 'role approver', fourEyes: true, fallback: 'deny' });
     expect(byName['patch-canary'].gates[0]).toMatchObject({ id: 'widen-wave', fallback: 'pause' });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PLAYBOOKS } from '../../lib/playbooks';
+import secretLeak from '../../workflows/secret-leak/playbook';
 import { Capability } from '../../lib/providers/capabilities';
 import { resolveSignal, stateQuery } from '../../workflows/shared/messages';
 import type { PlaybookInput } from '../../workflows/shared/input';
@@ -195,7 +195,7 @@ describe('secret-leak playbook', () => {
       const input: PlaybookInput = {
         incidentId,
         playbook: 'secret-leak',
-        playbookVersion: PLAYBOOKS['secret-leak'].version,
+        playbookVersion: secretLeak.version,
         entityKey: `credential:${c.entity.key}`,
         entity: c.entity,
         title: 'AWS key leaked in acme/app',
@@ -204,7 +204,7 @@ describe('secret-leak playbook', () => {
         detectedAt: new Date().toISOString(),
         firstAlertId: alertId,
       };
-      const handle = await bed.client.workflow.start(PLAYBOOKS['secret-leak'].workflowType, { workflowId: `secret-leak:${incidentId}`, taskQueue: bed.engine.taskQueue, args: [input] });
+      const handle = await bed.client.workflow.start(secretLeak.workflowType, { workflowId: `secret-leak:${incidentId}`, taskQueue: bed.engine.taskQueue, args: [input] });
       return { c, incidentId, handle };
     }
 

@@ -94,8 +94,10 @@ describe('triage playbook', () => {
       const list = (t.body.events ?? []) as { sequence: number; type: string }[];
       return list.at(-1)?.type === 'incident.resolved' ? list : undefined;
     });
-    // One contiguous timeline across runs: 1 created + 31 merged batches + 1 resolved.
-    expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 33 }, (_, i) => i + 1));
+    // One contiguous timeline across runs: created, the playbook started (once: a continued run
+    // does not say it again), 31 merged batches, the critical one's severity raise, resolved.
+    expect(events.filter((e) => e.type !== 'alerts.merged').map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'incident.severity-raised', 'incident.resolved']);
+    expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
     expect(events.filter((e) => e.type === 'alerts.merged')).toHaveLength(31);
   }, 120_000);
 

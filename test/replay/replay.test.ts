@@ -3,7 +3,8 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../support/bundle';
+import { shippedCatalogue } from '../../apps/playbooks/load';
+import { bundleAllPlaybooks, bundleWorkflowFile } from '../support/bundle';
 import { historyFileText, historyFromJson } from '../../apps/cli/commands/history-json';
 
 // Recorded playbook histories (test/histories/, `npm run histories:record`) replayed on the
@@ -13,10 +14,6 @@ import { historyFileText, historyFromJson } from '../../apps/cli/commands/histor
 const ROOT = path.resolve(__dirname, '../..');
 const HISTORY_DIR = path.join(ROOT, 'test/histories');
 
-/**
- * Workflows of workflows/index.ts that have no recorded history yet. Once one is recorded,
- * take it off this list: from then on, losing its last history fails the test.
- */
 interface Recorded {
   file: string;
   text: string;
@@ -38,19 +35,18 @@ function recordedHistories(): Recorded[] {
     });
 }
 
-/** The workflow types workflows/index.ts exports (the worker runs exactly these). */
-function exportedWorkflowTypes(): string[] {
-  const index = readFileSync(path.join(ROOT, 'workflows/index.ts'), 'utf8');
-  return [...index.matchAll(/^export \{ (\w+) \} from/gm)].map((m) => m[1]).sort();
+/** The workflow types of the shipped playbooks (the worker runs exactly these, and a team's). */
+async function shippedWorkflowTypes(): Promise<string[]> {
+  return (await shippedCatalogue()).entries.map((e) => e.workflowType).sort();
 }
 
-const bundle = (workflowsPath: string) => bundleWorkflows(path.join(ROOT, workflowsPath));
+const bundle = (workflowsPath: string) => bundleWorkflowFile(path.join(ROOT, workflowsPath));
 
 describe('recorded histories', () => {
   const histories = recordedHistories();
   let current: WorkflowBundle;
   beforeAll(async () => {
-    current = await bundle('workflows/index.ts');
+    current = await bundleAllPlaybooks();
   });
 
   it('replay on the current workflows', async () => {
@@ -65,10 +61,10 @@ describe('recorded histories', () => {
     expect(failures, 'histories that no longer replay (put the change behind patched(), see test/histories/README.md)').toEqual([]);
   });
 
-  it('cover every workflow the worker runs, an open approval gate included', () => {
+  it('cover every workflow the worker runs, an open approval gate included', async () => {
     const covered = new Set(histories.map((h) => h.workflowType));
-    const exported = exportedWorkflowTypes();
-    expect(exported).toContain('hostCompromise'); // the index was parsed
+    const exported = await shippedWorkflowTypes();
+    expect(exported).toContain('hostCompromise'); // the catalogue was read
     const missing = exported.filter((t) => !covered.has(t));
     expect(missing, 'workflows without a recorded history: add a scenario to scripts/record-histories.ts, run `npm run histories:record`').toEqual([]);
     // A deploy mostly meets runs that wait for a person: one history must end mid-run, at a gate.

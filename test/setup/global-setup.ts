@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config/env';
 import { runMigrations } from '../../lib/db/data-source';
 import { PalisadeError, type ErrorBody } from '../../lib/errors';
 import { resolveTemporalTestServer, type ResolvedTestServer } from '../kit/temporal-test-server';
-import { bundleWorkflows } from '../support/bundle';
+import { bundleAllPlaybooks } from '../support/bundle';
 import { acquireTestPostgres, createDatabase } from './postgres';
 
 declare module 'vitest' {
@@ -64,7 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }),
       ),
       acquireTestPostgres(process.env),
-      bundleWorkflows(path.join(root, 'workflows/index.ts')),
+      bundleAllPlaybooks(),
       // Fetched once into the cache; only the time-skipping tests fail (with this error) without it.
       resolveTemporalTestServer({ cacheDir: config.cacheDir, searchPath: process.env.PATH ?? '', env: process.env, say }).catch((err: unknown) => {
         if (!(err instanceof PalisadeError)) throw err;

@@ -4,7 +4,7 @@ import type { GateDecision, GateState } from '../../lib/approvals/gate';
 import { PEOPLE } from './people';
 import type { Severity } from '../../lib/domain/incident';
 import type { AlertEntity } from '../../lib/intake/alert';
-import { PLAYBOOKS, type PlaybookName } from '../../lib/playbooks';
+import { shippedCatalogue } from '../../apps/playbooks/load';
 import type { PlaybookInput } from '../../workflows/shared/input';
 import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { alertsMergedSignal, decideUpdate, stateQuery, type AlertBatch, type GateVerdict, type IncidentState } from '../../workflows/shared/messages';
@@ -24,16 +24,17 @@ export interface StartedRun {
 export async function startRun(
   client: Client,
   engine: TestEngine,
-  playbook: PlaybookName,
+  playbook: string,
   opts: { entity: AlertEntity; params?: Record<string, unknown>; severity?: Severity; requestedBy?: string; title?: string },
 ): Promise<StartedRun> {
+  const entry = (await shippedCatalogue()).require(playbook, 'startRun');
   const incidentId = randomUUID();
   const entityKey = `${opts.entity.kind}:${opts.entity.key}`;
   const workflowId = `${playbook}:${entityKey}:${incidentId.slice(0, 8)}`;
   const input: PlaybookInput = {
     incidentId,
     playbook,
-    playbookVersion: PLAYBOOKS[playbook].version,
+    playbookVersion: entry.version,
     entityKey,
     entity: opts.entity,
     title: opts.title ?? `${playbook} drill on ${opts.entity.display}`,
@@ -43,7 +44,7 @@ export async function startRun(
     requestedBy: opts.requestedBy,
     params: opts.params,
   };
-  const handle = await client.workflow.start(PLAYBOOKS[playbook].workflowType, { workflowId, taskQueue: engine.taskQueue, args: [input] });
+  const handle = await client.workflow.start(entry.workflowType, { workflowId, taskQueue: engine.taskQueue, args: [input] });
   return { incidentId, workflowId, handle };
 }
 

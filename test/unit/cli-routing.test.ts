@@ -50,8 +50,8 @@ describe('palisade routing test', () => {
 describe('palisade routing test on every vendor variant (runbooks/routing.yaml)', () => {
   const config = loadConfig({}, ROOT);
   /** `rule entity-key` for each alert the saved payload holds, as `palisade routing test` prints them. */
-  const routed = (source: string, name: string) =>
-    [...routingTest(config, source, path.join(ROOT, 'test/fixtures/webhooks', source, `${name}.json`), {}).matchAll(/rule '([^']+)': (?:playbook \S+, entity key (\S+), workflow id|ignored)/g)].map(
+  const routed = async (source: string, name: string) =>
+    [...(await routingTest(config, source, path.join(ROOT, 'test/fixtures/webhooks', source, `${name}.json`), {})).matchAll(/rule '([^']+)': (?:playbook \S+, entity key (\S+), workflow id|ignored)/g)].map(
       ([, rule, key]) => (key ? `${rule} ${key}` : `${rule}`),
     );
 
@@ -79,7 +79,7 @@ describe('palisade routing test on every vendor variant (runbooks/routing.yaml)'
     ['sentinel', 'common-budget', ['everything-else resource:/subscriptions/11111111-2222-3333-4444-555555555555/providers/microsoft.consumption/budgets/team-platform-monthly']],
     ['sentinel', 'common-service-health', ['everything-else account:/subscriptions/11111111-2222-3333-4444-555555555555']],
     ['splunk', 'result-dest-forwarded', ['compromised-hosts host:fin-laptop-17']],
-  ])('routes %s %s', (source, name, expected) => {
-    expect(routed(source, name)).toEqual(expected);
+  ])('routes %s %s', async (source, name, expected) => {
+    expect(await routed(source, name)).toEqual(expected);
   });
 });

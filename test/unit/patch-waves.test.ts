@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canaryParams, paramsProblem, PATCH_CANARY_DEFAULTS } from '../../workflows/patch-canary/shared';
+import patchCanary from '../../workflows/patch-canary/playbook';
 import { planWaves } from '../../workflows/patch-canary/waves';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h-${String(i).padStart(3, '0')}`);
@@ -73,16 +73,25 @@ describe('planWaves', () => {
   });
 });
 
-describe('canaryParams', () => {
-  it('fills in the same defaults as the API', () => {
-    expect(canaryParams({ patchId: 'kb-1', hosts: { environment: 'staging' } })).toEqual({ patchId: 'kb-1', hosts: { environment: 'staging' }, ...PATCH_CANARY_DEFAULTS });
-    expect(canaryParams({ patchId: 'kb-1', hosts: { tags: { a: 'b' } }, waves: [] }).waves).toEqual([5, 25, 100]);
+describe('patch-canary params', () => {
+  const parse = (raw: unknown) => patchCanary.params.safeParse(raw);
+  const problem = (raw: unknown) => {
+    const r = parse(raw);
+    return r.success ? undefined : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  };
+
+  it('fills in the defaults the API shows', () => {
+    expect(parse({ patchId: 'kb-1', hosts: { environment: 'staging' } })).toEqual({
+      success: true,
+      data: { patchId: 'kb-1', hosts: { environment: 'staging' }, waves: [5, 25, 100], bake: '10m', slo: { sli: 'error_rate', max: 0.05 } },
+    });
   });
 
-  it('refuses to run without a patch or with a selector that would match the whole fleet', () => {
-    expect(paramsProblem(canaryParams({ hosts: { environment: 'staging' } }))).toContain('patchId');
-    expect(paramsProblem(canaryParams({ patchId: 'kb-1' }))).toContain('names no hosts');
-    expect(paramsProblem(canaryParams({ patchId: 'kb-1', hosts: {} }))).toContain('names no hosts');
-    expect(paramsProblem(canaryParams({ patchId: 'kb-1', hosts: { hostIds: ['h-1'] } }))).toBeUndefined();
+  it('refuses to run without a patch, with a selector that would match the whole fleet, or waves that do not end at 100', () => {
+    expect(problem({ hosts: { environment: 'staging' } })).toContain('patchId');
+    expect(problem({ patchId: 'kb-1' })).toContain('hosts');
+    expect(problem({ patchId: 'kb-1', hosts: {} })).toContain('name hostIds, an environment or tags');
+    expect(problem({ patchId: 'kb-1', hosts: { hostIds: ['h-1'] }, waves: [50, 25] })).toContain('must rise and end at 100');
+    expect(problem({ patchId: 'kb-1', hosts: { hostIds: ['h-1'] } })).toBeUndefined();
   });
 });

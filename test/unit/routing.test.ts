@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { shippedCatalogue } from '../../apps/playbooks/load';
+import type { Catalogue } from '../../lib/playbooks/catalogue';
 import type { Alert } from '../../lib/intake/alert';
 import { loadRouting, route } from '../../lib/intake/routing';
 
@@ -29,6 +31,10 @@ function alert(overrides: Partial<Alert> = {}): Alert {
 
 describe('routing', () => {
   let dir: string;
+  let catalogue: Catalogue;
+  beforeAll(async () => {
+    catalogue = await shippedCatalogue();
+  });
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-routing-'));
   });
@@ -41,7 +47,7 @@ describe('routing', () => {
   }
 
   it('loads the committed runbooks/routing.yaml', () => {
-    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
+    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'), catalogue);
     expect(route(routing, alert())).toMatchObject({ kind: 'playbook', rule: 'compromised-hosts', playbook: 'host-compromise', workflowId: 'host-compromise:host:web-1', reopenWithinSeconds: 0 });
     expect(route(routing, alert({ category: 'config-drift', entity: { kind: 'resource', key: 'sg-1', display: 'sg-1' } }))).toMatchObject({
       playbook: 'config-drift',
@@ -69,6 +75,7 @@ rules:
     match: { source: [falco, wazuh] }
     action: ignore
 `),
+      catalogue,
     );
     expect(route(routing, alert())).toMatchObject({ rule: 'prod-payments', entityKey: 'payments/web-1', workflowId: 'triage:payments/web-1' });
     expect(route(routing, alert({ severity: 'medium' }))).toEqual({ kind: 'ignore', rule: 'falco-or-wazuh' });
@@ -87,13 +94,14 @@ rules:
   - name: rest
     playbook: triage
 `),
+      catalogue,
     );
     expect(route(routing, alert({ source: 'splunk' }))).toMatchObject({ rule: 'refiring', dedupeWithinSeconds: 900, reopenWithinSeconds: 7200 });
     expect(route(routing, alert())).toMatchObject({ rule: 'rest', dedupeWithinSeconds: 0, reopenWithinSeconds: 0 });
   });
 
   it('hashes an entity key too long for a workflow id, keeping the key itself', () => {
-    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'));
+    const routing = loadRouting(path.join(ROOT, 'runbooks/routing.yaml'), catalogue);
     const long = 'k8s:payments/deployments/' + 'x'.repeat(300);
     const decision = route(routing, alert({ entity: { kind: 'resource', key: long, display: 'd' } }));
     expect(decision).toMatchObject({ kind: 'playbook', entityKey: `host:${long}` });
@@ -105,7 +113,7 @@ rules:
   it('stops a bad file with the file, the rule and the reason', () => {
     const cases: [string, RegExp][] = [
       ['rules:\n  - name: a\n    match: { severity: urgent }\n    playbook: triage\n', /rule 1 \(a\): match\.severity/],
-      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: triage, host-compromise, secret-leak, config-drift, patch-canary\)/],
+      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: config-drift, host-compromise, manual-incident, patch-canary, secret-leak, triage\)/],
       ['rules:\n  - name: a\n    playbook: triage\n  - name: a\n    action: ignore\n', /rule 2 \(a\): the name is used by an earlier rule/],
       ['rules:\n  - name: a\n    playbook: triage\n    action: ignore\n', /rule 1 \(a\): give either 'playbook' or 'action: ignore'/],
       ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],
@@ -117,8 +125,8 @@ rules:
     ];
     for (const [yaml, reason] of cases) {
       const f = file(yaml);
-      expect(() => loadRouting(f), yaml).toThrow(reason);
-      expect(() => loadRouting(f)).toThrow(`Routing file ${f}`);
+      expect(() => loadRouting(f, catalogue), yaml).toThrow(reason);
+      expect(() => loadRouting(f, catalogue)).toThrow(`Routing file ${f}`);
     }
   });
 });

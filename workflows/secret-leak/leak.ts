@@ -1,6 +1,7 @@
 import { playbookSupport } from '../shared/activities';
 import type { PlaybookInput } from '../shared/input';
-import type { Confidence, Leak, SecretLeakParams, SecretScanningAlert } from './shared';
+import type { LeakParams } from './playbook';
+import type { Confidence, Leak, SecretScanningAlert } from './shared';
 
 const ENTITY_PREFIX = 'secret:';
 /** The door keys a GitHub alert whose secret it could not read by repository and number. */
@@ -22,10 +23,9 @@ export interface LeakSource {
  * an alert is `high` when the scanner checked the secret still works (GitHub: validity active).
  * No leak when neither names a fingerprint (GitHub: the door could not read the secret).
  */
-export async function describeLeak(input: PlaybookInput): Promise<LeakSource> {
-  const params = (input.params ?? {}) as SecretLeakParams;
+export async function describeLeak(input: PlaybookInput, params: LeakParams): Promise<LeakSource> {
   if (params.fingerprint) {
-    const given = { confidence: params.confidence ?? 'medium', exposedAt: params.exposedAt ?? input.detectedAt };
+    const given = { confidence: params.confidence, exposedAt: params.exposedAt ?? input.detectedAt };
     return { ...given, leak: { ref: { type: params.type ?? 'unknown', fingerprint: params.fingerprint, last4: params.last4 ?? '????' }, ...given } };
   }
   const alert = input.firstAlertId ? await playbookSupport.loadAlert(input.firstAlertId) : null;

@@ -1,13 +1,12 @@
 // The secret-leak playbook's longer moves, kept out of workflow.ts so it reads as the runbook.
 import type { CredentialInfo, RotationResult } from '../../lib/providers/capabilities';
-import type { IncidentRun } from '../shared/incident-run';
-import { RETRY } from '../shared/retry';
-import { bestEffort, step, StepFailed } from '../shared/steps';
+import { bestEffort, RETRY, step, StepFailed } from '../kit';
 import type { LeakSource } from './leak';
+import type { LeakRun } from './playbook';
 import type { Leak, SecretScanningAlert } from './shared';
 
 /** No credential store knows the fingerprint: say so, page security, and close with what a human must do. */
-export async function pageUnknownCredential(run: IncidentRun, leak: Leak | undefined): Promise<string> {
+export async function pageUnknownCredential(run: LeakRun, leak: Leak | undefined): Promise<string> {
   const what = leak ? `${leak.ref.type} …${leak.ref.last4} (fingerprint ${leak.ref.fingerprint.slice(0, 12)})` : 'the leaked secret (no fingerprint given)';
   await run.timeline.record('step.skipped', `No credential store knows ${what}: it cannot be revoked, rotated or searched automatically`, {
     data: { step: 'Revoke the credential', fingerprint: leak?.ref.fingerprint ?? null },
@@ -21,7 +20,7 @@ export async function pageUnknownCredential(run: IncidentRun, leak: Leak | undef
  * GitHub now, as type, fingerprint and last four only. When GitHub still cannot be reached, the
  * timeline says what is missing, security is paged, and the incident closes with what to do.
  */
-export async function readLeakFromGitHub(run: IncidentRun, source: LeakSource & { github: SecretScanningAlert }): Promise<Leak | string> {
+export async function readLeakFromGitHub(run: LeakRun, source: LeakSource & { github: SecretScanningAlert }): Promise<Leak | string> {
   const ref = { repository: source.github.repository, alertNumber: source.github.alertNumber };
   const alert = `GitHub alert #${ref.alertNumber} in ${ref.repository}`;
   try {
@@ -40,7 +39,7 @@ export async function readLeakFromGitHub(run: IncidentRun, source: LeakSource & 
 }
 
 /** The credential is revoked: close its GitHub alert as revoked. Best effort: a failure only goes on the timeline. */
-export async function closeGitHubAlert(run: IncidentRun, github: SecretScanningAlert): Promise<void> {
+export async function closeGitHubAlert(run: LeakRun, github: SecretScanningAlert): Promise<void> {
   const ref = { repository: github.repository, alertNumber: github.alertNumber };
   const comment = `Revoked by Palisade, incident ${run.input.incidentId}.`;
   const closed = await bestEffort(run, 'Close the GitHub alert', (p, call) => p.closeSecretScanningAlert(call, ref, 'revoked', comment));
@@ -51,7 +50,7 @@ export async function closeGitHubAlert(run: IncidentRun, github: SecretScanningA
   }
 }
 
-async function pageSecurity(run: IncidentRun, why: string, subject: string, body: string): Promise<void> {
+async function pageSecurity(run: LeakRun, why: string, subject: string, body: string): Promise<void> {
   const page = run.policies!.fallback.page;
   await bestEffort(run, `Page ${page}: ${why}`, (p, call) => p.notify(call, { to: page, kind: 'page', subject, body: `Incident ${run.input.incidentId}: ${run.input.title}\n${body}` }));
 }
@@ -60,7 +59,7 @@ async function pageSecurity(run: IncidentRun, why: string, subject: string, body
  * Rotates a credential that is already revoked. If rotation gives up, the step still fails
  * (the playbook pages on-call), but the failure says the dependents may now be broken.
  */
-export async function rotateOrWarn(run: IncidentRun, credential: CredentialInfo): Promise<RotationResult> {
+export async function rotateOrWarn(run: LeakRun, credential: CredentialInfo): Promise<RotationResult> {
   try {
     return await step(run, 'Rotate and update dependents', (p, call) => p.rotateCredential(call, credential.credentialId), { timeout: '2m' });
   } catch (err) {

@@ -41,6 +41,17 @@ export interface ApprovalOutcome {
 export async function approval(run: IncidentRun, request: ApprovalRequest): Promise<ApprovalOutcome> {
   const policy = run.policies!.gates[request.gate] ?? run.policies!.fallback;
   const id = request.id ?? request.gate;
+  if (run.resuming) {
+    // A continued run replaying its body: a gate decided in an earlier run keeps its decision;
+    // the one the last run waited at is waited at again, as it stands.
+    const earlier = run.gates.get(id);
+    if (earlier && settled(earlier)) return outcomeOf(earlier, request);
+    if (earlier && run.resumeAt?.kind === 'gate' && run.resumeAt.gateId === id) {
+      run.resumed();
+      return waitAtGate(run, request, earlier);
+    }
+    run.resumed();
+  }
   if (run.gates.has(id)) throw new Error(`approval gate '${id}' is already used on this incident; give the request a unique id`);
   const now = Date.now();
   const critical = request.critical ?? run.state.severity === 'critical';
@@ -61,20 +72,54 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
     needed: critical ? policy.criticalQuorum : policy.quorum,
     ...(request.options ? { options: request.options } : {}),
   };
-  const votes = run.unrecordedVotes.set(id, []).get(id)!;
   run.gates.set(id, gate);
+  return waitAtGate(run, request, gate, { firstTime: true });
+}
+
+/** Decided, expired or withdrawn: nothing left to wait for. */
+function settled(gate: GateState): boolean {
+  return gate.status === 'approved' || gate.status === 'denied' || gate.status === 'expired' || gate.status === 'withdrawn';
+}
+
+/** What a gate decided in an earlier run comes to, as the playbook reads it. */
+function outcomeOf(gate: GateState, request: ApprovalRequest): ApprovalOutcome {
+  if (gate.status === 'expired') {
+    const proceed = gate.policy.fallback === 'proceed';
+    return { approved: proceed, choice: proceed ? (request.fallbackChoice ?? request.options?.[0]) : undefined, decidedBy: 'fallback', gate };
+  }
+  return { approved: gate.status === 'approved', choice: gate.choice, decidedBy: 'vote', gate };
+}
+
+/**
+ * Waits for the gate's votes, escalates tier by tier, then applies the fallback. A safe
+ * point: when the run's history is long it continues as new here, and the next run waits
+ * at the same gate with its votes, deadline and tier.
+ */
+async function waitAtGate(run: IncidentRun, request: ApprovalRequest, gate: GateState, opts: { firstTime?: boolean } = {}): Promise<ApprovalOutcome> {
+  try {
+    return await waitForDecision(run, request, gate, opts);
+  } finally {
+    run.leaveSafePoint();
+  }
+}
+
+async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate: GateState, opts: { firstTime?: boolean }): Promise<ApprovalOutcome> {
+  const { policy, id } = gate;
+  const votes = run.unrecordedVotes.set(id, []).get(id)!;
   run.state.phase = 'waiting-approval';
   const decided = () => gate.status === 'approved' || gate.status === 'denied';
   try {
-    await run.timeline.record('gate.requested', `Approval needed: ${request.step} (${describeApprovers(policy.approvers)}; ${gate.needed} approver(s); by ${gate.deadline})`, {
-      actor: gate.requestedBy,
-      data: { gateId: id, step: request.step, summary: request.summary, critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
-    });
+    if (opts.firstTime) {
+      await run.timeline.record('gate.requested', `Approval needed: ${request.step} (${describeApprovers(policy.approvers)}; ${gate.needed} approver(s); by ${gate.deadline})`, {
+        actor: gate.requestedBy,
+        data: { gateId: id, step: request.step, summary: request.summary, critical: gate.critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
+      });
+    }
     // Slack follows the gate (request, votes, escalations, decision) without ever holding it up.
     if (run.policies!.slack) run.beside(`Slack messages of ${id}`, () => slackCourier(run, gate));
     for (;;) {
       const timeLeft = gate.deadline === null ? undefined : Date.parse(gate.deadline) - Date.now();
-      const wake = () => votes.length > 0 || decided();
+      const wake = () => votes.length > 0 || decided() || run.wantsContinueAsNew();
       const woke = timeLeft === undefined ? await condition(wake).then(() => true) : timeLeft > 0 && (await condition(wake, timeLeft));
       while (votes.length > 0) {
         const vote = votes.shift()!;
@@ -89,6 +134,7 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
         await run.timeline.record('gate.decided', `${request.step}: ${gate.status}${gate.choice ? ` (${gate.choice})` : ''} by ${by}`, { actor: by, data: { gateId: id, outcome: gate.status, votes: gate.votes } });
         return { approved: gate.status === 'approved', choice: gate.choice, decidedBy: 'vote', gate };
       }
+      if (woke && run.wantsContinueAsNew()) await run.continueAsNew({ kind: 'gate', gateId: id });
       if (woke) continue;
       if (gate.tier < policy.escalation.length) {
         const tier = policy.escalation[gate.tier];
@@ -114,8 +160,7 @@ export async function approval(run: IncidentRun, request: ApprovalRequest): Prom
         gate.decidedAt = new Date().toISOString();
         const effect = policy.fallback === 'proceed' ? 'proceeding without approval' : 'the step is skipped';
         await run.timeline.record('gate.expired', `Nobody decided ${request.step}: fallback ${policy.fallback}, ${effect}`, { data: { gateId: id, fallback: policy.fallback } });
-        const proceed = policy.fallback === 'proceed';
-        return { approved: proceed, choice: proceed ? (request.fallbackChoice ?? request.options?.[0]) : undefined, decidedBy: 'fallback', gate };
+        return outcomeOf(gate, request);
       }
     }
   } catch (err) {

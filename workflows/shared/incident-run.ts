@@ -1,26 +1,17 @@
-import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { checkVote, tally, VoteRejected, type GatePolicy, type GateState, type GateVote, type RecordedVote } from '../../lib/approvals/gate';
-import { incidentSeverity, worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
-import { ALERT_SEVERITIES } from '../../lib/intake/alert';
+import { CancellationScope, condition, continueAsNew, log, patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { GatePolicy, GateState, RecordedVote } from '../../lib/approvals/gate';
+import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { playbookSupport, projection } from './activities';
-import type { PlaybookInput, StartingBatch } from './input';
-import {
-  alertsMergedSignal,
-  cancelSignal,
-  decideUpdate,
-  resolveSignal,
-  slackClickRejectedSignal,
-  stateQuery,
-  VOTE_REJECTED,
-  type AlertBatch,
-  type IncidentState,
-  type ResolveRequest,
-  type SlackClickRejected,
-} from './messages';
+import type { Carried, ResumePoint, StepRecord } from './carry';
+import type { PlaybookInput } from './input';
+import { MergeRecorder } from './merges';
+import type { AlertBatch, IncidentState, ResolveRequest } from './messages';
+import { PATCH } from './patches';
 import type { StepAction } from './steps';
 import { TimelineRecorder } from './timeline';
 
+/** What the run needs to know of its playbook (the declaration, workflows/shared/define.ts). */
 export interface PlaybookDefinition {
   name: string;
   version: string;
@@ -31,25 +22,13 @@ export interface StopRequest extends ResolveRequest {
   kind: 'resolve' | 'cancel';
 }
 
-/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
-const PATCH = {
-  criticalRaisesOpenGates: 'critical-incident-raises-open-gates',
-  /** A storm costs history: upsert the source search attribute only when a batch brings a new source. */
-  sourcesUpsertedOnChange: 'sources-upserted-on-change',
-  /** A run started by a signal that arrived after its incident closed ends without acting. */
-  runChecksIncident: 'run-checks-its-incident',
-  /** Closing hands the inbox rows the run never recorded back, to reopen the incident. */
-  closeHandsBackLateAlerts: 'close-hands-back-late-alerts',
-  /** An earlier incident's batch, sent late, is not taken for the entity's next incident. */
-  staleBatchesIgnored: 'stale-batches-ignored',
-  /** A run started by hand asks at the gates an alert's run passes on its own. */
-  handStartedRunsAsk: 'hand-started-runs-ask',
-} as const;
-
 /** The gate that undoes containment on a cancel (runbooks/approvals.yaml `undo-containment`). */
 export const UNDO_GATE = 'undo-containment';
 
-type MergeListener = (batch: AlertBatch) => Promise<void> | void;
+/** A run continues as new past this many history events, at its next safe point (a gate, a wait for a responder). */
+export const HISTORY_LIMIT = 1_500;
+
+export type ApprovalPolicies = { fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean };
 
 /**
  * Undoes a change when the playbook stops before finishing: on `cancel` only (a false
@@ -66,6 +45,11 @@ export interface Compensation {
  * One incident's run of a playbook: its state (the `state` query), its timeline, the alerts
  * the door merges in, its approval gates' votes (the `decide` Update) and the responder's
  * resolve or cancel. Playbooks use it through `runPlaybook`, `step` and `approval`.
+ *
+ * A run that grows past HISTORY_LIMIT continues as new at its next safe point, carrying what
+ * the incident has become (workflows/shared/carry.ts). The next run is `resuming` until its
+ * body reaches that point again: steps return their carried outcome, decided gates their
+ * decision, and nothing is called, written or slept.
  */
 export class IncidentRun {
   readonly state: IncidentState;
@@ -74,36 +58,43 @@ export class IncidentRun {
   /** Counted votes not yet on the timeline, per gate: the gate's own wait records them. */
   readonly unrecordedVotes = new Map<string, RecordedVote[]>();
   /** `slack`: this run posts its approval requests to Slack (the worker that started it had Slack connected). */
-  policies: { fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean } | undefined;
+  policies: ApprovalPolicies | undefined;
   stopRequest: StopRequest | undefined;
   /** Called when a responder stops the playbook (runPlaybook cancels its body scope). */
   onStop: (() => void) | undefined;
   /** A cancel waits for an approver to undo containment: a resolve may still take its place. */
   awaitingUndo = false;
   /** How many times a cancel asked to undo containment (each ask is a gate of its own). */
-  undoAsks = 0;
+  undoAsks: number;
   /** Registered as changes are made; run newest first, each at most once. */
   readonly compensations: Compensation[] = [];
-  private pending: AlertBatch[] = [];
-  /** Slack clicks that did not count, for the timeline (recorded by the merge loop). */
-  private readonly rejectedClicks: SlackClickRejected[] = [];
+  /** How each step ended: what a continued run resumes from. */
+  readonly steps: Record<string, StepRecord>;
+  readonly merges: MergeRecorder;
+  /** True while a continued run replays its body up to where the last one waited. */
+  resuming: boolean;
+  /** Where the last run waited, for a continued one. */
+  readonly resumeAt: ResumePoint | undefined;
+  /** Set when the incident closes: no more merges are recorded, no stop is taken. */
+  closing = false;
   /** Work running beside the playbook (Slack messages); close() waits for it. */
   private besideRunning = 0;
-  private readonly next: StartingBatch[] = [];
-  private lastInboxId = 0;
-  private readonly mergeListeners: MergeListener[] = [];
-  private closing = false;
-  /** Set once the projection says closed: rows not recorded by then went back to the inbox. */
-  private closed = false;
-  private mergeLoop: Promise<void> | undefined;
 
   constructor(
     readonly input: PlaybookInput,
     readonly playbook: PlaybookDefinition,
   ) {
-    this.timeline = new TimelineRecorder(input.incidentId, input.timelineSequence ?? 0);
-    this.pending.push(...(input.initialBatches ?? []));
-    this.state = {
+    const carried = input.carried;
+    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming);
+    this.merges = new MergeRecorder(this, input);
+    this.steps = { ...carried?.steps };
+    this.undoAsks = carried?.undoAsks ?? 0;
+    // A triage run from before one lifecycle carried only its state: it waited for a responder.
+    this.resumeAt = carried ? (carried.resumeAt ?? { kind: 'responder' }) : undefined;
+    this.resuming = carried !== undefined;
+    for (const gate of carried?.gates ?? []) this.gates.set(gate.id, gate);
+    this.policies = carried?.policies;
+    this.state = carried?.state ?? {
       incidentId: input.incidentId,
       status: 'open',
       alertCount: 0,
@@ -160,8 +151,14 @@ export class IncidentRun {
   }
 
   /** Reacts to alerts merged while the playbook runs (e.g. raise severity on a second host alert). */
-  onMerge(listener: MergeListener): void {
-    this.mergeListeners.push(listener);
+  onMerge(listener: (batch: AlertBatch) => Promise<void> | void): void {
+    this.merges.onMerge(listener);
+  }
+
+  /** A durable pause (a canary's bake); none while resuming, where the pause already passed. */
+  async sleep(ms: number): Promise<void> {
+    if (this.resuming) return;
+    await sleep(ms);
   }
 
   /**
@@ -173,72 +170,6 @@ export class IncidentRun {
     void CancellationScope.nonCancellable(work)
       .catch((err: unknown) => log.warn(`${what} stopped`, { error: err instanceof Error ? err.message : String(err) }))
       .finally(() => (this.besideRunning -= 1));
-  }
-
-  installHandlers(): void {
-    setHandler(alertsMergedSignal, (batch) => {
-      if (batch.incidentId !== this.input.incidentId) {
-        // An entity's next incident is younger than anything this run saw; an older one's batch
-        // was sent after that incident closed and went back to the inbox (lib/db/late-alerts.ts).
-        if (batch.lastInboxId <= this.newestInboxId() && patched(PATCH.staleBatchesIgnored)) return;
-        this.next.push(batch as StartingBatch);
-      } else if (batch.lastInboxId > this.lastInboxId && !this.closed) this.pending.push(batch);
-    });
-    const stop = (kind: StopRequest['kind']) => (request: ResolveRequest) => {
-      if (request.incidentId !== undefined && request.incidentId !== this.input.incidentId) return;
-      if (this.closing) return;
-      // A resolve may take the place of a cancel still waiting for approval to undo containment.
-      if (this.stopRequest && !(kind === 'resolve' && this.awaitingUndo)) return;
-      this.stopRequest = { kind, ...request };
-      this.onStop?.();
-    };
-    setHandler(slackClickRejectedSignal, (click) => {
-      if (click.incidentId === this.input.incidentId) this.rejectedClicks.push(click);
-    });
-    setHandler(resolveSignal, stop('resolve'));
-    setHandler(cancelSignal, stop('cancel'));
-    setHandler(stateQuery, () => ({
-      ...this.state,
-      gates: [...this.gates.values()],
-      pendingGates: [...this.gates.values()].filter((g) => g.status === 'open' || g.status === 'paused'),
-      ...(this.undoSteps.length > 0 ? { undo: { steps: this.undoSteps, gateId: this.nextUndoGateId() } } : {}),
-    }));
-    setHandler(
-      decideUpdate,
-      (vote) => {
-        const gate = this.gates.get(vote.gateId)!;
-        const recorded: RecordedVote = {
-          approverId: vote.approver.id,
-          decision: vote.decision,
-          ...(vote.decision === 'approve' && gate.options && vote.choice !== undefined ? { choice: vote.choice } : {}),
-          reason: vote.reason ?? '',
-          via: vote.approver.via,
-          ...(vote.approver.slackUserId ? { slackUserId: vote.approver.slackUserId } : {}),
-          ...(vote.approver.token ? { token: vote.approver.token } : {}),
-          at: new Date().toISOString(),
-        };
-        gate.votes.push(recorded);
-        this.unrecordedVotes.get(gate.id)?.push(recorded);
-        const { outcome, choice } = tally(gate);
-        if (outcome !== 'pending') {
-          gate.status = outcome;
-          gate.decidedAt = recorded.at;
-          if (choice !== undefined) gate.choice = choice;
-        }
-        return { gateId: gate.id, outcome, approvals: gate.votes.filter((v) => v.decision === 'approve').length, needed: gate.needed };
-      },
-      {
-        validator: (vote: GateVote) => {
-          try {
-            const forThisIncident = vote.incidentId === undefined || vote.incidentId === this.input.incidentId;
-            checkVote(forThisIncident ? this.gates.get(vote.gateId) : undefined, vote, new Date());
-          } catch (err) {
-            if (err instanceof VoteRejected) throw ApplicationFailure.create({ type: VOTE_REJECTED, message: err.message, details: [err.code], nonRetryable: true });
-            throw err;
-          }
-        },
-      },
-    );
   }
 
   /**
@@ -285,13 +216,13 @@ export class IncidentRun {
     }
     this.policies = await playbookSupport.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started`, { data: { playbook: playbook.name, version: playbook.version } });
-    this.mergeLoop = this.recordMerges();
+    this.merges.start();
     return undefined;
   }
 
   /** Moves the incident forward (acknowledged, contained); the projection stamps the time once. */
   async setStatus(status: IncidentStatus, why: string): Promise<void> {
-    if (this.state.status === status) return;
+    if (this.resuming || this.state.status === status) return;
     this.state.status = status;
     await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
@@ -300,7 +231,7 @@ export class IncidentRun {
   /** Raises the incident's severity (never lowers it): projection, search attribute, timeline. */
   async raiseSeverity(severity: Severity, why: string): Promise<void> {
     const current = this.state.severity ?? this.input.severity;
-    if (worse(current, severity) === current) return;
+    if (this.resuming || worse(current, severity) === current) return;
     this.state.severity = severity;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.severity, value: severity }]);
     await projection.setIncidentSeverity(this.input.incidentId, severity);
@@ -318,86 +249,87 @@ export class IncidentRun {
     }
   }
 
+  /**
+   * The continued run has reached where the last one waited: from here it acts and writes as
+   * any run does, and records the alerts that arrived meanwhile.
+   */
+  resumed(): void {
+    if (!this.resuming) return;
+    this.resuming = false;
+    this.merges.start();
+  }
+
+  /**
+   * True when the run should hand over to a new one now: its history is long and nothing is
+   * half written. Once long, merges stop starting new batches (a storm would otherwise keep
+   * them busy for ever); the queued ones go to the new run.
+   */
+  wantsContinueAsNew(): boolean {
+    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > 0) return false;
+    const info = workflowInfo();
+    if (info.historyLength <= (this.input.historyLimit ?? HISTORY_LIMIT) && !info.continueAsNewSuggested) return false;
+    this.merges.holding = true;
+    return this.merges.idle;
+  }
+
+  /** The run moves on from a safe point without handing over: merges take new batches again. */
+  leaveSafePoint(): void {
+    this.merges.holding = false;
+  }
+
+  /** Hands the incident to a new run of this workflow, which resumes at `at` (see carry.ts). */
+  async continueAsNew(at: ResumePoint): Promise<never> {
+    const carried: Carried = {
+      state: this.state,
+      timelineSequence: this.timeline.sequence,
+      lastInboxId: this.merges.lastInboxId,
+      steps: this.steps,
+      gates: [...this.gates.values()],
+      resumeAt: at,
+      undoAsks: this.undoAsks,
+      policies: this.policies,
+      continued: (this.input.carried?.continued ?? 0) + 1,
+    };
+    log.info('history is long: continuing as new', { incidentId: this.input.incidentId, historyLength: workflowInfo().historyLength, at });
+    const queued = this.merges.pending.filter((b) => b.lastInboxId > this.merges.lastInboxId);
+    return continueAsNew<(input: PlaybookInput) => Promise<unknown>>({ ...this.input, initialBatches: queued.length > 0 ? queued : undefined, carried });
+  }
+
+  /**
+   * Waits until a responder resolves or cancels the incident (triage, a hand-reported
+   * incident, a playbook a step stopped). A safe point: the run continues as new here when
+   * its history is long.
+   */
+  async waitForResponder(at: ResumePoint & { kind: 'responder' }): Promise<void> {
+    if (this.resuming && this.resumeAt?.kind === 'responder') this.resumed();
+    for (;;) {
+      await condition(() => this.stopRequest !== undefined || this.wantsContinueAsNew());
+      if (this.stopRequest) return this.leaveSafePoint();
+      await this.continueAsNew(at);
+    }
+  }
+
   /** Ends the run: final status on the timeline, merges drained, projection last (the door then opens a new incident). */
   async close(status: 'resolved' | 'cancelled', summary: string, actor: string): Promise<void> {
+    this.resumed();
     this.state.phase = 'done';
     this.state.currentStep = null;
     this.state.status = status;
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', summary, { actor, data: { totalAlerts: this.state.alertCount } });
     this.closing = true;
-    await this.mergeLoop;
+    await this.merges.drain();
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
     if (this.besideRunning > 0) await condition(() => this.besideRunning === 0, '30s');
     if (patched(PATCH.closeHandsBackLateAlerts)) {
       // Alerts that reached the run by now still belong to it; any later go back to the inbox
       // with the close, and reopen the incident (lib/db/late-alerts.ts).
-      await this.recordPending();
-      this.closed = true;
-      await projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.lastInboxId, runId: workflowInfo().runId });
+      await this.merges.recordPending();
+      this.merges.closed = true;
+      await projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.merges.lastInboxId, runId: workflowInfo().runId });
       return;
     }
     await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     // Alerts that reached the run while the projection was written still belong to it.
-    await this.recordPending();
-  }
-
-  /** Batches for the entity's next incident that reached this run as it closed. */
-  nextIncident(): { start: PlaybookInput; batches: AlertBatch[] } | undefined {
-    const incoming = this.next[0];
-    if (!incoming) return undefined;
-    return { start: incoming.start, batches: this.next.filter((b) => b.incidentId === incoming.incidentId) };
-  }
-
-  /** The newest inbox row this run has seen, recorded or waiting. */
-  private newestInboxId(): number {
-    return Math.max(this.lastInboxId, ...this.pending.map((b) => b.lastInboxId));
-  }
-
-  private async recordMerges(): Promise<void> {
-    for (;;) {
-      await condition(() => this.pending.length > 0 || this.rejectedClicks.length > 0 || this.closing);
-      // Only when there are some: an extra await here would shift this loop's commands against the playbook's in older histories.
-      if (this.rejectedClicks.length > 0) await this.recordRejectedClicks();
-      if (this.pending.length === 0 && this.closing) return;
-      await this.recordPending();
-    }
-  }
-
-  private async recordRejectedClicks(): Promise<void> {
-    while (this.rejectedClicks.length > 0) {
-      const click = this.rejectedClicks.shift()!;
-      const who = click.approverId ?? `Slack user ${click.slackUserId}`;
-      await this.timeline.record('slack.click-rejected', `${who}'s click in Slack did not count (${click.code}): ${click.message}`, {
-        actor: who,
-        data: { gateId: click.gateId, slackUserId: click.slackUserId, code: click.code },
-      });
-    }
-  }
-
-  private async recordPending(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.shift()!;
-      if (batch.lastInboxId <= this.lastInboxId) continue;
-      this.lastInboxId = batch.lastInboxId;
-      const sourcesBefore = this.state.sources.length;
-      this.merge(batch);
-      await this.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: this.state.alertCount } });
-      if (!patched(PATCH.sourcesUpsertedOnChange) || this.state.sources.length !== sourcesBefore) {
-        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: this.state.sources }]);
-      }
-      // The first batch carries the alert that opened the incident: only later ones are news.
-      if (this.state.alertCount === batch.count) continue;
-      await this.raiseSeverity(incidentSeverity(batch.maxSeverity), `${batch.count} more alert(s), the worst ${batch.maxSeverity}`);
-      for (const listener of this.mergeListeners) await listener(batch);
-    }
-  }
-
-  private merge(batch: AlertBatch): void {
-    const s = this.state;
-    s.alertCount += batch.count;
-    s.firstSeen ??= batch.firstSeen;
-    s.lastSeen = batch.lastSeen;
-    s.sources = [...new Set([...s.sources, ...batch.sources])];
-    if (ALERT_SEVERITIES.indexOf(batch.maxSeverity) > ALERT_SEVERITIES.indexOf(s.maxSeverity)) s.maxSeverity = batch.maxSeverity;
+    await this.merges.recordPending();
   }
 }

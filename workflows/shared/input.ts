@@ -1,7 +1,8 @@
 // What every playbook run starts from, whether the door opened the incident or a responder did.
 import type { Severity } from '../../lib/domain/incident';
 import type { AlertEntity, SourceName } from '../../lib/intake/alert';
-import type { AlertBatch, IncidentState } from './messages';
+import type { Carried } from './carry';
+import type { AlertBatch } from './messages';
 
 export interface PlaybookInput {
   incidentId: string;
@@ -25,12 +26,12 @@ export interface PlaybookInput {
    * when a resolved incident is reopened, so the new run continues its timeline.
    */
   timelineSequence?: number;
-  /** Continue as new past this many history events (default 10,000; drills and tests set less). */
+  /** Continue as new past this many history events, at the next safe point (default HISTORY_LIMIT; tests set less). */
   historyLimit?: number;
   /** Batches for this incident that reached the previous run as it was closing. */
   initialBatches?: AlertBatch[];
-  /** Set when the run continues as new: what the previous run had gathered. */
-  carried?: { state: IncidentState; timelineSequence: number; lastInboxId: number };
+  /** Set when the run continues as new: what the previous run had gathered, and where it waited. */
+  carried?: Carried;
 }
 
 /** What the dispatcher sends with each batch: enough to start the incident's run if need be. */

@@ -65,28 +65,32 @@ export async function slackCourier(run: IncidentRun, gate: GateState): Promise<v
     }
   };
 
-  // 1. The request.
-  let seen = revision(gate);
-  let request: PostedMessage | undefined;
-  try {
-    request = await urgent(slack.unreachableAfter)['slack.requestApproval'](message());
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    await outage(`ask for ${gate.step}`, err);
-    if (refused(err)) return;
-    seen = revision(gate);
-    request = await whileWaiting(gate, () => patient['slack.requestApproval'](message()));
-    if (!request) return;
+  // 1. The request, unless an earlier run of this incident posted it (the run continued as new
+  // at this gate): then the message is followed from where that run left it.
+  const earlier = gate.slack;
+  let seen = earlier ? '' : revision(gate);
+  let request: PostedMessage | undefined = earlier ? { ...earlier, template: 'approval' } : undefined;
+  if (!request) {
+    try {
+      request = await urgent(slack.unreachableAfter)['slack.requestApproval'](message());
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await outage(`ask for ${gate.step}`, err);
+      if (refused(err)) return;
+      seen = revision(gate);
+      request = await whileWaiting(gate, () => patient['slack.requestApproval'](message()));
+      if (!request) return;
+    }
+    gate.slack = { channel: request.channel, ts: request.ts };
+    await run.timeline.record('slack.posted', `Approval request for ${gate.step} posted to ${slack.channel}${unreachable ? ' (Slack answers again)' : ''}`, {
+      data: { gateId: gate.id, channel: request.channel, ts: request.ts },
+    });
   }
-  gate.slack = { channel: request.channel, ts: request.ts };
   const posted: PostedMessage[] = [request];
-  await run.timeline.record('slack.posted', `Approval request for ${gate.step} posted to ${slack.channel}${unreachable ? ' (Slack answers again)' : ''}`, {
-    data: { gateId: gate.id, channel: request.channel, ts: request.ts },
-  });
 
   // 2. Keep it current.
-  let tiersPosted = 0;
-  let fallbackPosted = false;
+  let tiersPosted = earlier ? gate.tier : 0;
+  let fallbackPosted = earlier !== undefined && (gate.status === 'expired' || gate.status === 'paused');
   for (;;) {
     await condition(() => revision(gate) !== seen);
     seen = revision(gate);

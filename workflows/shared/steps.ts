@@ -34,6 +34,25 @@ export type StepAction<T> = (providers: ProviderActivities, call: ProviderCall) 
  * incident and the step's name. Start, success, each retry and failure land on the timeline.
  */
 export async function step<T>(run: IncidentRun, name: string, action: StepAction<T>, opts: StepOptions = {}): Promise<T> {
+  if (run.resuming) {
+    // A continued run replaying its body: the step ran in an earlier run; its outcome stands.
+    const done = run.steps[name];
+    if (done?.ok) return done.result as T;
+    if (done) throw new StepFailed(name, done.errorType, done.attempts, done.message);
+    // Not in the record: the body took another path than before. Act from here.
+    run.resumed();
+  }
+  try {
+    const result = await runStep(run, name, action, opts);
+    run.steps[name] = { ok: true, result };
+    return result;
+  } catch (err) {
+    if (err instanceof StepFailed) run.steps[name] = { ok: false, errorType: err.errorType, attempts: err.attempts, message: err.message };
+    throw err;
+  }
+}
+
+async function runStep<T>(run: IncidentRun, name: string, action: StepAction<T>, opts: StepOptions): Promise<T> {
   const retry = opts.retry ?? RETRY.provider;
   const providers = providerActivities(opts.timeout ?? '30s');
   const call: ProviderCall = { idempotencyKey: run.idempotencyKey(name), incidentId: run.input.incidentId };

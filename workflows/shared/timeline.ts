@@ -17,6 +17,8 @@ export class TimelineRecorder {
     private readonly incidentId: string,
     /** The last sequence used: carried over when a run continues as new. */
     private lastSequence = 0,
+    /** True while a continued run replays its body up to where the last one waited: what it records is on the timeline already. */
+    private readonly muted: () => boolean = () => false,
   ) {}
 
   get sequence(): number {
@@ -33,6 +35,7 @@ export class TimelineRecorder {
     summary: string,
     opts: { actor?: string; data?: Record<string, unknown> } = {},
   ): Promise<void> {
+    if (this.muted()) return;
     this.lastSequence += 1;
     const event: TimelineEvent = {
       id: timelineEventId(this.incidentId, this.lastSequence),

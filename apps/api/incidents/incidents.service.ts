@@ -7,13 +7,15 @@ import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
-import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
+import { boundedKey } from '../../../lib/intake/entity-key';
+import type { Catalogue } from '../../../lib/playbooks/catalogue';
+import type { PlaybookInput } from '../../../workflows/shared/input';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
-import { PALISADE_CONFIG } from '../config/config.module';
+import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { IncidentDispatch } from '../webhooks/inbox-store';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
@@ -21,6 +23,9 @@ import type { CreateIncidentDto } from './dto/create-incident.dto';
 import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import type { ListIncidentsDto } from './dto/list-incidents.dto';
 import type { TimelineQueryDto } from './dto/timeline-query.dto';
+
+/** The playbook an incident reported by hand (POST /incidents) runs: workflows/manual-incident/. */
+const MANUAL_INCIDENT = 'manual-incident';
 
 /** How long GET /incidents/:id waits for the playbook's live state before answering without it. */
 const LIVE_DEADLINE_MS = 2_000;
@@ -35,32 +40,46 @@ export class IncidentsService {
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(CATALOGUE) private readonly catalogue: Catalogue,
   ) {}
 
-  /** Starts the manual-incident playbook; the worker writes the projection. */
+  /**
+   * Starts the manual-incident playbook, on the runner every playbook uses: the worker writes
+   * the projection, and the run waits for a responder to resolve or cancel it.
+   */
   async create(dto: CreateIncidentDto, reportedBy: string): Promise<{ incidentId: string; workflowId: string }> {
+    const playbook = this.catalogue.require(MANUAL_INCIDENT, 'POST /incidents');
     const incidentId = randomUUID();
-    const workflowId = manualIncidentWorkflowId(incidentId);
-    const input: ManualIncidentInput = {
+    const workflowId = `${MANUAL_INCIDENT}:${incidentId}`;
+    // What people type is redacted before it reaches Temporal history.
+    const title = this.redactor.redactText(dto.title);
+    const named = dto.entity ? boundedKey(this.redactor.redactText(dto.entity)) : undefined;
+    const input: PlaybookInput = {
       incidentId,
-      // What people type is redacted before it reaches Temporal history.
-      title: this.redactor.redactText(dto.title),
+      playbook: playbook.name,
+      playbookVersion: playbook.version,
+      // A reported incident is its own entity unless the reporter named one (free text: kept as typed).
+      entityKey: named ?? `incident:${incidentId}`,
+      entity: { kind: 'resource', key: named ?? incidentId, display: named ?? title },
+      title,
       severity: dto.severity,
-      entity: dto.entity ? this.redactor.redactText(dto.entity) : null,
-      reportedBy,
+      source: 'manual',
       detectedAt: new Date().toISOString(),
+      requestedBy: reportedBy,
+      params: {},
+      timelineSequence: 0,
     };
-    await this.temporal.workflow.start(MANUAL_INCIDENT.workflowType, {
+    await this.temporal.workflow.start(playbook.workflowType, {
       taskQueue: this.config.temporal.taskQueue,
       workflowId,
       args: [input],
-      memo: { playbook: MANUAL_INCIDENT.playbook, playbookVersion: MANUAL_INCIDENT.version },
+      memo: { incidentId, playbook: playbook.name, playbookVersion: playbook.version },
       typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE.playbook, value: MANUAL_INCIDENT.playbook },
-        { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
+        { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
+        { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
         { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
         { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-        ...(input.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: input.entity }] : []),
+        { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
       ],
     });
     return { incidentId, workflowId };

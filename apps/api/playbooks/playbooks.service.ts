@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
@@ -10,13 +11,13 @@ import { describeError } from '../../../lib/errors';
 import { readRunbookPage } from '../../../lib/runbook-page';
 import { boundedKey } from '../../../lib/intake/entity-key';
 import { workflowIdFor } from '../../../lib/intake/routing';
-import { isPlaybook, PLAYBOOKS, type ManualStart, type PlaybookName } from '../../../lib/playbooks';
+import { RUNNER_STEPS, type Catalogue, type PlaybookEntry, type PlaybookSource } from '../../../lib/playbooks/catalogue';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import type { PlaybookInput } from '../../../workflows/shared/input';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
-import { PALISADE_CONFIG } from '../config/config.module';
+import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import type { StartRunDto } from './dto/start-run.dto';
 import { PeopleDirectory } from '../common/people.directory';
 import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
@@ -30,12 +31,16 @@ export interface PlaybookView {
   manual: boolean;
   /** JSON schema of its params when it can be started by hand, else null. */
   paramsSchema: Record<string, unknown> | null;
-  /** Its runbook page (runbooks/<name>.md), or null. */
+  /** Its runbook page (runbooks/<name>.md, or runbook.md in a team's folder), or null. */
   runbook: string | null;
-  /** Its steps in order, as the runbook names them. */
+  /** The step names its timeline can show, as its declaration lists them (`{…}` stands for a value). */
   steps: string[];
-  /** Its approval gates as runbooks/approvals.yaml sets them. */
+  /** Steps every playbook's timeline can show besides its own (the runner's pages and notices). */
+  runnerSteps: string[];
+  /** Its approval gates, as its declaration lists them and runbooks/approvals.yaml sets them. */
   gates: GateView[];
+  /** Where it came from: shipped with the engine, or a team's folder (PALISADE_PLAYBOOKS_DIR). */
+  source: PlaybookSource;
 }
 
 export interface GateView {
@@ -58,7 +63,7 @@ export interface StartedRun {
 @Injectable()
 export class PlaybooksService {
   private readonly log = new Logger('PlaybooksService');
-  private readonly catalogue: PlaybookView[];
+  private readonly views: PlaybookView[];
 
   constructor(
     @Inject(Client) private readonly temporal: Client,
@@ -66,20 +71,23 @@ export class PlaybooksService {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(CATALOGUE) private readonly catalogue: Catalogue,
   ) {
     const policies = loadApprovalPolicies(config.playbooks.approvalsFile);
-    this.catalogue = Object.entries(PLAYBOOKS).map(([name, p]) => {
-      const page = readRunbookPage(config.playbooks.runbooksDir, name);
+    this.views = catalogue.entries.map((p) => {
+      const resolved = policiesFor(policies, p.name);
       return {
-        name,
+        name: p.name,
         workflowType: p.workflowType,
         version: p.version,
         description: p.description,
-        manual: p.manual !== undefined,
-        paramsSchema: p.manual ? z.toJSONSchema(p.manual.params, { io: 'input', unrepresentable: 'any' }) : null,
-        runbook: page.text,
-        steps: page.steps,
-        gates: Object.entries(policiesFor(policies, name).gates).map(([id, g]) => ({
+        manual: p.manualStart !== undefined,
+        paramsSchema: p.manualStart ? z.toJSONSchema(manualParams(p), { io: 'input', unrepresentable: 'any' }) : null,
+        runbook: runbookOf(p, config.playbooks.runbooksDir),
+        steps: [...p.steps],
+        runnerSteps: [...RUNNER_STEPS],
+        source: p.source.kind === 'shipped' ? { kind: 'shipped', dir: path.relative(process.cwd(), p.source.dir) || p.source.dir } : p.source,
+        gates: p.gates.map((id) => [id, resolved.gates[id] ?? resolved.fallback] as const).map(([id, g]) => ({
           id,
           approvers: listApprovers(g.approvers) ?? 'nobody',
           quorum: g.quorum,
@@ -94,7 +102,7 @@ export class PlaybooksService {
   }
 
   list(): PlaybookView[] {
-    return this.catalogue;
+    return this.views;
   }
 
   /**
@@ -104,13 +112,13 @@ export class PlaybooksService {
    */
   /** `tokenName`: the caller, who must be a person (four-eyes compares approvers against them). */
   async start(name: string, dto: StartRunDto, tokenName: string): Promise<StartedRun> {
-    const manual = this.manualStart(name);
+    const playbook = this.manualStart(name);
+    const manual = playbook.manualStart!;
     const requestedBy = this.people.require(tokenName, 'API token name').id;
     // Params and title are redacted before they become the run's input in Temporal history.
-    const params = parseParams(name, manual, this.redactor.redactDeep(dto.params));
+    const params = parseParams(playbook, this.redactor.redactDeep(dto.params));
     const entity = manual.entity(params);
     const entityKey = boundedKey(`${entity.kind}:${entity.key}`);
-    const playbook = PLAYBOOKS[name as PlaybookName];
     const input: PlaybookInput = {
       incidentId: randomUUID(),
       playbook: name,
@@ -155,12 +163,12 @@ export class PlaybooksService {
     return { incidentId: input.incidentId, workflowId };
   }
 
-  private manualStart(name: string): ManualStart {
-    if (!isPlaybook(name)) {
-      throw new ApiError(HttpStatus.NOT_FOUND, 'unknown_playbook', `There is no playbook '${name}'; known: ${Object.keys(PLAYBOOKS).join(', ')}.`, 'GET /playbooks lists them with their params.');
+  private manualStart(name: string): PlaybookEntry {
+    const playbook = this.catalogue.get(name);
+    if (!playbook) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'unknown_playbook', `There is no playbook '${name}'; known: ${this.catalogue.names.join(', ')}.`, 'GET /playbooks lists them with their params.');
     }
-    const manual = PLAYBOOKS[name].manual;
-    if (!manual) {
+    if (!playbook.manualStart) {
       throw new ApiError(
         HttpStatus.BAD_REQUEST,
         'playbook_not_startable',
@@ -168,7 +176,7 @@ export class PlaybooksService {
         'Send the alert through POST /webhooks/:source, or start one of the playbooks GET /playbooks marks manual.',
       );
     }
-    return manual;
+    return playbook;
   }
 
   /** Inserts the open incident, or answers 409 naming the one already open for this workflow id. */
@@ -214,11 +222,26 @@ export class PlaybooksService {
   }
 }
 
-function parseParams(name: string, manual: ManualStart, params: Record<string, unknown>): Record<string, unknown> {
-  const parsed = manual.params.safeParse(params);
+/**
+ * The playbook's one params schema, as a hand start takes it: the params its declaration
+ * says a responder must give (`manualStart.requires`) are required here.
+ */
+function manualParams(playbook: PlaybookEntry): z.ZodType {
+  const requires = playbook.manualStart?.requires ?? [];
+  if (requires.length === 0 || !(playbook.params instanceof z.ZodObject)) return playbook.params;
+  return playbook.params.required(Object.fromEntries(requires.map((k) => [k, true])) as Record<string, true>);
+}
+
+function parseParams(playbook: PlaybookEntry, params: Record<string, unknown>): Record<string, unknown> {
+  const parsed = manualParams(playbook).safeParse(params);
   if (parsed.success) return parsed.data as Record<string, unknown>;
   const problems = parsed.error.issues.map((i) => `${['params', ...i.path].join('.')}: ${i.message}`).join('; ');
-  throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_params', `The params are not valid for ${name}: ${problems}.`, `GET /playbooks shows the params ${name} takes.`);
+  throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_params', `The params are not valid for ${playbook.name}: ${problems}.`, `GET /playbooks shows the params ${playbook.name} takes.`);
+}
+
+/** Its runbook page: runbooks/<name>.md for a shipped playbook, runbook.md in a team's folder. */
+function runbookOf(playbook: PlaybookEntry, runbooksDir: string): string | null {
+  return playbook.source.kind === 'team' ? readRunbookPage(playbook.source.dir, 'runbook').text : readRunbookPage(runbooksDir, playbook.name).text;
 }
 
 function startFailed(err: unknown, name: string, entityKey: string, workflowId: string): unknown {

@@ -2,7 +2,6 @@ import type { EntityManager } from 'typeorm';
 import { incidentSeverity, SEVERITIES } from '../../../lib/domain/incident';
 import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
-import { PLAYBOOKS } from '../../../lib/playbooks';
 
 export type Disposition = 'started' | 'merged' | 'suppressed' | 'duplicate';
 
@@ -83,7 +82,7 @@ export async function storeAlert(
       decision.rule,
       decision.kind === 'ignore', routed?.entityKey ?? alert.entity.key,
       newIncidentId, routed?.workflowId ?? null, incidentSeverity(alert.severity), routed?.playbook ?? null,
-      routed ? PLAYBOOKS[routed.playbook].version : null, SEVERITIES,
+      routed?.playbookVersion ?? null, SEVERITIES,
     ],
   );
   return { alertId: alert.id, incidentId: row.incident_id, disposition: row.disposition };

@@ -2,7 +2,6 @@ import type { EntityManager } from 'typeorm';
 import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { entityGlob } from '../../../lib/intake/suppressions';
-import { PLAYBOOKS } from '../../../lib/playbooks';
 import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/incident';
 import { reopenRecent, type StoredAlert } from './alert-store';
 
@@ -76,7 +75,7 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
       title: first.alert.title,
       severity,
       playbook: decision.playbook,
-      version: PLAYBOOKS[decision.playbook].version,
+      version: decision.playbookVersion,
       entity: decision.entityKey,
       firstSeen: observed[0],
       lastSeen: observed.at(-1)!,

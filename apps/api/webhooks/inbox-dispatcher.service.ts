@@ -4,11 +4,11 @@ import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { takeBackLateAlerts } from '../../../lib/db/late-alerts';
 import { ALERT_SEVERITIES, type AlertSeverity } from '../../../lib/intake/alert';
-import { isPlaybook, PLAYBOOKS } from '../../../lib/playbooks';
+import type { Catalogue } from '../../../lib/playbooks/catalogue';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../../workflows/shared/messages';
 import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared';
-import { PALISADE_CONFIG } from '../config/config.module';
+import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { isTemporalUnreachable } from '../common/temporal-errors';
 import { MetricsService } from '../metrics/metrics.service';
 import {
@@ -69,6 +69,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Client) private readonly temporal: Client,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(CATALOGUE) private readonly catalogue: Catalogue,
     @Inject(MetricsService) metrics: MetricsService,
   ) {
     // One read serves every gauge of a scrape.
@@ -198,8 +199,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async signal(first: ClaimedRow, batch: AlertBatch): Promise<string> {
-    if (!isPlaybook(first.playbook)) throw new Error(`incident ${first.incident_id} names unknown playbook '${first.playbook}'`);
-    const playbook = PLAYBOOKS[first.playbook];
+    const playbook = this.catalogue.get(first.playbook);
+    if (!playbook) throw new Error(`incident ${first.incident_id} names unknown playbook '${first.playbook}'`);
     const input: TriageInput = {
       incidentId: first.incident_id,
       playbook: first.playbook,

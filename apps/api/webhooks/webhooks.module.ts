@@ -6,7 +6,8 @@ import { loadRouting } from '../../../lib/intake/routing';
 import { DataSource } from 'typeorm';
 import { createSecretScanning } from '../../../activities/providers/registry';
 import { loadProvidersConfig } from '../../../lib/providers/providers-file';
-import { PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
+import { CATALOGUE, PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
+import type { Catalogue } from '../../../lib/playbooks/catalogue';
 import type { Redactor } from '../../../lib/intake/redact';
 import { LeakedSecrets } from './leaked-secrets';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
@@ -24,7 +25,7 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
   providers: [
     IntakeService,
     InboxDispatcher,
-    { provide: ROUTING, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => loadRouting(c.intake.routingFile) },
+    { provide: ROUTING, inject: [PALISADE_CONFIG, CATALOGUE], useFactory: (c: PalisadeConfig, catalogue: Catalogue) => loadRouting(c.intake.routingFile, catalogue) },
     { provide: REPLAY_CACHE, useValue: new ReplayCache() },
     { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
     { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },

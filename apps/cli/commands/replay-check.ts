@@ -2,7 +2,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../../lib/errors';
-import { bundleWorkflows } from '../../../lib/temporal/workflow-bundle';
+import { bundleAllPlaybooks } from '../../playbooks/bundle';
 import { CliError, EXIT } from './exit-codes';
 import { historyFromJson } from './history-json';
 import { note, printJson, say, withSpinner } from './output';
@@ -32,13 +32,12 @@ export interface ReplayOutcome {
  * current workflow code, as `npm test` does, printing each as it finishes. Exit 6 when one no
  * longer replays: the change needs patched() (test/histories/README.md).
  */
-export async function replayCheck(opts: { dir: string; json?: boolean }): Promise<void> {
+export async function replayCheck(opts: { dir: string; json?: boolean; teamDirs?: string[] }): Promise<void> {
   const histories = readHistories(opts.dir);
   // Only the SDK's errors: the replay's own chatter would bury the results.
   // (The core also logs each failed workflow task as a warning: the failure is printed below.)
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-  const workflowsPath = require.resolve('../../../workflows');
-  const bundle = await withSpinner(`Bundling ${path.relative(process.cwd(), workflowsPath)}…`, !opts.json, () => bundleWorkflows(workflowsPath));
+  const bundle = await withSpinner('Bundling the playbooks…', !opts.json, () => bundleAllPlaybooks(opts.teamDirs));
   if (!opts.json) say(`Replaying ${histories.length} histories from ${opts.dir} on the current workflow code:`);
 
   const outcomes: ReplayOutcome[] = [];

@@ -5,6 +5,7 @@ import { PalisadeError } from '../../../lib/errors';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
 import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting, route } from '../../../lib/intake/routing';
+import { loadPlaybooks } from '../../playbooks/load';
 import { PayloadError } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 
@@ -12,7 +13,7 @@ import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
  * `palisade routing test <source> <file>`: parses a vendor payload as the door would (without
  * the signature check) and prints, per alert, the rule that matches and the incident it joins.
  */
-export function routingTest(config: PalisadeConfig, source: string, file: string, headers: Record<string, string>): string {
+export async function routingTest(config: PalisadeConfig, source: string, file: string, headers: Record<string, string>): Promise<string> {
   if (!(SOURCES as readonly string[]).includes(source)) {
     throw new PalisadeError('unknown_source', `There is no webhook source '${source}'.`, `Known sources: ${SOURCES.join(', ')}.`);
   }
@@ -24,7 +25,7 @@ export function routingTest(config: PalisadeConfig, source: string, file: string
   } catch (err) {
     throw new PalisadeError('unreadable_payload', `${file} is not a readable JSON file: ${(err as Error).message}.`, 'Save the payload the vendor sends as a JSON file.');
   }
-  const routing = loadRouting(config.intake.routingFile);
+  const routing = loadRouting(config.intake.routingFile, (await loadPlaybooks(config.playbooks.teamDirs)).catalogue);
   const receivedAt = new Date().toISOString();
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
   const request = { headers, query: {}, receivedAt };

@@ -2,7 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { runMigrations } from '../../../lib/db/data-source';
+import { checkApprovalPolicies } from '../../../lib/approvals/policy-check';
+import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
 import { loadRouting } from '../../../lib/intake/routing';
+import { loadPlaybooks } from '../../playbooks/load';
 import { loadSuppressions } from '../../../lib/intake/suppressions';
 import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
 import { ManagedProcess, nodeEntry } from './child-process';
@@ -31,7 +34,10 @@ export interface StartOptions {
  */
 export async function runEngine({ config, env, say }: StartOptions): Promise<void> {
   // What operators edit is checked first: a bad file stops the engine before anything starts.
-  loadRouting(config.intake.routingFile);
+  const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
+  loadRouting(config.intake.routingFile, catalogue);
+  loadApprovalPolicies(config.playbooks.approvalsFile);
+  checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
   loadSuppressions(config.intake.suppressionsFile);
 
   const started: ManagedProcess[] = [];

@@ -2,12 +2,12 @@
 // before it replay without the new step; new runs take it. (Later, once no run from before the
 // change is open, deprecatePatch() and then plain code.)
 import { patched } from '@temporalio/workflow';
-import { hostCompromise as recorded } from '../../../workflows/host-compromise/workflow';
+import recorded from '../../../workflows/host-compromise/playbook';
 import type { PlaybookInput } from '../../../workflows/shared/input';
-import type { PlaybookOutcome } from '../../../workflows/shared/playbook';
+import type { PlaybookOutcome } from '../../../workflows/shared/runner';
 import { PAGE_ON_CALL_FIRST, pageOnCallFirst } from './page-on-call-first';
 
 export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutcome> {
   if (patched(PAGE_ON_CALL_FIRST)) await pageOnCallFirst(input);
-  return recorded(input);
+  return recorded.workflow(input);
 }

@@ -1,10 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { z } from 'zod';
 import { SEVERITIES } from '../../lib/domain/incident';
-import { approval } from '../shared/approval-gate';
-import type { PlaybookInput } from '../shared/input';
-import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
-import { bestEffort, step } from '../shared/steps';
-import { HOST_COMPROMISE, type HostCompromiseParams } from './shared';
+import { approval, bestEffort, compensate, definePlaybook, step } from '../kit';
 
 /**
  * Host compromise — a host shows signs of an attacker (EDR, Falco, GuardDuty, Wazuh).
@@ -19,16 +16,36 @@ import { HOST_COMPROMISE, type HostCompromiseParams } from './shared';
  * New alerts for the same host are added as evidence and raise the severity a level.
  * Cancelled (a false positive): the host is released, once another approver agrees.
  */
-export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutcome> {
-  return runPlaybook(input, HOST_COMPROMISE, async (run) => {
-    const params = (input.params ?? {}) as HostCompromiseParams;
+export default definePlaybook({
+  name: 'host-compromise',
+  description: 'Enrich, preserve evidence, isolate (approval for production), verify, notify the owner, replace from the golden image (approval).',
+  categories: ['host-compromise'],
+  params: z
+    .object({
+      /** The host id or hostname. */
+      host: z.string().min(1),
+      /** The image to rebuild from; default: the host's `golden-image` tag, else `golden:latest`. */
+      image: z.string().min(1).optional(),
+    })
+    .strict(),
+  fromAlert: (entity) => ({ host: entity.key }),
+  manualStart: {
+    entity: (p) => ({ kind: 'host', key: p.host, display: p.host }),
+    title: (p) => `Suspected compromise of ${p.host}`,
+  },
+  contains: true,
+  gates: ['isolate-host', 'replace-host'],
+  steps: ['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Release the host', 'Notify the owner', 'Replace from the golden image'],
+
+  async run(run, params) {
+    const { input } = run;
     run.onMerge(async (batch) => {
       const current = run.state.severity ?? input.severity;
       const next = SEVERITIES[Math.min(SEVERITIES.indexOf(current) + 1, SEVERITIES.length - 1)];
       await run.raiseSeverity(next, `${batch.count} more alert(s) on the same host while the playbook runs`);
     });
 
-    const host = await step(run, 'Enrich from inventory', (p, call) => p.lookupHost(call, params.host ?? input.entity.key));
+    const host = await step(run, 'Enrich from inventory', (p, call) => p.lookupHost(call, params.host));
     const where = `${host.hostname} (${host.environment}, ${host.criticality}, owner ${host.owner})`;
     await run.setStatus('acknowledged', `responding on ${where}`);
 
@@ -48,7 +65,7 @@ export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutc
     const isolated = isolate === undefined || isolate.approved;
     if (isolated) {
       // Registered first: a cancel while the isolation is under way still releases the host.
-      run.compensate('Release the host', (p, call) => p.releaseHost(call, host.hostId, 'incident cancelled'), 'cancel');
+      compensate(run, 'Release the host', (p, call) => p.releaseHost(call, host.hostId, 'incident cancelled'), 'cancel');
       await step(run, 'Isolate the host', (p, call) => p.isolateHost(call, host.hostId, `Palisade incident ${input.incidentId}: ${input.title}`));
       await step(run, 'Verify isolation', async (p, call) => {
         const check = await p.verifyIsolation(call, host.hostId);
@@ -78,5 +95,5 @@ export async function hostCompromise(input: PlaybookInput): Promise<PlaybookOutc
       isolated ? 'isolated' : 'not isolated (not approved)',
       replaced ? `replaced by ${replaced.replacementId} from ${image}` : 'not replaced',
     ].join('; ');
-  });
-}
+  },
+});

@@ -28,12 +28,16 @@ const PATCH = {
 const MAX_HISTORY_EVENTS = 10_000;
 
 /**
+ * Triage as it ran before one lifecycle (workflows/triage/playbook.ts runs it now on the
+ * same runner as every playbook). Kept, unchanged, for runs started before that change:
+ * their histories replay only on this code.
+ *
  * Triage — every routed alert lands here until its own playbook exists.
  * 1. Open the incident (projection + "incident created" on the timeline).
  * 2. Gather alerts the door merges in, one timeline entry per batch.
  * 3. Wait for a responder to resolve it.
  */
-export async function triageIncident(input: TriageInput): Promise<void> {
+export async function legacyTriage(input: TriageInput): Promise<void> {
   const state: IncidentState = input.carried?.state ?? {
     incidentId: input.incidentId,
     status: 'open',
@@ -118,7 +122,7 @@ export async function triageIncident(input: TriageInput): Promise<void> {
     await recordPending();
     if (resolution) break;
     if (workflowInfo().historyLength > (input.historyLimit ?? MAX_HISTORY_EVENTS) || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof triageIncident>({ ...input, carried: { state, timelineSequence: timeline.sequence, lastInboxId } });
+      await continueAsNew<typeof legacyTriage>({ ...input, carried: { state, timelineSequence: timeline.sequence, lastInboxId } });
     }
   }
 
@@ -147,7 +151,7 @@ export async function triageIncident(input: TriageInput): Promise<void> {
 async function handOver(next: TriageBatch[]): Promise<void> {
   if (next.length === 0) return;
   const incoming = next[0];
-  await continueAsNew<typeof triageIncident>({
+  await continueAsNew<typeof legacyTriage>({
     ...incoming.start,
     initialBatches: next.filter((b) => b.incidentId === incoming.incidentId),
   });

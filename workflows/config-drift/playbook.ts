@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { z } from 'zod';
 import { describeDrift } from '../../lib/drift';
-import { approval, type ApprovalOutcome } from '../shared/approval-gate';
-import type { PlaybookInput } from '../shared/input';
-import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
-import { step } from '../shared/steps';
-import { CONFIG_DRIFT, DRIFT_ACTIONS, type ConfigDriftParams, type DriftAction } from './shared';
+import { approval, definePlaybook, step, compensate, type ApprovalOutcome } from '../kit';
+
+/** What the `drift-decision` gate asks an approver to choose (the `choice` of an approval). */
+export const DRIFT_ACTIONS = ['revert', 'quarantine', 'accept'] as const;
+export type DriftAction = (typeof DRIFT_ACTIONS)[number];
 
 /**
  * Config drift — a resource's live configuration no longer matches its approved baseline
@@ -23,10 +24,22 @@ import { CONFIG_DRIFT, DRIFT_ACTIONS, type ConfigDriftParams, type DriftAction }
  * Cancelled (a false positive): a quarantined resource is released (once another approver
  * agrees); a revert stays.
  */
-export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome> {
-  return runPlaybook(input, CONFIG_DRIFT, async (run) => {
-    const id = (input.params as ConfigDriftParams | undefined)?.resourceId ?? input.entity.key;
+export default definePlaybook({
+  name: 'config-drift',
+  description: 'Compare a resource with its baseline, classify the drift, decide (revert, quarantine or accept), apply, verify.',
+  categories: ['config-drift'],
+  params: z.object({ resourceId: z.string().min(1) }).strict(),
+  fromAlert: (entity) => ({ resourceId: entity.key }),
+  manualStart: {
+    entity: (p) => ({ kind: 'resource', key: p.resourceId, display: p.resourceId }),
+    title: (p) => `Configuration drift on ${p.resourceId}`,
+  },
+  contains: true,
+  gates: ['drift-decision'],
+  steps: ['Compare with the baseline', 'Quarantine {resource}', 'Release {resource}', 'Revert to the baseline', 'Accept as the new baseline', 'Verify against the baseline'],
 
+  async run(run, { resourceId: id }) {
+    const { input } = run;
     const drift = await step(run, 'Compare with the baseline', (p, call) => p.compareWithBaseline(call, id));
     if (drift.verdict === 'none') return `${id}: no drift, it matches its baseline`;
     const found = `${drift.changes.length} change(s), ${drift.relevant} security-relevant: ${describeDrift(drift)}`;
@@ -54,7 +67,7 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
 
     if (action === 'quarantine') {
       // Registered first: a cancel while the quarantine is under way still releases it.
-      run.compensate(`Release ${id}`, (p, call) => p.releaseResource(call, id, 'incident cancelled'), 'cancel');
+      compensate(run, `Release ${id}`, (p, call) => p.releaseResource(call, id, 'incident cancelled'), 'cancel');
       await step(run, `Quarantine ${id}`, (p, call) => p.quarantineResource(call, id, `Palisade incident ${input.incidentId}: ${input.title}`));
       await run.setStatus('contained', `${id} quarantined`);
       return `${id}: ${found}; quarantined, the drift remains in place`;
@@ -68,8 +81,8 @@ export async function configDrift(input: PlaybookInput): Promise<PlaybookOutcome
     });
     if (action === 'revert') await run.setStatus('contained', `${id} reverted to its baseline and verified`);
     return `${id}: ${found}; ${action === 'revert' ? 'reverted' : 'accepted as the new baseline'} and verified`;
-  });
-}
+  },
+});
 
 /** Who accepted the drift, for the provider's record. */
 function approvers(decision: ApprovalOutcome | undefined): string {

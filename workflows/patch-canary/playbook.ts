@@ -1,13 +1,14 @@
-import { sleep } from '@temporalio/workflow';
-import { durationMs } from '../../lib/duration';
-import { ProviderErrorType } from '../../lib/providers/capabilities';
-import { approval } from '../shared/approval-gate';
-import type { PlaybookInput } from '../shared/input';
-import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
-import { bestEffort, step, StepFailed } from '../shared/steps';
+import { z } from 'zod';
+import { DURATION_PATTERN, durationMs } from '../../lib/duration';
+import { ENVIRONMENTS } from '../../lib/providers/capabilities';
+import { approval, bestEffort, compensate, definePlaybook, step, type PlaybookRun } from '../kit';
 import { rollBackEveryWave } from './rollback';
-import { canaryParams, paramsProblem, PATCH_CANARY } from './shared';
 import { planWaves } from './waves';
+
+const gates = ['widen-wave'] as const;
+const steps = ['List the hosts', 'Patch wave {n}', 'Check {sli} on wave {n}', 'Roll back wave {n}', 'Tell {who}: {patch} rolled back'] as const;
+/** A patch-canary run, as its helpers (rollback.ts) take it. */
+export type CanaryRun = PlaybookRun<(typeof gates)[number], (typeof steps)[number]>;
 
 /**
  * Patch canary — roll a patch out in waves while watching an SLO, so a bad patch stops at a few hosts.
@@ -21,11 +22,39 @@ import { planWaves } from './waves';
  * 6. Repeat from 2 until the last wave, then close with a summary.
  * Cancelled at any point, or a step fails: every patched wave is rolled back.
  */
-export async function patchCanary(input: PlaybookInput): Promise<PlaybookOutcome> {
-  return runPlaybook(input, PATCH_CANARY, async (run) => {
-    const params = canaryParams(input.params);
-    const problem = paramsProblem(params);
-    if (problem) throw new StepFailed('Read the parameters', ProviderErrorType.Invalid, 1, problem);
+export default definePlaybook({
+  name: 'patch-canary',
+  description: 'Patch in waves (5% → 25% → 100%): bake, check the SLO, approve the next wave; roll every wave back on a breach.',
+  categories: ['vulnerability'],
+  params: z
+    .object({
+      patchId: z.string().min(1),
+      /** Which hosts to patch (inventory selector). An empty one would match the whole fleet: never by accident. */
+      hosts: z
+        .object({ hostIds: z.array(z.string().min(1)).min(1).optional(), environment: z.enum(ENVIRONMENTS).optional(), tags: z.record(z.string(), z.string()).optional() })
+        .strict()
+        .refine((h) => h.hostIds ?? h.environment ?? h.tags, 'name hostIds, an environment or tags'),
+      /** Cumulative share of the hosts patched by the end of each wave, in percent. */
+      waves: z
+        .array(z.number().int().min(1).max(100))
+        .min(1)
+        .refine((w) => w.every((v, i) => i === 0 || v > w[i - 1]) && w.at(-1) === 100, 'must rise and end at 100')
+        .default([5, 25, 100]),
+      /** How long each wave bakes before its metrics are read. */
+      bake: z.string().regex(DURATION_PATTERN, 'must be a duration such as 30s, 10m or 1h').default('10m'),
+      /** The SLO a wave must keep: the SLI read from the metrics provider stays at or under `max`. */
+      slo: z.object({ sli: z.string().min(1), max: z.number() }).strict().default({ sli: 'error_rate', max: 0.05 }),
+    })
+    .strict(),
+  manualStart: {
+    entity: (p) => ({ kind: 'resource', key: `patch:${p.patchId}`, display: `patch ${p.patchId}` }),
+    title: (p) => `Canary rollout of ${p.patchId}`,
+  },
+  gates,
+  steps,
+
+  async run(run, params) {
+    const { input } = run;
     const { patchId, slo, bake } = params;
     await run.setStatus('acknowledged', `rolling ${patchId} out in waves (${params.waves.join('% → ')}%)`);
 
@@ -39,7 +68,7 @@ export async function patchCanary(input: PlaybookInput): Promise<PlaybookOutcome
     let patched = 0;
     for (const wave of waves) {
       const n = wave.number;
-      run.compensate(`Roll back wave ${n}`, (p, call) => p.rollbackPatch(call, patchId, wave.hostIds), 'any');
+      compensate(run, `Roll back wave ${n}`, (p, call) => p.rollbackPatch(call, patchId, wave.hostIds), 'any');
       const applied = await step(run, `Patch wave ${n}`, (p, call) => p.applyPatch(call, patchId, wave.hostIds), { timeout: '10m' });
       patched += applied.patched.length;
       if (applied.failed.length > 0) {
@@ -50,7 +79,7 @@ export async function patchCanary(input: PlaybookInput): Promise<PlaybookOutcome
       const bakeUntil = new Date(Date.now() + durationMs(bake)).toISOString();
       await run.timeline.record('note', `Wave ${n} (${wave.hostIds.length} host(s)) bakes for ${bake}, until ${bakeUntil}`, { data: { wave: n, bake, bakeUntil } });
       run.state.currentStep = `Bake wave ${n}`;
-      await sleep(durationMs(bake));
+      await run.sleep(durationMs(bake));
 
       const reading = await step(run, `Check ${slo.sli} on wave ${n}`, (p, call) => p.querySli(call, { sli: slo.sli, hostIds: wave.hostIds, window: bake }));
       if (reading.value > slo.max) {
@@ -77,5 +106,5 @@ export async function patchCanary(input: PlaybookInput): Promise<PlaybookOutcome
       if (!widen.approved) return `${patchId}: stopped after wave ${n} (widening not approved); ${patched} of ${total} host(s) keep the patch`;
     }
     return `${patchId}: all ${waves.length} wave(s) healthy; ${patched} of ${total} host(s) patched`;
-  });
-}
+  },
+});

@@ -1,13 +1,10 @@
 import { patched } from '@temporalio/workflow';
-import type { RotationResult } from '../../lib/providers/capabilities';
-import { approval } from '../shared/approval-gate';
-import type { PlaybookInput } from '../shared/input';
-import { runPlaybook, type PlaybookOutcome } from '../shared/playbook';
-import { bestEffort, step } from '../shared/steps';
-import { describeLeak } from './leak';
+import { z } from 'zod';
 import { humanDuration } from '../../lib/duration';
+import type { RotationResult } from '../../lib/providers/capabilities';
+import { approval, bestEffort, definePlaybook, step, type PlaybookRun } from '../kit';
+import { describeLeak } from './leak';
 import { closeGitHubAlert, pageUnknownCredential, readLeakFromGitHub, rotateOrWarn } from './support';
-import { SECRET_LEAK } from './shared';
 
 /** Changes to running logic, for patched(): histories recorded before a change replay without it. */
 const PATCH = {
@@ -16,6 +13,39 @@ const PATCH = {
   /** The GitHub alert a revoked credential came from is closed as revoked. */
   closesGitHubAlert: 'secret-leak-closes-github-alert',
 } as const;
+
+const hex = z.string().regex(/^[0-9a-f]{16,128}$/, 'must be the hex fingerprint Palisade showed for the secret');
+const gates = ['revoke-credential'] as const;
+const steps = [
+  'Read the leaked secret from GitHub',
+  'Find owner and scope',
+  'Revoke the credential',
+  'Close the GitHub alert',
+  'Rotate and update dependents',
+  'Search usage in the exposure window',
+  'Notify the owner',
+  'Page {page}: {why}',
+] as const;
+
+/**
+ * By hand: what leaked (type, fingerprint, last four), from when, and how sure. From an
+ * alert: nothing; the opening alert says what leaked (leak.ts).
+ */
+const params = z
+  .object({
+    type: z.string().min(1).optional(),
+    fingerprint: hex.optional(),
+    last4: z.string().min(1).max(4).optional(),
+    /** When the secret became public (default: when the alert saw it). */
+    exposedAt: z.iso.datetime({ offset: true }).optional(),
+    /** How sure the detector is that this is a live secret: only `high` is revoked without asking. */
+    confidence: z.enum(['high', 'medium', 'low']).default('medium'),
+  })
+  .strict();
+
+/** A secret-leak run, as its helpers (leak.ts, support.ts) take it. */
+export type LeakRun = PlaybookRun<(typeof gates)[number], (typeof steps)[number]>;
+export type LeakParams = z.output<typeof params>;
 
 /**
  * Secret leak — a credential turned up where it must not be (GitHub secret scanning, a
@@ -34,9 +64,23 @@ const PATCH = {
  * 6. Close with a summary: revoked or still live, rotated, uses found, time to revoke.
  * Cancelled or failed: nothing is undone (a revoked credential cannot be restored).
  */
-export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome> {
-  return runPlaybook(input, SECRET_LEAK, async (run) => {
-    const source = await describeLeak(input);
+export default definePlaybook({
+  name: 'secret-leak',
+  description: 'Find the leaked credential by fingerprint, revoke it (at once when sure and not shared, else after approval), rotate, search its use, notify the owner.',
+  categories: ['secret-leak'],
+  params,
+  manualStart: {
+    requires: ['type', 'fingerprint', 'last4'],
+    entity: (p) => ({ kind: 'credential', key: `secret:${p.fingerprint}`, display: `${p.type} …${p.last4}` }),
+    title: (p) => `Leaked ${p.type} …${p.last4}`,
+  },
+  gates,
+  steps,
+
+  async run(run, params) {
+    const { input } = run;
+
+    const source = await describeLeak(input, params);
     let leak = source.leak;
     if (!leak && source.github && patched(PATCH.readsGitHubSecret)) {
       const read = await readLeakFromGitHub(run, { ...source, github: source.github });
@@ -106,5 +150,5 @@ export async function secretLeak(input: PlaybookInput): Promise<PlaybookOutcome>
       rotation ? `rotated to ${rotation.newCredentialId}` : 'not rotated',
       used,
     ].join('; ');
-  });
-}
+  },
+});

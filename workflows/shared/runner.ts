@@ -1,14 +1,12 @@
 import { CancellationScope, condition, continueAsNew, isCancellation, patched } from '@temporalio/workflow';
+import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { approval } from './approval-gate';
-import { IncidentRun, UNDO_GATE, type PlaybookDefinition, type StopRequest } from './incident-run';
+import type { Playbook } from './define';
+import { IncidentRun, UNDO_GATE, type StopRequest } from './incident-run';
 import type { PlaybookInput } from './input';
+import { PATCH } from './patches';
+import { installHandlers } from './run-handlers';
 import { bestEffort, step, StepFailed } from './steps';
-
-/** Changes to running logic, for patched(): histories recorded before a change replay without it. */
-const PATCH = {
-  /** Undoing containment on a cancel needs an approver (four-eyes against the one who cancelled). */
-  undoNeedsApproval: 'undo-needs-approval',
-} as const;
 
 export interface PlaybookOutcome {
   incidentId: string;
@@ -16,17 +14,23 @@ export interface PlaybookOutcome {
   summary: string;
 }
 
+/** The version a declaration gets when it names none (Worker Versioning will derive one from the code). */
+const DEFAULT_VERSION = '1.0.0';
+
 /**
  * Runs a playbook's body for one incident, and everything around it that every playbook
- * shares: opening the incident, merged alerts, the responder's resolve or cancel, a failed
- * step (compensate, page, wait for a responder), closing, and the entity's next incident.
- * The body returns the closing summary.
+ * shares: opening the incident, its params, merged alerts, the responder's resolve or
+ * cancel, a failed step (compensate, page, wait for a responder), continuing as new when
+ * the history is long, closing, and the entity's next incident. The body returns the
+ * closing summary.
  */
-export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefinition, body: (run: IncidentRun) => Promise<string>): Promise<PlaybookOutcome> {
-  const run = new IncidentRun(input, playbook);
-  run.installHandlers();
-  const closedAlready = await run.open();
-  if (closedAlready) return handOver(run, { incidentId: input.incidentId, status: closedAlready, summary: `already ${closedAlready} before this run began: nothing done` });
+export async function runPlaybook(input: PlaybookInput, playbook: Playbook): Promise<PlaybookOutcome> {
+  const run = new IncidentRun(input, { name: playbook.name, version: playbook.version ?? DEFAULT_VERSION });
+  installHandlers(run);
+  if (!run.resuming) {
+    const closedAlready = await run.open();
+    if (closedAlready) return handOver(run, { incidentId: input.incidentId, status: closedAlready, summary: `already ${closedAlready} before this run began: nothing done` });
+  }
 
   const scope = new CancellationScope();
   run.onStop = () => scope.cancel();
@@ -34,13 +38,18 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
   if (run.stopRequest) scope.cancel();
   let summary: string | undefined;
   try {
-    summary = await scope.run(() => body(run));
+    summary = await scope.run(() => playbook.run(run, paramsOf(run, playbook)));
   } catch (err) {
     if (!(isCancellation(err) && run.stopRequest)) {
       // Anything but a failed step is a bug: let the workflow task fail so a fixed worker resumes it.
       if (!(err instanceof StepFailed)) throw err;
-      await failed(run, err);
-      await condition(() => run.stopRequest !== undefined);
+      // A continued run meets the failure its last run waited after: it is on record already.
+      const known = run.resuming && run.resumeAt?.kind === 'responder' && run.resumeAt.failedStep === err.step;
+      if (!known) {
+        run.resumed();
+        await failed(run, err);
+      }
+      await run.waitForResponder({ kind: 'responder', failedStep: err.step });
     }
   }
 
@@ -49,6 +58,7 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
   const stop = summary !== undefined && !run.stopRequest ? undefined : await settleStop(run);
   if (summary !== undefined && !stop) {
     outcome = { incidentId: input.incidentId, status: 'resolved', summary };
+    run.resumed();
     await run.timeline.record('playbook.completed', `Playbook ${playbook.name} finished: ${summary}`, { data: { results: run.state.results } });
     await run.close('resolved', `Resolved by the playbook: ${summary}`, 'palisade');
   } else if (stop!.kind === 'resolve') {
@@ -57,6 +67,7 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
     await run.close('resolved', `Resolved by ${actor}: ${reason}`, actor);
   } else {
     const { actor, reason } = stop!;
+    run.resumed();
     await compensate(run, 'cancel', `cancelled by ${actor}`);
     outcome = { incidentId: input.incidentId, status: 'cancelled', summary: reason };
     await run.close('cancelled', `Cancelled by ${actor}: ${reason}`, actor);
@@ -66,11 +77,25 @@ export async function runPlaybook(input: PlaybookInput, playbook: PlaybookDefini
 }
 
 /**
+ * The run's params, parsed once by the playbook's schema: as a responder gave them, or as
+ * the declaration derives them from the alert's entity. Params the schema refuses stop the
+ * playbook before its first step, like a step that fails.
+ */
+function paramsOf<P>(run: IncidentRun, playbook: Playbook): P {
+  const { input } = run;
+  const raw = input.params ?? playbook.fromAlert?.(input.entity) ?? {};
+  const parsed = playbook.params.safeParse(raw);
+  if (parsed.success) return parsed.data as P;
+  const problems = parsed.error.issues.slice(0, 5).map((i) => `${['params', ...i.path].join('.')}: ${i.message}`);
+  throw new StepFailed('Read the parameters', ProviderErrorType.Invalid, 1, problems.join('; '));
+}
+
+/**
  * Alerts for the entity's next incident reached this run as it closed (same workflow id):
  * hand them to a new run for that incident rather than drop them.
  */
 async function handOver(run: IncidentRun, outcome: PlaybookOutcome): Promise<PlaybookOutcome> {
-  const next = run.nextIncident();
+  const next = run.merges.nextIncident();
   if (next) await continueAsNew({ ...next.start, initialBatches: next.batches });
   return outcome;
 }
@@ -86,6 +111,7 @@ async function settleStop(run: IncidentRun): Promise<StopRequest> {
   for (;;) {
     const stop = run.stopRequest!;
     if (stop.kind === 'resolve' || run.undoSteps.length === 0 || !patched(PATCH.undoNeedsApproval)) return stop;
+    run.resumed();
     const steps = run.undoSteps.join(', ');
     const gateId = run.nextUndoGateId();
     if (await askToUndo(run, stop, gateId, steps)) return stop;
@@ -142,7 +168,8 @@ async function failed(run: IncidentRun, err: StepFailed): Promise<void> {
 
 /** Runs the compensations that apply, newest first, where cancellation cannot interrupt them. */
 async function compensate(run: IncidentRun, reason: 'failure' | 'cancel', why: string): Promise<void> {
-  const due = run.compensations.filter((c) => c.when === 'any' || reason === 'cancel').reverse();
+  // One that ran in an earlier run of this incident (it continued as new since) is done.
+  const due = run.compensations.filter((c) => (c.when === 'any' || reason === 'cancel') && !run.steps[c.name]?.ok).reverse();
   run.compensations.splice(0, run.compensations.length, ...run.compensations.filter((c) => !due.includes(c)));
   if (due.length === 0) return;
   await CancellationScope.nonCancellable(async () => {

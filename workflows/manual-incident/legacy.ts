@@ -10,12 +10,14 @@ const { recordIncident } = proxyActivities<TimelineActivities>({
 });
 
 /**
- * Manual incident — a responder reports an incident by hand (the first slice; the real
- * playbooks grow from this shape).
+ * A hand-reported incident as it ran before one lifecycle: recorded, then the run ended, so
+ * nothing could resolve or cancel it (workflows/manual-incident/playbook.ts runs it now on
+ * the runner every playbook uses). Kept, unchanged, for histories recorded before.
+ *
  * 1. Record the incident in the projection.
  * 2. Put "incident created" on its timeline.
  */
-export async function manualIncident(input: ManualIncidentInput): Promise<void> {
+export async function legacyManualIncident(input: ManualIncidentInput): Promise<void> {
   const timeline = new TimelineRecorder(input.incidentId);
 
   await recordIncident({

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { definePlaybook } from '../kit';
+import type { PlaybookInput } from '../shared/input';
+import { legacyManualIncident } from './legacy';
+import type { ManualIncidentInput } from './shared';
+
+/**
+ * Manual incident — a responder reports an incident by hand (`POST /incidents`).
+ * 1. Open the incident.
+ * 2. Gather any alerts that join it, and its notes.
+ * 3. Wait for a responder to resolve or cancel it.
+ */
+const manualIncident = definePlaybook({
+  name: 'manual-incident',
+  version: '0.1.0',
+  description: 'An incident a responder reports by hand (POST /incidents): it waits, gathering what joins it, until a responder resolves or cancels it.',
+  params: z.object({}).strict(),
+  gates: [],
+  steps: [],
+
+  async run(run) {
+    await run.waitForResponder({ kind: 'responder' });
+    return 'a responder closed it';
+  },
+});
+
+export default {
+  ...manualIncident,
+  // Runs started before one lifecycle had an input of their own, and replay on the code they ran on.
+  workflow: (input: PlaybookInput | ManualIncidentInput) => ('reportedBy' in input ? legacyManualIncident(input) : manualIncident.workflow(input)),
+};

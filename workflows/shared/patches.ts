@@ -1,0 +1,22 @@
+/**
+ * Changes to the runner's logic since histories were recorded, for `patched()`: a run
+ * recorded before a change replays without it (test/histories/, `palisade replay check`).
+ * Names are history: never rename or reuse one.
+ */
+export const PATCH = {
+  criticalRaisesOpenGates: 'critical-incident-raises-open-gates',
+  /** A storm costs history: upsert the source search attribute only when a batch brings a new source. */
+  sourcesUpsertedOnChange: 'sources-upserted-on-change',
+  /** A run started by a signal that arrived after its incident closed ends without acting. */
+  runChecksIncident: 'run-checks-its-incident',
+  /** Closing hands the inbox rows the run never recorded back, to reopen the incident. */
+  closeHandsBackLateAlerts: 'close-hands-back-late-alerts',
+  /** An earlier incident's batch, sent late, is not taken for the entity's next incident. */
+  staleBatchesIgnored: 'stale-batches-ignored',
+  /** A run started by hand asks at the gates an alert's run passes on its own. */
+  handStartedRunsAsk: 'hand-started-runs-ask',
+  /** Undoing containment on a cancel needs an approver (four-eyes against the one who cancelled). */
+  undoNeedsApproval: 'undo-needs-approval',
+  /** Triage runs on the same runner as every playbook (resolve, cancel, continue-as-new alike). */
+  oneLifecycle: 'one-lifecycle',
+} as const;
