@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
+import { insertTimelineEvent } from '../../lib/db/timeline-insert';
 import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
@@ -68,28 +69,15 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
     },
 
     /**
-     * Appends one event to an incident's timeline (no-op if that event id is already there).
+     * Appends one event to an incident's timeline (no-op if that event id is already there; after
+   * the last when an event written from outside the run took its place: lib/db/timeline-insert.ts).
      * Summary and data are redacted here as well as at the door: a provider's answer can
      * carry a secret too.
      */
     async appendTimelineEvent(event: TimelineEvent): Promise<void> {
       const summary = redactor.redactText(event.summary);
       const data = redactor.redactDeep(event.data);
-      await db.query(
-        `INSERT INTO timeline_events (id, incident_id, sequence, type, occurred_at, actor, summary, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          event.id,
-          event.incidentId,
-          event.sequence,
-          event.type,
-          event.occurredAt,
-          event.actor,
-          summary,
-          JSON.stringify(data),
-        ],
-      );
+      await insertTimelineEvent(db, { ...event, summary, data });
     },
   };
 }
