@@ -66,7 +66,7 @@ export async function enqueueReopened(q: Sql, incidentId: string): Promise<void>
 
 async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail: Record<string, unknown>): Promise<void> {
   // A comment milestone is keyed by what it says, so two different milestones both go out.
-  const suffix = action === 'comment' ? `:${String(detail.milestone ?? '')}` : '';
+  const suffix = action === 'comment' ? `:${typeof detail.milestone === 'string' ? detail.milestone : ''}` : '';
   await q.query(
     `INSERT INTO paging_outbox (key, incident_id, vendor, action, generation, detail)
      SELECT n.incident_id || ':' || n.vendor || ':' || $2 || ':' || n.generation || $4, n.incident_id, n.vendor, $2, n.generation, $3::jsonb

@@ -50,8 +50,8 @@ export class JiraTicketing implements TicketingProvider {
   /** Who the token is (GET /rest/api/3/myself): read-only. */
   async check(): Promise<string> {
     const res = await this.api('read the API token\'s account', 'GET', '/rest/api/3/myself');
-    const name = field(res.body, 'displayName') ?? field(res.body, 'emailAddress') ?? 'unknown';
-    return `authenticated as ${String(name)}`;
+    const name = [field(res.body, 'displayName'), field(res.body, 'emailAddress')].find((v): v is string => typeof v === 'string') ?? 'unknown';
+    return `authenticated as ${name}`;
   }
 
   async open(spec: TicketSpec): Promise<{ ticket: TicketRef; created: boolean }> {

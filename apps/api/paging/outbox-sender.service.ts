@@ -172,11 +172,11 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     const ref = ticketRef(row);
     if (!ref) return { kind: 'refused', error: 'the ticket was never opened (its open notice was refused)' };
     if (row.action === 'comment') {
-      await vendor.comment(ref, `Palisade: incident ${String(row.detail.milestone ?? 'updated')} at ${String(row.detail.at ?? new Date().toISOString())}.`, this.link(row));
-      await markSent(this.db, row, { status: 'open' }, { type: 'notice.sent', summary: `Commented on ${ref.key}: ${String(row.detail.milestone ?? 'update')}`, data: { ticket: ref.key } });
+      await vendor.comment(ref, `Palisade: incident ${str(row.detail.milestone, 'updated')} at ${str(row.detail.at, new Date().toISOString())}.`, this.link(row));
+      await markSent(this.db, row, { status: 'open' }, { type: 'notice.sent', summary: `Commented on ${ref.key}: ${str(row.detail.milestone, 'update')}`, data: { ticket: ref.key } });
       return { kind: 'sent' };
     }
-    const how = String(row.detail.status ?? 'resolved');
+    const how = str(row.detail.status, 'resolved');
     await vendor.close(ref, `Palisade: incident ${how}. Postmortem: ${this.config.publicUrl}/incidents/${row.incidentId}/postmortem`, this.link(row));
     await markSent(this.db, row, { status: 'done' }, { type: 'notice.sent', summary: `Closed ticket ${ref.key} (incident ${how})`, data: { ticket: ref.key } });
     return { kind: 'sent' };
@@ -191,6 +191,10 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   private link(row: OutboxRow): string {
     return `${this.config.publicUrl}/incidents/${row.incidentId}`;
   }
+}
+
+function str(value: unknown, otherwise: string): string {
+  return typeof value === 'string' ? value : otherwise;
 }
 
 function ticketRef(row: OutboxRow): TicketRef | null {

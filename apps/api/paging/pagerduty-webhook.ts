@@ -33,7 +33,7 @@ export type WebhookOutcome = { recorded: true; incidentId: string; event: string
 export async function recordPagerDutyEvent(db: DataSource, body: unknown): Promise<WebhookOutcome> {
   const event = (body as { event?: Record<string, unknown> } | null)?.event;
   if (!event || typeof event !== 'object') return { recorded: false, reason: 'no event object' };
-  const type = String(event.event_type ?? '');
+  const type = typeof event.event_type === 'string' ? event.event_type : '';
   const data = (event.data ?? {}) as Record<string, unknown>;
   const incidentId = typeof data.incident_key === 'string' ? data.incident_key : undefined;
   if (type !== 'incident.acknowledged' && type !== 'incident.resolved') return { recorded: false, reason: `${type || 'an event'} is not acted on` };
