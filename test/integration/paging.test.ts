@@ -32,7 +32,7 @@ describe('paging and tickets', () => {
         'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, identity: simulated,',
         '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty, ticketing: jira }',
         'settings:',
-        `  pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_KEY } }, webhookSecretEnv: PD_WEBHOOK_SECRET, timeoutMs: 1000 }`,
+        `  pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_KEY } }, webhookSecretEnv: PD_WEBHOOK_SECRET }`,
         `  jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, timeoutMs: 1000 }`,
       ].join('\n'),
     );
@@ -93,13 +93,14 @@ describe('paging and tickets', () => {
     const hosts = Array.from({ length: 50 }, (_, h) => `storm-${run}-${h}`);
     const before = pd.triggers().length;
     // 100 alerts a delivery (2 per host), 50 deliveries: 5,000 alerts.
-    for (let d = 0; d < 50; d += 10) {
+    // Five deliveries at a time: a busy machine resets connections when hundreds arrive at once.
+    for (let d = 0; d < 50; d += 5) {
       const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
+        Array.from({ length: 5 }, (_, i) =>
           sendGeneric(engine.baseUrl, hosts.flatMap((host) => [0, 1].map((k) => genericAlert(host, { id: `${d + i}-${k}` }))), { delivery: `${run}-${d + i}` }),
         ),
       );
-      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(202));
     }
     const incidents = await eventually('50 storm incidents paged', async () => {
       const rows = await engine.db.query<{ n: number; alerts: number }[]>(
@@ -109,6 +110,7 @@ describe('paging and tickets', () => {
       return rows[0].n === 50 ? rows[0] : undefined;
     }, 240_000);
     expect(incidents.n).toBe(50);
+    // Trigger events sent (a retry after a lost answer would count here), and pages PagerDuty opened.
     const triggers = pd.triggers().length - before;
     expect(triggers).toBeGreaterThan(0);
     expect(triggers).toBeLessThanOrEqual(50);
