@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { PagingPlan } from '../lib/db/paging-outbox';
 import type { Redactor } from '../lib/intake/redact';
 import { createFallbackNotifier } from './notify/fallback-webhook.activities';
 import { createPlaybookActivities } from './playbook/playbook.activities';
@@ -18,12 +19,14 @@ export interface ActivityDependencies {
   fallbackWebhookUrl: string | undefined;
   /** Base URL of the API, for links in notices. */
   publicUrl: string;
+  /** Which incidents page or open a ticket, and with which vendors; absent: none does. */
+  paging?: PagingPlan;
 }
 
 /** Every activity the worker registers, built from the dependencies it is given. */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    ...createTimelineActivities(deps.db, deps.redactor),
+    ...createTimelineActivities(deps.db, deps.redactor, deps.paging),
     ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined }),
     ...createProviderActivities(deps.providers),
     ...(deps.slack ? createSlackActivities(deps.slack) : {}),

@@ -9,8 +9,10 @@ import type { HostIsolationProvider } from './host-isolation/host-isolation.prov
 import type { InventoryProvider } from './inventory/inventory.provider';
 import type { MetricsProvider } from './metrics/metrics.provider';
 import type { NotifyProvider } from './notify/notify.provider';
+import type { PagingProvider } from './paging/paging.provider';
 import type { PatchingProvider } from './patching/patching.provider';
 import type { SecretScanningProvider } from './secret-scanning/secret-scanning.provider';
+import type { TicketingProvider } from './ticketing/ticketing.provider';
 
 /** One implementation per capability, as `runbooks/providers.yaml` chose them. */
 export interface Providers {
@@ -24,6 +26,9 @@ export interface Providers {
   metrics: MetricsProvider;
   notify: NotifyProvider;
   secretScanning: SecretScanningProvider;
+  /** Used by the API's paging outbox sender, not by playbooks (they page through notify). */
+  paging: PagingProvider;
+  ticketing: TicketingProvider;
 }
 
 type Args<F> = F extends (call: ProviderCall, ...rest: infer R) => unknown ? R : never;

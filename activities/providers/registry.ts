@@ -18,7 +18,12 @@ import { SimulatedIdentity } from './identity/simulated';
 import { SimulatedInventory } from './inventory/simulated';
 import { PrometheusMetrics, prometheusMetricsConfigSchema } from './metrics/prometheus';
 import { SimulatedMetrics } from './metrics/simulated';
+import { PagerDutyNotify } from './notify/pagerduty';
 import { SimulatedNotify } from './notify/simulated';
+import { NoPaging } from './paging/none';
+import { PagerDutyPaging, pagerDutyConfigSchema } from './paging/pagerduty';
+import { NoTicketing } from './ticketing/none';
+import { JiraTicketing, jiraConfigSchema } from './ticketing/jira';
 import { SimulatedPatching } from './patching/simulated';
 import { GitHubSecretScanning, gitHubSecretScanningConfigSchema } from './secret-scanning/github';
 import { NoSecretScanning } from './secret-scanning/none';
@@ -85,7 +90,18 @@ const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C
     simulated: (d) => new SimulatedMetrics(d.fleet),
     prometheus: (d) => new PrometheusMetrics(d.parse('prometheus', prometheusMetricsConfigSchema)),
   },
-  notify: { simulated: (d) => new SimulatedNotify(d.fleet) },
+  notify: {
+    simulated: (d) => new SimulatedNotify(d.fleet),
+    pagerduty: (d) => new PagerDutyNotify(new PagerDutyPaging(d.parse('pagerduty', pagerDutyConfigSchema))),
+  },
+  paging: {
+    none: () => new NoPaging(),
+    pagerduty: (d) => new PagerDutyPaging(d.parse('pagerduty', pagerDutyConfigSchema)),
+  },
+  ticketing: {
+    none: () => new NoTicketing(),
+    jira: (d) => new JiraTicketing(d.parse('jira', jiraConfigSchema)),
+  },
   secretScanning: {
     none: () => new NoSecretScanning(),
     github: (d) => new GitHubSecretScanning(d.parse('github', gitHubSecretScanningConfigSchema), { fingerprint: d.fingerprint }),
@@ -130,6 +146,8 @@ export function createProviders(config: ProvidersConfig, { db, env = {}, fingerp
     metrics: one(Capability.Metrics),
     notify: one(Capability.Notify),
     secretScanning: one(Capability.SecretScanning),
+    paging: one(Capability.Paging),
+    ticketing: one(Capability.Ticketing),
   };
   return { providers, fleet: deps.fleet };
 }
@@ -142,6 +160,23 @@ export function createSecretScanning(config: ProvidersConfig, { env = {}, finger
   const vendor = config.vendors.secretScanning.default;
   if (vendor === 'none') return undefined;
   return buildVendor(vendorDeps(config, noFleet('the secret-scanning vendor'), env, fingerprint), Capability.SecretScanning, vendor);
+}
+
+/**
+ * The page and ticket vendors alone, as the API's outbox sender uses them (no simulated
+ * fleet); null where the file names none.
+ */
+export function createPagingVendors(
+  config: ProvidersConfig,
+  { env = {} }: Omit<ProviderDeps, 'db' | 'fingerprint'>,
+): { paging: Providers['paging'] | null; ticketing: Providers['ticketing'] | null } {
+  const deps = vendorDeps(config, noFleet('the paging outbox'), env, (v) => v);
+  const paging = config.vendors.paging.default;
+  const ticketing = config.vendors.ticketing.default;
+  return {
+    paging: paging === 'none' ? null : buildVendor(deps, Capability.Paging, paging),
+    ticketing: ticketing === 'none' ? null : buildVendor(deps, Capability.Ticketing, ticketing),
+  };
 }
 
 export interface ProviderCheck {

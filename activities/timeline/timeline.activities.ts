@@ -1,44 +1,34 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
+import { enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
+import { insertTimelineEvent } from '../../lib/db/timeline-insert';
 import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
 
 /**
  * Projection writes. Each may be retried any number of times by Temporal and lands once:
- * ids are deterministic and inserts use `ON CONFLICT DO NOTHING`.
+ * ids are deterministic and inserts use `ON CONFLICT DO NOTHING`. The ones that open, move
+ * or close an incident also queue, in the same transaction, what its page and ticket vendors
+ * are to be told (lib/db/paging-outbox.ts); `paging` absent: nothing pages.
  */
-export function createTimelineActivities(db: DataSource, redactor: Redactor) {
+export function createTimelineActivities(db: DataSource, redactor: Redactor, paging?: PagingPlan) {
   return {
-    /** Creates the incident's row in the `incidents` projection (no-op if it exists). */
+    /** Creates the incident's row in the `incidents` projection (no-op if it exists), and queues its page and ticket. */
     async recordIncident(incident: IncidentProjection): Promise<void> {
-      await db.query(
-        `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          incident.id,
-          incident.workflowId,
-          incident.title,
-          incident.severity,
-          incident.status,
-          incident.playbook,
-          incident.playbookVersion,
-          incident.entity,
-          incident.detectedAt,
-        ],
-      );
+      await db.transaction(async (tx) => {
+        await recordIncidentRow(tx, incident);
+        if (paging) await enqueueOpened(tx, paging, incident);
+      });
     },
 
-    /** Moves an incident to a new status and stamps the matching time (idempotent). */
+    /** Moves an incident to a new status and stamps the matching time (idempotent); contained and resolved reach its ticket and page. */
     async setIncidentStatus(incidentId: string, status: IncidentStatus, at: string): Promise<void> {
-      const stamp = { acknowledged: 'acknowledged_at', contained: 'contained_at', resolved: 'resolved_at' } as const;
-      const column = status in stamp ? stamp[status as keyof typeof stamp] : undefined;
-      await db.query(
-        `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $3)` : ''}
-         WHERE id = $1`,
-        column ? [incidentId, status, at] : [incidentId, status],
-      );
+      await db.transaction(async (tx) => {
+        await setStatusRow(tx, incidentId, status, at);
+        if (status === 'contained') await enqueueLifecycle(tx, incidentId, 'comment', { milestone: 'contained', at });
+        if (status === 'resolved' || status === 'cancelled') await enqueueLifecycle(tx, incidentId, 'resolve', { status, at });
+      });
     },
 
     /**
@@ -58,10 +48,15 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor) {
     /**
      * Closes the incident as its run's last write, with the last inbox row the run recorded:
      * later rows go back to the inbox, and the dispatcher reopens the incident for them (or
-     * gives them to the entity's open incident). See lib/db/late-alerts.ts.
+     * gives them to the entity's open incident). See lib/db/late-alerts.ts. Its page resolves
+     * and its ticket closes.
      */
     async closeIncident(close: { incidentId: string; status: 'resolved' | 'cancelled'; at: string; recordedInboxId: number; runId: string }): Promise<{ late: number }> {
-      return db.transaction((tx) => closeIncidentRecorded(tx, close));
+      return db.transaction(async (tx) => {
+        const closed = await closeIncidentRecorded(tx, close);
+        await enqueueLifecycle(tx, close.incidentId, 'resolve', { status: close.status, at: close.at });
+        return closed;
+      });
     },
 
     /** Raises the incident's recorded severity; never lowers it (the door may have raised it already). */
@@ -74,30 +69,46 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor) {
     },
 
     /**
-     * Appends one event to an incident's timeline (no-op if that event id is already there).
+     * Appends one event to an incident's timeline (no-op if that event id is already there; after
+   * the last when an event written from outside the run took its place: lib/db/timeline-insert.ts).
      * Summary and data are redacted here as well as at the door: a provider's answer can
      * carry a secret too.
      */
     async appendTimelineEvent(event: TimelineEvent): Promise<void> {
       const summary = redactor.redactText(event.summary);
       const data = redactor.redactDeep(event.data);
-      await db.query(
-        `INSERT INTO timeline_events (id, incident_id, sequence, type, occurred_at, actor, summary, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          event.id,
-          event.incidentId,
-          event.sequence,
-          event.type,
-          event.occurredAt,
-          event.actor,
-          summary,
-          JSON.stringify(data),
-        ],
-      );
+      await insertTimelineEvent(db, { ...event, summary, data });
     },
   };
 }
 
 export type TimelineActivities = ReturnType<typeof createTimelineActivities>;
+
+async function recordIncidentRow(tx: EntityManager, incident: IncidentProjection): Promise<void> {
+  await tx.query(
+    `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      incident.id,
+      incident.workflowId,
+      incident.title,
+      incident.severity,
+      incident.status,
+      incident.playbook,
+      incident.playbookVersion,
+      incident.entity,
+      incident.detectedAt,
+    ],
+  );
+}
+
+async function setStatusRow(tx: EntityManager, incidentId: string, status: IncidentStatus, at: string): Promise<void> {
+  const stamp = { acknowledged: 'acknowledged_at', contained: 'contained_at', resolved: 'resolved_at' } as const;
+  const column = status in stamp ? stamp[status as keyof typeof stamp] : undefined;
+  await tx.query(
+    `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $3)` : ''}
+     WHERE id = $1`,
+    column ? [incidentId, status, at] : [incidentId, status],
+  );
+}

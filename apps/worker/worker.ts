@@ -12,6 +12,7 @@ import { Redactor } from '../../lib/intake/redact';
 import { PalisadeError } from '../../lib/errors';
 import { PeopleFile } from '../../lib/people';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
+import { pagingPlan } from '../../lib/paging/plan';
 import { SlackTemplates } from '../../lib/slack/templates';
 import { createSlackClient } from '../../activities/slack/slack-client';
 
@@ -53,6 +54,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     fingerprint: (value) => redactor.fingerprint(value),
   });
   await fleet.seed(config.playbooks.fleetFile);
+  const paging = pagingPlan(providersConfig, config.playbooks.pagingFile);
   const slack = config.slack
     ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: new PeopleFile(config.playbooks.peopleFile, (err) => {
           Runtime.instance().logger.warn(`${err.message} Mentions use the last good list.`);
@@ -63,7 +65,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     workflowBundle: opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs)),
-    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl }),
+    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
     // Provider activities heartbeat every 5 s; send them on at once, not at 0.8 × their

@@ -39,6 +39,7 @@ const envSchema = z.object({
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
+  PALISADE_PAGING_FILE: z.string().default('runbooks/paging.yaml'),
   PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
   PALISADE_GAMEDAYS_DIR: z.string().default('runbooks/gamedays'),
   /** The runbook page of each playbook: <dir>/<playbook>.md. */
@@ -123,6 +124,8 @@ export interface PalisadeConfig {
     peopleFile: string;
     /** Which vendor serves each capability. */
     providersFile: string;
+    /** Which incidents page, open a ticket, both or neither (runbooks/paging.yaml). */
+    pagingFile: string;
     /** The simulated fleet's seed: hosts, credentials, resources (added once, never overwritten). */
     fleetFile: string;
     /** The runbook pages (<playbook>.md) GET /playbooks serves. */
@@ -231,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),
       peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
+      pagingFile: path.resolve(cwd, e.PALISADE_PAGING_FILE),
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),
       runbooksDir: path.resolve(cwd, e.PALISADE_RUNBOOKS_DIR),
       gamedaysDir: path.resolve(cwd, e.PALISADE_GAMEDAYS_DIR),

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { IncidentStatus } from '../domain/incident';
 import { timelineEventId } from '../domain/timeline';
+import { enqueueReopened } from './paging-outbox';
 
 /**
  * How an incident's run and the inbox agree on which alerts the run saw.
@@ -103,6 +104,8 @@ export async function takeBackLateAlerts(tx: EntityManager, incidentId: string, 
     [incidentId],
   );
   await tx.query(`UPDATE inbox SET claimed_until = NULL, lease = NULL WHERE id = ANY($1::bigint[])`, [lateIds.map((r) => r.id)]);
+  // Its page and ticket open again (a resolved PagerDuty alert does not reopen: the next trigger opens a new one).
+  await enqueueReopened(tx, incidentId);
   await appendNote(tx, incidentId, `Reopened: ${what}`, { lateAlerts: n, alertIds: lateIds.map((r) => r.alert_id), previousStatus: closed.status });
   return { recorded: recorded.length, late: n, incidentId, reopened: true };
 }

@@ -31,6 +31,10 @@ export const TIMELINE_EVENT_TYPES = [
   'compensation.started',
   'compensation.succeeded',
   'compensation.failed',
+  /** A page or ticket the vendor accepted (with its id and link), or refused, or an acknowledgement from the vendor. */
+  'notice.sent',
+  'notice.failed',
+  'notice.acknowledged',
   'note',
 ] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];

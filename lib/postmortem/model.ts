@@ -8,6 +8,20 @@ export type { PostmortemApproval } from './approvals';
 export type { PostmortemAutomation } from './automation';
 
 /** What GET /incidents/:id/postmortem?format=json returns, and what the templates render. */
+/** One page or ticket (lib/db/paging-outbox.ts): where it went, what the vendor called it, who acknowledged it. */
+export interface PostmortemNotice {
+  vendor: string;
+  kind: 'page' | 'ticket';
+  target: string;
+  status: string;
+  externalId: string | null;
+  externalUrl: string | null;
+  sentAt: string | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+}
+
 export interface Postmortem {
   generatedAt: string;
   incident: {
@@ -66,6 +80,8 @@ export interface Postmortem {
   };
   approvals: PostmortemApproval[];
   automation: PostmortemAutomation;
+  /** Every page and ticket sent for the incident, who acknowledged it and when (absent: none was asked for). */
+  notices?: PostmortemNotice[];
   timeline: { sequence: number; at: string; type: string; actor: string; summary: string }[];
   /** Suggested from what went wrong; the templates add empty rows to fill in. */
   actionItems: string[];

@@ -15,6 +15,10 @@ export enum Capability {
   Notify = 'notify',
   /** The code host whose secret scanning raised a leak: read the leaked secret, close the alert. */
   SecretScanning = 'secretScanning',
+  /** Pages for incidents runbooks/paging.yaml says page (PagerDuty): triggered, acknowledged, resolved with the incident. */
+  Paging = 'paging',
+  /** Tickets for incidents runbooks/paging.yaml says ticket (Jira): opened once, commented, closed with the incident. */
+  Ticketing = 'ticketing',
 }
 
 export const CAPABILITIES = Object.values(Capability);

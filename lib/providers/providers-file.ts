@@ -13,12 +13,19 @@ export const VENDORS = {
   [Capability.ConfigBaseline]: ['simulated', 'aws-config'],
   [Capability.Patching]: ['simulated', 'aws-ssm'],
   [Capability.Metrics]: ['simulated', 'prometheus'],
-  [Capability.Notify]: ['simulated'],
+  [Capability.Notify]: ['simulated', 'pagerduty'],
   [Capability.SecretScanning]: ['none', 'github'],
+  [Capability.Paging]: ['none', 'pagerduty'],
+  [Capability.Ticketing]: ['none', 'jira'],
 } as const satisfies Record<Capability, readonly string[]>;
 
 /** Capabilities a file may leave out, and the vendor they then get (`none`: nothing to call). */
-const OPTIONAL: Partial<Record<Capability, string>> = { [Capability.SecretScanning]: 'none', [Capability.Identity]: 'none' };
+const OPTIONAL: Partial<Record<Capability, string>> = {
+  [Capability.SecretScanning]: 'none',
+  [Capability.Identity]: 'none',
+  [Capability.Paging]: 'none',
+  [Capability.Ticketing]: 'none',
+};
 
 export type VendorOf<C extends Capability> = (typeof VENDORS)[C][number];
 export type Vendor = VendorOf<Capability>;

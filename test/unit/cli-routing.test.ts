@@ -33,6 +33,15 @@ describe('palisade routing test', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('1 alert(s) from wazuh');
     expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook host-compromise, entity key host:\S+, workflow id host-compromise:host:\S+/);
+    // runbooks/paging.yaml: a compromised host pages.
+    expect(run.stdout).toContain("paging policy 'page-host-compromise': page secops-oncall and ticket in SEC");
+  });
+
+  it('shows that minor drift opens a ticket and pages nobody', () => {
+    const run = palisade('routing', 'test', 'generic', 'test/fixtures/webhooks/generic/minor-drift.json');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("paging policy 'ticket-minor-drift': ticket in SEC");
+    expect(run.stdout).not.toContain('page secops-oncall');
   });
 
   it('reads the headers an adapter needs, and explains a bad source or payload', () => {

@@ -222,6 +222,7 @@ describe('postmortem templates', () => {
       '## Impact',
       '## Key times',
       '## Approvals',
+      '## Pages and tickets',
       '## What the automation did',
       '### What failed',
       '## Timeline',

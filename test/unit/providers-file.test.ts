@@ -30,12 +30,14 @@ const shippedProviders = readFileSync(path.join(root, 'runbooks/providers.yaml')
 const host = '{ id: h1, owner: o, environment: production, criticality: high }';
 
 describe('runbooks/providers.yaml', () => {
-  it('ships with a vendor for every capability: simulated, and no code host for secret scanning', () => {
+  it('ships with a vendor for every capability: simulated, and no code host for secret scanning, no pager and no ticket system', () => {
     const config = loadProvidersConfig(path.join(root, 'runbooks/providers.yaml'));
     expect(Object.keys(config.vendors).sort()).toEqual([...CAPABILITIES].sort());
-    const { secretScanning, ...rest } = config.vendors;
+    const { secretScanning, paging, ticketing, ...rest } = config.vendors;
     expect(Object.values(rest).every((v) => v.default === 'simulated' && v.byTag.length === 0)).toBe(true);
     expect(secretScanning).toEqual({ default: 'none', byTag: [] });
+    expect(paging).toEqual({ default: 'none', byTag: [] });
+    expect(ticketing).toEqual({ default: 'none', byTag: [] });
     expect(vendorsInUse(config).map((v) => v.vendor)).not.toContain('none');
   });
 

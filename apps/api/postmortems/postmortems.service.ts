@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
-import { buildPostmortem, type Postmortem } from '../../../lib/postmortem/model';
+import { buildPostmortem, type Postmortem, type PostmortemNotice } from '../../../lib/postmortem/model';
 import { PostmortemTemplates, type RenderedFormat } from '../../../lib/postmortem/render';
 import { assertUuid, notFound } from '../incidents/incidents.service';
 
@@ -23,7 +23,28 @@ export class PostmortemsService {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
     if (!incident) throw notFound(id);
     const events = await this.timeline.find({ where: { incidentId: id }, order: { sequence: 'ASC' } });
-    return buildPostmortem(incident, events);
+    return { ...buildPostmortem(incident, events), notices: await this.notices(id) };
+  }
+
+  /** Its pages and tickets, oldest first. */
+  private async notices(id: string): Promise<PostmortemNotice[]> {
+    const iso = (v: Date | null) => (v ? v.toISOString() : null);
+    const rows = await this.timeline.query<{ vendor: string; kind: 'page' | 'ticket'; target: string; status: string; external_id: string | null; external_url: string | null; sent_at: Date | null; acknowledged_by: string | null; acknowledged_at: Date | null; resolved_at: Date | null }[]>(
+      `SELECT vendor, kind, target, status, external_id, external_url, sent_at, acknowledged_by, acknowledged_at, resolved_at FROM paging_notices WHERE incident_id = $1 ORDER BY created_at, vendor`,
+      [id],
+    );
+    return rows.map((r) => ({
+      vendor: r.vendor,
+      kind: r.kind,
+      target: r.target,
+      status: r.status,
+      externalId: r.external_id,
+      externalUrl: r.external_url,
+      sentAt: iso(r.sent_at),
+      acknowledgedBy: r.acknowledged_by,
+      acknowledgedAt: iso(r.acknowledged_at),
+      resolvedAt: iso(r.resolved_at),
+    }));
   }
 
   render(format: RenderedFormat, postmortem: Postmortem): string {

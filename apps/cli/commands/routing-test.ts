@@ -6,6 +6,8 @@ import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert'
 import { Redactor } from '../../../lib/intake/redact';
 import { loadRouting, route } from '../../../lib/intake/routing';
 import { loadPlaybooks } from '../../playbooks/load';
+import { incidentSeverity } from '../../../lib/domain/incident';
+import { decidePaging, describePaging, loadPagingPolicy } from '../../../lib/paging/policy';
 import { PayloadError } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 
@@ -26,6 +28,7 @@ export async function routingTest(config: PalisadeConfig, source: string, file: 
     throw new PalisadeError('unreadable_payload', `${file} is not a readable JSON file: ${(err as Error).message}.`, 'Save the payload the vendor sends as a JSON file.');
   }
   const routing = loadRouting(config.intake.routingFile, (await loadPlaybooks(config.playbooks.teamDirs)).catalogue);
+  const paging = loadPagingPolicy(config.playbooks.pagingFile);
   const receivedAt = new Date().toISOString();
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
   const request = { headers, query: {}, receivedAt };
@@ -49,6 +52,10 @@ export async function routingTest(config: PalisadeConfig, source: string, file: 
         ? `     rule '${decision.rule}': ignored (stored, answered suppressed)`
         : `     rule '${decision.rule}': playbook ${decision.playbook}, entity key ${decision.entityKey}, workflow id ${decision.workflowId}`,
     );
+    if (decision.kind === 'playbook') {
+      const subject = { rule: decision.rule, playbook: decision.playbook, category: alert.category, severity: incidentSeverity(alert.severity) };
+      lines.push(`     ${describePaging(decidePaging(paging, subject))} (when it opens an incident)`);
+    }
   }
   return lines.join('\n');
 }

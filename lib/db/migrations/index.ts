@@ -10,6 +10,7 @@ import { AlertKeyLookup1764516000000 } from './1764516000000-alert-key-lookup';
 import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
 import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
 import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
+import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   StripSnsLinks1764560000000,
   SimulatedAccounts1764650000000,
   TokenIdentity1764700000000,
+  PagingOutbox1764800000000,
 ];

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ApplicationFailure } from '@temporalio/common';
+import { DataSource } from 'typeorm';
+import type { PagingProvider } from '../../../activities/providers/paging/paging.provider';
+import type { TicketingProvider, TicketRef } from '../../../activities/providers/ticketing/ticketing.provider';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { describeError } from '../../../lib/errors';
+import { ProviderErrorType } from '../../../lib/providers/capabilities';
+import { PALISADE_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
+import { claimOutbox, deadLetter, markSent, outboxDepth, retryLater, type OutboxDepth, type OutboxRow } from './outbox-store';
+import { RateWindow } from './rate-window';
+
+export const PAGING_VENDORS = Symbol('PAGING_VENDORS');
+export interface PagingVendors {
+  paging: PagingProvider | null;
+  ticketing: TicketingProvider | null;
+}
+
+const BATCH = 20;
+const IDLE_MS = 200;
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** PagerDuty's documented Events API limit is about 120 events a minute per integration key. */
+const PAGES_PER_MINUTE = 120;
+
+/** What became of one row. */
+type Outcome = { kind: 'sent' } | { kind: 'later'; delayMs: number; error: string } | { kind: 'refused'; error: string };
+
+/**
+ * Delivers the paging outbox (lib/db/paging-outbox.ts) to the page and ticket vendors, the
+ * way the inbox dispatcher delivers alerts to Temporal: rows leased (a sender that dies leaves
+ * them to the next), one incident and vendor in order, throttling and outages retried with
+ * backoff for as long as they last (a page is late, never dropped), a refusal (bad request,
+ * bad credentials) set aside and put on the incident's timeline. A page or ticket is on the
+ * timeline as sent only once the vendor accepted it, with its id and link.
+ */
+@Injectable()
+export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('PagingOutbox');
+  private readonly rate = new RateWindow(PAGES_PER_MINUTE, 60_000);
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private interrupt: (() => void) | undefined;
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors,
+    @Inject(MetricsService) metrics: MetricsService,
+  ) {
+    let depth: Promise<OutboxDepth> | undefined;
+    const read = () => (depth ??= outboxDepth(this.db).finally(() => setTimeout(() => (depth = undefined), 1_000)));
+    metrics.gauge('palisade_paging_outbox_pending', 'Page and ticket notices not yet accepted by their vendor.', async () => (await read()).pending);
+    metrics.gauge('palisade_paging_outbox_oldest_age_seconds', 'Age of the oldest notice waiting for its vendor.', async () => (await read()).oldestAgeSeconds);
+    metrics.gauge('palisade_paging_outbox_dead_letters', 'Notices a vendor refused for good (on the incident timeline as notice.failed).', async () => (await read()).deadLetters);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.vendors.paging && !this.vendors.ticketing) return; // nothing is ever queued
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.interrupt?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      let n = 0;
+      try {
+        n = await this.drainOnce();
+        backoff = 0;
+      } catch (err) {
+        backoff = Math.min(5_000, backoff ? backoff * 2 : 250);
+        this.log.warn(`paging outbox round failed, retrying in ${backoff} ms: ${describeError(err)}`);
+      }
+      if (backoff > 0 || n === 0) await this.sleep(backoff || IDLE_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.interrupt?.(), ms);
+      this.interrupt = () => {
+        clearTimeout(timer);
+        this.interrupt = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** One round: claims due rows and delivers them side by side (each incident and vendor's rows are one at a time by the claim). */
+  async drainOnce(): Promise<number> {
+    const rows = await claimOutbox(this.db, randomUUID(), BATCH);
+    await Promise.all(rows.map((row) => this.deliverOne(row)));
+    return rows.length;
+  }
+
+  private async deliverOne(row: OutboxRow): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.deliver(row);
+    } catch (err) {
+      outcome = classify(err, row.attempts);
+    }
+    if (outcome.kind === 'later') {
+      await retryLater(this.db, row, outcome.delayMs, outcome.error);
+      if (row.attempts === 1 || row.attempts % 10 === 0) this.log.warn(`${row.vendor} ${row.action} for incident ${row.incidentId} not delivered yet (attempt ${row.attempts}): ${outcome.error}`);
+    } else if (outcome.kind === 'refused') {
+      this.log.error(`${row.vendor} refused ${row.action} for incident ${row.incidentId}: ${outcome.error}`);
+      await deadLetter(this.db, row, outcome.error, {
+        summary: `${row.kind === 'page' ? 'Page' : 'Ticket'} ${row.action} refused by ${row.vendor}: ${outcome.error}`,
+        data: { error: outcome.error },
+      });
+    }
+  }
+
+  private async deliver(row: OutboxRow): Promise<Outcome> {
+    return row.kind === 'page' ? this.deliverPage(row) : this.deliverTicket(row);
+  }
+
+  private async deliverPage(row: OutboxRow): Promise<Outcome> {
+    const vendor = this.vendors.paging;
+    if (!vendor) return { kind: 'refused', error: 'no paging vendor is configured (vendors.paging in runbooks/providers.yaml)' };
+    if (row.action === 'comment') return this.sentQuietly(row);
+    const wait = this.rate.take(row.target);
+    if (wait > 0) return { kind: 'later', delayMs: wait, error: `holding back: ${PAGES_PER_MINUTE} events a minute to '${row.target}' already` };
+    const action = row.action === 'open' ? 'trigger' : 'resolve';
+    const receipt = await vendor.send({
+      action,
+      dedupKey: row.incidentId,
+      service: row.target,
+      summary: `[${row.severity}] ${row.title}`,
+      source: row.entity ?? 'palisade',
+      severity: row.severity,
+      link: this.link(row),
+      details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
+    });
+    const did = action === 'trigger' ? `Paged ${row.target} through ${row.vendor}` : `Resolved the ${row.vendor} page`;
+    await markSent(this.db, row, { status: action === 'trigger' ? 'triggered' : 'resolved', externalId: receipt.dedupKey }, {
+      type: 'notice.sent',
+      summary: `${did} (dedup key ${receipt.dedupKey}; ${receipt.message})`,
+      data: { dedupKey: receipt.dedupKey, alerts: row.alertCount },
+    });
+    return { kind: 'sent' };
+  }
+
+  private async deliverTicket(row: OutboxRow): Promise<Outcome> {
+    const vendor = this.vendors.ticketing;
+    if (!vendor) return { kind: 'refused', error: 'no ticketing vendor is configured (vendors.ticketing in runbooks/providers.yaml)' };
+    if (row.action === 'open') {
+      const { ticket, created } = await vendor.open({
+        incidentId: row.incidentId,
+        project: row.target,
+        summary: `[${row.severity}] ${row.title}`,
+        severity: row.severity,
+        lines: [`Palisade incident ${row.incidentId} (${row.playbook}), severity ${row.severity}.`, row.entity ? `Entity: ${row.entity}.` : '', `Alerts so far: ${row.alertCount}.`],
+        link: this.link(row),
+      });
+      await markSent(this.db, row, { status: 'open', externalId: ticket.key, externalUrl: ticket.url }, {
+        type: 'notice.sent',
+        summary: `${created ? 'Opened' : 'Found'} ticket ${ticket.key} in ${row.target} (${ticket.url})`,
+        data: { ticket: ticket.key, url: ticket.url, created },
+      });
+      return { kind: 'sent' };
+    }
+    const ref = ticketRef(row);
+    if (!ref) return { kind: 'refused', error: 'the ticket was never opened (its open notice was refused)' };
+    if (row.action === 'comment') {
+      await vendor.comment(ref, `Palisade: incident ${str(row.detail.milestone, 'updated')} at ${str(row.detail.at, new Date().toISOString())}.`, this.link(row));
+      await markSent(this.db, row, { status: 'open' }, { type: 'notice.sent', summary: `Commented on ${ref.key}: ${str(row.detail.milestone, 'update')}`, data: { ticket: ref.key } });
+      return { kind: 'sent' };
+    }
+    const how = str(row.detail.status, 'resolved');
+    await vendor.close(ref, `Palisade: incident ${how}. Postmortem: ${this.config.publicUrl}/incidents/${row.incidentId}/postmortem`, this.link(row));
+    await markSent(this.db, row, { status: 'done' }, { type: 'notice.sent', summary: `Closed ticket ${ref.key} (incident ${how})`, data: { ticket: ref.key } });
+    return { kind: 'sent' };
+  }
+
+  /** Nothing for this vendor to hear (a milestone on a page): done. */
+  private async sentQuietly(row: OutboxRow): Promise<Outcome> {
+    await this.db.query(`UPDATE paging_outbox SET sent_at = now(), claimed_until = NULL WHERE id = $1 AND lease = $2`, [row.id, row.lease]);
+    return { kind: 'sent' };
+  }
+
+  private link(row: OutboxRow): string {
+    return `${this.config.publicUrl}/incidents/${row.incidentId}`;
+  }
+}
+
+function str(value: unknown, otherwise: string): string {
+  return typeof value === 'string' ? value : otherwise;
+}
+
+function ticketRef(row: OutboxRow): TicketRef | null {
+  if (!row.externalId) return null;
+  return { id: row.externalId, key: row.externalId, url: row.externalUrl ?? '' };
+}
+
+/** A vendor's failure: throttled and unavailable come back later (backoff), the rest is refused for good. */
+function classify(err: unknown, attempts: number): Outcome {
+  const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempts - 1, 16));
+  if (err instanceof ApplicationFailure) {
+    if (err.type === ProviderErrorType.Throttled) {
+      const after = (err.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+      return { kind: 'later', delayMs: Math.max(after ?? 0, backoff), error: err.message };
+    }
+    if (err.type === ProviderErrorType.Unavailable || err.type === ProviderErrorType.AgentOffline) return { kind: 'later', delayMs: backoff, error: err.message };
+    return { kind: 'refused', error: `${err.type ?? 'error'}: ${err.message}` };
+  }
+  return { kind: 'later', delayMs: backoff, error: describeError(err) };
+}

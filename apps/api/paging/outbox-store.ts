@@ -1,0 +1,136 @@
+import type { DataSource } from 'typeorm';
+import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
+import type { TimelineEventType } from '../../../lib/domain/timeline';
+
+/** The SQL of the paging outbox's sender: claim with a lease, then sent, later, or set aside. */
+
+const LEASE_S = 30;
+
+export interface OutboxRow {
+  id: string;
+  key: string;
+  incidentId: string;
+  vendor: string;
+  action: 'open' | 'comment' | 'resolve';
+  generation: number;
+  detail: Record<string, unknown>;
+  attempts: number;
+  lease: string;
+  /** The notice it belongs to and the incident, as they are now. */
+  kind: 'page' | 'ticket';
+  target: string;
+  externalId: string | null;
+  externalUrl: string | null;
+  title: string;
+  severity: 'low' | 'medium' | 'high' | 'critical';
+  status: string;
+  entity: string | null;
+  playbook: string;
+  alertCount: number;
+}
+
+/**
+ * Claims up to `limit` rows that are due, each the oldest pending row of its incident and
+ * vendor (a resolve never overtakes its open), for `LEASE_S` seconds: a sender that dies
+ * leaves them to be claimed again.
+ */
+export async function claimOutbox(db: DataSource, lease: string, limit: number): Promise<OutboxRow[]> {
+  return db.query<OutboxRow[]>(
+    `WITH next AS (
+       SELECT o.id FROM paging_outbox o
+       WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND o.available_at <= now()
+         AND (o.claimed_until IS NULL OR o.claimed_until < now())
+         AND NOT EXISTS (SELECT 1 FROM paging_outbox p WHERE p.incident_id = o.incident_id AND p.vendor = o.vendor
+                           AND p.id < o.id AND p.sent_at IS NULL AND p.dead_at IS NULL)
+       ORDER BY o.id LIMIT $2 FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE paging_outbox o SET lease = $1, claimed_until = now() + make_interval(secs => $3), attempts = o.attempts + 1
+       FROM next WHERE o.id = next.id
+       RETURNING o.id, o.key, o.incident_id, o.vendor, o.action, o.generation, o.detail, o.attempts, o.lease)
+     SELECT c.id, c.key, c.incident_id AS "incidentId", c.vendor, c.action, c.generation, c.detail, c.attempts, c.lease,
+            n.kind, n.target, n.external_id AS "externalId", n.external_url AS "externalUrl",
+            i.title, i.severity, i.status, i.entity, i.playbook, i.alert_count AS "alertCount"
+     FROM claimed c
+     JOIN paging_notices n ON n.incident_id = c.incident_id AND n.vendor = c.vendor
+     JOIN incidents i ON i.id = c.incident_id
+     ORDER BY c.id`,
+    [lease, limit, LEASE_S],
+  );
+}
+
+/** The vendor accepted it: the row is done and the notice says what the vendor answered, both under the lease. */
+export async function markSent(
+  db: DataSource,
+  row: OutboxRow,
+  notice: { status: string; externalId?: string; externalUrl?: string },
+  event: { type: TimelineEventType; summary: string; data: Record<string, unknown> },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const done = await tx.query<{ id: string }[]>(
+      `WITH d AS (UPDATE paging_outbox SET sent_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1 AND lease = $2 AND sent_at IS NULL RETURNING id) SELECT id FROM d`,
+      [row.id, row.lease],
+    );
+    if (done.length === 0) return false; // another sender took it over meanwhile: it records it
+    await tx.query(
+      `UPDATE paging_notices SET status = $3, external_id = COALESCE($4, external_id), external_url = COALESCE($5, external_url),
+         sent_at = COALESCE(sent_at, CASE WHEN $6 = 'open' THEN now() END),
+         resolved_at = CASE WHEN $6 = 'resolve' THEN now() ELSE resolved_at END,
+         alert_count = $7, last_error = NULL, updated_at = now()
+       WHERE incident_id = $1 AND vendor = $2`,
+      [row.incidentId, row.vendor, notice.status, notice.externalId ?? null, notice.externalUrl ?? null, row.action, row.alertCount],
+    );
+    await appendNotice(tx, row, event);
+    return true;
+  });
+}
+
+/** Not delivered now (throttled, vendor down): due again after `delayMs`. */
+export async function retryLater(db: DataSource, row: OutboxRow, delayMs: number, error: string): Promise<void> {
+  await db.query(
+    `UPDATE paging_outbox SET available_at = now() + make_interval(secs => $3), claimed_until = NULL, last_error = $4 WHERE id = $1 AND lease = $2`,
+    [row.id, row.lease, delayMs / 1000, error],
+  );
+  await db.query(`UPDATE paging_notices SET last_error = $3, updated_at = now() WHERE incident_id = $1 AND vendor = $2`, [row.incidentId, row.vendor, error]);
+}
+
+/** Refused for good (bad request, bad credentials): set aside, and the refusal is on the timeline. */
+export async function deadLetter(db: DataSource, row: OutboxRow, error: string, event: { summary: string; data: Record<string, unknown> }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const dead = await tx.query<{ id: string }[]>(
+      `WITH d AS (UPDATE paging_outbox SET dead_at = now(), claimed_until = NULL, last_error = $3 WHERE id = $1 AND lease = $2 AND dead_at IS NULL RETURNING id) SELECT id FROM d`,
+      [row.id, row.lease, error],
+    );
+    if (dead.length === 0) return;
+    await tx.query(`UPDATE paging_notices SET status = 'failed', last_error = $3, updated_at = now() WHERE incident_id = $1 AND vendor = $2`, [row.incidentId, row.vendor, error]);
+    await appendNotice(tx, row, { type: 'notice.failed', ...event });
+  });
+}
+
+async function appendNotice(q: { query: DataSource['query'] }, row: OutboxRow, event: { type: TimelineEventType; summary: string; data: Record<string, unknown> }): Promise<void> {
+  await insertTimelineEvent(q, {
+    id: `${row.incidentId}#${row.key}`,
+    incidentId: row.incidentId,
+    sequence: null,
+    type: event.type,
+    occurredAt: new Date().toISOString(),
+    actor: row.vendor,
+    summary: event.summary,
+    data: { ...event.data, vendor: row.vendor, kind: row.kind, target: row.target, action: row.action },
+  });
+}
+
+export interface OutboxDepth {
+  pending: number;
+  oldestAgeSeconds: number;
+  deadLetters: number;
+}
+
+export async function outboxDepth(db: DataSource): Promise<OutboxDepth> {
+  const [row] = await db.query<{ pending: number; oldest: number; dead: number }[]>(
+    `SELECT count(*) FILTER (WHERE sent_at IS NULL AND dead_at IS NULL)::int AS pending,
+            COALESCE(extract(epoch FROM now() - min(created_at) FILTER (WHERE sent_at IS NULL AND dead_at IS NULL)), 0)::float AS oldest,
+            count(*) FILTER (WHERE dead_at IS NOT NULL)::int AS dead
+     FROM paging_outbox`,
+  );
+  return { pending: row?.pending ?? 0, oldestAgeSeconds: row?.oldest ?? 0, deadLetters: row?.dead ?? 0 };
+}

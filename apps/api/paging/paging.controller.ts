@@ -1,0 +1,51 @@
+import { Controller, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators';
+import { ApiError } from '../common/error.filter';
+import { PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
+import { pagerDutySignatureValid, recordPagerDutyEvent } from './pagerduty-webhook';
+
+@ApiTags('webhooks')
+// PagerDuty proves itself with X-PagerDuty-Signature (settings.pagerduty.webhookSecretEnv).
+@Public()
+@Controller('webhooks/paging')
+export class PagingController {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors & { pagerDutyWebhookSecrets: string[] },
+  ) {}
+
+  @Post('pagerduty')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "PagerDuty v3 webhooks: an acknowledgement of a Palisade page marks the incident acknowledged, with who did it, on its timeline." })
+  async pagerDuty(@Req() req: Request) {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const secrets = this.vendors.pagerDutyWebhookSecrets;
+    if (secrets.length === 0) {
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'source_not_configured',
+        'PagerDuty webhooks are refused: no signing secret is configured.',
+        'Set settings.pagerduty.webhookSecretEnv in runbooks/providers.yaml to the variable holding the webhook subscription\'s secret.',
+      );
+    }
+    const header = req.headers['x-pagerduty-signature'];
+    if (!pagerDutySignatureValid(raw, Array.isArray(header) ? header.join(',') : header, secrets)) {
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'invalid_signature',
+        'X-PagerDuty-Signature is missing or matches no v1 HMAC-SHA256 of the body under the configured secret.',
+        "Send the body exactly as PagerDuty signed it, and give Palisade the subscription's current secret (settings.pagerduty.webhookSecretEnv).",
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.');
+    }
+    return recordPagerDutyEvent(this.db, body);
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { createPagingVendors } from '../../../activities/providers/registry';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { loadProvidersConfig } from '../../../lib/providers/providers-file';
+import { PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
+import { PagerDutyPaging } from '../../../activities/providers/paging/pagerduty';
+import { OutboxSender, PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
+import { PagingController } from './paging.controller';
+
+/** Pages and tickets: the outbox sender, and PagerDuty's acknowledgements coming back. */
+@Module({
+  controllers: [PagingController],
+  providers: [OutboxSender, { provide: PAGING_VENDORS, inject: [PALISADE_CONFIG, VENDOR_ENV], useFactory: pagingVendors }],
+})
+export class PagingModule {}
+
+function pagingVendors(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>): PagingVendors & { pagerDutyWebhookSecrets: string[] } {
+  const vendors = createPagingVendors(loadProvidersConfig(config.playbooks.providersFile), { env });
+  const secret = vendors.paging instanceof PagerDutyPaging ? vendors.paging.config.webhookSecret : undefined;
+  return { ...vendors, pagerDutyWebhookSecrets: secret ? secret.split(',').map((s) => s.trim()).filter(Boolean) : [] };
+}

@@ -1,0 +1,78 @@
+import type { Severity } from '../domain/incident';
+import { decidePaging, type PagingDecision, type PagingPolicy } from '../paging/policy';
+
+/**
+ * The paging outbox: what each vendor is still to be told about an incident, written in the
+ * same transaction as the projection change it reports. Every row has a key made of the
+ * incident, the vendor, the action and the page's generation (a reopened incident pages
+ * again), so a retried activity, a replayed run or an alert storm adds nothing twice. The
+ * API's sender delivers the rows (apps/api/paging/outbox-sender.service.ts); a playbook never
+ * waits on a vendor.
+ */
+
+export type OutboxAction = 'open' | 'comment' | 'resolve';
+
+/** Anything that runs SQL: a DataSource, or an EntityManager inside a transaction. */
+export interface Sql {
+  query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
+}
+
+/** Which vendors serve pages and tickets (runbooks/providers.yaml), and the policy that chooses (runbooks/paging.yaml). */
+export interface PagingPlan {
+  policy: PagingPolicy;
+  pageVendor: string | null;
+  ticketVendor: string | null;
+}
+
+/** The incident as the policy reads it: its routing rule and category come from its first alert. */
+export async function pagingSubject(q: Sql, incident: { id: string; playbook: string; severity: Severity }) {
+  const [first] = await q.query<{ rule: string | null; category: string }[]>(
+    `SELECT rule, category FROM alerts WHERE incident_id = $1 ORDER BY received_at, id LIMIT 1`,
+    [incident.id],
+  );
+  return { rule: first?.rule ?? null, category: first?.category ?? null, playbook: incident.playbook, severity: incident.severity };
+}
+
+/** The incident opened: decide once, remember the decision per vendor, and queue the page and the ticket. */
+export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: string; playbook: string; severity: Severity }): Promise<PagingDecision> {
+  const decision = decidePaging(plan.policy, await pagingSubject(q, incident));
+  const wanted: { vendor: string; kind: 'page' | 'ticket'; target: string }[] = [];
+  if (decision.page && plan.pageVendor) wanted.push({ vendor: plan.pageVendor, kind: 'page', target: decision.page.service });
+  if (decision.ticket && plan.ticketVendor) wanted.push({ vendor: plan.ticketVendor, kind: 'ticket', target: decision.ticket.project });
+  for (const w of wanted) {
+    await q.query(
+      `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id, vendor) DO NOTHING`,
+      [incident.id, w.vendor, w.kind, w.target, decision.policy],
+    );
+  }
+  await enqueue(q, incident.id, 'open', {});
+  return decision;
+}
+
+/**
+ * A milestone or the end of an incident, for every vendor already told about it: `resolve`
+ * (resolved or cancelled: the page resolves, the ticket closes), `comment` (contained: the
+ * ticket gets a comment; a page has nothing to say).
+ */
+export async function enqueueLifecycle(q: Sql, incidentId: string, action: 'comment' | 'resolve', detail: Record<string, unknown>): Promise<void> {
+  await enqueue(q, incidentId, action, detail);
+}
+
+/** The incident reopened: each vendor's next generation opens again (a resolved PagerDuty dedup key triggers a new incident). */
+export async function enqueueReopened(q: Sql, incidentId: string): Promise<void> {
+  await q.query(`UPDATE paging_notices SET generation = generation + 1, status = 'pending', resolved_at = NULL, updated_at = now() WHERE incident_id = $1`, [incidentId]);
+  await enqueue(q, incidentId, 'open', { reopened: true });
+}
+
+async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail: Record<string, unknown>): Promise<void> {
+  // A comment milestone is keyed by what it says, so two different milestones both go out.
+  const suffix = action === 'comment' ? `:${typeof detail.milestone === 'string' ? detail.milestone : ''}` : '';
+  await q.query(
+    `INSERT INTO paging_outbox (key, incident_id, vendor, action, generation, detail)
+     SELECT n.incident_id || ':' || n.vendor || ':' || $2 || ':' || n.generation || $4, n.incident_id, n.vendor, $2, n.generation, $3::jsonb
+     FROM paging_notices n
+     WHERE n.incident_id = $1 AND ($2 <> 'comment' OR n.kind = 'ticket')
+     ON CONFLICT (key) DO NOTHING`,
+    [incidentId, action, JSON.stringify(detail), suffix],
+  );
+}
