@@ -79,8 +79,10 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   await api.get('/fleet/setup');
   if (hosts.length) await api.post('/fleet/hosts', { hosts });
   for (const c of scenario.fleet.credentials) await api.post('/fleet/credentials', c);
+  for (const a of scenario.fleet.accounts) await api.post('/fleet/accounts', a);
   for (const r of scenario.fleet.resources) await api.post('/fleet/resources', r);
-  emit('fleet.ready', `fleet: ${hosts.length} hosts, ${scenario.fleet.credentials.length} credentials, ${scenario.fleet.resources.length} resources`);
+  const { credentials, accounts, resources } = scenario.fleet;
+  emit('fleet.ready', `fleet: ${hosts.length} hosts, ${credentials.length} credentials, ${accounts.length} accounts, ${resources.length} resources`);
   const tokens = new Map<string, { id: string; token: string }>();
   // The game-day exception (README "Tokens and roles"): tokens made for the scenario's people count
   // as those people without a claim, which the API allows only on the simulated fleet (audited).

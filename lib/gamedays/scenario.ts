@@ -5,6 +5,7 @@ import { DURATION_PATTERN } from '../duration';
 import { PalisadeError } from '../errors';
 import { SOURCES } from '../intake/alert';
 import { CAPABILITIES, CRITICALITIES, ENVIRONMENTS } from '../providers/capabilities';
+import { fleetAccountSchema } from '../providers/fleet-file';
 import { readRunbookFile } from '../runbook-file';
 
 /** Where `palisade gameday run <name>` and `POST /gamedays {scenario}` look for `<name>.yaml`. */
@@ -42,6 +43,9 @@ export const gamedayCredentialSchema = z
     dependents: z.array(id).default([]),
   })
   .strict();
+
+/** An account of the simulated directory (fields as in runbooks/fleet.yaml); a re-run starts it over: enabled, its sessions and keys as given. */
+export const gamedayAccountSchema = fleetAccountSchema.extend({ owner: id.default('team-gameday') }).strict();
 
 export const gamedayResourceSchema = z
   .object({ id, kind: id, baseline: z.record(z.string(), z.unknown()), current: z.record(z.string(), z.unknown()).optional() })
@@ -142,9 +146,14 @@ export const scenarioSchema = z
     /** How long to wait for the incidents to close before scoring what there is. */
     deadline: duration.default('4m'),
     fleet: z
-      .object({ hosts: z.array(hostSchema).default([]), credentials: z.array(gamedayCredentialSchema).default([]), resources: z.array(gamedayResourceSchema).default([]) })
+      .object({
+        hosts: z.array(hostSchema).default([]),
+        credentials: z.array(gamedayCredentialSchema).default([]),
+        accounts: z.array(gamedayAccountSchema).default([]),
+        resources: z.array(gamedayResourceSchema).default([]),
+      })
       .strict()
-      .default({ hosts: [], credentials: [], resources: [] }),
+      .default({ hosts: [], credentials: [], accounts: [], resources: [] }),
     alerts: z.array(alertSchema).default([]),
     runs: z.array(runSchema).default([]),
     faults: z.array(faultSchema).default([]),

@@ -5,7 +5,7 @@ export type SourceName = (typeof SOURCES)[number];
 export const ALERT_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
-export const ALERT_CATEGORIES = ['host-compromise', 'secret-leak', 'config-drift', 'vulnerability', 'other'] as const;
+export const ALERT_CATEGORIES = ['host-compromise', 'secret-leak', 'identity', 'config-drift', 'vulnerability', 'other'] as const;
 export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
 
 export const ENTITY_KINDS = ['host', 'credential', 'resource', 'repository', 'account'] as const;

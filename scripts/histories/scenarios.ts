@@ -125,6 +125,17 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // An administrator of its own: sessions and keys revoked, the disable approved by two
+    // (alice, then bob), the password reset, the owner told.
+    name: 'compromised-identity-complete',
+    run: async (s) => {
+      await s.fleet.addAccount({ id: 'rec-admin-1', owner: 'team-platform', privileged: true, groups: ['admins'], sessions: 2, keys: [{ id: 'AKIARECORDADMIN0001' }] });
+      const handle = await s.start('compromised-identity', { kind: 'account', key: 'rec-admin-1', display: 'rec-admin-1' }, { source: 'guardduty' });
+      await s.approveUntilDone(handle);
+      await s.save(handle);
+    },
+  },
+  {
     // The logs bucket of runbooks/fleet.yaml made public: drifted from its baseline.
     name: 'config-drift-complete',
     run: async (s) => {

@@ -85,6 +85,22 @@ describe('game days', () => {
     expect((await fleet.host('gd-short-1'))?.replacedBy).toBeTruthy();
   }, 60_000);
 
+  it('runs the shipped compromised-identity drill: its account enrolled, two approvers, the account disabled, every SLO met', async () => {
+    const events: GamedayEvent[] = [];
+    const scorecard = await runGameday(loadScenario('runbooks/gamedays/compromised-identity.yaml'), {
+      api: client(TEST_ADMIN_TOKEN),
+      as: client,
+      secretFor: testSecret,
+      onEvent: (e) => events.push(e),
+      pollMs: 200,
+    });
+    expect(events.find((e) => e.kind === 'fleet.ready')?.message).toContain('1 accounts');
+    expect(scorecard).toMatchObject({ gameday: 'compromised-identity', allClosed: true, passed: true });
+    expect(scorecard.incidents).toMatchObject([{ playbook: 'compromised-identity', entity: 'account:gd-id-ops-admin', status: 'resolved', failedSteps: [] }]);
+    expect(events.filter((e) => e.kind === 'approval.given')).toHaveLength(2);
+    expect(await new SimulatedFleet(engine.db).account('gd-id-ops-admin')).toMatchObject({ status: 'disabled', sessions: 0 });
+  }, 150_000);
+
   it('GET /fleet shows the simulated accounts as a takeover drill left them', async () => {
     const id = `gd-acct-${Date.now()}`;
     const fleet = new SimulatedFleet(engine.db);

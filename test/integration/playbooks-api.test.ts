@@ -28,7 +28,7 @@ describe('playbooks and approvals API', () => {
     const res = await getJson(`${engine.baseUrl}/playbooks`);
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.body.map((p: { name: string }) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual(['config-drift', 'host-compromise', 'manual-incident', 'patch-canary', 'secret-leak', 'triage']);
+    expect(Object.keys(byName).sort()).toEqual(['compromised-identity', 'config-drift', 'host-compromise', 'manual-incident', 'patch-canary', 'secret-leak', 'triage']);
     expect(byName.triage).toMatchObject({ workflowType: 'triageIncident', manual: false, paramsSchema: null });
     expect(byName['host-compromise']).toMatchObject({
       workflowType: 'hostCompromise',

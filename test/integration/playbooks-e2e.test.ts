@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { Redactor } from '../../lib/intake/redact';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
-import { genericAlert, sendGeneric, sendGithub } from '../support/webhooks';
+import { genericAlert, sendGeneric, sendGithub, sendWithToken } from '../support/webhooks';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/webhooks');
 
@@ -72,6 +72,32 @@ describe('playbooks from a webhook to resolved', () => {
     const shown = await getJson(`${engine.baseUrl}/fleet`);
     expect(shown.body.hosts.find((h: { id: string }) => h.id === host)).toMatchObject({ isolated: true, replacedBy: `${host}-r1` });
     expect(shown.body.recentCalls.some((c: { idempotencyKey: string }) => c.idempotencyKey.startsWith(incidentId))).toBe(true);
+  }, 90_000);
+
+  it('compromised-identity: a GuardDuty IAM user finding, sessions and keys revoked, the disable approved in the API', async () => {
+    const user = `dev-${randomUUID().slice(0, 8)}`;
+    await fleet.addAccount({ id: user, owner: 'team-web', sessions: 2, keys: [{ id: `AKIA${user}`, status: 'active' }] });
+    const finding = JSON.parse(readFileSync(path.join(FIXTURES, 'guardduty/console-login-anomaly.json'), 'utf8'));
+    finding.id = randomUUID();
+    finding.detail.id = randomUUID().replaceAll('-', '');
+    finding.detail.resource.accessKeyDetails.userName = user;
+    // An EventBridge API destination sends the finding with the source's token.
+    const sent = await sendWithToken(engine.baseUrl, 'guardduty', finding);
+    expect(sent.status).toBe(202);
+    const { incidentId } = sent.body;
+
+    await pendingGate(incidentId, 'disable-account');
+    expect(await fleet.account(user)).toMatchObject({ sessions: 0, status: 'enabled', keys: [{ status: 'inactive' }] });
+    const approved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/approvals/disable-account`, { decision: 'approve', reason: 'not his country' }, await tokenFor(engine.baseUrl, 'bob'));
+    expect(approved.body).toMatchObject({ outcome: 'approved' });
+
+    const incident = await resolved(incidentId);
+    expect(incident).toMatchObject({ playbook: 'compromised-identity', entity: `account:${user}` });
+    expect(incident.containedAt).toBeTruthy();
+    expect((await fleet.account(user))?.status).toBe('disabled');
+    const types = await timelineTypes(incidentId);
+    expect(types[0]).toBe('incident.created');
+    expect(types.at(-1)).toBe('incident.resolved');
   }, 90_000);
 
   it('secret-leak: a GitHub secret-scanning alert for a live, unshared key is revoked and rotated with no gate', async () => {

@@ -14,7 +14,7 @@ describe('game day scenarios', () => {
   });
 
   it('has one scenario per playbook and an alert storm of thousands of alerts over dozens of hosts', () => {
-    expect(listScenarios()).toEqual(expect.arrayContaining(['host-compromise', 'secret-leak', 'config-drift', 'patch-canary', 'alert-storm']));
+    expect(listScenarios()).toEqual(expect.arrayContaining(['host-compromise', 'secret-leak', 'config-drift', 'patch-canary', 'compromised-identity', 'alert-storm']));
     const storm = loadScenario(path.join(GAMEDAYS_DIR, 'alert-storm.yaml'));
     const planned = storm.alerts.flatMap((a) => planAlerts(a, scenarioHosts(storm)));
     expect(planned.filter((p) => !p.duplicate).length).toBeGreaterThanOrEqual(1000);

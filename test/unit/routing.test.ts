@@ -113,7 +113,7 @@ rules:
   it('stops a bad file with the file, the rule and the reason', () => {
     const cases: [string, RegExp][] = [
       ['rules:\n  - name: a\n    match: { severity: urgent }\n    playbook: triage\n', /rule 1 \(a\): match\.severity/],
-      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: config-drift, host-compromise, manual-incident, patch-canary, secret-leak, triage\)/],
+      ['rules:\n  - name: a\n    playbook: contain-everything\n', /rule 1 \(a\): unknown playbook 'contain-everything' \(known: compromised-identity, config-drift, host-compromise, manual-incident, patch-canary, secret-leak, triage\)/],
       ['rules:\n  - name: a\n    playbook: triage\n  - name: a\n    action: ignore\n', /rule 2 \(a\): the name is used by an earlier rule/],
       ['rules:\n  - name: a\n    playbook: triage\n    action: ignore\n', /rule 1 \(a\): give either 'playbook' or 'action: ignore'/],
       ['rules:\n  - name: a\n    playbook: triage\n    entityKey: "{{#if}}"\n', /rule 1 \(a\): entityKey template/],

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
-import { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
+import { AddAccountDto, AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
 import { FleetSetupService } from './fleet-setup.service';
 import { SimulatedFleetOnly } from './simulated-only.guard';
 
@@ -37,6 +37,14 @@ export class FleetSetupController {
   @ApiOperation({ summary: 'Add a simulated credential; its secret is fingerprinted with the redaction key (as a leak would be) and not kept.' })
   addCredential(@Body() dto: AddCredentialDto) {
     return this.setup.addCredential(dto);
+  }
+
+  @Post('accounts')
+  @RequireRole('admin')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Add a simulated account, or start an existing one over (enabled, its sessions and keys as given).' })
+  addAccount(@Body() dto: AddAccountDto) {
+    return this.setup.addAccount(dto);
   }
 
   @Post('resources')

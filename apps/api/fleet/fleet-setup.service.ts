@@ -7,7 +7,7 @@ import { Redactor } from '../../../lib/intake/redact';
 import { vendorsInUse, loadProvidersConfig } from '../../../lib/providers/providers-file';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
-import type { AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
+import type { AddAccountDto, AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
 
 /** Changes to the simulated fleet a game day makes before and while it runs (admin only). */
 @Injectable()
@@ -53,6 +53,12 @@ export class FleetSetupService {
     if (!key) throw new PalisadeError('redaction_key_missing', 'PALISADE_REDACTION_KEY is not set: the credential cannot be fingerprinted.', 'Set PALISADE_REDACTION_KEY (npm start makes one).');
     const { secret, ...rest } = dto;
     await this.fleet.addCredential({ ...rest, status: 'active', fingerprint: new Redactor(Buffer.from(key)).fingerprint(secret), last4: secret.slice(-4) });
+    return { id: dto.id };
+  }
+
+  /** Every field is given (the scenario's defaults): a re-run starts the account over, enabled, its keys as listed. */
+  async addAccount(dto: AddAccountDto): Promise<{ id: string }> {
+    await this.fleet.addAccount(dto);
     return { id: dto.id };
   }
 

@@ -48,12 +48,27 @@ const HOST_THREATS = new Set([
   'PrivilegeEscalation', 'DefenseEvasion', 'Persistence', 'Impact',
 ]);
 
-/** From the finding type, `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact`. */
-export function guarddutyCategory(type: string): AlertCategory {
+/**
+ * Threat purposes that, against an IAM user, mean someone else may be acting as that user
+ * (IAM finding types: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html).
+ * Recon and Discovery only look around; Stealth and Policy are configuration changes.
+ */
+const IDENTITY_THREATS = new Set([
+  'UnauthorizedAccess', 'CredentialAccess', 'InitialAccess', 'Persistence', 'PrivilegeEscalation',
+  'DefenseEvasion', 'Impact', 'Exfiltration', 'PenTest',
+]);
+
+/**
+ * From the finding type, `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact`.
+ * `iamUser`: the finding's principal is an IAM user with a name (accessKeyDetails.userType
+ * IAMUser), the account the identity playbook can act on; a role session or the root user is not.
+ */
+export function guarddutyCategory(type: string, iamUser = false): AlertCategory {
   if (type.includes('CredentialExfiltration')) return 'secret-leak';
   const m = /^([^:/]+):([^/]+)\//.exec(type);
   if (!m) return 'other';
   const [, purpose, target] = m;
+  if (target === 'IAMUser' && iamUser && IDENTITY_THREATS.has(purpose)) return 'identity';
   // Attack sequences (Extended Threat Detection): compromised credentials or a group of instances.
   if (purpose === 'AttackSequence') return target === 'IAM' ? 'secret-leak' : target === 'EC2' ? 'host-compromise' : 'other';
   if ((target === 'EC2' || target === 'Runtime') && HOST_THREATS.has(purpose)) return 'host-compromise';
@@ -143,6 +158,18 @@ function entityOf(f: Finding, account: string, clean: (value: string) => string)
   };
 }
 
+/**
+ * The IAM user an IAM finding names (`resource.accessKeyDetails` with userType IAMUser and a
+ * userName): the account a takeover response acts on, the access key only in its display.
+ */
+function iamUserOf(f: Finding, clean: (value: string) => string): AlertEntity | undefined {
+  const key = f.resource.accessKeyDetails;
+  const name = str(key, 'userName');
+  if (!name || str(key, 'userType') !== 'IAMUser') return undefined;
+  const keyId = str(key, 'accessKeyId');
+  return { kind: 'account', key: clean(name), display: clean(`IAM user ${name}${keyId ? ` (access key …${keyId.slice(-4)})` : ''}`) };
+}
+
 export const guarddutySource: SourceAdapter = {
   name: 'guardduty',
   auth: { kind: 'aws' },
@@ -160,13 +187,15 @@ export const guarddutySource: SourceAdapter = {
     const f = event.detail;
     const account = f.accountId ?? event.account;
     const cleaner = new TextCleaner(ctx.redactor);
+    const user = iamUserOf(f, cleaner.clean);
+    const category = guarddutyCategory(f.type, user !== undefined);
     const alert = cleaner.finish({
       title: cleaner.clean(f.title || f.type),
       description: cleaner.clean(f.description ?? ''),
       severity: severityFromScale(f.severity, BANDS),
       severityOriginal: Number.isInteger(f.severity) ? f.severity.toFixed(1) : String(f.severity),
-      category: guarddutyCategory(f.type),
-      entity: entityOf(f, account, cleaner.clean),
+      category,
+      entity: category === 'identity' && user ? user : entityOf(f, account, cleaner.clean),
       observedAt: f.updatedAt,
       fingerprint: fingerprintOf('guardduty', account, f.id),
       labels: cleaner.labels({

@@ -45,8 +45,18 @@ type Incident = z.infer<typeof incidentSchema>;
 const INCIDENT_LEVELS: Record<string, AlertSeverity> = { High: 'high', Medium: 'medium', Low: 'low', Informational: 'info' };
 const HOST_TACTICS = new Set(['InitialAccess', 'Execution', 'Persistence', 'PrivilegeEscalation', 'DefenseEvasion', 'LateralMovement', 'CommandAndControl', 'Exfiltration', 'Impact']);
 
-/** Host-compromise tactics win over CredentialAccess: a stolen credential on a compromised host is a host problem first. */
-function categoryOf(tactics: string[]): AlertCategory {
+/** Tactics that, on an account, mean someone else may be signing in as it. */
+const IDENTITY_TACTICS = new Set(['InitialAccess', 'CredentialAccess', 'Persistence', 'PrivilegeEscalation', 'DefenseEvasion']);
+/** Sign-in risk detections (alertProductNames; the older and the current name of the product). */
+const IDENTITY_PRODUCTS = new Set(['Azure Active Directory Identity Protection', 'Microsoft Entra ID Protection']);
+
+/**
+ * An incident about an account (no host) raised by sign-in risk, or with a takeover tactic, is
+ * an identity compromise. Otherwise host-compromise tactics win over CredentialAccess: a stolen
+ * credential on a compromised host is a host problem first.
+ */
+function categoryOf(tactics: string[], products: string[], entity: AlertEntity): AlertCategory {
+  if (entity.kind === 'account' && (products.some((p) => IDENTITY_PRODUCTS.has(p)) || tactics.some((t) => IDENTITY_TACTICS.has(t)))) return 'identity';
   if (tactics.some((t) => HOST_TACTICS.has(t))) return 'host-compromise';
   return tactics.includes('CredentialAccess') ? 'secret-leak' : 'other';
 }
@@ -99,7 +109,7 @@ function fromIncident(incident: Incident, clean: (s: string) => string): ParsedA
     description: clean(p.description ?? ''),
     severity: INCIDENT_LEVELS[p.severity],
     severityOriginal: p.severity,
-    category: categoryOf(tactics),
+    category: categoryOf(tactics, p.additionalData?.alertProductNames ?? [], entity),
     entity: { ...entity, key: clean(entity.key), display: clean(entity.display) },
     observedAt: p.createdTimeUtc,
     fingerprint: fingerprintOf('sentinel', incident.id ?? incident.name ?? `incident:${p.incidentNumber}`),

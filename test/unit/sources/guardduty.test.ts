@@ -8,7 +8,7 @@ import { adapterHarness, anyBodies, expectOnlyAlertsOrPayloadError, mutatedFixtu
 const { ctx, req, fixture, parse, problemsOf } = adapterHarness(guarddutySource, { receivedAt: '2024-05-20T12:00:00.000Z' });
 const FINDINGS = ['ssh-brute-force', 'crypto-mining', 'credential-exfiltration', 's3-block-public-access-disabled'];
 const VARIANTS = [
-  'eks-runtime-new-binary', 'eks-audit-exec-kube-system', 'ecs-fargate-reverse-shell', 'lambda-c2-activity',
+  'console-login-anomaly', 'eks-runtime-new-binary', 'eks-audit-exec-kube-system', 'ecs-fargate-reverse-shell', 'lambda-c2-activity',
   'rds-anomalous-login', 's3-malicious-object', 'attack-sequence-compromised-credentials',
 ];
 const ACCOUNT = '123456789012';
@@ -48,6 +48,23 @@ describe('guardduty source', () => {
       observedAt: '2024-05-14T03:07:12.006Z',
       labels: labels('CryptoCurrency:EC2/BitcoinTool.B!DNS', 'Instance', '37'),
     });
+  });
+
+  it('maps an IAM user finding to a takeover of that account, the access key only in its display', () => {
+    const [alert] = parse(fixture('console-login-anomaly'));
+    expect(alert).toMatchObject({
+      title: 'Unusual console login was seen for principal dave.',
+      severity: 'medium',
+      category: 'identity',
+      entity: { kind: 'account', key: 'dave', display: 'IAM user dave (access key …LE2Q)' },
+      labels: labels('UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B', 'AccessKey', '1'),
+    });
+    // The same finding about a role session or the root user is no account Palisade can disable.
+    for (const userType of ['AssumedRole', 'Root', undefined]) {
+      const event = fixture('console-login-anomaly');
+      event.detail.resource.accessKeyDetails.userType = userType;
+      expect(parse(event)[0]).toMatchObject({ category: 'other', entity: { kind: 'credential', key: 'ASIASZ4SI7REXAMPLE2Q' } });
+    }
   });
 
   it('maps instance credential exfiltration to a leaked credential', () => {
@@ -118,6 +135,7 @@ describe('guardduty source', () => {
     ['Stealth:IAMUser/CloudTrailLoggingDisabled', 'config-drift'],
     ['Policy:IAMUser/RootCredentialUsage', 'config-drift'],
     ['Recon:IAMUser/MaliciousIPCaller', 'other'],
+    ['UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B', 'other'],
     ['Recon:EC2/PortProbeUnprotectedPort', 'other'],
     ['AttackSequence:IAM/CompromisedCredentials', 'secret-leak'],
     ['AttackSequence:EC2/CompromisedInstanceGroup', 'host-compromise'],
@@ -127,6 +145,23 @@ describe('guardduty source', () => {
     ['not a finding type', 'other'],
   ])('categorizes %s as %s', (type, category) => {
     expect(guarddutyCategory(type)).toBe(category);
+  });
+
+  it.each([
+    ['UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B', 'identity'],
+    ['UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom', 'identity'],
+    ['CredentialAccess:IAMUser/AnomalousBehavior', 'identity'],
+    ['Persistence:IAMUser/AnomalousBehavior', 'identity'],
+    ['PrivilegeEscalation:IAMUser/AnomalousBehavior', 'identity'],
+    ['InitialAccess:IAMUser/AnomalousBehavior', 'identity'],
+    ['PenTest:IAMUser/KaliLinux', 'identity'],
+    ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS', 'secret-leak'],
+    ['Recon:IAMUser/TorIPCaller', 'other'],
+    ['Discovery:IAMUser/AnomalousBehavior', 'other'],
+    ['Stealth:IAMUser/PasswordPolicyChange', 'config-drift'],
+    ['UnauthorizedAccess:EC2/SSHBruteForce', 'host-compromise'],
+  ])('categorizes %s with an IAM user principal as %s', (type, category) => {
+    expect(guarddutyCategory(type, true)).toBe(category);
   });
 
   it('maps Runtime Monitoring on an EKS node to the node instance, with the cluster and pod in the display', () => {

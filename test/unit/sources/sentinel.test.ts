@@ -8,7 +8,7 @@ const { ctx, req, fixture, parseOne } = adapterHarness(sentinelSource, { receive
 const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';
 const FIXTURES = [
   'common-sev0-fired', 'common-sev1-fired', 'common-sev2-fired', 'common-sev3-fired', 'common-sev3-resolved', 'common-log-alerts-v2-computer',
-  'common-activity-log-security', 'common-budget', 'common-service-health', 'common-smart-detector', 'incident-host', 'incident-account',
+  'common-activity-log-security', 'common-budget', 'common-service-health', 'common-smart-detector', 'incident-host', 'incident-account', 'incident-signin-risk',
   'incident-azure-resource',
 ];
 
@@ -167,7 +167,8 @@ describe('sentinel source: incidents from a Logic App', () => {
       title: 'Password spray followed by successful sign-in',
       severity: 'medium',
       severityOriginal: 'Medium',
-      category: 'secret-leak',
+      // Identity Protection on an account: a takeover of the account, not a leaked secret.
+      category: 'identity',
       entity: { kind: 'account', key: 'j.smith@acme.example', display: 'Jane Smith' },
       observedAt: '2024-05-02T13:10:00Z',
       labels: { incidentNumber: '1190', status: 'Active', tactics: 'CredentialAccess', alertsCount: '2' },
@@ -176,6 +177,28 @@ describe('sentinel source: incidents from a Logic App', () => {
     // The same incident, wrapped by the trigger, is the same finding.
     expect(parseOne({ objectSchemaType: 'Incident', object: body }).fingerprint).toBe(alert.fingerprint);
     expect(sentinelSource.deliveryId(body, req)).toBe('1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d:2024-05-02T13:25:31.5Z');
+  });
+
+  it('maps a sign-in risk incident on an account to identity, by product or by tactic; a host entity keeps it a host compromise', () => {
+    const body = fixture('incident-signin-risk');
+    expect(parseOne(body)).toMatchObject({
+      title: 'Unfamiliar sign-in properties',
+      severity: 'high',
+      category: 'identity',
+      entity: { kind: 'account', key: 'r.okafor@acme.example', display: 'Ruth Okafor' },
+      labels: { incidentNumber: '1207', tactics: 'InitialAccess', products: 'Azure Active Directory Identity Protection' },
+    });
+    body.object.properties.additionalData.alertProductNames = ['Microsoft Entra ID Protection'];
+    body.object.properties.additionalData.tactics = [];
+    expect(parseOne(body).category).toBe('identity');
+    body.object.properties.additionalData.alertProductNames = ['Microsoft Defender for Cloud Apps'];
+    body.object.properties.additionalData.tactics = ['Persistence'];
+    expect(parseOne(body).category).toBe('identity');
+    body.object.properties.additionalData.tactics = ['Discovery'];
+    expect(parseOne(body).category).toBe('other');
+    body.object.properties.additionalData.tactics = ['InitialAccess'];
+    body.object.properties.relatedEntities.push({ kind: 'Host', properties: { hostName: 'ws-17' } });
+    expect(parseOne(body)).toMatchObject({ category: 'host-compromise', entity: { kind: 'host', key: 'ws-17' } });
   });
 
   it('keeps the fingerprint across updates, and falls back to a resource entity', () => {
