@@ -79,6 +79,8 @@ export class IncidentRun {
   closing = false;
   /** Work running beside the playbook (Slack messages); close() waits for it. */
   private besideRunning = 0;
+  /** Beside work that is only waiting for the gate to change (see idleBeside): it does not hold back a hand-over. */
+  private besideIdle = 0;
 
   constructor(
     readonly input: PlaybookInput,
@@ -170,6 +172,20 @@ export class IncidentRun {
     void CancellationScope.nonCancellable(work)
       .catch((err: unknown) => log.warn(`${what} stopped`, { error: err instanceof Error ? err.message : String(err) }))
       .finally(() => (this.besideRunning -= 1));
+  }
+
+  /**
+   * Beside work waiting with nothing half done (the Slack courier between two updates): the
+   * run may continue as new meanwhile, and the next run starts that work again from what the
+   * gate carries (its posted message). Without this, a gate followed in Slack never hands over.
+   */
+  async idleBeside<T>(wait: () => Promise<T>): Promise<T> {
+    this.besideIdle += 1;
+    try {
+      return await wait();
+    } finally {
+      this.besideIdle -= 1;
+    }
   }
 
   /**
@@ -265,7 +281,7 @@ export class IncidentRun {
    * them busy for ever); the queued ones go to the new run.
    */
   wantsContinueAsNew(): boolean {
-    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > 0) return false;
+    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > this.besideIdle) return false;
     const info = workflowInfo();
     if (info.historyLength <= (this.input.historyLimit ?? HISTORY_LIMIT) && !info.continueAsNewSuggested) return false;
     this.merges.holding = true;

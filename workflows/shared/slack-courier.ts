@@ -92,7 +92,8 @@ export async function slackCourier(run: IncidentRun, gate: GateState): Promise<v
   let tiersPosted = earlier ? gate.tier : 0;
   let fallbackPosted = earlier !== undefined && (gate.status === 'expired' || gate.status === 'paused');
   for (;;) {
-    await condition(() => revision(gate) !== seen);
+    // Idle until the gate changes: the run may hand over to a new one here (it follows the message on).
+    await run.idleBeside(() => condition(() => revision(gate) !== seen));
     seen = revision(gate);
     while (tiersPosted < gate.tier) {
       tiersPosted += 1;
