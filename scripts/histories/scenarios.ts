@@ -2,7 +2,10 @@
 // test/histories/. Add one by adding an entry here.
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../../lib/intake/routing';
+import hostCompromise from '../../workflows/host-compromise/playbook';
+import manualIncident from '../../workflows/manual-incident/playbook';
 import triage from '../../workflows/triage/playbook';
+import type { PlaybookInput } from '../../workflows/shared/input';
 import { Capability } from '../../lib/providers/capabilities';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../workflows/manual-incident/shared';
 import { alertsMergedSignal, cancelSignal, resolveSignal, slackClickRejectedSignal, stateQuery } from '../../workflows/shared/messages';
@@ -36,26 +39,15 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    // The door opens a triage incident, merges two more batches (one escalates it), a responder resolves it.
+    // The door opens a triage incident, merges two more batches (one escalates it), a responder
+    // resolves it. The committed file is from before one lifecycle (it replays on triage's legacy path).
     name: 'triage-resolved',
-    run: async (s) => {
-      const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
-      const handle = await s.client.workflow.signalWithStart(triage.workflowType, {
-        workflowId: workflowIdFor('triage', input.entityKey),
-        taskQueue: s.taskQueue,
-        args: [input],
-        signal: alertsMergedSignal,
-        signalArgs: [batch(input.incidentId, 1, 3, 'falco', 'high')],
-      });
-      await s.alertCount(handle, 3);
-      await handle.signal(alertsMergedSignal, batch(input.incidentId, 2, 5, 'falco', 'high'));
-      await s.alertCount(handle, 8);
-      await handle.signal(alertsMergedSignal, batch(input.incidentId, 3, 1, 'guardduty', 'critical'));
-      await s.alertCount(handle, 9);
-      await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
-      await handle.result();
-      await s.save(handle);
-    },
+    run: triageResolved,
+  },
+  {
+    // The same on one lifecycle: triage on the runner every playbook runs on.
+    name: 'triage-runner-resolved',
+    run: triageResolved,
   },
   {
     // A responder reports an incident by hand (POST /incidents).
@@ -65,6 +57,48 @@ export const SCENARIOS: Scenario[] = [
       const input: ManualIncidentInput = { incidentId, title: 'Phishing mail reported', severity: 'medium', entity: null, reportedBy: 'alice', detectedAt: new Date().toISOString() };
       const handle = await s.client.workflow.start(MANUAL_INCIDENT.workflowType, { workflowId: manualIncidentWorkflowId(incidentId), taskQueue: s.taskQueue, args: [input] });
       await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A responder reports an incident by hand as POST /incidents now starts it (a PlaybookInput on
+    // the runner), an alert batch joins it, and a responder resolves it.
+    name: 'manual-incident-runner-resolved',
+    run: async (s) => {
+      const incidentId = randomUUID();
+      const input: PlaybookInput = {
+        ...s.playbookInput('manual-incident', { kind: 'resource', key: incidentId, display: 'Phishing mail reported' }, { source: 'manual', requestedBy: 'alice', title: 'Phishing mail reported', severity: 'medium' }),
+        incidentId,
+        entityKey: `incident:${incidentId}`,
+        params: {},
+      };
+      const handle = await s.client.workflow.start(manualIncident.workflowType, { workflowId: `manual-incident:${incidentId}`, taskQueue: s.taskQueue, args: [input] });
+      await handle.signal(alertsMergedSignal, batch(incidentId, 1, 2, 'generic', 'medium'));
+      await s.alertCount(handle, 2);
+      await handle.signal(resolveSignal, { reason: 'mail deleted from every inbox', actor: 'bob' });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A production host waits at isolate-host while alerts keep merging; its history passes
+    // the (small) limit and the run continues as new at the gate, carrying the gate and bob's
+    // vote. Recorded: the new run, which resumes at the gate, takes alice's vote and finishes.
+    name: 'host-compromise-continued-at-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-can-1', 'production');
+      const input = { ...s.playbookInput('host-compromise', entity, { source: 'falco', severity: 'critical' }), historyLimit: 80 };
+      const handle = await s.client.workflow.start(hostCompromise.workflowType, { workflowId: workflowIdFor('host-compromise', input.entityKey), taskQueue: s.taskQueue, args: [input] });
+      await s.gateOpen(handle, 'isolate-host');
+      const first = (await handle.describe()).runId;
+      await s.vote(handle, 'isolate-host', 'bob', 'beaconing confirmed');
+      for (let n = 1; n <= 40; n++) await handle.signal(alertsMergedSignal, batch(input.incidentId, n, 1, 'falco', 'critical'));
+      await s.until('the run to continue as new at the gate', async () => (await handle.describe()).runId !== first);
+      await s.gateOpen(handle, 'isolate-host');
+      await s.vote(handle, 'isolate-host', 'alice', 'second approver');
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
       await s.save(handle);
     },
   },
@@ -144,3 +178,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+async function triageResolved(s: Studio): Promise<void> {
+  const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
+  const handle = await s.client.workflow.signalWithStart(triage.workflowType, {
+    workflowId: workflowIdFor('triage', input.entityKey),
+    taskQueue: s.taskQueue,
+    args: [input],
+    signal: alertsMergedSignal,
+    signalArgs: [batch(input.incidentId, 1, 3, 'falco', 'high')],
+  });
+  await s.alertCount(handle, 3);
+  await handle.signal(alertsMergedSignal, batch(input.incidentId, 2, 5, 'falco', 'high'));
+  await s.alertCount(handle, 8);
+  await handle.signal(alertsMergedSignal, batch(input.incidentId, 3, 1, 'guardduty', 'critical'));
+  await s.alertCount(handle, 9);
+  await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
+  await handle.result();
+  await s.save(handle);
+}

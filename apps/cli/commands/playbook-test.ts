@@ -18,7 +18,7 @@ export async function playbookTest(config: PalisadeConfig, dirArg: string | unde
   const teamDirs = [...new Set([...config.playbooks.teamDirs, dir])];
   const vitest = path.join(ENGINE_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
   const args = [vitest, 'run', '--config', path.join(ENGINE_ROOT, 'test', 'kit', 'vitest.team.mts'), '--dir', dir, ...vitestArgs];
-  const child = spawn(process.execPath, args, { cwd: ENGINE_ROOT, env: { ...env, PALISADE_PLAYBOOKS_DIR: teamDirs.join(path.delimiter) }, stdio: 'inherit' });
+  const child = spawn(process.execPath, args, { cwd: ENGINE_ROOT, env: { ...env, PALISADE_PLAYBOOKS_DIR: teamDirs.join(path.delimiter), VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' }, stdio: 'inherit' });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (c) => resolve(c));
