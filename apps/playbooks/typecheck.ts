@@ -23,13 +23,15 @@ export interface TypeProblem {
 export function typeCheckFolder(dir: string, opts: { tests?: boolean } = {}): TypeProblem[] | undefined {
   let ts: typeof TS;
   try {
+    // A devDependency: a production image has none, and then nothing is checked.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ts = require('typescript') as typeof TS;
   } catch {
     return undefined;
   }
   const configFile = path.join(ENGINE_ROOT, 'tsconfig.json');
-  const { config } = ts.readConfigFile(configFile, (f) => ts.sys.readFile(f));
-  const { options } = ts.parseJsonConfigFileContent(config, ts.sys, ENGINE_ROOT);
+  const read = ts.readConfigFile(configFile, (f) => ts.sys.readFile(f));
+  const { options } = ts.parseJsonConfigFileContent(read.config as object, ts.sys, ENGINE_ROOT);
   const modules = path.join(ENGINE_ROOT, 'node_modules');
   const files = tsFilesUnder(dir).filter((f) => opts.tests !== false || !f.endsWith('.test.ts'));
   const program = ts.createProgram(files, {

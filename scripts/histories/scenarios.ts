@@ -2,7 +2,6 @@
 // test/histories/. Add one by adding an entry here.
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../../lib/intake/routing';
-import hostCompromise from '../../workflows/host-compromise/playbook';
 import manualIncident from '../../workflows/manual-incident/playbook';
 import triage from '../../workflows/triage/playbook';
 import type { PlaybookInput } from '../../workflows/shared/input';
@@ -78,31 +77,6 @@ export const SCENARIOS: Scenario[] = [
       await handle.signal(resolveSignal, { reason: 'mail deleted from every inbox', actor: 'bob' });
       await handle.result();
       await s.save(handle);
-    },
-  },
-  {
-    // A production host waits at isolate-host while alerts keep merging; its history passes
-    // the (small) limit and the run continues as new at the gate, carrying the gate and bob's
-    // vote. Recorded: the new run, waiting at the gate it resumed (then alice decides it).
-    name: 'host-compromise-continued-at-gate',
-    run: async (s) => {
-      const entity = await s.host('rec-prod-can-1', 'production');
-      const input = { ...s.playbookInput('host-compromise', entity, { source: 'falco', severity: 'critical' }), historyLimit: 60 };
-      const handle = await s.client.workflow.start(hostCompromise.workflowType, { workflowId: workflowIdFor('host-compromise', input.entityKey), taskQueue: s.taskQueue, args: [input] });
-      await s.gateOpen(handle, 'isolate-host');
-      const first = (await handle.describe()).runId;
-      await s.vote(handle, 'isolate-host', 'bob', 'beaconing confirmed');
-      for (let n = 1; (await handle.describe()).runId === first; n++) {
-        if (n > 200) throw new Error('the run did not continue as new after 200 merged batches');
-        await handle.signal(alertsMergedSignal, batch(input.incidentId, n, 1, 'falco', 'critical'));
-        await s.alertCount(handle, n);
-      }
-      await s.gateOpen(handle, 'isolate-host');
-      await s.save(handle);
-      await s.vote(handle, 'isolate-host', 'alice', 'second approver');
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
     },
   },
   {

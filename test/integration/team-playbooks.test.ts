@@ -166,7 +166,7 @@ describe('a team playbook outside the engine (PALISADE_PLAYBOOKS_DIR)', () => {
   it('the generated test passes unchanged (`palisade playbook test`)', async () => {
     const run = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'playbook', 'test', team], {
       cwd: ROOT,
-      env: { ...process.env, PALISADE_TEAM_TEST: scratch },
+      env: { ...process.env, PALISADE_TEAM_TEST: scratch, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
