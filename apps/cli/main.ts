@@ -236,6 +236,35 @@ program
     await replayCheck({ ...opts, teamDirs: loadConfig(process.env).playbooks.teamDirs });
   });
 
+const playbook = program.command('playbook').description("new | check | test: write a team's own playbooks (docs/playbooks.md).");
+playbook
+  .command('new')
+  .argument('<name>', 'lower-case words joined by hyphens, e.g. compromised-identity')
+  .option('--dir <dir>', "the folder of your team's playbooks (default: the first PALISADE_PLAYBOOKS_DIR folder)")
+  .description('Scaffold a playbook that works as generated: playbook.ts (one step, one gate), runbook.md, a test on the kit; prints the routing rule to paste.')
+  .action(async (name: string, opts: { dir?: string }) => {
+    const { playbookNew } = await import('./commands/playbook-new');
+    await playbookNew(loadConfig(process.env), name, opts);
+  });
+playbook
+  .command('check')
+  .argument('[dir]', 'a folder of playbook folders (default: every PALISADE_PLAYBOOKS_DIR folder)')
+  .option('--json', 'print {ok, checks} as JSON')
+  .description('Check playbooks without starting the engine: declarations, types, approvals.yaml and routing against the catalogue, the bundle, recorded histories (exit 9 on a problem).')
+  .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+    const { playbookCheck } = await import('./commands/playbook-check');
+    await playbookCheck(loadConfig(process.env), dir, opts);
+  });
+playbook
+  .command('test')
+  .argument('[dir]', 'a folder of playbook folders (default: the first PALISADE_PLAYBOOKS_DIR folder)')
+  .argument('[vitestArgs...]', 'passed to vitest, e.g. -- -t "denies"')
+  .description("Run a folder's playbook tests (*.test.ts) on a real Temporal and Postgres with the test kit (exit 9 if one fails).")
+  .action(async (dir: string | undefined, vitestArgs: string[]) => {
+    const { playbookTest } = await import('./commands/playbook-test');
+    await playbookTest(loadConfig(process.env), dir, vitestArgs, process.env);
+  });
+
 program
   .command('providers')
   .description('check: the vendors runbooks/providers.yaml uses.')

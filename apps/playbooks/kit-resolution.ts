@@ -7,6 +7,12 @@ export const KIT_SPECIFIER = '@palisade/kit';
 /** The engine's own folder (this file is apps/playbooks/kit-resolution.ts). */
 export const ENGINE_ROOT = path.resolve(__dirname, '../..');
 export const KIT_FILE = path.join(ENGINE_ROOT, 'workflows', 'kit.ts');
+/** What a team's playbook test imports the test kit as (docs/playbooks.md, test/kit/testing.ts). */
+export const TESTING_SPECIFIER = '@palisade/kit/testing';
+export const TESTING_FILE = path.join(ENGINE_ROOT, 'test', 'kit', 'testing.ts');
+
+/** Where a team folder's imports of the kit go: `@palisade/kit` and `@palisade/kit/testing`. */
+export const KIT_ALIASES: Readonly<Record<string, string>> = { [KIT_SPECIFIER]: KIT_FILE, [TESTING_SPECIFIER]: TESTING_FILE };
 
 type Resolve = (request: string, parent: { filename?: string | null } | undefined, ...rest: unknown[]) => string;
 const resolver = Module as unknown as { _resolveFilename: Resolve & { palisadeTeamDirs?: string[] } };
@@ -26,7 +32,8 @@ export function resolveKitFor(teamDirs: readonly string[]): void {
   const dirs = [...teamDirs];
   const inTeamDir = (file: string | null | undefined) => !!file && dirs.some((d) => file === d || file.startsWith(d + path.sep));
   const patched: Resolve & { palisadeTeamDirs?: string[] } = function (this: unknown, request, parent, ...rest) {
-    if (request === KIT_SPECIFIER) return current.call(this, KIT_FILE, parent, ...rest);
+    const kit = KIT_ALIASES[request];
+    if (kit) return current.call(this, kit, parent, ...rest);
     try {
       return current.call(this, request, parent, ...rest);
     } catch (err) {

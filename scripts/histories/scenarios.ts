@@ -2,7 +2,9 @@
 // test/histories/. Add one by adding an entry here.
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../../lib/intake/routing';
+import manualIncident from '../../workflows/manual-incident/playbook';
 import triage from '../../workflows/triage/playbook';
+import type { PlaybookInput } from '../../workflows/shared/input';
 import { Capability } from '../../lib/providers/capabilities';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../workflows/manual-incident/shared';
 import { alertsMergedSignal, cancelSignal, resolveSignal, slackClickRejectedSignal, stateQuery } from '../../workflows/shared/messages';
@@ -36,26 +38,15 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    // The door opens a triage incident, merges two more batches (one escalates it), a responder resolves it.
+    // The door opens a triage incident, merges two more batches (one escalates it), a responder
+    // resolves it. The committed file is from before one lifecycle (it replays on triage's legacy path).
     name: 'triage-resolved',
-    run: async (s) => {
-      const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
-      const handle = await s.client.workflow.signalWithStart(triage.workflowType, {
-        workflowId: workflowIdFor('triage', input.entityKey),
-        taskQueue: s.taskQueue,
-        args: [input],
-        signal: alertsMergedSignal,
-        signalArgs: [batch(input.incidentId, 1, 3, 'falco', 'high')],
-      });
-      await s.alertCount(handle, 3);
-      await handle.signal(alertsMergedSignal, batch(input.incidentId, 2, 5, 'falco', 'high'));
-      await s.alertCount(handle, 8);
-      await handle.signal(alertsMergedSignal, batch(input.incidentId, 3, 1, 'guardduty', 'critical'));
-      await s.alertCount(handle, 9);
-      await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
-      await handle.result();
-      await s.save(handle);
-    },
+    run: triageResolved,
+  },
+  {
+    // The same on one lifecycle: triage on the runner every playbook runs on.
+    name: 'triage-runner-resolved',
+    run: triageResolved,
   },
   {
     // A responder reports an incident by hand (POST /incidents).
@@ -64,6 +55,26 @@ export const SCENARIOS: Scenario[] = [
       const incidentId = randomUUID();
       const input: ManualIncidentInput = { incidentId, title: 'Phishing mail reported', severity: 'medium', entity: null, reportedBy: 'alice', detectedAt: new Date().toISOString() };
       const handle = await s.client.workflow.start(MANUAL_INCIDENT.workflowType, { workflowId: manualIncidentWorkflowId(incidentId), taskQueue: s.taskQueue, args: [input] });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // A responder reports an incident by hand as POST /incidents now starts it (a PlaybookInput on
+    // the runner), an alert batch joins it, and a responder resolves it.
+    name: 'manual-incident-runner-resolved',
+    run: async (s) => {
+      const incidentId = randomUUID();
+      const input: PlaybookInput = {
+        ...s.playbookInput('manual-incident', { kind: 'resource', key: incidentId, display: 'Phishing mail reported' }, { source: 'manual', requestedBy: 'alice', title: 'Phishing mail reported', severity: 'medium' }),
+        incidentId,
+        entityKey: `incident:${incidentId}`,
+        params: {},
+      };
+      const handle = await s.client.workflow.start(manualIncident.workflowType, { workflowId: `manual-incident:${incidentId}`, taskQueue: s.taskQueue, args: [input] });
+      await handle.signal(alertsMergedSignal, batch(incidentId, 1, 2, 'generic', 'medium'));
+      await s.alertCount(handle, 2);
+      await handle.signal(resolveSignal, { reason: 'mail deleted from every inbox', actor: 'bob' });
       await handle.result();
       await s.save(handle);
     },
@@ -155,3 +166,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+async function triageResolved(s: Studio): Promise<void> {
+  const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-1', display: 'rec-triage-1' }, { source: 'falco' });
+  const handle = await s.client.workflow.signalWithStart(triage.workflowType, {
+    workflowId: workflowIdFor('triage', input.entityKey),
+    taskQueue: s.taskQueue,
+    args: [input],
+    signal: alertsMergedSignal,
+    signalArgs: [batch(input.incidentId, 1, 3, 'falco', 'high')],
+  });
+  await s.alertCount(handle, 3);
+  await handle.signal(alertsMergedSignal, batch(input.incidentId, 2, 5, 'falco', 'high'));
+  await s.alertCount(handle, 8);
+  await handle.signal(alertsMergedSignal, batch(input.incidentId, 3, 1, 'guardduty', 'critical'));
+  await s.alertCount(handle, 9);
+  await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
+  await handle.result();
+  await s.save(handle);
+}

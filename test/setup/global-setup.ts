@@ -64,7 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }),
       ),
       acquireTestPostgres(process.env),
-      bundleAllPlaybooks(),
+      bundleAllPlaybooks(config.playbooks.teamDirs),
       // Fetched once into the cache; only the time-skipping tests fail (with this error) without it.
       resolveTemporalTestServer({ cacheDir: config.cacheDir, searchPath: process.env.PATH ?? '', env: process.env, say }).catch((err: unknown) => {
         if (!(err instanceof PalisadeError)) throw err;

@@ -18,6 +18,8 @@ export const EXIT = {
   sloFailed: 7,
   /** `providers check`: a configured vendor was denied or did not answer. */
   providerCheckFailed: 8,
+  /** `playbook check`: a declaration, policy, routing rule, type or recorded history has a problem; `playbook test`: a test failed. */
+  playbookCheckFailed: 9,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -30,7 +32,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  the API did not answer, or failed (5xx)
   6  replay check: a history no longer replays
   7  gameday run: an SLO of the game day failed (the scorecard says which)
-  8  providers check: a configured vendor was denied or did not answer`;
+  8  providers check: a configured vendor was denied or did not answer
+  9  playbook check: a playbook folder has a problem (each is printed with its file and line); playbook test: a test failed`;
 
 /** An error the CLI prints as `palisade: <message>\n  <hint>` and exits with `exitCode`. */
 export class CliError extends PalisadeError {

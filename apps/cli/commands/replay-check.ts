@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../../lib/errors';
@@ -7,7 +7,7 @@ import { CliError, EXIT } from './exit-codes';
 import { historyFromJson } from './history-json';
 import { note, printJson, say, withSpinner } from './output';
 
-interface RecordedHistory {
+export interface RecordedHistory {
   file: string;
   workflowId: string;
   workflowType: string;
@@ -40,6 +40,19 @@ export async function replayCheck(opts: { dir: string; json?: boolean; teamDirs?
   const bundle = await withSpinner('Bundling the playbooks…', !opts.json, () => bundleAllPlaybooks(opts.teamDirs));
   if (!opts.json) say(`Replaying ${histories.length} histories from ${opts.dir} on the current workflow code:`);
 
+  const outcomes = await replayHistories(bundle, histories, (outcome) => {
+    if (!opts.json) say(outcome.ok ? `  ✓ ${outcome.file}  ${outcome.workflowType}, ${outcome.events} events` : `  ✗ ${outcome.file}  ${outcome.workflowType}: ${outcome.reason}`);
+  });
+
+  const failed = outcomes.filter((o) => !o.ok);
+  if (opts.json) printJson({ ok: failed.length === 0, histories: outcomes });
+  else if (failed.length === 0) say(`All ${outcomes.length} histories replay.`);
+  else note(`palisade: ${failed.length} of ${outcomes.length} histories no longer replay.\n  Put the change behind patched() (test/histories/README.md), or record the histories again if no run of the old code is still going.`);
+  if (failed.length > 0) process.exitCode = EXIT.replayFailed;
+}
+
+/** Replays recorded histories on a bundle, reporting each as it finishes (`replay check`, `playbook check`). */
+export async function replayHistories(bundle: WorkflowBundle, histories: RecordedHistory[], each: (outcome: ReplayOutcome) => void = () => undefined): Promise<ReplayOutcome[]> {
   const outcomes: ReplayOutcome[] = [];
   const results = Worker.runReplayHistories({ workflowBundle: bundle }, histories.map(({ workflowId, history }) => ({ workflowId, history })));
   for await (const result of results) {
@@ -53,14 +66,9 @@ export async function replayCheck(opts: { dir: string; json?: boolean; teamDirs?
       ...(result.error ? { reason: reasonOf(result.error), error: `${result.error.name}: ${result.error.message}` } : {}),
     };
     outcomes.push(outcome);
-    if (!opts.json) say(outcome.ok ? `  ✓ ${h.file}  ${h.workflowType}, ${h.events} events` : `  ✗ ${h.file}  ${h.workflowType}: ${outcome.reason}`);
+    each(outcome);
   }
-
-  const failed = outcomes.filter((o) => !o.ok);
-  if (opts.json) printJson({ ok: failed.length === 0, histories: outcomes });
-  else if (failed.length === 0) say(`All ${outcomes.length} histories replay.`);
-  else note(`palisade: ${failed.length} of ${outcomes.length} histories no longer replay.\n  Put the change behind patched() (test/histories/README.md), or record the histories again if no run of the old code is still going.`);
-  if (failed.length > 0) process.exitCode = EXIT.replayFailed;
+  return outcomes;
 }
 
 /**
@@ -72,7 +80,7 @@ export function reasonOf(error: Error): string {
   return core ? `${error.name}: ${core.replace(/\\"/g, '"')}` : `${error.name}: ${error.message}`;
 }
 
-function readHistories(dir: string): RecordedHistory[] {
+export function readHistories(dir: string): RecordedHistory[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();

@@ -6,6 +6,7 @@ import { checkApprovalPolicies } from '../../../lib/approvals/policy-check';
 import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
 import { loadRouting } from '../../../lib/intake/routing';
 import { loadPlaybooks } from '../../playbooks/load';
+import { assertPlaybooksTypeCheck } from '../../playbooks/typecheck';
 import { loadSuppressions } from '../../../lib/intake/suppressions';
 import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
 import { ManagedProcess, nodeEntry } from './child-process';
@@ -35,6 +36,7 @@ export interface StartOptions {
 export async function runEngine({ config, env, say }: StartOptions): Promise<void> {
   // What operators edit is checked first: a bad file stops the engine before anything starts.
   const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
+  for (const dir of config.playbooks.teamDirs) assertPlaybooksTypeCheck(dir, say);
   loadRouting(config.intake.routingFile, catalogue);
   loadApprovalPolicies(config.playbooks.approvalsFile);
   checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
