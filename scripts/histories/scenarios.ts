@@ -2,6 +2,7 @@
 // test/histories/. Add one by adding an entry here.
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../../lib/intake/routing';
+import hostCompromise from '../../workflows/host-compromise/playbook';
 import manualIncident from '../../workflows/manual-incident/playbook';
 import triage from '../../workflows/triage/playbook';
 import type { PlaybookInput } from '../../workflows/shared/input';
@@ -76,6 +77,30 @@ export const SCENARIOS: Scenario[] = [
       await s.alertCount(handle, 2);
       await handle.signal(resolveSignal, { reason: 'mail deleted from every inbox', actor: 'bob' });
       await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
+    // Critical, at the isolation gate with bob's vote, while 40 alerts merge: the run continues
+    // as new at the gate (a small history limit), the next run waits there with the vote and
+    // the Slack message carried; alice's vote decides; both approve the rebuild. The history is
+    // the continued run's: it replays the resume.
+    name: 'host-compromise-continued-at-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-can-1', 'production');
+      const input = { ...s.playbookInput('host-compromise', entity, { source: 'falco', severity: 'critical' }), historyLimit: 80 };
+      const handle = await s.client.workflow.start(hostCompromise.workflowType, { workflowId: workflowIdFor('host-compromise', input.entityKey), taskQueue: s.taskQueue, args: [input] });
+      await s.gateOpen(handle, 'isolate-host');
+      const first = (await handle.describe()).runId;
+      await s.vote(handle, 'isolate-host', 'bob', 'beaconing confirmed');
+      for (let n = 1; n <= 40; n++) await handle.signal(alertsMergedSignal, batch(input.incidentId, n, 1, 'falco', 'critical'));
+      await s.until('the run to continue as new at the gate', async () => (await handle.describe()).runId !== first);
+      await s.gateOpen(handle, 'isolate-host');
+      await s.vote(handle, 'isolate-host', 'alice', 'second approver');
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.vote(handle, 'replace-host', 'bob', 'agreed');
+      await s.finish(handle);
       await s.save(handle);
     },
   },
