@@ -45,6 +45,8 @@ describe('host-compromise playbook', () => {
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
     const gate = await gateOpen(run.handle, 'isolate-host');
     expect(gate).toMatchObject({ needed: 2, critical: true, requestedBy: 'alice', status: 'open' });
+    // A responder asking what the run is doing reads the step that waits for the decision.
+    expect(await run.handle.query(stateQuery)).toMatchObject({ phase: 'waiting-approval', currentStep: `Isolate production-${entity.key}` });
 
     expect(await rejection(vote(run.handle, 'isolate-host', 'alice'))).toMatchObject({ code: 'own_request', message: expect.stringContaining('four-eyes') });
     expect(await rejection(vote(run.handle, 'isolate-host', 'carol'))).toMatchObject({ code: 'not_allowed', message: expect.stringContaining('role approver') });

@@ -107,6 +107,8 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
   const { policy, id } = gate;
   const votes = run.unrecordedVotes.set(id, []).get(id)!;
   run.state.phase = 'waiting-approval';
+  // What a responder reads as the step under way: the one that waits for the decision.
+  run.state.currentStep = request.step;
   const decided = () => gate.status === 'approved' || gate.status === 'denied';
   try {
     if (opts.firstTime) {
