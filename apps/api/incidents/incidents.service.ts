@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
+import { noStateQuery } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
@@ -149,8 +150,10 @@ export class IncidentsService {
     try {
       const live = await this.temporal.withDeadline(Date.now() + LIVE_DEADLINE_MS, async () => {
         const { status } = await handle.describe();
-        return status.name === 'RUNNING' ? handle.query(stateQuery) : null;
+        // undefined: it runs, but keeps no state to query (a playbook without gates, e.g. manual-incident).
+        return status.name === 'RUNNING' ? handle.query(stateQuery).catch((err: unknown) => noStateQuery(err) ?? undefined) : null;
       });
+      if (live === undefined) return { live: null, liveStatus: 'running' };
       return live && live.incidentId === incident.id ? { live, liveStatus: 'running' } : { live: null, liveStatus: 'closed' };
     } catch (err) {
       // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
