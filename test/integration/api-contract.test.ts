@@ -1,9 +1,12 @@
 // The API's contract: what GET /docs-json says, checked against the routes and against live
 // answers of a real engine (real Temporal, real Postgres). The schemathesis drill
 // (bench/drills/openapi.ts) then throws generated requests at the same document.
+import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { conforming, fetchDocument, METHODS, ResponseValidator, type OpenApiDoc } from '../support/openapi';
+import { genericAlert, sendGeneric } from '../support/webhooks';
 
 describe('an incident reported by hand', () => {
   let engine: TestEngine;
@@ -52,4 +55,152 @@ describe('an incident reported by hand', () => {
       await pg.end();
     }
   });
+});
+
+describe('the OpenAPI document at /docs-json', () => {
+  let engine: TestEngine;
+  let doc: OpenApiDoc;
+  let validator: ResponseValidator;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { PALISADE_STREAMS_PER_TOKEN: '1' } });
+    doc = await fetchDocument(engine.baseUrl);
+    validator = new ResponseValidator(doc);
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  /** What the app serves, read from Express's own router (not from the metadata the document is built from). */
+  function servedRoutes(): { method: string; path: string }[] {
+    const router = (engine.app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
+    return router.stack.flatMap((layer) =>
+      layer.route ? Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => ({ method: m, path: layer.route!.path })) : [],
+    );
+  }
+  /** Served and deliberately outside the document: the document itself with its viewer, and the web page's files. */
+  const OUTSIDE = [/^\/docs/, /^\/$/, /^\/ui\//];
+  const pattern = (path: string) => new RegExp(`^${path.replace(/:[A-Za-z]+/g, '[^/]+').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+
+  it('lists every route the app serves with its method, and nothing it does not serve', () => {
+    const served = servedRoutes().filter((r) => !OUTSIDE.some((o) => o.test(r.path)));
+    expect(served.length).toBeGreaterThan(30);
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ method, path })));
+    for (const route of served) {
+      // A templated route may be documented as one path per value (/webhooks/{source} → /webhooks/github, ...).
+      const found = documented.filter((d) => d.method === route.method && pattern(route.path).test(d.path.replace(/\{[^}]+\}/g, 'x')));
+      expect(found, `${route.method.toUpperCase()} ${route.path}`).not.toEqual([]);
+    }
+    for (const d of documented) {
+      const serving = served.filter((r) => r.method === d.method && pattern(r.path).test(d.path.replace(/\{[^}]+\}/g, 'x')));
+      expect(serving, `${d.method.toUpperCase()} ${d.path} is documented but not served`).not.toEqual([]);
+    }
+  });
+
+  it('says how each operation is authenticated, and every error answers the shared error body', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!op) continue;
+        expect(op.security, `${method} ${path}`).toBeDefined();
+        for (const requirement of op.security ?? []) for (const scheme of Object.keys(requirement)) expect(doc.components.securitySchemes).toHaveProperty(scheme);
+        const bearer = op.security?.some((r) => 'bearer' in r);
+        if (bearer) expect(Object.keys(op.responses), `${method} ${path}`).toContain('401');
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400 || path === '/readyz') continue;
+          expect(response.content, `${method} ${path} ${status}`).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } });
+          expect(response.description, `${method} ${path} ${status}`).toMatch(/Codes: `[a-z_0-9]+`/);
+        }
+      }
+    }
+    expect(doc.components.schemas.ErrorBody).toMatchObject({ required: ['error', 'message', 'hint'] });
+  });
+
+  it('declares the formats and enums the pipes check: uuid ids, statuses, severities, decisions', () => {
+    const param = (path: string, method: string, name: string) => doc.paths[path][method].parameters?.find((p) => p.name === name)?.schema;
+    expect(param('/incidents/{id}', 'get', 'id')).toMatchObject({ type: 'string', format: 'uuid' });
+    expect(param('/tokens/{id}', 'delete', 'id')).toMatchObject({ format: 'uuid' });
+    expect(param('/incidents', 'get', 'status')).toMatchObject({ type: 'array', items: { enum: ['open', 'acknowledged', 'contained', 'resolved', 'cancelled'] } });
+    expect(param('/incidents', 'get', 'severity')).toMatchObject({ type: 'array', items: { enum: ['low', 'medium', 'high', 'critical'] } });
+    const schemas = doc.components.schemas as Record<string, any>;
+    expect(schemas.DecideDto.properties.decision).toMatchObject({ enum: ['approve', 'deny'] });
+    expect(schemas.Incident.properties).toMatchObject({ id: { format: 'uuid' }, severity: { enum: ['low', 'medium', 'high', 'critical'] } });
+    const hostRun = doc.paths['/playbooks/host-compromise/runs'].post.requestBody!.content['application/json'].schema as any;
+    expect(hostRun.properties.params).toMatchObject({ required: ['host'] });
+  });
+
+  it('answers each error status it declares, as it declares it', async () => {
+    const viewer = await tokenFor(engine.baseUrl, 'viewer-contract', 'viewer');
+    const alice = await tokenFor(engine.baseUrl, 'alice', 'responder');
+    const host = `contract-${randomUUID().slice(0, 8)}`;
+    const first = await conforming(validator, engine.baseUrl, 'POST', '/playbooks/host-compromise/runs', { token: alice, body: { params: { host } } });
+    expect(first).toMatchObject({ status: 202, problems: [] });
+    const cases: [number, string, string, Parameters<typeof conforming>[4]][] = [
+      [400, 'GET', '/incidents/not-an-id', { token: TEST_ADMIN_TOKEN }],
+      [401, 'GET', '/incidents', { token: null }],
+      [403, 'POST', '/tokens', { token: viewer, body: { name: 'x', role: 'viewer' } }],
+      [404, 'GET', `/incidents/${randomUUID()}`, { token: TEST_ADMIN_TOKEN }],
+      [409, 'POST', '/playbooks/host-compromise/runs', { token: alice, body: { params: { host } } }],
+      [413, 'POST', '/incidents', { token: TEST_ADMIN_TOKEN, body: { title: 'x'.repeat(2 * 1024 * 1024), severity: 'low' } }],
+      [415, 'POST', '/incidents', { token: TEST_ADMIN_TOKEN, body: '{"title":"t","severity":"low"}', headers: { 'content-type': 'application/json; charset=latin1' } }],
+      [415, 'POST', '/webhooks/generic', { body: 'not json', headers: { 'content-type': 'text/plain' } }],
+    ];
+    for (const [status, method, path, init] of cases) {
+      const answer = await conforming(validator, engine.baseUrl, method, path, init);
+      expect(answer, `${method} ${path}`).toMatchObject({ status, problems: [] });
+    }
+
+    // 429: a second stream on a token allowed one (PALISADE_STREAMS_PER_TOKEN=1), with Retry-After.
+    const path = `/incidents/${first.body.incidentId}/timeline/stream`;
+    const open = new AbortController();
+    const held = await fetch(`${engine.baseUrl}${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, signal: open.signal });
+    try {
+      expect(held.status).toBe(200);
+      expect(validator.problems('GET', path, { status: 200, contentType: held.headers.get('content-type'), body: '' })).toEqual([]);
+      const refused = await conforming(validator, engine.baseUrl, 'GET', path, { token: TEST_ADMIN_TOKEN });
+      expect(refused).toMatchObject({ status: 429, body: { error: 'too_many_streams' }, problems: [] });
+    } finally {
+      open.abort();
+    }
+  });
+
+  it("validates live answers of a real engine against the document's schemas", async () => {
+    const admin = { token: TEST_ADMIN_TOKEN };
+    const alice = { token: await tokenFor(engine.baseUrl, 'alice', 'responder') };
+    const check = async (method: string, path: string, init: Parameters<typeof conforming>[4] = admin) => {
+      const answer = await conforming(validator, engine.baseUrl, method, path, init);
+      expect(answer.problems, `${method} ${path} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`).toEqual([]);
+      return answer;
+    };
+
+    await check('GET', '/healthz', { token: null });
+    await check('GET', '/readyz', { token: null });
+    await check('GET', '/me');
+    await check('GET', '/playbooks');
+    const made = await check('POST', '/tokens', { ...admin, body: { name: 'carol', role: 'responder' } });
+    await check('GET', '/tokens');
+    await check('DELETE', `/tokens/${made.body.id}?reason=contract`);
+    await check('POST', '/suppressions', { ...admin, body: { entityPattern: 'host:contract-*', endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'contract test' } });
+    await check('GET', '/suppressions?all=true');
+    await check('GET', '/fleet');
+
+    // A playbook with gates, through its whole read side.
+    const started = await check('POST', '/playbooks/host-compromise/runs', { ...alice, body: { params: { host: `contract-live-${randomUUID().slice(0, 8)}` }, severity: 'critical' } });
+    const id = started.body.incidentId as string;
+    await eventually('the run to show its state', async () => ((await getJson(`${engine.baseUrl}/incidents/${id}`)).body.live ? true : undefined), 30_000);
+    await check('GET', `/incidents/${id}`);
+    await check('GET', `/incidents/${id}/approvals`);
+    await check('GET', `/incidents/${id}/timeline`);
+    await check('GET', `/incidents/${id}/timeline?format=ndjson&limit=1`);
+    await check('POST', `/incidents/${id}/timeline/stream-tickets`);
+    await check('GET', `/incidents/${id}/postmortem?format=json`);
+    await check('GET', `/incidents/${id}/postmortem`);
+    await check('GET', '/incidents?status=open&severity=critical&severity=high&limit=5');
+    await check('POST', `/incidents/${id}/cancel`, { ...alice, body: { reason: 'contract test' } });
+
+    // An alert through the door, and back out in both formats.
+    const sent = await sendGeneric(engine.baseUrl, genericAlert(`host:contract-${randomUUID().slice(0, 8)}`));
+    expect(validator.problems('POST', '/webhooks/generic', { status: sent.status, contentType: sent.headers.get('content-type'), body: sent.body })).toEqual([]);
+    await check('GET', `/alerts/${sent.body.alertIds[0]}`);
+    await check('GET', `/alerts/${sent.body.alertIds[0]}?format=ocsf`);
+  }, 90_000);
 });

@@ -3,22 +3,17 @@ import { z } from 'zod';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import { SOURCES } from '../../../../lib/intake/alert';
 
+/** A repeated parameter, or "a,b", as the list of its values (what the document declares: an array). */
+const splitList = (v: unknown): unknown[] =>
+  (Array.isArray(v) ? (v as unknown[]) : [v]).flatMap((s) => (typeof s === 'string' ? s.split(',').map((p) => p.trim()) : [s])).filter((s) => s !== '');
+
 /** "a,b" or a repeated parameter → a list of allowed values. */
-const listOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(values)).min(1))
-    .optional();
+const listOf = <T extends readonly [string, ...string[]]>(values: T) => z.preprocess(splitList, z.array(z.enum(values)).min(1)).optional();
 
 export const listIncidentsSchema = z.object({
   status: listOf(INCIDENT_STATUSES).describe(`Any of ${INCIDENT_STATUSES.join(', ')} (comma-separated).`),
   severity: listOf(SEVERITIES).describe(`Any of ${SEVERITIES.join(', ')} (comma-separated).`),
-  playbook: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
-    .optional()
-    .describe('Any of these playbooks (comma-separated).'),
+  playbook: z.preprocess(splitList, z.array(z.string().min(1).max(200)).min(1)).optional().describe('Any of these playbooks (comma-separated).'),
   entity: z.string().trim().min(1).max(300).optional().describe('Entity key; * is a wildcard, e.g. "host:web-*".'),
   source: z.enum(SOURCES).optional().describe('Incidents with at least one alert from this source.'),
   since: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-11-20T00:00:00Z' }).optional().describe('Detected at or after.'),

@@ -29,3 +29,9 @@ export const claimTokenSchema = z
   .strict();
 
 export class ClaimTokenDto extends createZodDto(claimTokenSchema) {}
+
+export const revokeTokenQuerySchema = z.object({
+  reason: z.string().trim().max(2000).optional().describe('Why it is revoked: it goes in the audit log.'),
+});
+
+export class RevokeTokenQueryDto extends createZodDto(revokeTokenQuerySchema) {}
