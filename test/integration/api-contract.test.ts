@@ -163,6 +163,20 @@ describe('the OpenAPI document at /docs-json', () => {
     }
   });
 
+  it('answers a method a path does not have with 405 and the methods it has (Allow), never 404', async () => {
+    for (const [method, path, allow] of [
+      ['PATCH', '/healthz', 'GET, HEAD'],
+      ['DELETE', `/incidents/${randomUUID()}`, 'GET, HEAD'],
+      ['GET', '/webhooks/github', 'POST'],
+      ['PUT', '/incidents', 'GET, HEAD, POST'],
+    ] as const) {
+      const res = await fetch(`${engine.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      expect({ method, path, status: res.status, allow: res.headers.get('allow')?.split(', ').sort().join(', ') }).toEqual({ method, path, status: 405, allow });
+      expect(await res.json()).toMatchObject({ error: 'method_not_allowed', message: expect.any(String), hint: expect.any(String) });
+    }
+    expect((await fetch(`${engine.baseUrl}/no-such-thing`, { method: 'PATCH' })).status).toBe(404);
+  });
+
   it("validates live answers of a real engine against the document's schemas", async () => {
     const admin = { token: TEST_ADMIN_TOKEN };
     const alice = { token: await tokenFor(engine.baseUrl, 'alice', 'responder') };
