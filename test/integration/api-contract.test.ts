@@ -218,3 +218,28 @@ describe('the OpenAPI document at /docs-json', () => {
     await check('GET', `/alerts/${sent.body.alertIds[0]}?format=ocsf`);
   }, 90_000);
 });
+
+describe('what schemathesis sent', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    // No worker: what the API answers must not wait on one.
+    engine = await startTestEngine({ withWorker: false });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('answers 400, not 500, for numbers and ids Postgres cannot hold', async () => {
+    const id = randomUUID();
+    await engine.db.query(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, detected_at) VALUES ($1, $2, 'big numbers', 'low', 'open', 'triage', '1.0.0', now())`,
+      [id, `triage:big-numbers-${id.slice(0, 8)}`],
+    );
+    // `after` past a Postgres integer.
+    expect(await getJson(`${engine.baseUrl}/incidents/${id}/timeline?format=ndjson&after=4398046511103&limit=429`)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    // 36 characters of hex and dashes, but no UUID.
+    const dashes = '-'.repeat(36);
+    expect(await getJson(`${engine.baseUrl}/alerts/${dashes}`)).toMatchObject({ status: 400, body: { error: 'invalid_alert_id' } });
+    expect(await getJson(`${engine.baseUrl}/gamedays/${dashes}`)).toMatchObject({ status: 404, body: { error: 'gameday_not_found' } });
+  });
+});

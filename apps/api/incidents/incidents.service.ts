@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } from '../../../workflows/manual-incident/shared';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
+import { isUuid } from '../common/openapi/schemas';
 import { noStateQuery } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
@@ -195,11 +196,9 @@ export class IncidentsService {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The id as given, or 400 `invalid_<what>_id` when it is not a UUID. */
 export function assertUuid(id: string, what: 'incident' | 'token' = 'incident'): string {
-  if (!UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
       `invalid_${what}_id`,
@@ -228,7 +227,7 @@ const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The cursor is not one this API gave out.', 'Pass nextCursor from the previous page unchanged, or leave it out to start from the newest.');
   }
   return id;
