@@ -25,7 +25,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Palisade API')
     .setDescription(
       'Incidents, their timelines and their playbooks. Every error answers `{"error", "message", "hint"}` (the ErrorBody schema); ' +
-        'each response lists the `error` codes it carries. API routes take `Authorization: Bearer <API token>`; webhooks prove their sender with the source\'s own secret or signature.',
+        'each response lists the `error` codes it carries. No string may hold a NUL character (U+0000): 400 invalid_request. API routes take `Authorization: Bearer <API token>`; webhooks prove their sender with the source\'s own secret or signature.',
     )
     .setOpenAPIVersion('3.1.0')
     .setVersion('0.1.0')

@@ -242,4 +242,14 @@ describe('what schemathesis sent', () => {
     expect(await getJson(`${engine.baseUrl}/alerts/${dashes}`)).toMatchObject({ status: 400, body: { error: 'invalid_alert_id' } });
     expect(await getJson(`${engine.baseUrl}/gamedays/${dashes}`)).toMatchObject({ status: 404, body: { error: 'gameday_not_found' } });
   });
+
+  it('refuses a NUL character (Postgres text cannot store one) with 400 naming the field', async () => {
+    const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+    const suppression = await postJson(`${engine.baseUrl}/suppressions`, { entityPattern: 'host:nul-*', endsAt, reason: 'change\u0000window' });
+    expect(suppression).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('reason') } });
+    const token = await postJson(`${engine.baseUrl}/tokens`, { name: 'nul\u0000name', role: 'viewer' });
+    expect(token).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('name') } });
+    const credential = await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'nul-credential', type: 'api-key', secret: 'abcdefgh\u0000' });
+    expect(credential).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('secret') } });
+  });
 });
