@@ -3,7 +3,10 @@
 // (bench/drills/openapi.ts) then throws generated requests at the same document.
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../apps/cli/start/ports';
+import { runMigrations } from '../../lib/db/data-source';
+import { createDatabase } from '../setup/postgres';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { conforming, fetchDocument, METHODS, ResponseValidator, type OpenApiDoc } from '../support/openapi';
 import { genericAlert, sendGeneric } from '../support/webhooks';
@@ -251,5 +254,55 @@ describe('what schemathesis sent', () => {
     expect(token).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('name') } });
     const credential = await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'nul-credential', type: 'api-key', secret: 'abcdefgh\u0000' });
     expect(credential).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('secret') } });
+  });
+
+  it('an incident reported by hand is readable as soon as POST /incidents answers', async () => {
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop left on a train', severity: 'medium', entity: 'laptop-42' });
+    expect(made.status).toBe(202);
+    const read = await getJson(`${engine.baseUrl}/incidents/${made.body.incidentId}`);
+    expect(read).toMatchObject({ status: 200, body: { id: made.body.incidentId, title: 'Laptop left on a train', severity: 'medium', status: 'open', playbook: 'manual-incident', entity: 'laptop-42' } });
+  });
+});
+
+describe('with Temporal unreachable', () => {
+  let offline: TestEngine;
+  let db: Awaited<ReturnType<typeof createDatabase>>;
+  beforeAll(async () => {
+    // A database of its own: this engine's inbox dispatcher must not lease other tests' alerts.
+    db = await createDatabase(inject('postgresAdminUrl'), `palisade_contract_offline_${Date.now()}`);
+    await runMigrations(db.url);
+    offline = await startTestEngine({ withWorker: false, databaseUrl: db.url, temporalAddress: `127.0.0.1:${await freePort()}` });
+  });
+  afterAll(async () => {
+    await offline?.close();
+    await db?.drop();
+  });
+
+  it('POST /incidents answers 503 temporal_unavailable with Retry-After, and keeps no incident', async () => {
+    const res = await fetch(`${offline.baseUrl}/incidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: JSON.stringify({ title: 'Reported while Temporal is down', severity: 'high' }),
+    });
+    expect({ status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() }).toMatchObject({
+      status: 503,
+      retryAfter: expect.stringMatching(/^\d+$/),
+      body: { error: 'temporal_unavailable' },
+    });
+    const left = await offline.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM incidents`);
+    expect(Number(left[0].n)).toBe(0);
+  });
+
+  it('resolve and cancel answer 503 temporal_unavailable, not 500', async () => {
+    const incidentId = randomUUID();
+    await offline.db.query(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+       VALUES ($1, $2, 'offline stop', 'low', 'open', 'host-compromise', '1.0.0', 'host:offline', now())`,
+      [incidentId, `host-compromise:host:offline-${incidentId.slice(0, 8)}`],
+    );
+    for (const verb of ['resolve', 'cancel']) {
+      const res = await postJson(`${offline.baseUrl}/incidents/${incidentId}/${verb}`, { reason: 'Temporal is down' });
+      expect({ verb, ...res }).toMatchObject({ verb, status: 503, body: { error: 'temporal_unavailable' } });
+    }
   });
 });

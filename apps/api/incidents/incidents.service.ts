@@ -11,7 +11,7 @@ import { MANUAL_INCIDENT, manualIncidentWorkflowId, type ManualIncidentInput } f
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
 import { isUuid } from '../common/openapi/schemas';
-import { noStateQuery } from '../common/temporal-errors';
+import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
@@ -39,7 +39,11 @@ export class IncidentsService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
-  /** Starts the manual-incident playbook; the worker writes the projection. */
+  /**
+   * Records the incident and starts the manual-incident playbook. The projection row goes in
+   * first (the worker's own insert then changes nothing), so the incident is readable as soon as
+   * this answers; if Temporal does not take the run, the row is removed again.
+   */
   async create(dto: CreateIncidentDto, reportedBy: string): Promise<{ incidentId: string; workflowId: string }> {
     const incidentId = randomUUID();
     const workflowId = manualIncidentWorkflowId(incidentId);
@@ -52,20 +56,52 @@ export class IncidentsService {
       reportedBy,
       detectedAt: new Date().toISOString(),
     };
-    await this.temporal.workflow.start(MANUAL_INCIDENT.workflowType, {
-      taskQueue: this.config.temporal.taskQueue,
+    await this.incidents.insert({
+      id: incidentId,
       workflowId,
-      args: [input],
-      memo: { playbook: MANUAL_INCIDENT.playbook, playbookVersion: MANUAL_INCIDENT.version },
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE.playbook, value: MANUAL_INCIDENT.playbook },
-        { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
-        { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
-        { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-        ...(input.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: input.entity }] : []),
-      ],
+      title: input.title,
+      severity: input.severity,
+      status: 'open',
+      playbook: MANUAL_INCIDENT.playbook,
+      playbookVersion: MANUAL_INCIDENT.version,
+      entity: input.entity,
+      detectedAt: new Date(input.detectedAt),
     });
+    try {
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        this.temporal.workflow.start(MANUAL_INCIDENT.workflowType, {
+          taskQueue: this.config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+          memo: { playbook: MANUAL_INCIDENT.playbook, playbookVersion: MANUAL_INCIDENT.version },
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTE.playbook, value: MANUAL_INCIDENT.playbook },
+            { key: SEARCH_ATTRIBUTE.playbookVersion, value: MANUAL_INCIDENT.version },
+            { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
+            { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
+            ...(input.entity ? [{ key: SEARCH_ATTRIBUTE.entity, value: input.entity }] : []),
+          ],
+        }),
+      );
+    } catch (err) {
+      // A start that timed out may have landed all the same: then the incident is real.
+      if (await this.started(workflowId)) return { incidentId, workflowId };
+      // No run, no incident.
+      await this.incidents.delete({ id: incidentId });
+      if (isTemporalUnreachable(err)) throw temporalUnavailable('Temporal did not take the incident, so none was recorded.', 'Report it again once Temporal is back (GET /readyz shows whether it answers).');
+      throw err;
+    }
     return { incidentId, workflowId };
+  }
+
+  /** Whether a run exists under this workflow id after a start whose answer was lost (a manual incident's id is its own). */
+  private async started(workflowId: string): Promise<boolean> {
+    try {
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(workflowId).describe());
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
@@ -103,11 +139,14 @@ export class IncidentsService {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id });
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id }),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');
       }
+      if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not take the ${verb} of incident ${id}: nothing changed.`);
       throw err;
     }
   }
