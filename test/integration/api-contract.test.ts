@@ -256,6 +256,17 @@ describe('what schemathesis sent', () => {
     expect(credential).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('secret') } });
   });
 
+  it('the simulated fleet: a second credential with the same secret is 409, a fault count past a Postgres integer 400, neither 500', async () => {
+    const secret = `same-secret-${randomUUID()}`;
+    expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-first', type: 'api-key', secret })).toMatchObject({ status: 200 });
+    // The same id again updates it.
+    expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-first', type: 'api-key', secret })).toMatchObject({ status: 200 });
+    const twin = await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-second', type: 'api-key', secret });
+    expect(twin).toMatchObject({ status: 409, body: { error: 'secret_in_use', message: expect.stringContaining('contract-first') } });
+    const fault = await postJson(`${engine.baseUrl}/fleet/faults`, { capability: 'notify', failNext: 9007199254740990 });
+    expect(fault).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('failNext') } });
+  });
+
   it('an incident reported by hand is readable as soon as POST /incidents answers', async () => {
     const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop left on a train', severity: 'medium', entity: 'laptop-42' });
     expect(made.status).toBe(202);

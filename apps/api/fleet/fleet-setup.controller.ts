@@ -40,6 +40,7 @@ export class FleetSetupController {
   @RequireRole('admin')
   @HttpCode(HttpStatus.OK)
   @ApiZodResponse(200, fleetItemSchema, 'The credential is in the fleet.')
+  @ApiErrors({ 409: ['fleet_not_simulated', 'secret_in_use'] })
   @ApiOperation({ summary: 'Add a simulated credential; its secret is fingerprinted with the redaction key (as a leak would be) and not kept.' })
   addCredential(@Body() dto: AddCredentialDto) {
     return this.setup.addCredential(dto);
