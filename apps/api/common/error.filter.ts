@@ -40,10 +40,16 @@ export class ErrorFilter implements ExceptionFilter {
     res.status(status).json(body);
   }
 
-  /** The methods the routes matching this path answer (GET implies HEAD, as Express serves it). */
+  /**
+   * The methods the routes matching this path answer (GET implies HEAD, as Express serves it):
+   * the most literal routes only, so /tokens/claim has POST, not also DELETE /tokens/:id's.
+   */
   private methodsOf(path: string): string[] {
     this.routes ??= apiRoutes(this.modules);
-    const methods = new Set(this.routes.filter((r) => routeMatches(r.path, path)).map((r) => r.method));
+    const matching = this.routes.filter((r) => routeMatches(r.path, path));
+    const params = (r: ApiRoute) => (r.path.match(/:/g) ?? []).length;
+    const fewest = Math.min(...matching.map(params));
+    const methods = new Set(matching.filter((r) => params(r) === fewest).map((r) => r.method));
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods];
   }
