@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import type { LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { raw } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { AppModule } from './app.module';
+import { methodNotAllowed } from './common/method-not-allowed';
+import { apiRoutes } from './common/routes';
 import { openApiDocument, RAW_BODY_PREFIX } from './openapi-document';
 import { SlackBolt } from './slack/slack.bolt';
 
@@ -18,6 +20,8 @@ export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal
 export async function createApiApp(config: PalisadeConfig, logger: LogLevels | LoggerService | false = ['error', 'warn'], env: Readonly<Record<string, string | undefined>> = {}) {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, env), { logger, bodyParser: false });
   app.enableShutdownHooks();
+  // Ahead of everything: a method the path does not have is 405, whatever the body.
+  app.use(methodNotAllowed(apiRoutes(app.get(ModulesContainer))));
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
   app.use(RAW_BODY_PREFIX, raw({ type: () => true, limit: config.intake.maxBodyBytes }));
   // Slack signs the raw body too: Bolt reads it itself, ahead of the JSON parser.

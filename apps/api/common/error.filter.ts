@@ -1,10 +1,8 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Inject, Logger, NotFoundException, type ExceptionFilter } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
 import { PalisadeError, type ErrorBody } from '../../../lib/errors';
-import { apiRoutes, routeMatches, type ApiRoute } from './routes';
 
 /** An HTTP error carrying Palisade's error body. Services throw this; the filter renders it. */
 export class ApiError extends HttpException {
@@ -17,41 +15,14 @@ export class ApiError extends HttpException {
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('ErrorFilter');
-  private routes: ApiRoute[] | undefined;
-
-  constructor(@Inject(ModulesContainer) private readonly modules: ModulesContainer) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
-    const req = host.switchToHttp().getRequest<Request>();
-    // Nest's router found no route: 405 naming the methods when the path has routes for other ones.
-    const allowed = exception instanceof NotFoundException ? this.methodsOf(req.path) : [];
-    if (allowed.length > 0 && !allowed.includes(req.method)) {
-      res
-        .status(HttpStatus.METHOD_NOT_ALLOWED)
-        .setHeader('Allow', allowed.join(', '))
-        .json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${req.path}.`, hint: `Use ${allowed.join(' or ')}; the API reference is at /docs.` } satisfies ErrorBody);
-      return;
-    }
     const { status, body } = this.toBody(exception);
     if (status >= 500 && status !== 503) this.log.error(exception instanceof Error ? exception.stack : String(exception));
     // A 503 is temporary: tell well-behaved senders when to come back.
     if (status === 503) res.setHeader('Retry-After', '5');
     res.status(status).json(body);
-  }
-
-  /**
-   * The methods the routes matching this path answer (GET implies HEAD, as Express serves it):
-   * the most literal routes only, so /tokens/claim has POST, not also DELETE /tokens/:id's.
-   */
-  private methodsOf(path: string): string[] {
-    this.routes ??= apiRoutes(this.modules);
-    const matching = this.routes.filter((r) => routeMatches(r.path, path));
-    const params = (r: ApiRoute) => (r.path.match(/:/g) ?? []).length;
-    const fewest = Math.min(...matching.map(params));
-    const methods = new Set(matching.filter((r) => params(r) === fewest).map((r) => r.method));
-    if (methods.has('GET')) methods.add('HEAD');
-    return [...methods];
   }
 
   private toBody(exception: unknown): { status: number; body: ErrorBody } {
