@@ -260,13 +260,15 @@ describe('what schemathesis sent', () => {
     expect(credential).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('secret') } });
   });
 
-  it('the simulated fleet: a second credential with the same secret is 409, a fault count past a Postgres integer 400, neither 500', async () => {
+  it('the simulated fleet: a second credential with the same secret is 409, an emoji secret 200, a fault count past a Postgres integer 400, none 500', async () => {
     const secret = `same-secret-${randomUUID()}`;
     expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-first', type: 'api-key', secret })).toMatchObject({ status: 200 });
     // The same id again updates it.
     expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-first', type: 'api-key', secret })).toMatchObject({ status: 200 });
     const twin = await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-second', type: 'api-key', secret });
     expect(twin).toMatchObject({ status: 409, body: { error: 'secret_in_use', message: expect.stringContaining('contract-first') } });
+    // Eight characters, of two UTF-16 units each: its last four are four characters.
+    expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-emoji', type: 'api-key', secret: '🔑'.repeat(8) })).toMatchObject({ status: 200 });
     const fault = await postJson(`${engine.baseUrl}/fleet/faults`, { capability: 'notify', failNext: 9007199254740990 });
     expect(fault).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('failNext') } });
   });

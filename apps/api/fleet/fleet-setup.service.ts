@@ -55,7 +55,8 @@ export class FleetSetupService {
     const { secret, ...rest } = dto;
     const fingerprint = new Redactor(Buffer.from(key)).fingerprint(secret);
     try {
-      await this.fleet.addCredential({ ...rest, status: 'active', fingerprint, last4: secret.slice(-4) });
+      // The last four characters, not UTF-16 units: an emoji is one character, as the schemas count.
+      await this.fleet.addCredential({ ...rest, status: 'active', fingerprint, last4: [...secret].slice(-4).join('') });
     } catch (err) {
       if (!isUniqueViolation(err, 'sim_credentials_fingerprint_key')) throw err;
       const [other] = await this.db.query<{ id: string }[]>(`SELECT id FROM sim_credentials WHERE fingerprint = $1`, [fingerprint]);
