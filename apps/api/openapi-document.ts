@@ -75,16 +75,21 @@ function describeBodyParsing(document: OpenAPIObject): void {
   }
 }
 
-/** Errors are always JSON; a text body (Markdown, HTML, ndjson, events, metrics) is a string whatever the JSON answer's schema. */
+/**
+ * Errors are always JSON. An answer in JSON or text (timeline: ndjson; postmortem: Markdown,
+ * HTML) has its schema for the JSON and a string for the text; a text-only answer (events,
+ * metrics) keeps the schema its route declares.
+ */
 function describeMediaTypes(document: OpenAPIObject): void {
+  const isJson = (type: string) => type === 'application/json' || type.endsWith('+json');
   for (const { op } of operations(document)) {
     for (const [status, response] of Object.entries(op.responses) as [string, ResponseObject][]) {
       if (!response.content) continue;
+      const hasJson = Object.keys(response.content).some(isJson);
       const content: ContentObject = {};
       for (const [type, media] of Object.entries(response.content)) {
-        const json = type === 'application/json' || type.endsWith('+json');
-        if (Number(status) >= 400 && !json) continue;
-        content[type] = json ? media : { schema: { type: 'string' } };
+        if (Number(status) >= 400 && !isJson(type)) continue;
+        content[type] = isJson(type) || !hasJson ? media : { schema: { type: 'string' } };
       }
       // A route that produces only text still answers its errors as JSON.
       if (Number(status) >= 400 && Object.keys(content).length === 0) content['application/json'] = { schema: { $ref: ERROR_BODY_REF } };

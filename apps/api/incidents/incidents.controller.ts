@@ -20,6 +20,7 @@ import {
   incidentStartedSchema,
   redispatchedSchema,
   streamTicketSchema,
+  TIMELINE_STREAM_EVENT,
   timelinePageSchema,
 } from './dto/incident-responses.dto';
 import { IncidentsService } from './incidents.service';
@@ -151,7 +152,7 @@ export class IncidentsController {
   @AllowStreamTicket()
   @ApiProduces('text/event-stream')
   @ApiIdParam('id', ID)
-  @ApiResponse({ status: 200, schema: { type: 'string' }, description: 'Server-sent events: `event: timeline`, `id: <sequence>`, `data: <the event as JSON>`.' })
+  @ApiResponse({ status: 200, schema: TIMELINE_STREAM_EVENT, description: 'Server-sent events: `event: timeline`, `id: <sequence>`, `data: <the event as JSON>`; `event: problem` when the stream cannot go on.' })
   @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request'], 404: ['incident_not_found'], 429: ['too_many_streams'] })
   @ApiOperation({
     summary: "The timeline live, as server-sent events (event `timeline`, id = sequence); resumes after ?after= or Last-Event-ID.",

@@ -1,9 +1,11 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import { TIMELINE_EVENT_TYPES } from '../../../../lib/domain/timeline';
 import { ALERT_SEVERITIES, SOURCES } from '../../../../lib/intake/alert';
 import { gateStateSchema, playbookPhaseSchema } from '../../approvals/dto/approval-responses.dto';
-import { timeSchema, uuidSchema } from '../../common/openapi/schemas';
+import { componentRef } from '../../common/openapi/api-decorators';
+import { openApiSchema, timeSchema, uuidSchema } from '../../common/openapi/schemas';
 
 /** The incidents projection (Postgres), as every incident route shows it. */
 const incidentFields = {
@@ -104,6 +106,24 @@ const timelineEventSchema = z
     recordedAt: timeSchema,
   })
   .meta({ id: 'TimelineEvent' });
+
+const json = (contentSchema: object) => ({ type: 'string', contentMediaType: 'application/json', contentSchema });
+
+/** One server-sent event of GET /incidents/{id}/timeline/stream (timeline-stream.ts), as OpenAPI describes an event. */
+export const TIMELINE_STREAM_EVENT = {
+  oneOf: [
+    {
+      type: 'object',
+      properties: { event: { const: 'timeline' }, id: { type: 'string', pattern: '^[0-9]+$', description: 'The sequence.' }, data: json(componentRef(timelineEventSchema)) },
+      required: ['event', 'id', 'data'],
+    },
+    {
+      type: 'object',
+      properties: { event: { const: 'problem' }, data: json(openApiSchema(z.object({ error: z.enum(['token_invalid', 'timeline_unavailable']), message: z.string() }), 'output')) },
+      required: ['event', 'data'],
+    },
+  ],
+} as unknown as SchemaObject; // JSON Schema 2020-12 keywords (const, contentSchema) swagger's type lacks
 
 export const timelinePageSchema = z
   .object({
