@@ -131,6 +131,32 @@ describe('the OpenAPI document at /docs-json', () => {
     expect(hostRun.properties.params).toMatchObject({ required: ['host'] });
   });
 
+  it('bounds every path and query parameter, so any request it allows fits in the 16 KB Node reads of a request head', () => {
+    /** The longest a value may be in a URL: percent-encoded, a character is at most 12 bytes. */
+    const longest = (schema: any): number => {
+      if (schema.anyOf) return Math.max(...schema.anyOf.map(longest));
+      if (schema.enum) return Math.max(...schema.enum.map((v: unknown) => String(v).length));
+      if (schema.type === 'integer' || schema.type === 'number') return 24;
+      if (schema.type === 'array') return (schema.maxItems ?? Infinity) * (longest(schema.items) + 16);
+      if (schema.format === 'uuid') return 36;
+      if (schema.format === 'date-time') return 40 * 3;
+      // A pattern of ASCII classes only (a name, a cursor) needs no percent-encoding.
+      const ascii = typeof schema.pattern === 'string' && /^\^(\[[ -\]_-~]+\](\{\d+(,\d+)?\}|[*+?])?)+\$$/.test(schema.pattern);
+      const chars = schema.maxLength ?? /\{\d+,(\d+)\}\$$/.exec(schema.pattern ?? '')?.[1];
+      return (chars === undefined ? Infinity : Number(chars) + 1) * (ascii ? 1 : 12);
+    };
+    const tooLong: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!op) continue;
+        const length = path.length + (op.parameters ?? []).filter((p) => p.in === 'path' || p.in === 'query').reduce((sum, p) => sum + p.name.length + 2 + longest(p.schema), 0);
+        if (!(length < 15_000)) tooLong.push(`${method.toUpperCase()} ${path}: ${length}`);
+      }
+    }
+    expect(tooLong).toEqual([]);
+  });
+
   it('answers each error status it declares, as it declares it', async () => {
     const viewer = await tokenFor(engine.baseUrl, 'viewer-contract', 'viewer');
     const alice = await tokenFor(engine.baseUrl, 'alice', 'responder');

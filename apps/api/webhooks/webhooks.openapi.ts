@@ -64,7 +64,7 @@ function bodyOf(source: SourceName): OperationObject['requestBody'] {
   const vendor = { description: `The ${source} payload as the vendor sends it (README "Alert sources").` };
   const content: Record<string, { schema: object }> = { 'application/json': { schema: vendor } };
   // Amazon SNS posts its JSON envelope as text/plain.
-  if (SOURCE_ADAPTERS[source].auth.kind === 'aws') content['text/plain'] = { schema: { type: 'string', ...vendor } };
+  if (SOURCE_ADAPTERS[source].auth.kind === 'aws') content['text/plain'] = { schema: { type: 'string', contentMediaType: 'application/json', ...vendor } };
   return { required: true, content };
 }
 

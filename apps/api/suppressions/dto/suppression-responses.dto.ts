@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { timeSchema, uuidSchema } from '../../common/openapi/schemas';
 
 /** A window's id: a UUID for windows opened through the API, `file:<n>` for runbooks/suppressions.yaml's. */
-export const suppressionIdSchema = z.union([uuidSchema, z.string().regex(/^file:[1-9][0-9]*$/)]);
+export const suppressionIdSchema = z.union([uuidSchema, z.string().max(11).regex(/^file:[1-9][0-9]{0,5}$/)]);
 
 export const suppressionSchema = z
   .object({

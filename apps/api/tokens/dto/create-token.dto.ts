@@ -31,7 +31,8 @@ export const claimTokenSchema = z
 export class ClaimTokenDto extends createZodDto(claimTokenSchema) {}
 
 export const revokeTokenQuerySchema = z.object({
-  reason: z.string().trim().max(2000).optional().describe('Why it is revoked: it goes in the audit log.'),
+  // In the URL: at most 500 characters, so any of them fits in the 16 KB a request line may have.
+  reason: z.string().trim().max(500).optional().describe('Why it is revoked: it goes in the audit log.'),
 });
 
 export class RevokeTokenQueryDto extends createZodDto(revokeTokenQuerySchema) {}
