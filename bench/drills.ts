@@ -14,12 +14,13 @@ import { apiKilled } from './drills/api-killed';
 import { badInput } from './drills/bad-input';
 import type { Drill, DrillReport } from './drills/drill';
 import { forgery } from './drills/forgery';
+import { openapiContract } from './drills/openapi-contract';
 import { postgresDown } from './drills/postgres-down';
 import { secretHygiene } from './drills/secret-hygiene';
 import { temporalDown } from './drills/temporal-down';
 import { workerKilled } from './drills/worker-killed';
 
-/** In the order they run: the input drills first, then the process faults. */
+/** In the order they run: the input drills first, then the process faults, then the API contract (its generated incidents and fleet changes stay). */
 const DRILLS: Record<string, Drill> = {
   'bad-input': badInput,
   forgery,
@@ -28,6 +29,7 @@ const DRILLS: Record<string, Drill> = {
   'api-killed': apiKilled,
   'temporal-down': temporalDown,
   'postgres-down': postgresDown,
+  'openapi-contract': openapiContract,
 };
 
 interface Outcome extends DrillReport {

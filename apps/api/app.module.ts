@@ -10,6 +10,7 @@ import { PostmortemsModule } from './postmortems/postmortems.module';
 import { WebModule } from './web/web.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { ErrorFilter } from './common/error.filter';
+import { NoNulPipe } from './common/no-nul.pipe';
 import { FleetModule } from './fleet/fleet.module';
 import { GamedaysModule } from './gamedays/gamedays.module';
 import { ConfigModule } from './config/config.module';
@@ -33,6 +34,7 @@ export class AppModule {
       imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, PagingModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_PIPE, useClass: NoNulPipe },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };

@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import type { LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { raw } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { PalisadeConfig } from '../../lib/config/env';
 import { checkApprovalPolicies } from '../../lib/approvals/policy-check';
 import { loadApprovalPolicies } from '../../lib/approvals/policy-file';
 import { loadPlaybooks } from '../playbooks/load';
 import { AppModule } from './app.module';
+import { methodNotAllowed } from './common/method-not-allowed';
+import { apiRoutes } from './common/routes';
+import { openApiDocument, RAW_BODY_PREFIX } from './openapi-document';
 import { SlackBolt } from './slack/slack.bolt';
 
 export type LogLevels = ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
@@ -25,19 +27,13 @@ export async function createApiApp(config: PalisadeConfig, logger: LogLevels | L
   checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, env, catalogue), { logger, bodyParser: false });
   app.enableShutdownHooks();
+  // Ahead of everything: a method the path does not have is 405, whatever the body.
+  app.use(methodNotAllowed(apiRoutes(app.get(ModulesContainer))));
   // Webhooks are verified on their exact bytes: keep the raw body, whatever the content type.
-  app.use('/webhooks', raw({ type: () => true, limit: config.intake.maxBodyBytes }));
+  app.use(RAW_BODY_PREFIX, raw({ type: () => true, limit: config.intake.maxBodyBytes }));
   // Slack signs the raw body too: Bolt reads it itself, ahead of the JSON parser.
   app.use(app.get(SlackBolt).router);
   app.useBodyParser('json', { limit: '1mb' });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Palisade API')
-      .setDescription('Incidents, their timelines and their playbooks.')
-      .setVersion('0.1.0')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, cleanupOpenApiDoc(document));
+  SwaggerModule.setup('docs', app, openApiDocument(app));
   return app;
 }

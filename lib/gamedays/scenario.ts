@@ -99,7 +99,7 @@ export const faultSpecSchema = z
     timeout: z.boolean().optional(),
     offline: z.boolean().optional(),
     throttle: z.boolean().optional(),
-    failNext: z.number().int().min(1).optional(),
+    failNext: z.number().int().min(1).max(2_147_483_647).optional(),
   })
   .strict();
 

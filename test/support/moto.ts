@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '../../apps/cli/start/ports';
 import { spawnCollecting } from './processes';
+import { pythonTool } from './python-tool';
 
 /**
  * moto's server mode (https://docs.getmoto.org/en/latest/docs/server_mode.html): a real HTTP
@@ -15,14 +13,11 @@ export const MOTO_VERSION = '5.2.5';
 export const MOTO_REGION = 'us-east-1';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'moto');
 const HOST = '127.0.0.1';
 const INSTALL_HINT =
   `Install Python 3 with venv and pip (Debian: apt-get install python3-venv python3-pip) so the tests can run ` +
   `pip install 'moto[server]==${MOTO_VERSION}' themselves, or install moto yourself (pip install 'moto[server]') ` +
   `and set MOTO_SERVER_PATH to its moto_server executable.`;
-
-const run = promisify(execFile);
 
 export interface Moto {
   endpoint: string;
@@ -46,7 +41,9 @@ export function motoClientConfig(moto: Pick<Moto, 'endpoint' | 'region'>): {
  * AWS managed policies such as AdministratorAccess (moto/settings.py, load_iam_aws_managed_policies).
  */
 export async function startMoto(opts: { env?: Record<string, string> } = {}): Promise<Moto> {
-  const command = process.env.MOTO_SERVER_PATH ? [process.env.MOTO_SERVER_PATH] : [path.join(await ensureVenv(), 'bin', 'python'), '-m', 'moto.server'];
+  const command = process.env.MOTO_SERVER_PATH
+    ? [process.env.MOTO_SERVER_PATH]
+    : [await pythonTool({ name: 'moto', version: MOTO_VERSION, requirement: `moto[server]==${MOTO_VERSION}`, hint: INSTALL_HINT }), '-m', 'moto.server'];
   const port = await freePort(HOST);
   const [exe, ...pre] = command as [string, ...string[]];
   const spawned = spawnCollecting(exe, [...pre, '-p', String(port), '-H', HOST], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: '1' } });
@@ -101,42 +98,4 @@ export async function startMoto(opts: { env?: Record<string, string> } = {}): Pr
       clearTimeout(killer);
     },
   };
-}
-
-/**
- * The venv holding the pinned moto, built in a private directory and renamed into place, so
- * test files installing at the same time never see (or break) a half-built one. The venv is
- * used through `bin/python -m moto.server`, which survives the rename (script shebangs would not).
- */
-async function ensureVenv(): Promise<string> {
-  const venv = path.join(CACHE_DIR, MOTO_VERSION);
-  if (existsSync(path.join(venv, 'bin', 'python'))) return venv;
-
-  const python = process.env.PYTHON ?? 'python3';
-  try {
-    await run(python, ['--version']);
-  } catch {
-    throw new Error(`moto is needed for the AWS provider tests, but ${python} was not found. ${INSTALL_HINT}`);
-  }
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const building = path.join(CACHE_DIR, `${MOTO_VERSION}.building-${process.pid}-${Date.now()}`);
-  console.log(`Installing moto[server]==${MOTO_VERSION} into ${venv} (first run only, can take a minute)…`);
-  try {
-    await run(python, ['-m', 'venv', building]);
-    await run(path.join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (err) {
-    rmSync(building, { recursive: true, force: true });
-    const detail = err instanceof Error ? err.message.slice(-2000) : String(err);
-    throw new Error(`Could not install moto[server]==${MOTO_VERSION} into ${venv}: ${detail}\n${INSTALL_HINT}`);
-  }
-  try {
-    renameSync(building, venv);
-  } catch (err) {
-    // Another test file finished first (the target exists and is not empty): use theirs.
-    rmSync(building, { recursive: true, force: true });
-    if (!existsSync(path.join(venv, 'bin', 'python'))) throw err;
-  }
-  return venv;
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Alert } from '../../../lib/intake/alert';
 import { toOcsfDetectionFinding, type OcsfDetectionFinding } from '../../../lib/intake/ocsf';
 import { ApiError } from '../common/error.filter';
+import { isUuid } from '../common/openapi/schemas';
 
 interface AlertRow {
   id: string;
@@ -35,7 +36,7 @@ export class AlertsService {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async get(id: string): Promise<StoredAlertView> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) {
+    if (!isUuid(id)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_alert_id', `'${id}' is not an alert id.`, 'Alert ids are UUIDs, as answered by POST /webhooks/:source.');
     }
     const [row] = await this.db.query<AlertRow[]>(`SELECT * FROM alerts WHERE id = $1`, [id]);

@@ -20,7 +20,7 @@ import { assertUuid, notFound } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
-import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
 
@@ -51,12 +51,12 @@ export class ApprovalsService {
 
   async list(id: string): Promise<Approvals> {
     const state = await this.state(id);
-    return { incidentId: id, phase: state.phase ?? null, currentStep: state.currentStep ?? null, gates: gateViews(state.gates ?? []) };
+    return { incidentId: id, phase: state?.phase ?? null, currentStep: state?.currentStep ?? null, gates: gateViews(state?.gates ?? []) };
   }
 
   /** A running incident's gates as its playbook holds them (for Slack's modal and `/palisade pending`). */
   async gates(id: string): Promise<GateState[]> {
-    return (await this.state(id)).gates ?? [];
+    return (await this.state(id))?.gates ?? [];
   }
 
   /**
@@ -103,6 +103,10 @@ export class ApprovalsService {
         const code = err.cause.details?.[0];
         throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
       }
+      // A playbook without approval gates (manual-incident) has no `decide` handler, so its run refuses the Update: it keeps no state either.
+      if (err instanceof WorkflowUpdateFailedError && (await this.keepsNoState(incident.workflowId))) {
+        throw voteRejected('unknown_gate', `Incident ${id}'s playbook has no approval gates, so none named ${gateId}.`, id);
+      }
       throw mapTemporalError(err, id, 'take the vote', 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
     }
   }
@@ -114,15 +118,27 @@ export class ApprovalsService {
     await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(incident.workflowId).signal(slackClickRejectedSignal, click));
   }
 
-  private async state(id: string): Promise<IncidentState> {
+  /** Whether the run registers no `state` query (a playbook without gates); false when that cannot be told. */
+  private async keepsNoState(workflowId: string): Promise<boolean> {
+    try {
+      const handle = this.temporal.workflow.getHandle(workflowId);
+      return (await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handle.query(stateQuery).catch(noStateQuery))) === null;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The running playbook's state; null when it runs but keeps none (no `state` query: a playbook without gates). */
+  private async state(id: string): Promise<IncidentState | null> {
     const incident = await this.runningIncident(id);
     const handle = this.temporal.workflow.getHandle(incident.workflowId);
     try {
       const state = await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, async () => {
         // A finished run still answers queries (replayed on a worker): ask whether it runs first.
         const { status } = await handle.describe();
-        return status.name === 'RUNNING' ? handle.query(stateQuery) : undefined;
+        return status.name === 'RUNNING' ? handle.query(stateQuery).catch(noStateQuery) : undefined;
       });
+      if (state === null) return null;
       if (!state || state.incidentId !== id || state.status === 'resolved' || state.status === 'cancelled') throw notRunning(id);
       return state;
     } catch (err) {

@@ -65,6 +65,9 @@ const HINTS: Record<VoteRejection, string> = {
   expired: 'Too late for this gate; the timeline shows what its fallback did. Start a new run if the step is still needed.',
 };
 
+/** Every code a vote that did not count answers with (409). */
+export const VOTE_REJECTIONS = Object.keys(HINTS) as VoteRejection[];
+
 /** 409 with the validator's code and sentence: the vote did not count. */
 export function voteRejected(code: string, message: string, incidentId: string): ApiError {
   const hint = (HINTS as Record<string, string | undefined>)[code] ?? 'GET /incidents/:id/approvals shows the gate as it stands.';

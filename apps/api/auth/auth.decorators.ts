@@ -1,4 +1,5 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Caller, Role } from './roles';
 
@@ -18,6 +19,20 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
  * single-use, for that incident only (StreamTickets).
  */
 export const AllowStreamTicket = () => SetMetadata(STREAM_TICKET_KEY, true);
+
+/** Who may call a route: what the AuthGuard enforces and what the OpenAPI document declares. */
+export interface RouteAccess {
+  public: boolean;
+  /** The least role (viewer when the route names none). */
+  role: Role;
+  streamTicket: boolean;
+}
+
+/** A route's access, read from its handler and its controller (the handler's own metadata wins). */
+export function routeAccess(reflector: Reflector, targets: (object | ((...args: never[]) => unknown))[]): RouteAccess {
+  const of = <T>(key: string) => reflector.getAllAndOverride<T | undefined>(key, targets as never);
+  return { public: of<boolean>(PUBLIC_KEY) ?? false, role: of<Role>(ROLE_KEY) ?? 'viewer', streamTicket: of<boolean>(STREAM_TICKET_KEY) ?? false };
+}
 
 export type AuthenticatedRequest = Request & { caller?: Caller };
 

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/error.filter';
 import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
-import { PUBLIC_KEY, ROLE_KEY, STREAM_TICKET_KEY, type AuthenticatedRequest } from './auth.decorators';
+import { routeAccess, type AuthenticatedRequest } from './auth.decorators';
 import { hasRole, type Caller, type Role } from './roles';
 
 const GET_A_TOKEN = 'An admin creates one with `palisade token create --name <you> --role <role>`; the first admin token comes from PALISADE_BOOTSTRAP_TOKEN (npm start writes one to its data folder).';
@@ -22,11 +22,11 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const needed = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
+    const access = routeAccess(this.reflector, [ctx.getHandler(), ctx.getClass()]);
+    if (access.public) return true;
+    const needed = access.role;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
-    const caller = await this.caller(req, needed, this.reflector.getAllAndOverride<boolean>(STREAM_TICKET_KEY, targets) ?? false);
+    const caller = await this.caller(req, needed, access.streamTicket);
     if (!hasRole(caller.role, needed)) {
       throw new ApiError(
         HttpStatus.FORBIDDEN,

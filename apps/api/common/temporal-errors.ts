@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { isGrpcServiceError, QueryNotRegisteredError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApiError } from './error.filter';
 
 /** How long an API request waits for Temporal before answering 503 (the gRPC client retries meanwhile). */
@@ -23,4 +23,10 @@ export function isTemporalUnreachable(err: unknown): boolean {
 /** 503 `temporal_unavailable`: what could not be done, and what the caller should do. */
 export function temporalUnavailable(message: string, hint = 'Retry in a few seconds (see Retry-After); GET /readyz shows whether Temporal answers.'): ApiError {
   return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'temporal_unavailable', message, hint);
+}
+
+/** null for a running playbook that registers no `state` query (it keeps no gates: manual-incident); other errors as they are. */
+export function noStateQuery(err: unknown): null {
+  if (err instanceof QueryNotRegisteredError) return null;
+  throw err;
 }

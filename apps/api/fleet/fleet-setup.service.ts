@@ -5,6 +5,7 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { PalisadeError } from '../../../lib/errors';
 import { Redactor } from '../../../lib/intake/redact';
 import { vendorsInUse, loadProvidersConfig } from '../../../lib/providers/providers-file';
+import { isUniqueViolation } from '../common/db-errors';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { AddAccountDto, AddCredentialDto, AddHostsDto, AddResourceDto, SetFaultDto } from './dto/fleet-setup.dto';
@@ -52,7 +53,20 @@ export class FleetSetupService {
     const key = this.config.intake.redactionKey;
     if (!key) throw new PalisadeError('redaction_key_missing', 'PALISADE_REDACTION_KEY is not set: the credential cannot be fingerprinted.', 'Set PALISADE_REDACTION_KEY (npm start makes one).');
     const { secret, ...rest } = dto;
-    await this.fleet.addCredential({ ...rest, status: 'active', fingerprint: new Redactor(Buffer.from(key)).fingerprint(secret), last4: secret.slice(-4) });
+    const fingerprint = new Redactor(Buffer.from(key)).fingerprint(secret);
+    try {
+      // The last four characters, not UTF-16 units: an emoji is one character, as the schemas count.
+      await this.fleet.addCredential({ ...rest, status: 'active', fingerprint, last4: [...secret].slice(-4).join('') });
+    } catch (err) {
+      if (!isUniqueViolation(err, 'sim_credentials_fingerprint_key')) throw err;
+      const [other] = await this.db.query<{ id: string }[]>(`SELECT id FROM sim_credentials WHERE fingerprint = $1`, [fingerprint]);
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'secret_in_use',
+        `Simulated credential ${other?.id ?? '(another)'} has the same secret: a leak of it could not tell them apart.`,
+        'Give each credential a secret of its own, or post that credential again (same id) to change it.',
+      );
+    }
     return { id: dto.id };
   }
 

@@ -10,6 +10,7 @@ import { loadScenario, resolveScenario, type Scenario } from '../../../lib/gamed
 import { ApiClient } from '../../cli/commands/api-client';
 import type { Caller } from '../auth/roles';
 import { ApiError } from '../common/error.filter';
+import { isUuid } from '../common/openapi/schemas';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { TokensService } from '../tokens/tokens.service';
 
@@ -53,7 +54,7 @@ export class GamedaysService implements OnModuleDestroy {
   }
 
   async get(id: string): Promise<GamedayRow> {
-    const rows = /^[0-9a-f-]{36}$/i.test(id)
+    const rows = isUuid(id)
       ? await this.db.query<GamedayRow[]>(
           `SELECT id, scenario, status, requested_by AS "requestedBy", started_at AS "startedAt", finished_at AS "finishedAt", events, scorecard, error FROM gamedays WHERE id = $1`,
           [id],

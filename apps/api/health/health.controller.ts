@@ -2,6 +2,8 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { ApiZodResponse } from '../common/openapi/api-decorators';
+import { liveSchema, notReadySchema, readySchema } from './dto/health-responses.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('health')
@@ -11,12 +13,15 @@ export class HealthController {
   constructor(@Inject(HealthService) private readonly health: HealthService) {}
 
   @Get('healthz')
+  @ApiZodResponse(200, liveSchema, 'The API process is up.')
   @ApiOperation({ summary: 'Liveness: the API process is up.' })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('readyz')
+  @ApiZodResponse(200, readySchema, 'Ready: Postgres, Temporal and a worker answer.')
+  @ApiZodResponse(503, notReadySchema, 'Not ready: the checks say what is missing.')
   @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
     const { ready, checks, inbox } = await this.health.readiness();

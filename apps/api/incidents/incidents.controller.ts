@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowStreamTicket, CurrentCaller, RequireRole } from '../auth/auth.decorators';
+import { ApiErrors } from '../common/openapi/api-errors';
+import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
 import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
@@ -10,12 +12,27 @@ import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import { TimelineQueryDto } from './dto/timeline-query.dto';
 import { ListIncidentsDto } from './dto/list-incidents.dto';
+import {
+  incidentCancellingSchema,
+  incidentDetailSchema,
+  incidentListSchema,
+  incidentResolvingSchema,
+  incidentStartedSchema,
+  redispatchedSchema,
+  streamTicketSchema,
+  TIMELINE_STREAM_EVENT,
+  timelinePageSchema,
+} from './dto/incident-responses.dto';
 import { IncidentsService } from './incidents.service';
 import { TimelineHub } from './timeline-hub';
 import { streamTimeline } from './timeline-stream';
 
+const ID = 'The incident id (GET /incidents lists them).';
+const NOT_FOUND = { 400: ['invalid_incident_id'], 404: ['incident_not_found'] } as const;
+/** A stop asked of the playbook through Temporal. */
+const STOP_ERRORS = { ...NOT_FOUND, 409: ['incident_closed', 'playbook_not_running'], 503: ['temporal_unavailable'] } as const;
+
 @ApiTags('incidents')
-@ApiBearerAuth()
 @Controller('incidents')
 export class IncidentsController {
   constructor(
@@ -26,6 +43,8 @@ export class IncidentsController {
   ) {}
 
   @Get()
+  @ApiZodResponse(200, incidentListSchema, 'A page of incidents.')
+  @ApiErrors({ 400: ['invalid_request', 'invalid_cursor'] })
   @ApiOperation({ summary: 'Incidents, newest first: filter by status, severity, playbook, entity, source and time; page with ?cursor=<nextCursor>.' })
   list(@Query() query: ListIncidentsDto) {
     return this.incidents.list(query);
@@ -34,6 +53,8 @@ export class IncidentsController {
   @Post()
   @RequireRole('responder')
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiZodResponse(202, incidentStartedSchema, 'The incident is recorded and its playbook started.')
+  @ApiErrors({ 503: ['temporal_unavailable'] })
   @ApiOperation({
     summary: 'Report an incident by hand (temporary: alert intake through /webhooks replaces it).',
     description: 'Starts the manual-incident playbook; the incident is readable once the worker has recorded it.',
@@ -48,6 +69,9 @@ export class IncidentsController {
   }
 
   @Get(':id')
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentDetailSchema, 'The incident.')
+  @ApiErrors(NOT_FOUND)
   @ApiOperation({
     summary: "An incident's projection (status, playbook, severity, entity, times), with its playbook's live state while it runs.",
     description: "`live` is the workflow's state query (current step, pending gates, counts); `liveStatus` is running, closed, or unreachable (Temporal did not answer: the projection alone).",
@@ -59,6 +83,9 @@ export class IncidentsController {
   @Post(':id/resolve')
   @RequireRole('responder')
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(202, incidentResolvingSchema, 'The playbook was asked to resolve it.')
+  @ApiErrors(STOP_ERRORS)
   @ApiOperation({ summary: 'Resolve an incident with a reason; its playbook records it and closes the incident.' })
   resolve(@Param('id') id: string, @Body() dto: ResolveIncidentDto, @CurrentCaller() caller: Caller) {
     return this.incidents.resolve(id, dto, caller.name);
@@ -67,6 +94,9 @@ export class IncidentsController {
   @Post(':id/cancel')
   @RequireRole('responder')
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(202, incidentCancellingSchema, 'The playbook stops: at once, or once another approver approves undoing containment.')
+  @ApiErrors(STOP_ERRORS)
   @ApiOperation({ summary: 'Cancel an incident (a false positive): its playbook stops, undoes what it changed and closes the incident as cancelled.' })
   cancel(@Param('id') id: string, @Body() dto: CancelIncidentDto, @CurrentCaller() caller: Caller) {
     return this.incidents.cancel(id, dto, caller.name);
@@ -75,6 +105,9 @@ export class IncidentsController {
   @Post(':id/redispatch')
   @RequireRole('admin')
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(202, redispatchedSchema, 'How many set-aside alerts went back to the inbox.')
+  @ApiErrors(NOT_FOUND)
   @ApiOperation({
     summary: "Send an incident's set-aside alerts to its playbook again.",
     description:
@@ -86,6 +119,11 @@ export class IncidentsController {
 
   @Get(':id/timeline')
   @ApiProduces('application/json', 'application/x-ndjson')
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, timelinePageSchema, 'JSON, or with ?format=ndjson one event per line.', {
+    'X-Next-Cursor': { description: 'ndjson only: ?after= for the next page, when there is one.', required: false, schema: { type: 'integer' } },
+  })
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request'], 404: ['incident_not_found'] })
   @ApiOperation({ summary: "An incident's timeline, oldest first; page with ?after=<nextCursor>; ?format=ndjson for one event per line (next cursor in X-Next-Cursor)." })
   async timeline(@Param('id') id: string, @Query() query: TimelineQueryDto, @Res({ passthrough: true }) res: Response) {
     const page = await this.incidents.timelineOf(id, query);
@@ -97,6 +135,9 @@ export class IncidentsController {
 
   @Post(':id/timeline/stream-tickets')
   @HttpCode(HttpStatus.CREATED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(201, streamTicketSchema, 'A ticket for one stream of this incident.')
+  @ApiErrors(NOT_FOUND)
   @ApiOperation({
     summary: 'A stream ticket: opens GET /incidents/:id/timeline/stream?ticket= once, within 30 seconds, for this incident only.',
     description: 'For a browser EventSource, which cannot send an Authorization header: the API token never goes in a URL.',
@@ -110,6 +151,9 @@ export class IncidentsController {
   @Get(':id/timeline/stream')
   @AllowStreamTicket()
   @ApiProduces('text/event-stream')
+  @ApiIdParam('id', ID)
+  @ApiResponse({ status: 200, schema: TIMELINE_STREAM_EVENT, description: 'Server-sent events: `event: timeline`, `id: <sequence>`, `data: <the event as JSON>`; `event: problem` when the stream cannot go on.' })
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request'], 404: ['incident_not_found'], 429: ['too_many_streams'] })
   @ApiOperation({
     summary: "The timeline live, as server-sent events (event `timeline`, id = sequence); resumes after ?after= or Last-Event-ID.",
     description:

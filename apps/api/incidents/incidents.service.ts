@@ -12,6 +12,8 @@ import type { Catalogue } from '../../../lib/playbooks/catalogue';
 import type { PlaybookInput } from '../../../workflows/shared/input';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
+import { isUuid } from '../common/openapi/schemas';
+import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
@@ -44,8 +46,10 @@ export class IncidentsService {
   ) {}
 
   /**
-   * Starts the manual-incident playbook, on the runner every playbook uses: the worker writes
-   * the projection, and the run waits for a responder to resolve or cancel it.
+   * Records the incident and starts the manual-incident playbook, on the runner every playbook
+   * uses (it waits for a responder to resolve or cancel it). The projection row goes in first
+   * (the worker's own insert then changes nothing), so the incident is readable as soon as this
+   * answers; if Temporal does not take the run, the row is removed again.
    */
   async create(dto: CreateIncidentDto, reportedBy: string): Promise<{ incidentId: string; workflowId: string }> {
     const playbook = this.catalogue.require(MANUAL_INCIDENT, 'POST /incidents');
@@ -69,20 +73,52 @@ export class IncidentsService {
       params: {},
       timelineSequence: 0,
     };
-    await this.temporal.workflow.start(playbook.workflowType, {
-      taskQueue: this.config.temporal.taskQueue,
+    await this.incidents.insert({
+      id: incidentId,
       workflowId,
-      args: [input],
-      memo: { incidentId, playbook: playbook.name, playbookVersion: playbook.version },
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
-        { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
-        { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
-        { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-        { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
-      ],
+      title: input.title,
+      severity: input.severity,
+      status: 'open',
+      playbook: playbook.name,
+      playbookVersion: playbook.version,
+      entity: input.entityKey,
+      detectedAt: new Date(input.detectedAt),
     });
+    try {
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        this.temporal.workflow.start(playbook.workflowType, {
+          taskQueue: this.config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+          memo: { incidentId, playbook: playbook.name, playbookVersion: playbook.version },
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
+            { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
+            { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
+            { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
+            { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
+          ],
+        }),
+      );
+    } catch (err) {
+      // A start that timed out may have landed all the same: then the incident is real.
+      if (await this.started(workflowId)) return { incidentId, workflowId };
+      // No run, no incident.
+      await this.incidents.delete({ id: incidentId });
+      if (isTemporalUnreachable(err)) throw temporalUnavailable('Temporal did not take the incident, so none was recorded.', 'Report it again once Temporal is back (GET /readyz shows whether it answers).');
+      throw err;
+    }
     return { incidentId, workflowId };
+  }
+
+  /** Whether a run exists under this workflow id after a start whose answer was lost (a manual incident's id is its own). */
+  private async started(workflowId: string): Promise<boolean> {
+    try {
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(workflowId).describe());
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
@@ -120,11 +156,14 @@ export class IncidentsService {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${id} is already ${incident.status}.`, 'Nothing to do; a new alert for its entity opens a new incident.');
     }
     try {
-      await this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id });
+      await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id }),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApiError(HttpStatus.CONFLICT, 'playbook_not_running', `Incident ${id} has no running playbook to ${verb} it.`, 'It may still be waiting in the inbox (see /readyz); retry shortly.');
       }
+      if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not take the ${verb} of incident ${id}: nothing changed.`);
       throw err;
     }
   }
@@ -168,8 +207,10 @@ export class IncidentsService {
     try {
       const live = await this.temporal.withDeadline(Date.now() + LIVE_DEADLINE_MS, async () => {
         const { status } = await handle.describe();
-        return status.name === 'RUNNING' ? handle.query(stateQuery) : null;
+        // undefined: it runs, but keeps no state to query (a playbook without gates, e.g. manual-incident).
+        return status.name === 'RUNNING' ? handle.query(stateQuery).catch((err: unknown) => noStateQuery(err) ?? undefined) : null;
       });
+      if (live === undefined) return { live: null, liveStatus: 'running' };
       return live && live.incidentId === incident.id ? { live, liveStatus: 'running' } : { live: null, liveStatus: 'closed' };
     } catch (err) {
       // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
@@ -211,11 +252,9 @@ export class IncidentsService {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The id as given, or 400 `invalid_<what>_id` when it is not a UUID. */
 export function assertUuid(id: string, what: 'incident' | 'token' = 'incident'): string {
-  if (!UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
       `invalid_${what}_id`,
@@ -244,7 +283,7 @@ const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The cursor is not one this API gave out.', 'Pass nextCursor from the previous page unchanged, or leave it out to start from the newest.');
   }
   return id;

@@ -1,8 +1,11 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { RenderedFormat } from '../../../lib/postmortem/render';
+import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
+import { ApiErrors } from '../common/openapi/api-errors';
 import { PostmortemQueryDto } from './dto/postmortem-query.dto';
+import { postmortemSchema } from './dto/postmortem-responses.dto';
 import { PostmortemsService } from './postmortems.service';
 
 const CONTENT_TYPE: Record<RenderedFormat, string> = {
@@ -11,13 +14,15 @@ const CONTENT_TYPE: Record<RenderedFormat, string> = {
 };
 
 @ApiTags('postmortems')
-@ApiBearerAuth()
 @Controller('incidents')
 export class PostmortemsController {
   constructor(@Inject(PostmortemsService) private readonly postmortems: PostmortemsService) {}
 
   @Get(':id/postmortem')
   @ApiProduces('text/markdown', 'text/html', 'application/json')
+  @ApiIdParam('id', 'The incident id (GET /incidents lists them).')
+  @ApiZodResponse(200, postmortemSchema, 'Markdown (default), a standalone HTML page, or with ?format=json the computed model.')
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request'], 404: ['incident_not_found'] })
   @ApiOperation({
     summary: "An incident's postmortem: summary, impact, key times, approvals, what the automation did and failed, the timeline, action items.",
     description:

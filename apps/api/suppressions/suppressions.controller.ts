@@ -1,6 +1,9 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CreateSuppressionDto } from './dto/create-suppression.dto';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPathParam, ApiZodResponse } from '../common/openapi/api-decorators';
+import { ApiErrors } from '../common/openapi/api-errors';
+import { CreateSuppressionDto, ListSuppressionsDto } from './dto/create-suppression.dto';
+import { suppressionClosedSchema, suppressionIdSchema, suppressionListSchema, suppressionSchema } from './dto/suppression-responses.dto';
 import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
 import type { Caller } from '../auth/roles';
 import { SuppressionsService } from './suppressions.service';
@@ -12,20 +15,25 @@ export class SuppressionsController {
 
   @Post()
   @RequireRole('admin')
+  @ApiZodResponse(201, suppressionSchema, 'The window, open from startsAt.')
   @ApiOperation({ summary: 'Open a maintenance window: matching alerts are stored and answered "suppressed".' })
   create(@Body() dto: CreateSuppressionDto, @CurrentCaller() caller: Caller) {
     return this.suppressions.create(dto, caller.name);
   }
 
   @Get()
-  @ApiQuery({ name: 'all', required: false, description: 'Include closed and deleted windows.' })
+  @ApiZodResponse(200, suppressionListSchema, 'By start time; the file\'s windows last.')
+  @ApiErrors({ 400: ['invalid_request'] })
   @ApiOperation({ summary: 'Windows open now or later, from the API and from runbooks/suppressions.yaml.' })
-  list(@Query('all') all?: string) {
-    return this.suppressions.list(all === 'true');
+  list(@Query() query: ListSuppressionsDto) {
+    return this.suppressions.list(query.all);
   }
 
   @Delete(':id')
   @RequireRole('admin')
+  @ApiPathParam('id', suppressionIdSchema, 'The window id (GET /suppressions lists them).')
+  @ApiZodResponse(200, suppressionClosedSchema, 'The window is closed.')
+  @ApiErrors({ 400: ['invalid_suppression_id'], 404: ['suppression_not_found'], 409: ['suppression_in_file'] })
   @ApiOperation({ summary: 'Close a window now.' })
   remove(@Param('id') id: string, @CurrentCaller() caller: Caller) {
     return this.suppressions.remove(id, caller.name);

@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
 import type { CreateSuppressionDto } from './dto/create-suppression.dto';
+import { suppressionIdSchema } from './dto/suppression-responses.dto';
 
 export interface SuppressionView {
   id: string;
@@ -73,6 +74,9 @@ export class SuppressionsService {
   }
 
   async remove(id: string, by: string): Promise<{ id: string; deleted: true }> {
+    if (!suppressionIdSchema.safeParse(id).success) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_suppression_id', `'${id}' is not a suppression id.`, 'Suppression ids are UUIDs, or file:<n> for runbooks/suppressions.yaml; GET /suppressions lists them.');
+    }
     if (id.startsWith('file:')) {
       throw new ApiError(HttpStatus.CONFLICT, 'suppression_in_file', `Suppression ${id} comes from runbooks/suppressions.yaml.`, 'Remove it from the file and restart.');
     }

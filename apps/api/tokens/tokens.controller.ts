@@ -1,17 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { durationMs, humanDuration } from '../../../lib/duration';
 import { CurrentCaller, RequireRole } from '../auth/auth.decorators';
 import type { Caller } from '../auth/roles';
 import { ApiError } from '../common/error.filter';
+import { ApiErrors } from '../common/openapi/api-errors';
+import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
-import { ClaimTokenDto, CreateTokenDto } from './dto/create-token.dto';
+import { ClaimTokenDto, CreateTokenDto, RevokeTokenQueryDto } from './dto/create-token.dto';
+import { claimedTokenSchema, createdTokenSchema, meSchema, tokenListSchema, tokenSchema } from './dto/token-responses.dto';
 import { GAMEDAY_MAX_MS, TokensService } from './tokens.service';
 
 @ApiTags('tokens')
-@ApiBearerAuth()
 @Controller()
 export class TokensController {
   constructor(
@@ -21,6 +23,7 @@ export class TokensController {
   ) {}
 
   @Get('me')
+  @ApiZodResponse(200, meSchema, 'The token presented.')
   @ApiOperation({ summary: 'Who the presented token is: its role, whether it is bound to its person, who answers for it, when it expires.' })
   me(@CurrentCaller() caller: Caller) {
     const { name, role, tokenId, bound, principal, purpose, expiresAt, createdBy } = caller;
@@ -30,6 +33,8 @@ export class TokensController {
   @Post('tokens')
   @RequireRole('admin')
   @HttpCode(HttpStatus.CREATED)
+  @ApiZodResponse(201, createdTokenSchema, 'The new token, and the only time its secret is shown.')
+  @ApiErrors({ 409: ['fleet_not_simulated'] })
   @ApiOperation({
     summary: 'Create an API token. The token is in this answer only; Palisade keeps its SHA-256.',
     description:
@@ -53,6 +58,8 @@ export class TokensController {
 
   @Post('tokens/claim')
   @HttpCode(HttpStatus.OK)
+  @ApiZodResponse(200, claimedTokenSchema, 'The token, now its person’s, under a new secret shown only here.')
+  @ApiErrors({ 400: ['claim_code_invalid'], 403: ['person_disabled'] })
   @ApiOperation({
     summary: 'Claim the presented token with the code Palisade sent its person in Slack: it becomes theirs, under a new secret (in this answer only); the old one stops working.',
   })
@@ -62,6 +69,7 @@ export class TokensController {
 
   @Get('tokens')
   @RequireRole('admin')
+  @ApiZodResponse(200, tokenListSchema, 'Newest first.')
   @ApiOperation({ summary: 'Every token: name, role, who made it, whether its person made or claimed it, expiry, last use, revocation (never the token).' })
   async list() {
     return { tokens: await this.tokens.list() };
@@ -69,10 +77,12 @@ export class TokensController {
 
   @Delete('tokens/:id')
   @RequireRole('admin')
-  @ApiQuery({ name: 'reason', required: false })
+  @ApiIdParam('id', 'The token id (GET /tokens lists them).')
+  @ApiZodResponse(200, tokenSchema, 'The token, revoked (revoking it again changes nothing).')
+  @ApiErrors({ 400: ['invalid_token_id', 'invalid_request'], 404: ['token_not_found'] })
   @ApiOperation({ summary: 'Revoke a token at once (other API replicas within 10 s).' })
-  revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @Query('reason') reason?: string) {
-    return this.tokens.revoke(id, caller, reason);
+  revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @Query() query: RevokeTokenQueryDto) {
+    return this.tokens.revoke(id, caller, query.reason);
   }
 }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { incidentSeverity, SEVERITIES } from '../../../lib/domain/incident';
 import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
+import { isUniqueViolation } from '../common/db-errors';
 
 export type Disposition = 'started' | 'merged' | 'suppressed' | 'duplicate';
 
@@ -107,8 +108,5 @@ export async function reopenRecent(db: EntityManager, workflowId: string, within
 
 /** True for the unique violation a concurrent copy of the same delivery causes. */
 export function isDeliveryConflict(err: unknown): boolean {
-  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e.driverError?.code ?? e.code;
-  const constraint = e.driverError?.constraint ?? e.constraint;
-  return code === '23505' && constraint === 'alerts_delivery_unique';
+  return isUniqueViolation(err, 'alerts_delivery_unique');
 }

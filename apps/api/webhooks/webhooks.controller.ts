@@ -1,8 +1,11 @@
 import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { SOURCES } from '../../../lib/intake/alert';
 import { Public } from '../auth/auth.decorators';
+import { ApiErrors } from '../common/openapi/api-errors';
+import { ApiZodResponse } from '../common/openapi/api-decorators';
+import { webhookAcceptedSchema } from './dto/webhook-responses.dto';
 import { IntakeService } from './intake.service';
 
 @ApiTags('webhooks')
@@ -13,7 +16,11 @@ export class WebhooksController {
   constructor(@Inject(IntakeService) private readonly intake: IntakeService) {}
 
   @Post(':source')
+  // The document has one path per source (webhooks.openapi.ts): each its own authentication and body.
   @ApiParam({ name: 'source', enum: SOURCES })
+  @ApiBody({ required: true, schema: {} })
+  @ApiZodResponse(202, webhookAcceptedSchema, 'Stored: every alert of the delivery, or none (then an error).')
+  @ApiErrors({ 400: ['empty_body', 'malformed_json', 'invalid_payload'], 415: ['unsupported_content_type'], 503: ['storage_unavailable'] })
   @ApiOperation({
     summary: 'Receive an alert from a SIEM.',
     description:

@@ -7,3 +7,11 @@ export class AddCredentialDto extends createZodDto(gamedayCredentialSchema) {}
 export class AddAccountDto extends createZodDto(gamedayAccountSchema) {}
 export class AddResourceDto extends createZodDto(gamedayResourceSchema) {}
 export class SetFaultDto extends createZodDto(faultSpecSchema) {}
+
+export const clearFaultsQuerySchema = z.object({
+  capability: faultSpecSchema.shape.capability.optional().describe('Only the faults of this capability.'),
+  action: faultSpecSchema.shape.action.describe('Only the faults of this action.'),
+  target: faultSpecSchema.shape.target.describe('Only the faults of this target.'),
+});
+
+export class ClearFaultsQueryDto extends createZodDto(clearFaultsQuerySchema) {}

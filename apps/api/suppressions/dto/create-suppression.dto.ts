@@ -20,3 +20,13 @@ export const createSuppressionSchema = z
   });
 
 export class CreateSuppressionDto extends createZodDto(createSuppressionSchema) {}
+
+export const listSuppressionsSchema = z.object({
+  all: z
+    .enum(['true', 'false'], { message: "expected 'true' or 'false'" })
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('true: include closed and deleted windows.'),
+});
+
+export class ListSuppressionsDto extends createZodDto(listSuppressionsSchema) {}

@@ -29,3 +29,10 @@ export const claimTokenSchema = z
   .strict();
 
 export class ClaimTokenDto extends createZodDto(claimTokenSchema) {}
+
+export const revokeTokenQuerySchema = z.object({
+  // In the URL: at most 500 characters, so any of them fits in the 16 KB a request line may have.
+  reason: z.string().trim().max(500).optional().describe('Why it is revoked: it goes in the audit log.'),
+});
+
+export class RevokeTokenQueryDto extends createZodDto(revokeTokenQuerySchema) {}

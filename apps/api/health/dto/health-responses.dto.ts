@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { errorBodySchema } from '../../common/openapi/schemas';
+
+const checkSchema = z.object({ ok: z.boolean(), detail: z.string() });
+const readinessFields = {
+  checks: z.object({ postgres: checkSchema, temporal: checkSchema, worker: checkSchema }),
+  inbox: z
+    .object({ pending: z.number().int(), oldestAgeSeconds: z.number(), deadLetters: z.number().int() })
+    .nullable()
+    .describe('Alerts stored and not yet handed to Temporal (informational: the door stays open); null when Postgres does not answer.'),
+};
+
+export const liveSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Live' });
+export const readySchema = z.object({ status: z.literal('ready'), ...readinessFields }).meta({ id: 'Ready' });
+export const notReadySchema = errorBodySchema.extend({ error: z.literal('not_ready'), ...readinessFields }).meta({ id: 'NotReady' });

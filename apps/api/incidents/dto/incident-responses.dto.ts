@@ -1,0 +1,137 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { z } from 'zod';
+import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
+import { TIMELINE_EVENT_TYPES } from '../../../../lib/domain/timeline';
+import { ALERT_SEVERITIES, SOURCES } from '../../../../lib/intake/alert';
+import { gateStateSchema, playbookPhaseSchema } from '../../approvals/dto/approval-responses.dto';
+import { componentRef } from '../../common/openapi/api-decorators';
+import { openApiSchema, timeSchema, uuidSchema } from '../../common/openapi/schemas';
+
+/** The incidents projection (Postgres), as every incident route shows it. */
+const incidentFields = {
+  id: uuidSchema,
+  workflowId: z.string(),
+  title: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(INCIDENT_STATUSES),
+  playbook: z.string(),
+  playbookVersion: z.string(),
+  entity: z.string().nullable(),
+  alertCount: z.number().int(),
+  sources: z.array(z.enum(SOURCES)),
+  firstAlertAt: timeSchema.nullable(),
+  lastAlertAt: timeSchema.nullable(),
+  detectedAt: timeSchema,
+  acknowledgedAt: timeSchema.nullable(),
+  containedAt: timeSchema.nullable(),
+  resolvedAt: timeSchema.nullable(),
+  createdAt: timeSchema,
+  updatedAt: timeSchema,
+};
+const incidentSchema = z.object(incidentFields).meta({ id: 'Incident' });
+
+/** The playbook's `state` query while it runs (workflow state: more fields may appear). */
+const liveStateSchema = z
+  .looseObject({
+    incidentId: uuidSchema,
+    status: z.enum(INCIDENT_STATUSES),
+    alertCount: z.number().int(),
+    firstSeen: z.string().nullable(),
+    lastSeen: z.string().nullable(),
+    sources: z.array(z.enum(SOURCES)),
+    maxSeverity: z.enum(ALERT_SEVERITIES),
+    playbook: z.string().optional(),
+    playbookVersion: z.string().optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    phase: playbookPhaseSchema.optional(),
+    currentStep: z.string().nullable().optional(),
+    pendingGates: z.array(gateStateSchema).optional(),
+    gates: z.array(gateStateSchema).optional(),
+    results: z.record(z.string(), z.unknown()).optional().describe('What each finished step returned, by step name.'),
+    undo: z.object({ steps: z.array(z.string()), gateId: z.string() }).optional().describe('Containment a cancel would undo, and the gate it would ask at first.'),
+  })
+  .meta({ id: 'LiveState' });
+
+export const incidentListSchema = z
+  .object({
+    incidents: z.array(incidentSchema),
+    nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last.'),
+  })
+  .meta({ id: 'IncidentList' });
+
+export const incidentDetailSchema = z
+  .object({
+    ...incidentFields,
+    live: liveStateSchema.nullable().describe("The playbook's state query while it runs; null when it does not run, keeps no state, or Temporal did not answer."),
+    liveStatus: z.enum(['running', 'closed', 'unreachable']),
+    dispatch: z.object({
+      pending: z.number().int().describe('Alerts stored and not yet handed to the playbook.'),
+      deadLetters: z.number().int().describe('Alerts Temporal refused for good (POST /incidents/:id/redispatch sends them again).'),
+      error: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'IncidentDetail' });
+
+export const incidentStartedSchema = z
+  .object({ incidentId: uuidSchema, workflowId: z.string(), links: z.object({ incident: z.string(), timeline: z.string() }) })
+  .meta({ id: 'IncidentStarted' });
+
+export const incidentResolvingSchema = z.object({ incidentId: uuidSchema, status: z.literal('resolving') }).meta({ id: 'IncidentResolving' });
+
+export const incidentCancellingSchema = z
+  .union([
+    z.object({ incidentId: uuidSchema, status: z.literal('cancelling') }),
+    z.object({
+      incidentId: uuidSchema,
+      status: z.literal('awaiting-approval'),
+      gateId: z.string().describe('Where another approver approves undoing containment.'),
+      undo: z.array(z.string()),
+      message: z.string(),
+    }),
+  ])
+  .meta({ id: 'IncidentCancelling' });
+
+export const redispatchedSchema = z.object({ incidentId: uuidSchema, requeued: z.number().int() }).meta({ id: 'Redispatched' });
+
+const timelineEventSchema = z
+  .object({
+    id: z.string(),
+    incidentId: uuidSchema,
+    sequence: z.number().int(),
+    type: z.enum(TIMELINE_EVENT_TYPES),
+    occurredAt: timeSchema,
+    actor: z.string(),
+    summary: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    recordedAt: timeSchema,
+  })
+  .meta({ id: 'TimelineEvent' });
+
+const json = (contentSchema: object) => ({ type: 'string', contentMediaType: 'application/json', contentSchema });
+
+/** One server-sent event of GET /incidents/{id}/timeline/stream (timeline-stream.ts), as OpenAPI describes an event. */
+export const TIMELINE_STREAM_EVENT = {
+  oneOf: [
+    {
+      type: 'object',
+      properties: { event: { const: 'timeline' }, id: { type: 'string', pattern: '^[0-9]+$', description: 'The sequence.' }, data: json(componentRef(timelineEventSchema)) },
+      required: ['event', 'id', 'data'],
+    },
+    {
+      type: 'object',
+      properties: { event: { const: 'problem' }, data: json(openApiSchema(z.object({ error: z.enum(['token_invalid', 'timeline_unavailable']), message: z.string() }), 'output')) },
+      required: ['event', 'data'],
+    },
+  ],
+} as unknown as SchemaObject; // JSON Schema 2020-12 keywords (const, contentSchema) swagger's type lacks
+
+export const timelinePageSchema = z
+  .object({
+    events: z.array(timelineEventSchema),
+    nextCursor: z.number().int().nullable().describe('Pass as ?after= for the next page; null when this page was the last.'),
+  })
+  .meta({ id: 'TimelinePage' });
+
+export const streamTicketSchema = z
+  .object({ ticket: z.string(), expiresAt: timeSchema, url: z.string().describe('The stream URL with the ticket: open it within 30 seconds.') })
+  .meta({ id: 'StreamTicket' });

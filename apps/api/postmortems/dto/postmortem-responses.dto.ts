@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
+import type { ApprovalOutcome } from '../../../../lib/postmortem/approvals';
+import type { PlaybookOutcome } from '../../../../lib/postmortem/automation';
+import { enumOf, uuidSchema } from '../../common/openapi/schemas';
+
+const time = z.string().nullable();
+const ms = z.number().nullable();
+
+/** What ?format=json answers (lib/postmortem/model.ts Postmortem); nested lists may grow fields. */
+export const postmortemSchema = z
+  .object({
+    generatedAt: z.string(),
+    incident: z.object({
+      id: uuidSchema,
+      workflowId: z.string(),
+      title: z.string(),
+      playbook: z.string(),
+      playbookVersion: z.string(),
+      status: z.enum(INCIDENT_STATUSES),
+      severity: z.enum(SEVERITIES),
+      entity: z.string().nullable(),
+    }),
+    summary: z.object({ openedBy: z.string().nullable(), opening: z.string().nullable(), closed: z.boolean(), closedBy: z.string().nullable(), closing: z.string().nullable() }),
+    impact: z.object({
+      entity: z.string().nullable(),
+      severity: z.enum(SEVERITIES),
+      initialSeverity: z.enum(SEVERITIES).nullable(),
+      severityChanges: z.array(z.object({ at: z.string(), from: z.string(), to: z.string(), why: z.string() })),
+      alertCount: z.number().int(),
+      sources: z.array(z.string()),
+      firstAlertAt: time,
+      lastAlertAt: time,
+      alerts: z.array(z.object({ title: z.string(), source: z.string(), severity: z.string(), observedAt: time })),
+    }),
+    times: z.object({ startedAt: time, openedAt: time, acknowledgedAt: time, containedAt: time, resolvedAt: time, closedAt: time }),
+    durations: z.object({ toDetectMs: ms, toAcknowledgeMs: ms, toContainMs: ms, toResolveMs: ms, toCloseMs: ms, waitingForApprovalMs: z.number() }),
+    approvals: z.array(
+      z.looseObject({
+        gateId: z.string(),
+        step: z.string(),
+        outcome: enumOf<ApprovalOutcome>()(['approved', 'denied', 'expired', 'paused', 'withdrawn', 'open']),
+        requestedAt: z.string(),
+        decidedAt: time,
+        decidedBy: z.array(z.string()),
+        votes: z.array(z.looseObject({ approver: z.string(), decision: z.string(), at: z.string() })),
+      }),
+    ),
+    automation: z.looseObject({
+      playbook: z.object({ outcome: enumOf<PlaybookOutcome>()(['completed', 'failed', 'stopped', 'running']), at: time, summary: z.string().nullable(), failedStep: z.string().nullable() }),
+      steps: z.array(z.looseObject({ name: z.string(), outcome: z.string() })),
+      failedSteps: z.array(z.looseObject({ name: z.string(), outcome: z.string() })),
+      compensations: z.array(z.looseObject({ name: z.string(), outcome: z.enum(['succeeded', 'failed', 'running']) })),
+      counts: z.record(z.string(), z.number().int()),
+    }),
+    timeline: z.array(z.object({ sequence: z.number().int(), at: z.string(), type: z.string(), actor: z.string(), summary: z.string() })),
+    actionItems: z.array(z.string()),
+  })
+  .meta({ id: 'Postmortem' });
