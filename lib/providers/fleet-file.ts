@@ -59,7 +59,7 @@ export const fleetAccountSchema = z
     /** False: no password (a service account, or console access removed). */
     password: z.boolean().default(true),
     /** Open sign-in sessions and refresh tokens. */
-    sessions: z.number().int().min(0).default(0),
+    sessions: z.number().int().min(0).max(1_000_000).default(0),
     keys: z
       .array(z.object({ id, status: z.enum(['active', 'inactive']).default('active') }).strict())
       .max(IDENTITY_LIST_MAX)

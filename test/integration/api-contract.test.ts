@@ -2,7 +2,6 @@
 // answers of a real engine (real Temporal, real Postgres). The schemathesis drill
 // (bench/drills/openapi.ts) then throws generated requests at the same document.
 import { randomUUID } from 'node:crypto';
-import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../apps/cli/start/ports';
 import { runMigrations } from '../../lib/db/data-source';
@@ -21,42 +20,28 @@ describe('an incident reported by hand', () => {
   });
 
   it('GET /incidents/:id/approvals answers while its playbook runs and after, never 500', async () => {
-    // Hold the playbook between its two steps (the incident recorded, its first timeline event
-    // not yet written) by locking the timeline against inserts: reads still go through.
-    const pg = new PgClient({ connectionString: engine.databaseUrl });
-    await pg.connect();
-    try {
-      await pg.query('BEGIN');
-      await pg.query('LOCK TABLE timeline_events IN SHARE MODE');
-      const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop stolen', severity: 'high' });
-      expect(made.status).toBe(202);
-      const id = made.body.incidentId as string;
-      await eventually('the incident to be recorded', async () => ((await getJson(`${engine.baseUrl}/incidents/${id}`)).status === 200 ? true : undefined));
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop stolen', severity: 'high' });
+    expect(made.status).toBe(202);
+    const id = made.body.incidentId as string;
+    // Its run waits for a responder and holds no approval gates: none to show (it answered 500 before).
+    const running = await eventually('the run to answer', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${id}/approvals`);
+      return res.status === 200 ? res : undefined;
+    });
+    expect(running.body).toEqual({ incidentId: id, phase: 'running', currentStep: null, gates: [] });
+    const described = await getJson(`${engine.baseUrl}/incidents/${id}`);
+    expect(described.body).toMatchObject({ id, status: 'open', live: { incidentId: id, status: 'open', pendingGates: [] }, liveStatus: 'running' });
+    // Nor a gate to vote on.
+    const vote = await postJson(`${engine.baseUrl}/incidents/${id}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'alice', 'approver'));
+    expect(vote).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
 
-      // Its playbook runs and holds no approval gates: none to show (it answered 500 before).
-      const running = await getJson(`${engine.baseUrl}/incidents/${id}/approvals`);
-      expect(running).toEqual({ status: 200, body: { incidentId: id, phase: null, currentStep: null, gates: [] } });
-      const described = await getJson(`${engine.baseUrl}/incidents/${id}`);
-      expect(described.body).toMatchObject({ id, status: 'open', live: null, liveStatus: 'running' });
-      // Nor a gate to vote on.
-      const vote = await postJson(`${engine.baseUrl}/incidents/${id}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'alice', 'approver'));
-      expect(vote).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
-
-      await pg.query('COMMIT');
-      await eventually('the playbook to finish', async () => {
-        const res = await getJson(`${engine.baseUrl}/incidents/${id}/timeline`);
-        return res.body.events?.length > 0 ? true : undefined;
-      });
-      // Finished: no running playbook whose gates could be read or decided.
-      const finished = await eventually('the run to end', async () => {
-        const res = await getJson(`${engine.baseUrl}/incidents/${id}/approvals`);
-        return res.status === 409 ? res : undefined;
-      });
-      expect(finished.body).toMatchObject({ error: 'playbook_not_running' });
-    } finally {
-      await pg.query('ROLLBACK').catch(() => undefined);
-      await pg.end();
-    }
+    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'found it' })).status).toBe(202);
+    // Closed: no running playbook whose gates could be read or decided.
+    const finished = await eventually('the run to end', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${id}/approvals`);
+      return res.status === 409 ? res : undefined;
+    });
+    expect(finished.body).toMatchObject({ error: 'playbook_not_running' });
   });
 });
 
@@ -286,7 +271,7 @@ describe('what schemathesis sent', () => {
     expect(credential).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('secret') } });
   });
 
-  it('the simulated fleet: a second credential with the same secret is 409, an emoji secret 200, a fault count past a Postgres integer 400, none 500', async () => {
+  it('the simulated fleet: a second credential with the same secret is 409, an emoji secret 200, a fault count or an account’s sessions past a Postgres integer 400, none 500', async () => {
     const secret = `same-secret-${randomUUID()}`;
     expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-first', type: 'api-key', secret })).toMatchObject({ status: 200 });
     // The same id again updates it.
@@ -297,6 +282,9 @@ describe('what schemathesis sent', () => {
     expect(await postJson(`${engine.baseUrl}/fleet/credentials`, { id: 'contract-emoji', type: 'api-key', secret: '🔑'.repeat(8) })).toMatchObject({ status: 200 });
     const fault = await postJson(`${engine.baseUrl}/fleet/faults`, { capability: 'notify', failNext: 9007199254740990 });
     expect(fault).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('failNext') } });
+    const sessions = await postJson(`${engine.baseUrl}/fleet/accounts`, { id: 'contract-account', sessions: 9007199254740990 });
+    expect(sessions).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('sessions') } });
+    expect(await postJson(`${engine.baseUrl}/fleet/accounts`, { id: 'contract-account', sessions: 3 })).toMatchObject({ status: 200 });
   });
 
   it('an incident reported by hand is readable as soon as POST /incidents answers', async () => {

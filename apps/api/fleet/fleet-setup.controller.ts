@@ -49,6 +49,8 @@ export class FleetSetupController {
   @Post('accounts')
   @RequireRole('admin')
   @HttpCode(HttpStatus.OK)
+  @ApiZodResponse(200, fleetItemSchema, 'The account is in the fleet.')
+  @ApiErrors({ 409: ['fleet_not_simulated'] })
   @ApiOperation({ summary: 'Add a simulated account, or start an existing one over (enabled, its sessions and keys as given).' })
   addAccount(@Body() dto: AddAccountDto) {
     return this.setup.addAccount(dto);

@@ -4,6 +4,9 @@ import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { ApiError } from '../common/error.filter';
+import { ApiZodResponse } from '../common/openapi/api-decorators';
+import { ApiErrors } from '../common/openapi/api-errors';
+import { pagerDutyOutcomeSchema } from './paging-responses.dto';
 import { PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
 import { pagerDutySignatureValid, recordPagerDutyEvent } from './pagerduty-webhook';
 
@@ -19,6 +22,8 @@ export class PagingController {
 
   @Post('pagerduty')
   @HttpCode(HttpStatus.OK)
+  @ApiZodResponse(200, pagerDutyOutcomeSchema, 'Whether the event was acted on (an acknowledgement or resolution of a page Palisade sent), and why not.')
+  @ApiErrors({ 400: ['invalid_payload'], 401: ['source_not_configured', 'invalid_signature'] })
   @ApiOperation({ summary: "PagerDuty v3 webhooks: an acknowledgement of a Palisade page marks the incident acknowledged, with who did it, on its timeline." })
   async pagerDuty(@Req() req: Request) {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -9,8 +9,9 @@ const playbookSchema = z
     description: z.string(),
     manual: z.boolean().describe('Whether POST /playbooks/<name>/runs starts it.'),
     paramsSchema: z.record(z.string(), z.unknown()).nullable().describe('The JSON schema of its params when it can be started by hand.'),
-    runbook: z.string().nullable().describe('Its runbook page (runbooks/<name>.md).'),
-    steps: z.array(z.string()),
+    runbook: z.string().nullable().describe('Its runbook page (runbooks/<name>.md, or runbook.md in a team folder).'),
+    steps: z.array(z.string()).describe('The step names its timeline can show, as its declaration lists them ({…} stands for a value).'),
+    runnerSteps: z.array(z.string()).describe("Steps every playbook's timeline can show besides its own (the runner's pages and notices)."),
     gates: z.array(
       z.object({
         id: z.string(),
@@ -23,6 +24,9 @@ const playbookSchema = z
         fallback: z.string(),
       }),
     ),
+    source: z
+      .object({ kind: z.enum(['shipped', 'team']), dir: z.string() })
+      .describe('Where it came from: shipped with the engine (under workflows/), or a team folder named in PALISADE_PLAYBOOKS_DIR.'),
   })
   .meta({ id: 'Playbook' });
 

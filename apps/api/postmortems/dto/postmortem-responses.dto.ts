@@ -55,5 +55,22 @@ export const postmortemSchema = z
     }),
     timeline: z.array(z.object({ sequence: z.number().int(), at: z.string(), type: z.string(), actor: z.string(), summary: z.string() })),
     actionItems: z.array(z.string()),
+    notices: z
+      .array(
+        z.object({
+          vendor: z.string(),
+          kind: z.enum(['page', 'ticket']),
+          target: z.string(),
+          status: z.string(),
+          externalId: z.string().nullable(),
+          externalUrl: z.string().nullable(),
+          sentAt: time,
+          acknowledgedBy: z.string().nullable(),
+          acknowledgedAt: time,
+          resolvedAt: time,
+        }),
+      )
+      .optional()
+      .describe('Every page and ticket sent for the incident (runbooks/paging.yaml), with who acknowledged it and when.'),
   })
   .meta({ id: 'Postmortem' });
