@@ -77,15 +77,17 @@ export class IntakeService {
     const source = this.knownSource(req.source);
     const adapter = SOURCE_ADAPTERS[source];
     this.checkContentType(source, req.contentType);
-    const body = parseJson(req.rawBody);
+    const signed = parseJson(req.rawBody);
     const receivedAt = new Date().toISOString();
 
     const auth = await verifyWebhook(
-      { source, scheme: adapter.auth, headers: req.headers, query: req.query, rawBody: req.rawBody, body, now: Math.floor(Date.now() / 1000) },
+      { source, scheme: adapter.auth, headers: req.headers, query: req.query, rawBody: req.rawBody, body: signed, now: Math.floor(Date.now() / 1000) },
       this.config.intake.secrets[source],
       { replays: this.replays, sns: this.sns, snsTopicsConfigured: this.config.intake.snsTopicArns.length > 0 },
     );
     if (!auth.ok) throw new ApiError(auth.status ?? HttpStatus.UNAUTHORIZED, auth.code, auth.message, auth.hint);
+    // Verified as sent (SNS signs the fields themselves); stored without what Postgres cannot hold.
+    const body = withoutNul(signed);
 
     const request: WebhookRequest = { headers: req.headers, query: req.query, receivedAt };
     let parsed: ParseResult;
@@ -262,4 +264,18 @@ function parseJson(raw: Buffer): unknown {
   } catch (err) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'malformed_json', `The body is not valid JSON: ${(err as Error).message}.`, 'Send the alert as a JSON body.');
   }
+}
+
+/**
+ * The body with every U+0000 in its strings and keys replaced by U+FFFD: Postgres text and
+ * jsonb cannot hold it, and an alert that carries one (a binary's argv, say) is still an alert
+ * to store, not a reason to answer 503 for ever. Applied once the sender is verified.
+ */
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\uFFFD'), withoutNul(v)]));
+  }
+  return value;
 }
