@@ -89,10 +89,13 @@ describe('Slack approvals', () => {
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
     const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
 
+    // The answer to this click: an ephemeral posted after every one seen so far (a clock
+    // reading could not tell two clicks in the same millisecond apart).
     const reasonFor = async (user: string) => {
-      const since = Date.now();
+      const seen = bed.slack.callsOf('chat.postEphemeral').length;
       expect((await click(bed.engine, posted, user, SlackActionId.Approve)).status).toBe(200);
-      return ephemeralFor(bed.slack, user, since);
+      const call = await bed.slack.waitFor(`an ephemeral answer to ${user}`, (c) => c.method === 'chat.postEphemeral' && c.args.user === user && bed.slack.callsOf('chat.postEphemeral').indexOf(c) >= seen);
+      return String(call.args.text);
     };
     expect(await reasonFor(SLACK_USERS.carol.id)).toMatch(/carol may not decide.*role approver/);
     expect(await reasonFor(SLACK_USERS.alice.id)).toMatch(/four-eyes/);
