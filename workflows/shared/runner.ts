@@ -14,9 +14,6 @@ export interface PlaybookOutcome {
   summary: string;
 }
 
-/** The version a declaration gets when it names none (Worker Versioning will derive one from the code). */
-const DEFAULT_VERSION = '1.0.0';
-
 /**
  * Runs a playbook's body for one incident, and everything around it that every playbook
  * shares: opening the incident, its params, merged alerts, the responder's resolve or
@@ -25,7 +22,7 @@ const DEFAULT_VERSION = '1.0.0';
  * closing summary.
  */
 export async function runPlaybook(input: PlaybookInput, playbook: Playbook): Promise<PlaybookOutcome> {
-  const run = new IncidentRun(input, { name: playbook.name, version: playbook.version ?? DEFAULT_VERSION });
+  const run = new IncidentRun(input, { name: playbook.name, version: playbook.version });
   installHandlers(run);
   if (!run.resuming) {
     const closedAlready = await run.open();
