@@ -80,7 +80,7 @@ export class TokensController {
   @ApiIdParam('id', 'The token id (GET /tokens lists them).')
   @ApiZodResponse(200, tokenSchema, 'The token, revoked (revoking it again changes nothing).')
   @ApiErrors({ 400: ['invalid_token_id', 'invalid_request'], 404: ['token_not_found'] })
-  @ApiOperation({ summary: 'Revoke a token at once (other API replicas within 10 s).' })
+  @ApiOperation({ summary: 'Revoke a token at once (other API replicas within a second).' })
   revoke(@Param('id') id: string, @CurrentCaller() caller: Caller, @Query() query: RevokeTokenQueryDto) {
     return this.tokens.revoke(id, caller, query.reason);
   }

@@ -52,7 +52,7 @@ export interface CreateOptions {
 
 const COLUMNS = 'id, name, role, created_by, created_at, last_used_at, revoked_at, expires_at, bound_via, principal, purpose';
 /** How long a looked-up token is believed before Postgres is asked again (revocation on other replicas). */
-const CACHE_MS = 10_000;
+const CACHE_MS = 1_000;
 /** last_used_at is written at most this often per token. */
 const TOUCH_MS = 60_000;
 /** How long the person a token names has to claim it. */
@@ -159,7 +159,7 @@ export class TokensService implements OnApplicationBootstrap {
   /**
    * The person a token names claims it with the code Palisade sent them: the token is theirs
    * from now on, under a new secret (the one its maker saw stops working at once here, on other
-   * replicas within 10 s).
+   * replicas within a second).
    */
   async claim(caller: Caller, code: string): Promise<TokenView & { token: string }> {
     const person = this.people.find(caller.name);

@@ -17,7 +17,8 @@ import { SuppressionsService } from '../suppressions/suppressions.service';
 import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { storeBatch } from './batch-store';
 import { GroupCommit } from './group-commit';
-import { verifyWebhook, type ReplayCache } from './auth/verify';
+import { REPLAY_MEMORY_S, REPLAYED, verifyWebhook, type ReplayCache } from './auth/verify';
+import { claimReplays, pruneReplays, ReplayedRequest } from './replay-claims';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
 import { LEAKED_SECRETS, REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import type { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
@@ -28,6 +29,8 @@ const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
 interface Delivery {
   alerts: Alert[];
   bytes: number;
+  /** A signed request's replay key, claimed with its alerts (replay-claims.ts). */
+  replayKey?: string;
 }
 
 export interface IncomingWebhook {
@@ -114,7 +117,7 @@ export class IntakeService {
       const redacted = this.redactor.redactAlert(a);
       return { ...redacted, entity: boundedEntity(redacted.entity), id: randomUUID(), source, deliveryId, receivedAt, raw };
     });
-    const stored = await this.store(alerts, req.rawBody.length);
+    const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey });
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
@@ -154,41 +157,48 @@ export class IntakeService {
   }
 
   /** Concurrent deliveries are stored together (see GroupCommit); a lone one on its own. */
-  private readonly committer = new GroupCommit<Delivery, StoredAlert[]>((deliveries) => this.flush(deliveries.map((d) => d.alerts)), {
+  private readonly committer = new GroupCommit<Delivery, StoredAlert[]>((deliveries) => this.flush(deliveries), {
     count: 200,
     // Bounds one flush's statement size: the bodies dominate it.
     bytes: 8 * 1024 * 1024,
     sizeOf: (d) => d.bytes,
   });
 
-  /** Stores a delivery: all its alerts, or none and the sender retries (503). */
-  private async store(alerts: Alert[], bytes: number): Promise<StoredAlert[]> {
-    if (alerts.length === 0) return [];
+  /** Stores a delivery: all its alerts, or none and the sender retries (503); a replay stores nothing (401). */
+  private async store(delivery: Delivery): Promise<StoredAlert[]> {
+    if (delivery.alerts.length === 0) return [];
     try {
-      return await this.committer.submit({ alerts, bytes });
+      return await this.committer.submit(delivery);
     } catch (err) {
+      if (err instanceof ReplayedRequest) throw new ApiError(HttpStatus.UNAUTHORIZED, 'replayed_request', REPLAYED.message, REPLAYED.hint);
       return this.unavailable(err);
+    } finally {
+      if (delivery.replayKey) this.pruneClaims();
     }
   }
 
-  private async flush(deliveries: Alert[][]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
+  private async flush(deliveries: Delivery[]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
     if (deliveries.length > 1) {
       try {
-        const items = deliveries.flatMap((alerts) =>
+        const items = deliveries.flatMap(({ alerts }) =>
           alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() })),
         );
-        const flat = await this.db.transaction((tx) => storeBatch(tx, items));
+        const flat = await this.db.transaction(async (tx) => {
+          await claimReplays(tx, replayKeys(deliveries), REPLAY_MEMORY_S);
+          return storeBatch(tx, items);
+        });
         let k = 0;
-        return deliveries.map((alerts) => ({ status: 'fulfilled', value: alerts.map(() => flat[k++]) }));
+        return deliveries.map(({ alerts }) => ({ status: 'fulfilled', value: alerts.map(() => flat[k++]) }));
       } catch (err) {
-        this.log.warn(`group commit of ${deliveries.length} deliveries failed, storing each alone: ${(err as Error).message}`);
+        // A replay among them is refused alone below; anything else is worth a line in the log.
+        if (!(err instanceof ReplayedRequest)) this.log.warn(`group commit of ${deliveries.length} deliveries failed, storing each alone: ${(err as Error).message}`);
       }
     }
     // Alone, or after a failed group: one delivery at a time, so one bad delivery fails only itself.
     const settled: PromiseSettledResult<StoredAlert[]>[] = [];
-    for (const alerts of deliveries) {
+    for (const delivery of deliveries) {
       try {
-        settled.push({ status: 'fulfilled', value: await this.storeAlone(alerts) });
+        settled.push({ status: 'fulfilled', value: await this.storeAlone(delivery) });
       } catch (reason) {
         settled.push({ status: 'rejected', reason });
       }
@@ -196,24 +206,39 @@ export class IntakeService {
     return settled;
   }
 
-  private async storeAlone(alerts: Alert[]): Promise<StoredAlert[]> {
+  private async storeAlone(delivery: Delivery): Promise<StoredAlert[]> {
     try {
-      return await this.storeOnce(alerts);
+      return await this.storeOnce(delivery);
     } catch (err) {
       // A concurrent copy of this delivery (another replica) was stored first: this one is its duplicate.
-      if (isDeliveryConflict(err)) return this.storeOnce(alerts);
+      if (isDeliveryConflict(err)) return this.storeOnce(delivery);
       throw err;
     }
   }
 
-  private async storeOnce(alerts: Alert[]): Promise<StoredAlert[]> {
+  private async storeOnce({ alerts, replayKey }: Delivery): Promise<StoredAlert[]> {
     const items = alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() }));
     const [first] = items;
     const simple = first.decision.kind === 'ignore' || (first.decision.reopenWithinSeconds === 0 && first.decision.dedupeWithinSeconds === 0);
+    if (replayKey) {
+      return this.db.transaction(async (tx) => {
+        await claimReplays(tx, [replayKey], REPLAY_MEMORY_S);
+        return storeBatch(tx, items);
+      });
+    }
     // One alert is one statement; several, or one that may reopen an incident or re-fire a detection, commit together.
     if (items.length > 1 || !simple) return this.db.transaction((tx) => storeBatch(tx, items));
     const prior = (await storedDelivery(this.db.manager, first.alert)).get(0);
     return [prior ?? (await storeAlert(this.db.manager, first.alert, 0, first.decision, first.newIncidentId))];
+  }
+
+  private lastPrune = 0;
+
+  /** Stale replay claims go at most once a minute, off the request's path. */
+  private pruneClaims(): void {
+    if (Date.now() - this.lastPrune < 60_000) return;
+    this.lastPrune = Date.now();
+    pruneReplays(this.db).catch((err: Error) => this.log.warn(`forgetting stale replay claims failed (retried in a minute): ${err.message}`));
   }
 
   private unavailable(err: unknown): never {
@@ -253,6 +278,10 @@ export class IntakeService {
       );
     }
   }
+}
+
+function replayKeys(deliveries: Delivery[]): string[] {
+  return deliveries.flatMap((d) => (d.replayKey ? [d.replayKey] : []));
 }
 
 function parseJson(raw: Buffer): unknown {

@@ -26,7 +26,8 @@ import { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
     IntakeService,
     InboxDispatcher,
     { provide: ROUTING, inject: [PALISADE_CONFIG, CATALOGUE], useFactory: (c: PalisadeConfig, catalogue: Catalogue) => loadRouting(c.intake.routingFile, catalogue) },
-    { provide: REPLAY_CACHE, useValue: new ReplayCache() },
+    // One per application (a factory, not a value made when this file loads), so two apps in one process are two replicas.
+    { provide: REPLAY_CACHE, useFactory: () => new ReplayCache() },
     { provide: SNS_VERIFIER, inject: [PALISADE_CONFIG], useFactory: snsVerifier },
     { provide: SNS_CONFIRMER, inject: [PALISADE_CONFIG], useFactory: (c: PalisadeConfig) => new SnsSubscriptionConfirmer({ enabled: c.intake.snsAutoConfirm }) },
     { provide: LEAKED_SECRETS, inject: [DataSource, PALISADE_CONFIG, VENDOR_ENV, REDACTOR], useFactory: leakedSecrets },

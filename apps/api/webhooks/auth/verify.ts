@@ -27,6 +27,15 @@ export type AuthResult =
 export const PALISADE_SIGNATURE_TOLERANCE_S = 300;
 /** Longest X-Palisade-Signature read: two `v1=` signatures (one per secret during a rotation) and room to spare. */
 export const PALISADE_SIGNATURE_MAX_CHARS = 256;
+/** Why a replayed signed request is refused, by this replica's memory or by Postgres's (webhook_replays). */
+export const REPLAYED = {
+  message: 'This exact signed request was already received.',
+  hint: 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.',
+} as const;
+
+/** How long an accepted signed request is remembered: past it, its timestamp is refused as stale anyway. */
+export const REPLAY_MEMORY_S = PALISADE_SIGNATURE_TOLERANCE_S * 2;
+
 /** Most `v1=` signatures one request may carry: one per secret during a rotation. */
 const PALISADE_SIGNATURE_MAX_CANDIDATES = 2;
 /** SNS retries for up to an hour; an older signed message is a replay. */
@@ -35,8 +44,8 @@ const SNS_MAX_AGE_S = 3600;
 /**
  * Remembers signed requests accepted within the tolerance window, to refuse replays. Keyed on
  * the timestamp and a digest of the body (not the header text, which can be rewritten without
- * breaking the signature). Per process: a replay to another replica is still caught as a
- * duplicate delivery when it carries the same delivery id.
+ * breaking the signature). Per process, a fast first answer: what every replica shares is
+ * the claim in Postgres the store makes (apps/api/webhooks/replay-claims.ts).
  */
 export class ReplayCache {
   private readonly expiries = new Map<string, number>();
@@ -56,7 +65,7 @@ export class ReplayCache {
       if (expires >= now && this.expiries.size < this.maxEntries) break;
       this.expiries.delete(k);
     }
-    this.expiries.set(key, now + PALISADE_SIGNATURE_TOLERANCE_S * 2);
+    this.expiries.set(key, now + REPLAY_MEMORY_S);
   }
 }
 
@@ -169,7 +178,7 @@ function verifyPalisade(req: AuthRequest, secrets: string[], variable: string, r
   }
   const replayKey = `${timestamp}:${createHash('sha256').update(req.rawBody).digest('hex')}`;
   if (replays.seen(replayKey, req.now)) {
-    return fail('replayed_request', 'This exact signed request was already received.', 'Sign every delivery anew; to re-send an alert, send it with a new timestamp.');
+    return fail('replayed_request', REPLAYED.message, REPLAYED.hint);
   }
   return { ok: true, replayKey };
 }
