@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlaybookMetrics } from '../../apps/api/metrics/playbook-metrics';
 import { deleteJson, eventually, getJson, postJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
@@ -57,5 +58,39 @@ describe('two API replicas', () => {
 
     expect((await deleteJson(`${a.baseUrl}/tokens/${made.body.id}`)).status).toBe(200);
     await eventually('replica b refuses the revoked token', async () => ((await getJson(`${b.baseUrl}/incidents`, token)).status === 401 ? true : undefined), 5_000);
+  });
+
+  it('counts each finished step once in the histograms summed across replicas', async () => {
+    const incidentId = randomUUID();
+    const playbook = `replica-metrics-${randomUUID().slice(0, 6)}`;
+    await a.db.query(
+      `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+       VALUES ($1, $2, 'metrics across replicas', 'low', 'open', $3, '1.0.0', 'host:m', now())`,
+      [incidentId, `${playbook}:host:m`, playbook],
+    );
+    const steps = 3;
+    for (let n = 0; n < steps; n++) {
+      for (const [k, type] of [[0, 'step.started'], [1, 'step.succeeded']] as const) {
+        await a.db.query(
+          `INSERT INTO timeline_events (id, incident_id, sequence, type, occurred_at, actor, summary, data, recorded_at)
+           VALUES ($1, $2, $3, $4, now() - interval '20 seconds', 'test', $4, $5, now() - interval '10 seconds')`,
+          [randomUUID(), incidentId, n * 2 + k + 1, type, JSON.stringify({ step: `step-${n}` })],
+        );
+      }
+    }
+    // Both replicas fold at once, then again: as Prometheus scraping both would make them.
+    const folds = [a, b].map((e) => e.app.get(PlaybookMetrics));
+    await Promise.all(folds.map((f) => f.fold()));
+    for (const f of folds) await f.fold();
+
+    let total = 0;
+    for (const e of [a, b]) {
+      const text = (await (await fetch(`${e.baseUrl}/metrics`)).text()).split('\n');
+      for (const line of text) {
+        const m = line.match(/^palisade_step_duration_seconds_count\{playbook="([^"]+)".*\} (\d+)$/);
+        if (m && m[1] === playbook) total += Number(m[2]);
+      }
+    }
+    expect(total).toBe(steps);
   });
 });

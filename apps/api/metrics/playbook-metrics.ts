@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { SharedRead } from '../common/shared-read';
 import { MetricsService } from './metrics.service';
 
 /** Events this far in the past are final: a transaction that commits late cannot slip in behind the cursor. */
 const SETTLE_SECONDS = 2;
 const BATCH = 5_000;
+/** Batches one scrape folds at most; a long backlog is caught up over the next scrapes. */
+const MAX_BATCHES = 4;
 /** /metrics is public: what it reads from Postgres is read at most once this often, however many scrape. */
 export const METRICS_TTL_MS = 2_000;
 
@@ -23,14 +25,12 @@ interface Finished {
 /**
  * Playbook figures for GET /metrics, read from Postgres when Prometheus scrapes: open incidents
  * by playbook (shared state, the same from every replica), and step durations and approval
- * waits folded in from timeline events this API process has not seen yet (each replica counts
- * every event: scrape one replica, or do not sum these across replicas).
+ * waits folded in from timeline events no replica has folded yet. The cursor is shared
+ * (metrics_cursors) and each batch is taken by one replica, so the histograms are summed
+ * across replicas (`sum by (le, ...)`), each event counted once.
  */
 @Injectable()
 export class PlaybookMetrics {
-  /** Events recorded before this process started are not replayed into the histograms. */
-  private cursor = { at: new Date().toISOString(), id: '' };
-
   private readonly stepDuration: Histogram<'playbook' | 'step' | 'outcome'>;
   private readonly approvalWait: Histogram<'playbook' | 'outcome'>;
 
@@ -74,45 +74,53 @@ export class PlaybookMetrics {
     });
   }
 
-  /** Observes every step and gate that finished since the last scrape. */
-  private async fold(): Promise<void> {
+  /** Observes the steps and gates that finished since any replica last folded. */
+  async fold(): Promise<void> {
     try {
-      let cursor = this.cursor;
-      for (;;) {
-        const rows = await this.db.query<Finished[]>(
-          `SELECT CASE WHEN e.type LIKE 'step.%' THEN 'step' ELSE 'gate' END AS kind, i.playbook,
-                  COALESCE(e.data->>'step', e.data->>'gateId', '') AS name,
-                  CASE e.type WHEN 'step.succeeded' THEN 'succeeded' WHEN 'step.failed' THEN 'failed'
-                              WHEN 'gate.expired' THEN 'expired' ELSE COALESCE(e.data->>'outcome', 'decided') END AS outcome,
-                  EXTRACT(EPOCH FROM e.occurred_at - s.occurred_at)::float8 AS seconds,
-                  e.recorded_at::text AS recorded_at, e.id
-           FROM timeline_events e
-           JOIN incidents i ON i.id = e.incident_id
-           LEFT JOIN LATERAL (
-             SELECT s.occurred_at FROM timeline_events s
-             WHERE s.incident_id = e.incident_id AND s.sequence < e.sequence
-               AND ((e.type LIKE 'step.%' AND s.type = 'step.started' AND s.data->>'step' = e.data->>'step')
-                 OR (e.type LIKE 'gate.%' AND s.type = 'gate.requested' AND s.data->>'gateId' = e.data->>'gateId'))
-             ORDER BY s.sequence DESC LIMIT 1) s ON true
-           WHERE e.type IN ('step.succeeded', 'step.failed', 'gate.decided', 'gate.expired')
-             AND (e.recorded_at, e.id) > ($1::timestamptz, $2)
-             AND e.recorded_at < now() - make_interval(secs => $3)
-           ORDER BY e.recorded_at, e.id
-           LIMIT ${BATCH}`,
-          [cursor.at, cursor.id, SETTLE_SECONDS],
-        );
+      for (let batch = 0; batch < MAX_BATCHES; batch++) {
+        const rows = await this.db.transaction((tx) => this.takeBatch(tx));
+        // Taken by another replica right now: it counts these.
+        if (!rows) return;
         for (const r of rows) {
-          if (r.seconds !== null && r.seconds >= 0) {
-            if (r.kind === 'step') this.stepDuration.observe({ playbook: r.playbook, step: r.name, outcome: r.outcome }, r.seconds);
-            else this.approvalWait.observe({ playbook: r.playbook, outcome: r.outcome }, r.seconds);
-          }
-          cursor = { at: r.recorded_at, id: r.id };
+          if (r.seconds === null || r.seconds < 0) continue;
+          if (r.kind === 'step') this.stepDuration.observe({ playbook: r.playbook, step: r.name, outcome: r.outcome }, r.seconds);
+          else this.approvalWait.observe({ playbook: r.playbook, outcome: r.outcome }, r.seconds);
         }
-        this.cursor = cursor;
         if (rows.length < BATCH) return;
       }
     } catch {
-      // Postgres away: the next scrape picks up where this one stopped.
+      // Postgres away: the next scrape picks up where the last fold stopped.
     }
+  }
+
+  /** The next settled events after the shared cursor, and the cursor moved past them; undefined when another replica holds it. */
+  private async takeBatch(tx: EntityManager): Promise<Finished[] | undefined> {
+    const [cursor] = await tx.query<{ at: string; id: string }[]>(`SELECT at::text AS at, id FROM metrics_cursors WHERE name = 'timeline' FOR UPDATE SKIP LOCKED`);
+    if (!cursor) return undefined;
+    const rows = await tx.query<Finished[]>(
+      `SELECT CASE WHEN e.type LIKE 'step.%' THEN 'step' ELSE 'gate' END AS kind, i.playbook,
+              COALESCE(e.data->>'step', e.data->>'gateId', '') AS name,
+              CASE e.type WHEN 'step.succeeded' THEN 'succeeded' WHEN 'step.failed' THEN 'failed'
+                          WHEN 'gate.expired' THEN 'expired' ELSE COALESCE(e.data->>'outcome', 'decided') END AS outcome,
+              EXTRACT(EPOCH FROM e.occurred_at - s.occurred_at)::float8 AS seconds,
+              e.recorded_at::text AS recorded_at, e.id
+       FROM timeline_events e
+       JOIN incidents i ON i.id = e.incident_id
+       LEFT JOIN LATERAL (
+         SELECT s.occurred_at FROM timeline_events s
+         WHERE s.incident_id = e.incident_id AND s.sequence < e.sequence
+           AND ((e.type LIKE 'step.%' AND s.type = 'step.started' AND s.data->>'step' = e.data->>'step')
+             OR (e.type LIKE 'gate.%' AND s.type = 'gate.requested' AND s.data->>'gateId' = e.data->>'gateId'))
+         ORDER BY s.sequence DESC LIMIT 1) s ON true
+       WHERE e.type IN ('step.succeeded', 'step.failed', 'gate.decided', 'gate.expired')
+         AND (e.recorded_at, e.id) > ($1::timestamptz, $2)
+         AND e.recorded_at < now() - make_interval(secs => $3)
+       ORDER BY e.recorded_at, e.id
+       LIMIT ${BATCH}`,
+      [cursor.at, cursor.id, SETTLE_SECONDS],
+    );
+    const last = rows.at(-1);
+    if (last) await tx.query(`UPDATE metrics_cursors SET at = $1, id = $2 WHERE name = 'timeline'`, [last.recorded_at, last.id]);
+    return rows;
   }
 }
