@@ -93,4 +93,16 @@ describe('two API replicas', () => {
     }
     expect(total).toBe(steps);
   });
+
+  it('marks a game day whose API process died as error with the reason, on any replica, never leaving it running', async () => {
+    const id = randomUUID();
+    // A run another replica started and then lost (killed): its last heartbeat is minutes old.
+    await a.db.query(`INSERT INTO gamedays (id, scenario, status, requested_by, started_at) VALUES ($1, 'short', 'running', 'test', now() - interval '10 minutes')`, [id]);
+    const seen = await getJson(`${b.baseUrl}/gamedays/${id}`);
+    expect(seen).toMatchObject({ status: 200, body: { status: 'error', finishedAt: expect.any(String) } });
+    expect(seen.body.error).toMatch(/API process running it stopped/);
+    const [row] = await a.db.query<{ status: string }[]>(`SELECT status FROM gamedays WHERE id = $1`, [id]);
+    expect(row.status).toBe('error');
+  });
 });
+

@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -26,13 +26,21 @@ interface GamedayRow {
   error: string | null;
 }
 
+/** How often the process running a game day says so. */
+const HEARTBEAT_MS = 5_000;
+/** Silence after which any replica marks the run error: its process is gone. */
+const ABANDONED_AFTER_S = 30;
+
 /**
  * Game days run in this process, in the background, against this API's own address through
  * the same doors `palisade gameday run` uses, with an admin token made for the run and
- * revoked after it. Runs are stored in `gamedays`; one cut short by a shutdown is marked error.
+ * revoked after it. Runs are stored in `gamedays`; one cut short by a shutdown is marked error,
+ * and one whose process died (no heartbeat for 30 s) is marked error by whichever replica
+ * next looks at it or starts.
  */
 @Injectable()
-export class GamedaysService implements OnModuleDestroy {
+export class GamedaysService implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('Gamedays');
   private readonly running = new Map<string, { stop: AbortController; done: Promise<void> }>();
 
   constructor(
@@ -45,7 +53,7 @@ export class GamedaysService implements OnModuleDestroy {
   async start(name: string, caller: Caller): Promise<{ id: string; scenario: string; status: 'running' }> {
     const scenario = this.scenario(name);
     const id = randomUUID();
-    await this.db.query(`INSERT INTO gamedays (id, scenario, status, requested_by) VALUES ($1, $2, 'running', $3)`, [id, scenario.name, caller.name]);
+    await this.db.query(`INSERT INTO gamedays (id, scenario, status, requested_by, heartbeat_at) VALUES ($1, $2, 'running', $3, now())`, [id, scenario.name, caller.name]);
     const stop = new AbortController();
     const events: GamedayEvent[] = [];
     const done = this.run(id, scenario, caller, events, stop.signal).finally(() => this.running.delete(id));
@@ -54,6 +62,7 @@ export class GamedaysService implements OnModuleDestroy {
   }
 
   async get(id: string): Promise<GamedayRow> {
+    if (isUuid(id)) await this.markAbandoned(id);
     const rows = isUuid(id)
       ? await this.db.query<GamedayRow[]>(
           `SELECT id, scenario, status, requested_by AS "requestedBy", started_at AS "startedAt", finished_at AS "finishedAt", events, scorecard, error FROM gamedays WHERE id = $1`,
@@ -74,6 +83,20 @@ export class GamedaysService implements OnModuleDestroy {
     }
   }
 
+  async onModuleInit(): Promise<void> {
+    await this.markAbandoned().catch((err: Error) => this.log.warn(`checking for game days left running failed: ${err.message}`));
+  }
+
+  /** Runs (one, or all) still `running` whose process has not been heard from: error, with the reason. */
+  private async markAbandoned(id?: string): Promise<void> {
+    await this.db.query(
+      `UPDATE gamedays SET status = 'error', finished_at = now(),
+         error = 'the API process running it stopped without finishing it (last heard from ' || to_char(COALESCE(heartbeat_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC); start it again'
+       WHERE status = 'running' AND COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR id = $2::uuid)`,
+      [ABANDONED_AFTER_S, id ?? null],
+    );
+  }
+
   async onModuleDestroy(): Promise<void> {
     for (const r of this.running.values()) r.stop.abort();
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
@@ -90,6 +113,9 @@ export class GamedaysService implements OnModuleDestroy {
         scorecard === null ? null : JSON.stringify(scorecard),
         error,
       ]);
+    const heartbeat = setInterval(() => {
+      this.db.query(`UPDATE gamedays SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`, [id]).catch(() => undefined);
+    }, HEARTBEAT_MS);
     try {
       admin = await this.tokens.create(`gameday:${scenario.name}:${id.slice(0, 8)}`, 'admin', caller);
       const scorecard = await runGameday(scenario, {
@@ -103,6 +129,7 @@ export class GamedaysService implements OnModuleDestroy {
     } catch (err) {
       await finish('error', null, describeError(err)).catch(() => undefined);
     } finally {
+      clearInterval(heartbeat);
       if (admin) await this.tokens.revoke(admin.id, caller, `game day ${id} finished`).catch(() => undefined);
     }
   }

@@ -13,6 +13,7 @@ import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
 import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
+import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   PagingOutbox1764800000000,
   WebhookReplays1764930000000,
   MetricsCursor1764940000000,
+  GamedayHeartbeats1764950000000,
 ];
