@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { findOnPath } from '../../apps/cli/start/temporal-cli';
+import { findOnPath } from '../../apps/cli/start/go-install';
 import { PalisadeError } from '../../lib/errors';
 
 /**

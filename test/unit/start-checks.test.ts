@@ -7,7 +7,7 @@ import { lockDataDir } from '../../apps/cli/start/data-dir-lock';
 import { assertPortsFree, freePort } from '../../apps/cli/start/ports';
 import { assertDatabaseReachable, assertTemporalReachable } from '../../apps/cli/start/preflight';
 import { loadConfig } from '../../lib/config/env';
-import { findPostgresBinaries } from '../setup/postgres';
+import { findPostgresBinaries } from '../../apps/cli/start/postgres-cluster';
 
 describe('start-up checks', () => {
   let dir: string;
@@ -73,7 +73,7 @@ describe('start-up checks', () => {
 
   it('tells how to install PostgreSQL when the tests cannot find one', () => {
     expect(() => findPostgresBinaries({ pgConfig: path.join(dir, 'no-pg_config'), candidates: [dir] })).toThrow(
-      /PostgreSQL server binaries \(initdb, pg_ctl\) were not found/,
+      /PostgreSQL server binaries \(initdb, pg_ctl\), which were not found/,
     );
     let thrown: unknown;
     try {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { PalisadeError } from '../../../lib/errors';
+import { findOnPath, goInstall, isExecutable } from './go-install';
+
 
 /**
  * The Temporal CLI release Palisade builds when none is provided. v1.5.1 is the newest tag
@@ -30,10 +30,6 @@ export interface ResolvedCli {
 
 export function cachedCliPath(cacheDir: string): string {
   return path.join(cacheDir, 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal');
-}
-
-export function goInstallCommand(cacheDir: string): string {
-  return `GOBIN=${path.dirname(cachedCliPath(cacheDir))} go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
 }
 
 /**
@@ -72,57 +68,16 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<Resolved
 }
 
 async function buildWithGo(go: string, opts: ResolveOptions): Promise<void> {
-  const target = cachedCliPath(opts.cacheDir);
-  // Build into a scratch folder and move into place, so an interrupted build never leaves
-  // a half-written binary where the next start would trust it.
-  const scratch = `${path.dirname(target)}.building-${process.pid}`;
-  mkdirSync(scratch, { recursive: true });
-  opts.say(
-    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${path.dirname(target)} ` +
-      '(first run only: this takes 3 to 6 minutes; later starts reuse it)...',
-  );
-  const started = Date.now();
-  const output: string[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...opts.env, GOBIN: scratch, GOFLAGS: opts.env.GOFLAGS ?? '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', resolve);
+  await goInstall({
+    go,
+    pkg: `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`,
+    binary: 'temporal',
+    target: cachedCliPath(opts.cacheDir),
+    what: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+    takes: '3 to 6 minutes',
+    hint: 'or set TEMPORAL_CLI_PATH to a temporal binary.',
+    failure: 'temporal_cli_build_failed',
+    env: opts.env,
+    say: opts.say,
   });
-  if (code !== 0 || !isExecutable(path.join(scratch, 'temporal'))) {
-    rmSync(scratch, { recursive: true, force: true });
-    const tail = output.filter((l) => !l.startsWith('go: downloading')).slice(-15);
-    throw new PalisadeError(
-      'temporal_cli_build_failed',
-      `Building the Temporal CLI failed (go install exited ${code}). Its last lines:\n  ${tail.join('\n  ')}`,
-      `Fix the cause above and retry: ${goInstallCommand(opts.cacheDir)} — or set TEMPORAL_CLI_PATH to a temporal binary.`,
-    );
-  }
-  mkdirSync(path.dirname(target), { recursive: true });
-  renameSync(path.join(scratch, 'temporal'), target);
-  rmSync(scratch, { recursive: true, force: true });
-  opts.say(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s.`);
-}
-
-export function findOnPath(binary: string, searchPath: string): string | undefined {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, binary);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
