@@ -54,6 +54,18 @@ program
     await runEngine({ config: loadConfig(process.env), env: process.env, say });
   });
 
+const cluster = program.command('cluster').description("up: the production topology on this machine (Temporal's real server on PostgreSQL, two APIs, two workers).");
+cluster
+  .command('up')
+  .description(
+    "Build Temporal's server v1.29.1 once into the cache, start PostgreSQL and Temporal's four services as separate processes, then two APIs (PORT, PORT+1) and two workers. Ctrl-C stops everything.",
+  )
+  .action(async () => {
+    const say = (line: string) => console.log(line);
+    const { runCluster } = await import('./cluster/cluster');
+    await runCluster({ config: loadConfig(process.env), env: process.env, say });
+  });
+
 program
   .command('routing')
   .description('Check routing rules (runbooks/routing.yaml, or PALISADE_ROUTING_FILE).')

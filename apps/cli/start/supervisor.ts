@@ -34,13 +34,7 @@ export interface StartOptions {
  * DATABASE_URL), migrations, then the worker and the API. Resolves when everything has stopped.
  */
 export async function runEngine({ config, env, say }: StartOptions): Promise<void> {
-  // What operators edit is checked first: a bad file stops the engine before anything starts.
-  const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
-  for (const dir of config.playbooks.teamDirs) assertPlaybooksTypeCheck(dir, say);
-  loadRouting(config.intake.routingFile, catalogue);
-  loadApprovalPolicies(config.playbooks.approvalsFile);
-  checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
-  loadSuppressions(config.intake.suppressionsFile);
+  await checkOperatorFiles(config, say);
 
   const started: ManagedProcess[] = [];
   const lock = lockDataDir(config.dataDir);
@@ -178,7 +172,17 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
   }
 }
 
-async function bundleWorkflowsInChild(out: string, logFile: string, started: ManagedProcess[]): Promise<void> {
+/** What operators edit is checked first: a bad file stops the engine before anything starts. */
+export async function checkOperatorFiles(config: PalisadeConfig, say: (line: string) => void): Promise<void> {
+  const { catalogue } = await loadPlaybooks(config.playbooks.teamDirs);
+  for (const dir of config.playbooks.teamDirs) assertPlaybooksTypeCheck(dir, say);
+  loadRouting(config.intake.routingFile, catalogue);
+  loadApprovalPolicies(config.playbooks.approvalsFile);
+  checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
+  loadSuppressions(config.intake.suppressionsFile);
+}
+
+export async function bundleWorkflowsInChild(out: string, logFile: string, started: ManagedProcess[]): Promise<void> {
   const entry = nodeEntry(require.resolve('../../worker/bundle-main'));
   const bundler = new ManagedProcess({ name: 'bundler', command: entry.command, args: [...entry.args, out], cwd: REPO_ROOT, logFile });
   started.push(bundler);
@@ -204,7 +208,7 @@ function portClaims(config: PalisadeConfig): PortClaim[] {
 }
 
 /** Runs the stop sequence once, whoever asks first (a signal, a crash, a failed start). */
-class Shutdown {
+export class Shutdown {
   private promise: Promise<void> | undefined;
   private resolveDone!: () => void;
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -221,7 +225,7 @@ class Shutdown {
   }
 }
 
-function watchForCrashes(processes: ManagedProcess[], shutdown: Shutdown, say: (l: string) => void) {
+export function watchForCrashes(processes: ManagedProcess[], shutdown: Shutdown, say: (l: string) => void) {
   for (const p of processes) {
     void p.exited.then(({ code, signal }) => {
       if (p.stopRequested) return; // any exit the supervisor did not ask for is a crash (an OOM kill too)
@@ -231,7 +235,7 @@ function watchForCrashes(processes: ManagedProcess[], shutdown: Shutdown, say: (
   }
 }
 
-async function waitUntilReady(apiUrl: string, cancelled: () => boolean): Promise<void> {
+export async function waitUntilReady(apiUrl: string, cancelled: () => boolean): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer yet';
   while (Date.now() < deadline && !cancelled()) {
