@@ -24,7 +24,7 @@ import { HISTORY_DIR } from '../apps/cli/commands/history-export';
 import { freePort } from '../apps/cli/start/ports';
 import { resolveTemporalCli } from '../apps/cli/start/temporal-cli';
 import { startTemporalDevServer } from '../apps/cli/start/temporal-dev-server';
-import { installTemporalLogging } from '../apps/worker/logging';
+import { installTemporalRuntime } from '../apps/worker/logging';
 import { createWorker } from '../apps/worker/worker';
 import { loadConfig } from '../lib/config/env';
 import { createDataSource, runMigrations } from '../lib/db/data-source';
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   }
 
   // Expected failures (the failed-step scenario) would flood the output: errors only.
-  installTemporalLogging(createLogger('record-histories', 'error'));
+  installTemporalRuntime(createLogger('record-histories', 'error'));
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'palisade-record-'));
   const cleanups: (() => Promise<unknown>)[] = [async () => rmSync(scratch, { recursive: true, force: true })];
   let failures = 0;

@@ -10,8 +10,12 @@ const TEMPORAL_LEVEL: Record<string, LogLevel> = {
   fatal: 'ERROR',
 };
 
-/** Sends the Temporal SDK's own logs (worker, workflows, activities) through our pino logger. */
-export function installTemporalLogging(log: Logger): void {
+/**
+ * Sends the Temporal SDK's own logs (worker, workflows, activities) through our pino logger,
+ * and, given a metrics address, serves the SDK's metrics there for Prometheus (task slots,
+ * sticky cache, poll and task latencies; durations in seconds, counters ending in _total).
+ */
+export function installTemporalRuntime(log: Logger, metrics?: { bindAddress: string }): void {
   const write = (entry: LogEntry) => {
     const fields = { ...entry.meta, sdk: true };
     switch (entry.level) {
@@ -27,5 +31,8 @@ export function installTemporalLogging(log: Logger): void {
         return log.error(fields, entry.message);
     }
   };
-  Runtime.install({ logger: new DefaultLogger(TEMPORAL_LEVEL[log.level] ?? 'INFO', write) });
+  Runtime.install({
+    logger: new DefaultLogger(TEMPORAL_LEVEL[log.level] ?? 'INFO', write),
+    ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics.bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
+  });
 }

@@ -4,13 +4,15 @@ import { loadConfig, requireDatabaseUrl, requireTemporalAddress } from '../../li
 import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
-import { installTemporalLogging } from './logging';
+import { installTemporalRuntime } from './logging';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger('worker', config.logLevel);
-  installTemporalLogging(log);
+  const metricsPort = config.temporal.workerMetricsPort;
+  installTemporalRuntime(log, metricsPort ? { bindAddress: `${config.host}:${metricsPort}` } : undefined);
+  if (metricsPort) log.info(`worker metrics at http://${config.host}:${metricsPort}/metrics`);
   const db = createDataSource({ url: requireDatabaseUrl(config), poolSize: config.database.poolSize, applicationName: 'palisade-worker' });
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });

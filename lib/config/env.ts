@@ -24,6 +24,8 @@ const envSchema = z.object({
   PALISADE_TEMPORAL_PORT: port(7233),
   PALISADE_TEMPORAL_UI_PORT: port(8233),
   PALISADE_POSTGRES_PORT: port(5433),
+  /** The worker's Prometheus endpoint (the Temporal SDK's metrics); 0: none (npm run cluster: 9464 and 9465). */
+  PALISADE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   PALISADE_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
@@ -93,6 +95,8 @@ export interface PalisadeConfig {
     workflowBundle: string | undefined;
     devServerPort: number;
     devServerUiPort: number;
+    /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
+    workerMetricsPort: number;
   };
   /**
    * `npm start` only: the scheduling niceness of the worker and the Temporal dev server. On a
@@ -202,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
+      workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },

@@ -1,5 +1,5 @@
 // Per test process: only the Temporal SDK's warnings and errors reach the test output.
-import { installTemporalLogging } from '../../apps/worker/logging';
+import { installTemporalRuntime } from '../../apps/worker/logging';
 import { createLogger } from '../../lib/logger';
 
-installTemporalLogging(createLogger('test-worker', 'warn'));
+installTemporalRuntime(createLogger('test-worker', 'warn'));

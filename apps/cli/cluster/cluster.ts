@@ -42,7 +42,11 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
   const logs = path.join(dir, 'logs');
   const ports = serverPorts(config.temporal.devServerPort);
   const apiPorts = Array.from({ length: REPLICAS }, (_, i) => config.port + i);
-  await assertPortsFree(portClaims(config, ports.grpc, ports.membership, ports.metrics, ports.frontendHttp, apiPorts));
+  const workerMetricsPorts = Array.from({ length: REPLICAS }, (_, i) => (config.temporal.workerMetricsPort || 9464) + i);
+  await assertPortsFree([
+    ...portClaims(config, ports.grpc, ports.membership, ports.metrics, ports.frontendHttp, apiPorts),
+    ...workerMetricsPorts.map((port, i) => ({ port, what: `worker ${i + 1} metrics`, variable: 'PALISADE_WORKER_METRICS_PORT (worker 2 takes the next port)' })),
+  ]);
 
   const build = await resolveTemporalServer({ cacheDir: config.cacheDir, env, say });
   const lock = lockDataDir(config.dataDir);
@@ -114,7 +118,7 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
             name: `${name}-${i + 1}`,
             command: entry.command,
             args: entry.args,
-            env: { ...childEnv, PORT: String(apiPorts[i]) },
+            env: { ...childEnv, PORT: String(apiPorts[i]), PALISADE_WORKER_METRICS_PORT: String(workerMetricsPorts[i]) },
             cwd: REPO_ROOT,
             logFile: path.join(logs, `${name}-${i + 1}.log`),
             nice: name === 'worker' ? config.backgroundNice : 0,
@@ -135,7 +139,7 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
         ...apiUrls.map((url, i) => `  API ${i + 1}        ${url}   (log ${path.join(logs, `api-${i + 1}.log`)})`),
         `  Workers      ${REPLICAS}, on task queue ${config.temporal.taskQueue} (logs ${path.join(logs, 'worker-*.log')})`,
         `  Temporal     ${temporalAddress} (server ${TEMPORAL_SERVER_VERSION}; ${TEMPORAL_SERVICES.map((s) => `${s} :${ports.grpc[s]}`).join(', ')})`,
-        `  Metrics      Temporal ${TEMPORAL_SERVICES.map((s) => `${s} http://127.0.0.1:${ports.metrics[s]}/metrics`).join(', ')}; APIs at <API>/metrics`,
+        `  Metrics      Temporal ${TEMPORAL_SERVICES.map((s) => `${s} http://127.0.0.1:${ports.metrics[s]}/metrics`).join(', ')}; APIs at <API>/metrics; workers ${workerMetricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join(', ')}`,
         `  Postgres     postgres://postgres@127.0.0.1:${postgres.port}/ (databases temporal, temporal_visibility, palisade)`,
         `  Secrets      ${secrets.file} (the admin token is PALISADE_BOOTSTRAP_TOKEN)`,
         `  Stop         Ctrl-C, or kill ${process.pid}`,

@@ -150,6 +150,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         'Palisade is running.',
         `  API          ${apiUrl}`,
         `  API docs     ${apiUrl}/docs`,
+        `  Metrics      ${apiUrl}/metrics (API)${config.temporal.workerMetricsPort ? `, http://${config.host}:${config.temporal.workerMetricsPort}/metrics (worker)` : ''}`,
         `  Temporal UI  ${temporalUi}`,
         `  Postgres     ${config.database.url ? redactUrl(databaseUrl) : `embedded (PGlite), ${redactUrl(databaseUrl)}`}`,
         `  Data folder  ${config.dataDir} (logs in ${logs})`,
@@ -195,6 +196,7 @@ export async function bundleWorkflowsInChild(out: string, logFile: string, start
 
 function portClaims(config: PalisadeConfig): PortClaim[] {
   const claims: PortClaim[] = [{ port: config.port, what: 'the API', variable: 'PORT' }];
+  if (config.temporal.workerMetricsPort) claims.push({ port: config.temporal.workerMetricsPort, what: "the worker's metrics", variable: 'PALISADE_WORKER_METRICS_PORT (0: none)' });
   if (!config.temporal.address) {
     claims.push(
       { port: config.temporal.devServerPort, what: 'Temporal', variable: 'PALISADE_TEMPORAL_PORT' },
