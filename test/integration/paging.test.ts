@@ -124,9 +124,13 @@ describe('paging and tickets', () => {
     await resolve(incidentId, 'reimaged');
     await eventually('incident resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
     await eventually('page triggered then resolved once PagerDuty answers', async () => (pd.open(incidentId)?.status === 'resolved' ? true : undefined), 60_000);
-    const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
-    const sent = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
-    expect(sent.map((e: { summary: string }) => e.summary).join('\n')).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
+    // PagerDuty has the resolve before the sender records it: the timeline follows.
+    const sent = await eventually('trigger and resolve on the timeline as sent', async () => {
+      const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
+      const events = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
+      return events.length >= 2 ? events.map((e: { summary: string }) => e.summary).join('\n') : undefined;
+    });
+    expect(sent).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
   }, 120_000);
 
   it('a drift alert opens one Jira ticket (not a page) even when the first create is lost, and resolving closes it', async () => {
