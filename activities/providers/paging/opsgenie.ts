@@ -46,11 +46,12 @@ export type OpsgenieConfig = z.input<typeof opsgenieConfigSchema>;
 
 const VENDOR = 'Opsgenie';
 const PRIORITY: Record<Severity, Priority> = { critical: 'P1', high: 'P2', medium: 'P3', low: 'P4' };
-/** Opsgenie's documented field limits. */
+/** Opsgenie's documented field limits ("Alerts and Alert Fields"); details hold 8,000 characters in all. */
 const MAX_MESSAGE = 130;
 const MAX_ALIAS = 512;
+const MAX_ENTITY = 512;
 const MAX_DESCRIPTION = 15_000;
-const MAX_DETAIL = 8_000;
+const MAX_DETAIL = 1_000;
 /** Who Palisade's own requests say acted (`user`): its actions coming back by webhook are known by it. */
 export const OPSGENIE_USER = 'Palisade';
 const USER = OPSGENIE_USER;
@@ -132,7 +133,7 @@ export class OpsgeniePaging implements PagingProvider, Checkable {
       responders: service.responders,
       tags: ['palisade', `severity-${event.severity ?? 'high'}`],
       details,
-      entity: event.source ?? 'palisade',
+      entity: (event.source ?? 'palisade').slice(0, MAX_ENTITY),
       source: USER,
       priority: service.priority ?? PRIORITY[event.severity ?? 'high'],
       user: USER,
