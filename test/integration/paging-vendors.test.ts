@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentLabel } from '../../activities/providers/ticketing/ticketing.provider';
-import { eventually, getJson, postJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { eventually, getJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { openIncident as open, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks, resolveIncident, timelineOf } from '../support/paging';
 import { FakeGitHub } from '../support/vendors/github';
 import { FakeOpsgenie } from '../support/vendors/opsgenie';
 import { genericAlert, post, sendGeneric } from '../support/webhooks';
@@ -12,12 +10,6 @@ import { genericAlert, post, sendGeneric } from '../support/webhooks';
 const WEBHOOK_SECRET = 'og-webhook-secret-0123456789';
 const HEADER = 'X-Palisade-Webhook-Secret';
 const REPO = 'acme/security-incidents';
-
-interface TimelineEvent {
-  type: string;
-  summary: string;
-  actor: string;
-}
 
 /**
  * Opsgenie pages and GitHub issues end to end: real Temporal, real Postgres, the API's outbox
@@ -33,26 +25,13 @@ describe('paging through Opsgenie, tickets in GitHub Issues', () => {
     await og.start();
     await gh.start();
     gh.addRepository(REPO);
-    const dir = mkdtempSync(path.join(tmpdir(), 'palisade-paging-vendors-'));
-    const providers = path.join(dir, 'providers.yaml');
-    writeFileSync(
-      providers,
+    const { providers, paging } = pagingRunbooks(
+      { paging: 'opsgenie', ticketing: 'github-issues' },
       [
-        'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, identity: simulated,',
-        '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: opsgenie, ticketing: github-issues }',
-        'settings:',
-        `  opsgenie: { baseUrl: "${og.baseUrl}", apiKeyEnv: OG_KEY, services: { secops-oncall: { responders: [{ type: team, name: SecOps }] } }, webhookSecretEnv: OG_WEBHOOK_SECRET }`,
-        `  github-issues: { baseUrl: "${gh.url}", tokenEnv: GH_ISSUES_TOKEN, repositories: { SEC: ${REPO} } }`,
-      ].join('\n'),
-    );
-    const paging = path.join(dir, 'paging.yaml');
-    writeFileSync(
-      paging,
-      [
-        'policies:',
-        '  - { name: page-compromise, match: { category: host-compromise }, page: { service: secops-oncall } }',
-        '  - { name: ticket-drift, match: { category: config-drift }, ticket: { project: SEC } }',
-      ].join('\n'),
+        `opsgenie: { baseUrl: "${og.baseUrl}", apiKeyEnv: OG_KEY, services: { secops-oncall: { responders: [{ type: team, name: SecOps }] } }, webhookSecretEnv: OG_WEBHOOK_SECRET }`,
+        `github-issues: { baseUrl: "${gh.url}", tokenEnv: GH_ISSUES_TOKEN, repositories: { SEC: ${REPO} } }`,
+      ],
+      PAGE_COMPROMISE_TICKET_DRIFT,
     );
     engine = await startTestEngine({
       env: { ...TRIAGE_ROUTING, PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging, OG_KEY: og.apiKey, OG_WEBHOOK_SECRET: WEBHOOK_SECRET, GH_ISSUES_TOKEN: gh.token },
@@ -65,20 +44,9 @@ describe('paging through Opsgenie, tickets in GitHub Issues', () => {
     await gh.close();
   });
 
-  async function openIncident(alert: Record<string, unknown>): Promise<string> {
-    const sent = await sendGeneric(engine.baseUrl, alert, { delivery: randomUUID() });
-    expect(sent.status).toBe(202);
-    return sent.body.incidentId as string;
-  }
-
-  /** Resolves once its playbook runs (until then the API answers 409 playbook_not_running). */
-  async function resolve(incidentId: string, reason: string): Promise<void> {
-    await eventually('resolve accepted', async () => ((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason })).status === 202 ? true : undefined), 60_000);
-  }
-
-  async function timeline(incidentId: string): Promise<TimelineEvent[]> {
-    return (await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`)).body.events as TimelineEvent[];
-  }
+  const openIncident = (alert: Record<string, unknown>) => open(engine.baseUrl, alert);
+  const resolve = (incidentId: string, reason: string) => resolveIncident(engine.baseUrl, incidentId, reason);
+  const timeline = (incidentId: string) => timelineOf(engine.baseUrl, incidentId);
 
   function webhook(body: string, secret?: string) {
     return post(`${engine.baseUrl}/webhooks/paging/opsgenie`, body, { 'content-type': 'application/json', ...(secret === undefined ? {} : { [HEADER]: secret }) });

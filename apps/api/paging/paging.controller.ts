@@ -53,13 +53,7 @@ export class PagingController {
         "Send the body exactly as PagerDuty signed it, and give Palisade the subscription's current secret (settings.pagerduty.webhookSecretEnv).",
       );
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.');
-    }
-    return recordPagerDutyEvent(this.db, body);
+    return recordPagerDutyEvent(this.db, jsonBody(raw, 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.'));
   }
 
   @Post('opsgenie')
@@ -86,12 +80,15 @@ export class PagingController {
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_token', `The ${header} header does not match the configured secret.`, `Give the integration's custom header ${header} the value of the variable settings.opsgenie.webhookSecretEnv names.`);
     }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', 'Point an Opsgenie outgoing webhook integration at this URL; it sends {"action": ..., "alert": {...}}.');
-    }
-    return recordOpsgenieAction(this.db, body);
+    return recordOpsgenieAction(this.db, jsonBody(raw, 'Point an Opsgenie outgoing webhook integration at this URL; it sends {"action": ..., "alert": {...}}.'));
+  }
+}
+
+/** The raw body as JSON, or 400 invalid_payload with the hint for its sender. */
+function jsonBody(raw: Buffer, hint: string): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', hint);
   }
 }
