@@ -21,8 +21,10 @@ import { SimulatedMetrics } from './metrics/simulated';
 import { PagerDutyNotify } from './notify/pagerduty';
 import { SimulatedNotify } from './notify/simulated';
 import { NoPaging } from './paging/none';
+import { OpsgeniePaging, opsgenieConfigSchema } from './paging/opsgenie';
 import { PagerDutyPaging, pagerDutyConfigSchema } from './paging/pagerduty';
 import { NoTicketing } from './ticketing/none';
+import { GitHubIssuesTicketing, gitHubIssuesConfigSchema } from './ticketing/github-issues';
 import { JiraTicketing, jiraConfigSchema } from './ticketing/jira';
 import { SimulatedPatching } from './patching/simulated';
 import { GitHubSecretScanning, gitHubSecretScanningConfigSchema } from './secret-scanning/github';
@@ -97,10 +99,12 @@ const VENDORS: { [C in Capability]: Record<VendorOf<C>, (d: Deps) => Providers[C
   paging: {
     none: () => new NoPaging(),
     pagerduty: (d) => new PagerDutyPaging(d.parse('pagerduty', pagerDutyConfigSchema)),
+    opsgenie: (d) => new OpsgeniePaging(d.parse('opsgenie', opsgenieConfigSchema)),
   },
   ticketing: {
     none: () => new NoTicketing(),
     jira: (d) => new JiraTicketing(d.parse('jira', jiraConfigSchema)),
+    'github-issues': (d) => new GitHubIssuesTicketing(d.parse('github-issues', gitHubIssuesConfigSchema)),
   },
   secretScanning: {
     none: () => new NoSecretScanning(),

@@ -107,7 +107,7 @@ export class VendorHttp {
     return say(ProviderErrorType.Invalid, `${v} rejected the request to ${what} (${detail}).`);
   }
 
-  /** Retry-After (seconds or a date), or a rate-limit reset time (epoch seconds), in ms from now. */
+  /** Retry-After (seconds or a date), or a rate-limit reset time (epoch seconds) or period (seconds), in ms from now. */
   private retryAfterMs(headers: Headers | undefined): number {
     const now = this.o.now();
     const after = headers?.get('retry-after');
@@ -119,6 +119,9 @@ export class VendorHttp {
     }
     const reset = headers?.get('x-ratelimit-retryafter') ?? headers?.get('x-ratelimit-reset');
     if (reset && Number.isFinite(Number(reset))) return Math.max(0, Number(reset) * 1000 - now);
+    // Opsgenie: the length of the throttling period, in seconds.
+    const period = headers?.get('x-ratelimit-period-in-sec');
+    if (period && Number.isFinite(Number(period))) return Math.max(0, Number(period) * 1000);
     return DEFAULT_RETRY_AFTER_MS;
   }
 

@@ -15,8 +15,8 @@ export const VENDORS = {
   [Capability.Metrics]: ['simulated', 'prometheus'],
   [Capability.Notify]: ['simulated', 'pagerduty'],
   [Capability.SecretScanning]: ['none', 'github'],
-  [Capability.Paging]: ['none', 'pagerduty'],
-  [Capability.Ticketing]: ['none', 'jira'],
+  [Capability.Paging]: ['none', 'pagerduty', 'opsgenie'],
+  [Capability.Ticketing]: ['none', 'jira', 'github-issues'],
 } as const satisfies Record<Capability, readonly string[]>;
 
 /** Capabilities a file may leave out, and the vendor they then get (`none`: nothing to call). */

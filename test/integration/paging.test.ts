@@ -1,9 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { eventually, getJson, startTestEngine, TEST_ADMIN_TOKEN, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { openIncident as open, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks, resolveIncident } from '../support/paging';
 import { FakeJira } from '../support/vendors/jira';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
 import { genericAlert, post, sendGeneric } from '../support/webhooks';
@@ -24,26 +22,13 @@ describe('paging and tickets', () => {
   beforeAll(async () => {
     await pd.start();
     await jira.start();
-    const dir = mkdtempSync(path.join(tmpdir(), 'palisade-paging-'));
-    const providers = path.join(dir, 'providers.yaml');
-    writeFileSync(
-      providers,
+    const { providers, paging } = pagingRunbooks(
+      { paging: 'pagerduty', ticketing: 'jira' },
       [
-        'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, identity: simulated,',
-        '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty, ticketing: jira }',
-        'settings:',
-        `  pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_KEY } }, webhookSecretEnv: PD_WEBHOOK_SECRET }`,
-        `  jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, timeoutMs: 1000 }`,
-      ].join('\n'),
-    );
-    const paging = path.join(dir, 'paging.yaml');
-    writeFileSync(
-      paging,
-      [
-        'policies:',
-        '  - { name: page-compromise, match: { category: host-compromise }, page: { service: secops-oncall } }',
-        '  - { name: ticket-drift, match: { category: config-drift }, ticket: { project: SEC } }',
-      ].join('\n'),
+        `pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_KEY } }, webhookSecretEnv: PD_WEBHOOK_SECRET }`,
+        `jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, timeoutMs: 1000 }`,
+      ],
+      PAGE_COMPROMISE_TICKET_DRIFT,
     );
     engine = await startTestEngine({
       env: { ...TRIAGE_ROUTING, PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging, PD_KEY: ROUTING_KEY, PD_WEBHOOK_SECRET: WEBHOOK_SECRET, JIRA_TOKEN: jira.apiToken },
@@ -56,19 +41,8 @@ describe('paging and tickets', () => {
     await jira.close();
   });
 
-  async function openIncident(alert: Record<string, unknown>): Promise<string> {
-    const sent = await sendGeneric(engine.baseUrl, alert, { delivery: randomUUID() });
-    expect(sent.status).toBe(202);
-    return sent.body.incidentId as string;
-  }
-
-  /** Resolves once its playbook runs (until then the API answers 409 playbook_not_running). */
-  async function resolve(incidentId: string, reason: string): Promise<void> {
-    await eventually('resolve accepted', async () => {
-      const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason });
-      return res.status === 202 ? true : undefined;
-    }, 60_000);
-  }
+  const openIncident = (alert: Record<string, unknown>) => open(engine.baseUrl, alert);
+  const resolve = (incidentId: string, reason: string) => resolveIncident(engine.baseUrl, incidentId, reason);
 
   function signed(body: string, secret = WEBHOOK_SECRET) {
     return { 'content-type': 'application/json', 'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}` };
@@ -124,9 +98,13 @@ describe('paging and tickets', () => {
     await resolve(incidentId, 'reimaged');
     await eventually('incident resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
     await eventually('page triggered then resolved once PagerDuty answers', async () => (pd.open(incidentId)?.status === 'resolved' ? true : undefined), 60_000);
-    const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
-    const sent = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
-    expect(sent.map((e: { summary: string }) => e.summary).join('\n')).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
+    // PagerDuty has the resolve before the sender records it: the timeline follows.
+    const sent = await eventually('trigger and resolve on the timeline as sent', async () => {
+      const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
+      const events = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
+      return events.length >= 2 ? events.map((e: { summary: string }) => e.summary).join('\n') : undefined;
+    });
+    expect(sent).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
   }, 120_000);
 
   it('a drift alert opens one Jira ticket (not a page) even when the first create is lost, and resolving closes it', async () => {

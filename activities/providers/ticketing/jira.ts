@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { providerError } from '../errors';
 import { field, VendorHttp, type VendorDeps } from '../vendor-http';
-import type { TicketingProvider, TicketRef, TicketSpec } from './ticketing.provider';
+import { incidentLabel, type TicketingProvider, type TicketRef, type TicketSpec } from './ticketing.provider';
 
 export const jiraConfigSchema = z.strictObject({
   /** The site, e.g. https://your-team.atlassian.net. */
@@ -19,10 +19,7 @@ export type JiraConfig = z.input<typeof jiraConfigSchema>;
 const VENDOR = 'Jira';
 const PRIORITY_LABEL = { critical: 'severity-critical', high: 'severity-high', medium: 'severity-medium', low: 'severity-low' } as const;
 
-/** The label that finds an incident's ticket again (labels hold no spaces). */
-export function incidentLabel(incidentId: string): string {
-  return `palisade-incident-${incidentId}`;
-}
+export { incidentLabel };
 
 /**
  * Jira Cloud REST API v3 with an API token (basic auth). One issue per incident, carrying the

@@ -1,5 +1,10 @@
 import type { Severity } from '../../../lib/domain/incident';
 
+/** The label that finds an incident's ticket again (labels hold no spaces). */
+export function incidentLabel(incidentId: string): string {
+  return `palisade-incident-${incidentId}`;
+}
+
 export interface TicketSpec {
   incidentId: string;
   /** The project, as runbooks/paging.yaml names it (a Jira project key). */

@@ -7,3 +7,6 @@ export const pagerDutyOutcomeSchema = z
     z.object({ recorded: z.literal(false), reason: z.string() }),
   ])
   .meta({ id: 'PagerDutyWebhookOutcome' });
+
+/** What POST /webhooks/paging/opsgenie answers (page-acknowledgement.ts WebhookOutcome). */
+export const opsgenieOutcomeSchema = pagerDutyOutcomeSchema.clone().meta({ id: 'OpsgenieWebhookOutcome' });

@@ -33,12 +33,34 @@ const RESOLUTIONS = ['false_positive', 'wont_fix', 'revoked', 'used_in_tests'];
 const ALERT_PATH = /^\/repos\/([^/]+\/[^/]+)\/secret-scanning\/alerts\/(\d+)$/;
 const LIST_PATH = /^\/repos\/([^/]+\/[^/]+)\/secret-scanning\/alerts$/;
 const ACCESS_TOKENS_PATH = /^\/app\/installations\/(\d+)\/access_tokens$/;
+const REPO_PATH = /^\/repos\/([^/]+\/[^/]+)(\/issues(?:\/(\d+)(\/comments)?)?)?$/;
+const STATE_REASONS = ['completed', 'not_planned', 'duplicate', 'reopened', null];
+
+/** An issue as GitHub's REST API answers it (`issue` in github/rest-api-description): the fields Palisade reads and a few more. */
+export interface GitHubIssue {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  state_reason: 'completed' | 'not_planned' | 'duplicate' | 'reopened' | null;
+  labels: { id: number; name: string; color: string; default: boolean; description: string | null }[];
+  html_url: string;
+  url: string;
+  comments: number;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  user: { login: string };
+}
 
 /**
  * GitHub's REST API for secret scanning on loopback: get, list and update an alert
  * (`GET`/`PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}`), `GET /rate_limit`,
  * and a GitHub App's side: `GET /app` and `POST /app/installations/{id}/access_tokens` with an
  * RS256 JWT signed by the app's private key, minting installation tokens valid for an hour.
+ * Issues too: `GET /repos/{owner}/{repo}`, list (by labels and state) and create issues, update
+ * one (state, state_reason), comment on one, in the repositories `addRepository` made.
  * `slowMs` delays every answer (a slow GitHub); the loopback failure switches do the rest.
  */
 export class FakeGitHub extends LoopbackVendor {
@@ -48,6 +70,15 @@ export class FakeGitHub extends LoopbackVendor {
   /** The GitHub App: its client id (the JWT's `iss`), one installation, and its private key (PEM). */
   readonly app = { clientId: 'Iv23liPalisadeLoopback', appId: 1234567, installationId: 51234567, privateKey: '' };
   slowMs = 0;
+  /** Repositories with issues: "owner/name" → its issues, oldest first. */
+  readonly issues = new Map<string, GitHubIssue[]>();
+  /** Each issue's comments (Markdown bodies), by "owner/name#number". */
+  readonly comments = new Map<string, string[]>();
+  /** The token has no push access: labels on a new issue are silently dropped (as GitHub documents). */
+  dropLabels = false;
+  /** The next issue create is made, then answered 502 (`5xx`) or never (`timeout`): a lost answer. */
+  loseNextCreateAnswer: '5xx' | 'timeout' | null = null;
+  private nextIssueId = 1_000_000;
   private readonly publicKey;
 
   constructor(readonly token = 'ghp_loopbackTokenForTests0123456789abcdef') {
@@ -102,6 +133,8 @@ export class FakeGitHub extends LoopbackVendor {
     const token = bearer(r);
     if (token !== this.token && !this.installationTokens.valid(token)) throw new Reply({ status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } });
     if (r.method === 'GET' && r.path === '/rate_limit') return { status: 200, body: { resources: { core: { limit: 5000, remaining: 4999, reset: 0, used: 1 } } } };
+    const repo = REPO_PATH.exec(r.path);
+    if (repo) return this.issuesApi(r, repo[1], repo[2], repo[3] === undefined ? undefined : Number(repo[3]), repo[4] !== undefined);
     const list = LIST_PATH.exec(r.path);
     if (list && r.method === 'GET') {
       const alerts = [...this.alerts.entries()].filter(([key]) => key.startsWith(`${list[1]}#`)).map(([, a]) => this.shown(a, r));
@@ -114,6 +147,89 @@ export class FakeGitHub extends LoopbackVendor {
     if (r.method === 'GET') return { status: 200, body: this.shown(alert, r) };
     if (r.method !== 'PATCH') throw new Reply({ status: 404, body: { message: 'Not Found' } });
     return this.update(alert, r);
+  }
+
+  /** Adds a repository with issues turned on (no issues yet). */
+  addRepository(repository: string): void {
+    if (!this.issues.has(repository)) this.issues.set(repository, []);
+  }
+
+  /** Issues of a repository carrying a label. */
+  labelled(repository: string, label: string): GitHubIssue[] {
+    return (this.issues.get(repository) ?? []).filter((i) => i.labels.some((l) => l.name === label));
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}`, `GET`/`POST /repos/{owner}/{repo}/issues`, `PATCH
+   * /repos/{owner}/{repo}/issues/{issue_number}`, `POST .../issues/{issue_number}/comments`.
+   */
+  private issuesApi(r: RecordedRequest, repository: string, sub: string | undefined, number: number | undefined, comments: boolean): VendorReply | Promise<VendorReply> {
+    const issues = this.issues.get(repository);
+    if (!issues) throw new Reply({ status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } });
+    const [owner, name] = repository.split('/');
+    if (!sub && r.method === 'GET') {
+      return { status: 200, body: { id: 1296269, name, full_name: repository, owner: { login: owner }, private: true, has_issues: true, permissions: { admin: false, maintain: false, push: !this.dropLabels, triage: true, pull: true } } };
+    }
+    if (sub === '/issues' && r.method === 'GET') {
+      const state = r.query.get('state') ?? 'open';
+      const wanted = (r.query.get('labels') ?? '').split(',').filter(Boolean);
+      const found = issues.filter((i) => (state === 'all' || i.state === state) && wanted.every((w) => i.labels.some((l) => l.name === w)));
+      return { status: 200, body: found.slice(0, Number(r.query.get('per_page') ?? 30)) };
+    }
+    if (sub === '/issues' && r.method === 'POST') return this.createIssue(r, repository, issues);
+    const issue = issues.find((i) => i.number === number);
+    if (!issue) throw new Reply({ status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } });
+    if (comments && r.method === 'POST') {
+      const body = json(r)?.body;
+      if (typeof body !== 'string' || !body) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'missing_field', field: 'body' }] } };
+      const key = `${repository}#${issue.number}`;
+      this.comments.set(key, [...(this.comments.get(key) ?? []), body]);
+      issue.comments++;
+      return { status: 201, body: { id: this.nextIssueId++, body, html_url: `${issue.html_url}#issuecomment-${this.nextIssueId}`, user: { login: 'palisade-bot' } } };
+    }
+    if (!comments && r.method === 'PATCH') {
+      const body = json(r) ?? {};
+      if (body.state !== undefined && !['open', 'closed'].includes(body.state)) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'invalid', field: 'state' }] } };
+      if (body.state_reason !== undefined && !STATE_REASONS.includes(body.state_reason)) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'invalid', field: 'state_reason' }] } };
+      const at = new Date().toISOString();
+      // state_reason is ignored unless the state changes.
+      if (body.state && body.state !== issue.state) Object.assign(issue, { state: body.state, state_reason: body.state_reason ?? (body.state === 'closed' ? 'completed' : 'reopened'), closed_at: body.state === 'closed' ? at : null });
+      issue.updated_at = at;
+      return { status: 200, body: issue };
+    }
+    throw new Reply({ status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } });
+  }
+
+  private createIssue(r: RecordedRequest, repository: string, issues: GitHubIssue[]): VendorReply | Promise<VendorReply> {
+    const body = json(r) ?? {};
+    if ((typeof body.title !== 'string' && typeof body.title !== 'number') || body.title === '') {
+      return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }] } };
+    }
+    const labels = this.dropLabels ? [] : ((body.labels ?? []) as (string | { name?: string })[]).map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+    const number = issues.length + 1;
+    const at = new Date().toISOString();
+    const issue: GitHubIssue = {
+      id: this.nextIssueId++,
+      number,
+      title: String(body.title),
+      body: typeof body.body === 'string' ? body.body : null,
+      state: 'open',
+      state_reason: null,
+      labels: labels.filter(Boolean).map((name, k) => ({ id: 208045946 + k, name, color: 'ededed', default: false, description: null })),
+      html_url: `https://github.com/${repository}/issues/${number}`,
+      url: `${this.url}/repos/${repository}/issues/${number}`,
+      comments: 0,
+      created_at: at,
+      updated_at: at,
+      closed_at: null,
+      user: { login: 'palisade-bot' },
+    };
+    issues.push(issue);
+    const lose = this.loseNextCreateAnswer;
+    this.loseNextCreateAnswer = null;
+    if (lose === 'timeout') return new Promise<VendorReply>(() => undefined); // created, never answered
+    if (lose === '5xx') return { status: 502, body: { message: 'Server Error' } };
+    return { status: 201, body: issue, headers: { location: issue.url } };
   }
 
   /** The alert as GET answers it: without the secret when `hide_secret=true`. */
