@@ -27,7 +27,7 @@ const INSTALL_HINT = 'Install it with `sudo apt-get install -y --no-install-reco
 
 /** `scrapeTargets` are URLs such as http://127.0.0.1:3000/fleet/metrics. */
 export async function startPrometheus(scrapeTargets: string[], opts: PrometheusOptions = {}): Promise<TestPrometheus> {
-  const binary = findPrometheus() ?? (await installPrometheus());
+  const binary = await prometheusBinary();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   writeFileSync(configFile, scrapeConfig(scrapeTargets, opts.job ?? 'palisade'));
@@ -80,6 +80,11 @@ function scrapeConfig(targets: string[], job: string): string {
     };
   });
   return JSON.stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' }, scrape_configs: jobs }, null, 2);
+}
+
+/** Debian's `prometheus`, installed when missing (root); `promtool` comes in the same package, beside it. */
+export async function prometheusBinary(): Promise<string> {
+  return findPrometheus() ?? (await installPrometheus());
 }
 
 function findPrometheus(): string | undefined {

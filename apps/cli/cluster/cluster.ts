@@ -2,9 +2,11 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { stringify } from 'yaml';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { runMigrations } from '../../../lib/db/data-source';
 import { describeError, PalisadeError } from '../../../lib/errors';
@@ -12,6 +14,7 @@ import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { ManagedProcess, nodeEntry } from '../start/child-process';
 import { lockDataDir } from '../start/data-dir-lock';
 import { ensureDevSecrets } from '../start/dev-secrets';
+import { findOnPath } from '../start/go-install';
 import { assertPortsFree, type PortClaim } from '../start/ports';
 import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from '../start/postgres-cluster';
 import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady } from '../start/supervisor';
@@ -23,6 +26,8 @@ const NAMESPACE = 'default';
 /** How many APIs and workers the cluster runs: enough to show that replicas are equal. */
 const REPLICAS = 2;
 const FRONTEND_TIMEOUT_MS = 120_000;
+/** Prometheus, when the machine has it (Debian's package), on its usual port. */
+const PROMETHEUS_PORT = 9090;
 
 export interface ClusterOptions {
   config: PalisadeConfig;
@@ -46,6 +51,7 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
   await assertPortsFree([
     ...portClaims(config, ports.grpc, ports.membership, ports.metrics, ports.frontendHttp, apiPorts),
     ...workerMetricsPorts.map((port, i) => ({ port, what: `worker ${i + 1} metrics`, variable: 'PALISADE_WORKER_METRICS_PORT (worker 2 takes the next port)' })),
+    { port: PROMETHEUS_PORT, what: 'Prometheus', variable: '(none: stop what listens there)' },
   ]);
 
   const build = await resolveTemporalServer({ cacheDir: config.cacheDir, env, say });
@@ -127,6 +133,24 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
       }
     }
     started.push(...apps);
+    const prometheus = findOnPath('prometheus', `${env.PATH ?? ''}${path.delimiter}/usr/bin`);
+    if (prometheus) {
+      const configFile = writePrometheusConfig(path.join(dir, 'prometheus'), {
+        api: apiPorts.map((p) => `127.0.0.1:${p}`),
+        worker: workerMetricsPorts.map((p) => `127.0.0.1:${p}`),
+        temporal: TEMPORAL_SERVICES.map((s) => `127.0.0.1:${ports.metrics[s]}`),
+      });
+      apps.push(
+        new ManagedProcess({
+          name: 'prometheus',
+          command: prometheus,
+          args: [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'prometheus', 'data')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`],
+          logFile: path.join(logs, 'prometheus.log'),
+          nice: config.backgroundNice,
+        }),
+      );
+      started.push(apps.at(-1)!);
+    }
     reportCrashes(apps, say);
     const apiUrls = apiPorts.map((p) => `http://${config.host}:${p}`);
     for (const url of apiUrls) await waitUntilReady(url, () => shutdown.requested);
@@ -140,6 +164,7 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
         `  Workers      ${REPLICAS}, on task queue ${config.temporal.taskQueue} (logs ${path.join(logs, 'worker-*.log')})`,
         `  Temporal     ${temporalAddress} (server ${TEMPORAL_SERVER_VERSION}; ${TEMPORAL_SERVICES.map((s) => `${s} :${ports.grpc[s]}`).join(', ')})`,
         `  Metrics      Temporal ${TEMPORAL_SERVICES.map((s) => `${s} http://127.0.0.1:${ports.metrics[s]}/metrics`).join(', ')}; APIs at <API>/metrics; workers ${workerMetricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join(', ')}`,
+        `  Prometheus   ${prometheus ? `http://127.0.0.1:${PROMETHEUS_PORT} (scrapes all of the above; alert rules deploy/prometheus/palisade-rules.yml; dashboard deploy/grafana/palisade-dashboard.json)` : 'not installed (Debian: apt-get install prometheus); the endpoints above still serve'}`,
         `  Postgres     postgres://postgres@127.0.0.1:${postgres.port}/ (databases temporal, temporal_visibility, palisade)`,
         `  Secrets      ${secrets.file} (the admin token is PALISADE_BOOTSTRAP_TOKEN)`,
         `  Stop         Ctrl-C, or kill ${process.pid}`,
@@ -221,6 +246,25 @@ async function prepareNamespace(address: string, cancelled: () => boolean): Prom
     }
     await sleep(1_000);
   }
+}
+
+/** Scrapes every process of the cluster every 5 s, with Palisade's alert rules. */
+function writePrometheusConfig(dir: string, targets: { api: string[]; worker: string[]; temporal: string[] }): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'prometheus.yml');
+  writeFileSync(
+    file,
+    stringify({
+      global: { scrape_interval: '5s', evaluation_interval: '15s' },
+      rule_files: [path.join(REPO_ROOT, 'deploy', 'prometheus', 'palisade-rules.yml')],
+      scrape_configs: [
+        { job_name: 'palisade-api', static_configs: [{ targets: targets.api }] },
+        { job_name: 'palisade-worker', static_configs: [{ targets: targets.worker }] },
+        { job_name: 'temporal', static_configs: [{ targets: targets.temporal }] },
+      ],
+    }),
+  );
+  return file;
 }
 
 function ignoreAlreadyExists(err: unknown): void {
