@@ -3,6 +3,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -84,7 +85,11 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
 
     const configDir = writeServerConfig(path.join(dir, 'temporal'), { postgresPort: postgres.port, ports, dynamicConfigFile: path.join(dir, 'temporal', 'dynamicconfig.yaml') });
     say(`Starting Temporal ${TEMPORAL_SERVER_VERSION}: ${TEMPORAL_SERVICES.join(', ')}, one process each...`);
-    for (const service of TEMPORAL_SERVICES) {
+    // The first process of a fresh cluster writes its metadata record; the others, started
+    // together with it, would race it (duplicate key) and exit. So: frontend first, then the rest.
+    const [first, ...rest] = TEMPORAL_SERVICES;
+    for (const service of [first, ...rest]) {
+      if (service !== first) await waitForPort(ports.grpc[first], FRONTEND_TIMEOUT_MS, () => shutdown.requested);
       started.push(
         new ManagedProcess({
           name: `temporal-${service}`,
@@ -265,6 +270,22 @@ function writePrometheusConfig(dir: string, targets: { api: string[]; worker: st
     }),
   );
   return file;
+}
+
+/** Until something accepts TCP connections on the port (a service past its start-up). */
+async function waitForPort(port: number, timeoutMs: number, cancelled: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cancelled() && Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(250);
+  }
 }
 
 function ignoreAlreadyExists(err: unknown): void {
