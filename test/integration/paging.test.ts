@@ -124,9 +124,13 @@ describe('paging and tickets', () => {
     await resolve(incidentId, 'reimaged');
     await eventually('incident resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
     await eventually('page triggered then resolved once PagerDuty answers', async () => (pd.open(incidentId)?.status === 'resolved' ? true : undefined), 60_000);
-    const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
-    const sent = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
-    expect(sent.map((e: { summary: string }) => e.summary).join('\n')).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
+    // PagerDuty holds the resolve before the sender has written it down: wait for the timeline too.
+    const sent = await eventually('resolve on the timeline', async () => {
+      const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
+      const summaries = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent').map((e: { summary: string }) => e.summary).join('\n');
+      return /Resolved the pagerduty page/.test(summaries) ? summaries : undefined;
+    }, 30_000);
+    expect(sent).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
   }, 120_000);
 
   it('a drift alert opens one Jira ticket (not a page) even when the first create is lost, and resolving closes it', async () => {

@@ -55,7 +55,7 @@ export async function recordPagerDutyEvent(db: DataSource, body: unknown): Promi
         `UPDATE paging_notices SET status = CASE WHEN status = 'triggered' THEN 'acknowledged' ELSE status END,
            acknowledged_at = COALESCE(acknowledged_at, $2), acknowledged_by = COALESCE(acknowledged_by, $3),
            external_url = COALESCE($4, external_url), updated_at = now()
-         WHERE incident_id = $1 AND vendor = 'pagerduty'`,
+         WHERE incident_id = $1 AND vendor = 'pagerduty' AND sent_at IS NOT NULL`,
         [incidentId, at, who, pdUrl],
       );
       await tx.query(

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { createPagingVendors } from '../../../activities/providers/registry';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { loadProvidersConfig } from '../../../lib/providers/providers-file';
+import { loadPagingPolicy } from '../../../lib/paging/policy';
+import type { Capability } from '../../../lib/providers/capabilities';
+import { loadProvidersConfig, type VendorOf } from '../../../lib/providers/providers-file';
 import { PALISADE_CONFIG, VENDOR_ENV } from '../config/config.module';
 import { PagerDutyPaging } from '../../../activities/providers/paging/pagerduty';
 import { OutboxSender, PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
@@ -15,7 +17,9 @@ import { PagingController } from './paging.controller';
 export class PagingModule {}
 
 function pagingVendors(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>): PagingVendors & { pagerDutyWebhookSecrets: string[] } {
-  const vendors = createPagingVendors(loadProvidersConfig(config.playbooks.providersFile), { env });
-  const secret = vendors.paging instanceof PagerDutyPaging ? vendors.paging.config.webhookSecret : undefined;
+  const via = loadPagingPolicy(config.playbooks.pagingFile).policies.flatMap((p) => (p.page ?? []).flatMap((c) => (c.via ? [c.via] : [])));
+  const vendors = createPagingVendors(loadProvidersConfig(config.playbooks.providersFile), { env }, via as VendorOf<Capability.Paging>[]);
+  const pagerDuty = vendors.pagers.get('pagerduty');
+  const secret = pagerDuty instanceof PagerDutyPaging ? pagerDuty.config.webhookSecret : undefined;
   return { ...vendors, pagerDutyWebhookSecrets: secret ? secret.split(',').map((s) => s.trim()).filter(Boolean) : [] };
 }
