@@ -10,7 +10,7 @@ import { decidePaging, fallbackAfterMs, type PagingDecision, type PagingPolicy }
  * waits on a vendor.
  */
 
-export type OutboxAction = 'open' | 'comment' | 'resolve';
+export type OutboxAction = 'open' | 'comment' | 'acknowledge' | 'resolve';
 
 /**
  * A notice's status. `standby`: a later channel of a page's chain, not needed (yet);
@@ -69,9 +69,10 @@ export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: st
 /**
  * A milestone or the end of an incident, for every vendor already told about it: `resolve`
  * (resolved or cancelled: the page resolves, the ticket closes), `comment` (contained: the
- * ticket gets a comment; a page has nothing to say).
+ * ticket gets a comment; a page has nothing to say), `acknowledge` (a responder took it: the
+ * page is acknowledged; a ticket has nothing to do).
  */
-export async function enqueueLifecycle(q: Sql, incidentId: string, action: 'comment' | 'resolve', detail: Record<string, unknown>): Promise<void> {
+export async function enqueueLifecycle(q: Sql, incidentId: string, action: 'comment' | 'acknowledge' | 'resolve', detail: Record<string, unknown>): Promise<void> {
   await enqueue(q, incidentId, action, detail);
 }
 
@@ -95,7 +96,7 @@ async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail:
     `INSERT INTO paging_outbox (key, incident_id, vendor, channel, action, generation, detail)
      SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, $2, n.generation, $3::jsonb
      FROM paging_notices n
-     WHERE n.incident_id = $1 AND ($2 <> 'comment' OR n.kind = 'ticket') AND n.status <> ALL($5::text[])
+     WHERE n.incident_id = $1 AND ($2 <> 'comment' OR n.kind = 'ticket') AND ($2 <> 'acknowledge' OR n.kind = 'page') AND n.status <> ALL($5::text[])
      ON CONFLICT (key) DO NOTHING`,
     [incidentId, action, JSON.stringify(detail), suffix, QUIET_NOTICE_STATUSES],
   );

@@ -1,17 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, tokenFor, TEST_ADMIN_TOKEN, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { FakeJira } from '../support/vendors/jira';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
-import { genericAlert, sendGeneric } from '../support/webhooks';
+import { genericAlert, post, sendGeneric } from '../support/webhooks';
 
 const PRIMARY_KEY = 'R0UTINGKEYPRIMARY000000000000AA';
 const BACKUP_KEY = 'R0UTINGKEYBACKUP0000000000000BB';
 /** A key PagerDuty does not know: every event to it is refused with 400. */
 const WRONG_KEY = 'R0UTINGKEYWRONG00000000000000CC';
+const JIRA_WEBHOOK_SECRET = 'jira-webhook-secret-0123456789';
 
 interface Event {
   type: string;
@@ -42,7 +43,7 @@ describe('paging fallback and lifecycle', () => {
         '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty, ticketing: jira }',
         'settings:',
         `  pagerduty: { eventsUrl: "${pd.url}", timeoutMs: 2000, services: { secops-primary: { routingKeyEnv: PD_PRIMARY }, secops-backup: { routingKeyEnv: PD_BACKUP }, secops-wrong: { routingKeyEnv: PD_WRONG } } }`,
-        `  jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, timeoutMs: 1000 }`,
+        `  jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, webhookSecretEnv: JIRA_WEBHOOK_SECRET, timeoutMs: 1000 }`,
       ].join('\n'),
     );
     const paging = path.join(dir, 'paging.yaml');
@@ -60,7 +61,7 @@ describe('paging fallback and lifecycle', () => {
       ].join('\n'),
     );
     engine = await startTestEngine({
-      env: { ...TRIAGE_ROUTING, PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging, PD_PRIMARY: PRIMARY_KEY, PD_BACKUP: BACKUP_KEY, PD_WRONG: WRONG_KEY, JIRA_TOKEN: jira.apiToken },
+      env: { ...TRIAGE_ROUTING, PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging, PD_PRIMARY: PRIMARY_KEY, PD_BACKUP: BACKUP_KEY, PD_WRONG: WRONG_KEY, JIRA_TOKEN: jira.apiToken, JIRA_WEBHOOK_SECRET },
     });
   }, 120_000);
 
@@ -123,5 +124,61 @@ describe('paging fallback and lifecycle', () => {
     } finally {
       pd.heal();
     }
+  }, 120_000);
+
+  it('acknowledging in Palisade acknowledges the page in PagerDuty, with who and when on the timeline and in the postmortem', async () => {
+    const incidentId = await openIncident(genericAlert(`ack-${randomUUID().slice(0, 6)}`, { title: 'Ack in Palisade', severity: 'critical' }));
+    await eventually('paged', async () => (pagesOf(incidentId)[0]?.status === 'triggered' ? true : undefined), 60_000);
+    const dana = await tokenFor(engine.baseUrl, 'dana', 'responder');
+    const viewer = await tokenFor(engine.baseUrl, 'vic', 'viewer');
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/acknowledge`, {}, viewer)).status).toBe(403);
+    const ack = await postJson(`${engine.baseUrl}/incidents/${incidentId}/acknowledge`, { note: 'on it' }, dana);
+    expect(ack.status).toBe(200);
+    expect(ack.body).toMatchObject({ incidentId, acknowledgedBy: 'dana', pages: 1 });
+    await eventually('PagerDuty acknowledged', async () => (pagesOf(incidentId)[0]?.status === 'acknowledged' ? true : undefined), 60_000);
+    const events = await eventually('acknowledge sent on the timeline', async () => {
+      const all = await timeline(incidentId);
+      return all.some((e) => e.type === 'notice.sent' && /Acknowledged the pagerduty page/.test(e.summary)) ? all : undefined;
+    }, 30_000);
+    expect(events.find((e) => e.type === 'incident.acknowledged')).toMatchObject({ actor: 'dana', summary: expect.stringContaining('on it') });
+    // A second acknowledge changes nothing and sends nothing.
+    const again = await postJson(`${engine.baseUrl}/incidents/${incidentId}/acknowledge`, {}, TEST_ADMIN_TOKEN);
+    expect(again.body).toMatchObject({ incidentId, acknowledgedBy: 'dana', pages: 0 });
+    const pm = await fetch(`${engine.baseUrl}/incidents/${incidentId}/postmortem?format=md`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(await pm.text()).toMatch(/pagerduty.*secops-primary.*dana/);
+    const unknown = await postJson(`${engine.baseUrl}/incidents/${randomUUID()}/acknowledge`, {}, dana);
+    expect(unknown.status).toBe(404);
+    expect(pd.calls('POST', '/v2/enqueue').filter((r) => JSON.parse(r.body).event_action === 'acknowledge' && JSON.parse(r.body).dedup_key === incidentId)).toHaveLength(1);
+  }, 120_000);
+
+  it('a Jira transition to done comes back by a signed webhook: recorded on the timeline, the incident not resolved; a wrong signature is 401', async () => {
+    const resource = `sg-${randomUUID().slice(0, 6)}`;
+    const incidentId = await openIncident({ title: `Security group ${resource} drifted`, severity: 'medium', category: 'config-drift', entity: { kind: 'resource', key: resource } });
+    const issue = await eventually('ticket opened', async () => jira.issues.find((i) => i.labels.includes(`palisade-incident-${incidentId}`)), 60_000);
+    const body = JSON.stringify({
+      timestamp: Date.now(),
+      webhookEvent: 'jira:issue_updated',
+      issue_event_type_name: 'issue_generic',
+      user: { accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'Erin Analyst', active: true },
+      issue: { id: issue.id, key: issue.key, fields: { summary: issue.summary, labels: issue.labels, status: { name: 'Done', statusCategory: { key: 'done' } } } },
+      changelog: { id: '10400', items: [{ field: 'status', fieldtype: 'jira', fieldId: 'status', from: '10000', fromString: 'To Do', to: '10001', toString: 'Done' }] },
+    });
+    const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const headers = (sig: string) => ({ 'content-type': 'application/json', 'x-hub-signature': sig, 'x-atlassian-webhook-identifier': `wh-${randomUUID()}` });
+
+    const forged = await post(`${engine.baseUrl}/webhooks/paging/jira`, body, headers(sign('not-the-secret')));
+    expect(forged.status).toBe(401);
+    expect(forged.body).toMatchObject({ error: 'invalid_signature', message: expect.any(String), hint: expect.any(String) });
+    const unsigned = await post(`${engine.baseUrl}/webhooks/paging/jira`, body, { 'content-type': 'application/json' });
+    expect(unsigned.status).toBe(401);
+
+    const right = await post(`${engine.baseUrl}/webhooks/paging/jira`, body, headers(sign(JIRA_WEBHOOK_SECRET)));
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ recorded: true, incidentId });
+    const event = (await timeline(incidentId)).find((e) => e.actor === 'jira:Erin Analyst');
+    expect(event?.summary).toMatch(new RegExp(`${issue.key} moved from To Do to Done in Jira by Erin Analyst.*not resolved`));
+    const incident = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+    expect(['open', 'acknowledged', 'contained']).toContain(incident.body.status);
+    await resolve(incidentId, 'reverted');
   }, 120_000);
 });

@@ -141,7 +141,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
         how === 'refused'
           ? `${row.vendor} refused the page to ${row.target}: ${outcome.error}`
           : `${row.vendor} did not accept the page to ${row.target} within ${humanDuration(row.fallbackAfterMs!)} (last: ${outcome.error}); given up`;
-      return `${what}; ${next ? `falling back to ${next.vendor} ${next.target}` : `the incident is already ${closed}: nobody else is paged`}`;
+      return `${what}; ${next ? `falling back to ${next.vendor} ${next.target}` : `the incident is ${closed}: nobody else is paged`}`;
     });
     if (done === 'handled') this.log.warn(`${row.vendor} page to ${row.target} for incident ${row.incidentId} ${how}: falling back to the next channel`);
     return done === 'handled';
@@ -157,7 +157,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     if (row.action === 'comment') return this.sentQuietly(row);
     const wait = this.rate.take(row.target);
     if (wait > 0) return { kind: 'later', delayMs: wait, error: `holding back: ${PAGES_PER_MINUTE} events a minute to '${row.target}' already`, ours: true };
-    const action = row.action === 'open' ? 'trigger' : 'resolve';
+    const action = row.action === 'open' ? 'trigger' : row.action;
     const receipt = await vendor.send({
       action,
       dedupKey: row.incidentId,
@@ -168,8 +168,9 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
       link: this.link(row),
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
-    const did = action === 'trigger' ? `Paged ${row.target} through ${row.vendor}` : `Resolved the ${row.vendor} page`;
-    await markSent(this.db, row, { status: action === 'trigger' ? 'triggered' : 'resolved', externalId: receipt.dedupKey }, {
+    const did = { trigger: `Paged ${row.target} through ${row.vendor}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
+    const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
+    await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {
       type: 'notice.sent',
       summary: `${did} (dedup key ${receipt.dedupKey}; ${receipt.message})`,
       data: { dedupKey: receipt.dedupKey, alerts: row.alertCount },
@@ -180,6 +181,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   private async deliverTicket(row: OutboxRow): Promise<Outcome> {
     const vendor = this.vendors.ticketing;
     if (!vendor) return { kind: 'refused', error: 'no ticketing vendor is configured (vendors.ticketing in runbooks/providers.yaml)' };
+    if (row.action === 'acknowledge') return this.sentQuietly(row);
     if (row.action === 'open') {
       const { ticket, created } = await vendor.open({
         incidentId: row.incidentId,

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import type { TimelineEventType } from '../../../lib/domain/timeline';
-import { OUTBOX_KEY } from '../../../lib/db/paging-outbox';
+import { OUTBOX_KEY, type OutboxAction } from '../../../lib/db/paging-outbox';
 
 /** The SQL of the paging outbox's sender: claim with a lease, then sent, later, or set aside. */
 
@@ -14,7 +14,7 @@ export interface OutboxRow {
   vendor: string;
   /** The notice's place in its page's chain of channels (0: the first, and every ticket). */
   channel: number;
-  action: 'open' | 'comment' | 'resolve';
+  action: OutboxAction;
   generation: number;
   detail: Record<string, unknown>;
   attempts: number;
@@ -159,8 +159,17 @@ export async function fallBack(
       row.channel,
       `${outcome}: ${error}`,
     ]);
-    const [incident] = await tx.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1`, [row.incidentId]);
-    const closed = incident && (incident.status === 'resolved' || incident.status === 'cancelled') ? incident.status : null;
+    const [incident] = await tx.query<{ status: string; acknowledged_by: string | null }[]>(
+      `SELECT i.status, n.acknowledged_by FROM incidents i JOIN paging_notices n ON n.incident_id = i.id AND n.vendor = $2 AND n.channel = $3 WHERE i.id = $1`,
+      [row.incidentId, row.vendor, row.channel],
+    );
+    // Nobody new is paged for an incident closed meanwhile, or one a responder already took.
+    const closed =
+      incident?.status === 'resolved' || incident?.status === 'cancelled'
+        ? `already ${incident.status}`
+        : incident?.acknowledged_by
+          ? `already acknowledged by ${incident.acknowledged_by}`
+          : null;
     if (!closed) {
       await tx.query(`UPDATE paging_notices SET status = 'pending', generation = $4, updated_at = now() WHERE incident_id = $1 AND vendor = $2 AND channel = $3`, [
         row.incidentId,

@@ -9,6 +9,8 @@ import { ApiErrors } from '../common/openapi/api-errors';
 import { pagerDutyOutcomeSchema } from './paging-responses.dto';
 import { PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
 import { pagerDutySignatureValid, recordPagerDutyEvent } from './pagerduty-webhook';
+import { jiraSignatureValid, recordJiraEvent } from './jira-webhook';
+import type { WebhookSecrets } from './paging.module';
 
 @ApiTags('webhooks')
 // PagerDuty proves itself with X-PagerDuty-Signature (settings.pagerduty.webhookSecretEnv).
@@ -17,7 +19,7 @@ import { pagerDutySignatureValid, recordPagerDutyEvent } from './pagerduty-webho
 export class PagingController {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
-    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors & { pagerDutyWebhookSecrets: string[] },
+    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors & WebhookSecrets,
   ) {}
 
   @Post('pagerduty')
@@ -52,5 +54,40 @@ export class PagingController {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.');
     }
     return recordPagerDutyEvent(this.db, body);
+  }
+
+  @Post('jira')
+  @HttpCode(HttpStatus.OK)
+  @ApiZodResponse(200, pagerDutyOutcomeSchema, "Whether the event was recorded (a status change of a ticket Palisade opened), and why not.")
+  @ApiErrors({ 400: ['invalid_payload'], 401: ['source_not_configured', 'invalid_signature'] })
+  @ApiOperation({ summary: "Jira Cloud admin webhooks: a status change of an incident's ticket is on its timeline (a ticket moved to done does not resolve the incident)." })
+  async jira(@Req() req: Request) {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const secrets = this.vendors.jiraWebhookSecrets;
+    if (secrets.length === 0) {
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'source_not_configured',
+        'Jira webhooks are refused: no webhook secret is configured.',
+        "Register the webhook with a secret in Jira (System → WebHooks) and set settings.jira.webhookSecretEnv in runbooks/providers.yaml to the variable holding it.",
+      );
+    }
+    const header = req.headers['x-hub-signature'];
+    if (!jiraSignatureValid(raw, Array.isArray(header) ? header[0] : header, secrets)) {
+      throw new ApiError(
+        HttpStatus.UNAUTHORIZED,
+        'invalid_signature',
+        'X-Hub-Signature is missing or is not sha256=<HMAC-SHA256 of the body> under the configured secret.',
+        "Send the body exactly as Jira signed it, and give Palisade the webhook's current secret (settings.jira.webhookSecretEnv).",
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_payload', 'The body is not JSON.', 'Point a Jira admin webhook (event: issue updated) at this URL; it sends JSON.');
+    }
+    const delivery = req.headers['x-atlassian-webhook-identifier'];
+    return recordJiraEvent(this.db, body, typeof delivery === 'string' && delivery.length <= 200 ? delivery : undefined);
   }
 }
