@@ -120,12 +120,37 @@ export function decidePaging(policy: PagingPolicy, subject: PagingSubject): Pagi
   return { policy: null, page: null, fallback: [], ticket: null };
 }
 
-/** The decision in a sentence (routing test, timeline). */
-export function describePaging(d: PagingDecision): string {
-  const chain = d.page ? [d.page, ...d.fallback].map(describeChannel).join(', else ') : null;
-  const what = [chain ? `page ${chain}` : null, d.ticket ? `ticket in ${d.ticket.project}` : null].filter(Boolean);
+/** The vendors runbooks/providers.yaml names for pages and tickets (null: none, nothing is sent). */
+export interface PagingVendorNames {
+  page: string | null;
+  ticket: string | null;
+}
+
+/**
+ * The decision in a sentence (routing test, timeline). With the vendors, each channel says
+ * which vendor it goes through, the fallback chain says when the next channel is tried, and a
+ * page or ticket no vendor would send says so.
+ */
+export function describePaging(d: PagingDecision, vendors?: PagingVendorNames): string {
   if (!d.policy) return 'no paging policy matches: neither page nor ticket';
-  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(' and ') : 'neither page nor ticket'}`;
+  const unsent = (capability: 'paging' | 'ticketing') => ` (not sent: vendors.${capability} in runbooks/providers.yaml is none)`;
+  let page: string | null = null;
+  if (d.page) {
+    const chain = [d.page, ...d.fallback];
+    if (!vendors) page = `page ${chain.map(describeChannel).join(', else ')}`;
+    else if (!vendors.page) page = `page ${chain.map((c) => c.service).join(', else ')}${unsent('paging')}`;
+    else {
+      const through = (c: PageChannel) => `${c.service} through ${c.via ?? vendors.page}`;
+      page = `page ${through(chain[0])}${chain
+        .slice(1)
+        .map((c, i) => `, falling back (refused, or nothing accepted within ${chain[i].fallbackAfter}) to ${through(c)}`)
+        .join('')}`;
+    }
+  }
+  let ticket: string | null = null;
+  if (d.ticket) ticket = `ticket in ${d.ticket.project}${vendors ? (vendors.ticket ? ` through ${vendors.ticket}` : unsent('ticketing')) : ''}`;
+  const what = [page, ticket].filter(Boolean);
+  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(vendors && page && ticket ? '; and ' : ' and ') : 'neither page nor ticket'}`;
 }
 
 /** A channel in words: "secops-oncall" (the default vendor), "pagerduty secops-oncall" when it names one; its fallbackAfter when not the default. */
