@@ -58,7 +58,7 @@ export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: st
   for (const w of wanted) {
     await q.query(
       `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy, channel, fallback_after_ms, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (incident_id, vendor, channel) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING`,
       [incident.id, w.vendor, w.kind, w.target, decision.policy, w.channel, w.fallbackAfterMs, w.channel === 0 ? 'pending' : 'standby'],
     );
   }
@@ -83,7 +83,7 @@ export async function enqueueLifecycle(q: Sql, incidentId: string, action: 'comm
 export async function enqueueReopened(q: Sql, incidentId: string): Promise<void> {
   await q.query(
     `UPDATE paging_notices SET generation = generation + 1, status = CASE WHEN channel > 0 THEN 'standby' ELSE 'pending' END, resolved_at = NULL, updated_at = now()
-     WHERE incident_id = $1`,
+     WHERE incident_id = $1 AND ref = ''`,
     [incidentId],
   );
   await enqueue(q, incidentId, 'open', { reopened: true });
@@ -93,10 +93,10 @@ async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail:
   // A comment milestone is keyed by what it says, so two different milestones both go out.
   const suffix = action === 'comment' ? `:${typeof detail.milestone === 'string' ? detail.milestone : ''}` : '';
   await q.query(
-    `INSERT INTO paging_outbox (key, incident_id, vendor, channel, action, generation, detail)
-     SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, $2, n.generation, $3::jsonb
+    `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
+     SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
      FROM paging_notices n
-     WHERE n.incident_id = $1 AND ($2 <> 'comment' OR n.kind = 'ticket') AND ($2 <> 'acknowledge' OR n.kind = 'page') AND n.status <> ALL($5::text[])
+     WHERE n.incident_id = $1 AND ($2 <> 'open' OR n.ref = '') AND ($2 <> 'comment' OR n.kind = 'ticket') AND ($2 <> 'acknowledge' OR n.kind = 'page') AND n.status <> ALL($5::text[])
      ON CONFLICT (key) DO NOTHING`,
     [incidentId, action, JSON.stringify(detail), suffix, QUIET_NOTICE_STATUSES],
   );
@@ -104,6 +104,41 @@ async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail:
 
 /**
  * An outbox row's key from its notice `n`, action $2 and suffix $4: the first channel's keys are
- * as they always were (`<incident>:<vendor>:<action>:<generation>`), a later channel's carry `#<place>`.
+ * as they always were (`<incident>:<vendor>:<action>:<generation>`), a later channel's carry
+ * `#<place>`, an escalation page's `@<ref>`.
  */
-export const OUTBOX_KEY = `n.incident_id || ':' || n.vendor || CASE WHEN n.channel > 0 THEN '#' || n.channel ELSE '' END || ':' || $2 || ':' || n.generation || $4`;
+export const OUTBOX_KEY = `n.incident_id || ':' || n.vendor || CASE WHEN n.channel > 0 THEN '#' || n.channel ELSE '' END || CASE WHEN n.ref <> '' THEN '@' || n.ref ELSE '' END || ':' || $2 || ':' || n.generation || $4`;
+
+/**
+ * An approval gate's escalation tier pages a service (runbooks/approvals.yaml `page:`): a notice
+ * of its own, keyed by gate and tier so a retried activity or a replayed run queues it once, and
+ * its trigger in the outbox; from then on it hears the incident's acknowledge and resolve like
+ * the incident's own page. Its dedup key is the incident id too: on the service the incident
+ * already paged, it joins that page instead of paging again. Null when no paging vendor is set.
+ */
+export async function enqueueEscalationPage(
+  q: Sql,
+  plan: PagingPlan,
+  page: { incidentId: string; gateId: string; tier: number; service: string; via?: string },
+): Promise<{ vendor: string; ref: string } | null> {
+  if (!plan.pageVendor) return null;
+  const vendor = page.via ?? plan.pageVendor;
+  const ref = `escalation:${page.gateId}:${page.tier}`;
+  const [incident] = await q.query<{ generation: number }[]>(
+    `SELECT COALESCE((SELECT max(generation) FROM paging_notices WHERE incident_id = $1 AND ref = ''), 1)::int AS generation`,
+    [page.incidentId],
+  );
+  await q.query(
+    `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy, channel, ref, generation, status)
+     VALUES ($1, $2, 'page', $3, $4, 0, $5, $6, 'pending') ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING`,
+    [page.incidentId, vendor, page.service, `approval escalation (${page.gateId}, tier ${page.tier})`, ref, incident?.generation ?? 1],
+  );
+  await q.query(
+    `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
+     SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
+     FROM paging_notices n WHERE n.incident_id = $1 AND n.vendor = $5 AND n.ref = $6 AND n.channel = 0
+     ON CONFLICT (key) DO NOTHING`,
+    [page.incidentId, 'open', JSON.stringify({ escalation: { gateId: page.gateId, tier: page.tier } }), '', vendor, ref],
+  );
+  return { vendor, ref };
+}

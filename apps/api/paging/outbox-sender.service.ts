@@ -168,7 +168,9 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
       link: this.link(row),
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
-    const did = { trigger: `Paged ${row.target} through ${row.vendor}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
+    const escalation = /^escalation:(.+):(\d+)$/.exec(row.ref);
+    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : '';
+    const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
     const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
     await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {
       type: 'notice.sent',
