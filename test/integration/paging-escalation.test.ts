@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, type TestEngine } from '../support/engine';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
+import { pagingProvidersFile } from '../support/vendors/paging-files';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
 const ONCALL_KEY = 'R0UTINGKEYONCALL00000000000000AA';
@@ -22,16 +23,9 @@ describe('escalation tiers of approval gates page', () => {
   beforeAll(async () => {
     await pd.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'palisade-paging-escalation-'));
-    const providers = path.join(dir, 'providers.yaml');
-    writeFileSync(
-      providers,
-      [
-        'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, identity: simulated,',
-        '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty }',
-        'settings:',
-        `  pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_ONCALL }, secops-leads: { routingKeyEnv: PD_LEADS } } }`,
-      ].join('\n'),
-    );
+    const providers = pagingProvidersFile(dir, { paging: 'pagerduty' }, [
+      `pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_ONCALL }, secops-leads: { routingKeyEnv: PD_LEADS } } }`,
+    ]);
     const paging = path.join(dir, 'paging.yaml');
     writeFileSync(paging, ['policies:', '  - { name: page-compromise, match: { playbook: host-compromise }, page: { service: secops-oncall } }'].join('\n'));
     const approvals = path.join(dir, 'approvals.yaml');
@@ -79,8 +73,12 @@ describe('escalation tiers of approval gates page', () => {
     // Once per gate and tier: one trigger to the leads' service for this incident.
     const toLeads = pd.calls('POST', '/v2/enqueue').map((r) => JSON.parse(r.body) as { routing_key: string; event_action: string; dedup_key: string });
     expect(toLeads.filter((e) => e.routing_key === LEADS_KEY && e.event_action === 'trigger' && e.dedup_key === incidentId)).toHaveLength(1);
-    const pm = await fetch(`${engine.baseUrl}/incidents/${incidentId}/postmortem?format=md`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-    const text = await pm.text();
+    // PagerDuty holds the resolves before the sender has written them down: wait for the record too.
+    const text = await eventually('both resolves recorded', async () => {
+      const pm = await fetch(`${engine.baseUrl}/incidents/${incidentId}/postmortem?format=md`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      const md = await pm.text();
+      return (md.match(/\| pagerduty \| page \| secops-\S+ \| resolved \|/g) ?? []).length === 2 ? md : undefined;
+    }, 30_000);
     expect(text).toMatch(/\| pagerduty \| page \| secops-oncall \| resolved \|/);
     expect(text).toMatch(/\| pagerduty \| page \| secops-leads \| resolved \|/);
   }, 180_000);

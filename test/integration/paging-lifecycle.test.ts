@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, TEST_ADMIN_TOKEN, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { FakeJira } from '../support/vendors/jira';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
-import { genericAlert, post, sendGeneric } from '../support/webhooks';
+import { openIncident as openIncidentAt, pagingProvidersFile, resolveWhenRunning } from '../support/vendors/paging-files';
+import { genericAlert, post } from '../support/webhooks';
 
 const PRIMARY_KEY = 'R0UTINGKEYPRIMARY000000000000AA';
 const BACKUP_KEY = 'R0UTINGKEYBACKUP0000000000000BB';
@@ -35,17 +36,10 @@ describe('paging fallback and lifecycle', () => {
     await pd.start();
     await jira.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'palisade-paging-lifecycle-'));
-    const providers = path.join(dir, 'providers.yaml');
-    writeFileSync(
-      providers,
-      [
-        'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, identity: simulated,',
-        '  configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty, ticketing: jira }',
-        'settings:',
-        `  pagerduty: { eventsUrl: "${pd.url}", timeoutMs: 2000, services: { secops-primary: { routingKeyEnv: PD_PRIMARY }, secops-backup: { routingKeyEnv: PD_BACKUP }, secops-wrong: { routingKeyEnv: PD_WRONG } } }`,
-        `  jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, webhookSecretEnv: JIRA_WEBHOOK_SECRET, timeoutMs: 1000 }`,
-      ].join('\n'),
-    );
+    const providers = pagingProvidersFile(dir, { paging: 'pagerduty', ticketing: 'jira' }, [
+      `pagerduty: { eventsUrl: "${pd.url}", timeoutMs: 2000, services: { secops-primary: { routingKeyEnv: PD_PRIMARY }, secops-backup: { routingKeyEnv: PD_BACKUP }, secops-wrong: { routingKeyEnv: PD_WRONG } } }`,
+      `jira: { baseUrl: "${jira.url}", email: "${jira.email}", apiTokenEnv: JIRA_TOKEN, webhookSecretEnv: JIRA_WEBHOOK_SECRET, timeoutMs: 1000 }`,
+    ]);
     const paging = path.join(dir, 'paging.yaml');
     writeFileSync(
       paging,
@@ -71,22 +65,12 @@ describe('paging fallback and lifecycle', () => {
     await jira.close();
   });
 
-  async function openIncident(alert: Record<string, unknown>): Promise<string> {
-    const sent = await sendGeneric(engine.baseUrl, alert, { delivery: randomUUID() });
-    expect(sent.status).toBe(202);
-    return sent.body.incidentId as string;
-  }
-
   async function timeline(incidentId: string): Promise<Event[]> {
     return (await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`)).body.events as Event[];
   }
 
-  async function resolve(incidentId: string, reason: string): Promise<void> {
-    await eventually('resolve accepted', async () => {
-      const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason });
-      return res.status === 202 ? true : undefined;
-    }, 60_000);
-  }
+  const openIncident = (alert: Record<string, unknown>) => openIncidentAt(engine.baseUrl, alert);
+  const resolve = (incidentId: string, reason: string) => resolveWhenRunning(engine.baseUrl, incidentId, reason);
 
   const pagesOf = (incidentId: string) => pd.alerts.filter((a) => a.dedupKey === incidentId);
 
