@@ -168,17 +168,22 @@ export function createSecretScanning(config: ProvidersConfig, { env = {}, finger
 
 /**
  * The page and ticket vendors alone, as the API's outbox sender uses them (no simulated
- * fleet); null where the file names none.
+ * fleet); null where the file names none. `via` names the other paging vendors the paging
+ * policy's channels use (built beside the default; none of them when the default is none).
  */
 export function createPagingVendors(
   config: ProvidersConfig,
   { env = {} }: Omit<ProviderDeps, 'db' | 'fingerprint'>,
-): { paging: Providers['paging'] | null; ticketing: Providers['ticketing'] | null } {
+  via: readonly VendorOf<Capability.Paging>[] = [],
+): { paging: Providers['paging'] | null; pagers: Map<string, Providers['paging']>; ticketing: Providers['ticketing'] | null } {
   const deps = vendorDeps(config, noFleet('the paging outbox'), env, (v) => v);
   const paging = config.vendors.paging.default;
   const ticketing = config.vendors.ticketing.default;
+  const pagers = new Map<string, Providers['paging']>();
+  if (paging !== 'none') for (const name of new Set([paging, ...via])) if (name !== 'none') pagers.set(name, buildVendor(deps, Capability.Paging, name));
   return {
-    paging: paging === 'none' ? null : buildVendor(deps, Capability.Paging, paging),
+    paging: paging === 'none' ? null : pagers.get(paging)!,
+    pagers,
     ticketing: ticketing === 'none' ? null : buildVendor(deps, Capability.Ticketing, ticketing),
   };
 }

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
-import { enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
+import { enqueueEscalationPage, enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
 import { insertTimelineEvent } from '../../lib/db/timeline-insert';
 import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
@@ -78,6 +78,16 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
       const summary = redactor.redactText(event.summary);
       const data = redactor.redactDeep(event.data);
       await insertTimelineEvent(db, { ...event, summary, data });
+    },
+
+    /**
+     * An approval gate's escalation tier pages a service: queued once per gate and tier in the
+     * paging outbox (lib/db/paging-outbox.ts), sent by the API; the timeline says "paged" only
+     * when the vendor accepted it. Null: no paging vendor is configured, nothing is sent.
+     */
+    async queueEscalationPage(page: { incidentId: string; gateId: string; tier: number; service: string; via?: string }): Promise<{ vendor: string } | null> {
+      if (!paging) return null;
+      return db.transaction((tx) => enqueueEscalationPage(tx, paging, page));
     },
   };
 }

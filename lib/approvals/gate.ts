@@ -30,6 +30,8 @@ export interface EscalationTier {
   timeout: string;
   /** Posted in Slack when this tier starts: the channel, and who to mention (a user group id `S0…` or user id). */
   slack?: { channel: string; mention?: string };
+  /** Paged when this tier starts, through the paging outbox (a service of runbooks/providers.yaml's paging vendor, or of `via`). */
+  page?: { service: string; via?: string };
 }
 
 export interface GatePolicy {

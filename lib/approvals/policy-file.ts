@@ -22,6 +22,7 @@ const policyPatch = z
             notify: z.string().min(1),
             timeout: duration,
             slack: z.object({ channel: z.string().min(1), mention: z.string().min(1).optional() }).strict().optional(),
+            page: z.object({ service: z.string().min(1), via: z.string().min(1).optional() }).strict().optional(),
           })
           .strict(),
       )

@@ -3,6 +3,8 @@ export const TIMELINE_EVENT_TYPES = [
   'incident.created',
   'incident.reopened',
   'incident.severity-raised',
+  /** A responder took the incident (POST /incidents/:id/acknowledge); its page is acknowledged too. */
+  'incident.acknowledged',
   'incident.status-changed',
   'incident.resolved',
   'incident.cancelled',

@@ -3,6 +3,9 @@ import { PalisadeError } from '../errors';
 import { ALERT_CATEGORIES } from '../intake/alert';
 import { SEVERITIES, type Severity } from '../domain/incident';
 import { readRunbookFile } from '../runbook-file';
+import { DURATION_PATTERN, durationMs } from '../duration';
+import { Capability } from '../providers/capabilities';
+import { VENDORS } from '../providers/providers-file';
 
 /**
  * Whether an incident pages someone, opens a ticket, both or neither (`runbooks/paging.yaml`).
@@ -10,6 +13,25 @@ import { readRunbookFile } from '../runbook-file';
  * category and the incident's severity; the first policy that matches decides.
  */
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+
+/** Every paging vendor runbooks/providers.yaml knows (a vendor added there can be a channel at once). */
+const PAGE_VIA = VENDORS[Capability.Paging].filter((v) => v !== 'none') as [string, ...string[]];
+/** How long a channel has to accept a page, unless it says otherwise. */
+export const DEFAULT_FALLBACK_AFTER = '2m';
+
+/**
+ * One channel a page may go through: a service of a paging vendor (`via`, by default the one
+ * vendors.paging names in runbooks/providers.yaml), and how long it has to accept the page
+ * before the next channel is tried.
+ */
+const channelSchema = z
+  .object({
+    via: z.enum(PAGE_VIA).optional(),
+    service: z.string().min(1),
+    fallbackAfter: z.string().regex(DURATION_PATTERN, 'must be a duration such as 30s, 2m or 1h').default(DEFAULT_FALLBACK_AFTER),
+  })
+  .strict();
+export type PageChannel = z.infer<typeof channelSchema>;
 
 const policySchema = z
   .object({
@@ -25,8 +47,15 @@ const policySchema = z
       })
       .strict()
       .default({}),
-    /** Page this PagerDuty service (a name under settings.pagerduty.services in runbooks/providers.yaml). */
-    page: z.object({ service: z.string().min(1) }).strict().optional(),
+    /**
+     * Page this service (a name under settings.<vendor>.services in runbooks/providers.yaml); a
+     * list names channels tried in order, each only when the one before refused the page or was
+     * down past its fallbackAfter.
+     */
+    page: z
+      .union([channelSchema, z.array(channelSchema).min(1)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .optional(),
     /** Open a ticket in this Jira project (its key). */
     ticket: z.object({ project: z.string().min(1) }).strict().optional(),
   })
@@ -45,7 +74,10 @@ export interface PagingPolicy {
 export interface PagingDecision {
   /** The policy that matched, or null when none did (then: neither). */
   policy: string | null;
-  page: { service: string } | null;
+  /** The first channel to page, or null: no page. */
+  page: PageChannel | null;
+  /** The channels after it, in order, each tried only if the one before refused or was down. */
+  fallback: PageChannel[];
   ticket: { project: string } | null;
 }
 
@@ -82,14 +114,51 @@ export function decidePaging(policy: PagingPolicy, subject: PagingSubject): Pagi
     if (m.category && (!subject.category || !(m.category as string[]).includes(subject.category))) continue;
     if (m.minSeverity && rank(subject.severity) < rank(m.minSeverity)) continue;
     if (m.maxSeverity && rank(subject.severity) > rank(m.maxSeverity)) continue;
-    return { policy: p.name, page: p.page ?? null, ticket: p.ticket ?? null };
+    const [page = null, ...fallback] = p.page ?? [];
+    return { policy: p.name, page, fallback, ticket: p.ticket ?? null };
   }
-  return { policy: null, page: null, ticket: null };
+  return { policy: null, page: null, fallback: [], ticket: null };
 }
 
-/** The decision in a sentence (routing test, timeline). */
-export function describePaging(d: PagingDecision): string {
-  const what = [d.page ? `page ${d.page.service}` : null, d.ticket ? `ticket in ${d.ticket.project}` : null].filter(Boolean);
+/** The vendors runbooks/providers.yaml names for pages and tickets (null: none, nothing is sent). */
+export interface PagingVendorNames {
+  page: string | null;
+  ticket: string | null;
+}
+
+/**
+ * The decision in a sentence (routing test, timeline). With the vendors, each channel says
+ * which vendor it goes through, the fallback chain says when the next channel is tried, and a
+ * page or ticket no vendor would send says so.
+ */
+export function describePaging(d: PagingDecision, vendors?: PagingVendorNames): string {
   if (!d.policy) return 'no paging policy matches: neither page nor ticket';
-  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(' and ') : 'neither page nor ticket'}`;
+  const unsent = (capability: 'paging' | 'ticketing') => ` (not sent: vendors.${capability} in runbooks/providers.yaml is none)`;
+  let page: string | null = null;
+  if (d.page) {
+    const chain = [d.page, ...d.fallback];
+    if (!vendors) page = `page ${chain.map(describeChannel).join(', else ')}`;
+    else if (!vendors.page) page = `page ${chain.map((c) => c.service).join(', else ')}${unsent('paging')}`;
+    else {
+      const through = (c: PageChannel) => `${c.service} through ${c.via ?? vendors.page}`;
+      page = `page ${through(chain[0])}${chain
+        .slice(1)
+        .map((c, i) => `, falling back (refused, or nothing accepted within ${chain[i].fallbackAfter}) to ${through(c)}`)
+        .join('')}`;
+    }
+  }
+  let ticket: string | null = null;
+  if (d.ticket) ticket = `ticket in ${d.ticket.project}${vendors ? (vendors.ticket ? ` through ${vendors.ticket}` : unsent('ticketing')) : ''}`;
+  const what = [page, ticket].filter(Boolean);
+  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(vendors && page && ticket ? '; and ' : ' and ') : 'neither page nor ticket'}`;
+}
+
+/** A channel in words: "secops-oncall" (the default vendor), "pagerduty secops-oncall" when it names one; its fallbackAfter when not the default. */
+export function describeChannel(c: PageChannel): string {
+  const after = c.fallbackAfter === DEFAULT_FALLBACK_AFTER ? '' : ` (falls back after ${c.fallbackAfter})`;
+  return `${c.via ? `${c.via} ` : ''}${c.service}${after}`;
+}
+
+export function fallbackAfterMs(c: PageChannel): number {
+  return durationMs(c.fallbackAfter);
 }

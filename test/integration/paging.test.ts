@@ -98,12 +98,12 @@ describe('paging and tickets', () => {
     await resolve(incidentId, 'reimaged');
     await eventually('incident resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
     await eventually('page triggered then resolved once PagerDuty answers', async () => (pd.open(incidentId)?.status === 'resolved' ? true : undefined), 60_000);
-    // PagerDuty has the resolve before the sender records it: the timeline follows.
-    const sent = await eventually('trigger and resolve on the timeline as sent', async () => {
+    // PagerDuty holds the resolve before the sender has written it down: wait for the timeline too.
+    const sent = await eventually('resolve on the timeline', async () => {
       const timeline = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=200`);
-      const events = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent');
-      return events.length >= 2 ? events.map((e: { summary: string }) => e.summary).join('\n') : undefined;
-    });
+      const summaries = timeline.body.events.filter((e: { type: string }) => e.type === 'notice.sent').map((e: { summary: string }) => e.summary).join('\n');
+      return /Resolved the pagerduty page/.test(summaries) ? summaries : undefined;
+    }, 30_000);
     expect(sent).toMatch(/Paged secops-oncall through pagerduty[\s\S]*Resolved the pagerduty page/);
   }, 120_000);
 

@@ -34,7 +34,9 @@ describe('palisade routing test', () => {
     expect(run.stdout).toContain('1 alert(s) from wazuh');
     expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook host-compromise, entity key host:\S+, workflow id host-compromise:host:\S+/);
     // runbooks/paging.yaml: a compromised host pages.
-    expect(run.stdout).toContain("paging policy 'page-host-compromise': page secops-oncall and ticket in SEC");
+    expect(run.stdout).toContain(
+      "paging policy 'page-host-compromise': page secops-oncall (not sent: vendors.paging in runbooks/providers.yaml is none); and ticket in SEC (not sent: vendors.ticketing in runbooks/providers.yaml is none)",
+    );
   });
 
   it('shows that minor drift opens a ticket and pages nobody', () => {
@@ -42,6 +44,35 @@ describe('palisade routing test', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("paging policy 'ticket-minor-drift': ticket in SEC");
     expect(run.stdout).not.toContain('page secops-oncall');
+  });
+
+  it('shows the page\'s fallback chain, each channel with its vendor and when the next is tried', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-routing-paging-'));
+    try {
+      const paging = path.join(dir, 'paging.yaml');
+      writeFileSync(
+        paging,
+        [
+          'policies:',
+          '  - name: page-compromise',
+          '    match: { playbook: host-compromise }',
+          '    page: [{ service: secops-oncall, fallbackAfter: 1m }, { via: pagerduty, service: secops-leads }]',
+          '    ticket: { project: SEC }',
+        ].join('\n'),
+      );
+      const providers = path.join(dir, 'providers.yaml');
+      writeFileSync(
+        providers,
+        'vendors: { inventory: simulated, hostIsolation: simulated, evidence: simulated, credentials: simulated, configBaseline: simulated, patching: simulated, metrics: simulated, notify: simulated, paging: pagerduty, ticketing: jira }\n',
+      );
+      const out = run({ PALISADE_PAGING_FILE: paging, PALISADE_PROVIDERS_FILE: providers }, 'routing', 'test', 'wazuh', 'test/fixtures/webhooks/wazuh/level12-web-attack.json');
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stdout).toContain(
+        "paging policy 'page-compromise': page secops-oncall through pagerduty, falling back (refused, or nothing accepted within 1m) to secops-leads through pagerduty; and ticket in SEC through jira",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the headers an adapter needs, and explains a bad source or payload', () => {

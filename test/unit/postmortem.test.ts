@@ -251,6 +251,27 @@ describe('postmortem templates', () => {
     expect(html).toContain('Notify the owner</strong> failed at 2026-03-01T10:16:48Z after 2 attempts (Unavailable): mail relay down');
   });
 
+  it('lists every page and ticket with its vendor id, link, who acknowledged and when, in Markdown and HTML', () => {
+    const withNotices = {
+      ...pm,
+      notices: [
+        { vendor: 'pagerduty', kind: 'page' as const, target: 'secops-wrong', status: 'abandoned', externalId: null, externalUrl: null, sentAt: null, acknowledgedBy: null, acknowledgedAt: null, resolvedAt: null },
+        { vendor: 'pagerduty', kind: 'page' as const, target: 'secops-oncall', status: 'resolved', externalId: 'inc-1', externalUrl: 'https://acme.pagerduty.com/incidents/PINC01', sentAt: '2026-03-01T10:00:05Z', acknowledgedBy: 'Dana Oncall', acknowledgedAt: '2026-03-01T10:02:00Z', resolvedAt: '2026-03-01T10:21:03Z' },
+        { vendor: 'jira', kind: 'ticket' as const, target: 'SEC', status: 'done', externalId: 'SEC-42', externalUrl: 'https://acme.atlassian.net/browse/SEC-42', sentAt: '2026-03-01T10:00:06Z', acknowledgedBy: null, acknowledgedAt: null, resolvedAt: '2026-03-01T10:21:04Z' },
+      ],
+    };
+    const md = templates.render('md', withNotices);
+    expect(md).toContain('| pagerduty | page | secops-oncall | resolved | inc-1 | https://acme.pagerduty.com/incidents/PINC01 | 2026-03-01T10:00:05Z | Dana Oncall | 2026-03-01T10:02:00Z | 2026-03-01T10:21:03Z |');
+    expect(md).toContain('| pagerduty | page | secops-wrong | abandoned |  |  | — |  | — | — |');
+    expect(md).toContain('| jira | ticket | SEC | done | SEC-42 | https://acme.atlassian.net/browse/SEC-42 |');
+    const html = templates.render('html', withNotices);
+    expect(html).toContain('<h2>Pages and tickets</h2>');
+    expect(html).toMatch(/<td>pagerduty<\/td><td>page<\/td><td>secops-oncall<\/td><td>resolved<\/td><td>inc-1<br>https:\/\/acme.pagerduty.com\/incidents\/PINC01<\/td><td class="time">2026-03-01T10:00:05Z<\/td><td>Dana Oncall<\/td><td class="time">2026-03-01T10:02:00Z<\/td>/);
+    expect(html).toContain('SEC-42<br>https://acme.atlassian.net/browse/SEC-42');
+    expect(html).not.toMatch(/href=/i);
+    expect(templates.render('html', { ...pm, notices: [] })).toContain('No page or ticket was sent for this incident.');
+  });
+
   it('refuses a broken template at once, naming the file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postmortem-templates-'));
     try {

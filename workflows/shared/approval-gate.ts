@@ -1,7 +1,9 @@
-import { condition, isCancellation } from '@temporalio/workflow';
+import { condition, isCancellation, patched } from '@temporalio/workflow';
 import { describeApprovers, type GateState } from '../../lib/approvals/gate';
 import { durationMs } from '../../lib/duration';
+import { projection } from './activities';
 import type { IncidentRun } from './incident-run';
+import { PATCH } from './patches';
 import { slackCourier } from './slack-courier';
 import { bestEffort } from './steps';
 
@@ -150,6 +152,7 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
         await bestEffort(run, `Escalate ${id} to ${tier.notify} (tier ${gate.tier})`, (p, call) =>
           p.notify(call, { to: tier.notify, kind: 'escalate', subject: `Approval waiting: ${request.step}`, body: `${request.summary}\nIncident ${run.input.incidentId}: ${run.input.title}` }),
         );
+        if (tier.page && patched(PATCH.escalationPages)) await pageEscalation(run, id, gate.tier, tier.page);
       } else if (policy.fallback === 'pause') {
         gate.status = 'paused';
         gate.deadline = null;
@@ -174,5 +177,15 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
     throw err;
   } finally {
     run.state.phase = 'running';
+  }
+}
+
+/** A tier's page goes through the paging outbox (sent by the API, never waited on here); the timeline says if nothing can send it. */
+async function pageEscalation(run: IncidentRun, gateId: string, tier: number, page: { service: string; via?: string }): Promise<void> {
+  const queued = await projection.queueEscalationPage({ incidentId: run.input.incidentId, gateId, tier, ...page });
+  if (!queued) {
+    await run.timeline.record('notice.failed', `Escalation page to ${page.service} not sent: no paging vendor is configured (vendors.paging in runbooks/providers.yaml)`, {
+      data: { gateId, tier, service: page.service },
+    });
   }
 }

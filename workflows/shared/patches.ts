@@ -19,4 +19,6 @@ export const PATCH = {
   undoNeedsApproval: 'undo-needs-approval',
   /** Triage runs on the same runner as every playbook (resolve, cancel, continue-as-new alike). */
   oneLifecycle: 'one-lifecycle',
+  /** An escalation tier with `page:` queues a page through the paging outbox when it starts. */
+  escalationPages: 'escalation-pages',
 } as const;

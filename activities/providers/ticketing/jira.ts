@@ -12,6 +12,8 @@ export const jiraConfigSchema = z.strictObject({
   /** SECRET: an API token of that account. */
   apiToken: z.string().min(1),
   issueType: z.string().min(1).default('Task'),
+  /** SECRET (optional): the admin webhook's secret, for transitions coming back (X-Hub-Signature); comma-separated during a rotation. */
+  webhookSecret: z.string().min(1).optional(),
   timeoutMs: z.number().int().positive().default(10_000),
 });
 export type JiraConfig = z.input<typeof jiraConfigSchema>;

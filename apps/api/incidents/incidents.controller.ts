@@ -7,12 +7,14 @@ import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
 import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
+import { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
 import { TimelineQueryDto } from './dto/timeline-query.dto';
 import { ListIncidentsDto } from './dto/list-incidents.dto';
 import {
+  incidentAcknowledgedSchema,
   incidentCancellingSchema,
   incidentDetailSchema,
   incidentListSchema,
@@ -78,6 +80,20 @@ export class IncidentsController {
   })
   get(@Param('id') id: string) {
     return this.incidents.describe(id);
+  }
+
+  @Post(':id/acknowledge')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentAcknowledgedSchema, 'Who acknowledged it first, and how many pages this request acknowledges at their vendor.')
+  @ApiErrors({ ...NOT_FOUND, 409: ['incident_closed'] })
+  @ApiOperation({
+    summary: 'Acknowledge an incident: a responder takes it; its page is acknowledged at the vendor (PagerDuty) and the timeline says who.',
+    description: 'The first acknowledge counts (per paging round: a reopened incident pages and can be acknowledged again); a later one answers who was first and changes nothing.',
+  })
+  acknowledge(@Param('id') id: string, @Body() dto: AcknowledgeIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.acknowledge(id, dto, caller.name);
   }
 
   @Post(':id/resolve')

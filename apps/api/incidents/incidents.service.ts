@@ -20,6 +20,8 @@ import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { IncidentDispatch } from '../webhooks/inbox-store';
+import { acknowledgeIncident, type Acknowledged } from './acknowledge';
+import type { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
 import type { ResolveIncidentDto } from './dto/resolve-incident.dto';
@@ -122,6 +124,11 @@ export class IncidentsService {
   }
 
   /** Asks the incident's playbook to resolve it; the workflow records it and updates the projection. */
+  /** A responder takes the incident: on the timeline, and its page acknowledged at the vendor (apps/api/incidents/acknowledge.ts). */
+  async acknowledge(id: string, dto: AcknowledgeIncidentDto, actor: string): Promise<Acknowledged> {
+    return acknowledgeIncident(this.incidents.manager.connection, assertUuid(id), actor, dto.note === undefined ? undefined : this.redactor.redactText(dto.note));
+  }
+
   async resolve(id: string, dto: ResolveIncidentDto, actor: string): Promise<{ incidentId: string; status: 'resolving' }> {
     await this.stop(id, resolveSignal, { reason: dto.reason, actor }, 'resolve');
     return { incidentId: id, status: 'resolving' };

@@ -9,12 +9,16 @@ import { describeError } from '../../../lib/errors';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { claimOutbox, deadLetter, markSent, outboxDepth, retryLater, type OutboxDepth, type OutboxRow } from './outbox-store';
+import { humanDuration } from '../../../lib/duration';
+import { claimOutbox, deadLetter, fallBack, markSent, outboxDepth, retryLater, type OutboxDepth, type OutboxRow } from './outbox-store';
 import { RateWindow } from './rate-window';
 
 export const PAGING_VENDORS = Symbol('PAGING_VENDORS');
 export interface PagingVendors {
+  /** vendors.paging in runbooks/providers.yaml: the vendor of a channel that names none. */
   paging: PagingProvider | null;
+  /** Every paging vendor a page may go through, by name (the default and each `via` of runbooks/paging.yaml). */
+  pagers: ReadonlyMap<string, PagingProvider>;
   ticketing: TicketingProvider | null;
 }
 
@@ -25,7 +29,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 const PAGES_PER_MINUTE = 120;
 
 /** What became of one row. */
-type Outcome = { kind: 'sent' } | { kind: 'later'; delayMs: number; error: string } | { kind: 'refused'; error: string };
+type Outcome = { kind: 'sent' } | { kind: 'later'; delayMs: number; error: string; ours?: true } | { kind: 'refused'; error: string };
 
 /**
  * Delivers the paging outbox (lib/db/paging-outbox.ts) to the page and ticket vendors, the
@@ -57,7 +61,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationBootstrap(): void {
-    if (!this.vendors.paging && !this.vendors.ticketing) return; // nothing is ever queued
+    if (this.vendors.pagers.size === 0 && !this.vendors.ticketing) return; // nothing is ever queued
     this.running = true;
     this.loop = this.run();
   }
@@ -108,6 +112,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     } catch (err) {
       outcome = classify(err, row.attempts);
     }
+    if (outcome.kind !== 'sent' && (await this.fallBack(row, outcome))) return;
     if (outcome.kind === 'later') {
       await retryLater(this.db, row, outcome.delayMs, outcome.error);
       if (row.attempts === 1 || row.attempts % 10 === 0) this.log.warn(`${row.vendor} ${row.action} for incident ${row.incidentId} not delivered yet (attempt ${row.attempts}): ${outcome.error}`);
@@ -120,17 +125,39 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /**
+   * A page's channel is given up for the next one the policy names when the vendor refused the
+   * trigger (a bad event, key or service: 400, 401, 403, 404), or has not accepted it within the
+   * channel's fallbackAfter while it answered 429, 5xx or nothing (our own rate limit aside).
+   * The last channel is never given up: retried for as long as the outage lasts, or refused.
+   */
+  private async fallBack(row: OutboxRow, outcome: Exclude<Outcome, { kind: 'sent' }>): Promise<boolean> {
+    if (row.kind !== 'page' || row.action !== 'open' || row.fallbackAfterMs === null) return false;
+    const waited = Date.now() - new Date(row.createdAt).getTime();
+    if (outcome.kind === 'later' && (outcome.ours || waited < row.fallbackAfterMs)) return false;
+    const how = outcome.kind === 'refused' ? 'refused' : 'down';
+    const done = await fallBack(this.db, row, how, outcome.error, (next, closed) => {
+      const what =
+        how === 'refused'
+          ? `${row.vendor} refused the page to ${row.target}: ${outcome.error}`
+          : `${row.vendor} did not accept the page to ${row.target} within ${humanDuration(row.fallbackAfterMs!)} (last: ${outcome.error}); given up`;
+      return `${what}; ${next ? `falling back to ${next.vendor} ${next.target}` : `the incident is ${closed}: nobody else is paged`}`;
+    });
+    if (done === 'handled') this.log.warn(`${row.vendor} page to ${row.target} for incident ${row.incidentId} ${how}: falling back to the next channel`);
+    return done === 'handled';
+  }
+
   private async deliver(row: OutboxRow): Promise<Outcome> {
     return row.kind === 'page' ? this.deliverPage(row) : this.deliverTicket(row);
   }
 
   private async deliverPage(row: OutboxRow): Promise<Outcome> {
-    const vendor = this.vendors.paging;
-    if (!vendor) return { kind: 'refused', error: 'no paging vendor is configured (vendors.paging in runbooks/providers.yaml)' };
+    const vendor = this.vendors.pagers.get(row.vendor);
+    if (!vendor) return { kind: 'refused', error: `paging vendor '${row.vendor}' is not configured (vendors.paging in runbooks/providers.yaml, settings.${row.vendor})` };
     if (row.action === 'comment') return this.sentQuietly(row);
     const wait = this.rate.take(row.target);
-    if (wait > 0) return { kind: 'later', delayMs: wait, error: `holding back: ${PAGES_PER_MINUTE} events a minute to '${row.target}' already` };
-    const action = row.action === 'open' ? 'trigger' : 'resolve';
+    if (wait > 0) return { kind: 'later', delayMs: wait, error: `holding back: ${PAGES_PER_MINUTE} events a minute to '${row.target}' already`, ours: true };
+    const action = row.action === 'open' ? 'trigger' : row.action;
     const receipt = await vendor.send({
       action,
       dedupKey: row.incidentId,
@@ -141,8 +168,11 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
       link: this.link(row),
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
-    const did = action === 'trigger' ? `Paged ${row.target} through ${row.vendor}` : `Resolved the ${row.vendor} page`;
-    await markSent(this.db, row, { status: action === 'trigger' ? 'triggered' : 'resolved', externalId: receipt.dedupKey }, {
+    const escalation = /^escalation:(.+):(\d+)$/.exec(row.ref);
+    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : '';
+    const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
+    const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
+    await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {
       type: 'notice.sent',
       summary: `${did} (dedup key ${receipt.dedupKey}; ${receipt.message})`,
       data: { dedupKey: receipt.dedupKey, alerts: row.alertCount },
@@ -153,6 +183,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   private async deliverTicket(row: OutboxRow): Promise<Outcome> {
     const vendor = this.vendors.ticketing;
     if (!vendor) return { kind: 'refused', error: 'no ticketing vendor is configured (vendors.ticketing in runbooks/providers.yaml)' };
+    if (row.action === 'acknowledge') return this.sentQuietly(row);
     if (row.action === 'open') {
       const { ticket, created } = await vendor.open({
         incidentId: row.incidentId,

@@ -44,7 +44,7 @@ export async function recordPageEvent(db: DataSource, e: PageEvent): Promise<Web
         `UPDATE paging_notices SET status = CASE WHEN status = 'triggered' THEN 'acknowledged' ELSE status END,
            acknowledged_at = COALESCE(acknowledged_at, $3), acknowledged_by = COALESCE(acknowledged_by, $4),
            external_url = COALESCE($5, external_url), updated_at = now()
-         WHERE incident_id = $1 AND vendor = $2`,
+         WHERE incident_id = $1 AND vendor = $2 AND sent_at IS NOT NULL`,
         [incidentId, e.vendor, e.at, e.who, e.url],
       );
       await tx.query(

@@ -10,22 +10,19 @@ import { opsgenieOutcomeSchema, pagerDutyOutcomeSchema } from './paging-response
 import { PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
 import { opsgenieSecretValid, recordOpsgenieAction } from './opsgenie-webhook';
 import { pagerDutySignatureValid, recordPagerDutyEvent } from './pagerduty-webhook';
-
-/** What the pagers' webhooks are checked with (paging.module.ts reads them from runbooks/providers.yaml). */
-export interface PagingWebhookSecrets {
-  pagerDutyWebhookSecrets: string[];
-  opsgenieWebhook: { header: string; secrets: string[] };
-}
+import { jiraSignatureValid, recordJiraEvent } from './jira-webhook';
+import type { WebhookSecrets } from './paging.module';
 
 @ApiTags('webhooks')
-// PagerDuty proves itself with X-PagerDuty-Signature (settings.pagerduty.webhookSecretEnv);
-// Opsgenie with a shared secret in a custom header (settings.opsgenie.webhookSecretEnv).
+// PagerDuty proves itself with X-PagerDuty-Signature (settings.pagerduty.webhookSecretEnv), Jira
+// with X-Hub-Signature (settings.jira.webhookSecretEnv), Opsgenie with a shared secret in a custom
+// header (settings.opsgenie.webhookSecretEnv).
 @Public()
 @Controller('webhooks/paging')
 export class PagingController {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
-    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors & PagingWebhookSecrets,
+    @Inject(PAGING_VENDORS) private readonly vendors: PagingVendors & WebhookSecrets,
   ) {}
 
   @Post('pagerduty')
@@ -34,26 +31,21 @@ export class PagingController {
   @ApiErrors({ 400: ['invalid_payload'], 401: ['source_not_configured', 'invalid_signature'] })
   @ApiOperation({ summary: "PagerDuty v3 webhooks: an acknowledgement of a Palisade page marks the incident acknowledged, with who did it, on its timeline." })
   async pagerDuty(@Req() req: Request) {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const secrets = this.vendors.pagerDutyWebhookSecrets;
-    if (secrets.length === 0) {
-      throw new ApiError(
-        HttpStatus.UNAUTHORIZED,
-        'source_not_configured',
-        'PagerDuty webhooks are refused: no signing secret is configured.',
-        'Set settings.pagerduty.webhookSecretEnv in runbooks/providers.yaml to the variable holding the webhook subscription\'s secret.',
-      );
-    }
     const header = req.headers['x-pagerduty-signature'];
-    if (!pagerDutySignatureValid(raw, Array.isArray(header) ? header.join(',') : header, secrets)) {
-      throw new ApiError(
-        HttpStatus.UNAUTHORIZED,
-        'invalid_signature',
+    const body = verifiedJson(req, {
+      secrets: this.vendors.pagerDutyWebhookSecrets,
+      valid: (raw, secrets) => pagerDutySignatureValid(raw, Array.isArray(header) ? header.join(',') : header, secrets),
+      notConfigured: [
+        'PagerDuty webhooks are refused: no signing secret is configured.',
+        "Set settings.pagerduty.webhookSecretEnv in runbooks/providers.yaml to the variable holding the webhook subscription's secret.",
+      ],
+      invalid: [
         'X-PagerDuty-Signature is missing or matches no v1 HMAC-SHA256 of the body under the configured secret.',
         "Send the body exactly as PagerDuty signed it, and give Palisade the subscription's current secret (settings.pagerduty.webhookSecretEnv).",
-      );
-    }
-    return recordPagerDutyEvent(this.db, jsonBody(raw, 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.'));
+      ],
+      notJsonHint: 'Point a PagerDuty v3 webhook subscription at this URL; it sends {"event": {...}}.',
+    });
+    return recordPagerDutyEvent(this.db, body);
   }
 
   @Post('opsgenie')
@@ -68,7 +60,7 @@ export class PagingController {
         HttpStatus.UNAUTHORIZED,
         'source_not_configured',
         'Opsgenie webhooks are refused: no shared secret is configured.',
-        "Set settings.opsgenie.webhookSecretEnv in runbooks/providers.yaml to the variable holding the secret the outgoing webhook integration sends in its custom header.",
+        'Set settings.opsgenie.webhookSecretEnv in runbooks/providers.yaml to the variable holding the secret the outgoing webhook integration sends in its custom header.',
       );
     }
     const presented = req.headers[header.toLowerCase()];
@@ -82,6 +74,41 @@ export class PagingController {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     return recordOpsgenieAction(this.db, jsonBody(raw, 'Point an Opsgenie outgoing webhook integration at this URL; it sends {"action": ..., "alert": {...}}.'));
   }
+
+  @Post('jira')
+  @HttpCode(HttpStatus.OK)
+  @ApiZodResponse(200, pagerDutyOutcomeSchema, "Whether the event was recorded (a status change of a ticket Palisade opened), and why not.")
+  @ApiErrors({ 400: ['invalid_payload'], 401: ['source_not_configured', 'invalid_signature'] })
+  @ApiOperation({ summary: "Jira Cloud admin webhooks: a status change of an incident's ticket is on its timeline (a ticket moved to done does not resolve the incident)." })
+  async jira(@Req() req: Request) {
+    const header = req.headers['x-hub-signature'];
+    const body = verifiedJson(req, {
+      secrets: this.vendors.jiraWebhookSecrets,
+      valid: (raw, secrets) => jiraSignatureValid(raw, Array.isArray(header) ? header[0] : header, secrets),
+      notConfigured: [
+        'Jira webhooks are refused: no webhook secret is configured.',
+        'Register the webhook with a secret in Jira (System → WebHooks) and set settings.jira.webhookSecretEnv in runbooks/providers.yaml to the variable holding it.',
+      ],
+      invalid: [
+        'X-Hub-Signature is missing or is not sha256=<HMAC-SHA256 of the body> under the configured secret.',
+        "Send the body exactly as Jira signed it, and give Palisade the webhook's current secret (settings.jira.webhookSecretEnv).",
+      ],
+      notJsonHint: 'Point a Jira admin webhook (event: issue updated) at this URL; it sends JSON.',
+    });
+    const delivery = req.headers['x-atlassian-webhook-identifier'];
+    return recordJiraEvent(this.db, body, typeof delivery === 'string' && delivery.length <= 200 ? delivery : undefined);
+  }
+}
+
+/** A vendor's signed webhook: 401 without a configured secret or with a wrong signature, 400 when not JSON; else the parsed body. */
+function verifiedJson(
+  req: Request,
+  o: { secrets: string[]; valid: (raw: Buffer, secrets: string[]) => boolean; notConfigured: [string, string]; invalid: [string, string]; notJsonHint: string },
+): unknown {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  if (o.secrets.length === 0) throw new ApiError(HttpStatus.UNAUTHORIZED, 'source_not_configured', ...o.notConfigured);
+  if (!o.valid(raw, o.secrets)) throw new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_signature', ...o.invalid);
+  return jsonBody(raw, o.notJsonHint);
 }
 
 /** The raw body as JSON, or 400 invalid_payload with the hint for its sender. */

@@ -8,6 +8,7 @@ import { loadRouting, route } from '../../../lib/intake/routing';
 import { loadPlaybooks } from '../../playbooks/load';
 import { incidentSeverity } from '../../../lib/domain/incident';
 import { decidePaging, describePaging, loadPagingPolicy } from '../../../lib/paging/policy';
+import { loadProvidersConfig } from '../../../lib/providers/providers-file';
 import { PayloadError } from '../../../lib/intake/source';
 import { SOURCE_ADAPTERS } from '../../../lib/intake/sources';
 
@@ -29,6 +30,9 @@ export async function routingTest(config: PalisadeConfig, source: string, file: 
   }
   const routing = loadRouting(config.intake.routingFile, (await loadPlaybooks(config.playbooks.teamDirs)).catalogue);
   const paging = loadPagingPolicy(config.playbooks.pagingFile);
+  const providers = loadProvidersConfig(config.playbooks.providersFile);
+  const none = (v: string) => (v === 'none' ? null : v);
+  const vendors = { page: none(providers.vendors.paging.default), ticket: none(providers.vendors.ticketing.default) };
   const receivedAt = new Date().toISOString();
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
   const request = { headers, query: {}, receivedAt };
@@ -54,7 +58,7 @@ export async function routingTest(config: PalisadeConfig, source: string, file: 
     );
     if (decision.kind === 'playbook') {
       const subject = { rule: decision.rule, playbook: decision.playbook, category: alert.category, severity: incidentSeverity(alert.severity) };
-      lines.push(`     ${describePaging(decidePaging(paging, subject))} (when it opens an incident)`);
+      lines.push(`     ${describePaging(decidePaging(paging, subject), vendors)} (when it opens an incident)`);
     }
   }
   return lines.join('\n');

@@ -11,6 +11,7 @@ import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
 import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
 import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
+import { PagingChannels1764910000000 } from './1764910000000-paging-channels';
 import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
@@ -30,6 +31,7 @@ export const migrations = [
   SimulatedAccounts1764650000000,
   TokenIdentity1764700000000,
   PagingOutbox1764800000000,
+  PagingChannels1764910000000,
   WebhookReplays1764930000000,
   MetricsCursor1764940000000,
   GamedayHeartbeats1764950000000,

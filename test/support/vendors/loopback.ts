@@ -42,6 +42,8 @@ export abstract class LoopbackVendor {
   private readonly sockets = new Set<Socket>();
   private server?: Server;
   url = '';
+  /** Told of every request and the status it was answered (npm run fakes prints them). */
+  onReply?: (req: RecordedRequest, status: number | 'no answer') => void;
 
   /** True for the token (or login) endpoint, which failure switches skip unless asked. */
   protected abstract isToken(req: RecordedRequest): boolean;
@@ -51,13 +53,17 @@ export abstract class LoopbackVendor {
   protected abstract throttleHeaders(): Record<string, string>;
   protected abstract handle(req: RecordedRequest): VendorReply | Promise<VendorReply>;
 
-  async start(): Promise<this> {
+  /** Listens on loopback: a free port, or `port` (npm run fakes uses fixed ones). */
+  async start(port = 0): Promise<this> {
     const server = createServer((req, res) => void this.serve(req, res));
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this;
@@ -95,7 +101,7 @@ export abstract class LoopbackVendor {
     let reply: VendorReply;
     if (failure) {
       failure.left--;
-      if (failure.kind === 'timeout') return; // never answered; the socket is destroyed on close
+      if (failure.kind === 'timeout') return this.onReply?.(recorded, 'no answer'); // never answered; the socket is destroyed on close
       reply = this.failureReply(failure.kind);
     } else {
       try {
@@ -108,6 +114,7 @@ export abstract class LoopbackVendor {
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
     res.writeHead(reply.status, { ...(body ? { 'content-type': 'application/json' } : {}), ...reply.headers });
     res.end(body);
+    this.onReply?.(recorded, reply.status);
   }
 
   private failureReply(kind: Exclude<FailureKind, 'timeout'>): VendorReply {

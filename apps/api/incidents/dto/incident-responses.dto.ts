@@ -76,6 +76,15 @@ export const incidentStartedSchema = z
   .object({ incidentId: uuidSchema, workflowId: z.string(), links: z.object({ incident: z.string(), timeline: z.string() }) })
   .meta({ id: 'IncidentStarted' });
 
+export const incidentAcknowledgedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    acknowledgedBy: z.string().describe('The person who acknowledged it first (a later acknowledge changes nothing).'),
+    acknowledgedAt: z.string().describe('When (ISO 8601, UTC).'),
+    pages: z.number().int().min(0).describe('Pages this request asked their vendor to acknowledge (0 when it was already acknowledged, or nothing was paged).'),
+  })
+  .meta({ id: 'IncidentAcknowledged' });
+
 export const incidentResolvingSchema = z.object({ incidentId: uuidSchema, status: z.literal('resolving') }).meta({ id: 'IncidentResolving' });
 
 export const incidentCancellingSchema = z
