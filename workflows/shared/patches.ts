@@ -19,4 +19,9 @@ export const PATCH = {
   undoNeedsApproval: 'undo-needs-approval',
   /** Triage runs on the same runner as every playbook (resolve, cancel, continue-as-new alike). */
   oneLifecycle: 'one-lifecycle',
+  /**
+   * Timeline and projection writes (and the policies read) are local activities: a step is
+   * one workflow task and one activity, not three of each (issue 22).
+   */
+  localProjection: 'local-projection-writes',
 } as const;
