@@ -74,21 +74,20 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   });
 }
 
-/** The worker's own resident memory with nothing cached (`npm run bench`, 2 cores, compiled JavaScript). */
-const WORKER_BASE_MIB = 170;
+/** The worker's own resident memory with nothing cached (`npm run bench`, 2 cores, compiled JavaScript: 219 MiB). */
+const WORKER_BASE_MIB = 220;
 /**
- * What one cached run costs (`npm run bench`: 1,000 incidents at a gate with every one cached
- * took the worker up by about 0.65 MB each; with local projection writes a run to its first
- * gate has half the history, 50 events where it had 103).
+ * What one cached run costs (`npm run bench` before issue 22: 1,000 incidents at a gate, every
+ * one cached, took the worker up by about 0.65 MB each).
  */
-const CACHED_RUN_MIB = 0.5;
+const CACHED_RUN_MIB = 0.65;
 /** Never below the workflow task slots (the SDK requires it), never past what a run's replay saves. */
 const CACHE_MIN = 40;
 const CACHE_MAX = 2_000;
 
 /**
  * Runs kept in memory between their tasks, sized to the worker's memory budget
- * (PALISADE_WORKER_MEMORY_MB, default 300: 260 runs). Most incidents spend their life waiting
+ * (PALISADE_WORKER_MEMORY_MB, default 300: 123 runs). Most incidents spend their life waiting
  * at a gate for a person; the SDK's default (from the heap limit: about a thousand here) keeps
  * every one of them. The cache is least recently used first, so a gated run, which has no task
  * until a vote or a timer, is the one evicted; bringing it back replays its history, which
