@@ -7,15 +7,12 @@ import type { ProviderActivities } from '../../activities/providers/provider.act
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { RETRY } from './retry';
 
-export const projection = proxyActivities<TimelineActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+/** Projection writes and playbook reads: short, idempotent, retried until the database is back. */
+const PROJECTION = { startToCloseTimeout: '10s', retry: RETRY.projection } as const;
 
-export const playbookSupport = proxyActivities<PlaybookActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+export const projection = proxyActivities<TimelineActivities>(PROJECTION);
+
+export const playbookSupport = proxyActivities<PlaybookActivities>(PROJECTION);
 
 /**
  * The same writes and reads as local activities (PATCH.localProjection): run by the worker
@@ -25,15 +22,9 @@ export const playbookSupport = proxyActivities<PlaybookActivities>({
  * statements, idempotent like the activities (deterministic ids, ON CONFLICT DO NOTHING), so
  * a local retry lands once as well.
  */
-export const localProjection = proxyLocalActivities<TimelineActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+export const localProjection = proxyLocalActivities<TimelineActivities>(PROJECTION);
 
-export const localPlaybookSupport = proxyLocalActivities<PlaybookActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+export const localPlaybookSupport = proxyLocalActivities<PlaybookActivities>(PROJECTION);
 
 /** The projection and playbook-support activities a run uses: local ones on runs begun since PATCH.localProjection. */
 export function projectionActivities(local: boolean): { projection: TimelineActivities; support: PlaybookActivities } {
