@@ -1,5 +1,6 @@
 // Webhook ingest throughput and latency against the engine `npm start` runs, beside a bare
-// NestJS handler that only answers 202, measured in the same run. Not part of `npm test`.
+// Node and a bare NestJS server that only answer 202, each in its own process, loaded by
+// autocannon in a process of its own, in the same run. Not part of `npm test`.
 // The measurement itself is bench/figures/ingest.ts (npm run bench runs it too).
 //
 //   npm run bench:ingest [-- --duration 10 --connections 50]
@@ -19,15 +20,16 @@ async function main(): Promise<void> {
   const engine = await startBenchEngine();
   try {
     const figures = await measureIngest(engine, { durationSeconds: DURATION, connections: CONNECTIONS, runId: randomUUID().slice(0, 8) });
-    const baseline = figures[0].requestsPerSec;
+    const baseline = figures[0].requestsPerSec; // the bare Node server
     console.log(`\nWebhook ingest, ${CONNECTIONS} connections, ${DURATION} s each (${process.env.DATABASE_URL ? 'external Postgres' : 'embedded PGlite'}):`);
     console.table(
       figures.map((f) => ({
         run: f.name,
+        server: f.server,
         'alerts/s': f.requestsPerSec,
         'p50 ms': f.p50,
         'p99 ms': f.p99,
-        'ratio to bare': (f.requestsPerSec / baseline).toFixed(2),
+        'ratio to bare Node': (f.requestsPerSec / baseline).toFixed(2),
         'non-2xx': f.non2xx,
         errors: f.errors,
       })),

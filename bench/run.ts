@@ -5,7 +5,7 @@
 //
 //   npm run bench [-- --quick] [-- --only containment,approvals]
 //
-// Sections: replay, postmortem, containment, approvals, open-incidents, ingest. Ingest runs
+// Sections: replay, postmortem, containment, approvals, burst, open-incidents, ingest. Ingest runs
 // last: it leaves thousands of playbooks behind that would disturb the other figures.
 // --quick runs smaller counts (a smoke run; its figures are not the ones to quote).
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { FakeSlack } from '../test/support/fake-slack';
 import { SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from '../test/support/slack-requests';
 import { approvalsSection } from './figures/approvals';
+import { burstSection } from './figures/burst';
 import { containmentSection } from './figures/containment';
 import type { BenchContext, Section } from './figures/figure';
 import { ingestSection } from './figures/ingest';
@@ -29,7 +30,7 @@ import { round } from './support/stats';
 import { formatTable, type TableRow } from './support/table';
 
 /** In the order they run. */
-const SECTIONS: Section[] = [replaySection, postmortemSection, containmentSection, approvalsSection, openIncidentsSection, ingestSection];
+const SECTIONS: Section[] = [replaySection, postmortemSection, containmentSection, approvalsSection, burstSection, openIncidentsSection, ingestSection];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 
@@ -6,7 +7,8 @@ export const KIT_SPECIFIER = '@palisade/kit';
 
 /** The engine's own folder (this file is apps/playbooks/kit-resolution.ts). */
 export const ENGINE_ROOT = path.resolve(__dirname, '../..');
-export const KIT_FILE = path.join(ENGINE_ROOT, 'workflows', 'kit.ts');
+/** The kit's source; in the engine's compiled build (`npm start`), its JavaScript. */
+export const KIT_FILE = [path.join(ENGINE_ROOT, 'workflows', 'kit.ts'), path.join(ENGINE_ROOT, 'workflows', 'kit.js')].find((f) => existsSync(f)) ?? path.join(ENGINE_ROOT, 'workflows', 'kit.ts');
 /** What a team's playbook test imports the test kit as (docs/playbooks.md, test/kit/testing.ts). */
 export const TESTING_SPECIFIER = '@palisade/kit/testing';
 export const TESTING_FILE = path.join(ENGINE_ROOT, 'test', 'kit', 'testing.ts');

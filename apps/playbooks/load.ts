@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PalisadeError, describeError } from '../../lib/errors';
@@ -42,8 +43,13 @@ export async function loadPlaybooks(teamDirs: readonly string[] = []): Promise<L
   return { catalogue, bundle: loaded.map(({ entry, file }) => ({ file, workflowType: entry.workflowType })) };
 }
 
+const loadCommonJs = createRequire(__filename);
+
 async function importDeclaration(folder: PlaybookFolder): Promise<unknown> {
   try {
+    // A team's playbook is TypeScript: a process running the engine's compiled build (`npm
+    // start`) compiles it as it loads, with the compiler it has not loaded until now.
+    if (folder.file.endsWith('.ts') && !('.ts' in require.extensions)) (loadCommonJs('@swc-node/register/register') as { register: () => void }).register();
     const mod = (await import(folder.file)) as { default?: unknown };
     return mod.default;
   } catch (err) {

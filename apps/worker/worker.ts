@@ -67,20 +67,34 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle: opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs)),
     activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
     shutdownGraceTime: '3s',
-    maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: workflowCacheSize(config.temporal.workerMemoryMiB),
     // Provider activities heartbeat every 5 s; send them on at once, not at 0.8 × their
     // 20 s timeout, so a late one has 15 s of margin (workflows/shared/activities.ts).
     maxHeartbeatThrottleInterval: '5s',
   });
 }
 
+/** The worker's own resident memory with nothing cached (`npm run bench`, 2 cores, compiled JavaScript: 219 MiB). */
+const WORKER_BASE_MIB = 220;
 /**
- * Runs kept in memory between their tasks. Most incidents spend their life waiting at a gate
- * for a person; the SDK's default (from the heap limit: about a thousand here) keeps every
- * one of them, at roughly 0.65 MB each (`npm run bench`, 2 cores: 1,000 incidents at a gate took
- * the worker from 416 to 1,068 MB; bounded at 100, to 825 MB, most of it the worker's own
- * ~420 MB at rest). Evicted runs are not lost: their next task (a vote, a timer)
- * replays their history first, a few milliseconds for a playbook waiting at a gate. 100 covers
- * the runs actually working at once on a small machine (workflow task slots: 40).
+ * What one cached run costs (`npm run bench` before issue 22: 1,000 incidents at a gate, every
+ * one cached, took the worker up by about 0.65 MB each).
  */
-const MAX_CACHED_WORKFLOWS = 100;
+const CACHED_RUN_MIB = 0.65;
+/** Never below the workflow task slots (the SDK requires it), never past what a run's replay saves. */
+const CACHE_MIN = 40;
+const CACHE_MAX = 2_000;
+
+/**
+ * Runs kept in memory between their tasks, sized to the worker's memory budget
+ * (PALISADE_WORKER_MEMORY_MB, default 300: 123 runs). Most incidents spend their life waiting
+ * at a gate for a person; the SDK's default (from the heap limit: about a thousand here) keeps
+ * every one of them. The cache is least recently used first, so a gated run, which has no task
+ * until a vote or a timer, is the one evicted; bringing it back replays its history, which
+ * local projection writes keep short (a run at its first gate: 50 events, 5 workflow tasks).
+ * The runs actually working at once (a burst of new incidents on their way to a gate) stay.
+ */
+export function workflowCacheSize(memoryMiB: number): number {
+  const fits = Math.floor((memoryMiB - WORKER_BASE_MIB) / CACHED_RUN_MIB);
+  return Math.min(CACHE_MAX, Math.max(CACHE_MIN, fits));
+}

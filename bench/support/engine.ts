@@ -9,7 +9,11 @@ export interface BenchEngine {
   apiUrl: string;
   /** The engine's Postgres: DATABASE_URL when given, else the embedded PGlite's socket. */
   databaseUrl: string;
+  /** The engine's Temporal frontend: TEMPORAL_ADDRESS when given, else its dev server. */
+  temporalAddress: string;
   dataDir: string;
+  /** How much nicer than the API its worker runs (PALISADE_BACKGROUND_NICE). */
+  backgroundNice: number;
   pid: number;
   secret: (variable: string) => string;
   /** The engine's first admin API token (PALISADE_BOOTSTRAP_TOKEN). */
@@ -43,12 +47,13 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
   const port = await freePort();
   const postgresPort = await freePort();
+  const temporalPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,
       PORT: String(port),
-      PALISADE_TEMPORAL_PORT: String(await freePort()),
+      PALISADE_TEMPORAL_PORT: String(temporalPort),
       PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
       PALISADE_POSTGRES_PORT: String(postgresPort),
       PALISADE_DATA_DIR: dataDir,
@@ -69,7 +74,9 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   return {
     apiUrl,
     databaseUrl: extra.DATABASE_URL ?? process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${postgresPort}/postgres`,
+    temporalAddress: extra.TEMPORAL_ADDRESS ?? process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`,
     dataDir,
+    backgroundNice: Number(extra.PALISADE_BACKGROUND_NICE ?? process.env.PALISADE_BACKGROUND_NICE ?? 10),
     pid: child.pid!,
     secret: (variable) => env[variable] ?? '',
     adminToken: env.PALISADE_BOOTSTRAP_TOKEN!,

@@ -36,6 +36,12 @@ const envSchema = z.object({
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
   PALISADE_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /** The worker's memory budget (MiB): its workflow cache is sized to fit in it. */
+  PALISADE_WORKER_MEMORY_MB: z.coerce.number().int().min(128).max(1_000_000).default(300),
+  /** `/readyz` says degraded when the inbox's oldest pending alert waits longer than this (seconds)… */
+  PALISADE_READY_INBOX_MAX_AGE: z.coerce.number().int().min(1).default(120),
+  /** …or more than this many alerts wait in it. */
+  PALISADE_READY_INBOX_MAX_PENDING: z.coerce.number().int().min(1).default(5_000),
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
@@ -97,6 +103,8 @@ export interface PalisadeConfig {
     devServerUiPort: number;
     /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
     workerMetricsPort: number;
+    /** The worker's memory budget in MiB (PALISADE_WORKER_MEMORY_MB): sizes its workflow cache. */
+    workerMemoryMiB: number;
   };
   /**
    * `npm start` only: the scheduling niceness of the worker and the Temporal dev server. On a
@@ -148,6 +156,8 @@ export interface PalisadeConfig {
     /** Live timeline streams per token and in all, per API process. */
     streamsPerToken: number;
     streamsMax: number;
+    /** /readyz says degraded past either: the inbox's oldest pending alert (seconds), or how many wait. */
+    readyInbox: { maxAgeSeconds: number; maxPending: number };
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -207,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
+      workerMemoryMiB: e.PALISADE_WORKER_MEMORY_MB,
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
@@ -216,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       tokenMaxTtlMs: durationMs(e.PALISADE_TOKEN_MAX_TTL),
       streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
       streamsMax: e.PALISADE_STREAMS_MAX,
+      readyInbox: { maxAgeSeconds: e.PALISADE_READY_INBOX_MAX_AGE, maxPending: e.PALISADE_READY_INBOX_MAX_PENDING },
     },
     intake: {
       secrets: Object.fromEntries(

@@ -12,6 +12,13 @@ export interface PlaybookFolder {
 
 /** The file a playbook folder declares itself in. */
 export const DECLARATION_FILE = 'playbook.ts';
+/** The same, compiled: the engine's own playbooks in its compiled build (`npm start`). */
+const COMPILED_DECLARATION_FILE = 'playbook.js';
+
+/** The folder's declaration file, TypeScript first; undefined when it has none. */
+function declarationIn(dir: string): string | undefined {
+  return [DECLARATION_FILE, COMPILED_DECLARATION_FILE].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+}
 
 /**
  * The playbook folders under the engine's `workflows/` (shipped) and under each team
@@ -19,7 +26,7 @@ export const DECLARATION_FILE = 'playbook.ts';
  * folder that does not exist, or holds no playbook, stops the start with its path.
  */
 export function findPlaybookFolders(shippedRoot: string, teamRoots: readonly string[]): PlaybookFolder[] {
-  const folders: PlaybookFolder[] = foldersUnder(shippedRoot).map((dir) => ({ dir, file: path.join(dir, DECLARATION_FILE), source: { kind: 'shipped', dir } }));
+  const folders: PlaybookFolder[] = foldersUnder(shippedRoot).map((dir) => ({ dir, file: declarationIn(dir)!, source: { kind: 'shipped', dir } }));
   for (const root of teamRoots) {
     if (!existsSync(root) || !statSync(root).isDirectory()) {
       throw new PalisadeError('playbooks_dir_missing', `PALISADE_PLAYBOOKS_DIR names ${root}, which is not a folder.`, 'Point it at a folder of playbook folders (each with a playbook.ts), or unset it.');
@@ -33,7 +40,7 @@ export function findPlaybookFolders(shippedRoot: string, teamRoots: readonly str
         'Make one with `palisade playbook new <name> --dir <folder>`, or unset PALISADE_PLAYBOOKS_DIR.',
       );
     }
-    folders.push(...found.map((dir) => ({ dir, file: path.join(dir, DECLARATION_FILE), source: { kind: 'team' as const, dir } })));
+    folders.push(...found.map((dir) => ({ dir, file: declarationIn(dir)!, source: { kind: 'team' as const, dir } })));
   }
   return folders;
 }
@@ -42,6 +49,6 @@ function foldersUnder(root: string): string[] {
   return readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
     .map((e) => path.join(root, e.name))
-    .filter((dir) => existsSync(path.join(dir, DECLARATION_FILE)))
+    .filter((dir) => declarationIn(dir) !== undefined)
     .sort();
 }

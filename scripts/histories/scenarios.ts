@@ -130,6 +130,31 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Since local-projection-writes (issue 22): timeline and projection writes are local
+    // activities. A development host isolated at once, the replace gate approved, resolved.
+    name: 'host-compromise-local-writes-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-3', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // The same shape, exported while a production host's run waits at its isolate-host gate.
+    name: 'host-compromise-local-writes-open-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-3', 'production');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'isolate-host');
+      await s.save(handle);
+      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
+      await handle.result();
+    },
+  },
+  {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
     // paged, and a responder cancels (the host is released once another approver agrees;
     // the committed history was recorded before that gate, and replays behind patched()).

@@ -72,8 +72,9 @@ describe('the first slice: POST /incidents to its timeline', () => {
         ]),
       );
       const history = await handle.fetchHistory();
+      // Activities, and local activities (projection writes since PATCH.localProjection: their marker names the type).
       const scheduled = history.events
-        ?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        ?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e.markerRecordedEventAttributes))
         .filter(Boolean);
       expect(scheduled).toEqual(expect.arrayContaining(['beginRun', 'recordIncident']));
       expect(scheduled).toEqual(expect.arrayContaining(['appendTimelineEvent', 'closeIncident']));
@@ -149,3 +150,9 @@ describe('health', () => {
     }
   });
 });
+
+/** The activity type a local activity's marker records (Temporal's core SDK: `core_local_activity`, JSON details). */
+function localActivityType(marker: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null | undefined): string | undefined {
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+}

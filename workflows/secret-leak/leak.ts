@@ -1,4 +1,5 @@
 import { playbookSupport } from '../shared/activities';
+import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
 import type { PlaybookInput } from '../shared/input';
 import type { LeakParams } from './playbook';
 import type { Confidence, Leak, SecretScanningAlert } from './shared';
@@ -23,12 +24,12 @@ export interface LeakSource {
  * an alert is `high` when the scanner checked the secret still works (GitHub: validity active).
  * No leak when neither names a fingerprint (GitHub: the door could not read the secret).
  */
-export async function describeLeak(input: PlaybookInput, params: LeakParams): Promise<LeakSource> {
+export async function describeLeak(input: PlaybookInput, params: LeakParams, support: Pick<PlaybookActivities, 'loadAlert'> = playbookSupport): Promise<LeakSource> {
   if (params.fingerprint) {
     const given = { confidence: params.confidence, exposedAt: params.exposedAt ?? input.detectedAt };
     return { ...given, leak: { ref: { type: params.type ?? 'unknown', fingerprint: params.fingerprint, last4: params.last4 ?? '????' }, ...given } };
   }
-  const alert = input.firstAlertId ? await playbookSupport.loadAlert(input.firstAlertId) : null;
+  const alert = input.firstAlertId ? await support.loadAlert(input.firstAlertId) : null;
   const alertNumber = Number(alert?.labels.alertNumber);
   const github = alert?.source === 'github' && alert.labels.repository && Number.isInteger(alertNumber) ? { repository: alert.labels.repository, alertNumber, url: alert.labels.htmlUrl } : undefined;
   const known = { github, confidence: (alert?.labels.validity === 'active' ? 'high' : 'medium') as Confidence, exposedAt: params.exposedAt ?? alert?.observedAt ?? input.detectedAt };

@@ -80,7 +80,7 @@ export default definePlaybook({
   async run(run, params) {
     const { input } = run;
 
-    const source = await describeLeak(input, params);
+    const source = await describeLeak(input, params, run.support);
     let leak = source.leak;
     if (!leak && source.github && patched(PATCH.readsGitHubSecret)) {
       const read = await readLeakFromGitHub(run, { ...source, github: source.github });

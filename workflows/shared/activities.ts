@@ -1,21 +1,35 @@
 // The activities playbooks call, proxied once. Provider calls are retried by the step runner
 // (maximumAttempts 1 here), so every attempt lands on the timeline.
 import type { Duration } from '@temporalio/common';
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
 import type { ProviderActivities } from '../../activities/providers/provider.activities';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { RETRY } from './retry';
 
-export const projection = proxyActivities<TimelineActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+/** Projection writes and playbook reads: short, idempotent, retried until the database is back. */
+const PROJECTION = { startToCloseTimeout: '10s', retry: RETRY.projection } as const;
 
-export const playbookSupport = proxyActivities<PlaybookActivities>({
-  startToCloseTimeout: '10s',
-  retry: RETRY.projection,
-});
+export const projection = proxyActivities<TimelineActivities>(PROJECTION);
+
+export const playbookSupport = proxyActivities<PlaybookActivities>(PROJECTION);
+
+/**
+ * The same writes and reads as local activities (PATCH.localProjection): run by the worker
+ * that runs the workflow task, inside that task, with no round trip through Temporal's task
+ * queue and no workflow task of their own. A step is then one workflow task and one
+ * activity (the provider call), where it was three of each. They are short database
+ * statements, idempotent like the activities (deterministic ids, ON CONFLICT DO NOTHING), so
+ * a local retry lands once as well.
+ */
+export const localProjection = proxyLocalActivities<TimelineActivities>(PROJECTION);
+
+export const localPlaybookSupport = proxyLocalActivities<PlaybookActivities>(PROJECTION);
+
+/** The projection and playbook-support activities a run uses: local ones on runs begun since PATCH.localProjection. */
+export function projectionActivities(local: boolean): { projection: TimelineActivities; support: PlaybookActivities } {
+  return local ? { projection: localProjection, support: localPlaybookSupport } : { projection, support: playbookSupport };
+}
 
 /**
  * A provider activity heartbeats every 5 s while its call is under way (the worker sends them

@@ -1,7 +1,6 @@
 import { condition, isCancellation, patched } from '@temporalio/workflow';
 import { describeApprovers, type GateState } from '../../lib/approvals/gate';
 import { durationMs } from '../../lib/duration';
-import { projection } from './activities';
 import type { IncidentRun } from './incident-run';
 import { PATCH } from './patches';
 import { slackCourier } from './slack-courier';
@@ -182,7 +181,7 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
 
 /** A tier's page goes through the paging outbox (sent by the API, never waited on here); the timeline says if nothing can send it. */
 async function pageEscalation(run: IncidentRun, gateId: string, tier: number, page: { service: string; via?: string }): Promise<void> {
-  const queued = await projection.queueEscalationPage({ incidentId: run.input.incidentId, gateId, tier, ...page });
+  const queued = await run.projection.queueEscalationPage({ incidentId: run.input.incidentId, gateId, tier, ...page });
   if (!queued) {
     await run.timeline.record('notice.failed', `Escalation page to ${page.service} not sent: no paging vendor is configured (vendors.paging in runbooks/providers.yaml)`, {
       data: { gateId, tier, service: page.service },

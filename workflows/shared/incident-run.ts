@@ -2,7 +2,9 @@ import { CancellationScope, condition, continueAsNew, log, patched, sleep, upser
 import type { GatePolicy, GateState, RecordedVote } from '../../lib/approvals/gate';
 import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
-import { playbookSupport, projection } from './activities';
+import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
+import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
+import { projectionActivities } from './activities';
 import type { Carried, ResumePoint, StepRecord } from './carry';
 import type { PlaybookInput } from './input';
 import { MergeRecorder } from './merges';
@@ -81,13 +83,18 @@ export class IncidentRun {
   private besideRunning = 0;
   /** Beside work that is only waiting for the gate to change (see idleBeside): it does not hold back a hand-over. */
   private besideIdle = 0;
+  /** Projection writes and playbook reads: local activities on runs begun since PATCH.localProjection. */
+  readonly projection: TimelineActivities;
+  readonly support: PlaybookActivities;
 
   constructor(
     readonly input: PlaybookInput,
     readonly playbook: PlaybookDefinition,
   ) {
     const carried = input.carried;
-    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming);
+    // Asked once, as the run begins: patched() answers per call, and a run must not change shape midway.
+    ({ projection: this.projection, support: this.support } = projectionActivities(patched(PATCH.localProjection)));
+    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event));
     this.merges = new MergeRecorder(this, input);
     this.steps = { ...carried?.steps };
     this.undoAsks = carried?.undoAsks ?? 0;
@@ -196,7 +203,7 @@ export class IncidentRun {
   async open(): Promise<'resolved' | 'cancelled' | undefined> {
     const { input, playbook } = this;
     if (patched(PATCH.runChecksIncident)) {
-      const found = await projection.beginRun(input.incidentId);
+      const found = await this.projection.beginRun(input.incidentId);
       if (found.status === 'resolved' || found.status === 'cancelled') {
         log.info('incident closed before this run began: nothing to do', { incidentId: input.incidentId, status: found.status });
         return found.status;
@@ -213,7 +220,7 @@ export class IncidentRun {
     if (this.timeline.sequence > 0) {
       await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey } });
     } else {
-      await projection.recordIncident({
+      await this.projection.recordIncident({
         id: input.incidentId,
         workflowId: workflowInfo().workflowId,
         title: input.title,
@@ -230,7 +237,7 @@ export class IncidentRun {
         data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
       });
     }
-    this.policies = await playbookSupport.loadApprovalPolicies(playbook.name);
+    this.policies = await this.support.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started`, { data: { playbook: playbook.name, version: playbook.version } });
     this.merges.start();
     return undefined;
@@ -240,7 +247,7 @@ export class IncidentRun {
   async setStatus(status: IncidentStatus, why: string): Promise<void> {
     if (this.resuming || this.state.status === status) return;
     this.state.status = status;
-    await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
+    await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
   }
 
@@ -250,7 +257,7 @@ export class IncidentRun {
     if (this.resuming || worse(current, severity) === current) return;
     this.state.severity = severity;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.severity, value: severity }]);
-    await projection.setIncidentSeverity(this.input.incidentId, severity);
+    await this.projection.setIncidentSeverity(this.input.incidentId, severity);
     await this.timeline.record('incident.severity-raised', `Severity raised from ${current} to ${severity}: ${why}`, { data: { from: current, to: severity } });
     if (severity === 'critical' && patched(PATCH.criticalRaisesOpenGates)) await this.raiseOpenGates();
   }
@@ -341,10 +348,10 @@ export class IncidentRun {
       // with the close, and reopen the incident (lib/db/late-alerts.ts).
       await this.merges.recordPending();
       this.merges.closed = true;
-      await projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.merges.lastInboxId, runId: workflowInfo().runId });
+      await this.projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.merges.lastInboxId, runId: workflowInfo().runId });
       return;
     }
-    await projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
+    await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     // Alerts that reached the run while the projection was written still belong to it.
     await this.merges.recordPending();
   }

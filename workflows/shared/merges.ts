@@ -120,12 +120,15 @@ export class MergeRecorder {
       this.lastInboxId = batch.lastInboxId;
       const sourcesBefore = run.state.sources.length;
       this.merge(batch);
-      await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount } });
+      // A batch after the opening one goes through an activity: in a storm, a chain of local
+      // writes would keep one workflow task open past its timeout (each ends the task here).
+      const opening = run.state.alertCount === batch.count;
+      await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount }, remote: !opening });
       if (!patched(PATCH.sourcesUpsertedOnChange) || run.state.sources.length !== sourcesBefore) {
         upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: run.state.sources }]);
       }
       // The first batch carries the alert that opened the incident: only later ones are news.
-      if (run.state.alertCount === batch.count) continue;
+      if (opening) continue;
       await run.raiseSeverity(incidentSeverity(batch.maxSeverity), `${batch.count} more alert(s), the worst ${batch.maxSeverity}`);
       for (const listener of this.listeners) await listener(batch);
     }

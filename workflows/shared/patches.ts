@@ -21,4 +21,9 @@ export const PATCH = {
   oneLifecycle: 'one-lifecycle',
   /** An escalation tier with `page:` queues a page through the paging outbox when it starts. */
   escalationPages: 'escalation-pages',
+  /**
+   * Timeline and projection writes (and the policies read) are local activities: a step is
+   * one workflow task and one activity, not three of each (issue 22).
+   */
+  localProjection: 'local-projection-writes',
 } as const;

@@ -8,6 +8,8 @@ const { appendTimelineEvent } = proxyActivities<TimelineActivities>({
   retry: RETRY.projection,
 });
 
+type Append = TimelineActivities['appendTimelineEvent'];
+
 /**
  * Writes an incident's timeline from inside a workflow. Event ids are the incident id plus a
  * sequence kept in workflow state, so replays and activity retries never duplicate an event.
@@ -19,6 +21,8 @@ export class TimelineRecorder {
     private lastSequence = 0,
     /** True while a continued run replays its body up to where the last one waited: what it records is on the timeline already. */
     private readonly muted: () => boolean = () => false,
+    /** How an event is written: an activity (runs begun before PATCH.localProjection), or a local one. */
+    private readonly append: Append = appendTimelineEvent,
   ) {}
 
   get sequence(): number {
@@ -33,7 +37,7 @@ export class TimelineRecorder {
   async record(
     type: TimelineEventType,
     summary: string,
-    opts: { actor?: string; data?: Record<string, unknown> } = {},
+    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean } = {},
   ): Promise<void> {
     if (this.muted()) return;
     this.lastSequence += 1;
@@ -47,7 +51,9 @@ export class TimelineRecorder {
       summary,
       data: opts.data ?? {},
     };
+    // `remote`: an activity even where this run writes locally (a storm's merged batches).
     // Never cancelled: the sequence was taken, and a cancel must not leave a gap in it.
-    await CancellationScope.nonCancellable(() => appendTimelineEvent(event));
+    const append = opts.remote ? appendTimelineEvent : this.append;
+    await CancellationScope.nonCancellable(() => append(event));
   }
 }

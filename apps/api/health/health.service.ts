@@ -8,7 +8,7 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { SharedRead } from '../common/shared-read';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
-import type { InboxDepth } from '../webhooks/inbox-store';
+import { inboxLag, type InboxDepth } from '../webhooks/inbox-store';
 
 export interface CheckResult {
   ok: boolean;
@@ -16,8 +16,11 @@ export interface CheckResult {
 }
 
 export interface Readiness {
+  /** Postgres, Temporal and a worker answer. */
   ready: boolean;
-  checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult };
+  /** Ready, but the inbox is past its limits: the playbooks are far behind the door (checks.inbox says by how much). */
+  degraded: boolean;
+  checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult; inbox: CheckResult };
   /** Alerts stored but not yet handed to Temporal, and those Temporal refused for good (informational: the door stays open). */
   inbox: InboxDepth | null;
 }
@@ -50,7 +53,9 @@ export class HealthService {
       ? await this.checkWorker()
       : { ok: false, detail: 'unknown until Temporal answers' };
     const inbox = postgres.ok ? await this.dispatcher.depth().catch(() => null) : null;
-    return { ready: postgres.ok && temporalCheck.ok && worker.ok, checks: { postgres, temporal: temporalCheck, worker }, inbox };
+    const lag = inbox ? inboxLag(inbox, this.config.api.readyInbox) : { ok: false, detail: 'unknown until Postgres answers' };
+    const ready = postgres.ok && temporalCheck.ok && worker.ok;
+    return { ready, degraded: ready && !lag.ok, checks: { postgres, temporal: temporalCheck, worker, inbox: lag }, inbox };
   }
 
   private async checkPostgres(): Promise<CheckResult> {

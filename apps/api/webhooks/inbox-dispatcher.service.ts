@@ -17,6 +17,7 @@ import {
   deadLetter,
   holdBack,
   inboxDepth,
+  inboxLag,
   incidentDispatch,
   markDispatched,
   requeueDeadLetters,
@@ -77,6 +78,11 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     const read = () => (depth ??= this.depth().finally(() => setTimeout(() => (depth = undefined), 1_000)));
     metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
     metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
+    metrics.gauge(
+      'palisade_inbox_behind',
+      'Playbooks far behind the door: 1 while the inbox is past PALISADE_READY_INBOX_MAX_PENDING or PALISADE_READY_INBOX_MAX_AGE (/readyz says degraded).',
+      async () => (inboxLag(await read(), config.api.readyInbox).ok ? 0 : 1),
+    );
     metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
   }
 

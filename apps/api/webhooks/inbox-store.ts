@@ -146,6 +146,17 @@ export async function inboxDepth(db: DataSource | EntityManager): Promise<InboxD
   return { pending: row?.pending ?? 0, oldestAgeSeconds: Math.round(row?.age ?? 0), deadLetters: row?.dead ?? 0 };
 }
 
+/**
+ * Whether the inbox keeps up: past either limit (config `api.readyInbox`) the playbooks are
+ * far behind the door, and `detail` says by how much. The door stays open either way.
+ */
+export function inboxLag(depth: InboxDepth, limits: { maxAgeSeconds: number; maxPending: number }): { ok: boolean; detail: string } {
+  const old = depth.oldestAgeSeconds > limits.maxAgeSeconds;
+  const many = depth.pending > limits.maxPending;
+  const figures = `${depth.pending} alerts wait (limit ${limits.maxPending}), the oldest waits ${depth.oldestAgeSeconds} s (limit ${limits.maxAgeSeconds} s)`;
+  return old || many ? { ok: false, detail: `behind: ${figures}` } : { ok: true, detail: `keeps up: ${figures}` };
+}
+
 /** One incident's alerts not yet handed to its playbook: waiting, and set aside (with the last reason). */
 export interface IncidentDispatch {
   pending: number;

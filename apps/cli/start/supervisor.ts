@@ -10,6 +10,7 @@ import { assertPlaybooksTypeCheck } from '../../playbooks/typecheck';
 import { loadSuppressions } from '../../../lib/intake/suppressions';
 import { describeError, PalisadeError, redactUrl } from '../../../lib/errors';
 import { ManagedProcess, nodeEntry } from './child-process';
+import { compiledBuild } from './compiled-build';
 import { lockDataDir } from './data-dir-lock';
 import { ensureDevSecrets } from './dev-secrets';
 import { startEmbeddedPostgres } from './embedded-postgres';
@@ -123,8 +124,11 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     await bundleWorkflowsInChild(workflowBundle, path.join(logs, 'bundle.log'), started);
     if (shutdown.requested) return await shutdown.done;
     childEnv.PALISADE_WORKFLOW_BUNDLE = workflowBundle;
+    // The worker and the API run compiled JavaScript: no TypeScript compiler in their memory.
+    const build = await compiledBuild(REPO_ROOT, path.join(config.dataDir, 'build'));
+    if (shutdown.requested) return await shutdown.done;
     for (const name of ['worker', 'api'] as const) {
-      const entry = nodeEntry(require.resolve(`../../${name}/main`));
+      const entry = nodeEntry(path.join(build, 'apps', name, 'main.js'));
       started.push(
         new ManagedProcess({
           name,

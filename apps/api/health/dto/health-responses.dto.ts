@@ -3,7 +3,7 @@ import { errorBodySchema } from '../../common/openapi/schemas';
 
 const checkSchema = z.object({ ok: z.boolean(), detail: z.string() });
 const readinessFields = {
-  checks: z.object({ postgres: checkSchema, temporal: checkSchema, worker: checkSchema }),
+  checks: z.object({ postgres: checkSchema, temporal: checkSchema, worker: checkSchema, inbox: checkSchema.describe('Whether the playbooks keep up with the door: past PALISADE_READY_INBOX_MAX_PENDING or PALISADE_READY_INBOX_MAX_AGE, not ok (the status is then `degraded`).') }),
   inbox: z
     .object({ pending: z.number().int(), oldestAgeSeconds: z.number(), deadLetters: z.number().int() })
     .nullable()
@@ -11,5 +11,5 @@ const readinessFields = {
 };
 
 export const liveSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Live' });
-export const readySchema = z.object({ status: z.literal('ready'), ...readinessFields }).meta({ id: 'Ready' });
+export const readySchema = z.object({ status: z.enum(['ready', 'degraded']), ...readinessFields }).meta({ id: 'Ready' });
 export const notReadySchema = errorBodySchema.extend({ error: z.literal('not_ready'), ...readinessFields }).meta({ id: 'NotReady' });

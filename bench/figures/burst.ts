@@ -1,0 +1,149 @@
+import { Client, Connection } from '@temporalio/client';
+import { performance } from 'node:perf_hooks';
+import { engineProcesses, rssMiB } from '../support/engine';
+import { runLoad, startRawWorker } from '../support/processes';
+import { round, until } from '../support/stats';
+import type { BenchContext, Section } from './figure';
+
+// A worm across many hosts (issue 22): `count` distinct host-compromise alerts posted at once
+// to POST /webhooks/generic by a load generator in its own process, on hosts nobody enrolled,
+// so each incident snapshots the disks, collects volatile data and waits at its isolate-host
+// gate. Timed until every one waits there. Beside it, in the same run, the same Temporal
+// server's raw rate: a workflow with the activities and local activities a run makes up to
+// that gate (counted from the runs' own histories), on a worker in its own process, started
+// `count` times at once. Then the worker's and the API's memory with every incident at its gate.
+
+const GOAL_SECONDS = 60;
+const GOAL_RATIO = 0.5;
+const GOAL_WORKER_MIB = 300;
+/** Connections of the load generator: a SIEM forwarding a burst. */
+const CONNECTIONS = 10;
+/** Runs whose history is read for the shape. */
+const SAMPLE = 5;
+
+interface Shape {
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  localActivities: number;
+  activityTypes: string[];
+}
+
+async function gated(ctx: BenchContext, prefix: string): Promise<number> {
+  const { rows } = await ctx.db.query<{ n: string }>(
+    `SELECT count(DISTINCT t.incident_id) AS n FROM timeline_events t JOIN incidents i ON i.id = t.incident_id
+     WHERE i.entity LIKE $1 AND t.type = 'gate.requested' AND t.data->>'gateId' = 'isolate-host'`,
+    [`host:${prefix}-%`],
+  );
+  return Number(rows[0].n);
+}
+
+/** What one run did up to its gate, from its history (Slack's post follows the gate: not counted). */
+async function shapeOf(client: Client, workflowId: string): Promise<Shape> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const types = events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  const beforeGate = types.filter((t) => !t.startsWith('slack.'));
+  return {
+    events: events.length,
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    activities: beforeGate.length,
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    activityTypes: types,
+  };
+}
+
+function rss(ctx: BenchContext): { worker: number; api: number } {
+  const pids = engineProcesses(ctx.engine);
+  if (!pids.worker || !pids.api) throw new Error(`could not find the engine's worker and API processes in /proc (found ${JSON.stringify(pids)})`);
+  return { worker: rssMiB(pids.worker), api: rssMiB(pids.api) };
+}
+
+/** Starts `count` raw workflows, CONNECTIONS at a time, and waits for all: seconds from the first start to the last end. */
+async function rawRate(client: Client, taskQueue: string, count: number, shape: Shape, runId: string): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  const results: Promise<unknown>[] = [];
+  const starter = async () => {
+    while (next < count) {
+      const i = next++;
+      const handle = await client.workflow.start('rawPlaybook', { taskQueue, workflowId: `raw-${runId}-${i}`, args: [shape.activities, shape.localActivities] });
+      results.push(handle.result());
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, starter));
+  await Promise.all(results);
+  return (performance.now() - t0) / 1000;
+}
+
+export const burstSection: Section = {
+  name: 'burst',
+  title: 'A burst of distinct host-compromise alerts, each to its gate, against the raw rate',
+  run: async (ctx) => {
+    const count = ctx.quick ? 100 : 1_000;
+    const prefix = `burst-${ctx.runId}`;
+    const atRest = rss(ctx);
+    ctx.log(`At rest: worker ${atRest.worker} MiB, API ${atRest.api} MiB. Posting ${count} alerts on ${count} hosts (${CONNECTIONS} connections, load generator in its own process)...`);
+    const t0 = performance.now();
+    const load = await runLoad({ url: `${ctx.engine.apiUrl}/webhooks/generic`, secret: ctx.engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), connections: CONNECTIONS, amount: count, entities: 'distinct', prefix });
+    const postedSeconds = (performance.now() - t0) / 1000;
+    ctx.log(`Posted in ${round(postedSeconds)} s (${load.non2xx} non-2xx, ${load.errors} errors); waiting for every incident at its gate...`);
+    let shown = 0;
+    const progress: { seconds: number; gated: number }[] = [];
+    await until(
+      () => `${count} incidents at their isolate-host gate`,
+      async () => {
+        const n = await gated(ctx, prefix);
+        if (n >= shown + count / 10) {
+          shown = n;
+          progress.push({ seconds: round((performance.now() - t0) / 1000), gated: n });
+          ctx.log(`  ${n} of ${count} at their gate after ${round((performance.now() - t0) / 1000)} s`);
+        }
+        return n >= count ? true : undefined;
+      },
+      Math.max(600_000, count * 1_500),
+      500,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const rate = count / seconds;
+
+    const connection = await Connection.connect({ address: ctx.engine.temporalAddress });
+    const client = new Client({ connection });
+    try {
+      const { rows } = await ctx.db.query<{ workflow_id: string }>(`SELECT workflow_id FROM incidents WHERE entity LIKE $1 ORDER BY detected_at LIMIT ${SAMPLE}`, [`host:${prefix}-%`]);
+      const shapes = await Promise.all(rows.map((r) => shapeOf(client, r.workflow_id)));
+      const shape = shapes[0];
+      ctx.log(`A run to its gate: ${shape.events} events, ${shape.workflowTasks} workflow tasks, ${shape.activities} activities, ${shape.localActivities} local activities (${shape.activityTypes.join(' ')}).`);
+      const gatedRss = rss(ctx);
+      ctx.log(`With ${count} at their gate: worker ${gatedRss.worker} MiB, API ${gatedRss.api} MiB. Raw rate: ${count} workflows of ${shape.activities} no-op activities and ${shape.localActivities} local ones...`);
+      const taskQueue = `bench-raw-${ctx.runId}`;
+      const raw = await startRawWorker(ctx.engine.temporalAddress, taskQueue, ctx.engine.backgroundNice);
+      let rawSeconds: number;
+      try {
+        rawSeconds = await rawRate(client, taskQueue, count, shape, ctx.runId);
+      } finally {
+        await raw.stop();
+      }
+      const rawPerSec = count / rawSeconds;
+      const ratio = Math.round((rate / rawPerSec) * 100) / 100;
+      ctx.log(`Raw: ${round(rawSeconds)} s, ${round(rawPerSec)}/s; Palisade ${round(rate)}/s: ratio ${ratio}.`);
+      const n = count.toLocaleString('en');
+      return {
+        figures: [
+          { figure: `${n} distinct host-compromise alerts → all at their gate`, value: round(seconds), unit: ' s', goal: `≤ ${GOAL_SECONDS} s`, met: seconds <= GOAL_SECONDS },
+          { figure: 'the same: incidents/s', value: round(rate), unit: '/s', goal: '' },
+          { figure: `raw Temporal rate, ${shape.activities} activities + ${shape.localActivities} local (own worker process)`, value: round(rawPerSec), unit: '/s', goal: '' },
+          { figure: 'burst / raw', value: ratio, goal: `≥ ${GOAL_RATIO}`, met: ratio >= GOAL_RATIO },
+          { figure: 'a run to its gate: workflow tasks / activities / local', value: shape.workflowTasks, unit: ` / ${shape.activities} / ${shape.localActivities}`, goal: '' },
+          { figure: 'worker RSS at rest', value: atRest.worker, unit: ' MiB', goal: '' },
+          { figure: 'API RSS at rest', value: atRest.api, unit: ' MiB', goal: '' },
+          { figure: `worker RSS, ${n} incidents at a gate`, value: gatedRss.worker, unit: ' MiB', goal: `≤ ${GOAL_WORKER_MIB} MB`, met: gatedRss.worker <= GOAL_WORKER_MIB },
+          { figure: `API RSS, ${n} incidents at a gate`, value: gatedRss.api, unit: ' MiB', goal: '' },
+        ],
+        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), rss: { atRest, gated: gatedRss } },
+      };
+    } finally {
+      await connection.close();
+    }
+  },
+};
