@@ -14,6 +14,7 @@ import { describeError, PalisadeError } from '../../../lib/errors';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
 import { ManagedProcess, nodeEntry } from '../start/child-process';
 import { lockDataDir } from '../start/data-dir-lock';
+import { compiledBuild } from '../start/compiled-build';
 import { ensureDevSecrets } from '../start/dev-secrets';
 import { findOnPath } from '../start/go-install';
 import { assertPortsFree, type PortClaim } from '../start/ports';
@@ -120,10 +121,13 @@ export async function runCluster({ config, env, say }: ClusterOptions): Promise<
       DATABASE_URL: palisadeUrl,
       PALISADE_WORKFLOW_BUNDLE: workflowBundle,
     };
+    // Compiled JavaScript, as npm start runs it: no TypeScript compiler in the replicas' memory.
+    const compiled = await compiledBuild(REPO_ROOT, path.join(config.dataDir, 'build'));
+    if (shutdown.requested) return await shutdown.done;
     const apps: ManagedProcess[] = [];
     for (let i = 0; i < REPLICAS; i++) {
       for (const name of ['worker', 'api'] as const) {
-        const entry = nodeEntry(require.resolve(`../../${name}/main`));
+        const entry = nodeEntry(path.join(compiled, 'apps', name, 'main.js'));
         apps.push(
           new ManagedProcess({
             name: `${name}-${i + 1}`,
