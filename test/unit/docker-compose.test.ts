@@ -94,11 +94,29 @@ describe('docker-compose.yml (production shape)', () => {
     }
   });
 
-  it('publishes the api on 3000 and health-checks api (/readyz), postgres and temporal', () => {
+  it('publishes the api on 3000 and health-checks api (/readyz) and postgres', () => {
     expect(service('api').ports?.map(String)).toContain('127.0.0.1:3000:3000');
     expect(text(service('api').healthcheck?.test)).toContain('127.0.0.1:3000/readyz');
     expect(text(service('postgres').healthcheck?.test)).toContain('pg_isready');
-    expect(text(service('temporal').healthcheck?.test)).toMatch(/temporal operator .*--address temporal:7233/);
+  });
+
+  it("runs Temporal's server image, one container per service, after a schema job (not the deprecated auto-setup)", () => {
+    for (const [name, s] of Object.entries(services)) expect(s.image ?? '', name).not.toMatch(/temporalio\/auto-setup/);
+    const temporal = { temporal: 'frontend', 'temporal-history': 'history', 'temporal-matching': 'matching', 'temporal-worker': 'worker' };
+    for (const [name, svc] of Object.entries(temporal)) {
+      expect(service(name).image, name).toBe('temporalio/server:1.29.1');
+      expect(env(service(name)), name).toMatchObject({ SERVICES: svc, DB: 'postgres12', POSTGRES_SEEDS: 'postgres', DBNAME: 'temporal', VISIBILITY_DBNAME: 'temporal_visibility' });
+      expect(dependsOn(service(name)), name).toMatchObject({ 'temporal-schema': 'service_completed_successfully' });
+    }
+    const schema = service('temporal-schema');
+    expect(schema.image).toMatch(/^temporalio\/admin-tools:1\.29\.1-/);
+    expect(dependsOn(schema)).toMatchObject({ postgres: 'service_healthy' });
+    const script = text(schema.command);
+    expect(script.replaceAll('$$', '')).not.toContain('$');
+    for (const db of ['temporal', 'temporal_visibility']) {
+      expect(script, db).toMatch(new RegExp(`--db ${db}\\b[^\\n]*setup-schema -v 0\\.0`));
+      expect(script, db).toMatch(new RegExp(`--db ${db}\\b[^\\n]*update-schema -d /etc/temporal/schema/postgresql/v12/${db === 'temporal' ? 'temporal' : 'visibility'}/versioned`));
+    }
   });
 
   it('depends only on declared services, and starts api/worker after the one-shot jobs', () => {
@@ -111,11 +129,12 @@ describe('docker-compose.yml (production shape)', () => {
         'temporal-setup': 'service_completed_successfully',
       });
     }
-    expect(dependsOn(service('temporal-setup'))).toMatchObject({ temporal: 'service_healthy' });
+    expect(dependsOn(service('temporal-setup'))).toMatchObject({ temporal: 'service_started' });
   });
 
   it('registers every Palisade search attribute with its type', () => {
     const script = text(service('temporal-setup').command);
+    expect(script).toContain('temporal operator namespace create');
     expect(script).toContain('temporal operator search-attribute create');
     expect(script).toContain('--address temporal:7233');
     // Compose would interpolate a lone `$`: shell variables must be written `$$`.
