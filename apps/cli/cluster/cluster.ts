@@ -19,7 +19,7 @@ import { ensureDevSecrets } from '../start/dev-secrets';
 import { findOnPath } from '../start/go-install';
 import { assertPortsFree, type PortClaim } from '../start/ports';
 import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from '../start/postgres-cluster';
-import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady } from '../start/supervisor';
+import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady, type StartOptions } from '../start/supervisor';
 import { serverPorts, TEMPORAL_SERVICES, writeServerConfig } from './server-config';
 import { resolveTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBuild } from './temporal-server';
 
@@ -31,19 +31,13 @@ const FRONTEND_TIMEOUT_MS = 120_000;
 /** Prometheus, when the machine has it (Debian's package), on its usual port. */
 const PROMETHEUS_PORT = 9090;
 
-export interface ClusterOptions {
-  config: PalisadeConfig;
-  env: NodeJS.ProcessEnv;
-  say: (line: string) => void;
-}
-
 /**
  * `npm run cluster`: the production topology on one machine. Temporal's real server (built
  * once into the cache) with PostgreSQL persistence and visibility, each of its four services
  * a process of its own; Palisade's migrations; two APIs and two workers against it. Ctrl-C
  * stops everything, apps first. The data (Postgres, logs) stays in <data>/cluster.
  */
-export async function runCluster({ config, env, say }: ClusterOptions): Promise<void> {
+export async function runCluster({ config, env, say }: StartOptions): Promise<void> {
   await checkOperatorFiles(config, say);
   const dir = path.join(config.dataDir, 'cluster');
   const logs = path.join(dir, 'logs');
