@@ -30,6 +30,9 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   /** A prebuilt workflow bundle (`npm start` builds one each start); unset, the worker bundles at start. */
   PALISADE_WORKFLOW_BUNDLE: optionalString,
+  PALISADE_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').max(200).default('palisade'),
+  PALISADE_WORKER_VERSIONING: z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).default('true'),
+  PALISADE_BECOME_CURRENT: z.enum(['if-none', 'always', 'never'], { message: "expected 'if-none', 'always' or 'never'" }).default('if-none'),
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
@@ -91,6 +94,18 @@ export interface PalisadeConfig {
     cliPath: string | undefined;
     /** Absolute path of a prebuilt workflow bundle, or undefined: the worker bundles the code itself. */
     workflowBundle: string | undefined;
+    /**
+     * Worker Versioning: the worker deployment its workers belong to (each worker's version is
+     * this name and the build id derived from its workflow bundle), or undefined when off
+     * (PALISADE_WORKER_VERSIONING=false: Temporal's time-skipping test server has no deployments).
+     */
+    deploymentName: string | undefined;
+    /**
+     * When a worker makes its own version the deployment's current one: `if-none` (no version
+     * is current yet: a first start), `always` (`npm start` on its own dev server: one node,
+     * the build it starts is the one to run), `never` (a deploy decides: `palisade deploy`).
+     */
+    becomeCurrent: 'if-none' | 'always' | 'never';
     devServerPort: number;
     devServerUiPort: number;
   };
@@ -200,6 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       taskQueue: e.PALISADE_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
       workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
+      deploymentName: e.PALISADE_WORKER_VERSIONING === 'true' ? e.PALISADE_DEPLOYMENT_NAME : undefined,
+      becomeCurrent: e.PALISADE_BECOME_CURRENT,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
     },

@@ -1,6 +1,7 @@
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../../lib/domain/timeline';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { RETRY } from './retry';
 
 const { appendTimelineEvent } = proxyActivities<TimelineActivities>({
@@ -20,6 +21,9 @@ export class TimelineRecorder {
     /** True while a continued run replays its body up to where the last one waited: what it records is on the timeline already. */
     private readonly muted: () => boolean = () => false,
   ) {}
+
+  /** The build this run last told the projection it runs on (see record). */
+  private reportedBuild: string | undefined;
 
   get sequence(): number {
     return this.lastSequence;
@@ -47,7 +51,15 @@ export class TimelineRecorder {
       summary,
       data: opts.data ?? {},
     };
+    // The build running this workflow task (Worker Versioning: it changes when the run moves to a
+    // new build), told to the projection with the first event written on it. Read from the
+    // history on replay, and only an activity's argument: no command, nothing to patch.
+    const build = workflowInfo().currentDeploymentVersion?.buildId;
+    const changed = build !== undefined && build !== this.reportedBuild;
+    // Moved to a new build since it last reported (not its first report: open() set the attribute).
+    if (changed && this.reportedBuild !== undefined) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.playbookVersion, value: build }]);
+    if (changed) this.reportedBuild = build;
     // Never cancelled: the sequence was taken, and a cancel must not leave a gap in it.
-    await CancellationScope.nonCancellable(() => appendTimelineEvent(event));
+    await CancellationScope.nonCancellable(() => appendTimelineEvent(changed ? { ...event, build } : event));
   }
 }

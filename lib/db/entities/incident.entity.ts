@@ -26,6 +26,14 @@ export class IncidentEntity {
   @Column({ name: 'playbook_version', type: 'text' })
   playbookVersion!: string;
 
+  /** The build (worker version, derived from the workflow code) the incident's run started on; null before builds were recorded. */
+  @Column({ name: 'started_build', type: 'text', nullable: true })
+  startedBuild!: string | null;
+
+  /** The build running it now (Worker Versioning moves an open run to a new build), as the run last reported. */
+  @Column({ name: 'running_build', type: 'text', nullable: true })
+  runningBuild!: string | null;
+
   @Column({ type: 'text', nullable: true })
   entity!: string | null;
 

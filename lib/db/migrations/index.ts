@@ -11,6 +11,7 @@ import { StripSnsLinks1764560000000 } from './1764560000000-strip-sns-links';
 import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accounts';
 import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
+import { IncidentBuilds1764920000000 } from './1764920000000-incident-builds';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   SimulatedAccounts1764650000000,
   TokenIdentity1764700000000,
   PagingOutbox1764800000000,
+  IncidentBuilds1764920000000,
 ];
