@@ -12,6 +12,8 @@ export interface IncidentJson {
   status: string;
   playbook: string;
   playbookVersion: string;
+  startedBuild?: string | null;
+  runningBuild?: string | null;
   entity: string | null;
   alertCount: number;
   sources: string[];
@@ -127,6 +129,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['severity', incident.severity],
     ['status', `${incident.status} (${live})`],
     ['playbook', `${incident.playbook} ${incident.playbookVersion}`],
+    ['build', !incident.startedBuild ? '—' : incident.startedBuild === incident.runningBuild ? incident.startedBuild : `started on ${incident.startedBuild}, now ${incident.runningBuild}`],
     ['workflow', incident.workflowId],
     ['entity', incident.entity ?? '—'],
     ['alerts', `${incident.alertCount}${incident.sources.length ? ` from ${incident.sources.join(', ')}` : ''}`],
