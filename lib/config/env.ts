@@ -67,6 +67,8 @@ const envSchema = z.object({
   /** Live timeline streams one API process serves at once, for one token and in all. */
   PALISADE_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1000).default(5),
   PALISADE_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  PALISADE_STUCK_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  PALISADE_STUCK_ATTEMPTS: z.coerce.number().int().min(2).max(1_000).default(3),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
@@ -159,6 +161,9 @@ export interface PalisadeConfig {
     /** Live timeline streams per token and in all, per API process. */
     streamsPerToken: number;
     streamsMax: number;
+    /** How often the stuck watcher looks at open incidents' runs (0: never), and after how many failed attempts of one workflow task a run is stuck. */
+    stuckCheckMs: number;
+    stuckAttempts: number;
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -228,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       tokenMaxTtlMs: durationMs(e.PALISADE_TOKEN_MAX_TTL),
       streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
       streamsMax: e.PALISADE_STREAMS_MAX,
+      stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
+      stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
     },
     intake: {
       secrets: Object.fromEntries(

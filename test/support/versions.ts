@@ -13,6 +13,8 @@ import type { TestEngine } from './engine';
 export interface OtherBuild {
   worker: Worker;
   buildId: string;
+  /** Makes `buildId` current again (a rollback). */
+  promoteBuild: (buildId: string) => Promise<void>;
   /** Routes new runs, and the open AUTO_UPGRADE ones, to this build. */
   promote: () => Promise<void>;
   close: () => Promise<void>;
@@ -28,6 +30,15 @@ export async function otherBundle(leftOut = 'patch-canary'): Promise<{ code: str
   return bundlePlaybooks(bundle.filter((b) => b.workflowType !== type), { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
 }
 
+/** The shipped playbooks with manual-incident changed without patched(): its open runs cannot move to this build. */
+export async function brokenBundle(): Promise<{ code: string }> {
+  const { bundle, catalogue } = await loadPlaybooks();
+  const type = catalogue.require('manual-incident', 'brokenBundle').workflowType;
+  const broken = path.join(ENGINE_ROOT, 'test/fixtures/versions/broken-manual-incident/playbook.ts');
+  const entries = bundle.map((b) => (b.workflowType === type ? { file: broken, workflowType: type } : b));
+  return bundlePlaybooks(entries, { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
+}
+
 /** Starts a worker of `bundle` beside the engine's, polling the same task queue as another version of its deployment. */
 export async function startOtherBuild(engine: TestEngine, bundle: { code: string }): Promise<OtherBuild> {
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -37,6 +48,9 @@ export async function startOtherBuild(engine: TestEngine, bundle: { code: string
   return {
     worker,
     buildId: version.buildId,
+    promoteBuild: async (buildId) => {
+      await becomeCurrent(connection, engine.config.temporal.namespace, { ...version, buildId }, 'always');
+    },
     promote: async () => {
       await becomeCurrent(connection, engine.config.temporal.namespace, version, 'always');
     },

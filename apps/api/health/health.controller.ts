@@ -24,8 +24,8 @@ export class HealthController {
   @ApiZodResponse(503, notReadySchema, 'Not ready: the checks say what is missing.')
   @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const { ready, checks, inbox } = await this.health.readiness();
-    if (ready) return { status: 'ready', checks, inbox };
+    const { ready, checks, inbox, stuck } = await this.health.readiness();
+    if (ready) return { status: 'ready', checks, inbox, stuck };
     res.status(HttpStatus.SERVICE_UNAVAILABLE);
     const failing = Object.entries(checks)
       .filter(([, c]) => !c.ok)
@@ -36,6 +36,7 @@ export class HealthController {
       hint: 'Wait for start-up to finish; if it persists, check that Postgres, Temporal and the worker are running.',
       checks,
       inbox,
+      stuck,
     };
   }
 }

@@ -34,6 +34,14 @@ export class IncidentEntity {
   @Column({ name: 'running_build', type: 'text', nullable: true })
   runningBuild!: string | null;
 
+  /** Since when its run is stuck (a workflow task that keeps failing); null when it is not. */
+  @Column({ name: 'stuck_since', type: 'timestamptz', nullable: true })
+  stuckSince!: Date | null;
+
+  /** Why: the failing task's error and the build it failed on. */
+  @Column({ name: 'stuck_reason', type: 'text', nullable: true })
+  stuckReason!: string | null;
+
   @Column({ type: 'text', nullable: true })
   entity!: string | null;
 

@@ -12,6 +12,7 @@ import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accoun
 import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
 import { IncidentBuilds1764920000000 } from './1764920000000-incident-builds';
+import { IncidentStuck1764920000001 } from './1764920000001-incident-stuck';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   TokenIdentity1764700000000,
   PagingOutbox1764800000000,
   IncidentBuilds1764920000000,
+  IncidentStuck1764920000001,
 ];

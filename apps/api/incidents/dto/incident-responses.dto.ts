@@ -18,6 +18,8 @@ const incidentFields = {
   playbookVersion: z.string().describe("The playbook declaration's label for people."),
   startedBuild: z.string().nullable().describe('The build (worker version: a hash of the workflow code) the run started on; null before its first step, or for a run from before builds were recorded.'),
   runningBuild: z.string().nullable().describe('The build running it now: Worker Versioning moves an open run to a newly promoted build at its next workflow task.'),
+  stuckSince: timeSchema.nullable().describe("Since when the run is stuck: its workflow task keeps failing (a change without patched(), a bug). Clears itself once a worker takes it again."),
+  stuckReason: z.string().nullable().describe('The failing workflow task: its error and the build it failed on.'),
   entity: z.string().nullable(),
   alertCount: z.number().int(),
   sources: z.array(z.enum(SOURCES)),
