@@ -25,6 +25,7 @@ import { freePort } from '../apps/cli/start/ports';
 import { resolveTemporalCli } from '../apps/cli/start/temporal-cli';
 import { startTemporalDevServer } from '../apps/cli/start/temporal-dev-server';
 import { installTemporalRuntime } from '../apps/worker/logging';
+import { becomeCurrent } from '../apps/worker/versioning';
 import { createWorker } from '../apps/worker/worker';
 import { loadConfig } from '../lib/config/env';
 import { createDataSource, runMigrations } from '../lib/db/data-source';
@@ -110,6 +111,9 @@ async function main(): Promise<number> {
       worker.shutdown();
       await running;
     });
+    // Worker Versioning: runs start on this worker's build once it is the deployment's current one.
+    const version = worker.options.workerDeploymentOptions?.version;
+    if (version) await becomeCurrent(nativeConnection, config.temporal.namespace, version, 'always');
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection });

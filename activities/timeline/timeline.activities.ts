@@ -74,10 +74,12 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
      * Summary and data are redacted here as well as at the door: a provider's answer can
      * carry a secret too.
      */
-    async appendTimelineEvent(event: TimelineEvent): Promise<void> {
-      const summary = redactor.redactText(event.summary);
-      const data = redactor.redactDeep(event.data);
-      await insertTimelineEvent(db, { ...event, summary, data });
+    async appendTimelineEvent(event: TimelineEvent & { build?: string }): Promise<void> {
+      const { build, ...rest } = event;
+      const summary = redactor.redactText(rest.summary);
+      const data = redactor.redactDeep(rest.data);
+      await insertTimelineEvent(db, { ...rest, summary, data });
+      if (build) await recordBuild(db, rest.incidentId, build);
     },
 
     /**
@@ -110,6 +112,18 @@ async function recordIncidentRow(tx: EntityManager, incident: IncidentProjection
       incident.entity,
       incident.detectedAt,
     ],
+  );
+}
+
+/**
+ * The build now running the incident's run (its first event on a new build says so); the first
+ * one it reports is the build it started on.
+ */
+async function recordBuild(db: DataSource, incidentId: string, build: string): Promise<void> {
+  await db.query(
+    `UPDATE incidents SET running_build = $2, started_build = COALESCE(started_build, $2), updated_at = now()
+     WHERE id = $1 AND running_build IS DISTINCT FROM $2`,
+    [incidentId, build],
   );
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PalisadeError, describeError } from '../../lib/errors';
-import { Catalogue, describeSource, PLAYBOOK_NAME, type PlaybookEntry } from '../../lib/playbooks/catalogue';
+import { Catalogue, describeSource, PLAYBOOK_NAME, VERSIONING_BEHAVIORS, type PlaybookEntry } from '../../lib/playbooks/catalogue';
 import { findPlaybookFolders, type PlaybookFolder } from '../../lib/playbooks/folders';
 import type { Playbook } from '../../workflows/kit';
 import { ENGINE_ROOT, resolveKitFor } from './kit-resolution';
@@ -67,6 +67,10 @@ function entryOf(folder: PlaybookFolder, declared: unknown): PlaybookEntry {
     throw broken(folder, `its name ${JSON.stringify(p.name)} is not lower-case words joined by hyphens (e.g. compromised-identity)`);
   }
   if (!(p.params instanceof z.ZodType)) throw broken(folder, `${p.name}: params must be a zod schema`);
+  const versioning = p.versioning;
+  if (!versioning || !(VERSIONING_BEHAVIORS as readonly string[]).includes(versioning.behavior) || typeof versioning.reason !== 'string' || versioning.reason.trim() === '') {
+    throw broken(folder, `${p.name}: versioning must say { behavior: 'AUTO_UPGRADE' | 'PINNED', reason: '…' } (what its open runs do when a new build is deployed, and why)`);
+  }
   const gates = p.allGates ?? [];
   const duplicate = [...(p.gates ?? []), ...(p.steps ?? [])].find((name, i, all) => all.indexOf(name) !== i);
   if (duplicate) throw broken(folder, `${p.name}: '${duplicate}' is declared twice`);
@@ -74,6 +78,7 @@ function entryOf(folder: PlaybookFolder, declared: unknown): PlaybookEntry {
     name: p.name,
     workflowType: p.workflowType!,
     version: p.version!,
+    versioning: { behavior: versioning.behavior, reason: versioning.reason },
     description: p.description ?? '',
     params: p.params,
     gates,

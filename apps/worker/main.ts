@@ -5,6 +5,7 @@ import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { installTemporalRuntime } from './logging';
+import { becomeCurrent } from './versioning';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -21,8 +22,17 @@ async function main(): Promise<void> {
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
   // activities finish, then resolves.
-  log.info({ taskQueue: worker.options.taskQueue }, 'worker polling');
-  await worker.run();
+  const version = worker.options.workerDeploymentOptions?.version;
+  log.info({ taskQueue: worker.options.taskQueue, deployment: version?.deploymentName, buildId: version?.buildId }, 'worker polling');
+  const running = worker.run();
+  if (version) {
+    // A first start (or `npm start`, one node) routes new runs to this build; otherwise `palisade deploy` decides.
+    becomeCurrent(connection, config.temporal.namespace, version, config.temporal.becomeCurrent).then(
+      (made) => log.info({ buildId: version.buildId, made }, made ? 'this build is now current' : 'this build polls; the current version stays as it is'),
+      (err: unknown) => log.error({ err: describeError(err) }, 'could not make this build current'),
+    );
+  }
+  await running;
   await connection.close();
   await db.destroy();
   log.info('worker stopped');

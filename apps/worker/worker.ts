@@ -15,6 +15,7 @@ import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { pagingPlan } from '../../lib/paging/plan';
 import { SlackTemplates } from '../../lib/slack/templates';
 import { createSlackClient } from '../../activities/slack/slack-client';
+import { deploymentOptionsFor } from './versioning';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -23,7 +24,7 @@ export interface WorkerOptions {
   /** Default: config.temporal.taskQueue. */
   taskQueue?: string;
   /** A prebuilt workflow bundle (tests build one per run); otherwise bundled at start. */
-  workflowBundle?: { codePath: string };
+  workflowBundle?: { codePath: string } | { code: string };
   /** Where real vendors' secrets are read (runbooks/providers.yaml names the variables): the worker's environment. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -60,11 +61,14 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
           Runtime.instance().logger.warn(`${err.message} Mentions use the last good list.`);
         }), publicUrl: config.publicUrl }
     : undefined;
+  const workflowBundle = opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs));
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
-    workflowBundle: opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs)),
+    workflowBundle,
+    // Its version: the deployment and the build id of this bundle (apps/worker/versioning.ts).
+    workerDeploymentOptions: deploymentOptionsFor(config, workflowBundle),
     activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: workflowCacheSize(config.temporal.workerMemoryMiB),

@@ -32,6 +32,9 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   /** A prebuilt workflow bundle (`npm start` builds one each start); unset, the worker bundles at start. */
   PALISADE_WORKFLOW_BUNDLE: optionalString,
+  PALISADE_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').max(200).default('palisade'),
+  PALISADE_WORKER_VERSIONING: z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).default('true'),
+  PALISADE_BECOME_CURRENT: z.enum(['if-none', 'always', 'never'], { message: "expected 'if-none', 'always' or 'never'" }).default('if-none'),
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
@@ -72,6 +75,8 @@ const envSchema = z.object({
   /** Live timeline streams one API process serves at once, for one token and in all. */
   PALISADE_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1000).default(5),
   PALISADE_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  PALISADE_STUCK_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  PALISADE_STUCK_ATTEMPTS: z.coerce.number().int().min(2).max(1_000).default(3),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
@@ -99,6 +104,18 @@ export interface PalisadeConfig {
     cliPath: string | undefined;
     /** Absolute path of a prebuilt workflow bundle, or undefined: the worker bundles the code itself. */
     workflowBundle: string | undefined;
+    /**
+     * Worker Versioning: the worker deployment its workers belong to (each worker's version is
+     * this name and the build id derived from its workflow bundle), or undefined when off
+     * (PALISADE_WORKER_VERSIONING=false: Temporal's time-skipping test server has no deployments).
+     */
+    deploymentName: string | undefined;
+    /**
+     * When a worker makes its own version the deployment's current one: `if-none` (no version
+     * is current yet: a first start), `always` (`npm start` on its own dev server: one node,
+     * the build it starts is the one to run), `never` (a deploy decides: `palisade deploy`).
+     */
+    becomeCurrent: 'if-none' | 'always' | 'never';
     devServerPort: number;
     devServerUiPort: number;
     /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
@@ -158,6 +175,9 @@ export interface PalisadeConfig {
     streamsMax: number;
     /** /readyz says degraded past either: the inbox's oldest pending alert (seconds), or how many wait. */
     readyInbox: { maxAgeSeconds: number; maxPending: number };
+    /** How often the stuck watcher looks at open incidents' runs (0: never), and after how many failed attempts of one workflow task a run is stuck. */
+    stuckCheckMs: number;
+    stuckAttempts: number;
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -214,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       taskQueue: e.PALISADE_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
       workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
+      deploymentName: e.PALISADE_WORKER_VERSIONING === 'true' ? e.PALISADE_DEPLOYMENT_NAME : undefined,
+      becomeCurrent: e.PALISADE_BECOME_CURRENT,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
@@ -228,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
       streamsMax: e.PALISADE_STREAMS_MAX,
       readyInbox: { maxAgeSeconds: e.PALISADE_READY_INBOX_MAX_AGE, maxPending: e.PALISADE_READY_INBOX_MAX_PENDING },
+      stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
+      stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
     },
     intake: {
       secrets: Object.fromEntries(

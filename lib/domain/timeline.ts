@@ -38,6 +38,9 @@ export const TIMELINE_EVENT_TYPES = [
   'notice.failed',
   'notice.acknowledged',
   'note',
+  /** The run's workflow task keeps failing (the error and the build), and, once a worker takes it again, that it moves. */
+  'incident.stuck',
+  'incident.unstuck',
 ] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
 

@@ -22,6 +22,20 @@ export interface ManualStart<P = unknown> {
   requires?: readonly string[];
 }
 
+/** The Worker Versioning behaviours a playbook may declare. */
+export const VERSIONING_BEHAVIORS = ['PINNED', 'AUTO_UPGRADE'] as const;
+
+/**
+ * How a playbook's open runs meet a new build, with the reason (its declaration says both):
+ * `AUTO_UPGRADE`, they move to the new build at their next workflow task (changes to running
+ * logic go behind `patched()`); `PINNED`, they finish on the build they started on.
+ */
+export interface PlaybookVersioning {
+  behavior: (typeof VERSIONING_BEHAVIORS)[number];
+  /** Why this behaviour is safe for this playbook: one sentence for the reviewer of a deploy. */
+  reason: string;
+}
+
 /** Where a playbook came from: shipped with the engine, or a team's folder (PALISADE_PLAYBOOKS_DIR). */
 export type PlaybookSource = { kind: 'shipped'; dir: string } | { kind: 'team'; dir: string };
 
@@ -34,8 +48,9 @@ export interface PlaybookEntry {
   name: string;
   /** The Temporal workflow type: the name in camelCase (`host-compromise` → `hostCompromise`). */
   workflowType: string;
-  /** Memo and search attribute `PalisadePlaybookVersion`. */
+  /** The declaration's label for people (the build a run runs on is the deployment's). */
   version: string;
+  versioning: PlaybookVersioning;
   description: string;
   /** The one schema of its params, parsed once at workflow entry. */
   params: z.ZodType;

@@ -8,6 +8,9 @@ export type Instant = Date | string;
 export interface PostmortemIncidentRow extends Omit<IncidentProjection, 'detectedAt'> {
   alertCount: number;
   sources: string[];
+  /** The build its run started on and the one that ran it last (null: not recorded). */
+  startedBuild?: string | null;
+  runningBuild?: string | null;
   firstAlertAt: Instant | null;
   lastAlertAt: Instant | null;
   detectedAt: Instant;

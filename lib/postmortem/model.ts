@@ -30,6 +30,9 @@ export interface Postmortem {
     title: string;
     playbook: string;
     playbookVersion: string;
+    /** The build (worker version) its run started on, and the one that ran it last. */
+    startedBuild: string | null;
+    runningBuild: string | null;
     status: IncidentStatus;
     severity: Severity;
     entity: string | null;
@@ -123,6 +126,8 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       title: incident.title,
       playbook: incident.playbook,
       playbookVersion: incident.playbookVersion,
+      startedBuild: incident.startedBuild ?? null,
+      runningBuild: incident.runningBuild ?? null,
       status: incident.status,
       severity: incident.severity,
       entity: incident.entity,

@@ -78,6 +78,8 @@ function sampleModel(): Postmortem {
       status: 'resolved',
       playbook: 'sample',
       playbookVersion: '1.0.0',
+      startedBuild: 'b0000000000000001',
+      runningBuild: 'b0000000000000002',
       entity: 'host:sample',
       alertCount: 1,
       sources: ['generic'],

@@ -142,7 +142,7 @@ describe('a team playbook outside the engine (PALISADE_PLAYBOOKS_DIR)', () => {
 
   it.each([
     ['a bad declaration', 'broken-decl', (src: string) => src.replace('export default definePlaybook(', 'export const notDefault = definePlaybook('), 'must `export default definePlaybook'],
-    ['a type error (a gate it does not declare)', 'typo-gate', (src: string) => src.replace("gate: 'proceed',", "gate: 'procede',"), "playbook.ts:35:7 - TS2322: Type '\"procede\"' is not assignable"],
+    ['a type error (a gate it does not declare)', 'typo-gate', (src: string) => src.replace("gate: 'proceed',", "gate: 'procede',"), "playbook.ts:37:7 - TS2322: Type '\"procede\"' is not assignable"],
     ['a name clash with a shipped playbook', 'clash', (src: string) => src.replace("name: 'clash'", "name: 'host-compromise'"), "Two playbooks are named 'host-compromise'"],
   ])('%s stops npm start with the folder and the problem, and `playbook check` finds it', async (_what, name, breakIt, problem) => {
     const dir = path.join(scratch, `broken-${name}`);

@@ -30,7 +30,8 @@ describe('playbooks on the time-skipping test server, at their shipped lengths',
   beforeAll(async () => {
     env = await startTimeSkipping();
     // runbooks/approvals.yaml as shipped: 15 minutes, one 15-minute escalation tier, then deny.
-    engine = await startTestEngine({ temporalAddress: env.address });
+    // The time-skipping test server has no worker deployments: the worker runs unversioned.
+    engine = await startTestEngine({ temporalAddress: env.address, env: { PALISADE_WORKER_VERSIONING: 'false' } });
     fleet = new SimulatedFleet(engine.db);
   });
   afterAll(async () => {

@@ -123,7 +123,8 @@ export function playbookKit(opts: KitOptions = {}): PlaybookKit {
       ...(opts.approvalsFile ? { PALISADE_APPROVALS_FILE: opts.approvalsFile } : {}),
       ...opts.env,
     };
-    kit.engine = await startTestEngine({ env, ...(timeSkipping ? { temporalAddress: timeSkipping.address } : {}) });
+    // Temporal's time-skipping test server has no worker deployments: its workers run unversioned.
+    kit.engine = await startTestEngine(timeSkipping ? { env: { ...env, PALISADE_WORKER_VERSIONING: 'false' }, temporalAddress: timeSkipping.address } : { env });
     kit.fleet = new SimulatedFleet(kit.engine.db);
     kit.client = timeSkipping?.client ?? new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
     kit.start = (playbook, startOpts) => startKitRun(kit, playbook, startOpts ?? {}, !!timeSkipping);

@@ -5,8 +5,9 @@ import type { AddressInfo, Server } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { createApiApp } from '../../apps/api/app';
+import { becomeCurrent } from '../../apps/worker/versioning';
 import { createWorker } from '../../apps/worker/worker';
-import { loadConfig, webhookSecretVariable } from '../../lib/config/env';
+import { loadConfig, webhookSecretVariable, type PalisadeConfig } from '../../lib/config/env';
 import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { createDataSource } from '../../lib/db/data-source';
 import { createDatabase } from '../setup/postgres';
@@ -17,6 +18,8 @@ export interface TestEngine {
   databaseUrl: string;
   worker: Worker | undefined;
   taskQueue: string;
+  /** The engine's configuration (its task queue, its worker deployment). */
+  config: PalisadeConfig;
   db: DataSource;
   /** The API's Nest application, for tests that watch what a route reaches (its DataSource, its Temporal client). */
   app: INestApplication;
@@ -52,6 +55,8 @@ export async function startTestEngine(
     TEMPORAL_ADDRESS: temporalAddress,
     DATABASE_URL: databaseUrl,
     PALISADE_TASK_QUEUE: taskQueue,
+    // A deployment of its own too: its version becomes current without touching another engine's.
+    PALISADE_DEPLOYMENT_NAME: taskQueue,
     PALISADE_REDACTION_KEY: TEST_REDACTION_KEY,
     PALISADE_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
     ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
@@ -67,6 +72,9 @@ export async function startTestEngine(
     connection = await NativeConnection.connect({ address: temporalAddress });
     worker = await createWorker({ connection, config, db, env: opts.env, workflowBundle: { codePath: inject('workflowBundlePath') } });
     workerRun = worker.run();
+    // As `npm start` does: new runs go to this worker's version (the first one of its deployment).
+    const version = worker.options.workerDeploymentOptions?.version;
+    if (version) await becomeCurrent(connection, config.temporal.namespace, version, config.temporal.becomeCurrent);
   }
 
   const app: INestApplication = await createApiApp(config, opts.apiLogs ? ['log', 'error', 'warn', 'debug', 'verbose'] : false, opts.env);
@@ -78,6 +86,7 @@ export async function startTestEngine(
     databaseUrl,
     worker,
     taskQueue,
+    config,
     db,
     app,
     close: async () => {

@@ -13,6 +13,7 @@ import { approval, definePlaybook, step } from '../../workflows/kit';
 const typed = definePlaybook({
   name: 'typed-example',
   description: 'Type checks only: never run.',
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'type checks only' },
   params: z.object({}),
   gates: ['isolate-host'],
   steps: ['Isolate the host', 'Patch wave {n}'],
@@ -31,11 +32,26 @@ const typed = definePlaybook({
   },
 });
 
+// Every playbook says what its open runs do when a new build is deployed, and why.
+// @ts-expect-error a declaration without its versioning behaviour
+definePlaybook({ name: 'unversioned', description: 'Type checks only.', params: z.object({}), gates: [], steps: [], run: async () => 'done' });
+// @ts-expect-error a behaviour without its reason
+definePlaybook({ name: 'no-reason', description: 'Type checks only.', versioning: { behavior: 'PINNED' }, params: z.object({}), gates: [], steps: [], run: async () => 'done' });
+
 describe('playbook declarations', () => {
   it('list their gates and steps as declared; the runner gate only for a playbook that contains', () => {
     expect(typed.allGates).toEqual(['isolate-host']);
     expect(typed.workflowType).toBe('typedExample');
     expect(typed.version).toBe('1.0.0');
+  });
+
+  it('carry their versioning behaviour to the workflow the worker runs', async () => {
+    expect((typed.workflow as { workflowDefinitionOptions?: unknown }).workflowDefinitionOptions).toEqual({ versioningBehavior: 'AUTO_UPGRADE' });
+    const catalogue = await shippedCatalogue();
+    for (const entry of catalogue.entries) {
+      expect(entry.versioning.behavior, entry.name).toMatch(/^(AUTO_UPGRADE|PINNED)$/);
+      expect(entry.versioning.reason.length, entry.name).toBeGreaterThan(20);
+    }
   });
 });
 

@@ -20,6 +20,8 @@ const NO_OWNER = 'secops-oncall';
 export default definePlaybook({
   name: 'compromised-identity',
   description: 'Look the account up, revoke its sessions and keys, disable it (approval; two for administrators), force a credential reset, tell the owner.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it waits at the disable gate for people: an open run meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   categories: ['identity'],
   params: z
     .object({

@@ -27,6 +27,8 @@ export type DriftAction = (typeof DRIFT_ACTIONS)[number];
 export default definePlaybook({
   name: 'config-drift',
   description: 'Compare a resource with its baseline, classify the drift, decide (revert, quarantine or accept), apply, verify.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it waits at the decision gate for people: an open run meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   categories: ['config-drift'],
   params: z.object({ resourceId: z.string().min(1) }).strict(),
   fromAlert: (entity) => ({ resourceId: entity.key }),

@@ -19,6 +19,8 @@ import { approval, bestEffort, compensate, definePlaybook, step } from '../kit';
 export default definePlaybook({
   name: 'host-compromise',
   description: 'Enrich, preserve evidence, isolate (approval for production), verify, notify the owner, replace from the golden image (approval).',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it waits at the isolate and replace gates for people: an open run meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   categories: ['host-compromise'],
   params: z
     .object({

@@ -14,6 +14,8 @@ const manualIncident = definePlaybook({
   name: 'manual-incident',
   version: '0.1.0',
   description: 'An incident a responder reports by hand (POST /incidents): it waits, gathering what joins it, until a responder resolves or cancels it.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it waits for a responder as long as the incident is open: it meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   params: z.object({}).strict(),
   gates: [],
   steps: [],

@@ -25,6 +25,8 @@ export type CanaryRun = PlaybookRun<(typeof gates)[number], (typeof steps)[numbe
 export default definePlaybook({
   name: 'patch-canary',
   description: 'Patch in waves (5% → 25% → 100%): bake, check the SLO, approve the next wave; roll every wave back on a breach.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'its bakes and wave gates last hours: an open run meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   categories: ['vulnerability'],
   params: z
     .object({

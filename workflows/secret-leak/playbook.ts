@@ -67,6 +67,8 @@ export type LeakParams = z.output<typeof params>;
 export default definePlaybook({
   name: 'secret-leak',
   description: 'Find the leaked credential by fingerprint, revoke it (at once when sure and not shared, else after approval), rotate, search its use, notify the owner.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it may wait at the revoke gate, or for a responder after a failed step: an open run meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   categories: ['secret-leak'],
   params,
   manualStart: {

@@ -1,6 +1,7 @@
+import { setWorkflowOptions } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { AlertCategory, AlertEntity } from '../../lib/intake/alert';
-import { RUNNER_GATES, workflowTypeOf, type ManualStart } from '../../lib/playbooks/catalogue';
+import { RUNNER_GATES, workflowTypeOf, type ManualStart, type PlaybookVersioning } from '../../lib/playbooks/catalogue';
 import type { PlaybookInput } from './input';
 import type { IncidentRun } from './incident-run';
 import { runPlaybook, type PlaybookOutcome } from './runner';
@@ -28,8 +29,19 @@ export interface PlaybookDeclaration<P extends z.ZodType, G extends string, S ex
   description: string;
   /** The Temporal workflow type, when not the name in camelCase (kept for histories recorded under an older name). */
   workflowType?: string;
-  /** Memo and search attribute `PalisadePlaybookVersion` (default 1.0.0). */
+  /**
+   * A label for people (default 1.0.0), shown beside the playbook. What a run actually runs is
+   * the build (derived from the workflow code: GET /incidents/:id `startedBuild`, `runningBuild`).
+   */
   version?: string;
+  /**
+   * What a run does when a new build of the engine is deployed while it is open (Worker
+   * Versioning), and why: `AUTO_UPGRADE` moves it to the new build at its next workflow task
+   * (the change then needs `patched()`, and `palisade replay check --live` proves it);
+   * `PINNED` finishes it on the build it started on (only for a playbook that never waits for a
+   * person: a pinned run keeps its old worker needed until it ends).
+   */
+  versioning: PlaybookVersioning;
   /** Alert categories it answers (routing rules send these to it); documentation and checks. */
   categories?: readonly AlertCategory[];
   /** Its params, as one schema: parsed once when the run starts; defaults live here. */
@@ -80,5 +92,8 @@ export function definePlaybook<P extends z.ZodType, const G extends string, cons
     allGates: [...declaration.gates, ...(declaration.contains ? RUNNER_GATES : [])],
     workflow: (input: PlaybookInput) => runPlaybook(input, playbook as unknown as Playbook),
   };
+  // A declaration without it (plain JavaScript) is refused by the loader, naming its folder (apps/playbooks/load.ts).
+  const behavior = (declaration.versioning as PlaybookVersioning | undefined)?.behavior;
+  if (behavior) setWorkflowOptions({ versioningBehavior: behavior }, playbook.workflow);
   return playbook;
 }

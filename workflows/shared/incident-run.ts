@@ -210,10 +210,13 @@ export class IncidentRun {
       }
       this.timeline.continueFrom(found.timelineSequence);
     }
-    upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version });
+    // The build this run starts on (Worker Versioning); a worker without a version has none.
+    const build = workflowInfo().currentDeploymentVersion?.buildId;
+    upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version, ...(build ? { startedBuild: build } : {}) });
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
-      { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
+      // The build running it: kept current as the run moves to a new build (TimelineRecorder).
+      { key: SEARCH_ATTRIBUTE.playbookVersion, value: build ?? playbook.version },
       { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
       { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
     ]);
@@ -238,7 +241,9 @@ export class IncidentRun {
       });
     }
     this.policies = await this.support.loadApprovalPolicies(playbook.name);
-    await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started`, { data: { playbook: playbook.name, version: playbook.version } });
+    await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
+      data: { playbook: playbook.name, version: playbook.version, ...(build ? { build } : {}) },
+    });
     this.merges.start();
     return undefined;
   }

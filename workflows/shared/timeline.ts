@@ -1,6 +1,7 @@
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../../lib/domain/timeline';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { RETRY } from './retry';
 
 const { appendTimelineEvent } = proxyActivities<TimelineActivities>({
@@ -24,6 +25,9 @@ export class TimelineRecorder {
     /** How an event is written: an activity (runs begun before PATCH.localProjection), or a local one. */
     private readonly append: Append = appendTimelineEvent,
   ) {}
+
+  /** The build this run last told the projection it runs on (see record). */
+  private reportedBuild: string | undefined;
 
   get sequence(): number {
     return this.lastSequence;
@@ -51,9 +55,17 @@ export class TimelineRecorder {
       summary,
       data: opts.data ?? {},
     };
+    // The build running this workflow task (Worker Versioning: it changes when the run moves to a
+    // new build), told to the projection with the first event written on it. Read from the
+    // history on replay, and only an activity's argument: no command, nothing to patch.
+    const build = workflowInfo().currentDeploymentVersion?.buildId;
+    const changed = build !== undefined && build !== this.reportedBuild;
+    // Moved to a new build since it last reported (not its first report: open() set the attribute).
+    if (changed && this.reportedBuild !== undefined) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.playbookVersion, value: build }]);
+    if (changed) this.reportedBuild = build;
     // `remote`: an activity even where this run writes locally (a storm's merged batches).
     // Never cancelled: the sequence was taken, and a cancel must not leave a gap in it.
     const append = opts.remote ? appendTimelineEvent : this.append;
-    await CancellationScope.nonCancellable(() => append(event));
+    await CancellationScope.nonCancellable(() => append(changed ? { ...event, build } : event));
   }
 }

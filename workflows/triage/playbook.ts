@@ -16,6 +16,8 @@ const triage = definePlaybook({
   workflowType: 'triageIncident',
   version: '0.1.0',
   description: 'Open an incident, gather its alerts, wait for a responder to resolve it.',
+  // Every run waits for people (a gate, or a responder after a failed step), so it spans deploys.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it gathers alerts until a responder resolves it, for days at times: it meets deploys, so it takes the new build (changes to running logic go behind patched())' },
   params: z.object({}).strict(),
   gates: [],
   steps: [],

@@ -24,9 +24,9 @@ export class HealthController {
   @ApiZodResponse(503, notReadySchema, 'Not ready: the checks say what is missing.')
   @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
   async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
-    const { ready, degraded, checks, inbox } = await this.health.readiness();
+    const { ready, degraded, checks, inbox, stuck } = await this.health.readiness();
     // Degraded stays 200: the door must keep storing alerts, so a load balancer keeps sending them.
-    if (ready) return { status: degraded ? 'degraded' : 'ready', checks, inbox };
+    if (ready) return { status: degraded ? 'degraded' : 'ready', checks, inbox, stuck };
     res.status(HttpStatus.SERVICE_UNAVAILABLE);
     const failing = Object.entries(checks)
       .filter(([name, c]) => !c.ok && name !== 'inbox')
@@ -37,6 +37,7 @@ export class HealthController {
       hint: 'Wait for start-up to finish; if it persists, check that Postgres, Temporal and the worker are running.',
       checks,
       inbox,
+      stuck,
     };
   }
 }

@@ -23,6 +23,8 @@ export interface Readiness {
   checks: { postgres: CheckResult; temporal: CheckResult; worker: CheckResult; inbox: CheckResult };
   /** Alerts stored but not yet handed to Temporal, and those Temporal refused for good (informational: the door stays open). */
   inbox: InboxDepth | null;
+  /** Open incidents whose run is stuck (a workflow task that keeps failing: apps/api/incidents/stuck-watcher.service.ts); informational, like the inbox. */
+  stuck: { count: number; incidents: { id: string; since: string; reason: string | null }[] } | null;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -54,8 +56,17 @@ export class HealthService {
       : { ok: false, detail: 'unknown until Temporal answers' };
     const inbox = postgres.ok ? await this.dispatcher.depth().catch(() => null) : null;
     const lag = inbox ? inboxLag(inbox, this.config.api.readyInbox) : { ok: false, detail: 'unknown until Postgres answers' };
+    const stuck = postgres.ok ? await this.stuck().catch(() => null) : null;
     const ready = postgres.ok && temporalCheck.ok && worker.ok;
-    return { ready, degraded: ready && !lag.ok, checks: { postgres, temporal: temporalCheck, worker, inbox: lag }, inbox };
+    return { ready, degraded: ready && !lag.ok, checks: { postgres, temporal: temporalCheck, worker, inbox: lag }, inbox, stuck };
+  }
+
+  /** The stuck incidents, the first ten named. */
+  private async stuck(): Promise<Readiness['stuck']> {
+    const rows = await this.db.query<{ id: string; since: Date; reason: string | null; n: number }[]>(
+      `SELECT id, stuck_since AS since, stuck_reason AS reason, count(*) OVER ()::int AS n FROM incidents WHERE stuck_since IS NOT NULL ORDER BY stuck_since LIMIT 10`,
+    );
+    return { count: rows[0]?.n ?? 0, incidents: rows.map((r) => ({ id: r.id, since: r.since.toISOString(), reason: r.reason })) };
   }
 
   private async checkPostgres(): Promise<CheckResult> {

@@ -6,11 +6,12 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
+import { StuckWatcher } from './stuck-watcher.service';
 import { TimelineHub } from './timeline-hub';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule],
   controllers: [IncidentsController],
-  providers: [IncidentsService, TimelineHub],
+  providers: [IncidentsService, TimelineHub, StuckWatcher],
 })
 export class IncidentsModule {}

@@ -12,6 +12,11 @@ export interface IncidentJson {
   status: string;
   playbook: string;
   playbookVersion: string;
+  startedBuild?: string | null;
+  runningBuild?: string | null;
+  /** Set while its run is stuck (a workflow task that keeps failing). */
+  stuckSince?: string | null;
+  stuckReason?: string | null;
   entity: string | null;
   alertCount: number;
   sources: string[];
@@ -100,7 +105,7 @@ export async function incidentsList(client: ApiClient, opts: ListOptions): Promi
   say(
     table(
       ['ID', 'SEVERITY', 'STATUS', 'PLAYBOOK', 'ENTITY', 'ALERTS', 'DETECTED (UTC)', 'TITLE'],
-      incidents.map((i) => [shortId(i.id), i.severity, i.status, i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
+      incidents.map((i) => [shortId(i.id), i.severity, i.stuckSince ? `${i.status} STUCK` : i.status, i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
     ),
   );
   if (cursor) say(`… more than ${incidents.length}: raise --limit, or narrow with --since / --status.`);
@@ -127,6 +132,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['severity', incident.severity],
     ['status', `${incident.status} (${live})`],
     ['playbook', `${incident.playbook} ${incident.playbookVersion}`],
+    ['build', !incident.startedBuild ? '—' : incident.startedBuild === incident.runningBuild ? incident.startedBuild : `started on ${incident.startedBuild}, now ${incident.runningBuild}`],
     ['workflow', incident.workflowId],
     ['entity', incident.entity ?? '—'],
     ['alerts', `${incident.alertCount}${incident.sources.length ? ` from ${incident.sources.join(', ')}` : ''}`],

@@ -30,6 +30,8 @@ export default definePlaybook({
   name: '${name}',
   description: 'Asks an approver, then tells the owner of the alert\\'s target.',
   categories: ['other'],
+  // What an open run does when a new build is deployed (docs/playbooks.md, section 5), and why.
+  versioning: { behavior: 'AUTO_UPGRADE', reason: 'it waits at a gate for an approver, so an open run meets deploys' },
   params: z
     .object({
       /** What the alert names: its entity key. */

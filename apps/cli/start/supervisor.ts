@@ -118,6 +118,8 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
       TEMPORAL_ADDRESS: temporalAddress,
       DATABASE_URL: databaseUrl,
       PALISADE_DB_POOL_SIZE: String(poolSize),
+      // One node on its own dev server: the build this start runs is the one new runs go to.
+      ...(config.temporal.address || env.PALISADE_BECOME_CURRENT ? {} : { PALISADE_BECOME_CURRENT: 'always' }),
     };
     // The workflow code, bundled in a short-lived process so the worker never loads webpack.
     const workflowBundle = path.join(config.dataDir, 'workflow-bundle.js');

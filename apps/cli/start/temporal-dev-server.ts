@@ -55,6 +55,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     // apart, about 10 ms apart with this on); a playbook step is several activities.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // Worker Versioning: each test engine is a worker deployment of its own (the server's
+    // default allows 100 in a namespace, a test run starts more); one engine has one.
+    '--dynamic-config-value',
+    'matching.maxDeployments=10000',
     '--log-level',
     'warn',
     ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),

@@ -26,6 +26,22 @@ export class IncidentEntity {
   @Column({ name: 'playbook_version', type: 'text' })
   playbookVersion!: string;
 
+  /** The build (worker version, derived from the workflow code) the incident's run started on; null before builds were recorded. */
+  @Column({ name: 'started_build', type: 'text', nullable: true })
+  startedBuild!: string | null;
+
+  /** The build running it now (Worker Versioning moves an open run to a new build), as the run last reported. */
+  @Column({ name: 'running_build', type: 'text', nullable: true })
+  runningBuild!: string | null;
+
+  /** Since when its run is stuck (a workflow task that keeps failing); null when it is not. */
+  @Column({ name: 'stuck_since', type: 'timestamptz', nullable: true })
+  stuckSince!: Date | null;
+
+  /** Why: the failing task's error and the build it failed on. */
+  @Column({ name: 'stuck_reason', type: 'text', nullable: true })
+  stuckReason!: string | null;
+
   @Column({ type: 'text', nullable: true })
   entity!: string | null;
 

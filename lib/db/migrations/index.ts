@@ -12,6 +12,8 @@ import { SimulatedAccounts1764650000000 } from './1764650000000-simulated-accoun
 import { TokenIdentity1764700000000 } from './1764700000000-token-identity';
 import { PagingOutbox1764800000000 } from './1764800000000-paging-outbox';
 import { PagingChannels1764910000000 } from './1764910000000-paging-channels';
+import { IncidentBuilds1764920000000 } from './1764920000000-incident-builds';
+import { IncidentStuck1764920000001 } from './1764920000001-incident-stuck';
 import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
@@ -32,6 +34,8 @@ export const migrations = [
   TokenIdentity1764700000000,
   PagingOutbox1764800000000,
   PagingChannels1764910000000,
+  IncidentBuilds1764920000000,
+  IncidentStuck1764920000001,
   WebhookReplays1764930000000,
   MetricsCursor1764940000000,
   GamedayHeartbeats1764950000000,

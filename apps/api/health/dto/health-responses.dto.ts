@@ -8,6 +8,13 @@ const readinessFields = {
     .object({ pending: z.number().int(), oldestAgeSeconds: z.number(), deadLetters: z.number().int() })
     .nullable()
     .describe('Alerts stored and not yet handed to Temporal (informational: the door stays open); null when Postgres does not answer.'),
+  stuck: z
+    .object({
+      count: z.number().int(),
+      incidents: z.array(z.object({ id: z.string(), since: z.string(), reason: z.string().nullable() })).describe('The first ten, longest stuck first.'),
+    })
+    .nullable()
+    .describe('Open incidents whose run is stuck: a workflow task that keeps failing (informational); null when Postgres does not answer.'),
 };
 
 export const liveSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Live' });

@@ -17,6 +17,8 @@ export const postmortemSchema = z
       title: z.string(),
       playbook: z.string(),
       playbookVersion: z.string(),
+      startedBuild: z.string().nullable().describe('The build (worker version) its run started on.'),
+      runningBuild: z.string().nullable().describe('The build that ran it last.'),
       status: z.enum(INCIDENT_STATUSES),
       severity: z.enum(SEVERITIES),
       entity: z.string().nullable(),

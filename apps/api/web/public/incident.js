@@ -39,6 +39,8 @@ async function loadHeader(view) {
     document.title = `${i.severity.toUpperCase()} · ${i.title} — Palisade`;
     const facts = [
       ['Playbook', `${i.playbook} ${i.playbookVersion || ''}`.trim()],
+      ['Stuck', i.stuckSince ? `since ${new Date(i.stuckSince).toISOString()}: ${i.stuckReason || 'its workflow task keeps failing'}` : 'no'],
+      ['Build', !i.startedBuild ? '—' : i.startedBuild === i.runningBuild ? i.startedBuild : `started on ${i.startedBuild}, now ${i.runningBuild}`],
       ['Entity', i.entity || '—'],
       ['Alerts', String(i.alertCount ?? 0)],
       ['Sources', (i.sources || []).join(', ') || '—'],

@@ -102,7 +102,7 @@ function incidentRow(i) {
   const row = el('tr', { class: `incident sev-row-${i.severity}`, 'data-id': i.id },
     el('td', {}, severity(i.severity)),
     el('td', { class: 'title' }, el('a', { href, text: i.title })),
-    el('td', {}, status(i.status)),
+    el('td', {}, status(i.status), i.stuckSince ? el('span', { class: 'badge stuck', title: i.stuckReason || 'its workflow task keeps failing', text: ' stuck' }) : null),
     el('td', { text: i.playbook }),
     el('td', { class: 'mono', text: i.entity || '—' }),
     el('td', { class: 'num', text: String(i.alertCount ?? 0) }),

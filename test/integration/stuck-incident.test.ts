@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { brokenBundle, startOtherBuild, type OtherBuild } from '../support/versions';
+
+// A build whose change reaches open runs without patched() fails their workflow task for ever:
+// the incident is marked stuck (API, timeline, metric, /readyz) and clears itself after a rollback.
+describe('a stuck incident', () => {
+  let engine: TestEngine;
+  let broken: OtherBuild | undefined;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { PALISADE_STUCK_CHECK_MS: '500' } });
+  });
+  afterAll(async () => {
+    await broken?.close();
+    await engine?.close();
+  });
+
+  it('is flagged with the error and the build when its workflow task keeps failing, and clears after a rollback', async () => {
+    const v1 = engine.worker!.options.workerDeploymentOptions!.version.buildId;
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Printer firmware tampered', severity: 'low' }, carol);
+    expect(made.status).toBe(202);
+    const id = made.body.incidentId as string;
+    await eventually('the run to wait for a responder', async () => ((await getJson(`${engine.baseUrl}/incidents/${id}`)).body.runningBuild === v1 ? true : undefined), 30_000);
+
+    // The broken build is promoted; the next workflow task (a note that arrives: the resolve) fails on it.
+    broken = await startOtherBuild(engine, await brokenBundle());
+    await broken.promote();
+    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'firmware reflashed' }, carol)).status).toBe(202);
+
+    const stuck = await eventually('the incident to be flagged stuck', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${id}`);
+      return res.body.stuckSince ? res.body : undefined;
+    }, 60_000);
+    expect(stuck.stuckReason).toContain('Nondeterminism');
+    expect(stuck.stuckReason).toContain(broken.buildId);
+    const listed = await getJson(`${engine.baseUrl}/incidents?status=open`);
+    expect(listed.body.incidents.find((i: { id: string }) => i.id === id)).toMatchObject({ stuckSince: expect.any(String) });
+    const events = (await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string; data: Record<string, unknown> }[];
+    expect(events.find((e) => e.type === 'incident.stuck')).toMatchObject({ data: { build: broken.buildId } });
+    const ready = await getJson(`${engine.baseUrl}/readyz`, null);
+    expect(ready.body.stuck.incidents.map((i: { id: string }) => i.id)).toContain(id);
+    const metrics = await (await fetch(`${engine.baseUrl}/metrics`, { headers: { authorization: `Bearer ${(await tokenFor(engine.baseUrl, 'metrics', 'viewer'))}` } })).text();
+    expect(metrics).toMatch(/^palisade_incidents_stuck [1-9]/m);
+
+    // Rolled back: the first build takes the task, the incident moves on and the flag clears.
+    await broken.promoteBuild(v1);
+    const moved = await eventually('the incident to move again', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${id}`);
+      return !res.body.stuckSince && res.body.status === 'resolved' ? res.body : undefined;
+    }, 90_000);
+    expect(moved.stuckReason).toBeNull();
+    const after = ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string }[]).map((e) => e.type);
+    expect(after).toContain('incident.unstuck');
+  }, 240_000);
+});
