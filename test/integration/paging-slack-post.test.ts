@@ -11,6 +11,7 @@ import { openIncident as openIncidentAt, pagingProvidersFile, resolveWhenRunning
 import { genericAlert } from '../support/webhooks';
 
 const CHANNEL = '#sec-incidents';
+const CHANNEL_ID = FakeSlack.channelId(CHANNEL);
 
 /**
  * The incident's Slack post (runbooks/paging.yaml `post:`): one message per incident through the
@@ -26,7 +27,15 @@ describe('the Slack incident post', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'palisade-slack-post-'));
     const providers = pagingProvidersFile(dir, {}, []);
     const paging = path.join(dir, 'paging.yaml');
-    writeFileSync(paging, ['policies:', `  - { name: post-compromise, match: { category: host-compromise }, post: { channel: '${CHANNEL}' } }`].join('\n'));
+    writeFileSync(
+      paging,
+      [
+        'policies:',
+        `  - { name: post-compromise, match: { category: host-compromise }, post: { channel: '${CHANNEL}' } }`,
+        // By id: conversations.history (how a lost answer's post is found again) takes ids only.
+        `  - { name: post-leaks, match: { category: secret-leak }, post: { channel: ${CHANNEL_ID} } }`,
+      ].join('\n'),
+    );
     engine = await startTestEngine({ env: { ...TRIAGE_ROUTING, ...slackEnv(slack), PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging } });
   }, 120_000);
 
@@ -84,10 +93,10 @@ describe('the Slack incident post', () => {
     }
   }, 240_000);
 
-  it('a post whose answer is lost is not posted again: the sender finds it in the channel', async () => {
+  it('a post whose answer is lost is not posted again: the sender finds it in the channel (named by id)', async () => {
     slack.fail('lost', { method: 'chat.postMessage', times: 1 });
     try {
-      const incidentId = await openIncident(genericAlert(host('lost'), { title: 'Answer lost' }));
+      const incidentId = await openIncident(genericAlert(host('lost'), { title: 'Answer lost', category: 'secret-leak' }));
       await eventually('the post recorded as sent', async () => (await timelineOf(engine.baseUrl, incidentId)).find((e) => e.type === 'notice.sent' && /^Posted the incident/.test(e.summary)), 60_000);
       expect(slack.calls.find((c) => c.method === 'chat.postMessage' && c.fault === 'lost')).toBeDefined();
       expect(slack.postsFor(incidentId)).toHaveLength(1);

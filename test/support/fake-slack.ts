@@ -168,7 +168,8 @@ export class FakeSlack {
       case 'chat.update':
         return args.channel && args.ts ? { ok: true, channel: args.channel, ts: args.ts, text: args.text } : { ok: false, error: 'message_not_found' };
       case 'conversations.history': {
-        // Newest first; metadata only with include_all_metadata (Slack's conversations.history).
+        // Newest first; metadata only with include_all_metadata; a channel id only (Slack's conversations.history: "Conversation ID").
+        if (String(args.channel ?? '').startsWith('#') || !args.channel) return { ok: false, error: 'channel_not_found' };
         const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
         const oldest = Number(args.oldest ?? 0);
         const messages = (this.history.get(FakeSlack.channelId(String(args.channel))) ?? [])
