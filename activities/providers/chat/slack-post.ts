@@ -81,12 +81,6 @@ export class SlackIncidentPost {
     }
   }
 
-  /** `palisade providers check`: auth.test, read-only. */
-  async check(): Promise<string> {
-    const res = await this.call('auth.test', () => this.client.auth.test());
-    return `Slack: connected as ${res.user ?? '?'} in ${res.team ?? '?'}`;
-  }
-
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
