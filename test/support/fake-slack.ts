@@ -20,6 +20,7 @@ interface Fault {
   method: string | undefined;
   remaining: number;
   retryAfterSeconds: number;
+  where: ((args: Record<string, any>) => boolean) | undefined;
 }
 
 export interface FakeSlackUser {
@@ -69,9 +70,9 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  /** Answers the next `times` calls (of `method`, or any) with a fault; Infinity until cleared. */
-  fail(kind: SlackFaultKind, opts: { times?: number; method?: string; retryAfterSeconds?: number } = {}): void {
-    this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1 });
+  /** Answers the next `times` calls (of `method`, or any; those `where` holds for) with a fault; Infinity until cleared. */
+  fail(kind: SlackFaultKind, opts: { times?: number; method?: string; retryAfterSeconds?: number; where?: (args: Record<string, any>) => boolean } = {}): void {
+    this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1, where: opts.where });
   }
 
   /** Answers every call of `method` with `{ ok: false, error }` until recovered (Slack's refusals, HTTP 200). */
@@ -121,7 +122,7 @@ export class FakeSlack {
     const call: SlackCall = { method, args, token, at: Date.now() };
     this.calls.push(call);
 
-    const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method));
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method) && (f.where === undefined || f.where(args)));
     if (fault) {
       fault.remaining -= 1;
       call.fault = fault.kind;
