@@ -55,7 +55,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     fingerprint: (value) => redactor.fingerprint(value),
   });
   await fleet.seed(config.playbooks.fleetFile);
-  const paging = pagingPlan(providersConfig, config.playbooks.pagingFile);
+  const paging = pagingPlan(providersConfig, config.playbooks.pagingFile, config.slack !== undefined);
   const slack = config.slack
     ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: new PeopleFile(config.playbooks.peopleFile, (err) => {
           Runtime.instance().logger.warn(`${err.message} Mentions use the last good list.`);

@@ -12,6 +12,9 @@ import { decidePaging, fallbackAfterMs, type PagingDecision, type PagingPolicy }
 
 export type OutboxAction = 'open' | 'comment' | 'acknowledge' | 'resolve';
 
+/** What a notice is: a page, a ticket, or the incident's Slack post (`chat`, vendor `slack`). */
+export type NoticeKind = 'page' | 'ticket' | 'chat';
+
 /**
  * A notice's status. `standby`: a later channel of a page's chain, not needed (yet);
  * `abandoned`: a channel given up (refused, or down past its fallbackAfter) for the next one.
@@ -29,6 +32,8 @@ export interface PagingPlan {
   policy: PagingPolicy;
   pageVendor: string | null;
   ticketVendor: string | null;
+  /** Whether Slack is connected (SLACK_BOT_TOKEN): a policy's `post:` goes out only then. */
+  chat: boolean;
 }
 
 /** The incident as the policy reads it: its routing rule and category come from its first alert. */
@@ -47,7 +52,7 @@ export async function pagingSubject(q: Sql, incident: { id: string; playbook: st
  */
 export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: string; playbook: string; severity: Severity }): Promise<PagingDecision> {
   const decision = decidePaging(plan.policy, await pagingSubject(q, incident));
-  const wanted: { vendor: string; kind: 'page' | 'ticket'; target: string; channel: number; fallbackAfterMs: number | null }[] = [];
+  const wanted: { vendor: string; kind: NoticeKind; target: string; channel: number; fallbackAfterMs: number | null }[] = [];
   if (decision.page && plan.pageVendor) {
     const chain = [decision.page, ...decision.fallback];
     chain.forEach((c, channel) =>
@@ -55,6 +60,7 @@ export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: st
     );
   }
   if (decision.ticket && plan.ticketVendor) wanted.push({ vendor: plan.ticketVendor, kind: 'ticket', target: decision.ticket.project, channel: 0, fallbackAfterMs: null });
+  if (decision.post && plan.chat) wanted.push({ vendor: 'slack', kind: 'chat', target: decision.post.channel, channel: 0, fallbackAfterMs: null });
   for (const w of wanted) {
     await q.query(
       `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy, channel, fallback_after_ms, status)
@@ -70,7 +76,8 @@ export async function enqueueOpened(q: Sql, plan: PagingPlan, incident: { id: st
  * A milestone or the end of an incident, for every vendor already told about it: `resolve`
  * (resolved or cancelled: the page resolves, the ticket closes), `comment` (contained: the
  * ticket gets a comment; a page has nothing to say), `acknowledge` (a responder took it: the
- * page is acknowledged; a ticket has nothing to do).
+ * page is acknowledged; a ticket has nothing to do). The Slack post hears all three (its
+ * status updated, the milestone in its thread).
  */
 export async function enqueueLifecycle(q: Sql, incidentId: string, action: 'comment' | 'acknowledge' | 'resolve', detail: Record<string, unknown>): Promise<void> {
   await enqueue(q, incidentId, action, detail);
@@ -96,7 +103,7 @@ async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail:
     `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
      SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
      FROM paging_notices n
-     WHERE n.incident_id = $1 AND ($2 <> 'open' OR n.ref = '') AND ($2 <> 'comment' OR n.kind = 'ticket') AND ($2 <> 'acknowledge' OR n.kind = 'page') AND n.status <> ALL($5::text[])
+     WHERE n.incident_id = $1 AND ($2 <> 'open' OR n.ref = '') AND ($2 <> 'comment' OR n.kind IN ('ticket', 'chat')) AND ($2 <> 'acknowledge' OR n.kind IN ('page', 'chat')) AND n.status <> ALL($5::text[])
      ON CONFLICT (key) DO NOTHING`,
     [incidentId, action, JSON.stringify(detail), suffix, QUIET_NOTICE_STATUSES],
   );

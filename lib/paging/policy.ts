@@ -58,6 +58,8 @@ const policySchema = z
       .optional(),
     /** Open a ticket in this Jira project (its key). */
     ticket: z.object({ project: z.string().min(1) }).strict().optional(),
+    /** Post the incident to this Slack channel (a name `#sec-incidents` or an id `C0…`), once, kept up to date, milestones in its thread. */
+    post: z.object({ channel: z.string().regex(/^(#[a-z0-9][a-z0-9._-]*|[CG][A-Z0-9]+)$/, 'must be a channel name such as #sec-incidents or a channel id such as C0123ABCD') }).strict().optional(),
   })
   .strict();
 
@@ -79,6 +81,8 @@ export interface PagingDecision {
   /** The channels after it, in order, each tried only if the one before refused or was down. */
   fallback: PageChannel[];
   ticket: { project: string } | null;
+  /** The Slack channel the incident is posted to, or null: no post. */
+  post: { channel: string } | null;
 }
 
 /** What the policy is asked about. */
@@ -115,15 +119,17 @@ export function decidePaging(policy: PagingPolicy, subject: PagingSubject): Pagi
     if (m.minSeverity && rank(subject.severity) < rank(m.minSeverity)) continue;
     if (m.maxSeverity && rank(subject.severity) > rank(m.maxSeverity)) continue;
     const [page = null, ...fallback] = p.page ?? [];
-    return { policy: p.name, page, fallback, ticket: p.ticket ?? null };
+    return { policy: p.name, page, fallback, ticket: p.ticket ?? null, post: p.post ?? null };
   }
-  return { policy: null, page: null, fallback: [], ticket: null };
+  return { policy: null, page: null, fallback: [], ticket: null, post: null };
 }
 
 /** The vendors runbooks/providers.yaml names for pages and tickets (null: none, nothing is sent). */
 export interface PagingVendorNames {
   page: string | null;
   ticket: string | null;
+  /** Whether Slack is connected (SLACK_BOT_TOKEN): undefined when not known (the post is then described without it). */
+  chat?: boolean;
 }
 
 /**
@@ -149,8 +155,10 @@ export function describePaging(d: PagingDecision, vendors?: PagingVendorNames): 
   }
   let ticket: string | null = null;
   if (d.ticket) ticket = `ticket in ${d.ticket.project}${vendors ? (vendors.ticket ? ` through ${vendors.ticket}` : unsent('ticketing')) : ''}`;
-  const what = [page, ticket].filter(Boolean);
-  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(vendors && page && ticket ? '; and ' : ' and ') : 'neither page nor ticket'}`;
+  let post: string | null = null;
+  if (d.post) post = `post to ${d.post.channel} in Slack${vendors?.chat === false ? ' (not sent: Slack is not connected)' : ''}`;
+  const what = [page, ticket, post].filter(Boolean);
+  return `paging policy '${d.policy}': ${what.length > 0 ? what.join(vendors && what.length > 1 && page ? '; and ' : ' and ') : 'neither page nor ticket'}`;
 }
 
 /** A channel in words: "secops-oncall" (the default vendor), "pagerduty secops-oncall" when it names one; its fallbackAfter when not the default. */

@@ -11,7 +11,7 @@ export type { PostmortemAutomation } from './automation';
 /** One page or ticket (lib/db/paging-outbox.ts): where it went, what the vendor called it, who acknowledged it. */
 export interface PostmortemNotice {
   vendor: string;
-  kind: 'page' | 'ticket';
+  kind: 'page' | 'ticket' | 'chat';
   target: string;
   status: string;
   externalId: string | null;

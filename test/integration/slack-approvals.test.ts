@@ -217,7 +217,8 @@ describe('Slack approvals', () => {
 
   it('honours a 429\'s Retry-After before posting again', async () => {
     const entity = await host('production');
-    bed.slack.fail('429', { method: 'chat.postMessage', times: 1, retryAfterSeconds: 2 });
+    // The gate's request only: the incident's own post (runbooks/paging.yaml post:) goes to Slack too.
+    bed.slack.fail('429', { method: 'chat.postMessage', times: 1, retryAfterSeconds: 2, where: (args) => args.metadata?.event_type === 'palisade_gate' });
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
     const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
     const limited = bed.slack.calls.find((c) => c.fault === '429' && JSON.stringify(c.args).includes(run.incidentId))!;

@@ -12,13 +12,15 @@ export interface SlackCall {
   response?: Record<string, any>;
 }
 
-export type SlackFaultKind = '5xx' | 'timeout' | '429';
+/** `lost`: the call is carried out, then the connection dropped before the answer (the caller cannot tell). */
+export type SlackFaultKind = '5xx' | 'timeout' | '429' | 'lost';
 
 interface Fault {
   kind: SlackFaultKind;
   method: string | undefined;
   remaining: number;
   retryAfterSeconds: number;
+  where: ((args: Record<string, any>) => boolean) | undefined;
 }
 
 export interface FakeSlackUser {
@@ -32,7 +34,7 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'view']);
 
 /**
  * A fake Slack Web API on loopback, for Bolt's and the worker's real WebClient (SLACK_API_URL):
- * chat.postMessage, chat.update, chat.postEphemeral, views.open, users.info,
+ * chat.postMessage, chat.update, chat.getPermalink, conversations.history, chat.postEphemeral, views.open, users.info,
  * users.lookupByEmail, conversations.open, usergroups.users.list and auth.test, answered the way Slack answers
  * them, with switches for 5xx, hanging requests and 429 with Retry-After. It records every
  * call so tests can read what Slack was asked.
@@ -42,6 +44,10 @@ export class FakeSlack {
   readonly users = new Map<string, FakeSlackUser>();
   readonly usergroups = new Map<string, string[]>();
   private faults: Fault[] = [];
+  /** Methods answered `ok: false` with an error code (Slack's refusals: invalid_auth, channel_not_found...). */
+  private readonly refusals = new Map<string, string>();
+  /** Top-level messages posted, per channel id, as conversations.history returns them. */
+  private readonly history = new Map<string, Record<string, unknown>[]>();
   private server: http.Server | undefined;
   private readonly hanging = new Set<http.ServerResponse>();
   private messages = 0;
@@ -64,19 +70,30 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  /** Answers the next `times` calls (of `method`, or any) with a fault; Infinity until cleared. */
-  fail(kind: SlackFaultKind, opts: { times?: number; method?: string; retryAfterSeconds?: number } = {}): void {
-    this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1 });
+  /** Answers the next `times` calls (of `method`, or any; those `where` holds for) with a fault; Infinity until cleared. */
+  fail(kind: SlackFaultKind, opts: { times?: number; method?: string; retryAfterSeconds?: number; where?: (args: Record<string, any>) => boolean } = {}): void {
+    this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1, where: opts.where });
+  }
+
+  /** Answers every call of `method` with `{ ok: false, error }` until recovered (Slack's refusals, HTTP 200). */
+  refuse(method: string, error: string): void {
+    this.refusals.set(method, error);
   }
 
   /** Slack answers normally again. */
   recover(): void {
     this.faults = [];
+    this.refusals.clear();
   }
 
   /** Calls of a method, optionally only those whose message metadata names the incident. */
   callsOf(method: string, incidentId?: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method && !c.fault && (incidentId === undefined || JSON.stringify(c.args).includes(incidentId)));
+  }
+
+  /** The top-level messages in a channel whose metadata names the incident (its Slack incident posts), newest first. */
+  postsFor(incidentId: string): Record<string, any>[] {
+    return [...this.history.values()].flat().filter((m) => (m.metadata as { event_payload?: { incidentId?: string } } | undefined)?.event_payload?.incidentId === incidentId);
   }
 
   /** Waits until a call matching `match` arrives (answered, not faulted). */
@@ -105,13 +122,18 @@ export class FakeSlack {
     const call: SlackCall = { method, args, token, at: Date.now() };
     this.calls.push(call);
 
-    const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method));
+    const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method) && (f.where === undefined || f.where(args)));
     if (fault) {
       fault.remaining -= 1;
       call.fault = fault.kind;
       if (fault.kind === 'timeout') {
         this.hanging.add(res);
         res.on('close', () => this.hanging.delete(res));
+        return;
+      }
+      if (fault.kind === 'lost') {
+        call.response = this.answer(method, args, token);
+        res.destroy();
         return;
       }
       if (fault.kind === '429') {
@@ -130,6 +152,8 @@ export class FakeSlack {
 
   private answer(method: string, args: Record<string, any>, token: string | undefined): Record<string, unknown> {
     if (!token) return { ok: false, error: 'not_authed' };
+    const refusal = this.refusals.get(method);
+    if (refusal) return { ok: false, error: refusal };
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://palisade-test.slack.com/', team: 'Palisade Test', user: 'palisade', team_id: 'T0PALISADE', user_id: 'U0PALISADE', bot_id: 'B0PALISADE' };
@@ -138,10 +162,26 @@ export class FakeSlack {
         this.messages += 1;
         const ts = `${Math.floor(Date.now() / 1000)}.${String(this.messages).padStart(6, '0')}`;
         const channel = FakeSlack.channelId(String(args.channel));
-        return { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text: args.text, ts, bot_id: 'B0PALISADE', blocks: args.blocks } };
+        const message = { type: 'message', subtype: 'bot_message', text: args.text, ts, bot_id: 'B0PALISADE', blocks: args.blocks, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) };
+        if (!args.thread_ts) this.history.set(channel, [{ ...message, ...(args.metadata ? { metadata: args.metadata } : {}) }, ...(this.history.get(channel) ?? [])]);
+        return { ok: true, channel, ts, message };
       }
       case 'chat.update':
         return args.channel && args.ts ? { ok: true, channel: args.channel, ts: args.ts, text: args.text } : { ok: false, error: 'message_not_found' };
+      case 'conversations.history': {
+        // Newest first; metadata only with include_all_metadata; a channel id only (Slack's conversations.history: "Conversation ID").
+        if (String(args.channel ?? '').startsWith('#') || !args.channel) return { ok: false, error: 'channel_not_found' };
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        const oldest = Number(args.oldest ?? 0);
+        const messages = (this.history.get(FakeSlack.channelId(String(args.channel))) ?? [])
+          .filter((m) => Number(m.ts) >= oldest)
+          .map(({ metadata, ...m }) => (withMetadata && metadata ? { ...m, metadata } : m));
+        return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+      }
+      case 'chat.getPermalink':
+        return args.channel && args.message_ts
+          ? { ok: true, channel: args.channel, permalink: `https://palisade-test.slack.com/archives/${String(args.channel)}/p${String(args.message_ts).replace('.', '')}` }
+          : { ok: false, error: 'message_not_found' };
       case 'chat.postEphemeral':
         return args.channel && args.user ? { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.000000` } : { ok: false, error: 'user_not_in_channel' };
       case 'views.open':

@@ -35,7 +35,7 @@ describe('palisade routing test', () => {
     expect(run.stdout).toMatch(/rule 'compromised-hosts': playbook host-compromise, entity key host:\S+, workflow id host-compromise:host:\S+/);
     // runbooks/paging.yaml: a compromised host pages.
     expect(run.stdout).toContain(
-      "paging policy 'page-host-compromise': page secops-oncall (not sent: vendors.paging in runbooks/providers.yaml is none); and ticket in SEC (not sent: vendors.ticketing in runbooks/providers.yaml is none)",
+      "paging policy 'page-host-compromise': page secops-oncall (not sent: vendors.paging in runbooks/providers.yaml is none); and ticket in SEC (not sent: vendors.ticketing in runbooks/providers.yaml is none); and post to #sec-incidents in Slack (not sent: Slack is not connected)",
     );
   });
 

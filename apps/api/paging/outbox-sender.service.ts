@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { ApplicationFailure } from '@temporalio/common';
 import { DataSource } from 'typeorm';
 import type { PagingProvider } from '../../../activities/providers/paging/paging.provider';
+import type { PostedMessage, SlackIncidentPost } from '../../../activities/providers/chat/slack-post';
 import type { TicketingProvider, TicketRef } from '../../../activities/providers/ticketing/ticketing.provider';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { describeError } from '../../../lib/errors';
@@ -20,6 +21,8 @@ export interface PagingVendors {
   /** Every paging vendor a page may go through, by name (the default and each `via` of runbooks/paging.yaml). */
   pagers: ReadonlyMap<string, PagingProvider>;
   ticketing: TicketingProvider | null;
+  /** The incident's Slack post (a policy's `post:`): present when Slack is connected. */
+  chat: SlackIncidentPost | null;
 }
 
 const BATCH = 20;
@@ -61,7 +64,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationBootstrap(): void {
-    if (this.vendors.pagers.size === 0 && !this.vendors.ticketing) return; // nothing is ever queued
+    if (this.vendors.pagers.size === 0 && !this.vendors.ticketing && !this.vendors.chat) return; // nothing is ever queued
     this.running = true;
     this.loop = this.run();
   }
@@ -119,7 +122,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     } else if (outcome.kind === 'refused') {
       this.log.error(`${row.vendor} refused ${row.action} for incident ${row.incidentId}: ${outcome.error}`);
       await deadLetter(this.db, row, outcome.error, {
-        summary: `${row.kind === 'page' ? 'Page' : 'Ticket'} ${row.action} refused by ${row.vendor}: ${outcome.error}`,
+        summary: `${{ page: 'Page', ticket: 'Ticket', chat: 'Slack post' }[row.kind]} ${row.action} refused by ${row.vendor}: ${outcome.error}`,
         data: { error: outcome.error },
       });
     }
@@ -148,7 +151,74 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async deliver(row: OutboxRow): Promise<Outcome> {
+    if (row.kind === 'chat') return this.deliverPost(row);
     return row.kind === 'page' ? this.deliverPage(row) : this.deliverTicket(row);
+  }
+
+  /**
+   * The incident's Slack post: posted once (its channel id and ts kept as the notice's external
+   * id), then on each milestone its text updated with the incident's status and the milestone
+   * replied in its thread. Never two posts: the notice is marked `posting` before the post is
+   * sent, and an attempt that finds that mark without a recorded message first looks for the
+   * post in the channel (its metadata names the incident) and adopts it.
+   */
+  private async deliverPost(row: OutboxRow): Promise<Outcome> {
+    const slack = this.vendors.chat;
+    if (!slack) return { kind: 'refused', error: 'Slack is not connected (SLACK_BOT_TOKEN, README "Connect Slack")' };
+    let message = postedMessage(row);
+    const text = this.postText(row);
+    if (row.action === 'open' && !message) {
+      if (row.noticeStatus === 'posting') {
+        const found = await slack.find(row.target, row.incidentId, new Date(row.createdAt));
+        if (found === 'unknown') this.log.warn(`the Slack post for incident ${row.incidentId} may have been made already (its answer was lost) and the channel cannot be read (scope channels:history): posting again`);
+        else if (found) message = found;
+      }
+      if (message) await slack.update(message, text);
+      else {
+        await this.db.query(`UPDATE paging_notices SET status = 'posting', updated_at = now() WHERE incident_id = $1 AND vendor = $2 AND channel = $3 AND ref = $4 AND external_id IS NULL`, [
+          row.incidentId,
+          row.vendor,
+          row.channel,
+          row.ref,
+        ]);
+        message = await slack.post(row.target, row.incidentId, text);
+      }
+      const permalink = await slack.permalink(message);
+      await markSent(this.db, row, { status: 'posted', externalId: `${message.channel}/${message.ts}`, externalUrl: permalink ?? undefined }, {
+        type: 'notice.sent',
+        summary: `Posted the incident to ${row.target} in Slack${permalink ? ` (${permalink})` : ''}`,
+        data: { channel: message.channel, ts: message.ts, url: permalink },
+      });
+      return { kind: 'sent' };
+    }
+    if (!message) return { kind: 'refused', error: 'the incident was never posted to Slack (its post was refused)' };
+    const milestone = this.milestone(row);
+    await slack.update(message, text);
+    await slack.reply(message, milestone);
+    const status = row.action === 'resolve' ? 'resolved' : row.action === 'acknowledge' ? 'acknowledged' : 'posted';
+    await markSent(this.db, row, { status }, { type: 'notice.sent', summary: `Slack post in ${row.target} updated: ${milestone}`, data: { channel: message.channel, ts: message.ts } });
+    return { kind: 'sent' };
+  }
+
+  /** The post's text: the incident as it stands now. */
+  private postText(row: OutboxRow): string {
+    const entity = row.entity ? ` on ${row.entity}` : '';
+    return `[${row.severity}] ${row.title}${entity}: ${row.status} · ${row.alertCount} alert${row.alertCount === 1 ? '' : 's'} · ${row.playbook} · <${this.link(row)}|incident ${row.incidentId}>`;
+  }
+
+  /** A milestone's line in the post's thread. */
+  private milestone(row: OutboxRow): string {
+    const at = str(row.detail.at, new Date().toISOString());
+    switch (row.action) {
+      case 'acknowledge':
+        return `Acknowledged by ${str(row.detail.by, 'a responder')} at ${at}`;
+      case 'comment':
+        return `${capitalised(str(row.detail.milestone, 'updated'))} at ${at}`;
+      case 'resolve':
+        return `${capitalised(str(row.detail.status, 'resolved'))} at ${at}. Postmortem: ${this.config.publicUrl}/incidents/${row.incidentId}/postmortem`;
+      default:
+        return `Reopened: new alerts (${row.alertCount} so far)`;
+    }
   }
 
   private async deliverPage(row: OutboxRow): Promise<Outcome> {
@@ -226,6 +296,16 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
 
 function str(value: unknown, otherwise: string): string {
   return typeof value === 'string' ? value : otherwise;
+}
+
+function capitalised(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The Slack message a notice recorded (`<channel id>/<ts>`), or null before it was posted. */
+function postedMessage(row: OutboxRow): PostedMessage | null {
+  const [channel, ts] = row.externalId?.split('/') ?? [];
+  return channel && ts ? { channel, ts } : null;
 }
 
 function ticketRef(row: OutboxRow): TicketRef | null {

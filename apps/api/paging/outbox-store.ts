@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import type { TimelineEventType } from '../../../lib/domain/timeline';
-import { OUTBOX_KEY, type OutboxAction } from '../../../lib/db/paging-outbox';
+import { OUTBOX_KEY, type NoticeKind, type OutboxAction } from '../../../lib/db/paging-outbox';
 
 /** The SQL of the paging outbox's sender: claim with a lease, then sent, later, or set aside. */
 
@@ -26,7 +26,9 @@ export interface OutboxRow {
   /** How long this channel has to accept the page before the next is tried; null: it is the last. */
   fallbackAfterMs: number | null;
   /** The notice it belongs to and the incident, as they are now. */
-  kind: 'page' | 'ticket';
+  kind: NoticeKind;
+  /** The notice's own status (`posting`: a Slack post was attempted, its answer not recorded). */
+  noticeStatus: string;
   target: string;
   externalId: string | null;
   externalUrl: string | null;
@@ -58,7 +60,7 @@ export async function claimOutbox(db: DataSource, lease: string, limit: number):
        RETURNING o.id, o.key, o.incident_id, o.vendor, o.channel, o.ref, o.action, o.generation, o.detail, o.attempts, o.lease, o.created_at)
      SELECT c.id, c.key, c.incident_id AS "incidentId", c.vendor, c.channel, c.ref, c.action, c.generation, c.detail, c.attempts, c.lease,
             c.created_at AS "createdAt", n.fallback_after_ms AS "fallbackAfterMs",
-            n.kind, n.target, n.external_id AS "externalId", n.external_url AS "externalUrl",
+            n.kind, n.status AS "noticeStatus", n.target, n.external_id AS "externalId", n.external_url AS "externalUrl",
             i.title, i.severity, i.status, i.entity, i.playbook, i.alert_count AS "alertCount"
      FROM claimed c
      JOIN paging_notices n ON n.incident_id = c.incident_id AND n.vendor = c.vendor AND n.channel = c.channel AND n.ref = c.ref

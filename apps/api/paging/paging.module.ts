@@ -10,6 +10,8 @@ import { PagerDutyPaging } from '../../../activities/providers/paging/pagerduty'
 import { JiraTicketing } from '../../../activities/providers/ticketing/jira';
 import { OutboxSender, PAGING_VENDORS, type PagingVendors } from './outbox-sender.service';
 import { PagingController } from './paging.controller';
+import { SlackIncidentPost } from '../../../activities/providers/chat/slack-post';
+import { createSlackClient } from '../../../activities/slack/slack-client';
 
 /** Pages and tickets: the outbox sender, and PagerDuty's, Opsgenie's and Jira's word coming back. */
 @Module({
@@ -35,6 +37,7 @@ function pagingVendors(config: PalisadeConfig, env: Readonly<Record<string, stri
   const jira = vendors.ticketing instanceof JiraTicketing ? vendors.ticketing.config.webhookSecret : undefined;
   return {
     ...vendors,
+    chat: config.slack ? new SlackIncidentPost(createSlackClient(config.slack)) : null,
     pagerDutyWebhookSecrets: secretList(pagerDuty instanceof PagerDutyPaging ? pagerDuty.config.webhookSecret : undefined),
     jiraWebhookSecrets: secretList(jira),
     opsgenieWebhook: { header: og?.webhookHeader ?? 'X-Palisade-Webhook-Secret', secrets: secretList(og?.webhookSecret) },

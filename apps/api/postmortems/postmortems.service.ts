@@ -29,7 +29,7 @@ export class PostmortemsService {
   /** Its pages and tickets, oldest first. */
   private async notices(id: string): Promise<PostmortemNotice[]> {
     const iso = (v: Date | null) => (v ? v.toISOString() : null);
-    const rows = await this.timeline.query<{ vendor: string; kind: 'page' | 'ticket'; target: string; status: string; external_id: string | null; external_url: string | null; sent_at: Date | null; acknowledged_by: string | null; acknowledged_at: Date | null; resolved_at: Date | null }[]>(
+    const rows = await this.timeline.query<{ vendor: string; kind: 'page' | 'ticket' | 'chat'; target: string; status: string; external_id: string | null; external_url: string | null; sent_at: Date | null; acknowledged_by: string | null; acknowledged_at: Date | null; resolved_at: Date | null }[]>(
       `SELECT vendor, kind, target, status, external_id, external_url, sent_at, acknowledged_by, acknowledged_at, resolved_at FROM paging_notices WHERE incident_id = $1 AND status <> 'standby' ORDER BY created_at, channel, vendor`,
       [id],
     );

@@ -32,7 +32,7 @@ export async function routingTest(config: PalisadeConfig, source: string, file: 
   const paging = loadPagingPolicy(config.playbooks.pagingFile);
   const providers = loadProvidersConfig(config.playbooks.providersFile);
   const none = (v: string) => (v === 'none' ? null : v);
-  const vendors = { page: none(providers.vendors.paging.default), ticket: none(providers.vendors.ticketing.default) };
+  const vendors = { page: none(providers.vendors.paging.default), ticket: none(providers.vendors.ticketing.default), chat: config.slack !== undefined };
   const receivedAt = new Date().toISOString();
   const redactor = new Redactor(config.intake.redactionKey ? Buffer.from(config.intake.redactionKey) : randomBytes(32));
   const request = { headers, query: {}, receivedAt };

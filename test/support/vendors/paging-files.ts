@@ -13,7 +13,7 @@ const SIMULATED = ['inventory', 'hostIsolation', 'evidence', 'credentials', 'ide
 export function pagingProvidersFile(dir: string, vendors: { paging?: string; ticketing?: string }, settings: string[]): string {
   const file = path.join(dir, 'providers.yaml');
   const chosen = [...SIMULATED.map((c) => `${c}: simulated`), ...Object.entries(vendors).map(([c, v]) => `${c}: ${v}`)];
-  writeFileSync(file, [`vendors: { ${chosen.join(', ')} }`, 'settings:', ...settings.map((l) => `  ${l}`)].join('\n'));
+  writeFileSync(file, [`vendors: { ${chosen.join(', ')} }`, settings.length > 0 ? 'settings:' : 'settings: {}', ...settings.map((l) => `  ${l}`)].join('\n'));
   return file;
 }
 

@@ -61,7 +61,7 @@ export const postmortemSchema = z
       .array(
         z.object({
           vendor: z.string(),
-          kind: z.enum(['page', 'ticket']),
+          kind: z.enum(['page', 'ticket', 'chat']),
           target: z.string(),
           status: z.string(),
           externalId: z.string().nullable(),
