@@ -93,7 +93,7 @@ export class IncidentRun {
   ) {
     const carried = input.carried;
     // Asked once, as the run begins: patched() answers per call, and a run must not change shape midway.
-    ({ projection: this.projection, support: this.support } = projectionActivities(patched(PATCH.localProjection)));
+    ({ projection: this.projection, support: this.support } = projectionActivities(patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain)));
     this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event));
     this.merges = new MergeRecorder(this, input);
     this.steps = { ...carried?.steps };

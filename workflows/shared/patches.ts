@@ -26,4 +26,13 @@ export const PATCH = {
    * one workflow task and one activity, not three of each (issue 22).
    */
   localProjection: 'local-projection-writes',
+  /**
+   * Back to activities for the timeline and projection writes. A local activity writes from a
+   * workflow task that may not commit (it fails and is retried when signals arrive meanwhile);
+   * the retry can order the run's events otherwise, and an event then meets, under its
+   * sequence's id, a different one the failed attempt wrote: a late alert's merge was lost
+   * and the resolution written twice (triage-workflow.test.ts). Runs recorded with local
+   * writes replay as they ran.
+   */
+  projectionActivitiesAgain: 'projection-activities-again',
 } as const;
