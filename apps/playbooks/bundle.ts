@@ -1,7 +1,7 @@
 import type { WorkflowBundle } from '@temporalio/worker';
 import * as path from 'node:path';
 import { bundlePlaybooks } from '../../lib/temporal/workflow-bundle';
-import { ENGINE_ROOT, KIT_FILE } from './kit-resolution';
+import { ENGINE_ROOT, KIT_FILE, TRACING_INTERCEPTORS } from './kit-resolution';
 import { loadPlaybooks } from './load';
 
 /**
@@ -11,5 +11,5 @@ import { loadPlaybooks } from './load';
  */
 export async function bundleAllPlaybooks(teamDirs: readonly string[] = []): Promise<WorkflowBundle> {
   const { bundle } = await loadPlaybooks(teamDirs);
-  return bundlePlaybooks(bundle, { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
+  return bundlePlaybooks(bundle, { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules'), tracingInterceptors: TRACING_INTERCEPTORS });
 }

@@ -4,6 +4,7 @@ import { loadConfig, requireDatabaseUrl, requireTemporalAddress } from '../../li
 import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
+import { startTracing } from '../../lib/telemetry/tracing';
 import { installTemporalRuntime } from './logging';
 import { createWorker } from './worker';
 
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
   const workflowBundle = config.temporal.workflowBundle ? { codePath: config.temporal.workflowBundle } : undefined;
-  const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle });
+  const tracing = startTracing({ service: 'palisade-worker', otlpEndpoint: config.otlpEndpoint });
+  if (tracing) log.info(`traces to ${config.otlpEndpoint}`);
+  const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle, tracing });
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
   // activities finish, then resolves.
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
   await worker.run();
   await connection.close();
   await db.destroy();
+  await tracing?.shutdown();
   log.info('worker stopped');
 }
 
