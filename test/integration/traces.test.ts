@@ -8,7 +8,7 @@ import { Redactor } from '../../lib/intake/redact';
 import { startTracing, type Tracing } from '../../lib/telemetry/tracing';
 import { eventually, getJson, startTestEngine, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
 import { FakeGitHub, providersWithGitHub } from '../support/vendors/github';
-import { sendGithub } from '../support/webhooks';
+import { sendGithub, sendWithToken } from '../support/webhooks';
 
 const TOKEN_VARIABLE = 'PALISADE_TEST_GITHUB_TOKEN';
 const FIXTURE = path.resolve(__dirname, '../fixtures/webhooks/github/secret-scanning-alert-created.json');
@@ -90,6 +90,25 @@ describe('traces', () => {
     // Nothing of this alert's journey is left in another trace.
     expect(spans.filter((s) => s.spanContext().traceId !== traceId && s.attributes['palisade.incident.id'] === incidentId)).toEqual([]);
   }, 120_000);
+
+  it('an alert stored on its own (one statement, no group commit) keeps its trace across the inbox too', async () => {
+    const body = JSON.parse(readFileSync(path.resolve(__dirname, '../fixtures/webhooks/falco/critical-drift.json'), 'utf8'));
+    body.hostname = `tr-${randomUUID().slice(0, 8)}`;
+    const sent = await sendWithToken(engine.baseUrl, 'falco', body);
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    const alertId: string = sent.body.alertIds[0];
+    const webhook = await eventually('the webhook span', async () =>
+      exporter.getFinishedSpans().find((s) => s.name === 'webhook falco' && (s.attributes['palisade.alert.ids'] as string[] | undefined)?.includes(alertId) === true),
+    );
+    const traceId = webhook.spanContext().traceId;
+    const signal = await eventually('the signalWithStart span in the same trace', async () =>
+      exporter.getFinishedSpans().find((s) => s.spanContext().traceId === traceId && s.name.startsWith('SignalWithStartWorkflow:')),
+    );
+    const dispatch = exporter.getFinishedSpans().find((s) => s.spanContext().spanId === signal.parentSpanId);
+    expect(dispatch?.name).toBe('dispatch');
+    expect(dispatch?.parentSpanId).toBe(webhook.spanContext().spanId);
+    expect(dispatch?.attributes['palisade.incident.id']).toBe(sent.body.incidentId);
+  }, 60_000);
 });
 
 function only(spans: ReadableSpan[], which: (s: ReadableSpan) => boolean): ReadableSpan {
