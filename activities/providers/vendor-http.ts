@@ -1,6 +1,7 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { providerError } from './errors';
+import { inSpan, SpanKind } from '../../lib/telemetry/tracing';
 
 export type Fetch = typeof fetch;
 
@@ -51,8 +52,11 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
 export class VendorHttp {
   private readonly base: string;
 
+  private readonly host: string;
+
   constructor(private readonly o: HttpOptions) {
     this.base = o.baseUrl.replace(/\/+$/, '');
+    this.host = URL.canParse(this.base) ? new URL(this.base).hostname : 'unknown';
   }
 
   /** Sends a request and returns whatever status came back; only the network can fail here. */
@@ -67,9 +71,14 @@ export class VendorHttp {
       body = JSON.stringify(req.json);
     }
     try {
-      const res = await this.o.fetch(this.base + req.path, { method: req.method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, body: parseBody(text) };
+      // A span per call under the activity's: method, host and status only (never the path's ids, headers or body).
+      const attributes = { 'http.request.method': req.method, 'server.address': this.host, 'palisade.vendor': this.o.vendor };
+      return await inSpan(`HTTP ${req.method}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        const res = await this.o.fetch(this.base + req.path, { method: req.method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
+        span.setAttribute('http.response.status_code', res.status);
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, body: parseBody(text) };
+      });
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       const why = timedOut ? `did not answer within ${this.o.timeoutMs} ms` : `could not be reached (${networkReason(err)})`;

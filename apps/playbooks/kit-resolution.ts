@@ -9,6 +9,8 @@ export const KIT_SPECIFIER = '@palisade/kit';
 export const ENGINE_ROOT = path.resolve(__dirname, '../..');
 /** The kit's source; in the engine's compiled build (`npm start`), its JavaScript. */
 export const KIT_FILE = [path.join(ENGINE_ROOT, 'workflows', 'kit.ts'), path.join(ENGINE_ROOT, 'workflows', 'kit.js')].find((f) => existsSync(f)) ?? path.join(ENGINE_ROOT, 'workflows', 'kit.ts');
+/** The bundle's workflow interceptors for traces; in the compiled build, their JavaScript. */
+export const TRACING_INTERCEPTORS = ['ts', 'js'].map((ext) => path.join(ENGINE_ROOT, 'workflows', 'shared', `tracing-interceptors.${ext}`)).find((f) => existsSync(f)) ?? path.join(ENGINE_ROOT, 'workflows', 'shared', 'tracing-interceptors.ts');
 /** What a team's playbook test imports the test kit as (docs/playbooks.md, test/kit/testing.ts). */
 export const TESTING_SPECIFIER = '@palisade/kit/testing';
 export const TESTING_FILE = path.join(ENGINE_ROOT, 'test', 'kit', 'testing.ts');

@@ -4,6 +4,7 @@ import { loadConfig, requireDatabaseUrl, requireTemporalAddress } from '../../li
 import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
+import { startTracing } from '../../lib/telemetry/tracing';
 import { installTemporalRuntime } from './logging';
 import { becomeCurrent } from './versioning';
 import { createWorker } from './worker';
@@ -18,7 +19,9 @@ async function main(): Promise<void> {
   await db.initialize();
   const connection = await NativeConnection.connect({ address: requireTemporalAddress(config) });
   const workflowBundle = config.temporal.workflowBundle ? { codePath: config.temporal.workflowBundle } : undefined;
-  const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle });
+  const tracing = startTracing({ service: 'palisade-worker', otlpEndpoint: config.otlpEndpoint });
+  if (tracing) log.info(`traces to ${config.otlpEndpoint}`);
+  const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle, tracing });
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running
   // activities finish, then resolves.
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
   await running;
   await connection.close();
   await db.destroy();
+  await tracing?.shutdown();
   log.info('worker stopped');
 }
 

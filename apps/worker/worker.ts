@@ -1,4 +1,6 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { workflowTracing } from './tracing';
+import type { Tracing } from '../../lib/telemetry/tracing';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
@@ -27,6 +29,8 @@ export interface WorkerOptions {
   workflowBundle?: { codePath: string } | { code: string };
   /** Where real vendors' secrets are read (runbooks/providers.yaml names the variables): the worker's environment. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** This process's tracing (lib/telemetry/tracing.ts), when it is on. */
+  tracing?: Tracing;
 }
 
 /**
@@ -75,6 +79,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // Provider activities heartbeat every 5 s; send them on at once, not at 0.8 × their
     // 20 s timeout, so a late one has 15 s of margin (workflows/shared/activities.ts).
     maxHeartbeatThrottleInterval: '5s',
+    ...workflowTracing(opts.tracing),
   });
 }
 

@@ -30,6 +30,7 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   PALISADE_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   TEMPORAL_CLI_PATH: optionalString,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   /** A prebuilt workflow bundle (`npm start` builds one each start); unset, the worker bundles at start. */
   PALISADE_WORKFLOW_BUNDLE: optionalString,
   PALISADE_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').max(200).default('palisade'),
@@ -96,6 +97,8 @@ export interface PalisadeConfig {
   dataDir: string;
   /** Absolute path of the project's build cache (the Temporal CLI it builds). */
   cacheDir: string;
+  /** OpenTelemetry traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://collector:4318); undefined: off. */
+  otlpEndpoint: string | undefined;
   temporal: {
     /** Set when an external server is used; `npm start` fills it in for the embedded one. */
     address: string | undefined;
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     host: e.HOST,
     dataDir: path.resolve(cwd, e.PALISADE_DATA_DIR),
     cacheDir: path.resolve(cwd, e.PALISADE_CACHE_DIR),
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -89,8 +89,8 @@ export async function takeBackLateAlerts(tx: EntityManager, incidentId: string, 
     await tx.query(`UPDATE alerts SET incident_id = $2 WHERE id = ANY($1::uuid[])`, [alertIds, open.id]);
     // New inbox rows, after the open incident's own: its run skips a batch older than one it recorded.
     await tx.query(
-      `WITH gone AS (DELETE FROM inbox WHERE id = ANY($1::bigint[]) RETURNING id, alert_id)
-       INSERT INTO inbox (incident_id, workflow_id, alert_id) SELECT $2, $3, alert_id FROM gone ORDER BY id`,
+      `WITH gone AS (DELETE FROM inbox WHERE id = ANY($1::bigint[]) RETURNING id, alert_id, traceparent)
+       INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent) SELECT $2, $3, alert_id, traceparent FROM gone ORDER BY id`,
       [lateIds.map((r) => r.id), open.id, closed.workflow_id],
     );
     await tx.query(`UPDATE incidents SET alert_count = greatest(alert_count - $2, 0), updated_at = now() WHERE id = $1`, [incidentId, n]);

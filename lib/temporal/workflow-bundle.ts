@@ -13,6 +13,8 @@ export interface BundleEntry {
 export interface EngineModules {
   kitFile: string;
   nodeModules: string;
+  /** The workflow side of traces (workflows/shared/tracing-interceptors.ts): only runs started with a trace context use it. */
+  tracingInterceptors: string;
 }
 
 /**
@@ -41,6 +43,9 @@ export async function bundlePlaybooks(entries: readonly BundleEntry[], engine: E
     writeFileSync(entry, bundleEntrySource(entries));
     return await bundleWorkflowCode({
       workflowsPath: entry,
+      // Spans of each run started with a trace context, and of the activities it schedules
+      // (OpenTelemetry): the worker exports them when tracing is on (apps/worker/tracing.ts).
+      workflowInterceptorModules: [engine.tracingInterceptors],
       logger: quietLogger,
       webpackConfigHook: (config) => ({
         ...config,

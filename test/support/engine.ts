@@ -10,6 +10,7 @@ import { createWorker } from '../../apps/worker/worker';
 import { loadConfig, webhookSecretVariable, type PalisadeConfig } from '../../lib/config/env';
 import { SOURCES, type SourceName } from '../../lib/intake/alert';
 import { createDataSource } from '../../lib/db/data-source';
+import type { Tracing } from '../../lib/telemetry/tracing';
 import { createDatabase } from '../setup/postgres';
 
 export interface TestEngine {
@@ -45,7 +46,7 @@ export function testSecret(source: SourceName): string {
  * running side by side never pick up each other's workflows, inbox rows or faults.
  */
 export async function startTestEngine(
-  opts: { withWorker?: boolean; temporalAddress?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean } = {},
+  opts: { withWorker?: boolean; temporalAddress?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv; apiLogs?: boolean; tracing?: Tracing } = {},
 ): Promise<TestEngine> {
   const taskQueue = `test-${randomUUID()}`;
   const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
@@ -70,7 +71,7 @@ export async function startTestEngine(
   let connection: NativeConnection | undefined;
   if (opts.withWorker !== false) {
     connection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ connection, config, db, env: opts.env, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    worker = await createWorker({ connection, config, db, env: opts.env, workflowBundle: { codePath: inject('workflowBundlePath') }, tracing: opts.tracing });
     workerRun = worker.run();
     // As `npm start` does: new runs go to this worker's version (the first one of its deployment).
     const version = worker.options.workerDeploymentOptions?.version;

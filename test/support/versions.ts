@@ -3,7 +3,8 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import * as path from 'node:path';
 import { inject } from 'vitest';
-import { ENGINE_ROOT, KIT_FILE } from '../../apps/playbooks/kit-resolution';
+import { ENGINE_MODULES } from '../../apps/playbooks/bundle';
+import { ENGINE_ROOT } from '../../apps/playbooks/kit-resolution';
 import { loadPlaybooks } from '../../apps/playbooks/load';
 import { becomeCurrent } from '../../apps/worker/versioning';
 import { createWorker } from '../../apps/worker/worker';
@@ -27,7 +28,7 @@ export interface OtherBuild {
 export async function otherBundle(leftOut = 'patch-canary'): Promise<{ code: string }> {
   const { bundle, catalogue } = await loadPlaybooks();
   const type = catalogue.require(leftOut, 'otherBundle').workflowType;
-  return bundlePlaybooks(bundle.filter((b) => b.workflowType !== type), { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
+  return bundlePlaybooks(bundle.filter((b) => b.workflowType !== type), ENGINE_MODULES);
 }
 
 /** The shipped playbooks with manual-incident changed without patched(): its open runs cannot move to this build. */
@@ -36,7 +37,7 @@ export async function brokenBundle(): Promise<{ code: string }> {
   const type = catalogue.require('manual-incident', 'brokenBundle').workflowType;
   const broken = path.join(ENGINE_ROOT, 'test/fixtures/versions/broken-manual-incident/playbook.ts');
   const entries = bundle.map((b) => (b.workflowType === type ? { file: broken, workflowType: type } : b));
-  return bundlePlaybooks(entries, { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
+  return bundlePlaybooks(entries, ENGINE_MODULES);
 }
 
 /** Starts a worker of `bundle` beside the engine's, polling the same task queue as another version of its deployment. */

@@ -1,7 +1,6 @@
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleAllPlaybooks } from '../../apps/playbooks/bundle';
-import { ENGINE_ROOT, KIT_FILE } from '../../apps/playbooks/kit-resolution';
+import { ENGINE_MODULES } from '../../apps/playbooks/bundle';
 import { loadPlaybooks } from '../../apps/playbooks/load';
 import { buildIdOf } from '../../lib/temporal/build-id';
 import { bundlePlaybooks } from '../../lib/temporal/workflow-bundle';
@@ -13,7 +12,7 @@ describe('build id', () => {
     const again = await bundleAllPlaybooks();
     const { bundle } = await loadPlaybooks();
     // Other workflow code: the same playbooks but one.
-    const other = await bundlePlaybooks(bundle.slice(1), { kitFile: KIT_FILE, nodeModules: path.join(ENGINE_ROOT, 'node_modules') });
+    const other = await bundlePlaybooks(bundle.slice(1), ENGINE_MODULES);
 
     expect(buildIdOf(first.code)).toMatch(/^b[0-9a-f]{16}$/);
     expect(buildIdOf(again.code)).toBe(buildIdOf(first.code));

@@ -1,5 +1,6 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { requireTemporalAddress, type PalisadeConfig } from '../../../lib/config/env';
 import { PALISADE_CONFIG } from '../config/config.module';
 
@@ -17,6 +18,9 @@ import { PALISADE_CONFIG } from '../config/config.module';
         new Client({
           connection: Connection.lazy({ address: requireTemporalAddress(config) }),
           namespace: config.temporal.namespace,
+          // Start, signal and signalWithStart in spans whose context rides in the headers
+          // (lib/telemetry/tracing.ts); with tracing off, no-op spans and no headers.
+          interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
         }),
     },
   ],

@@ -40,6 +40,8 @@ export async function storeAlert(
   index: number,
   decision: RouteDecision,
   newIncidentId: string,
+  /** The webhook span's traceparent, kept with the inbox row; null with tracing off. */
+  traceparent: string | null = null,
 ): Promise<StoredAlert> {
   const routed = decision.kind === 'playbook' ? decision : undefined;
   const [row] = await db.query<{ incident_id: string | null; disposition: Disposition }[]>(
@@ -72,8 +74,8 @@ export async function storeAlert(
               WHEN (SELECT started FROM incident) THEN 'started' ELSE 'merged' END
        RETURNING id, incident_id, disposition
      ), queued AS (
-       INSERT INTO inbox (incident_id, workflow_id, alert_id)
-       SELECT incident_id, $23, id FROM stored WHERE incident_id IS NOT NULL
+       INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent)
+       SELECT incident_id, $23, id, $28 FROM stored WHERE incident_id IS NOT NULL
      )
      SELECT incident_id, disposition FROM stored`,
     [
@@ -83,7 +85,7 @@ export async function storeAlert(
       decision.rule,
       decision.kind === 'ignore', routed?.entityKey ?? alert.entity.key,
       newIncidentId, routed?.workflowId ?? null, incidentSeverity(alert.severity), routed?.playbook ?? null,
-      routed?.playbookVersion ?? null, SEVERITIES,
+      routed?.playbookVersion ?? null, SEVERITIES, traceparent,
     ],
   );
   return { alertId: alert.id, incidentId: row.incident_id, disposition: row.disposition };

@@ -13,6 +13,8 @@ export interface Routed {
   index: number;
   decision: RouteDecision;
   newIncidentId: string;
+  /** The webhook span's traceparent, kept with the inbox row; null with tracing off. */
+  traceparent: string | null;
 }
 
 /**
@@ -164,13 +166,14 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook' && o.stored.disposition !== 'duplicate');
     if (queued.length > 0) {
       await tx.query(
-        `INSERT INTO inbox (incident_id, workflow_id, alert_id)
-         SELECT incident_id, workflow_id, alert_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) WITH ORDINALITY
-           AS r(incident_id, workflow_id, alert_id, position) ORDER BY position`,
+        `INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent)
+         SELECT incident_id, workflow_id, alert_id, traceparent FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) WITH ORDINALITY
+           AS r(incident_id, workflow_id, alert_id, traceparent, position) ORDER BY position`,
         [
           queued.map((o) => o.stored.incidentId),
           queued.map((o) => (o.item.decision as PlaybookRoute).workflowId),
           queued.map((o) => o.stored.alertId),
+          queued.map((o) => o.item.traceparent),
         ],
       );
     }

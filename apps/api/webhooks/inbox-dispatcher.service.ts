@@ -11,6 +11,7 @@ import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared'
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { isTemporalUnreachable } from '../common/temporal-errors';
 import { MetricsService } from '../metrics/metrics.service';
+import { contextOf, inSpan, linksTo } from '../../../lib/telemetry/tracing';
 import {
   claimRows,
   closedByRun,
@@ -199,7 +200,10 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       }
       return { kind: 'taken-back' };
     }
-    const signaledRunId = await this.signal(first, batchOf(rows));
+    // A span in the first alert's trace (the one that opened the batch), linked to every other alert's.
+    const attributes = { 'palisade.incident.id': first.incident_id, 'palisade.alert.count': rows.length, 'palisade.workflow.id': first.workflow_id };
+    const links = linksTo([...new Set(rows.map((r) => r.traceparent))].filter((t) => t !== first.traceparent));
+    const signaledRunId = await inSpan('dispatch', { attributes, parent: contextOf(first.traceparent), links }, () => this.signal(first, batchOf(rows)));
     // The run may be in its last workflow task, where a signal can no longer be acted on.
     return (await closedByRun(this.db, signaledRunId)) ? { kind: 'closing-run' } : { kind: 'sent' };
   }

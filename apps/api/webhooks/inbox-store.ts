@@ -25,6 +25,8 @@ export interface ClaimedRow {
   detected_at: Date;
   incident_status: IncidentStatus;
   timeline_sequence: number;
+  /** The webhook span's W3C traceparent (null with tracing off, or for rows stored before). */
+  traceparent: string | null;
 }
 
 /** One round's claim: the rows, and the lease that holds them (only its holder may mark them). */
@@ -83,7 +85,7 @@ export async function claimRows(db: DataSource): Promise<Claim> {
                       WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
            AND NOT EXISTS (SELECT 1 FROM inbox leased WHERE leased.incident_id = inbox.incident_id
                            AND leased.dispatched_at IS NULL AND leased.claimed_until >= now())
-         RETURNING id, incident_id, workflow_id, alert_id
+         RETURNING id, incident_id, workflow_id, alert_id, traceparent
        ), sequences AS (
          SELECT c.incident_id, (SELECT COALESCE(max(t.sequence), 0)::int FROM timeline_events t WHERE t.incident_id = c.incident_id) AS timeline_sequence
          FROM (SELECT DISTINCT incident_id FROM claimed) c
@@ -91,7 +93,7 @@ export async function claimRows(db: DataSource): Promise<Claim> {
        SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
               a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
               i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
-              s.timeline_sequence
+              s.timeline_sequence, c.traceparent
        FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
        ORDER BY c.id`,
       [picked.map((p) => p.incident_id), lease],

@@ -22,6 +22,7 @@ import { claimReplays, pruneReplays, ReplayedRequest } from './replay-claims';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
 import { LEAKED_SECRETS, REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import type { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
+import { currentTraceparent, inSpan, SpanKind } from '../../../lib/telemetry/tracing';
 
 const SUPPRESSIONS_FILE_LABEL = 'runbooks/suppressions.yaml';
 
@@ -31,6 +32,8 @@ interface Delivery {
   bytes: number;
   /** A signed request's replay key, claimed with its alerts (replay-claims.ts). */
   replayKey?: string;
+  /** The webhook span's W3C traceparent, stored with the inbox rows; null with tracing off. */
+  traceparent: string | null;
 }
 
 export interface IncomingWebhook {
@@ -65,15 +68,23 @@ export class IntakeService {
   ) {}
 
   async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
-    const stopTimer = this.metrics.webhookLatency.startTimer({ source: (SOURCES as readonly string[]).includes(req.source) ? req.source : 'unknown' });
-    try {
-      const answer = await this.accept(req);
-      stopTimer({ status: answer.status });
-      return answer;
-    } catch (err) {
-      stopTimer({ status: err instanceof ApiError ? err.getStatus() : 500 });
-      throw err;
-    }
+    const source = (SOURCES as readonly string[]).includes(req.source) ? req.source : 'unknown';
+    const stopTimer = this.metrics.webhookLatency.startTimer({ source });
+    // The root of each alert's trace; its traceparent is stored with the inbox rows (lib/telemetry/tracing.ts).
+    return inSpan(`webhook ${source}`, { kind: SpanKind.SERVER, attributes: { 'palisade.source': source } }, async (span) => {
+      try {
+        const answer = await this.accept(req);
+        stopTimer({ status: answer.status });
+        span.setAttribute('http.response.status_code', answer.status);
+        if ('alertIds' in answer.body) span.setAttribute('palisade.alert.ids', answer.body.alertIds);
+        return answer;
+      } catch (err) {
+        const status = err instanceof ApiError ? err.getStatus() : 500;
+        stopTimer({ status });
+        span.setAttribute('http.response.status_code', status);
+        throw err;
+      }
+    });
   }
 
   private async accept(req: IncomingWebhook): Promise<IntakeAnswer> {
@@ -117,7 +128,7 @@ export class IntakeService {
       const redacted = this.redactor.redactAlert(a);
       return { ...redacted, entity: boundedEntity(redacted.entity), id: randomUUID(), source, deliveryId, receivedAt, raw };
     });
-    const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey });
+    const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey, traceparent: currentTraceparent() });
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
@@ -180,8 +191,8 @@ export class IntakeService {
   private async flush(deliveries: Delivery[]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
     if (deliveries.length > 1) {
       try {
-        const items = deliveries.flatMap(({ alerts }) =>
-          alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() })),
+        const items = deliveries.flatMap(({ alerts, traceparent }) =>
+          alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID(), traceparent })),
         );
         const flat = await this.db.transaction(async (tx) => {
           await claimReplays(tx, replayKeys(deliveries), REPLAY_MEMORY_S);
@@ -216,8 +227,8 @@ export class IntakeService {
     }
   }
 
-  private async storeOnce({ alerts, replayKey }: Delivery): Promise<StoredAlert[]> {
-    const items = alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID() }));
+  private async storeOnce({ alerts, replayKey, traceparent }: Delivery): Promise<StoredAlert[]> {
+    const items = alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID(), traceparent }));
     const [first] = items;
     const simple = first.decision.kind === 'ignore' || (first.decision.reopenWithinSeconds === 0 && first.decision.dedupeWithinSeconds === 0);
     if (replayKey) {
@@ -229,7 +240,7 @@ export class IntakeService {
     // One alert is one statement; several, or one that may reopen an incident or re-fire a detection, commit together.
     if (items.length > 1 || !simple) return this.db.transaction((tx) => storeBatch(tx, items));
     const prior = (await storedDelivery(this.db.manager, first.alert)).get(0);
-    return [prior ?? (await storeAlert(this.db.manager, first.alert, 0, first.decision, first.newIncidentId))];
+    return [prior ?? (await storeAlert(this.db.manager, first.alert, 0, first.decision, first.newIncidentId, traceparent))];
   }
 
   private lastPrune = 0;

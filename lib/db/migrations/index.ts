@@ -17,6 +17,7 @@ import { IncidentStuck1764920000001 } from './1764920000001-incident-stuck';
 import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
+import { InboxTraceparent1764960000000 } from './1764960000000-inbox-traceparent';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   WebhookReplays1764930000000,
   MetricsCursor1764940000000,
   GamedayHeartbeats1764950000000,
+  InboxTraceparent1764960000000,
 ];
