@@ -82,7 +82,8 @@ describe('CrowdStrike Falcon host isolation', () => {
     if (kind === '429') {
       const { retryAfterMs } = (err.details as [{ retryAfterMs: number }])[0];
       expect(retryAfterMs).toBeGreaterThan(1000);
-      expect(retryAfterMs).toBeLessThanOrEqual(3000);
+      // The fake says when in whole epoch seconds, read on its own clock a moment before ours: a few ms over 3 s is the same answer.
+      expect(retryAfterMs).toBeLessThanOrEqual(3100);
     }
     if (kind === 'denied') expect(err.message).toMatch(/Hosts scope/);
     if (kind === 'timeout') expect(err.message).toMatch(/did not answer within 300 ms while trying to contain host 'aid-1'/);
