@@ -1,3 +1,4 @@
+// Request and answer shapes: the vendor's published API, as written in test/support/vendors/SOURCES.md.
 import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { providerError } from '../errors';

@@ -1,3 +1,4 @@
+// Request and answer shapes: the vendor's published API, as written in test/support/vendors/SOURCES.md.
 import { z } from 'zod';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import type { Checkable } from '../check';
