@@ -16,8 +16,18 @@ export const insightDetail = z.object({
   insightArn: z.string().min(1),
   insightName: z.string().optional(),
   resultType: z.string().min(1),
-  insightResults: z.array(z.record(z.string(), z.number())).min(1),
+  insightResults: z
+    .array(z.record(z.string(), z.number()))
+    .min(1)
+    .refine((results) => results.some((r) => Object.keys(r).some(named)), {
+      message: 'no group with a value to act on (every group value is empty)',
+    }),
 });
+
+/** A group whose value is empty names nothing to act on; it is left out. */
+function named(value: string): boolean {
+  return value.trim() !== '';
+}
 type InsightDetail = z.infer<typeof insightDetail>;
 
 /** The thing a group names, by the attribute the insight groups by; else the group itself, saying so. */
@@ -37,7 +47,7 @@ function entityOf(d: InsightDetail, value: string): AlertEntity {
 }
 
 export function insightAlerts(d: InsightDetail, event: { account: string; region: string }, ctx: ParseContext): ParsedAlert[] {
-  const groups = d.insightResults.flatMap((r) => Object.entries(r));
+  const groups = d.insightResults.flatMap((r) => Object.entries(r)).filter(([value]) => named(value));
   return groups.map(([value, count]) => {
     const text = new TextCleaner(ctx.redactor);
     const name = d.insightName ?? d.insightArn;

@@ -128,6 +128,15 @@ describe('securityhub source', () => {
     expect(parse(body)[0].entity).toMatchObject(entity);
   });
 
+  it('leaves out an insight group whose value is empty, and refuses an insight with nothing else', () => {
+    const body = fixture('insight-results');
+    body.detail.insightResults = [{ '': 2 }, { '  ': 1 }, { 'arn:aws:ec2:us-east-1:123456789012:instance/i-0b2c3d4e5f6a7b8c9': 2 }];
+    const alerts = parse(body);
+    expect(alerts.map((a) => a.entity.key)).toEqual(['i-0b2c3d4e5f6a7b8c9']);
+    body.detail.insightResults = [{ '': 2 }];
+    expect(() => parse(body)).toThrow(/detail\.insightResults: .*no group with a value/);
+  });
+
   it('says which attribute an insight is grouped by when it names no resource', () => {
     const body = fixture('insight-results');
     body.detail.resultType = 'SeverityLabel';
