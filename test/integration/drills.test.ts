@@ -16,7 +16,7 @@ describe('process-fault drills (short)', () => {
 
   beforeAll(async () => {
     cluster = await startDrillCluster({ say, temporalCliPath: inject('temporalCliPath') });
-  });
+  }, 360_000); // four processes from TypeScript source: a minute when quiet, several under load
   afterAll(async () => {
     await cluster?.stop();
   });

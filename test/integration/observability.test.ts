@@ -54,13 +54,14 @@ describe('metrics, alert rules and dashboard', () => {
     await db?.drop();
   });
 
-  const scrapeWorker = () =>
+  /** The worker's metrics once every pattern is in them (the SDK adds each series as its worker or poller first reports). */
+  const scrapeWorker = (...patterns: RegExp[]) =>
     eventually(
-      'the worker to serve its metrics',
+      `the worker to serve its metrics${patterns.length > 0 ? ` with ${patterns.join(', ')}` : ''}`,
       async () => {
         const res = await fetch(workerMetrics).catch(() => undefined);
         const body = res?.ok ? await res.text() : undefined;
-        return body?.includes('temporal_worker_task_slots_available') ? body : undefined;
+        return body?.includes('temporal_worker_task_slots_available') && patterns.every((p) => p.test(body)) ? body : undefined;
       },
       60_000,
     ).catch((err: Error) => {
@@ -68,9 +69,11 @@ describe('metrics, alert rules and dashboard', () => {
     });
 
   it("serves the SDK's worker metrics", async () => {
-    const text = await scrapeWorker();
-    expect(text).toMatch(/temporal_worker_task_slots_available\{[^}]*worker_type="WorkflowWorker"/);
-    expect(text).toMatch(/temporal_num_pollers\{[^}]*poller_type="workflow_task"/);
+    const slots = /temporal_worker_task_slots_available\{[^}]*worker_type="WorkflowWorker"/;
+    const pollers = /temporal_num_pollers\{[^}]*poller_type="workflow_task"/;
+    const text = await scrapeWorker(slots, pollers);
+    expect(text).toMatch(slots);
+    expect(text).toMatch(pollers);
   });
 
   it('ships alert rules promtool accepts', async () => {

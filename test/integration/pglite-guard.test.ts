@@ -49,7 +49,7 @@ describe('embedded Postgres with several clients', () => {
       await server.stop();
       await db.close();
     }
-  }, 30_000);
+  }, 120_000); // 200 statements through one PGlite: seconds when quiet, much longer on a loaded 2-core machine
 });
 
 // PGlite runs no autovacuum: the API refreshes the statistics itself, through the socket.
@@ -76,5 +76,5 @@ describe('embedded Postgres maintenance', () => {
       await server.stop();
       await db.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
