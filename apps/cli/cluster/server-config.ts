@@ -1,6 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { PalisadeError } from '../../../lib/errors';
+
+/** Temporal's cluster_membership.rpc_port is a smallint. */
+export const MAX_MEMBERSHIP_PORT = 32_767;
 
 /** The four services of Temporal's server, each its own process. */
 export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
@@ -16,6 +20,14 @@ export interface ServerPorts {
 
 /** Frontend on the usual 7233 (PALISADE_TEMPORAL_PORT), the others beside it as Temporal's own samples lay them out. */
 export function serverPorts(frontend: number): ServerPorts {
+  // Temporal keeps each service's membership port in a smallint column (cluster_membership.rpc_port).
+  if (frontend - 294 > MAX_MEMBERSHIP_PORT || frontend - 300 < 1) {
+    throw new PalisadeError(
+      'temporal_port_out_of_range',
+      `PALISADE_TEMPORAL_PORT ${frontend} puts the services' membership ports at ${frontend - 300}–${frontend - 294}, outside 1–${MAX_MEMBERSHIP_PORT}: Temporal stores them as a smallint and its services would not start.`,
+      `Choose a frontend port between 301 and ${MAX_MEMBERSHIP_PORT + 294} (the default is 7233).`,
+    );
+  }
   const offset = (n: number) => frontend + n;
   return {
     grpc: { frontend, history: offset(1), matching: offset(2), worker: offset(6) },
