@@ -3,16 +3,23 @@
 // pointed at a fake). Never part of `npm test`, which runs the short versions.
 //
 //   npm run drills [-- --only worker-killed,api-killed --scale 0.2]
+//   npm run drills -- --cluster [--scale 0.2]
+//
+// --cluster runs the cluster drill (bench/drills/cluster-faults.ts) instead, against what
+// `npm run cluster` runs: Temporal's real server, PostgreSQL, two APIs and two workers
+// (bench/support/real-cluster.ts).
 //
 // Each drill says what it did and what it found; a summary table follows, JSON goes to
 // bench/results/drills-<timestamp>.json, and the exit code is 1 when any promise was broken.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDrillCluster, type RunningCluster } from './support/cluster';
+import { startDrillCluster } from './support/cluster';
+import { startRealCluster } from './support/real-cluster';
+import { clusterFaults } from './drills/cluster-faults';
 import { apiKilled } from './drills/api-killed';
 import { badInput } from './drills/bad-input';
-import type { Drill, DrillReport } from './drills/drill';
+import type { Drill, DrillProcess, DrillReport } from './drills/drill';
 import { forgery } from './drills/forgery';
 import { openapiContract } from './drills/openapi-contract';
 import { postgresDown } from './drills/postgres-down';
@@ -38,21 +45,25 @@ interface Outcome extends DrillReport {
   error?: string;
 }
 
-function options(): { only: string[]; scale: number } {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, scale: { type: 'string', default: '1' } } });
+function options(): { only: string[]; scale: number; cluster: boolean } {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, scale: { type: 'string', default: '1' }, cluster: { type: 'boolean', default: false } } });
+  if (values.cluster && values.only) throw new Error('--cluster runs the cluster drill only; leave out --only.');
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(DRILLS);
   const unknown = only.filter((name) => !(name in DRILLS));
   if (unknown.length > 0) throw new Error(`Unknown drill(s): ${unknown.join(', ')}. Known: ${Object.keys(DRILLS).join(', ')}.`);
   const scale = Number(values.scale);
   if (!(scale > 0)) throw new Error(`--scale must be a number above 0, not ${values.scale}`);
-  return { only, scale };
+  return { only, scale, cluster: values.cluster ?? false };
 }
 
 async function main(): Promise<number> {
-  const { only, scale } = options();
+  const { only: chosen, scale, cluster: onCluster } = options();
   const say = (line: string) => console.log(line);
-  say(`Drills: ${only.join(', ')} at scale ${scale}.`);
-  const cluster = await startDrillCluster({ say });
+  const drills: Record<string, Drill> = onCluster ? { 'cluster-faults': (_engine, o) => clusterFaults(realCluster!, o) } : DRILLS;
+  const only = onCluster ? ['cluster-faults'] : chosen;
+  say(`Drills: ${only.join(', ')} at scale ${scale}${onCluster ? ' on the real cluster' : ''}.`);
+  const realCluster = onCluster ? await startRealCluster({ say }) : undefined;
+  const cluster = realCluster ?? (await startDrillCluster({ say }));
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;
@@ -70,7 +81,7 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       let outcome: Outcome;
       try {
-        outcome = { ...(await DRILLS[name](cluster, { scale, say })), seconds: 0 };
+        outcome = { ...(await drills[name](cluster, { scale, say })), seconds: 0 };
       } catch (err) {
         const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
         outcome = { drill: name, did: [], found: [], losses: [`the drill failed: ${message}`], seconds: 0, error: message };
@@ -78,7 +89,7 @@ async function main(): Promise<number> {
       outcome.seconds = Math.round((Date.now() - t0) / 100) / 10;
       outcomes.push(outcome);
       print(outcome, say);
-      await keepEngineUp(cluster, say);
+      await keepEngineUp(realCluster?.parts ?? cluster.processes, say);
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -105,11 +116,10 @@ function print(o: Outcome, say: (line: string) => void): void {
 }
 
 /** A drill that failed half-way may leave a process stopped: the next drill gets a whole engine. */
-async function keepEngineUp(cluster: RunningCluster, say: (line: string) => void): Promise<void> {
-  for (const name of ['postgres', 'temporal', 'worker', 'api'] as const) {
-    const p = cluster.processes[name];
+async function keepEngineUp(processes: Partial<Record<string, DrillProcess>>, say: (line: string) => void): Promise<void> {
+  for (const p of Object.values(processes)) {
     if (p && !p.running) {
-      say(`  (the ${name} process was not running after the drill: starting it for the next one)`);
+      say(`  (the ${p.name} process was not running after the drill: starting it for the next one)`);
       await p.start();
     }
   }

@@ -4,7 +4,7 @@
 // a fresh signature), as a SIEM does; they are not losses, only 202-answered alerts count.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until } from '../support/drill-kit';
+import { checkStoredOnce, n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until } from '../support/drill-kit';
 import { scaled, type Drill, type DrillReport } from './drill';
 
 const SENDERS = 50;
@@ -85,16 +85,7 @@ export const apiKilled: Drill = async (cluster, opts) => {
   // Every 202 is in Postgres, once.
   const ids = [...accepted.values()];
   const alertIds = ids.map((a) => a.alertId);
-  const stored = await sql<{ id: string }>(cluster, `SELECT id FROM alerts WHERE id = ANY($1::uuid[])`, [alertIds]);
-  const storedSet = new Set(stored.map((r) => r.id));
-  const missing = alertIds.filter((id) => !storedSet.has(id));
-  if (missing.length > 0) report.losses.push(`${n(missing.length)} alert(s) answered 202 are not in Postgres, e.g. ${missing.slice(0, 3).join(', ')}`);
-  const doubled = await sql<{ delivery_id: string; n: number }>(
-    cluster,
-    `SELECT delivery_id, count(*)::int AS n FROM alerts WHERE source = 'generic' AND delivery_id LIKE $1 GROUP BY delivery_id HAVING count(*) > 1`,
-    [`${runId}-%`],
-  );
-  if (doubled.length > 0) report.losses.push(`${n(doubled.length)} delivery(ies) stored more than once, e.g. ${doubled[0].delivery_id} ×${doubled[0].n}`);
+  const { stored, doubled } = await checkStoredOnce(cluster, runId, alertIds, report.losses);
 
   // Every 202 reaches its incident: its inbox row is dispatched, and the workflow counted it.
   const drained = await until(async () => {
@@ -113,7 +104,7 @@ export const apiKilled: Drill = async (cluster, opts) => {
   for (const t of short.slice(0, 10)) report.losses.push(tallyLoss(t));
   const recorded = tallies.reduce((sum, t) => sum + t.merged, 0);
   report.found.push(
-    `${n(storedSet.size)} of ${n(alertIds.length)} answered alerts in Postgres, ${doubled.length === 0 ? 'none' : n(doubled.length)} stored twice; ${n(dispatched)} dispatched from the inbox`,
+    `${n(stored)} of ${n(alertIds.length)} answered alerts in Postgres, ${doubled === 0 ? 'none' : n(doubled)} stored twice; ${n(dispatched)} dispatched from the inbox`,
     `${incidents.length - short.length} of ${incidents.length} incidents' workflows recorded every alert stored for them (${n(recorded)} alerts on their timelines)`,
   );
   return report;

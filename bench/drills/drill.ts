@@ -4,7 +4,8 @@
 
 /** One of the engine's processes, which a drill may kill and start again. */
 export interface DrillProcess {
-  readonly name: 'api' | 'worker' | 'temporal' | 'postgres';
+  /** api, worker, temporal, postgres; on the real cluster api-1, worker-2, temporal-history... */
+  readonly name: string;
   /** The live process's pid (undefined while stopped). */
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -28,7 +29,7 @@ export interface DrillCluster {
   /** Everything the API and worker processes have logged so far. */
   logs(): string;
   /** Undefined where the drill's harness cannot control that process (a short version in npm test). */
-  processes: Partial<Record<DrillProcess['name'], DrillProcess>>;
+  processes: Partial<Record<'api' | 'worker' | 'temporal' | 'postgres', DrillProcess>>;
 }
 
 export interface DrillOptions {

@@ -15,11 +15,9 @@ const CHANGING_ACTIONS = ['collectVolatile', 'isolate', 'replace', 'snapshotDisk
  */
 const RUN_TIMEOUT_MS = 3 * 60_000;
 
-interface RunResult {
+export interface RunResult {
   host: string;
   incidentId: string;
-  /** The timeline event after which the worker was killed. */
-  killedAfterEvent: number;
   resolved: boolean;
 }
 
@@ -57,7 +55,7 @@ export const workerKilled: Drill = async (cluster, opts) => {
     await worker.start();
     opts.say(`  run ${i + 1}/${runs} (${host}): worker killed after timeline event ${killedAt}, a new worker polls`);
     const resolved = await approving;
-    results.push({ host, incidentId, killedAfterEvent: killedAt, resolved });
+    results.push({ host, incidentId, resolved });
     if (resolved && i === 0) eventsPerRun = Math.max(eventsPerRun, await eventCount(cluster, incidentId));
   }
 
@@ -65,27 +63,33 @@ export const workerKilled: Drill = async (cluster, opts) => {
     `opened ${n(runs)} ${PLAYBOOK} runs one after another (POST /playbooks/${PLAYBOOK}/runs as bob), approved their gates through the API as alice`,
     `SIGKILLed the worker once in each run, after a random timeline event (1 to ${eventsPerRun - 1} of about ${eventsPerRun}), and started a new worker each time`,
   );
-  await check(cluster, results, report);
+  await checkRuns(cluster, results, report);
   return report;
 };
 
-/** Approves every gate the run opens until it is resolved; false if it is not resolved in time. */
-async function approveGates(cluster: DrillCluster, token: string, incidentId: string): Promise<boolean> {
-  const decided = new Set<string>();
+/**
+ * Approves every gate the run opens until it is resolved, each token voting once per gate (a
+ * critical incident's gate needs two approvers); false if it is not resolved in time.
+ */
+export async function approveGates(cluster: DrillCluster, tokens: string | string[], incidentId: string, timeoutMs = RUN_TIMEOUT_MS): Promise<boolean> {
+  const voters = typeof tokens === 'string' ? [tokens] : tokens;
+  const voted = new Set<string>();
   const done = await until(
     async () => {
       const [row] = await sql<{ status: string }>(cluster, `SELECT status FROM incidents WHERE id = $1`, [incidentId]);
       if (row?.status === 'resolved') return true;
-      const gates = await apiCall(cluster, 'GET', `/incidents/${incidentId}/approvals`, token, undefined, 10_000);
+      const gates = await apiCall(cluster, 'GET', `/incidents/${incidentId}/approvals`, voters[0], undefined, 10_000);
       for (const gate of (gates.body?.gates ?? []) as { id: string; status: string }[]) {
-        if (gate.status !== 'open' || decided.has(gate.id)) continue;
-        // While the worker is down the vote cannot be counted yet: try again on the next round.
-        const vote = await apiCall(cluster, 'POST', `/incidents/${incidentId}/approvals/${gate.id}`, token, { decision: 'approve' }, 15_000);
-        if (vote.status === 200 || vote.status === 409) decided.add(gate.id);
+        for (const [k, token] of voters.entries()) {
+          if (gate.status !== 'open' || voted.has(`${gate.id}:${k}`)) continue;
+          // While the worker is down the vote cannot be counted yet: try again on the next round.
+          const vote = await apiCall(cluster, 'POST', `/incidents/${incidentId}/approvals/${gate.id}`, token, { decision: 'approve' }, 15_000);
+          if (vote.status === 200 || vote.status === 409) voted.add(`${gate.id}:${k}`);
+        }
       }
       return undefined;
     },
-    RUN_TIMEOUT_MS,
+    timeoutMs,
     300,
   );
   return done ?? false;
@@ -96,7 +100,7 @@ async function eventCount(cluster: DrillCluster, incidentId: string): Promise<nu
   return row?.n ?? 0;
 }
 
-async function check(cluster: DrillCluster, results: RunResult[], report: DrillReport): Promise<void> {
+export async function checkRuns(cluster: DrillCluster, results: RunResult[], report: DrillReport): Promise<void> {
   let complete = 0;
   let once = 0;
   let caughtMidStep = 0;

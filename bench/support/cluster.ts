@@ -21,9 +21,9 @@ import type { DrillCluster, DrillProcess } from '../drills/drill';
 const ROOT = path.resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 180_000;
 /** As `npm start` does: the worker and Temporal run nicer than the API, so the door answers first. */
-const BACKGROUND_NICE = 10;
+export const BACKGROUND_NICE = 10;
 /** Slack users the fake Slack knows (runbooks/people.yaml: alice by Slack id, bob by email). */
-const SLACK_USERS = [
+export const SLACK_USERS = [
   { id: 'U0ALICE01', name: 'alice', email: 'alice@example.com' },
   { id: 'U0BOB0001', name: 'bob', email: 'bob@example.com' },
 ];
@@ -51,7 +51,7 @@ export interface RunningCluster extends DrillCluster {
  * One of the engine's processes: `launch` spawns it and waits until it is ready. Each start
  * is a new ManagedProcess appending to the same log file, so a process's log spans restarts.
  */
-class ControlledProcess implements DrillProcess {
+export class ControlledProcess implements DrillProcess {
   private current: ManagedProcess | undefined;
   /** Set while a drill kills it on purpose, so the exit is not reported as a crash. */
   private killing = false;
@@ -236,13 +236,13 @@ async function startPglite(opts: { dir: string; port: number; logFile: string; o
 }
 
 /** A module of this repository by its path without extension: the TypeScript source, or the built JavaScript. */
-function sourceFile(relative: string): string {
+export function sourceFile(relative: string): string {
   const ts = path.join(ROOT, `${relative}.ts`);
   return existsSync(ts) ? ts : path.join(ROOT, `${relative}.js`);
 }
 
 /** What `npm start` generates for a fresh data folder, plus Slack pointed at the fake. */
-function drillSecrets(slackUrl: string): Record<string, string> {
+export function drillSecrets(slackUrl: string): Record<string, string> {
   const secrets: Record<string, string> = {
     PALISADE_REDACTION_KEY: randomBytes(24).toString('hex'),
     PALISADE_BOOTSTRAP_TOKEN: `pal_${randomBytes(32).toString('base64url')}`,
@@ -254,7 +254,7 @@ function drillSecrets(slackUrl: string): Record<string, string> {
   return secrets;
 }
 
-async function waitFor(p: ManagedProcess, what: string, ready: () => Promise<boolean>): Promise<void> {
+export async function waitFor(p: ManagedProcess, what: string, ready: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!p.running) throw new Error(`The ${p.name} process exited while starting. Its last lines:\n${p.logTail()}`);
@@ -264,11 +264,11 @@ async function waitFor(p: ManagedProcess, what: string, ready: () => Promise<boo
   throw new Error(`Timed out after ${READY_TIMEOUT_MS / 1000} s waiting for ${what}. Last lines:\n${p.logTail()}`);
 }
 
-function fileSize(file: string): number {
+export function fileSize(file: string): number {
   return existsSync(file) ? readFileSync(file).length : 0;
 }
 
 /** A log file's text from a byte offset (empty when it does not exist yet). */
-function readFrom(file: string, offset: number): string {
+export function readFrom(file: string, offset: number): string {
   return existsSync(file) ? readFileSync(file).subarray(offset).toString('utf8') : '';
 }

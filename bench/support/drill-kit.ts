@@ -143,3 +143,17 @@ export function tallyLoss(t: IncidentTally): string {
     ? `incident ${t.incidentId}: ${t.stored} alerts stored, its workflow recorded ${t.merged}: ${t.merged - t.stored} counted twice (batches' last inbox ids: ${t.batches.join(', ')})`
     : `incident ${t.incidentId}: ${t.stored} alerts stored, its workflow recorded only ${t.merged}`;
 }
+
+/** Every alert answered 202 is in Postgres, and no delivery of the run is stored twice; each loss goes to `losses`. */
+export async function checkStoredOnce(cluster: DrillCluster, runId: string, alertIds: string[], losses: string[]): Promise<{ stored: number; doubled: number }> {
+  const stored = new Set((await sql<{ id: string }>(cluster, `SELECT id FROM alerts WHERE id = ANY($1::uuid[])`, [alertIds])).map((r) => r.id));
+  const missing = alertIds.filter((id) => !stored.has(id));
+  if (missing.length > 0) losses.push(`${n(missing.length)} alert(s) answered 202 are not in Postgres, e.g. ${missing.slice(0, 3).join(', ')}`);
+  const doubled = await sql<{ delivery_id: string; n: number }>(
+    cluster,
+    `SELECT delivery_id, count(*)::int AS n FROM alerts WHERE source = 'generic' AND delivery_id LIKE $1 GROUP BY delivery_id HAVING count(*) > 1`,
+    [`${runId}-%`],
+  );
+  if (doubled.length > 0) losses.push(`${n(doubled.length)} delivery(ies) stored more than once, e.g. ${doubled[0].delivery_id} ×${doubled[0].n}`);
+  return { stored: stored.size, doubled: doubled.length };
+}

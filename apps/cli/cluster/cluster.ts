@@ -12,7 +12,7 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { runMigrations } from '../../../lib/db/data-source';
 import { describeError, PalisadeError } from '../../../lib/errors';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
-import { ManagedProcess, nodeEntry } from '../start/child-process';
+import { ManagedProcess, nodeEntry, type ManagedProcessOptions } from '../start/child-process';
 import { lockDataDir } from '../start/data-dir-lock';
 import { compiledBuild } from '../start/compiled-build';
 import { ensureDevSecrets } from '../start/dev-secrets';
@@ -20,7 +20,7 @@ import { findOnPath } from '../start/go-install';
 import { assertPortsFree, type PortClaim } from '../start/ports';
 import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from '../start/postgres-cluster';
 import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady, type StartOptions } from '../start/supervisor';
-import { serverPorts, TEMPORAL_SERVICES, writeServerConfig } from './server-config';
+import { serverPorts, TEMPORAL_SERVICES, writeServerConfig, type TemporalService } from './server-config';
 import { resolveTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBuild } from './temporal-server';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -85,15 +85,7 @@ export async function runCluster({ config, env, say }: StartOptions): Promise<vo
     const [first, ...rest] = TEMPORAL_SERVICES;
     for (const service of [first, ...rest]) {
       if (service !== first) await waitForPort(ports.grpc[first], FRONTEND_TIMEOUT_MS, () => shutdown.requested);
-      started.push(
-        new ManagedProcess({
-          name: `temporal-${service}`,
-          command: build.server,
-          args: ['--root', path.dirname(configDir), '--config', 'config', '--env', 'cluster', '--zone', service, '--allow-no-auth', 'start', '--service', service],
-          logFile: path.join(logs, `temporal-${service}.log`),
-          nice: config.backgroundNice,
-        }),
-      );
+      started.push(new ManagedProcess(temporalServiceProcess(build, configDir, service, logs, config.backgroundNice)));
     }
     reportCrashes(started, say);
     const temporalAddress = `127.0.0.1:${ports.grpc.frontend}`;
@@ -185,8 +177,19 @@ export async function runCluster({ config, env, say }: StartOptions): Promise<vo
   }
 }
 
+/** One service of Temporal's server as a process of its own, with the configuration writeServerConfig wrote. */
+export function temporalServiceProcess(build: TemporalServerBuild, configDir: string, service: TemporalService, logs: string, nice?: number): ManagedProcessOptions {
+  return {
+    name: `temporal-${service}`,
+    command: build.server,
+    args: ['--root', path.dirname(configDir), '--config', 'config', '--env', 'cluster', '--zone', service, '--allow-no-auth', 'start', '--service', service],
+    logFile: path.join(logs, `temporal-${service}.log`),
+    nice,
+  };
+}
+
 /** Temporal's two databases with their schemas brought up to this release, and Palisade's database. */
-async function prepareDatabases(postgres: PostgresCluster, build: TemporalServerBuild, say: (line: string) => void): Promise<string> {
+export async function prepareDatabases(postgres: PostgresCluster, build: TemporalServerBuild, say: (line: string) => void): Promise<string> {
   const admin = new Client({ connectionString: postgres.adminUrl });
   await admin.connect();
   try {
@@ -220,7 +223,7 @@ async function prepareDatabases(postgres: PostgresCluster, build: TemporalServer
 }
 
 /** Waits for the frontend, then registers the namespace and Palisade's search attributes (both kept across restarts). */
-async function prepareNamespace(address: string, cancelled: () => boolean): Promise<void> {
+export async function prepareNamespace(address: string, cancelled: () => boolean): Promise<void> {
   const deadline = Date.now() + FRONTEND_TIMEOUT_MS;
   let last = 'no answer yet';
   while (!cancelled()) {
@@ -271,7 +274,7 @@ function writePrometheusConfig(dir: string, targets: { api: string[]; worker: st
 }
 
 /** Until something accepts TCP connections on the port (a service past its start-up). */
-async function waitForPort(port: number, timeoutMs: number, cancelled: () => boolean): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number, cancelled: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cancelled() && Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
