@@ -2,6 +2,9 @@ import type { ApiClient } from './api-client';
 import { CliError, EXIT } from './exit-codes';
 import { note, printJson, say, table, utc } from './output';
 
+/** A deploy action waits for Temporal's routing change (up to a minute) and a promotion for its replay check too. */
+const DEPLOY_TIMEOUT_MS = 180_000;
+
 interface DeployVersionJson {
   version: string;
   status: string;
@@ -41,7 +44,7 @@ export async function deployRamp(client: ApiClient, version: string, percent: st
   if (!Number.isFinite(share) || share < 0 || share > 100) {
     throw new CliError(EXIT.usage, 'invalid_percent', `'${percent}' is not a percentage from 0 to 100.`, 'e.g. palisade deploy ramp b1234abcd5678ef90 10');
   }
-  changed(await client.post<DeployChangedJson>('/deploys/ramp', { version, percent: share, ...(opts.reason ? { reason: opts.reason } : {}) }), opts);
+  changed(await client.post<DeployChangedJson>('/deploys/ramp', { version, percent: share, ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
 }
 
 /**
@@ -50,12 +53,12 @@ export async function deployRamp(client: ApiClient, version: string, percent: st
  * the first diverging command when one does not replay.
  */
 export async function deployPromote(client: ApiClient, version: string | undefined, opts: { force?: boolean; reason?: string; json?: boolean }): Promise<void> {
-  changed(await client.post<DeployChangedJson>('/deploys/promote', { ...(version ? { version } : {}), force: opts.force === true, ...(opts.reason ? { reason: opts.reason } : {}) }), opts);
+  changed(await client.post<DeployChangedJson>('/deploys/promote', { ...(version ? { version } : {}), force: opts.force === true, ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
 }
 
 /** `palisade deploy rollback` (admin): ends the ramp, or makes the version current before the last promotion current again. */
 export async function deployRollback(client: ApiClient, opts: { reason?: string; json?: boolean }): Promise<void> {
-  changed(await client.post<DeployChangedJson>('/deploys/rollback', opts.reason ? { reason: opts.reason } : {}), opts);
+  changed(await client.post<DeployChangedJson>('/deploys/rollback', opts.reason ? { reason: opts.reason } : {}, undefined, DEPLOY_TIMEOUT_MS), opts);
 }
 
 function changed(result: DeployChangedJson, opts: { json?: boolean }): void {
