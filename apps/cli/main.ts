@@ -5,6 +5,7 @@ import { loadConfig } from '../../lib/config/env';
 import { describeError, PalisadeError } from '../../lib/errors';
 import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
+import { deployPromote, deployRamp, deployRollback, deployStatus } from './commands/deploy';
 import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
 import { HISTORY_DIR } from './commands/history-dir';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
@@ -215,6 +216,43 @@ token
     await tokenRevoke(api(cmd), id, opts);
   });
 
+const deploy = program.command('deploy').description('status | ramp | promote | rollback: ship a new version of the playbooks beside the running one (README: "Changing a playbook that has incidents running").');
+deploy
+  .command('status')
+  .option('--json', 'print the deployment as JSON')
+  .description('The worker versions: current, ramping (with its share), pollers and running incidents of each.')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    await deployStatus(api(cmd), opts);
+  });
+deploy
+  .command('ramp')
+  .argument('<version>', 'the build id of a new version (deploy status lists them)')
+  .argument('<percent>', 'the share of new runs it takes, 0 to 100')
+  .option('--reason <text>', 'why (goes to the audit log)')
+  .option('--json', 'print the change and the deployment as JSON')
+  .description('Send a share of new runs (and of open AUTO_UPGRADE runs\' next tasks) to a version beside the current one (admin).')
+  .action(async (version: string, percent: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
+    await deployRamp(api(cmd), version, percent, opts);
+  });
+deploy
+  .command('promote')
+  .argument('[version]', 'the build id to make current (default: the ramping one)')
+  .option('--force', 'promote even if open incidents do not replay on its code (they are stuck until a rollback)')
+  .option('--reason <text>', 'why (goes to the audit log)')
+  .option('--json', 'print the change, the replay check and the deployment as JSON')
+  .description('Make a version current after replaying every open incident on its code; refused (exit 2) naming the incident and the first diverging command (admin).')
+  .action(async (version: string | undefined, opts: { force?: boolean; reason?: string; json?: boolean }, cmd: Command) => {
+    await deployPromote(api(cmd), version, opts);
+  });
+deploy
+  .command('rollback')
+  .option('--reason <text>', 'why (goes to the audit log)')
+  .option('--json', 'print the change and the deployment as JSON')
+  .description('Undo the last deploy: end the ramp, or make the version current before the last promotion current again (admin).')
+  .action(async (opts: { reason?: string; json?: boolean }, cmd: Command) => {
+    await deployRollback(api(cmd), opts);
+  });
+
 const gameday = program.command('gameday').description('run | validate: rehearse on the simulated fleet (runbooks/gamedays/).');
 gameday
   .command('run')
@@ -241,11 +279,17 @@ program
   .description('check: replay recorded histories on the current workflow code.')
   .command('check')
   .option('--dir <dir>', 'the recorded histories', HISTORY_DIR)
-  .option('--json', 'print {ok, histories} as JSON')
-  .description('Replay every recorded history on the current workflow code (exit 6 if one no longer replays).')
-  .action(async (opts: { dir: string; json?: boolean }) => {
+  .option('--live', "replay the live engine's open incidents (their histories from Temporal, the list from the API) instead")
+  .option('--json', 'print {ok, histories} (with --live: {ok, replayed, skipped}) as JSON')
+  .description('Replay every recorded history, or with --live every open incident, on the current workflow code (exit 6 if one no longer replays).')
+  .action(async (opts: { dir: string; live?: boolean; json?: boolean }, cmd: Command) => {
+    const config = loadConfig(process.env);
+    if (opts.live) {
+      const { replayCheckLive } = await import('./commands/replay-live');
+      return replayCheckLive(api(cmd), config, { json: opts.json, teamDirs: config.playbooks.teamDirs });
+    }
     const { replayCheck } = await import('./commands/replay-check');
-    await replayCheck({ ...opts, teamDirs: loadConfig(process.env).playbooks.teamDirs });
+    await replayCheck({ ...opts, teamDirs: config.playbooks.teamDirs });
   });
 
 const playbook = program.command('playbook').description("new | check | test: write a team's own playbooks (docs/playbooks.md).");

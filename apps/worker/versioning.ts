@@ -17,12 +17,16 @@ export type BundleSource = { code: string } | { codePath: string };
  */
 export function deploymentOptionsFor(config: PalisadeConfig, bundle: BundleSource): WorkerDeploymentOptions | undefined {
   if (!config.temporal.deploymentName) return undefined;
-  const code = 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
   return {
-    version: { deploymentName: config.temporal.deploymentName, buildId: buildIdOf(code) },
+    version: { deploymentName: config.temporal.deploymentName, buildId: buildIdOf(bundleCode(bundle)) },
     useWorkerVersioning: true,
     defaultVersioningBehavior: 'AUTO_UPGRADE',
   };
+}
+
+/** The bundle's code, read from its file when it is given as one. */
+export function bundleCode(bundle: BundleSource): string {
+  return 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
 }
 
 const { RoutingConfigUpdateState } = temporal.api.enums.v1;

@@ -17,7 +17,8 @@ import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { pagingPlan } from '../../lib/paging/plan';
 import { SlackTemplates } from '../../lib/slack/templates';
 import { createSlackClient } from '../../activities/slack/slack-client';
-import { deploymentOptionsFor } from './versioning';
+import { bundleCode, deploymentOptionsFor } from './versioning';
+import { registerBuild } from '../../lib/db/worker-builds';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -66,13 +67,16 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         }), publicUrl: config.publicUrl }
     : undefined;
   const workflowBundle = opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs));
+  const workerDeploymentOptions = deploymentOptionsFor(config, workflowBundle);
+  // Its code, where a promotion's replay check finds it (apps/api/deploys/promote.ts).
+  if (workerDeploymentOptions) await registerBuild(db, workerDeploymentOptions.version.deploymentName, workerDeploymentOptions.version.buildId, bundleCode(workflowBundle));
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     workflowBundle,
     // Its version: the deployment and the build id of this bundle (apps/worker/versioning.ts).
-    workerDeploymentOptions: deploymentOptionsFor(config, workflowBundle),
+    workerDeploymentOptions,
     activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: workflowCacheSize(config.temporal.workerMemoryMiB),

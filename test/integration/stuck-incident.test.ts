@@ -1,18 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { pagingRunbooks } from '../support/paging';
+import { FakePagerDuty } from '../support/vendors/pagerduty';
 import { brokenBundle, startOtherBuild, type OtherBuild } from '../support/versions';
 
 // A build whose change reaches open runs without patched() fails their workflow task for ever:
-// the incident is marked stuck (API, timeline, metric, /readyz) and clears itself after a rollback.
+// the incident is marked stuck (API, timeline, metric, /readyz, a page through the paging outbox)
+// and clears itself after a rollback (the page resolves).
+const ROUTING_KEY = 'R0UTINGKEYSTUCK00000000000000AA';
+
 describe('a stuck incident', () => {
   let engine: TestEngine;
   let broken: OtherBuild | undefined;
+  const pd = new FakePagerDuty([ROUTING_KEY]);
+  let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
-    engine = await startTestEngine({ env: { PALISADE_STUCK_CHECK_MS: '500' } });
+    await pd.start();
+    const runbooks = pagingRunbooks({ paging: 'pagerduty', ticketing: 'none' }, [`pagerduty: { eventsUrl: "${pd.url}", timeoutMs: 2000, services: { secops: { routingKeyEnv: PD_KEY } } }`], [
+      '{ name: everything, page: [{ service: secops }] }',
+    ]);
+    env = { PALISADE_STUCK_CHECK_MS: '500', PALISADE_PROVIDERS_FILE: runbooks.providers, PALISADE_PAGING_FILE: runbooks.paging, PD_KEY: ROUTING_KEY };
+    engine = await startTestEngine({ env });
   });
   afterAll(async () => {
     await broken?.close();
     await engine?.close();
+    await pd.close();
   });
 
   it('is flagged with the error and the build when its workflow task keeps failing, and clears after a rollback', async () => {
@@ -24,7 +37,7 @@ describe('a stuck incident', () => {
     await eventually('the run to wait for a responder', async () => ((await getJson(`${engine.baseUrl}/incidents/${id}`)).body.runningBuild === v1 ? true : undefined), 30_000);
 
     // The broken build is promoted; the next workflow task (a note that arrives: the resolve) fails on it.
-    broken = await startOtherBuild(engine, await brokenBundle());
+    broken = await startOtherBuild(engine, await brokenBundle(), env);
     await broken.promote();
     expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'firmware reflashed' }, carol)).status).toBe(202);
 
@@ -42,6 +55,12 @@ describe('a stuck incident', () => {
     expect(ready.body.stuck.incidents.map((i: { id: string }) => i.id)).toContain(id);
     const metrics = await (await fetch(`${engine.baseUrl}/metrics`, { headers: { authorization: `Bearer ${(await tokenFor(engine.baseUrl, 'metrics', 'viewer'))}` } })).text();
     expect(metrics).toMatch(/^palisade_incidents_stuck [1-9]/m);
+    // Paged once, on a page of its own beside the incident's.
+    const stuckPage = await eventually('the stuck alarm to page', async () => pd.alerts.find((a) => a.dedupKey.startsWith(`${id}:stuck:`)), 30_000);
+    expect(stuckPage).toMatchObject({ status: 'triggered', routingKey: ROUTING_KEY });
+    expect(stuckPage.summary).toContain('[stuck]');
+    expect(stuckPage.summary).toContain(broken.buildId);
+    expect(pd.open(id)).toMatchObject({ status: 'triggered' });
 
     // Rolled back: the first build takes the task, the incident moves on and the flag clears.
     await broken.promoteBuild(v1);
@@ -52,5 +71,11 @@ describe('a stuck incident', () => {
     expect(moved.stuckReason).toBeNull();
     const after = ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string }[]).map((e) => e.type);
     expect(after).toContain('incident.unstuck');
+    // The alarm's page resolves, and was triggered once for the whole episode (many sweeps saw it stuck).
+    await eventually('the stuck page to resolve', async () => (pd.open(stuckPage.dedupKey)?.status === 'resolved' ? true : undefined), 30_000);
+    const triggers = pd.triggers() as { dedup_key?: string }[];
+    expect(triggers.filter((t) => t.dedup_key === stuckPage.dedupKey)).toHaveLength(1);
+    const notices = ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string; summary: string }[]).filter((e) => e.type === 'notice.sent');
+    expect(notices.map((n) => n.summary)).toEqual(expect.arrayContaining([expect.stringMatching(/^Paged secops through pagerduty for the stuck playbook/), expect.stringMatching(/^Resolved the pagerduty page for the stuck playbook: it moves again, the alarm is cleared/)]));
   }, 240_000);
 });

@@ -40,10 +40,13 @@ export async function brokenBundle(): Promise<{ code: string }> {
   return bundlePlaybooks(entries, ENGINE_MODULES);
 }
 
-/** Starts a worker of `bundle` beside the engine's, polling the same task queue as another version of its deployment. */
-export async function startOtherBuild(engine: TestEngine, bundle: { code: string }): Promise<OtherBuild> {
+/**
+ * Starts a worker of `bundle` beside the engine's, polling the same task queue as another version
+ * of its deployment; `env` is the engine's own when its vendors read secrets from it.
+ */
+export async function startOtherBuild(engine: TestEngine, bundle: { code: string }, env?: NodeJS.ProcessEnv): Promise<OtherBuild> {
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const worker = await createWorker({ connection, config: engine.config, db: engine.db, workflowBundle: bundle });
+  const worker = await createWorker({ connection, config: engine.config, db: engine.db, workflowBundle: bundle, env });
   const running = worker.run();
   const version = worker.options.workerDeploymentOptions!.version;
   return {

@@ -3,6 +3,7 @@ import { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import { enqueueStuckCleared, enqueueStuckPage } from '../../../lib/db/stuck-page';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import { describeError } from '../../../lib/errors';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -115,6 +116,8 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
         [incidentId, build ? `${reason}; build ${build}` : reason],
       );
       if (marked.length === 0) return;
+      // Once per episode: only the process whose update marked it gets here.
+      const paged = await enqueueStuckPage(tx, incidentId, marked[0].since, { reason, build });
       await insertTimelineEvent(tx, {
         id: `${incidentId}#stuck-${marked[0].since.getTime()}`,
         incidentId,
@@ -122,8 +125,8 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
         type: 'incident.stuck',
         occurredAt: new Date().toISOString(),
         actor: 'palisade',
-        summary: `The playbook is stuck${build ? ` on build ${build}` : ''}: its workflow task keeps failing: ${reason}. Roll the deploy back (palisade deploy rollback) or ship a fix; it moves again by itself once a worker takes it.`,
-        data: { error: reason, build },
+        summary: `The playbook is stuck${build ? ` on build ${build}` : ''}: its workflow task keeps failing: ${reason}. Roll the deploy back (palisade deploy rollback) or ship a fix; it moves again by itself once a worker takes it.${paged ? ` Paging ${paged.service} through ${paged.vendor}.` : ''}`,
+        data: { error: reason, build, paged },
       });
     });
     this.log.warn(`incident ${incidentId} is stuck${build ? ` on build ${build}` : ''}: ${reason}`);
@@ -138,6 +141,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
         [incidentId],
       );
       if (cleared.length === 0) return;
+      await enqueueStuckCleared(tx, incidentId, cleared[0].since);
       await insertTimelineEvent(tx, {
         id: `${incidentId}#unstuck-${cleared[0].since.getTime()}`,
         incidentId,
@@ -145,7 +149,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
         type: 'incident.unstuck',
         occurredAt: new Date().toISOString(),
         actor: 'palisade',
-        summary: 'The playbook moves again: a worker completed its workflow task.',
+        summary: 'The playbook moves again: a worker completed its workflow task. The stuck alarm is cleared (its page, if any, resolves).',
         data: {},
       });
     });

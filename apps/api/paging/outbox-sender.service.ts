@@ -228,19 +228,21 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     const wait = this.rate.take(row.target);
     if (wait > 0) return { kind: 'later', delayMs: wait, error: `holding back: ${PAGES_PER_MINUTE} events a minute to '${row.target}' already`, ours: true };
     const action = row.action === 'open' ? 'trigger' : row.action;
+    // The stuck alarm (lib/db/stuck-page.ts) is a page of its own: its own dedup key, its own words.
+    const stuck = row.ref.startsWith('stuck:') ? (row.detail.stuck as { reason?: string; build?: string | null } | undefined) : undefined;
     const receipt = await vendor.send({
       action,
-      dedupKey: row.incidentId,
+      dedupKey: row.ref.startsWith('stuck:') ? `${row.incidentId}:${row.ref}` : row.incidentId,
       service: row.target,
-      summary: `[${row.severity}] ${row.title}`,
+      summary: stuck ? `[stuck] ${row.title}: its playbook is stuck${stuck.build ? ` on build ${stuck.build}` : ''} (${stuck.reason ?? 'its workflow task keeps failing'})` : `[${row.severity}] ${row.title}`,
       source: row.entity ?? 'palisade',
       severity: row.severity,
       link: this.link(row),
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
     const escalation = /^escalation:(.+):(\d+)$/.exec(row.ref);
-    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : '';
-    const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
+    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : row.ref.startsWith('stuck:') ? (action === 'resolve' ? ' for the stuck playbook: it moves again, the alarm is cleared' : ' for the stuck playbook') : '';
+    const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page${why}`, resolve: `Resolved the ${row.vendor} page${why}` }[action];
     const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
     await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {
       type: 'notice.sent',

@@ -36,8 +36,9 @@ export class ApiClient {
     return this.json<T>('GET', path, { query });
   }
 
-  post<T>(path: string, body: unknown, query?: Query): Promise<T> {
-    return this.json<T>('POST', path, { query, body });
+  /** `timeoutMs`: for a request that waits on more than the API (a deploy's replay check and routing change). */
+  post<T>(path: string, body: unknown, query?: Query, timeoutMs?: number): Promise<T> {
+    return this.json<T>('POST', path, { query, body, timeoutMs });
   }
 
   delete<T>(path: string, query?: Query): Promise<T> {
@@ -78,7 +79,7 @@ export class ApiClient {
     return url.toString();
   }
 
-  private async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<T> {
+  private async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown; timeoutMs?: number }): Promise<T> {
     const res = await this.send(method, path, opts);
     const text = await res.text();
     try {
@@ -91,7 +92,7 @@ export class ApiClient {
   private async send(
     method: string,
     path: string,
-    opts: { query?: Query; body?: unknown; raw?: Buffer; headers?: Record<string, string>; signal?: AbortSignal; stream?: boolean; anonymous?: boolean },
+    opts: { query?: Query; body?: unknown; raw?: Buffer; headers?: Record<string, string>; signal?: AbortSignal; stream?: boolean; anonymous?: boolean; timeoutMs?: number },
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: opts.stream ? 'text/event-stream' : 'application/json, text/*' };
     if (this.token && !opts.anonymous) headers.authorization = `Bearer ${this.token}`;
@@ -103,21 +104,21 @@ export class ApiClient {
         method,
         headers,
         body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
-        signal: opts.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw this.unreachable(err);
+      throw this.unreachable(err, opts.timeoutMs);
     }
     if (!res.ok) throw await this.refused(method, path, res, opts.anonymous === true);
     return res;
   }
 
   /** The API did not answer (refused, DNS, timeout): exit 5. */
-  unreachable(err: unknown): CliError {
+  unreachable(err: unknown, timeoutMs = REQUEST_TIMEOUT_MS): CliError {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
     const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-    const why = timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : describeError(cause);
+    const why = timedOut ? `no answer within ${timeoutMs / 1000} s` : describeError(cause);
     const hint =
       this.urlFrom === 'HOST/PORT'
         ? `Start Palisade (\`npm start\`), or point --api or PALISADE_API_URL at a running API.`

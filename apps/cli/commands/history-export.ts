@@ -99,12 +99,12 @@ export function cliTemporalAddress(config: PalisadeConfig): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
 }
 
-/** `palisade history export <workflowId>`: connects, exports, and says where it wrote. */
-export async function historyExport(config: PalisadeConfig, workflowId: string, opts: { runId?: string; out?: string; name?: string }): Promise<string> {
+/** A client of the Temporal the CLI talks to, or an error that says which server did not answer and what to do. */
+export async function connectTemporal(config: PalisadeConfig): Promise<Client> {
   const address = cliTemporalAddress(config);
-  let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    return new Client({ connection, namespace: config.temporal.namespace });
   } catch (err) {
     throw new PalisadeError(
       'temporal_unreachable',
@@ -115,12 +115,16 @@ export async function historyExport(config: PalisadeConfig, workflowId: string, 
       { cause: err },
     );
   }
+}
+
+/** `palisade history export <workflowId>`: connects, exports, and says where it wrote. */
+export async function historyExport(config: PalisadeConfig, workflowId: string, opts: { runId?: string; out?: string; name?: string }): Promise<string> {
+  const client = await connectTemporal(config);
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
     const out = await exportHistory(client, { workflowId, runId: opts.runId, outDir: opts.out, name: opts.name });
     const shown = path.relative(process.cwd(), out.file) || out.file;
     return `Wrote ${shown}: ${out.events} events of ${out.workflowType} run ${out.runId} (${out.status.toLowerCase()}).`;
   } finally {
-    await connection.close();
+    await client.connection.close();
   }
 }

@@ -1,31 +1,14 @@
-import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../../lib/errors';
 import { bundleAllPlaybooks } from '../../playbooks/bundle';
 import { CliError, EXIT } from './exit-codes';
 import { historyFromJson } from './history-json';
+import { replayHistories, type RecordedHistory } from '../../../lib/temporal/replay';
 import { note, printJson, say, withSpinner } from './output';
 
-export interface RecordedHistory {
-  file: string;
-  workflowId: string;
-  workflowType: string;
-  events: number;
-  history: ReturnType<typeof historyFromJson>;
-}
-
-export interface ReplayOutcome {
-  file: string;
-  workflowType: string;
-  workflowId: string;
-  events: number;
-  ok: boolean;
-  /** Why it did not replay, in a sentence, e.g. `[TMPRL1100] Nondeterminism error: Activity type of scheduled event …`. */
-  reason?: string;
-  /** The replay's error in full, e.g. `DeterminismViolationError: Replay failed … Details: …`. */
-  error?: string;
-}
+export { reasonOf, replayHistories, type RecordedHistory, type ReplayOutcome } from '../../../lib/temporal/replay';
 
 /**
  * `palisade replay check`: replays every recorded history (test/histories/, or --dir) on the
@@ -49,35 +32,6 @@ export async function replayCheck(opts: { dir: string; json?: boolean; teamDirs?
   else if (failed.length === 0) say(`All ${outcomes.length} histories replay.`);
   else note(`palisade: ${failed.length} of ${outcomes.length} histories no longer replay.\n  Put the change behind patched() (test/histories/README.md), or record the histories again if no run of the old code is still going.`);
   if (failed.length > 0) process.exitCode = EXIT.replayFailed;
-}
-
-/** Replays recorded histories on a bundle, reporting each as it finishes (`replay check`, `playbook check`). */
-export async function replayHistories(bundle: WorkflowBundle, histories: RecordedHistory[], each: (outcome: ReplayOutcome) => void = () => undefined): Promise<ReplayOutcome[]> {
-  const outcomes: ReplayOutcome[] = [];
-  const results = Worker.runReplayHistories({ workflowBundle: bundle }, histories.map(({ workflowId, history }) => ({ workflowId, history })));
-  for await (const result of results) {
-    const h = histories[outcomes.length];
-    const outcome: ReplayOutcome = {
-      file: h.file,
-      workflowType: h.workflowType,
-      workflowId: h.workflowId,
-      events: h.events,
-      ok: !result.error,
-      ...(result.error ? { reason: reasonOf(result.error), error: `${result.error.name}: ${result.error.message}` } : {}),
-    };
-    outcomes.push(outcome);
-    each(outcome);
-  }
-  return outcomes;
-}
-
-/**
- * The sentence that says what no longer matches: the core's failure message inside a
- * DeterminismViolationError (`message: "[TMPRL1100] Nondeterminism error: …"`), else the error's own.
- */
-export function reasonOf(error: Error): string {
-  const core = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1];
-  return core ? `${error.name}: ${core.replace(/\\"/g, '"')}` : `${error.name}: ${error.message}`;
 }
 
 export function readHistories(dir: string): RecordedHistory[] {

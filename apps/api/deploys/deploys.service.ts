@@ -1,0 +1,151 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DataSource } from 'typeorm';
+import type { z } from 'zod';
+import type { PalisadeConfig } from '../../../lib/config/env';
+import { changeRouting, describeDeployment, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
+import { AuditService } from '../audit/audit.service';
+import { ApiError } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
+import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-responses.dto';
+
+export type DeployStatus = z.infer<typeof deployStatusSchema>;
+export type DeployChanged = z.infer<typeof deployChangedSchema>;
+export type DeployAction = DeployChanged['action'];
+
+const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
+
+/**
+ * The engine's worker deployment as an operator sees it (`palisade deploy status`), and the
+ * routing changes the deploy actions make (ramp.ts, promote.ts, rollback.ts): each waits until
+ * Temporal has applied it, is kept in deploy_changes with the version current before it (what a
+ * rollback goes back to), and is on the audit trail.
+ */
+@Injectable()
+export class DeploysService {
+  constructor(
+    @Inject(DataSource) readonly db: DataSource,
+    @Inject(Client) readonly temporal: Client,
+    @Inject(PALISADE_CONFIG) readonly config: PalisadeConfig,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
+
+  /** The deployment's name; versioning off has none to deploy. */
+  get deploymentName(): string {
+    const name = this.config.temporal.deploymentName;
+    if (!name) {
+      throw new ApiError(HttpStatus.CONFLICT, 'versioning_off', 'Worker Versioning is off (PALISADE_WORKER_VERSIONING=false): every worker runs every open incident, and there are no versions to deploy.', 'Turn it on (the default) to ramp, promote and roll back versions.');
+    }
+    return name;
+  }
+
+  async state(): Promise<DeploymentState> {
+    const state = await this.ask('describe the worker deployment', () => describeDeployment(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName));
+    if (!state) {
+      throw new ApiError(HttpStatus.NOT_FOUND, 'deployment_not_found', `No worker of deployment ${this.deploymentName} has polled Temporal yet.`, 'Start a worker (npm start, or the worker process) with the same PALISADE_DEPLOYMENT_NAME, then ask again.');
+    }
+    return state;
+  }
+
+  /** A version the deployment knows (its worker has polled), or a 404 naming the ones it does. */
+  requireVersion(state: DeploymentState, version: string): void {
+    if (state.versions.some((v) => v.buildId === version)) return;
+    throw new ApiError(
+      HttpStatus.NOT_FOUND,
+      'version_not_found',
+      `Deployment ${this.deploymentName} has no version ${version}; it has ${state.versions.map((v) => v.buildId).join(', ') || 'none'}.`,
+      'A version appears once a worker of its code polls; GET /deploys lists them (the worker logs its buildId as it starts).',
+    );
+  }
+
+  async status(): Promise<DeployStatus> {
+    const deploymentName = this.deploymentName;
+    const state = await this.state();
+    const [pollers, running, registered, rollbackTo] = await Promise.all([this.pollers(), this.runningIncidents(), this.registeredBuilds(deploymentName), this.rollbackTarget(state.current)]);
+    return {
+      deployment: deploymentName,
+      current: state.current,
+      ramping: state.ramping ? { version: state.ramping.buildId, percent: state.ramping.percent } : null,
+      updating: state.updating,
+      rollbackTo,
+      versions: state.versions.map((v) => ({
+        version: v.buildId,
+        status: v.status,
+        createdAt: v.createdAt,
+        currentSince: v.currentSince,
+        rampingSince: v.rampingSince,
+        pollers: pollers.get(v.buildId) ?? 0,
+        runningIncidents: running.get(v.buildId) ?? 0,
+        codeRegistered: registered.has(v.buildId),
+      })),
+    };
+  }
+
+  /** Applies a routing change, keeps it with the version current before it, and audits it. */
+  async change(action: DeployAction, want: Routing, opts: { actor: string; version: string | null; previous: string | null; reason?: string; percent?: number; detail?: Record<string, unknown> }): Promise<void> {
+    await changeRouting(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName, want, `palisade-api:${opts.actor}`);
+    await this.db.query(`INSERT INTO deploy_changes (deployment_name, action, build_id, previous_current, ramp_percent, actor) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      this.deploymentName,
+      action,
+      opts.version,
+      opts.previous,
+      opts.percent ?? null,
+      opts.actor,
+    ]);
+    await this.audit.record({ actor: opts.actor, action: `deploy.${action}`, target: `${this.deploymentName}/${opts.version ?? '-'}`, reason: opts.reason, detail: { previous: opts.previous, ...(opts.percent !== undefined ? { percent: opts.percent } : {}), ...opts.detail } });
+  }
+
+  /**
+   * The version a rollback makes current: the one that was current when `current` was last made
+   * current through the API (a promotion or a rollback); null when Palisade never changed it.
+   */
+  async rollbackTarget(current: string | null): Promise<string | null> {
+    if (!current) return null;
+    const [row] = await this.db.query<{ previous_current: string | null }[]>(
+      `SELECT previous_current FROM deploy_changes WHERE deployment_name = $1 AND action IN ('promote', 'rollback') AND build_id = $2 AND previous_current IS DISTINCT FROM build_id ORDER BY id DESC LIMIT 1`,
+      [this.deploymentName, current],
+    );
+    return row?.previous_current ?? null;
+  }
+
+  /** Workers polling the engine's task queue for workflow tasks, per build id. */
+  private async pollers(): Promise<Map<string, number>> {
+    const described = await this.ask('list the task queue\'s pollers', () =>
+      this.temporal.workflowService.describeTaskQueue({
+        namespace: this.temporal.options.namespace,
+        taskQueue: { name: this.config.temporal.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
+    );
+    const counts = new Map<string, number>();
+    for (const p of described.pollers ?? []) {
+      const build = p.deploymentOptions?.buildId;
+      if (build) counts.set(build, (counts.get(build) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** A call to Temporal within the API's deadline; down or silent, a 503 that says what could not be done. */
+  private async ask<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
+    } catch (err) {
+      if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${what}.`);
+      throw err;
+    }
+  }
+
+  private async runningIncidents(): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ build: string; n: number }[]>(
+      `SELECT running_build AS build, count(*)::int AS n FROM incidents WHERE status NOT IN ('resolved', 'cancelled') AND running_build IS NOT NULL GROUP BY running_build`,
+    );
+    return new Map(rows.map((r) => [r.build, r.n]));
+  }
+
+  private async registeredBuilds(deploymentName: string): Promise<Set<string>> {
+    const rows = await this.db.query<{ build_id: string }[]>(`SELECT build_id FROM worker_builds WHERE deployment_name = $1`, [deploymentName]);
+    return new Set(rows.map((r) => r.build_id));
+  }
+}

@@ -1,0 +1,24 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+
+/** A worker version's build id, as GET /deploys lists it (lib/temporal/build-id.ts: `b` and 16 hex digits). */
+export const versionSchema = z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ., _ and - only').describe('A build id GET /deploys lists, e.g. "b3f9c2a1d4e5f60718".');
+
+const reasonSchema = z.string().trim().min(1).max(500).optional().describe('Why (a change ticket, a playbook change); kept on the audit trail.');
+
+export const rampSchema = z.object({
+  version: versionSchema,
+  percent: z.number().min(0).max(100).describe('The share of new runs (and of AUTO_UPGRADE runs\' next tasks) the version takes; 0 keeps it ramping with none.'),
+  reason: reasonSchema,
+});
+export class RampDto extends createZodDto(rampSchema) {}
+
+export const promoteSchema = z.object({
+  version: versionSchema.optional().describe('The version to make current; default the ramping one.'),
+  force: z.boolean().default(false).describe('Promote even when open incidents do not replay on its code (they will be stuck until a rollback).'),
+  reason: reasonSchema,
+});
+export class PromoteDto extends createZodDto(promoteSchema) {}
+
+export const rollbackSchema = z.object({ reason: reasonSchema });
+export class RollbackDto extends createZodDto(rollbackSchema) {}

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { brokenBundle, otherBundle, startOtherBuild, type OtherBuild } from '../support/versions';
+
+// A deploy you can watch and undo (issue 19, item 3): GET /deploys shows the versions, where new
+// runs go and who runs what; ramp, promote and rollback change it (admins only, on the audit
+// trail); a promotion replays the open incidents on the new code first and refuses a change
+// they would be stuck on, naming the incident and the first command that diverges.
+describe('deploys', () => {
+  let engine: TestEngine;
+  let v1: string;
+  const builds: OtherBuild[] = [];
+  beforeAll(async () => {
+    engine = await startTestEngine();
+    v1 = engine.worker!.options.workerDeploymentOptions!.version.buildId;
+  });
+  afterAll(async () => {
+    for (const b of builds) await b.close();
+    await engine?.close();
+  });
+
+  /** `palisade <args>` as an admin pointed at the engine (a child process, as a user runs it). */
+  const palisade = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => {
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PALISADE_'))),
+      PALISADE_API_URL: engine.baseUrl,
+      PALISADE_TOKEN: TEST_ADMIN_TOKEN,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    };
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  };
+  const deploys = (route = '') => `${engine.baseUrl}/deploys${route}`;
+  const statusOf = async () => {
+    const res = await getJson(deploys());
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+  const version = (status: { versions: { version: string; pollers: number }[] }, id: string) => status.versions.find((v) => v.version === id);
+
+  const openIncident = async (title: string) => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title, severity: 'medium' }, carol);
+    expect(made.status).toBe(202);
+    const incidentId = made.body.incidentId as string;
+    await eventually('the run to report its build', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.runningBuild ? true : undefined), 30_000);
+    return incidentId;
+  };
+  const resolve = async (incidentId: string) => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'badge reissued' }, carol)).status).toBe(202);
+    await eventually('the incident to close', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
+  };
+
+  it('shows the versions with their pollers and incidents, ramps a new one (admins only), promotes it and rolls it back, each on the audit trail', async () => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const viewer = await tokenFor(engine.baseUrl, 'watcher', 'viewer');
+    const incidentId = await openIncident('Badge cloned at the west door');
+
+    // Anyone may watch: the current version, its pollers, the incident it runs.
+    const first = await getJson(deploys(), viewer);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ deployment: engine.config.temporal.deploymentName, current: v1, ramping: null, rollbackTo: null });
+    expect(version(first.body, v1)).toMatchObject({ runningIncidents: 1, codeRegistered: true });
+    expect(version(first.body, v1)!.pollers).toBeGreaterThan(0);
+    expect((await postJson(deploys('/rollback'), {})).body.error).toBe('nothing_to_roll_back');
+
+    // A compatible change ramps beside v1 (admins only), then is promoted.
+    const v2 = await startOtherBuild(engine, await otherBundle());
+    builds.push(v2);
+    await eventually('the new version to appear', async () => (version(await statusOf(), v2.buildId)?.pollers ? true : undefined), 30_000);
+    const notAdmin = await postJson(deploys('/ramp'), { version: v2.buildId, percent: 10 }, carol);
+    expect(notAdmin.status).toBe(403);
+    const badPercent = await postJson(deploys('/ramp'), { version: v2.buildId, percent: 101 });
+    expect(badPercent.status).toBe(400);
+    const unknown = await postJson(deploys('/ramp'), { version: 'b0000000000000000', percent: 10 });
+    expect(unknown).toMatchObject({ status: 404, body: { error: 'version_not_found' } });
+    const ramped = await postJson(deploys('/ramp'), { version: v2.buildId, percent: 10, reason: 'canary' });
+    expect(ramped.status).toBe(201);
+    expect(ramped.body.status).toMatchObject({ current: v1, ramping: { version: v2.buildId, percent: 10 } });
+    expect((await getJson(deploys(), carol)).body.ramping).toEqual({ version: v2.buildId, percent: 10 });
+
+    const promoted = await postJson(deploys('/promote'), { reason: 'the canary is clean' });
+    expect(promoted.status).toBe(201);
+    expect(promoted.body).toMatchObject({ action: 'promote', version: v2.buildId, previous: v1, replayCheck: { forced: false, divergences: [] } });
+    expect(promoted.body.replayCheck.replayed).toBeGreaterThanOrEqual(1);
+    expect(promoted.body.status).toMatchObject({ current: v2.buildId, ramping: null, rollbackTo: v1 });
+
+    // Rolled back: v1 is current again, and every change is on the audit trail.
+    const rolled = await postJson(deploys('/rollback'), { reason: 'drill' });
+    expect(rolled.status).toBe(201);
+    expect(rolled.body).toMatchObject({ action: 'rollback', version: v1, previous: v2.buildId });
+    expect(rolled.body.status.current).toBe(v1);
+    const audit = await engine.db.query<{ action: string; target: string; actor: string }[]>(`SELECT action, target, actor FROM audit_log WHERE action LIKE 'deploy.%' ORDER BY id`);
+    expect(audit.map((a) => a.action)).toEqual(['deploy.ramp', 'deploy.promote', 'deploy.rollback']);
+    expect(audit[1].target).toContain(v2.buildId);
+
+    // The open incident still moves, on v1.
+    await resolve(incidentId);
+  }, 240_000);
+
+  it('refuses to promote a change an open incident does not replay on, naming the incident and the first diverging command; a compatible one promotes', async () => {
+    const incidentId = await openIncident('Badge cloned at the loading dock');
+
+    // An incompatible change (manual-incident changed without patched()): its promotion is refused.
+    const broken = await startOtherBuild(engine, await brokenBundle());
+    builds.push(broken);
+    await eventually('the broken version to appear', async () => (version(await statusOf(), broken.buildId) ? true : undefined), 30_000);
+    const refused = await postJson(deploys('/promote'), { version: broken.buildId, reason: 'manual-incident sleeps first' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe('replay_diverged');
+    expect(refused.body.message).toContain(`incident ${incidentId}`);
+    expect(refused.body.message).toMatch(/Nondeterminism/);
+    // The first command that diverges: the history's next marker, where the new code starts a timer.
+    expect(refused.body.message).toMatch(/patch marker encountered for change [\w-]+, but there is no corresponding change command/);
+    expect(refused.body.hint).toContain('patched()');
+    expect((await statusOf()).current).toBe(v1);
+
+    // The same refusal through `palisade deploy promote`: exit 2, the incident and the divergence on stderr.
+    const cli = await palisade(['deploy', 'promote', broken.buildId]);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(cli.stderr).toContain(`incident ${incidentId}`);
+    expect(cli.stderr).toContain('no corresponding change command');
+    const shown = await palisade(['deploy', 'status']);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`current ${v1}`);
+    expect(shown.stdout).toMatch(new RegExp(`^${broken.buildId}\\s+\\w+\\s+1\\s+0\\s+registered`, 'm'));
+
+    // `palisade replay check --live` from this checkout (the running code): the open incident replays.
+    const live = await palisade(['replay', 'check', '--live', '--json']);
+    expect(live.status, live.stderr).toBe(0);
+    expect(JSON.parse(live.stdout)).toMatchObject({ ok: true, replayed: expect.arrayContaining([expect.objectContaining({ incidentId, ok: true })]) });
+
+    // The compatible build of the first test promotes with the same incident open.
+    const compatible = builds[0];
+    const promoted = await postJson(deploys('/promote'), { version: compatible.buildId });
+    expect(promoted.status).toBe(201);
+    expect(promoted.body.replayCheck).toMatchObject({ forced: false, divergences: [] });
+    expect(promoted.body.replayCheck.replayed).toBeGreaterThanOrEqual(1);
+    await resolve(incidentId);
+    expect((await postJson(deploys('/rollback'), {})).body.status.current).toBe(v1);
+  }, 240_000);
+});
