@@ -130,7 +130,7 @@ export class IncidentsService {
   }
 
   async resolve(id: string, dto: ResolveIncidentDto, actor: string): Promise<{ incidentId: string; status: 'resolving' }> {
-    await this.stop(id, resolveSignal, { reason: dto.reason, actor }, 'resolve');
+    await this.stop(id, resolveSignal, { reason: dto.reason, actor, classification: dto.classification }, 'resolve');
     return { incidentId: id, status: 'resolving' };
   }
 
@@ -146,7 +146,7 @@ export class IncidentsService {
   ): Promise<{ incidentId: string; status: 'cancelling' } | { incidentId: string; status: 'awaiting-approval'; gateId: string; undo: string[]; message: string }> {
     const incident = await this.get(id);
     const { live } = await this.live(incident);
-    await this.stop(id, cancelSignal, { reason: dto.reason, actor }, 'cancel');
+    await this.stop(id, cancelSignal, { reason: dto.reason, actor, classification: dto.classification ?? 'false_positive' }, 'cancel');
     if (!live?.undo) return { incidentId: id, status: 'cancelling' };
     return {
       incidentId: id,
@@ -164,7 +164,7 @@ export class IncidentsService {
     }
     try {
       await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id }),
+        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id, classification: request.classification }),
       );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {

@@ -24,6 +24,10 @@ export interface IncidentJson {
   acknowledgedAt: string | null;
   containedAt: string | null;
   resolvedAt: string | null;
+  /** What it was, as whoever closed it said (absent: an API from before classifications). */
+  classification?: string | null;
+  classificationReason?: string | null;
+  classifiedBy?: string | null;
 }
 
 /** GET /incidents/:id: the projection plus the playbook's live state while it runs. */
@@ -140,6 +144,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['acknowledged', utc(incident.acknowledgedAt)],
     ['contained', utc(incident.containedAt)],
     ['resolved', utc(incident.resolvedAt)],
+    ['classified', incident.classification ? `${incident.classification.replaceAll('_', ' ')} by ${incident.classifiedBy ?? '—'}: ${incident.classificationReason ?? ''}` : '—'],
   ];
   for (const [k, v] of rows) say(`  ${k.padEnd(13)}${v}`);
 

@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
+import { CLASSIFICATIONS } from '../../../../lib/domain/classification';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import { TIMELINE_EVENT_TYPES } from '../../../../lib/domain/timeline';
 import { ALERT_SEVERITIES, SOURCES } from '../../../../lib/intake/alert';
@@ -29,6 +30,9 @@ const incidentFields = {
   acknowledgedAt: timeSchema.nullable(),
   containedAt: timeSchema.nullable(),
   resolvedAt: timeSchema.nullable(),
+  classification: z.enum(CLASSIFICATIONS).nullable().describe('What it was, as whoever closed it said; null while open (or closed before classifications were recorded).'),
+  classificationReason: z.string().nullable(),
+  classifiedBy: z.string().nullable().describe("The person who classified it, or 'automation' when its playbook resolved it by itself."),
   createdAt: timeSchema,
   updatedAt: timeSchema,
 };
