@@ -25,13 +25,14 @@ import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { PagingModule } from './paging/paging.module';
+import { ReportsModule } from './reports/reports.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>, catalogue: Catalogue): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, PagingModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, WebModule],
+      imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, PagingModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, ReportsModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_PIPE, useClass: NoNulPipe },

@@ -230,7 +230,7 @@ export function positiveInt(value: string, option: string): number {
 }
 
 /** An ISO 8601 time, or a duration back from now ("30m", "24h", "7d"). */
-function instant(value: string, option: string): string {
+export function instant(value: string, option: string): string {
   if (DURATION_PATTERN.test(value)) return new Date(Date.now() - durationMs(value)).toISOString();
   if (!Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
   throw new CliError(EXIT.usage, 'invalid_option', `${option} '${value}' is neither a time nor a duration.`, `e.g. ${option} 24h, or ${option} 2026-11-20T00:00:00Z`);
