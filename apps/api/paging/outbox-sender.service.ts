@@ -239,7 +239,8 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
     const escalation = /^escalation:(.+):(\d+)$/.exec(row.ref);
-    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : '';
+    const sla = /^sla:(.+)$/.exec(row.ref);
+    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : sla ? ` for the missed ${sla[1]} target (SLA)` : '';
     const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page`, resolve: `Resolved the ${row.vendor} page` }[action];
     const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
     await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {

@@ -1,10 +1,13 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import type { Classification } from '../../../lib/domain/classification';
 import type { PostmortemEventRow } from '../../../lib/postmortem/events';
-import { MILESTONE_EVENT_TYPES } from '../../../lib/postmortem/times';
+import { MILESTONE_EVENT_TYPES, milestonesOf } from '../../../lib/postmortem/times';
+import type { SlaPolicy } from '../../../lib/sla/policy';
+import { judge, tally, type SlaTally } from '../../../lib/sla/status';
+import { SLA_POLICY } from '../sla/sla.tokens';
 import { falsePositiveRates, VENDOR_RULE_LABEL, type ClassifiedAlert, type FalsePositiveRate } from '../../../lib/reports/false-positives';
 import { responseTimes, type ReportGrouping, type ResponseTimesGroup } from '../../../lib/reports/response-times';
 import { ApiError } from '../common/error.filter';
@@ -30,6 +33,8 @@ export interface ResponseTimesReport {
   by: ReportGrouping | null;
   incidents: number;
   groups: ResponseTimesGroup[];
+  /** Each target of the SLA policy (runbooks/sla.yaml): how many of these incidents met it, missed it, or are still within it. */
+  sla: SlaTally[];
 }
 
 export interface FalsePositivesReport {
@@ -52,7 +57,10 @@ const VENDOR_RULE_SQL = `COALESCE(NULLIF(CASE a.source ${Object.entries(VENDOR_R
  */
 @Injectable()
 export class ReportsService {
-  constructor(@InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>) {}
+  constructor(
+    @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
+    @Inject(SLA_POLICY) private readonly sla: SlaPolicy,
+  ) {}
 
   async responseTimes(filter: ReportFilter & { by?: ReportGrouping }): Promise<ResponseTimesReport> {
     const period = periodOf(filter);
@@ -62,7 +70,9 @@ export class ReportsService {
     if (rows.length > MAX_REPORT_INCIDENTS) throw tooMany(period);
     const events = await this.milestoneEvents(rows.map((r) => r.id));
     const incidents = rows.map((incident) => ({ incident, events: events.get(incident.id) ?? [] }));
-    return { period, by: filter.by ?? null, incidents: rows.length, groups: responseTimes(incidents, filter.by) };
+    const now = new Date();
+    const verdicts = incidents.map(({ incident, events: own }) => judge(this.sla, incident, milestonesOf(incident, own).times, now));
+    return { period, by: filter.by ?? null, incidents: rows.length, groups: responseTimes(incidents, filter.by), sla: tally(verdicts) };
   }
 
   async falsePositives(filter: ReportFilter): Promise<FalsePositivesReport> {

@@ -9,6 +9,8 @@ interface ResponseTimes {
   by: string | null;
   incidents: number;
   groups: { key: string; incidents: number; mttd: DurationStats; mtta: DurationStats; mttc: DurationStats; mttr: DurationStats }[];
+  /** Each SLA target (absent: an API from before SLA timers). */
+  sla?: { rule: string; measure: string; target: string; met: number; missed: number; pending: number }[];
 }
 
 interface Rate {
@@ -51,6 +53,11 @@ export async function report(client: ApiClient, opts: ReportOptions): Promise<vo
   const cell = (s: DurationStats) => (s.count === 0 ? '—' : `${formatDuration(s.meanMs)} / ${formatDuration(s.medianMs)} / ${formatDuration(s.p90Ms)} (${s.count})`);
   say('Response times: mean / median / p90 (incidents that reached it)');
   say(table([(times.by ?? 'all').toUpperCase(), 'INCIDENTS', 'MTTD', 'MTTA', 'MTTC', 'MTTR'], times.groups.map((g) => [g.key, String(g.incidents), cell(g.mttd), cell(g.mtta), cell(g.mttc), cell(g.mttr)])));
+  if (times.sla?.length) {
+    say('');
+    say('SLA targets (runbooks/sla.yaml)');
+    say(table(['POLICY', 'MEASURE', 'TARGET', 'MET', 'MISSED', 'PENDING'], times.sla.map((t) => [t.rule, t.measure, t.target, String(t.met), t.missed ? `${t.missed} MISSED` : '0', String(t.pending)])));
+  }
   say('');
   say(`False positives: ${fp.classified} classified incident(s), ${fp.unclassified} closed without a classification`);
   const rates = (title: string, list: Rate[]) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CLASSIFICATIONS } from '../../../../lib/domain/classification';
+import { SLA_MEASURES } from '../../../../lib/sla/policy';
 import { timeSchema } from '../../common/openapi/schemas';
 
 const stats = z
@@ -28,6 +29,18 @@ export const responseTimesSchema = z
         mttr: stats.describe('Time to resolve, from the first alert (cancelled incidents are not resolved).'),
       }),
     ),
+    sla: z
+      .array(
+        z.object({
+          rule: z.string().describe('The policy entry: a severity, or playbook/severity.'),
+          measure: z.enum(SLA_MEASURES),
+          target: z.string(),
+          met: z.number().int(),
+          missed: z.number().int().describe('Reached late, or not reached and past due.'),
+          pending: z.number().int().describe('Open, not reached, not yet due.'),
+        }),
+      )
+      .describe('Each target of the SLA policy (runbooks/sla.yaml) met or missed by these incidents.'),
   })
   .meta({ id: 'ResponseTimesReport' });
 

@@ -59,6 +59,16 @@ function rates(title, list) {
     el('tbody', {}, list.map((r) => el('tr', {}, el('td', { text: r.rule }), el('td', { text: String(r.incidents) }), el('td', { text: String(r.falsePositives) }), el('td', { text: `${Math.round(r.rate * 100)}%` })))));
 }
 
+/** Each SLA target met or missed (runbooks/sla.yaml). */
+function slaTable(rows) {
+  if (rows.length === 0) return el('p', { class: 'muted', text: 'No SLA target applies to these incidents.' });
+  return el('table', { class: 'incidents sla' },
+    el('thead', {}, el('tr', {}, ['SLA policy', 'Measure', 'Target', 'Met', 'Missed', 'Pending'].map((h) => el('th', { text: h })))),
+    el('tbody', {}, rows.map((t) => el('tr', { class: t.missed > 0 ? 'missed' : 'met' },
+      el('td', { text: t.rule }), el('td', { text: t.measure }), el('td', { text: t.target }),
+      el('td', { text: String(t.met) }), el('td', { text: t.missed > 0 ? `${t.missed} missed` : '0' }), el('td', { text: String(t.pending) })))));
+}
+
 async function load(query) {
   const box = $('report-error');
   clearError(box);
@@ -75,6 +85,7 @@ async function load(query) {
     const scale = Math.max(0, ...times.groups.flatMap((g) => MEASURES.map(([k]) => g[k].meanMs || 0)));
     $('report-times').replaceChildren(
       el('p', { text: `${times.incidents} incident(s) detected in the last ${days} day(s); bars are means, from the first alert.` }),
+      slaTable(times.sla || []),
       ...times.groups.map((g) => el('figure', { class: 'report-group' }, el('figcaption', {}, el('strong', { text: g.key }), ` · ${g.incidents} incident(s)`), bars(g, scale))),
     );
     $('report-fp').replaceChildren(
