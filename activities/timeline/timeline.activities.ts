@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { enqueueEscalationPage, enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
 import { insertTimelineEvent } from '../../lib/db/timeline-insert';
+import type { ClassificationRecord } from '../../lib/domain/classification';
 import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
@@ -49,11 +50,13 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
      * Closes the incident as its run's last write, with the last inbox row the run recorded:
      * later rows go back to the inbox, and the dispatcher reopens the incident for them (or
      * gives them to the entity's open incident). See lib/db/late-alerts.ts. Its page resolves
-     * and its ticket closes.
+     * and its ticket closes. With a classification, what the incident was is recorded with it
+     * (the reason redacted like the timeline's text).
      */
-    async closeIncident(close: { incidentId: string; status: 'resolved' | 'cancelled'; at: string; recordedInboxId: number; runId: string }): Promise<{ late: number }> {
+    async closeIncident(close: { incidentId: string; status: 'resolved' | 'cancelled'; at: string; recordedInboxId: number; runId: string; classification?: ClassificationRecord }): Promise<{ late: number }> {
       return db.transaction(async (tx) => {
-        const closed = await closeIncidentRecorded(tx, close);
+        const classification = close.classification && { ...close.classification, reason: redactor.redactText(close.classification.reason) };
+        const closed = await closeIncidentRecorded(tx, { ...close, classification });
         await enqueueLifecycle(tx, close.incidentId, 'resolve', { status: close.status, at: close.at });
         return closed;
       });

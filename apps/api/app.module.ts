@@ -26,13 +26,15 @@ import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { PagingModule } from './paging/paging.module';
 import { DeploysModule } from './deploys/deploys.module';
+import { ReportsModule } from './reports/reports.module';
+import { SlaModule } from './sla/sla.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: PalisadeConfig, env: Readonly<Record<string, string | undefined>>, catalogue: Catalogue): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, PagingModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, DeploysModule, WebModule],
+      imports: [ConfigModule.forRoot(config, env, catalogue), RedactionModule, DatabaseModule, TemporalModule, AuditModule, TokensModule, MetricsModule, HealthModule, AlertsModule, IncidentsModule, PlaybooksModule, ApprovalsModule, SuppressionsModule, WebhooksModule, PagingModule, FleetModule, SlackModule, PostmortemsModule, GamedaysModule, DeploysModule, ReportsModule, SlaModule, WebModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_PIPE, useClass: NoNulPipe },

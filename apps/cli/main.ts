@@ -11,6 +11,7 @@ import { HISTORY_DIR } from './commands/history-dir';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
+import { report } from './commands/report';
 import { tokenClaim, tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
 
 // Commands that load Temporal's SDK, the engine or the intake adapters are imported when they
@@ -178,6 +179,18 @@ program
   .description("An incident's postmortem: timeline, time to detect / acknowledge / contain / resolve, approvals, what the automation did.")
   .action(async (id: string, opts: { format?: string; output?: string }, cmd: Command) => {
     await postmortem(api(cmd), id, opts);
+  });
+
+program
+  .command('report')
+  .option('--since <time>', 'incidents detected at or after: an ISO time or a duration back from now (default: 30 days before --until)')
+  .option('--until <time>', 'detected before: an ISO time or a duration back from now (default: now)')
+  .option('--by <grouping>', 'playbook, severity, source, day or week')
+  .option('--playbook <name>', "only this playbook's incidents")
+  .option('--json', 'print both reports as JSON')
+  .description('MTTD, MTTA, MTTC and MTTR (mean, median, p90) over a period, and the false-positive rate per routing rule and per vendor rule.')
+  .action(async (opts: { since?: string; until?: string; by?: string; playbook?: string; json?: boolean }, cmd: Command) => {
+    await report(api(cmd), opts);
   });
 
 const token = program.command('token').description('create | ls | revoke (admin), claim: API tokens.');

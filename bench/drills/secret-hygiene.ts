@@ -136,7 +136,7 @@ async function resolveWithSecret(cluster: DrillCluster, incidentIds: string[]): 
     const res = await fetch(`${cluster.apiUrl}/incidents/${id}/resolve`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.adminToken}` },
-      body: JSON.stringify({ reason: `false positive; the key ${secret} was a test key` }),
+      body: JSON.stringify({ classification: 'false_positive', reason: `false positive; the key ${secret} was a test key` }),
     });
     leaks.push({ label: `resolve reason …${secret.slice(-4)} (answered ${res.status})`, needles: [secret, base64(secret)] });
   }

@@ -78,6 +78,8 @@ const envSchema = z.object({
   PALISADE_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   PALISADE_STUCK_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   PALISADE_STUCK_ATTEMPTS: z.coerce.number().int().min(2).max(1_000).default(3),
+  PALISADE_SLA_FILE: z.string().default('runbooks/sla.yaml'),
+  PALISADE_SLA_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
@@ -181,6 +183,9 @@ export interface PalisadeConfig {
     /** How often the stuck watcher looks at open incidents' runs (0: never), and after how many failed attempts of one workflow task a run is stuck. */
     stuckCheckMs: number;
     stuckAttempts: number;
+    /** The SLA policy (runbooks/sla.yaml; absent: no targets), and how often an API looks for breaches (0: never). */
+    slaFile: string;
+    slaCheckMs: number;
   };
   /** Undefined when Slack is off (no signing secret and bot token): approvals go through the API. */
   slack: SlackConfig | undefined;
@@ -256,6 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       readyInbox: { maxAgeSeconds: e.PALISADE_READY_INBOX_MAX_AGE, maxPending: e.PALISADE_READY_INBOX_MAX_PENDING },
       stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
       stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
+      slaFile: path.resolve(cwd, e.PALISADE_SLA_FILE),
+      slaCheckMs: e.PALISADE_SLA_CHECK_MS,
     },
     intake: {
       secrets: Object.fromEntries(

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { ClassificationRecord } from '../domain/classification';
 import type { IncidentStatus } from '../domain/incident';
 import { timelineEventId } from '../domain/timeline';
 import { enqueueReopened } from './paging-outbox';
@@ -17,13 +18,17 @@ import { enqueueReopened } from './paging-outbox';
 /** The incident's run closes it: the status, the last inbox row it recorded, and which run it was. */
 export async function closeIncidentRecorded(
   tx: EntityManager,
-  close: { incidentId: string; status: Extract<IncidentStatus, 'resolved' | 'cancelled'>; at: string; recordedInboxId: number; runId: string },
+  close: { incidentId: string; status: Extract<IncidentStatus, 'resolved' | 'cancelled'>; at: string; recordedInboxId: number; runId: string; classification?: ClassificationRecord },
 ): Promise<{ late: number }> {
+  // A close without a classification (a run from before they were recorded) leaves the columns as they were.
+  const c = close.classification;
   await tx.query(
     `UPDATE incidents SET status = $2, updated_at = now(), recorded_inbox_id = $4, closed_run_id = $5,
-       resolved_at = CASE WHEN $2 = 'resolved' THEN COALESCE(resolved_at, $3::timestamptz) ELSE resolved_at END
+       resolved_at = CASE WHEN $2 = 'resolved' THEN COALESCE(resolved_at, $3::timestamptz) ELSE resolved_at END,
+       classification = COALESCE($6, classification), classification_reason = CASE WHEN $6::text IS NULL THEN classification_reason ELSE $7 END,
+       classified_by = CASE WHEN $6::text IS NULL THEN classified_by ELSE $8 END
      WHERE id = $1`,
-    [close.incidentId, close.status, close.at, close.recordedInboxId, close.runId],
+    [close.incidentId, close.status, close.at, close.recordedInboxId, close.runId, c?.classification ?? null, c?.reason ?? null, c?.by ?? null],
   );
   // Recorded by the run: done, even if a dispatcher died before marking them.
   await tx.query(
@@ -100,7 +105,7 @@ export async function takeBackLateAlerts(tx: EntityManager, incidentId: string, 
     return { recorded: recorded.length, late: n, incidentId: open.id, reopened: false };
   }
   await tx.query(
-    `UPDATE incidents SET status = 'open', resolved_at = NULL, updated_at = now() WHERE id = $1`,
+    `UPDATE incidents SET status = 'open', resolved_at = NULL, classification = NULL, classification_reason = NULL, classified_by = NULL, updated_at = now() WHERE id = $1`,
     [incidentId],
   );
   await tx.query(`UPDATE inbox SET claimed_until = NULL, lease = NULL WHERE id = ANY($1::bigint[])`, [lateIds.map((r) => r.id)]);

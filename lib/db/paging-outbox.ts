@@ -128,9 +128,29 @@ export async function enqueueEscalationPage(
   plan: PagingPlan,
   page: { incidentId: string; gateId: string; tier: number; service: string; via?: string },
 ): Promise<{ vendor: string; ref: string } | null> {
+  return enqueuePage(q, plan, {
+    incidentId: page.incidentId,
+    ref: `escalation:${page.gateId}:${page.tier}`,
+    service: page.service,
+    via: page.via,
+    policy: `approval escalation (${page.gateId}, tier ${page.tier})`,
+    detail: { escalation: { gateId: page.gateId, tier: page.tier } },
+  });
+}
+
+/**
+ * A page of its own beside the incident's (a gate's escalation, an SLA breach), under its `ref`:
+ * queued once however often it is asked for, in the incident's current paging round. Null: no
+ * paging vendor is configured.
+ */
+export async function enqueuePage(
+  q: Sql,
+  plan: PagingPlan,
+  page: { incidentId: string; ref: string; service: string; via?: string; policy: string; detail: Record<string, unknown> },
+): Promise<{ vendor: string; ref: string } | null> {
   if (!plan.pageVendor) return null;
   const vendor = page.via ?? plan.pageVendor;
-  const ref = `escalation:${page.gateId}:${page.tier}`;
+  const { ref } = page;
   const [incident] = await q.query<{ generation: number }[]>(
     `SELECT COALESCE((SELECT max(generation) FROM paging_notices WHERE incident_id = $1 AND ref = ''), 1)::int AS generation`,
     [page.incidentId],
@@ -138,14 +158,14 @@ export async function enqueueEscalationPage(
   await q.query(
     `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy, channel, ref, generation, status)
      VALUES ($1, $2, 'page', $3, $4, 0, $5, $6, 'pending') ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING`,
-    [page.incidentId, vendor, page.service, `approval escalation (${page.gateId}, tier ${page.tier})`, ref, incident?.generation ?? 1],
+    [page.incidentId, vendor, page.service, page.policy, ref, incident?.generation ?? 1],
   );
   await q.query(
     `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
      SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
      FROM paging_notices n WHERE n.incident_id = $1 AND n.vendor = $5 AND n.ref = $6 AND n.channel = 0
      ON CONFLICT (key) DO NOTHING`,
-    [page.incidentId, 'open', JSON.stringify({ escalation: { gateId: page.gateId, tier: page.tier } }), '', vendor, ref],
+    [page.incidentId, 'open', JSON.stringify(page.detail), '', vendor, ref],
   );
   return { vendor, ref };
 }

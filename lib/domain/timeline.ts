@@ -41,6 +41,8 @@ export const TIMELINE_EVENT_TYPES = [
   /** The run's workflow task keeps failing (the error and the build), and, once a worker takes it again, that it moves. */
   'incident.stuck',
   'incident.unstuck',
+  /** A target of the SLA policy (runbooks/sla.yaml) passed unmet: which, by how much, who was paged. */
+  'sla.breached',
 ] as const;
 export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
 

@@ -1,3 +1,4 @@
+import type { Classification } from '../domain/classification';
 import type { IncidentProjection } from '../domain/incident';
 import type { TimelineEventType } from '../domain/timeline';
 
@@ -17,6 +18,10 @@ export interface PostmortemIncidentRow extends Omit<IncidentProjection, 'detecte
   acknowledgedAt: Instant | null;
   containedAt: Instant | null;
   resolvedAt: Instant | null;
+  /** What it was, as whoever closed it said (absent or null: not classified). */
+  classification?: Classification | null;
+  classificationReason?: string | null;
+  classifiedBy?: string | null;
 }
 
 /** One timeline event (lib/db/entities/timeline-event.entity.ts), oldest first by sequence. */

@@ -1,7 +1,9 @@
+import { classificationLabel, type Classification } from '../domain/classification';
 import type { IncidentStatus, Severity } from '../domain/incident';
 import { approvalsOf, type PostmortemApproval } from './approvals';
 import { automationOf, type PostmortemAutomation } from './automation';
-import { between, iso, list, ms, record, text, type PostmortemEventRow, type PostmortemIncidentRow } from './events';
+import { iso, list, record, text, type PostmortemEventRow, type PostmortemIncidentRow } from './events';
+import { closingEvent, milestonesOf, type IncidentDurations, type IncidentTimes } from './times';
 
 export type { PostmortemEventRow, PostmortemIncidentRow } from './events';
 export type { PostmortemApproval } from './approvals';
@@ -44,6 +46,8 @@ export interface Postmortem {
     closedBy: string | null;
     /** The closing event's sentence (who resolved or cancelled it, and why). */
     closing: string | null;
+    /** What it was, as whoever closed it said (`by`: a person, or `automation`); null: not classified. */
+    classification: { classification: Classification; label: string; reason: string; by: string } | null;
   };
   impact: {
     entity: string | null;
@@ -57,27 +61,10 @@ export interface Postmortem {
     /** Distinct findings merged in (up to 20 per batch, as the timeline keeps them). */
     alerts: { title: string; source: string; severity: string; observedAt: string | null }[];
   };
-  /**
-   * The incident's milestones. `startedAt`: the first alert observed (or when it was reported
-   * by hand); `openedAt`: Palisade opened it and its playbook took over.
-   */
-  times: {
-    startedAt: string | null;
-    openedAt: string | null;
-    acknowledgedAt: string | null;
-    containedAt: string | null;
-    resolvedAt: string | null;
-    /** Resolved or cancelled. */
-    closedAt: string | null;
-  };
-  /** All from `times.startedAt`, so they add up: detect ≤ acknowledge ≤ contain ≤ resolve. Null: not reached. */
-  durations: {
-    toDetectMs: number | null;
-    toAcknowledgeMs: number | null;
-    toContainMs: number | null;
-    toResolveMs: number | null;
-    /** To resolved or cancelled. */
-    toCloseMs: number | null;
+  /** The incident's milestones (lib/postmortem/times.ts). */
+  times: IncidentTimes;
+  /** All from `times.startedAt` (lib/postmortem/times.ts), plus the time spent waiting for approvals. */
+  durations: IncidentDurations & {
     /** All approvals' waits added up: time the automation spent waiting for people. */
     waitingForApprovalMs: number;
   };
@@ -97,24 +84,11 @@ export interface Postmortem {
  */
 export function buildPostmortem(incident: PostmortemIncidentRow, events: PostmortemEventRow[], now: Date = new Date()): Postmortem {
   const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
-  const first = (type: string, match: (e: PostmortemEventRow) => boolean = () => true) => ordered.find((e) => e.type === type && match(e));
-  const last = (type: string) => [...ordered].reverse().find((e) => e.type === type);
-  const statusEvent = (status: IncidentStatus) => first('incident.status-changed', (e) => text(e.data, 'status') === status);
-
+  const first = (type: string) => ordered.find((e) => e.type === type);
   const created = first('incident.created');
-  const closing = incident.status === 'resolved' ? last('incident.resolved') : incident.status === 'cancelled' ? last('incident.cancelled') : undefined;
+  const closing = closingEvent(incident.status, ordered);
   const closed = closing !== undefined || incident.status === 'resolved' || incident.status === 'cancelled';
-
-  const earliest = [ms(incident.firstAlertAt), ms(incident.detectedAt)].filter((t): t is number => t !== null);
-  const startedAt = earliest.length > 0 ? new Date(Math.min(...earliest)).toISOString() : null;
-  const times: Postmortem['times'] = {
-    startedAt,
-    openedAt: iso(created?.occurredAt) ?? iso(incident.detectedAt),
-    acknowledgedAt: iso(incident.acknowledgedAt) ?? iso(statusEvent('acknowledged')?.occurredAt),
-    containedAt: iso(incident.containedAt) ?? iso(statusEvent('contained')?.occurredAt),
-    resolvedAt: incident.status === 'resolved' ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
-    closedAt: closed ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
-  };
+  const { times, durations } = milestonesOf(incident, ordered);
 
   const approvals = approvalsOf(ordered);
   const automation = automationOf(ordered, closed);
@@ -138,6 +112,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       closed,
       closedBy: closing?.actor ?? null,
       closing: closing?.summary ?? null,
+      classification: classificationOf(incident, closing),
     },
     impact: {
       entity: incident.entity,
@@ -153,19 +128,22 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       alerts: mergedAlerts(ordered),
     },
     times,
-    durations: {
-      toDetectMs: between(startedAt, times.openedAt),
-      toAcknowledgeMs: between(startedAt, times.acknowledgedAt),
-      toContainMs: between(startedAt, times.containedAt),
-      toResolveMs: between(startedAt, times.resolvedAt),
-      toCloseMs: between(startedAt, times.closedAt),
-      waitingForApprovalMs: approvals.reduce((sum, a) => sum + (a.waitedMs ?? 0), 0),
-    },
+    durations: { ...durations, waitingForApprovalMs: approvals.reduce((sum, a) => sum + (a.waitedMs ?? 0), 0) },
     approvals,
     automation,
     timeline: ordered.map((e) => ({ sequence: e.sequence, at: iso(e.occurredAt)!, type: e.type, actor: e.actor, summary: e.summary })),
     actionItems: suggestedActions(approvals, automation),
   };
+}
+
+/** The projection's classification, or (a row read without it) the closing event's. */
+function classificationOf(incident: PostmortemIncidentRow, closing: PostmortemEventRow | undefined): Postmortem['summary']['classification'] {
+  const data = closing?.data ?? {};
+  const classification = incident.classification ?? ((text(data, 'classification') || null) as Classification | null);
+  if (!classification) return null;
+  const reason = incident.classification ? (incident.classificationReason ?? '') : text(data, 'classificationReason');
+  const by = incident.classification ? (incident.classifiedBy ?? '') : text(data, 'classifiedBy');
+  return { classification, label: classificationLabel(classification), reason, by };
 }
 
 /** The distinct findings the `alerts.merged` events carry, by fingerprint, oldest first. */

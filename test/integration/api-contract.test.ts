@@ -35,7 +35,7 @@ describe('an incident reported by hand', () => {
     const vote = await postJson(`${engine.baseUrl}/incidents/${id}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'alice', 'approver'));
     expect(vote).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
 
-    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'found it' })).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { classification: 'true_positive', reason: 'found it' })).status).toBe(202);
     // Closed: no running playbook whose gates could be read or decided.
     const finished = await eventually('the run to end', async () => {
       const res = await getJson(`${engine.baseUrl}/incidents/${id}/approvals`);
@@ -332,7 +332,7 @@ describe('with Temporal unreachable', () => {
       [incidentId, `host-compromise:host:offline-${incidentId.slice(0, 8)}`],
     );
     for (const verb of ['resolve', 'cancel']) {
-      const res = await postJson(`${offline.baseUrl}/incidents/${incidentId}/${verb}`, { reason: 'Temporal is down' });
+      const res = await postJson(`${offline.baseUrl}/incidents/${incidentId}/${verb}`, { classification: 'test', reason: 'Temporal is down' });
       expect({ verb, ...res }).toMatchObject({ verb, status: 503, body: { error: 'temporal_unavailable' } });
     }
   });

@@ -148,7 +148,7 @@ describe('palisade CLI against a running engine', () => {
     expect(before[0]).toMatchObject({ sequence: 1, incidentId });
     expect(before.map((e) => e.type)).not.toContain('incident.resolved');
 
-    const resolved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'false positive, drill' });
+    const resolved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'false_positive', reason: 'false positive, drill' });
     expect(resolved.status).toBe(202);
 
     const run = await ndjsonDone;
@@ -165,6 +165,11 @@ describe('palisade CLI against a running engine', () => {
     human.kill('SIGINT');
     const stopped = await humanDone;
     expect(stopped.status, stopped.stderr).toBe(0);
+
+    // What it was, as the responder said when resolving it.
+    await eventually('the projection to be resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined));
+    const shown = await palisade(['incidents', 'show', incidentId]);
+    expect(shown.stdout).toMatch(/^ {2}classified +false positive by bootstrap: false positive, drill$/m);
   });
 
   it('providers check: every vendor in use gets a read-only call; one that does not answer exits 8', async () => {

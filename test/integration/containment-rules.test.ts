@@ -59,7 +59,7 @@ describe('containment needs two people', () => {
     expect((await getJson(`${bed.engine.baseUrl}/incidents/${incidentId}`)).body.status).toBe('contained');
     expect((await bed.fleet.host(host))?.isolated).toBe(true);
 
-    await postJson(`${bed.engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'host rebuilt by hand' }, await tokenFor(bed.engine.baseUrl, 'carol', 'responder'));
+    await postJson(`${bed.engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'host rebuilt by hand' }, await tokenFor(bed.engine.baseUrl, 'carol', 'responder'));
     await incidentStatus(bed.engine, incidentId, 'resolved');
     expect((await bed.fleet.host(host))?.isolated).toBe(true);
   }, 60_000);

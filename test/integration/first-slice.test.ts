@@ -58,7 +58,7 @@ describe('the first slice: POST /incidents to its timeline', () => {
       const handle = client.workflow.getHandle(workflowId);
       // It waits for a responder, like every incident's run.
       expect((await handle.describe()).status.name).toBe('RUNNING');
-      const resolve = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'shell was a pentest' }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
+      const resolve = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'shell was a pentest' }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
       expect(resolve.status).toBe(202);
       await handle.result();
       const description = await handle.describe();

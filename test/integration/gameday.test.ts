@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,6 +33,22 @@ describe('game days', () => {
   });
 
   const client = (token: string) => new ApiClient({ api: engine.baseUrl, token }, loadCliSettings({}));
+
+  /** `palisade report <args>` as a user runs it against the engine, its JSON answer. */
+  async function palisadeReport(args: string[]): Promise<any> {
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PALISADE_'))), PALISADE_API_URL: engine.baseUrl, PALISADE_TOKEN: TEST_ADMIN_TOKEN };
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'report', ...args], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    expect(status, stderr).toBe(0);
+    return JSON.parse(stdout);
+  }
 
   it('runs a scenario and scores it with the numbers the timeline shows', async () => {
     const events: GamedayEvent[] = [];
@@ -79,6 +96,13 @@ describe('game days', () => {
       expect(Math.abs(a.waitedMs! - (at(decided) - at(requested)))).toBeLessThan(50);
     }
     expect(incident.approvals[0].waitedMs!).toBeGreaterThanOrEqual(500);
+    // palisade report over the game day's period agrees with its scorecard on MTTR (the same postmortem durations).
+    const reported = await palisadeReport(['--since', scorecard.startedAt, '--until', new Date(Date.parse(scorecard.finishedAt) + 1000).toISOString(), '--by', 'playbook', '--json']);
+    expect(reported.responseTimes.groups).toEqual([
+      expect.objectContaining({ key: 'host-compromise', incidents: 1, mttr: { count: 1, meanMs: incident.toResolveMs, medianMs: incident.toResolveMs, p90Ms: incident.toResolveMs } }),
+    ]);
+    expect(reported.responseTimes.groups[0].mttc.meanMs).toBe(incident.toContainMs);
+    expect(reported.responseTimes.groups[0].mttd.meanMs).toBe(incident.toDetectMs);
     // The faults were cleared, the host isolated and rebuilt.
     const fleet = new SimulatedFleet(engine.db);
     expect(await engine.db.query(`SELECT * FROM sim_faults`)).toEqual([]);

@@ -31,7 +31,7 @@ describe('the build an incident runs on', () => {
     v2 = await startOtherBuild(engine, await otherBundle());
     expect(v2.buildId).not.toBe(v1);
     await v2.promote();
-    const note = await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'the badge was revoked and reissued' }, carol);
+    const note = await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { classification: 'true_positive', reason: 'the badge was revoked and reissued' }, carol);
     expect(note.status).toBe(202);
     const moved = await eventually('the run to report the new build', async () => {
       const res = await getJson(`${engine.baseUrl}/incidents/${id}`);

@@ -58,7 +58,7 @@ describe('API tokens and roles', () => {
     const id = randomUUID();
     const routes: { method: 'POST' | 'DELETE'; path: string; body?: unknown; needs: string }[] = [
       { method: 'POST', path: '/incidents', body: { title: 't', severity: 'low' }, needs: 'responder' },
-      { method: 'POST', path: `/incidents/${id}/resolve`, body: { reason: 'r' }, needs: 'responder' },
+      { method: 'POST', path: `/incidents/${id}/resolve`, body: { classification: 'test', reason: 'r' }, needs: 'responder' },
       { method: 'POST', path: `/incidents/${id}/cancel`, body: { reason: 'r' }, needs: 'responder' },
       { method: 'POST', path: '/playbooks/host-compromise/runs', body: { params: { host: 'h' } }, needs: 'responder' },
       { method: 'POST', path: `/incidents/${id}/approvals/isolate-host`, body: { decision: 'approve' }, needs: 'approver' },
@@ -105,7 +105,7 @@ describe('API tokens and roles', () => {
       return (await (await fetch(`${engine.baseUrl}/metrics`)).text()).includes(`palisade_incidents_open{playbook="triage"} ${open}`) ? true : undefined;
     });
 
-    const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'reimaged', actor: 'someone-else' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
+    const res = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'reimaged', actor: 'someone-else' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
     expect(res.status).toBe(202);
     const resolved = await eventually('incident.resolved', async () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline`);

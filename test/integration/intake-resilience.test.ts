@@ -159,14 +159,14 @@ describe('after an incident resolves', () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
       return t.body.events?.length >= 2 ? true : undefined;
     });
-    const resolved = await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { reason: 'reimaged', actor: 'alice' });
+    const resolved = await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { classification: 'true_positive', reason: 'reimaged', actor: 'alice' });
     expect(resolved).toMatchObject({ status: 202, body: { status: 'resolving' } });
     const closed = await eventually('the incident to be resolved', async () => {
       const i = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`);
       return i.body.status === 'resolved' ? i.body : undefined;
     });
     expect(closed.resolvedAt).toEqual(expect.any(String));
-    const again = await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { reason: 'twice' });
+    const again = await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { classification: 'true_positive', reason: 'twice' });
     expect(again).toMatchObject({ status: 409, body: { error: 'incident_closed' } });
 
     const next = await sendGeneric(engine.baseUrl, genericAlert(host, { id: "after-resolve" }), { delivery: `${host}-2` });
@@ -189,7 +189,7 @@ describe('after an incident resolves', () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/timeline`);
       return t.body.events?.length >= 2 ? true : undefined;
     });
-    await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { reason: 'rotated', actor: 'bob' });
+    await postJson(`${engine.baseUrl}/incidents/${first.body.incidentId}/resolve`, { classification: 'true_positive', reason: 'rotated', actor: 'bob' });
     await eventually('resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${first.body.incidentId}`)).body.status === 'resolved' ? true : undefined));
 
     const again = await sendGeneric(engine.baseUrl, leak('again'), { delivery: `${secret.key}-2` });

@@ -44,7 +44,7 @@ describe('alerts that reach an incident as it closes', () => {
       await pg.query(`SELECT pg_advisory_lock(hashtext($1))`, [incidentId]);
       const late = await sendGeneric(engine.baseUrl, genericAlert(host, { id: 'late' }), { delivery: `${host}-late` });
       expect(late.body).toMatchObject({ disposition: 'merged', incidentId });
-      expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'reimaged' })).status).toBe(202);
+      expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'reimaged' })).status).toBe(202);
       await eventually('the incident to resolve', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined));
       return { lateAlertId: late.body.alertIds[0] as string, release: () => pg.end() };
     } catch (err) {
@@ -106,7 +106,7 @@ describe('alerts that reach an incident as it closes', () => {
     const incidentId = await openIncident(host);
     const incident = (await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body;
     const before = await events(incidentId);
-    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'done' })).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'done' })).status).toBe(202);
     const handle = client.workflow.getHandle(incident.workflowId);
     await handle.result();
     const closed = await events(incidentId);

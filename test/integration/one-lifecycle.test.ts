@@ -49,7 +49,7 @@ describe('one lifecycle for every incident', () => {
     });
     expect(running).toMatchObject({ status: 'open', playbook: 'manual-incident', live: { incidentId: id, status: 'open' } });
 
-    const resolve = await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'the laptop was found, disk encrypted' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
+    const resolve = await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { classification: 'true_positive', reason: 'the laptop was found, disk encrypted' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
     expect(resolve.status).toBe(202);
     await statusOf(id, 'resolved');
     const types = await timelineTypes(id);

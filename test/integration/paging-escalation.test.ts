@@ -65,7 +65,7 @@ describe('escalation tiers of approval gates page', () => {
     }, 30_000);
     expect(paged.summary).toMatch(/^Paged secops-leads through pagerduty for the escalation of gate isolate-host \(tier 1\)/);
 
-    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'false positive' })).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'false_positive', reason: 'false positive' })).status).toBe(202);
     await eventually('both pages resolved', async () => {
       const mine = pd.alerts.filter((a) => a.dedupKey === incidentId);
       return mine.length === 2 && mine.every((a) => a.status === 'resolved') ? true : undefined;

@@ -131,7 +131,7 @@ describe('redaction before Postgres and Temporal history', () => {
     const sent = await sendGeneric(engine.baseUrl, { title: 'To resolve', severity: 'low', entity: { kind: 'host', key: `res-${randomUUID().slice(0, 8)}` } });
     const incidentId = sent.body.incidentId as string;
     await eventually('its playbook running', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.liveStatus === 'running' ? true : undefined), 30_000);
-    const resolved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: `rotated, old PGPASSWORD=${s.pg}` }, responder);
+    const resolved = await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: `rotated, old PGPASSWORD=${s.pg}` }, responder);
     expect(resolved, JSON.stringify(resolved.body)).toMatchObject({ status: 202 });
     await closed(incidentId);
     await expectClean(incidentId);

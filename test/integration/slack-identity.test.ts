@@ -167,7 +167,7 @@ describe('who may act in Slack', () => {
     const incidentId = first.body.incidentId as string;
     const old = await gateMessage(slack, incidentId, 'isolate-host');
 
-    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'false positive' })).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'false_positive', reason: 'false positive' })).status).toBe(202);
     await incidentStatus(engine, incidentId, 'resolved');
     const again = await sendGeneric(engine.baseUrl, genericAlert(entity.key, { title: `Reverse shell on ${entity.key}, again` }), { delivery: `${entity.key}-2` });
     expect(again.body).toMatchObject({ disposition: 'merged', incidentId });

@@ -39,7 +39,7 @@ describe('a stuck incident', () => {
     // The broken build is promoted; the next workflow task (a note that arrives: the resolve) fails on it.
     broken = await startOtherBuild(engine, await brokenBundle(), env);
     await broken.promote();
-    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'firmware reflashed' }, carol)).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { classification: 'true_positive', reason: 'firmware reflashed' }, carol)).status).toBe(202);
 
     const stuck = await eventually('the incident to be flagged stuck', async () => {
       const res = await getJson(`${engine.baseUrl}/incidents/${id}`);

@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/chromium';
-import { gateOpenOverApi, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
 
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page.png');
 const POSTMORTEM_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-postmortem.png');
+const REPORT_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-report.png');
 
 // The responders' page at /, in a real headless Chromium against a real engine (API, worker,
 // Temporal, Postgres): sign in, the list, an incident, a vote, the live timeline.
@@ -177,6 +178,37 @@ describe('web page', () => {
     for (const u of streams) expect(u).toMatch(/\/timeline\/stream\?ticket=pst_[^&]+&after=\d+$/);
     expect(urls.filter((u) => u.includes(bob) || u.includes(encodeURIComponent(bob)))).toEqual([]);
 
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('shows the report: response times as bars per playbook, and false-positive rates per rule', async () => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const created = await postJson(`${engine.baseUrl}/incidents`, { title: 'Report: a phishing mail reported by hand', severity: 'medium' }, carol);
+    const incidentId: string = created.body.incidentId;
+    await eventually('the resolve to be taken', async () =>
+      (await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'mail purged' }, carol)).status === 202 ? true : undefined,
+    );
+    await eventually('resolved', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined));
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${engine.baseUrl}/#/report`);
+    await page.fill('#token', carol);
+    await page.click('#sign-in-form button[type=submit]');
+    const group = page.locator('#report-times figure.report-group', { hasText: 'manual-incident' });
+    await group.waitFor();
+    // One bar per measure; the resolved incident's time to resolve has a bar and its numbers.
+    expect(await group.locator('rect.bar').count()).toBe(4);
+    expect(Number(await group.locator('rect.bar-mttr').getAttribute('width'))).toBeGreaterThan(0);
+    expect(await group.innerText()).toMatch(/time to resolve.*mean .* median .* p90 \(\d+\)/s);
+    expect(await page.locator('#report-fp').innerText()).toContain('classified incident(s)');
+    await page.selectOption('#report-by', 'severity');
+    await page.click('#report-form button[type=submit]');
+    await page.locator('#report-times figure.report-group', { hasText: 'medium' }).waitFor();
+    await page.screenshot({ path: REPORT_SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 120_000);

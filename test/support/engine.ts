@@ -60,6 +60,8 @@ export async function startTestEngine(
     PALISADE_DEPLOYMENT_NAME: taskQueue,
     PALISADE_REDACTION_KEY: TEST_REDACTION_KEY,
     PALISADE_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
+    // No SLA sweeps unless a test asks: seeded incidents dated in the past would all breach.
+    PALISADE_SLA_CHECK_MS: '0',
     ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
     ...opts.env,
   });

@@ -41,7 +41,7 @@ export async function openIncident(baseUrl: string, alert: Record<string, unknow
 
 /** Resolves once its playbook runs (until then the API answers 409 playbook_not_running). */
 export async function resolveIncident(baseUrl: string, incidentId: string, reason: string): Promise<void> {
-  await eventually('resolve accepted', async () => ((await postJson(`${baseUrl}/incidents/${incidentId}/resolve`, { reason })).status === 202 ? true : undefined), 60_000);
+  await eventually('resolve accepted', async () => ((await postJson(`${baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason })).status === 202 ? true : undefined), 60_000);
 }
 
 export interface TimelineEvent {

@@ -1,5 +1,6 @@
 import { CancellationScope, condition, continueAsNew, log, patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GatePolicy, GateState, RecordedVote } from '../../lib/approvals/gate';
+import { classificationLabel, type Classification, type ClassificationRecord } from '../../lib/domain/classification';
 import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
@@ -337,13 +338,30 @@ export class IncidentRun {
     }
   }
 
-  /** Ends the run: final status on the timeline, merges drained, projection last (the door then opens a new incident). */
-  async close(status: 'resolved' | 'cancelled', summary: string, actor: string): Promise<void> {
+  /**
+   * What the incident was, should the playbook resolve it by itself (a true positive unless a
+   * playbook says otherwise here, e.g. `benign_true_positive` when it found the change expected).
+   * A responder's resolve or cancel says its own.
+   */
+  classify(classification: Classification, reason: string): void {
+    this.state.classification = { classification, reason };
+  }
+
+  /**
+   * Ends the run: final status (and, since PATCH.closeClassifies, what the incident was) on the
+   * timeline, merges drained, projection last (the door then opens a new incident).
+   */
+  async close(status: 'resolved' | 'cancelled', summary: string, actor: string, classified?: ClassificationRecord): Promise<void> {
     this.resumed();
     this.state.phase = 'done';
     this.state.currentStep = null;
     this.state.status = status;
-    await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', summary, { actor, data: { totalAlerts: this.state.alertCount } });
+    const classification = classified && patched(PATCH.closeClassifies) ? classified : undefined;
+    const said = classification ? ` (${classificationLabel(classification.classification)})` : '';
+    await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', `${summary}${said}`, {
+      actor,
+      data: { totalAlerts: this.state.alertCount, ...(classification ? { classification: classification.classification, classificationReason: classification.reason, classifiedBy: classification.by } : {}) },
+    });
     this.closing = true;
     await this.merges.drain();
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
@@ -353,7 +371,14 @@ export class IncidentRun {
       // with the close, and reopen the incident (lib/db/late-alerts.ts).
       await this.merges.recordPending();
       this.merges.closed = true;
-      await this.projection.closeIncident({ incidentId: this.input.incidentId, status, at: new Date().toISOString(), recordedInboxId: this.merges.lastInboxId, runId: workflowInfo().runId });
+      await this.projection.closeIncident({
+        incidentId: this.input.incidentId,
+        status,
+        at: new Date().toISOString(),
+        recordedInboxId: this.merges.lastInboxId,
+        runId: workflowInfo().runId,
+        ...(classification ? { classification } : {}),
+      });
       return;
     }
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());

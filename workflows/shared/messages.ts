@@ -2,6 +2,7 @@
 // they carry no workflow code.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GateState, GateVote } from '../../lib/approvals/gate';
+import type { Classification } from '../../lib/domain/classification';
 import type { IncidentStatus, Severity } from '../../lib/domain/incident';
 import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 
@@ -44,6 +45,12 @@ export interface ResolveRequest {
    * the next one.
    */
   incidentId?: string;
+  /**
+   * What the incident was (the API requires it on a resolve; a cancel is a false positive
+   * unless it says otherwise); `reason` is why. Absent (a signal from before classifications):
+   * the incident closes unclassified, or a false positive on a cancel.
+   */
+  classification?: Classification;
 }
 
 /** Stop the playbook and undo what it changed (its compensations), e.g. a false positive. */
@@ -79,6 +86,8 @@ export interface IncidentState {
   results?: Record<string, unknown>;
   /** Containment a cancel would undo, and the gate a cancel would ask an approver at first. */
   undo?: { steps: string[]; gateId: string };
+  /** What the playbook says the incident was, should it resolve by itself (IncidentRun.classify); absent: a true positive. */
+  classification?: { classification: Classification; reason: string };
 }
 
 /** The answer to a vote that counted: the gate's outcome so far. */

@@ -35,4 +35,10 @@ export const PATCH = {
    * writes replay as they ran.
    */
   projectionActivitiesAgain: 'projection-activities-again',
+  /**
+   * The close records what the incident was (its classification, why, and who said so) on the
+   * closing event and the projection: a person's on a resolve or cancel, `true_positive` by
+   * `automation` when the playbook resolved it by itself.
+   */
+  closeClassifies: 'close-records-classification',
 } as const;

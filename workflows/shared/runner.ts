@@ -1,4 +1,5 @@
 import { CancellationScope, condition, continueAsNew, isCancellation, patched } from '@temporalio/workflow';
+import { AUTOMATION } from '../../lib/domain/classification';
 import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { approval } from './approval-gate';
 import type { Playbook } from './define';
@@ -57,17 +58,18 @@ export async function runPlaybook(input: PlaybookInput, playbook: Playbook): Pro
     outcome = { incidentId: input.incidentId, status: 'resolved', summary };
     run.resumed();
     await run.timeline.record('playbook.completed', `Playbook ${playbook.name} finished: ${summary}`, { data: { results: run.state.results } });
-    await run.close('resolved', `Resolved by the playbook: ${summary}`, 'palisade');
+    const told = run.state.classification;
+    await run.close('resolved', `Resolved by the playbook: ${summary}`, 'palisade', { classification: told?.classification ?? 'true_positive', reason: told?.reason ?? summary, by: AUTOMATION });
   } else if (stop!.kind === 'resolve') {
-    const { actor, reason } = stop!;
+    const { actor, reason, classification } = stop!;
     outcome = { incidentId: input.incidentId, status: 'resolved', summary: reason };
-    await run.close('resolved', `Resolved by ${actor}: ${reason}`, actor);
+    await run.close('resolved', `Resolved by ${actor}: ${reason}`, actor, classification ? { classification, reason, by: actor } : undefined);
   } else {
-    const { actor, reason } = stop!;
+    const { actor, reason, classification } = stop!;
     run.resumed();
     await compensate(run, 'cancel', `cancelled by ${actor}`);
     outcome = { incidentId: input.incidentId, status: 'cancelled', summary: reason };
-    await run.close('cancelled', `Cancelled by ${actor}: ${reason}`, actor);
+    await run.close('cancelled', `Cancelled by ${actor}: ${reason}`, actor, { classification: classification ?? 'false_positive', reason, by: actor });
   }
 
   return handOver(run, outcome);

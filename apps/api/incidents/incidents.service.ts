@@ -20,6 +20,10 @@ import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { IncidentDispatch } from '../webhooks/inbox-store';
+import { milestonesOf } from '../../../lib/postmortem/times';
+import type { SlaPolicy } from '../../../lib/sla/policy';
+import { judge, nextClock, type SlaClock } from '../../../lib/sla/status';
+import { SLA_POLICY } from '../sla/sla.tokens';
 import { acknowledgeIncident, type Acknowledged } from './acknowledge';
 import type { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
@@ -45,6 +49,7 @@ export class IncidentsService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
+    @Inject(SLA_POLICY) private readonly sla: SlaPolicy,
   ) {}
 
   /**
@@ -130,7 +135,7 @@ export class IncidentsService {
   }
 
   async resolve(id: string, dto: ResolveIncidentDto, actor: string): Promise<{ incidentId: string; status: 'resolving' }> {
-    await this.stop(id, resolveSignal, { reason: dto.reason, actor }, 'resolve');
+    await this.stop(id, resolveSignal, { reason: dto.reason, actor, classification: dto.classification }, 'resolve');
     return { incidentId: id, status: 'resolving' };
   }
 
@@ -146,7 +151,7 @@ export class IncidentsService {
   ): Promise<{ incidentId: string; status: 'cancelling' } | { incidentId: string; status: 'awaiting-approval'; gateId: string; undo: string[]; message: string }> {
     const incident = await this.get(id);
     const { live } = await this.live(incident);
-    await this.stop(id, cancelSignal, { reason: dto.reason, actor }, 'cancel');
+    await this.stop(id, cancelSignal, { reason: dto.reason, actor, classification: dto.classification ?? 'false_positive' }, 'cancel');
     if (!live?.undo) return { incidentId: id, status: 'cancelling' };
     return {
       incidentId: id,
@@ -164,7 +169,7 @@ export class IncidentsService {
     }
     try {
       await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id }),
+        this.temporal.workflow.getHandle(incident.workflowId).signal(signal, { reason: this.redactor.redactText(request.reason), actor: request.actor, incidentId: incident.id, classification: request.classification }),
       );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
@@ -176,7 +181,7 @@ export class IncidentsService {
   }
 
   /** Incidents newest first, filtered; the cursor is the last one's id (ties on detectedAt broken by id). */
-  async list(q: ListIncidentsDto): Promise<{ incidents: IncidentEntity[]; nextCursor: string | null }> {
+  async list(q: ListIncidentsDto): Promise<{ incidents: (IncidentEntity & { sla: SlaClock | null })[]; nextCursor: string | null }> {
     const qb = this.incidents.createQueryBuilder('i');
     if (q.status) qb.andWhere('i.status IN (:...status)', { status: q.status });
     if (q.severity) qb.andWhere('i.severity IN (:...severity)', { severity: q.severity });
@@ -194,7 +199,14 @@ export class IncidentsService {
     }
     const rows = await qb.orderBy('i.detected_at', 'DESC').addOrderBy('i.id', 'DESC').limit(q.limit + 1).getMany();
     const page = rows.slice(0, q.limit);
-    return { incidents: page, nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null };
+    const now = new Date();
+    return { incidents: page.map((i) => ({ ...i, sla: this.clock(i, now) })), nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null };
+  }
+
+  /** An open incident's next SLA target (runbooks/sla.yaml) and the time left to it; null when closed or none applies. */
+  private clock(incident: IncidentEntity, now: Date): SlaClock | null {
+    if (incident.status === 'resolved' || incident.status === 'cancelled') return null;
+    return nextClock(judge(this.sla, incident, milestonesOf(incident, []).times, now), now);
   }
 
   /**
@@ -202,10 +214,10 @@ export class IncidentsService {
    * handed to the playbook (`dispatch`). When Temporal does not answer in time the
    * projection alone is returned, flagged `liveStatus: 'unreachable'`.
    */
-  async describe(id: string): Promise<IncidentEntity & { live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable'; dispatch: IncidentDispatch }> {
+  async describe(id: string): Promise<IncidentEntity & { sla: SlaClock | null; live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable'; dispatch: IncidentDispatch }> {
     const incident = await this.get(id);
     const [live, dispatch] = await Promise.all([this.live(incident), this.inbox.incidentDispatch(id)]);
-    return { ...incident, ...live, dispatch };
+    return { ...incident, sla: this.clock(incident, new Date()), ...live, dispatch };
   }
 
   private async live(incident: IncidentEntity): Promise<{ live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable' }> {

@@ -240,8 +240,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
       link: this.link(row),
       details: { incidentId: row.incidentId, playbook: row.playbook, alerts: row.alertCount, entity: row.entity },
     });
-    const escalation = /^escalation:(.+):(\d+)$/.exec(row.ref);
-    const why = escalation ? ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})` : row.ref.startsWith('stuck:') ? (action === 'resolve' ? ' for the stuck playbook: it moves again, the alarm is cleared' : ' for the stuck playbook') : '';
+    const why = pageReason(row.ref, action);
     const did = { trigger: `Paged ${row.target} through ${row.vendor}${why}`, acknowledge: `Acknowledged the ${row.vendor} page${why}`, resolve: `Resolved the ${row.vendor} page${why}` }[action];
     const status = { trigger: 'triggered', acknowledge: 'acknowledged', resolve: 'resolved' }[action];
     await markSent(this.db, row, { status, externalId: receipt.dedupKey }, {
@@ -327,4 +326,14 @@ function classify(err: unknown, attempts: number): Outcome {
     return { kind: 'refused', error: `${err.type ?? 'error'}: ${err.message}` };
   }
   return { kind: 'later', delayMs: backoff, error: describeError(err) };
+}
+
+/** What a page was for, from its outbox ref: an approval's escalation tier, a missed SLA target, a stuck playbook. */
+function pageReason(ref: string, action: 'trigger' | 'acknowledge' | 'resolve'): string {
+  const escalation = /^escalation:(.+):(\d+)$/.exec(ref);
+  if (escalation) return ` for the escalation of gate ${escalation[1]} (tier ${escalation[2]})`;
+  const sla = /^sla:(.+)$/.exec(ref);
+  if (sla) return ` for the missed ${sla[1]} target (SLA)`;
+  if (ref.startsWith('stuck:')) return action === 'resolve' ? ' for the stuck playbook: it moves again, the alarm is cleared' : ' for the stuck playbook';
+  return '';
 }

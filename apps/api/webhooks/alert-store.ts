@@ -99,7 +99,7 @@ export async function storeAlert(
 export async function reopenRecent(db: EntityManager, workflowId: string, withinSeconds: number): Promise<void> {
   if (withinSeconds <= 0) return;
   await db.query(
-    `UPDATE incidents SET status = 'open', resolved_at = NULL, updated_at = now()
+    `UPDATE incidents SET status = 'open', resolved_at = NULL, classification = NULL, classification_reason = NULL, classified_by = NULL, updated_at = now()
      WHERE id = (SELECT id FROM incidents WHERE workflow_id = $1 AND status = 'resolved'
                    AND resolved_at > now() - make_interval(secs => $2)
                  ORDER BY resolved_at DESC LIMIT 1)

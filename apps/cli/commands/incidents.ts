@@ -24,6 +24,10 @@ export interface IncidentJson {
   acknowledgedAt: string | null;
   containedAt: string | null;
   resolvedAt: string | null;
+  /** What it was, as whoever closed it said (absent: an API from before classifications). */
+  classification?: string | null;
+  classificationReason?: string | null;
+  classifiedBy?: string | null;
 }
 
 /** GET /incidents/:id: the projection plus the playbook's live state while it runs. */
@@ -140,6 +144,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['acknowledged', utc(incident.acknowledgedAt)],
     ['contained', utc(incident.containedAt)],
     ['resolved', utc(incident.resolvedAt)],
+    ['classified', incident.classification ? `${incident.classification.replaceAll('_', ' ')} by ${incident.classifiedBy ?? '—'}: ${incident.classificationReason ?? ''}` : '—'],
   ];
   for (const [k, v] of rows) say(`  ${k.padEnd(13)}${v}`);
 
@@ -225,7 +230,7 @@ export function positiveInt(value: string, option: string): number {
 }
 
 /** An ISO 8601 time, or a duration back from now ("30m", "24h", "7d"). */
-function instant(value: string, option: string): string {
+export function instant(value: string, option: string): string {
   if (DURATION_PATTERN.test(value)) return new Date(Date.now() - durationMs(value)).toISOString();
   if (!Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
   throw new CliError(EXIT.usage, 'invalid_option', `${option} '${value}' is neither a time nor a duration.`, `e.g. ${option} 24h, or ${option} 2026-11-20T00:00:00Z`);

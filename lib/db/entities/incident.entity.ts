@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Classification } from '../../domain/classification';
 import type { IncidentStatus, Severity } from '../../domain/incident';
 
 /** The queryable projection of an incident; Temporal stays the source of truth. */
@@ -68,6 +69,17 @@ export class IncidentEntity {
 
   @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
   resolvedAt!: Date | null;
+
+  /** What it turned out to be, as whoever closed it said (null: open, or closed before this was recorded). */
+  @Column({ type: 'text', nullable: true })
+  classification!: Classification | null;
+
+  @Column({ name: 'classification_reason', type: 'text', nullable: true })
+  classificationReason!: string | null;
+
+  /** The person who classified it, or `automation` when its playbook resolved it by itself. */
+  @Column({ name: 'classified_by', type: 'text', nullable: true })
+  classifiedBy!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -26,5 +26,5 @@ export async function openIncident(baseUrl: string, alert: Record<string, unknow
 
 /** Resolves an incident once its playbook runs (until then the API answers 409 playbook_not_running). */
 export async function resolveWhenRunning(baseUrl: string, incidentId: string, reason: string): Promise<void> {
-  await eventually('resolve accepted', async () => ((await postJson(`${baseUrl}/incidents/${incidentId}/resolve`, { reason })).status === 202 ? true : undefined), 60_000);
+  await eventually('resolve accepted', async () => ((await postJson(`${baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason })).status === 202 ? true : undefined), 60_000);
 }

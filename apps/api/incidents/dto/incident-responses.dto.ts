@@ -1,5 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
+import { CLASSIFICATIONS } from '../../../../lib/domain/classification';
+import { SLA_MEASURES } from '../../../../lib/sla/policy';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import { TIMELINE_EVENT_TYPES } from '../../../../lib/domain/timeline';
 import { ALERT_SEVERITIES, SOURCES } from '../../../../lib/intake/alert';
@@ -29,8 +31,20 @@ const incidentFields = {
   acknowledgedAt: timeSchema.nullable(),
   containedAt: timeSchema.nullable(),
   resolvedAt: timeSchema.nullable(),
+  classification: z.enum(CLASSIFICATIONS).nullable().describe('What it was, as whoever closed it said; null while open (or closed before classifications were recorded).'),
+  classificationReason: z.string().nullable(),
+  classifiedBy: z.string().nullable().describe("The person who classified it, or 'automation' when its playbook resolved it by itself."),
   createdAt: timeSchema,
   updatedAt: timeSchema,
+  sla: z
+    .object({
+      measure: z.enum(SLA_MEASURES),
+      target: z.string().describe('The policy\'s target, e.g. 30m.'),
+      dueAt: timeSchema,
+      timeLeftMs: z.number().int().describe('Negative: overdue (an sla.breached event is on the timeline).'),
+    })
+    .nullable()
+    .describe('The next SLA target (runbooks/sla.yaml) it has not reached and the time left; null when closed or no target applies.'),
 };
 const incidentSchema = z.object(incidentFields).meta({ id: 'Incident' });
 

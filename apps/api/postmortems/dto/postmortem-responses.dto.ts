@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLASSIFICATIONS } from '../../../../lib/domain/classification';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import type { ApprovalOutcome } from '../../../../lib/postmortem/approvals';
 import type { PlaybookOutcome } from '../../../../lib/postmortem/automation';
@@ -23,7 +24,17 @@ export const postmortemSchema = z
       severity: z.enum(SEVERITIES),
       entity: z.string().nullable(),
     }),
-    summary: z.object({ openedBy: z.string().nullable(), opening: z.string().nullable(), closed: z.boolean(), closedBy: z.string().nullable(), closing: z.string().nullable() }),
+    summary: z.object({
+      openedBy: z.string().nullable(),
+      opening: z.string().nullable(),
+      closed: z.boolean(),
+      closedBy: z.string().nullable(),
+      closing: z.string().nullable(),
+      classification: z
+        .object({ classification: z.enum(CLASSIFICATIONS), label: z.string(), reason: z.string(), by: z.string().describe("A person, or 'automation' when the playbook resolved it by itself.") })
+        .nullable()
+        .describe('What it was, as whoever closed it said; null: not classified.'),
+    }),
     impact: z.object({
       entity: z.string().nullable(),
       severity: z.enum(SEVERITIES),

@@ -4,6 +4,7 @@ import { api, forget, onUnauthorized, remember, session } from './api.js';
 import { $, clearError, local, showError, utc } from './dom.js';
 import { showIncident } from './incident.js';
 import { showList } from './list.js';
+import { showReport } from './report.js';
 
 let leave = () => {};
 
@@ -11,10 +12,14 @@ function route() {
   leave();
   leave = () => {};
   const [path, query] = (location.hash.replace(/^#/, '') || '/').split('?');
-  for (const id of ['sign-in', 'list-view', 'detail-view']) $(id).hidden = true;
+  for (const id of ['sign-in', 'list-view', 'detail-view', 'report-view']) $(id).hidden = true;
   if (!session.token) {
     $('sign-in').hidden = false;
     $('token').focus();
+    return;
+  }
+  if (path === '/report') {
+    leave = showReport(new URLSearchParams(query || ''));
     return;
   }
   const detail = /^\/incidents\/([^/]+)$/.exec(path);

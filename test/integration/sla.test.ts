@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
+import { FakePagerDuty } from '../support/vendors/pagerduty';
+
+const ROUTING_KEY = 'R0UTINGKEY00000000000000000000AA';
+
+interface Event {
+  id: string;
+  type: string;
+  summary: string;
+  data: Record<string, unknown>;
+}
+
+// SLA timers on two APIs sharing one Postgres (each sweeping every 200 ms), a real worker,
+// Temporal and a fake PagerDuty: a missed target is one timeline event and one page, whichever
+// API sees it first; GET /incidents shows the time left; the report shows each target met or missed.
+describe('SLA timers', () => {
+  let api1: TestEngine;
+  let api2: TestEngine;
+  const pd = new FakePagerDuty([ROUTING_KEY]);
+
+  beforeAll(async () => {
+    await pd.start();
+    const { providers, paging } = pagingRunbooks(
+      { paging: 'pagerduty', ticketing: 'none' },
+      [`pagerduty: { eventsUrl: "${pd.url}", services: { secops-oncall: { routingKeyEnv: PD_KEY } } }`],
+      PAGE_COMPROMISE_TICKET_DRIFT,
+    );
+    const sla = path.join(mkdtempSync(path.join(tmpdir(), 'palisade-sla-')), 'sla.yaml');
+    // High: acknowledged within 2 s (it will not be), paging on-call; low: resolved within an hour (it will be).
+    writeFileSync(sla, ['page: secops-oncall', 'targets:', '  - { severity: high, acknowledge: 2s, resolve: 1h }', '  - { severity: low, resolve: 1h }'].join('\n'));
+    const env = { PALISADE_PROVIDERS_FILE: providers, PALISADE_PAGING_FILE: paging, PD_KEY: ROUTING_KEY, PALISADE_SLA_FILE: sla, PALISADE_SLA_CHECK_MS: '200' };
+    api1 = await startTestEngine({ env });
+    api2 = await startTestEngine({ databaseUrl: api1.databaseUrl, withWorker: false, env });
+  }, 120_000);
+  afterAll(async () => {
+    await api2?.close();
+    await api1?.close();
+    await pd.close();
+  });
+
+  const timeline = async (id: string): Promise<Event[]> => (await getJson(`${api1.baseUrl}/incidents/${id}/timeline?limit=500`)).body.events;
+
+  it('a missed target is one sla.breached event, one page and one count, however many APIs sweep; the list shows the time left', async () => {
+    const carol = await tokenFor(api1.baseUrl, 'carol', 'responder');
+    const late = (await postJson(`${api1.baseUrl}/incidents`, { title: 'Domain admin added outside a change', severity: 'high' }, carol)).body.incidentId as string;
+    const calm = (await postJson(`${api1.baseUrl}/incidents`, { title: 'A phishing mail reported', severity: 'low' }, carol)).body.incidentId as string;
+
+    // Before its 2 s are up (or after: then overdue), the list names the acknowledge target and its time left.
+    const listed = await eventually('the incidents listed', async () => {
+      const res = await getJson(`${api2.baseUrl}/incidents?status=open`);
+      const mine = (res.body.incidents as { id: string; sla: unknown }[]).filter((i) => i.id === late || i.id === calm);
+      return mine.length === 2 ? mine : undefined;
+    });
+    expect(listed.find((i) => i.id === late)!.sla).toMatchObject({ measure: 'acknowledge', target: '2s', dueAt: expect.any(String), timeLeftMs: expect.any(Number) });
+    expect(listed.find((i) => i.id === calm)!.sla).toMatchObject({ measure: 'resolve', target: '1h' });
+    expect((listed.find((i) => i.id === calm)!.sla as { timeLeftMs: number }).timeLeftMs).toBeGreaterThan(50 * 60_000);
+
+    const breach = await eventually('the breach on the timeline', async () => (await timeline(late)).find((e) => e.type === 'sla.breached'), 30_000);
+    expect(breach).toMatchObject({ id: `${late}#sla:acknowledge`, data: { measure: 'acknowledge', target: '2s', rule: 'high', page: 'secops-oncall', vendor: 'pagerduty' } });
+    expect(breach.summary).toContain('not acknowledged within 2s');
+    await eventually('the page delivered', async () => ((await timeline(late)).some((e) => e.type === 'notice.sent' && /missed acknowledge target/.test(e.summary)) ? true : undefined), 30_000);
+    expect(pd.triggers()).toHaveLength(1);
+
+    // Resolving the calm one while the sweeps go on: by the time it is closed both APIs have swept
+    // the late one many more times, and it still has one breach, one page, one count.
+    expect((await postJson(`${api1.baseUrl}/incidents/${calm}/resolve`, { classification: 'false_positive', reason: 'a newsletter' }, carol)).status).toBe(202);
+    await eventually('resolved', async () => ((await getJson(`${api1.baseUrl}/incidents/${calm}`)).body.status === 'resolved' ? true : undefined));
+    const counted = async () => {
+      let n = 0;
+      for (const api of [api1, api2]) {
+        const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
+        n += Number(/^palisade_sla_breaches_total\{measure="acknowledge",severity="high"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      }
+      return n;
+    };
+    expect(await counted()).toBe(1);
+    expect((await timeline(late)).filter((e) => e.type === 'sla.breached')).toHaveLength(1);
+    expect((await timeline(calm)).filter((e) => e.type === 'sla.breached')).toHaveLength(0);
+    expect(pd.triggers()).toHaveLength(1);
+    const overdue = (await getJson(`${api1.baseUrl}/incidents/${late}`)).body.sla;
+    expect(overdue).toMatchObject({ measure: 'acknowledge' });
+    expect(overdue.timeLeftMs).toBeLessThan(0);
+    expect((await getJson(`${api1.baseUrl}/incidents/${calm}`)).body.sla).toBeNull();
+
+    // The report: each target of the policy met or missed.
+    const report = await getJson(`${api1.baseUrl}/reports/response-times?since=${new Date(Date.now() - 3_600_000).toISOString()}`);
+    expect(report.body.sla).toEqual([
+      { rule: 'high', measure: 'acknowledge', target: '2s', met: 0, missed: 1, pending: 0 },
+      { rule: 'high', measure: 'resolve', target: '1h', met: 0, missed: 0, pending: 1 },
+      { rule: 'low', measure: 'resolve', target: '1h', met: 1, missed: 0, pending: 0 },
+    ]);
+  }, 90_000);
+});
