@@ -106,25 +106,21 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
   const alertIds = ids.map((a) => a.alertId);
   const { stored, doubled } = await checkStoredOnce(cluster, runId, alertIds, report.losses);
 
-  // Every incident's workflow records exactly what was stored for it, batch after batch in inbox order.
   const incidents = [...new Set(ids.map((a) => a.incidentId))];
   const drained = await until(async () => {
     const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NULL`, [alertIds]);
     return row.n === 0 ? true : undefined;
   }, 300_000 + total * 20, 1_000);
   if (!drained) report.losses.push('the inbox did not drain within the drill\'s wait');
-  const tallies =
-    (await until(async () => {
-      const t = await tallyIncidents(cluster, incidents);
-      return t.every((x) => x.merged >= x.stored) ? t : undefined;
-    }, 180_000, 1_000)) ?? (await tallyIncidents(cluster, incidents));
-  const short = tallies.filter((t) => t.merged !== t.stored);
-  for (const t of short.slice(0, 10)) report.losses.push(tallyLoss(t));
-  const disordered = tallies.filter((t) => t.batches.some((id, k) => k > 0 && id <= t.batches[k - 1]));
-  for (const t of disordered.slice(0, 10)) report.losses.push(`incident ${t.incidentId}: its alert batches reached the workflow out of inbox order (last inbox ids ${t.batches.join(', ')})`);
+  // Behind a storm the workflows record alerts after the inbox drains (a loaded machine: minutes).
+  // How long that took is a finding; what they recorded is judged once every run has ended.
+  const drainedAt = Date.now();
+  const caughtUp = await until(async () => ((await tallyIncidents(cluster, incidents)).every((x) => x.merged >= x.stored) ? true : undefined), 900_000, 2_000);
   report.found.push(
     `${n(stored)} of ${n(alertIds.length)} answered alerts in Postgres, ${doubled === 0 ? 'none' : n(doubled)} stored twice; ${incidents.length} incidents (one per host expected: ${hosts})`,
-    `${incidents.length - short.length} of ${incidents.length} incidents' workflows recorded every alert stored for them (${n(tallies.reduce((s, t) => s + t.merged, 0))} in all); ${incidents.length - disordered.length} received their batches in inbox order`,
+    caughtUp
+      ? `every incident's workflow had recorded its alerts ${((Date.now() - drainedAt) / 1000).toFixed(0)} s after the inbox drained (${sendSeconds.toFixed(0)} s of storm before that)`
+      : 'after 15 minutes the workflows had not recorded every alert yet: counted again once the runs ended',
   );
   if (incidents.length !== hosts) report.losses.push(`${incidents.length} incidents for ${hosts} hosts: the storm for one host should merge into one incident`);
 
@@ -141,6 +137,16 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
   });
   report.did.push(`approved every gate of the ${incidents.length} incidents as alice and bob (the storm made them critical: two approvers each), half through each API`);
   await checkRuns(cluster, results, report);
+
+  // Every incident's workflow recorded exactly the alerts stored for it, batch after batch in inbox order.
+  const tallies = await tallyIncidents(cluster, incidents);
+  const short = tallies.filter((t) => t.merged !== t.stored);
+  for (const t of short.slice(0, 10)) report.losses.push(tallyLoss(t));
+  const disordered = tallies.filter((t) => t.batches.some((id, k) => k > 0 && id <= t.batches[k - 1]));
+  for (const t of disordered.slice(0, 10)) report.losses.push(`incident ${t.incidentId}: its alert batches reached the workflow out of inbox order (last inbox ids ${t.batches.join(', ')})`);
+  report.found.push(
+    `${incidents.length - short.length} of ${incidents.length} incidents' workflows recorded exactly the alerts stored for them (${n(tallies.reduce((sum, t) => sum + t.merged, 0))} in all); ${incidents.length - disordered.length} received their batches in inbox order`,
+  );
   if (cluster.crashes.length > 0) report.losses.push(...cluster.crashes.map((c) => `a process died unasked: ${c.split('\n')[0]}`));
   return report;
 }
