@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadCliSettings, type CliSettings } from '../../lib/config/cli';
 import { loadConfig } from '../../lib/config/env';
+import { INCIDENT_STATUSES } from '../../lib/domain/incident';
 import { describeError, PalisadeError } from '../../lib/errors';
 import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
@@ -116,7 +117,7 @@ const incidents = program.command('incidents').description('ls | show | tail: lo
 incidents
   .command('ls')
   .description('Open incidents, newest first (--all: resolved and cancelled too).')
-  .option('--status <list>', 'any of open, acknowledged, contained, resolved, cancelled (comma-separated)')
+  .option('--status <list>', `any of ${INCIDENT_STATUSES.join(', ')} (comma-separated)`)
   .option('--severity <list>', 'any of low, medium, high, critical (comma-separated)')
   .option('--playbook <list>', 'any of these playbooks (comma-separated)')
   .option('--entity <key>', 'entity key, * as a wildcard, e.g. "host:web-*"')

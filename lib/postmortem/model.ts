@@ -42,6 +42,8 @@ export interface Postmortem {
     opening: string | null;
     closed: boolean;
     closedBy: string | null;
+    /** Who acknowledged it first (a person, never the playbook); null: nobody did. */
+    acknowledgedBy: string | null;
     /** The closing event's sentence (who resolved or cancelled it, and why). */
     closing: string | null;
   };
@@ -102,6 +104,10 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
   const statusEvent = (status: IncidentStatus) => first('incident.status-changed', (e) => text(e.data, 'status') === status);
 
   const created = first('incident.created');
+  // The first person to acknowledge it: in Palisade (API, CLI, web, Slack) or in the pager.
+  const acknowledgement = ordered
+    .filter((e) => e.type === 'incident.acknowledged' || e.type === 'notice.acknowledged')
+    .sort((a, b) => (ms(a.occurredAt) ?? 0) - (ms(b.occurredAt) ?? 0))[0];
   const closing = incident.status === 'resolved' ? last('incident.resolved') : incident.status === 'cancelled' ? last('incident.cancelled') : undefined;
   const closed = closing !== undefined || incident.status === 'resolved' || incident.status === 'cancelled';
 
@@ -110,7 +116,8 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
   const times: Postmortem['times'] = {
     startedAt,
     openedAt: iso(created?.occurredAt) ?? iso(incident.detectedAt),
-    acknowledgedAt: iso(incident.acknowledgedAt) ?? iso(statusEvent('acknowledged')?.occurredAt),
+    // A person's: the playbook's own `acknowledged` (runs from before it said `responding`) is not one.
+    acknowledgedAt: iso(acknowledgement?.occurredAt) ?? (statusEvent('acknowledged') ? null : iso(incident.acknowledgedAt)),
     containedAt: iso(incident.containedAt) ?? iso(statusEvent('contained')?.occurredAt),
     resolvedAt: incident.status === 'resolved' ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
     closedAt: closed ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
@@ -137,6 +144,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       opening: created?.summary ?? null,
       closed,
       closedBy: closing?.actor ?? null,
+      acknowledgedBy: acknowledgement?.actor ?? null,
       closing: closing?.summary ?? null,
     },
     impact: {

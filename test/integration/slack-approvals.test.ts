@@ -263,7 +263,7 @@ describe('Slack approvals', () => {
     expect((await pendingFor(SLACK_USERS.carol.id)).text).not.toContain(entity.key);
 
     const status = (await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user: SLACK_USERS.carol.id, text: `status ${run.incidentId}` }))).json;
-    expect(status.text).toContain('acknowledged');
+    expect(status.text).toContain('responding');
     expect(status.text).toContain(`Isolate production-${entity.key}*: 0 of 1 approvals`);
     expect((await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user: SLACK_USERS.carol.id, text: 'help' }))).json.text).toContain('Usage');
     await stop(run);

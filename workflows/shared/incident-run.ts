@@ -19,6 +19,9 @@ export interface PlaybookDefinition {
   version: string;
 }
 
+/** The statuses a playbook moves its incident to itself; `acknowledged` is a person's (POST /incidents/:id/acknowledge). */
+export type RunStatus = 'responding' | 'contained';
+
 /** A responder asked the playbook to stop: resolve keeps what was done; cancel undoes it. */
 export interface StopRequest extends ResolveRequest {
   kind: 'resolve' | 'cancel';
@@ -248,9 +251,15 @@ export class IncidentRun {
     return undefined;
   }
 
-  /** Moves the incident forward (acknowledged, contained); the projection stamps the time once. */
-  async setStatus(status: IncidentStatus, why: string): Promise<void> {
-    if (this.resuming || this.state.status === status) return;
+  /**
+   * Moves the incident forward (responding, contained); the projection stamps the time once and
+   * never moves it back (a person may have acknowledged it meanwhile). `acknowledged` is a
+   * person's act, not the playbook's: runs recorded before that rule replay as they ran.
+   */
+  async setStatus(asked: RunStatus, why: string): Promise<void> {
+    if (this.resuming) return;
+    const status: IncidentStatus = asked === 'responding' && !patched(PATCH.respondingNotAcknowledged) ? 'acknowledged' : asked;
+    if (this.state.status === status) return;
     this.state.status = status;
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });

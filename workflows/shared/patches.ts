@@ -35,4 +35,10 @@ export const PATCH = {
    * writes replay as they ran.
    */
   projectionActivitiesAgain: 'projection-activities-again',
+  /**
+   * A playbook that starts acting marks the incident `responding`, not `acknowledged`:
+   * acknowledging is a person's act (API, CLI, web, Slack, the pager), so time to acknowledge
+   * measures people (issue 20). Runs recorded before it replay as they ran.
+   */
+  respondingNotAcknowledged: 'responding-not-acknowledged',
 } as const;

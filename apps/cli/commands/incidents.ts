@@ -1,4 +1,5 @@
 import { durationMs, DURATION_PATTERN } from '../../../lib/duration';
+import { INCIDENT_STATUSES, OPEN_INCIDENT_STATUSES } from '../../../lib/domain/incident';
 import type { ApiClient } from './api-client';
 import { CliError, EXIT } from './exit-codes';
 import { printJson, say, shortId, table, truncate, utc } from './output';
@@ -53,8 +54,7 @@ interface GateJson {
   whoMayDecide: string;
 }
 
-export const OPEN_STATUSES = ['open', 'acknowledged', 'contained'];
-const CLOSED_STATUSES = ['resolved', 'cancelled'];
+export const OPEN_STATUSES: readonly string[] = OPEN_INCIDENT_STATUSES;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The API's largest page of incidents. */
 const PAGE = 200;
@@ -179,7 +179,7 @@ export async function resolveIncidentId(client: ApiClient, idOrPrefix: string): 
   let cursor: string | null = null;
   for (let page = 0; page < 5; page++) {
     const res: { incidents: IncidentJson[]; nextCursor: string | null } = await client.get('/incidents', {
-      status: [...OPEN_STATUSES, ...CLOSED_STATUSES].join(','),
+      status: INCIDENT_STATUSES.join(','),
       limit: PAGE,
       cursor: cursor ?? undefined,
     });

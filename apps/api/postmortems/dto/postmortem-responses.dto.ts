@@ -23,7 +23,7 @@ export const postmortemSchema = z
       severity: z.enum(SEVERITIES),
       entity: z.string().nullable(),
     }),
-    summary: z.object({ openedBy: z.string().nullable(), opening: z.string().nullable(), closed: z.boolean(), closedBy: z.string().nullable(), closing: z.string().nullable() }),
+    summary: z.object({ openedBy: z.string().nullable(), opening: z.string().nullable(), closed: z.boolean(), closedBy: z.string().nullable(), acknowledgedBy: z.string().nullable().describe("Who acknowledged it first: a person (API, CLI, web, Slack, pager), never the playbook."), closing: z.string().nullable() }),
     impact: z.object({
       entity: z.string().nullable(),
       severity: z.enum(SEVERITIES),
