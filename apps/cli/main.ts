@@ -124,6 +124,8 @@ incidents
   .option('--source <source>', 'with at least one alert from this source')
   .option('--since <time>', 'detected at or after: an ISO time or a duration back from now (30m, 24h, 7d)')
   .option('--until <time>', 'detected before: an ISO time or a duration back from now')
+  .option('--assignee <who>', 'owned by: me, or a person (people.yaml id or email)')
+  .option('--unassigned', 'owned by nobody')
   .option('--limit <n>', 'at most this many', '50')
   .option('--all', 'every status, not only open ones')
   .option('--json', 'print {incidents, nextCursor} as JSON')

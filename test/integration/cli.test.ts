@@ -113,8 +113,8 @@ describe('palisade CLI against a running engine', () => {
     expect(listed.incidents[0]).toMatchObject({ id: incidentId, playbook: 'triage', severity: 'high', status: 'open', entity: `host:${host}`, alertCount: 2 });
     expect(listed.nextCursor).toBeNull();
     const [header, row] = table.stdout.trim().split('\n');
-    expect(header).toMatch(/^ID\s+SEVERITY\s+STATUS\s+PLAYBOOK\s+ENTITY\s+ALERTS\s+DETECTED \(UTC\)\s+TITLE$/);
-    expect(row).toMatch(new RegExp(`^${incidentId.slice(0, 8)}\\s+high\\s+open\\s+triage\\s+host:${host}\\s+2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+Suspicious process on ${host}$`));
+    expect(header).toMatch(/^ID\s+SEVERITY\s+STATUS\s+ASSIGNEE\s+PLAYBOOK\s+ENTITY\s+ALERTS\s+DETECTED \(UTC\)\s+TITLE$/);
+    expect(row).toMatch(new RegExp(`^${incidentId.slice(0, 8)}\\s+high\\s+open\\s+—\\s+triage\\s+host:${host}\\s+2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+Suspicious process on ${host}$`));
 
     // Shown by the short id `ls` prints, once the playbook has written its first events.
     const shown = await eventually('the incident to have timeline events', async () => {

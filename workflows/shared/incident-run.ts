@@ -242,6 +242,7 @@ export class IncidentRun {
         actor: input.source === 'manual' ? this.requestedBy : input.source,
         data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
       });
+      if (patched(PATCH.assignmentOnOpen)) await this.assignByRule();
     }
     this.policies = await this.support.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
@@ -263,6 +264,16 @@ export class IncidentRun {
     this.state.status = status;
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
+  }
+
+  /** Gives the new incident to whom runbooks/assignment.yaml names for it, if anyone, and says so. */
+  private async assignByRule(): Promise<void> {
+    const assigned = await this.support.assignOnOpen(this.input.incidentId);
+    if (!assigned) return;
+    const from = assigned.group ? ` (group ${assigned.target}: the member with the fewest open incidents)` : '';
+    await this.timeline.record('incident.assigned', `Assigned to ${assigned.assignee} by the assignment rule for ${assigned.matched}${from}`, {
+      data: { assignee: assigned.assignee, previous: null, reason: null, rule: assigned.matched, target: assigned.target },
+    });
   }
 
   /** Raises the incident's severity (never lowers it): projection, search attribute, timeline. */

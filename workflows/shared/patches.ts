@@ -41,4 +41,6 @@ export const PATCH = {
    * measures people (issue 20). Runs recorded before it replay as they ran.
    */
   respondingNotAcknowledged: 'responding-not-acknowledged',
+  /** A new incident is given to its owner by runbooks/assignment.yaml as it opens (issue 20). */
+  assignmentOnOpen: 'assignment-on-open',
 } as const;

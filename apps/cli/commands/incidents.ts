@@ -19,6 +19,9 @@ export interface IncidentJson {
   stuckSince?: string | null;
   stuckReason?: string | null;
   entity: string | null;
+  /** Who owns it (a people.yaml id); null: nobody. */
+  assignee?: string | null;
+  tags?: string[];
   alertCount: number;
   sources: string[];
   detectedAt: string;
@@ -67,6 +70,10 @@ export interface ListOptions {
   source?: string;
   since?: string;
   until?: string;
+  /** `me` or a person: incidents they own. */
+  assignee?: string;
+  /** Incidents nobody owns. */
+  unassigned?: boolean;
   limit: string;
   all?: boolean;
   json?: boolean;
@@ -84,6 +91,8 @@ export async function incidentsList(client: ApiClient, opts: ListOptions): Promi
     source: opts.source,
     since: opts.since && instant(opts.since, '--since'),
     until: opts.until && instant(opts.until, '--until'),
+    assignee: opts.assignee,
+    unassigned: opts.unassigned ? 'true' : undefined,
   };
   const incidents: IncidentJson[] = [];
   let cursor: string | null | undefined;
@@ -104,8 +113,8 @@ export async function incidentsList(client: ApiClient, opts: ListOptions): Promi
   }
   say(
     table(
-      ['ID', 'SEVERITY', 'STATUS', 'PLAYBOOK', 'ENTITY', 'ALERTS', 'DETECTED (UTC)', 'TITLE'],
-      incidents.map((i) => [shortId(i.id), i.severity, i.stuckSince ? `${i.status} STUCK` : i.status, i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
+      ['ID', 'SEVERITY', 'STATUS', 'ASSIGNEE', 'PLAYBOOK', 'ENTITY', 'ALERTS', 'DETECTED (UTC)', 'TITLE'],
+      incidents.map((i) => [shortId(i.id), i.severity, i.stuckSince ? `${i.status} STUCK` : i.status, i.assignee ?? '—', i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
     ),
   );
   if (cursor) say(`… more than ${incidents.length}: raise --limit, or narrow with --since / --status.`);
@@ -131,6 +140,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['id', incident.id],
     ['severity', incident.severity],
     ['status', `${incident.status} (${live})`],
+    ['assignee', incident.assignee ?? 'nobody (palisade incidents take <id>)'],
     ['playbook', `${incident.playbook} ${incident.playbookVersion}`],
     ['build', !incident.startedBuild ? '—' : incident.startedBuild === incident.runningBuild ? incident.startedBuild : `started on ${incident.startedBuild}, now ${incident.runningBuild}`],
     ['workflow', incident.workflowId],

@@ -38,6 +38,8 @@ async function loadHeader(view) {
     if (view.closed) return;
     document.title = `${i.severity.toUpperCase()} · ${i.title} — Palisade`;
     const facts = [
+      ['Owner', el('span', { id: 'incident-assignee', text: i.assignee || 'nobody' })],
+      ['Tags', (i.tags || []).join(', ') || '—'],
       ['Playbook', `${i.playbook} ${i.playbookVersion || ''}`.trim()],
       ['Stuck', i.stuckSince ? `since ${new Date(i.stuckSince).toISOString()}: ${i.stuckReason || 'its workflow task keeps failing'}` : 'no'],
       ['Build', !i.startedBuild ? '—' : i.startedBuild === i.runningBuild ? i.startedBuild : `started on ${i.startedBuild}, now ${i.runningBuild}`],

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { genericAlert, sendGeneric } from '../support/webhooks';
+
+interface Event {
+  sequence: number;
+  type: string;
+  actor: string;
+  summary: string;
+  data: Record<string, any>;
+}
+
+// A responder's work on an incident (issue 20): acknowledge, own, note, edit. Over real HTTP,
+// Temporal and Postgres; every action refused to a viewer.
+describe('working an incident', () => {
+  let engine: TestEngine;
+  let viewer: string;
+  let carol: string;
+  let bob: string;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { ...TRIAGE_ROUTING, PALISADE_ASSIGNMENT_FILE: 'test/fixtures/runbooks/assignment.yaml' } });
+    viewer = await tokenFor(engine.baseUrl, 'victor', 'viewer');
+    carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    bob = await tokenFor(engine.baseUrl, 'bob', 'responder');
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  const url = (path: string) => `${engine.baseUrl}${path}`;
+  const events = async (id: string): Promise<Event[]> => (await getJson(url(`/incidents/${id}/timeline?limit=500`))).body.events;
+  const eventOf = (id: string, type: string, match: (e: Event) => boolean = () => true) =>
+    eventually(`${type} on the timeline`, async () => (await events(id)).find((e) => e.type === type && match(e)));
+  const ids = async (query: string, token?: string) => ((await getJson(url(`/incidents?${query}&limit=200`), token)).body.incidents as { id: string }[]).map((i) => i.id);
+
+  /** A triage incident opened by a compromised-host alert (routing rule compromised-hosts), once its run has opened it. */
+  async function openIncident(): Promise<string> {
+    const sent = await sendGeneric(engine.baseUrl, genericAlert(`web-${randomUUID().slice(0, 8)}`));
+    expect(sent.status).toBe(202);
+    const id = sent.body.incidentId as string;
+    await eventOf(id, 'incident.created');
+    return id;
+  }
+
+  it('gives a new incident to the least loaded of the rule’s group, then assign, take and unassign move it, each on the timeline', async () => {
+    const first = await openIncident();
+    const rule = await eventOf(first, 'incident.assigned');
+    expect(rule).toMatchObject({ actor: 'palisade', data: { assignee: 'alice', previous: null, rule: 'routing rule compromised-hosts', target: 'secops' } });
+    // alice owns one open incident now: the next goes to bob.
+    const second = await openIncident();
+    expect(await eventOf(second, 'incident.assigned')).toMatchObject({ data: { assignee: 'bob' } });
+    expect((await getJson(url(`/incidents/${first}`))).body).toMatchObject({ assignee: 'alice' });
+
+    expect(await ids('assignee=alice')).toContain(first);
+    expect(await ids('assignee=alice')).not.toContain(second);
+    expect(await ids('assignee=me', bob)).toEqual(expect.arrayContaining([second]));
+    expect(await ids('unassigned=true')).not.toContain(first);
+
+    const taken = await postJson(url(`/incidents/${first}/take`), { reason: 'I know this host' }, carol);
+    expect(taken).toMatchObject({ status: 200, body: { incidentId: first, assignee: 'carol', previous: 'alice', changed: true } });
+    expect(await ids('assignee=me', carol)).toContain(first);
+    expect(await eventOf(first, 'incident.assigned', (e) => e.actor === 'carol')).toMatchObject({ summary: 'Taken by carol (was alice): I know this host', data: { how: 'take' } });
+    // Again: nothing changes, nothing is written.
+    expect(await postJson(url(`/incidents/${first}/take`), {}, carol)).toMatchObject({ status: 200, body: { changed: false } });
+
+    // By email too; stored as the person's id.
+    expect(await postJson(url(`/incidents/${first}/assign`), { assignee: 'bob@example.com', reason: 'handover' }, carol)).toMatchObject({ status: 200, body: { assignee: 'bob', previous: 'carol' } });
+    const unknown = await postJson(url(`/incidents/${first}/assign`), { assignee: 'mallory' }, carol);
+    expect(unknown).toMatchObject({ status: 400, body: { error: 'unknown_assignee', message: expect.stringContaining('mallory'), hint: expect.any(String) } });
+    expect(await postJson(url(`/incidents/${first}/assign`), {}, carol)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+
+    expect(await postJson(url(`/incidents/${first}/unassign`), { reason: 'back to the queue' }, bob)).toMatchObject({ status: 200, body: { assignee: null, previous: 'bob' } });
+    expect(await ids('unassigned=true')).toContain(first);
+    expect((await getJson(url(`/incidents/${first}`))).body.assignee).toBeNull();
+    const moves = (await events(first)).filter((e) => e.type === 'incident.assigned').map((e) => [e.actor, e.data.assignee]);
+    expect(moves).toEqual([
+      ['palisade', 'alice'],
+      ['carol', 'carol'],
+      ['carol', 'bob'],
+      ['bob', null],
+    ]);
+
+    // A viewer may look, not act; a script's token may not take.
+    for (const [path, body] of [['assign', { assignee: 'bob' }], ['take', {}], ['unassign', {}]] as const) {
+      expect(await postJson(url(`/incidents/${first}/${path}`), body, viewer), path).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    }
+    const script = await tokenFor(engine.baseUrl, 'ci-bot', 'responder');
+    expect(await postJson(url(`/incidents/${first}/take`), {}, script)).toMatchObject({ status: 403, body: { error: 'unknown_person' } });
+    expect(await postJson(url(`/incidents/${randomUUID()}/take`), {}, carol)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
+  }, 90_000);
+
+  it('leaves acknowledging to a person: the playbook responds, a responder acknowledges, a viewer may not', async () => {
+    const id = await openIncident();
+    expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ acknowledgedAt: null });
+    expect(await postJson(url(`/incidents/${id}/acknowledge`), {}, viewer)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    const ack = await postJson(url(`/incidents/${id}/acknowledge`), { note: 'looking' }, carol);
+    expect(ack).toMatchObject({ status: 200, body: { acknowledgedBy: 'carol' } });
+    expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ status: 'acknowledged', acknowledgedAt: ack.body.acknowledgedAt });
+  }, 60_000);
+});
