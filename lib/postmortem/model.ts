@@ -87,6 +87,8 @@ export interface Postmortem {
   automation: PostmortemAutomation;
   /** Every page and ticket sent for the incident, who acknowledged it and when (absent: none was asked for). */
   notices?: PostmortemNotice[];
+  /** Responders' notes (POST /incidents/:id/notes), oldest first, as written (redacted). */
+  notes: { at: string; author: string; text: string }[];
   timeline: { sequence: number; at: string; type: string; actor: string; summary: string }[];
   /** Suggested from what went wrong; the templates add empty rows to fill in. */
   actionItems: string[];
@@ -171,6 +173,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
     },
     approvals,
     automation,
+    notes: ordered.filter((e) => e.type === 'incident.note').map((e) => ({ at: iso(e.occurredAt)!, author: e.actor, text: text(e.data, 'text') })),
     timeline: ordered.map((e) => ({ sequence: e.sequence, at: iso(e.occurredAt)!, type: e.type, actor: e.actor, summary: e.summary })),
     actionItems: suggestedActions(approvals, automation),
   };

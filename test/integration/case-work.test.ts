@@ -90,6 +90,41 @@ describe('working an incident', () => {
     expect(await postJson(url(`/incidents/${randomUUID()}/take`), {}, carol)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
   }, 90_000);
 
+  it('keeps notes append-only with author and time, redacted like alert text, shown as text on the timeline and in the postmortem', async () => {
+    const id = await openIncident();
+    const secret = `glpat-${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    const text = `## Found it\n- cron job <script>alert(1)</script> on the host\n- token ${secret} was in the crontab`;
+    const noted = await postJson(url(`/incidents/${id}/notes`), { text }, carol);
+    expect(noted).toMatchObject({ status: 201, body: { incidentId: id, author: 'carol', at: expect.any(String), noteId: expect.any(String) } });
+    const second = await postJson(url(`/incidents/${id}/notes`), { text: 'Handing over to bob.' }, carol);
+    expect(second.status).toBe(201);
+
+    const notes = (await events(id)).filter((e) => e.type === 'incident.note');
+    expect(notes.map((e) => [e.actor, e.data.noteId])).toEqual([
+      ['carol', noted.body.noteId],
+      ['carol', second.body.noteId],
+    ]);
+    // Kept as typed (Markdown, markup and all), but the secret is gone: redacted as alert text is.
+    expect(notes[0].data.text).toContain('## Found it\n- cron job <script>alert(1)</script> on the host');
+    expect(notes[0].data.text).toMatch(/\[REDACTED [^\]]+\]/);
+    expect(JSON.stringify(await events(id))).not.toContain(secret);
+    expect(notes[0].summary).toBe(`Note by carol: ${notes[0].data.text}`);
+
+    const pm = (await getJson(url(`/incidents/${id}/postmortem?format=json`))).body;
+    expect(pm.notes).toEqual([
+      { at: noted.body.at, author: 'carol', text: notes[0].data.text },
+      { at: second.body.at, author: 'carol', text: 'Handing over to bob.' },
+    ]);
+    const html = await (await fetch(url(`/incidents/${id}/postmortem?format=html`), { headers: { authorization: `Bearer ${carol}` } })).text();
+    expect(html).toContain('<strong>carol</strong>: <span class="note">## Found it');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+
+    // No route edits or removes a note; bad input and a viewer are refused.
+    expect(await postJson(url(`/incidents/${id}/notes`), { text: '   ' }, carol)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await postJson(url(`/incidents/${id}/notes`), { text: 'hi' }, viewer)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(await postJson(url(`/incidents/${randomUUID()}/notes`), { text: 'hi' }, carol)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
+  }, 60_000);
+
   it('leaves acknowledging to a person: the playbook responds, a responder acknowledges, a viewer may not', async () => {
     const id = await openIncident();
     expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ acknowledgedAt: null });

@@ -241,6 +241,7 @@ describe('postmortem templates', () => {
       '## Pages and tickets',
       '## What the automation did',
       '### What failed',
+      '## Notes',
       '## Timeline',
       '## Root cause (to fill in)',
       '## Action items',

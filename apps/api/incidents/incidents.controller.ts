@@ -9,6 +9,7 @@ import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
 import { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
+import { NoteIncidentDto } from './dto/note-incident.dto';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
@@ -17,6 +18,7 @@ import { ListIncidentsDto } from './dto/list-incidents.dto';
 import {
   incidentAcknowledgedSchema,
   incidentAssignedSchema,
+  incidentNotedSchema,
   incidentCancellingSchema,
   incidentDetailSchema,
   incidentListSchema,
@@ -129,6 +131,20 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Give an open incident back to nobody (it shows under unassigned=true again).' })
   unassign(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
     return this.incidents.unassign(id, dto, caller);
+  }
+
+  @Post(':id/notes')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(201, incidentNotedSchema, 'The note is on the timeline.')
+  @ApiErrors(NOT_FOUND)
+  @ApiOperation({
+    summary: 'Write a note on an incident (open or closed): on its timeline as incident.note with its author and time, and in its postmortem.',
+    description: 'Markdown, kept and shown as text; secrets are redacted as in alert text. Append-only: a note is never edited or removed.',
+  })
+  note(@Param('id') id: string, @Body() dto: NoteIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.note(id, dto, caller);
   }
 
   @Post(':id/resolve')

@@ -22,6 +22,8 @@ import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
 import type { IncidentDispatch } from '../webhooks/inbox-store';
 import { acknowledgeIncident, type Acknowledged } from './acknowledge';
 import { setAssignee, type Assigned } from './assign';
+import { addNote, type Noted } from './note';
+import type { NoteIncidentDto } from './dto/note-incident.dto';
 import { PeopleDirectory } from '../common/people.directory';
 import type { Caller } from '../auth/roles';
 import type { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
@@ -154,6 +156,11 @@ export class IncidentsService {
 
   async unassign(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
     return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'unassign' });
+  }
+
+  /** A note on the timeline, redacted as alert text is (apps/api/incidents/note.ts). */
+  async note(id: string, dto: NoteIncidentDto, caller: Caller): Promise<Noted> {
+    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.personId(caller) });
   }
 
   /** The caller as people.yaml names them (a token named by email reads as the person's id), else the token's name. */

@@ -100,6 +100,15 @@ export const incidentAssignedSchema = z
   })
   .meta({ id: 'IncidentAssigned' });
 
+export const incidentNotedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    noteId: uuidSchema,
+    author: z.string().describe('Who wrote it (the token’s person).'),
+    at: z.string().describe('When (ISO 8601, UTC).'),
+  })
+  .meta({ id: 'IncidentNoted' });
+
 export const incidentResolvingSchema = z.object({ incidentId: uuidSchema, status: z.literal('resolving') }).meta({ id: 'IncidentResolving' });
 
 export const incidentCancellingSchema = z

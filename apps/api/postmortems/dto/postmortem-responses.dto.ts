@@ -37,6 +37,7 @@ export const postmortemSchema = z
     }),
     times: z.object({ startedAt: time, openedAt: time, acknowledgedAt: time, containedAt: time, resolvedAt: time, closedAt: time }),
     durations: z.object({ toDetectMs: ms, toAcknowledgeMs: ms, toContainMs: ms, toResolveMs: ms, toCloseMs: ms, waitingForApprovalMs: z.number() }),
+    notes: z.array(z.object({ at: z.string(), author: z.string(), text: z.string() })).describe('Responders’ notes (POST /incidents/:id/notes), oldest first.'),
     approvals: z.array(
       z.looseObject({
         gateId: z.string(),
