@@ -125,6 +125,47 @@ describe('working an incident', () => {
     expect(await postJson(url(`/incidents/${randomUUID()}/notes`), { text: 'hi' }, carol)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
   }, 60_000);
 
+  it('changes tags, severity and title by hand, each change on the timeline with who and why', async () => {
+    const id = await openIncident();
+    const patch = async (body: unknown, token = carol) => {
+      const res = await fetch(url(`/incidents/${id}`), { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    };
+    const before = (await getJson(url(`/incidents/${id}`))).body;
+    expect(before).toMatchObject({ severity: 'high', tags: [] });
+
+    const changed = await patch({ tags: ['pentest', 'Team:Web', 'pentest'], severity: 'low', title: 'Red team exercise on web', reason: 'announced pentest' });
+    expect(changed).toMatchObject({
+      status: 200,
+      body: {
+        incidentId: id,
+        changes: [
+          { field: 'tags', from: [], to: ['pentest', 'team:web'] },
+          { field: 'severity', from: 'high', to: 'low' },
+          { field: 'title', from: before.title, to: 'Red team exercise on web' },
+        ],
+      },
+    });
+    expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ tags: ['pentest', 'team:web'], severity: 'low', title: 'Red team exercise on web' });
+    const updates = (await events(id)).filter((e) => e.type === 'incident.updated');
+    expect(updates.map((e) => [e.actor, e.data.field, e.data.reason])).toEqual([
+      ['carol', 'tags', 'announced pentest'],
+      ['carol', 'severity', 'announced pentest'],
+      ['carol', 'title', 'announced pentest'],
+    ]);
+    expect(updates[1].summary).toBe('Severity changed from high to low by carol: announced pentest');
+
+    // The same again changes nothing and writes nothing.
+    expect(await patch({ severity: 'low', reason: 'again' })).toMatchObject({ status: 200, body: { changes: [] } });
+    expect((await events(id)).filter((e) => e.type === 'incident.updated')).toHaveLength(3);
+
+    // A reason is required, something must change, tags have a shape; a viewer may not.
+    expect(await patch({ severity: 'medium' })).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('reason') } });
+    expect(await patch({ reason: 'nothing' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await patch({ tags: ['no spaces'], reason: 'r' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await patch({ severity: 'medium', reason: 'r' }, viewer)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+  }, 60_000);
+
   it('leaves acknowledging to a person: the playbook responds, a responder acknowledges, a viewer may not', async () => {
     const id = await openIncident();
     expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ acknowledgedAt: null });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowStreamTicket, CurrentCaller, RequireRole } from '../auth/auth.decorators';
@@ -10,6 +10,7 @@ import type { Caller } from '../auth/roles';
 import { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
 import { NoteIncidentDto } from './dto/note-incident.dto';
+import { UpdateIncidentDto } from './dto/update-incident.dto';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
@@ -19,6 +20,7 @@ import {
   incidentAcknowledgedSchema,
   incidentAssignedSchema,
   incidentNotedSchema,
+  incidentUpdatedSchema,
   incidentCancellingSchema,
   incidentDetailSchema,
   incidentListSchema,
@@ -84,6 +86,19 @@ export class IncidentsController {
   })
   get(@Param('id') id: string) {
     return this.incidents.describe(id);
+  }
+
+  @Patch(':id')
+  @RequireRole('responder')
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentUpdatedSchema, 'What changed.')
+  @ApiErrors({ ...NOT_FOUND, 400: ['invalid_incident_id', 'invalid_request'] })
+  @ApiOperation({
+    summary: 'Change tags, severity or title by hand, with a reason: each change is on the timeline (incident.updated) with who and why.',
+    description: '`tags` replaces the whole set. Severity may go up or down; a playbook still only raises it from there.',
+  })
+  update(@Param('id') id: string, @Body() dto: UpdateIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.update(id, dto, caller);
   }
 
   @Post(':id/acknowledge')

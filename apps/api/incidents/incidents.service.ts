@@ -23,6 +23,8 @@ import type { IncidentDispatch } from '../webhooks/inbox-store';
 import { acknowledgeIncident, type Acknowledged } from './acknowledge';
 import { setAssignee, type Assigned } from './assign';
 import { addNote, type Noted } from './note';
+import { updateIncident, type FieldChange } from './update';
+import type { UpdateIncidentDto } from './dto/update-incident.dto';
 import type { NoteIncidentDto } from './dto/note-incident.dto';
 import { PeopleDirectory } from '../common/people.directory';
 import type { Caller } from '../auth/roles';
@@ -161,6 +163,12 @@ export class IncidentsService {
   /** A note on the timeline, redacted as alert text is (apps/api/incidents/note.ts). */
   async note(id: string, dto: NoteIncidentDto, caller: Caller): Promise<Noted> {
     return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.personId(caller) });
+  }
+
+  /** Tags, severity, title by hand, each change on the timeline (apps/api/incidents/update.ts); the title and reason redacted. */
+  async update(id: string, dto: UpdateIncidentDto, caller: Caller): Promise<{ incidentId: string; changes: FieldChange[] }> {
+    const edit = { tags: dto.tags, severity: dto.severity, title: dto.title === undefined ? undefined : this.redactor.redactText(dto.title) };
+    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, this.personId(caller), this.redactor.redactText(dto.reason));
   }
 
   /** The caller as people.yaml names them (a token named by email reads as the person's id), else the token's name. */

@@ -109,6 +109,17 @@ export const incidentNotedSchema = z
   })
   .meta({ id: 'IncidentNoted' });
 
+const changeValue = z.union([z.string(), z.array(z.string())]);
+
+export const incidentUpdatedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    changes: z
+      .array(z.object({ field: z.enum(['tags', 'severity', 'title']), from: changeValue, to: changeValue }))
+      .describe('What changed, each also on the timeline (incident.updated); empty when everything already was so.'),
+  })
+  .meta({ id: 'IncidentUpdated' });
+
 export const incidentResolvingSchema = z.object({ incidentId: uuidSchema, status: z.literal('resolving') }).meta({ id: 'IncidentResolving' });
 
 export const incidentCancellingSchema = z
