@@ -8,6 +8,7 @@ import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
 import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
 import { HISTORY_DIR } from './commands/history-dir';
+import { incidentAction, type ActionOptions, type IncidentAction } from './commands/incident-actions';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
@@ -113,7 +114,7 @@ program
     await alertSend(api(cmd), cliSettings(), source, file, opts);
   });
 
-const incidents = program.command('incidents').description('ls | show | tail: look at incidents and follow their timelines.');
+const incidents = program.command('incidents').description('ls | show | tail: look at incidents and follow their timelines; ack | take | assign | unassign | note | resolve | cancel | edit: work on one.');
 incidents
   .command('ls')
   .description('Open incidents, newest first (--all: resolved and cancelled too).')
@@ -151,6 +152,39 @@ incidents
   .action(async (id: string, opts: { after: string; untilClosed?: boolean; json?: boolean }, cmd: Command) => {
     await incidentsTail(api(cmd), id, opts);
   });
+
+// What a responder does to an incident (responder role): one API route each.
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const incidentActions: { name: IncidentAction; args?: string; description: string; options: (c: Command) => Command }[] = [
+  { name: 'ack', description: 'Acknowledge it: you are on it (its page is acknowledged at the vendor too).', options: (c) => c.option('--note <text>', 'what you are doing about it (timeline)') },
+  { name: 'take', description: 'Take it: it is yours from now.', options: (c) => c.option('--reason <text>', 'why (timeline)') },
+  { name: 'assign', args: '<person>', description: "Give it to a person of people.yaml (their id or email).", options: (c) => c.option('--reason <text>', 'why (timeline)') },
+  { name: 'unassign', description: 'Give it back to nobody.', options: (c) => c.option('--reason <text>', 'why (timeline)') },
+  { name: 'note', args: '<text>', description: 'Write a note on its timeline (Markdown, kept as text; "-" reads stdin).', options: (c) => c },
+  { name: 'resolve', description: 'Resolve it: its playbook records it and closes the incident.', options: (c) => c.requiredOption('--reason <text>', 'why (timeline)') },
+  { name: 'cancel', description: 'Cancel it (a false positive): its playbook undoes what it changed, once another approver agrees where containment is undone.', options: (c) => c.requiredOption('--reason <text>', 'why (timeline)') },
+  {
+    name: 'edit',
+    description: 'Change its tags, severity or title, saying why.',
+    options: (c) =>
+      c
+        .option('--tag <tag>', 'a tag (repeat, or comma-separated; replaces the whole set; "" for none)', collect)
+        .option('--severity <level>', 'low, medium, high or critical')
+        .option('--title <text>', 'a new title')
+        .requiredOption('--reason <text>', 'why (timeline)'),
+  },
+];
+for (const action of incidentActions) {
+  const command = incidents.command(action.name).argument('<id>', 'the incident id (or its first 8 characters)');
+  if (action.args) command.argument(action.args);
+  action
+    .options(command.description(action.description))
+    .option('--json', "print the API's answer as JSON")
+    .action(async (id: string, ...rest: unknown[]) => {
+      const [arg, opts, cmd] = action.args ? (rest as [string, ActionOptions, Command]) : [undefined, ...(rest as [ActionOptions, Command])];
+      await incidentAction(api(cmd), action.name, id, arg, opts);
+    });
+}
 
 for (const decision of ['approve', 'deny'] as const) {
   const command = program

@@ -132,6 +132,38 @@ describe('palisade CLI against a running engine', () => {
     expect(text.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}#1 {4}\S+/m);
   });
 
+  it('works an incident: ack, take, assign, note, edit, unassign, resolve as the token’s person; a viewer exits 3', async () => {
+    const incidentId = await openIncident(`cli-${randomUUID().slice(0, 8)}`);
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const as = (args: string[], token = carol) => palisade(['incidents', ...args], { token });
+    const ok = async (args: string[]) => {
+      const run = await as(args);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    const short = incidentId.slice(0, 8);
+    expect(await ok(['ack', short, '--note', 'looking'])).toMatch(new RegExp(`^Incident ${incidentId} acknowledged by carol at `));
+    expect(await ok(['take', short])).toBe(`Incident ${incidentId} is now carol's.\n`);
+    expect(await ok(['assign', short, 'bob', '--reason', 'handover'])).toBe(`Incident ${incidentId} is now bob's (was carol).\n`);
+    expect(JSON.parse(await ok(['note', short, 'Crontab cleaned; **watching**', '--json']))).toMatchObject({ author: 'carol', noteId: expect.any(String) });
+    expect(await ok(['edit', short, '--tag', 'pentest', '--tag', 'team:web', '--severity', 'low', '--reason', 'drill'])).toBe('tags: none → pentest, team:web\nseverity: high → low\n');
+    expect(await ok(['unassign', short])).toBe(`Incident ${incidentId} is now nobody’s (was bob).\n`);
+    expect(await ok(['ls', '--unassigned', '--entity', 'host:cli-*', '--json'])).toContain(incidentId);
+    expect(await ok(['show', short])).toMatch(/^ {2}assignee {5}nobody/m);
+
+    const viewer = await tokenFor(engine.baseUrl, 'victor', 'viewer');
+    const refused = await as(['take', short], viewer);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain('responder');
+    const noReason = await as(['resolve', short]);
+    expect(noReason.status).toBe(1);
+
+    expect(await ok(['resolve', short, '--reason', 'crontab cleaned'])).toContain(`Incident ${incidentId}: its playbook was asked to resolve it`);
+    await eventually('the incident to resolve', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 30_000);
+    const types = (await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=500`)).body.events.map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`);
+    expect(types).toEqual(expect.arrayContaining(['incident.acknowledged carol', 'incident.assigned carol', 'incident.note carol', 'incident.updated carol', 'incident.resolved carol']));
+  }, 90_000);
+
   it('tails the timeline live and stops when the incident closes, or on Ctrl-C', async () => {
     const incidentId = await openIncident(`tail-${randomUUID().slice(0, 8)}`);
     const ndjson = start(['incidents', 'tail', incidentId, '--json', '--until-closed']);
