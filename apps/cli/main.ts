@@ -8,7 +8,10 @@ import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
 import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
 import { HISTORY_DIR } from './commands/history-dir';
+import { alertShow } from './commands/alert-show';
 import { incidentAction, type ActionOptions, type IncidentAction } from './commands/incident-actions';
+import { incidentOpen, playbookRun } from './commands/incident-open';
+import { suppressionsAdd, suppressionsList, suppressionsRemove } from './commands/suppressions';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
@@ -98,9 +101,17 @@ program
     console.log(await historyExport(loadConfig(process.env), workflowId, opts));
   });
 
-program
-  .command('alert')
-  .description('send: post a saved alert payload as a SIEM would.')
+const alert = program.command('alert').description('send: post a saved alert payload as a SIEM would; show: a stored alert (normalized or OCSF).');
+alert
+  .command('show')
+  .argument('<id>', 'the alert id (alert send prints it)')
+  .option('--ocsf', 'as an OCSF Detection Finding (class 2004), JSON')
+  .option('--json', 'the normalized alert as JSON')
+  .description('A stored alert: source, severity, entity, its incident; --ocsf for its OCSF view.')
+  .action(async (id: string, opts: { ocsf?: boolean; json?: boolean }, cmd: Command) => {
+    await alertShow(api(cmd), id, opts);
+  });
+alert
   .command('send')
   .argument('<source>', 'the webhook source, e.g. generic, falco, github')
   .argument('<file>', 'a JSON payload as the vendor sends it (sent byte for byte)')
@@ -151,6 +162,46 @@ incidents
   .description('Follow the timeline live, one line per event, until Ctrl-C.')
   .action(async (id: string, opts: { after: string; untilClosed?: boolean; json?: boolean }, cmd: Command) => {
     await incidentsTail(api(cmd), id, opts);
+  });
+
+incidents
+  .command('open')
+  .argument('<title>', 'what happened, in one line')
+  .requiredOption('--severity <level>', 'low, medium, high or critical')
+  .option('--entity <key>', 'the host, account or resource concerned')
+  .option('--json', "print the API's answer as JSON")
+  .description('Report an incident by hand (responder): its manual-incident playbook waits for a responder to resolve or cancel it.')
+  .action(async (title: string, opts: { severity: string; entity?: string; json?: boolean }, cmd: Command) => {
+    await incidentOpen(api(cmd), title, opts);
+  });
+
+const suppressions = program.command('suppressions').description('ls | add | rm: maintenance windows in which alerts for an entity open no incident.');
+suppressions
+  .command('ls')
+  .option('--all', 'closed and deleted windows too')
+  .option('--json', 'print the windows as JSON')
+  .description('The windows open now (viewer).')
+  .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
+    await suppressionsList(api(cmd), opts);
+  });
+suppressions
+  .command('add')
+  .argument('<entity-pattern>', 'an entity key, * as a wildcard, e.g. "host:db-*"')
+  .requiredOption('--until <time>', 'when it closes: an ISO time or a duration from now (2h, 1d)')
+  .option('--from <time>', 'when it opens (default: now)')
+  .requiredOption('--reason <text>', 'why (a change ticket, a drill)')
+  .option('--json', "print the API's answer as JSON")
+  .description('Open a window (admin).')
+  .action(async (pattern: string, opts: { from?: string; until: string; reason: string; json?: boolean }, cmd: Command) => {
+    await suppressionsAdd(api(cmd), pattern, opts);
+  });
+suppressions
+  .command('rm')
+  .argument('<id>', 'the window id (ls shows it)')
+  .option('--json', "print the API's answer as JSON")
+  .description('Close a window now (admin).')
+  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+    await suppressionsRemove(api(cmd), id, opts);
   });
 
 // What a responder does to an incident (responder role): one API route each.
@@ -285,7 +336,18 @@ program
     await replayCheck({ ...opts, teamDirs: loadConfig(process.env).playbooks.teamDirs });
   });
 
-const playbook = program.command('playbook').description("new | check | test: write a team's own playbooks (docs/playbooks.md).");
+const playbook = program.command('playbook').description("run: start one by hand; new | check | test: write a team's own playbooks (docs/playbooks.md).");
+playbook
+  .command('run')
+  .argument('<name>', 'the playbook (GET /playbooks lists those that can be started by hand, with their params)')
+  .option('--param <key=value>', "a parameter (repeat); a JSON value is taken as JSON", collect)
+  .option('--severity <level>', 'low, medium, high or critical (default high)')
+  .option('--title <text>', "the incident's title (default: the playbook's own)")
+  .option('--json', "print the API's answer as JSON")
+  .description('Start a playbook by hand (responder): it opens an incident for the entity its params name.')
+  .action(async (name: string, opts: { param?: string[]; severity?: string; title?: string; json?: boolean }, cmd: Command) => {
+    await playbookRun(api(cmd), name, opts);
+  });
 playbook
   .command('new')
   .argument('<name>', 'lower-case words joined by hyphens, e.g. compromised-identity')

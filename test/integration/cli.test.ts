@@ -164,6 +164,38 @@ describe('palisade CLI against a running engine', () => {
     expect(types).toEqual(expect.arrayContaining(['incident.acknowledged carol', 'incident.assigned carol', 'incident.note carol', 'incident.updated carol', 'incident.resolved carol']));
   }, 90_000);
 
+  it('opens an incident by hand, starts a playbook, shows an alert (and its OCSF view), and keeps suppression windows', async () => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const as = async (args: string[], token: string | null = carol) => {
+      const run = await palisade(args, { token });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    const opened = JSON.parse(await as(['incidents', 'open', 'Laptop stolen from a car', '--severity', 'medium', '--entity', 'laptop-42', '--json']));
+    expect((await getJson(`${engine.baseUrl}/incidents/${opened.incidentId}`)).body).toMatchObject({ title: 'Laptop stolen from a car', severity: 'medium', playbook: 'manual-incident' });
+
+    const host = `cli-${randomUUID().slice(0, 8)}`;
+    expect(await as(['playbook', 'run', 'host-compromise', '--param', `host=${host}`, '--severity', 'critical'])).toMatch(/^Playbook host-compromise started: incident [0-9a-f-]{36}/);
+    const refused = await palisade(['playbook', 'run', 'host-compromise', '--param', 'nohost'], { token: carol });
+    expect(refused.status).toBe(1);
+
+    const sent = json(await palisade(['alert', 'send', 'generic', alertFile(`cli-${randomUUID().slice(0, 8)}`), '--json'], { token: null, env: secretEnv }));
+    const alertId = sent.alertIds[0] as string;
+    expect(await as(['alert', 'show', alertId])).toMatch(new RegExp(`^ {2}id {8}${alertId}$`, 'm'));
+    const ocsf = JSON.parse(await as(['alert', 'show', alertId, '--ocsf']));
+    expect(ocsf).toMatchObject({ class_uid: 2004 });
+
+    // Windows are the admin's (the test token); carol may look, not open one.
+    const pattern = `host:maint-${randomUUID().slice(0, 8)}`;
+    const added = JSON.parse(await as(['suppressions', 'add', pattern, '--until', '2h', '--reason', 'patching', '--json'], TEST_ADMIN_TOKEN));
+    expect(added).toMatchObject({ entityPattern: pattern, reason: 'patching', createdBy: 'bootstrap' });
+    expect(await as(['suppressions', 'ls'])).toContain(pattern);
+    const denied = await palisade(['suppressions', 'add', pattern, '--until', '1h', '--reason', 'x'], { token: carol });
+    expect(denied.status).toBe(3);
+    expect(await as(['suppressions', 'rm', added.id], TEST_ADMIN_TOKEN)).toBe(`Window ${added.id} closed.\n`);
+    expect(await as(['suppressions', 'ls', '--json'])).not.toContain(pattern);
+  }, 90_000);
+
   it('tails the timeline live and stops when the incident closes, or on Ctrl-C', async () => {
     const incidentId = await openIncident(`tail-${randomUUID().slice(0, 8)}`);
     const ndjson = start(['incidents', 'tail', incidentId, '--json', '--until-closed']);
