@@ -212,6 +212,18 @@ describe('web page', () => {
     await page.click('#action-assign');
     await page.locator('#incident-assignee', { hasText: /^bob$/ }).waitFor();
     expect(await result()).toBe("It is bob's now.");
+    // The list by owner: bob's shows it with its owner; carol's own ("me") and nobody's do not.
+    await page.goto(`${engine.baseUrl}/#/?assignee=bob`);
+    const owned = page.locator(`tr.incident[data-id="${incidentId}"]`);
+    await owned.waitFor();
+    expect(await owned.locator('td.assignee').innerText()).toBe('bob');
+    expect(await page.inputValue('#filters input[name=assignee]')).toBe('bob');
+    await page.fill('#filters input[name=assignee]', 'me');
+    await page.click('#filters button[type=submit]');
+    await page.waitForURL('**/#/?assignee=me');
+    await owned.waitFor({ state: 'detached' });
+    await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
+    await page.locator('#action-note').waitFor();
 
     await page.fill('#action-note', 'Mail gateway quarantined the sender.\n<b>not bold</b>');
     await page.click('#action-add-note');
