@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { PagingPlan } from '../lib/db/paging-outbox';
+import type { PeopleFile } from '../lib/people';
 import type { Redactor } from '../lib/intake/redact';
 import { createFallbackNotifier } from './notify/fallback-webhook.activities';
 import { createPlaybookActivities } from './playbook/playbook.activities';
@@ -13,6 +14,8 @@ export interface ActivityDependencies {
   /** One implementation per capability (see activities/providers/registry.ts). */
   providers: Providers;
   approvalsFile: string;
+  /** runbooks/assignment.yaml and the people it names; absent: new incidents are nobody's until taken. */
+  assignment?: { file: string; people: PeopleFile };
   /** Absent when Slack is off: playbooks then post nothing to Slack. */
   slack: SlackActivityDependencies | undefined;
   /** Told when Slack cannot carry an approval request (PALISADE_FALLBACK_WEBHOOK_URL). */
@@ -27,7 +30,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createTimelineActivities(deps.db, deps.redactor, deps.paging),
-    ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined }),
+    ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined, assignment: deps.assignment }),
     ...createProviderActivities(deps.providers),
     ...(deps.slack ? createSlackActivities(deps.slack) : {}),
     ...createFallbackNotifier({ url: deps.fallbackWebhookUrl, publicUrl: deps.publicUrl }),

@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { candidatesFor, leastLoaded, loadAssignmentRules, ruleFor } from '../../lib/assignment/rules';
+import type { PeopleFile } from '../../lib/people';
 import { loadApprovalPolicies, policiesFor } from '../../lib/approvals/policy-file';
 import type { GatePolicy } from '../../lib/approvals/gate';
 import type { SecretDescriptor } from '../../lib/intake/alert';
@@ -20,11 +22,53 @@ export interface AlertDetails {
  * Reads a playbook needs at start, through activities so the workflow stays deterministic:
  * its approval policies (as they are when the incident opens) and its first alert.
  */
-export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean }) {
+/** An incident the assignment rule gave to someone as it opened. */
+export interface RuleAssignment {
+  assignee: string;
+  /** What the rule named (a person, or the group the assignee was picked from). */
+  target: string;
+  group: boolean;
+  /** `routing rule <name>` or `playbook <name>`. */
+  matched: string;
+}
+
+export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean; assignment?: { file: string; people: PeopleFile } }) {
   return {
     /** `slack`: whether this worker posts approval requests to Slack (absent in histories from before Slack). */
     async loadApprovalPolicies(playbook: string): Promise<{ fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean }> {
       return { ...policiesFor(loadApprovalPolicies(deps.approvalsFile), playbook), ...(deps.slackConnected ? { slack: true } : {}) };
+    },
+
+    /**
+     * Applies runbooks/assignment.yaml to a new incident nobody owns yet (read afresh, with
+     * people.yaml as it is now): the person its rule names, or the group member with the fewest
+     * open incidents. Null when no rule fits or someone owns it already.
+     */
+    async assignOnOpen(incidentId: string): Promise<RuleAssignment | null> {
+      const assignment = deps.assignment;
+      if (!assignment) return null;
+      const people = assignment.people.current();
+      const rules = loadAssignmentRules(assignment.file, people);
+      if (rules.length === 0) return null;
+      return deps.db.transaction(async (tx) => {
+        const [incident] = await tx.query<{ assignee: string | null; playbook: string; rule: string | null }[]>(
+          `SELECT i.assignee, i.playbook, (SELECT a.rule FROM alerts a WHERE a.incident_id = i.id ORDER BY a.received_at LIMIT 1) AS rule
+           FROM incidents i WHERE i.id = $1 FOR UPDATE`,
+          [incidentId],
+        );
+        if (!incident || incident.assignee) return null;
+        const rule = ruleFor(rules, { routingRule: incident.rule, playbook: incident.playbook });
+        if (!rule) return null;
+        const candidates = candidatesFor(rule, people);
+        const counts = await tx.query<{ assignee: string; n: number }[]>(
+          `SELECT assignee, count(*)::int AS n FROM incidents WHERE assignee = ANY($1::text[]) AND status NOT IN ('resolved', 'cancelled') GROUP BY assignee`,
+          [candidates],
+        );
+        const assignee = leastLoaded(candidates, new Map(counts.map((c) => [c.assignee, c.n])));
+        if (!assignee) return null;
+        await tx.query(`UPDATE incidents SET assignee = $2, updated_at = now() WHERE id = $1`, [incidentId, assignee]);
+        return { assignee, target: rule.assign, group: !people.has(rule.assign), matched: rule.routingRule ? `routing rule ${rule.routingRule}` : `playbook ${rule.playbook}` };
+      });
     },
 
     async loadAlert(alertId: string): Promise<AlertDetails | null> {

@@ -3,7 +3,7 @@ import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { enqueueEscalationPage, enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
 import { insertTimelineEvent } from '../../lib/db/timeline-insert';
 import type { ClassificationRecord } from '../../lib/domain/classification';
-import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
+import { INCIDENT_STATUSES, SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
 
@@ -133,9 +133,10 @@ async function recordBuild(db: DataSource, incidentId: string, build: string): P
 async function setStatusRow(tx: EntityManager, incidentId: string, status: IncidentStatus, at: string): Promise<void> {
   const stamp = { acknowledged: 'acknowledged_at', contained: 'contained_at', resolved: 'resolved_at' } as const;
   const column = status in stamp ? stamp[status as keyof typeof stamp] : undefined;
+  // Forward only: a person may have acknowledged the incident while its playbook was still about to say `responding`.
   await tx.query(
-    `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $3)` : ''}
-     WHERE id = $1`,
-    column ? [incidentId, status, at] : [incidentId, status],
+    `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $4)` : ''}
+     WHERE id = $1 AND coalesce(array_position($3::text[], status), 0) < array_position($3::text[], $2::text)`,
+    column ? [incidentId, status, [...INCIDENT_STATUSES], at] : [incidentId, status, [...INCIDENT_STATUSES]],
   );
 }

@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadCliSettings, type CliSettings } from '../../lib/config/cli';
 import { loadConfig } from '../../lib/config/env';
+import { INCIDENT_STATUSES } from '../../lib/domain/incident';
 import { describeError, PalisadeError } from '../../lib/errors';
 import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
 import { deployPromote, deployRamp, deployRollback, deployStatus } from './commands/deploy';
 import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
 import { HISTORY_DIR } from './commands/history-dir';
+import { alertShow } from './commands/alert-show';
+import { registerIncidentWork, registerPlaybookRun } from './commands/incident-work-commands';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
@@ -98,9 +101,17 @@ program
     console.log(await historyExport(loadConfig(process.env), workflowId, opts));
   });
 
-program
-  .command('alert')
-  .description('send: post a saved alert payload as a SIEM would.')
+const alert = program.command('alert').description('send: post a saved alert payload as a SIEM would; show: a stored alert (normalized or OCSF).');
+alert
+  .command('show')
+  .argument('<id>', 'the alert id (alert send prints it)')
+  .option('--ocsf', 'as an OCSF Detection Finding (class 2004), JSON')
+  .option('--json', 'the normalized alert as JSON')
+  .description('A stored alert: source, severity, entity, its incident; --ocsf for its OCSF view.')
+  .action(async (id: string, opts: { ocsf?: boolean; json?: boolean }, cmd: Command) => {
+    await alertShow(api(cmd), id, opts);
+  });
+alert
   .command('send')
   .argument('<source>', 'the webhook source, e.g. generic, falco, github')
   .argument('<file>', 'a JSON payload as the vendor sends it (sent byte for byte)')
@@ -114,17 +125,19 @@ program
     await alertSend(api(cmd), cliSettings(), source, file, opts);
   });
 
-const incidents = program.command('incidents').description('ls | show | tail: look at incidents and follow their timelines.');
+const incidents = program.command('incidents').description('ls | show | tail: look at incidents and follow their timelines; ack | take | assign | unassign | note | resolve | cancel | edit: work on one.');
 incidents
   .command('ls')
   .description('Open incidents, newest first (--all: resolved and cancelled too).')
-  .option('--status <list>', 'any of open, acknowledged, contained, resolved, cancelled (comma-separated)')
+  .option('--status <list>', `any of ${INCIDENT_STATUSES.join(', ')} (comma-separated)`)
   .option('--severity <list>', 'any of low, medium, high, critical (comma-separated)')
   .option('--playbook <list>', 'any of these playbooks (comma-separated)')
   .option('--entity <key>', 'entity key, * as a wildcard, e.g. "host:web-*"')
   .option('--source <source>', 'with at least one alert from this source')
   .option('--since <time>', 'detected at or after: an ISO time or a duration back from now (30m, 24h, 7d)')
   .option('--until <time>', 'detected before: an ISO time or a duration back from now')
+  .option('--assignee <who>', 'owned by: me, or a person (people.yaml id or email)')
+  .option('--unassigned', 'owned by nobody')
   .option('--limit <n>', 'at most this many', '50')
   .option('--all', 'every status, not only open ones')
   .option('--json', 'print {incidents, nextCursor} as JSON')
@@ -150,6 +163,8 @@ incidents
   .action(async (id: string, opts: { after: string; untilClosed?: boolean; json?: boolean }, cmd: Command) => {
     await incidentsTail(api(cmd), id, opts);
   });
+
+registerIncidentWork(program, incidents, api);
 
 for (const decision of ['approve', 'deny'] as const) {
   const command = program
@@ -305,7 +320,8 @@ program
     await replayCheck({ ...opts, teamDirs: config.playbooks.teamDirs });
   });
 
-const playbook = program.command('playbook').description("new | check | test: write a team's own playbooks (docs/playbooks.md).");
+const playbook = program.command('playbook').description("run: start one by hand; new | check | test: write a team's own playbooks (docs/playbooks.md).");
+registerPlaybookRun(playbook, api);
 playbook
   .command('new')
   .argument('<name>', 'lower-case words joined by hyphens, e.g. compromised-identity')

@@ -50,6 +50,7 @@ const envSchema = z.object({
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
+  PALISADE_ASSIGNMENT_FILE: z.string().default('runbooks/assignment.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
   PALISADE_PAGING_FILE: z.string().default('runbooks/paging.yaml'),
   PALISADE_FLEET_FILE: z.string().default('runbooks/fleet.yaml'),
@@ -156,6 +157,8 @@ export interface PalisadeConfig {
     /** Approval policies, read by each playbook run when it starts. */
     approvalsFile: string;
     peopleFile: string;
+    /** Who owns a new incident, per routing rule or playbook (runbooks/assignment.yaml). */
+    assignmentFile: string;
     /** Which vendor serves each capability. */
     providersFile: string;
     /** Which incidents page, open a ticket, both or neither (runbooks/paging.yaml). */
@@ -285,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     playbooks: {
       approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),
       peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
+      assignmentFile: path.resolve(cwd, e.PALISADE_ASSIGNMENT_FILE),
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),
       pagingFile: path.resolve(cwd, e.PALISADE_PAGING_FILE),
       fleetFile: path.resolve(cwd, e.PALISADE_FLEET_FILE),

@@ -12,8 +12,16 @@ export function worse(a: Severity, b: Severity): Severity {
   return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
 }
 
-export const INCIDENT_STATUSES = ['open', 'acknowledged', 'contained', 'resolved', 'cancelled'] as const;
+/**
+ * In the order an incident moves through them: `responding` is the playbook acting on its own,
+ * `acknowledged` a person taking it (never the playbook: README "Working an incident"),
+ * `contained` the threat stopped. A status never moves back but to reopen.
+ */
+export const INCIDENT_STATUSES = ['open', 'responding', 'acknowledged', 'contained', 'resolved', 'cancelled'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** The statuses of an incident not yet closed. */
+export const OPEN_INCIDENT_STATUSES = ['open', 'responding', 'acknowledged', 'contained'] as const satisfies readonly IncidentStatus[];
 
 /** What a playbook writes to the `incidents` projection. */
 export interface IncidentProjection {

@@ -5,6 +5,12 @@ export const TIMELINE_EVENT_TYPES = [
   'incident.severity-raised',
   /** A responder took the incident (POST /incidents/:id/acknowledge); its page is acknowledged too. */
   'incident.acknowledged',
+  /** Who owns the incident now (POST /incidents/:id/assign, take, unassign; or the assignment rule when it opened). */
+  'incident.assigned',
+  /** A responder's note (POST /incidents/:id/notes): Markdown kept as text, redacted, append-only. */
+  'incident.note',
+  /** Tags, severity or title changed by hand (PATCH /incidents/:id), with who and why. */
+  'incident.updated',
   'incident.status-changed',
   'incident.resolved',
   'incident.cancelled',

@@ -3,7 +3,7 @@ import type { IncidentStatus, Severity } from '../domain/incident';
 import { approvalsOf, type PostmortemApproval } from './approvals';
 import { automationOf, type PostmortemAutomation } from './automation';
 import { iso, list, record, text, type PostmortemEventRow, type PostmortemIncidentRow } from './events';
-import { closingEvent, milestonesOf, type IncidentDurations, type IncidentTimes } from './times';
+import { acknowledgementOf, closingEvent, milestonesOf, type IncidentDurations, type IncidentTimes } from './times';
 
 export type { PostmortemEventRow, PostmortemIncidentRow } from './events';
 export type { PostmortemApproval } from './approvals';
@@ -44,6 +44,8 @@ export interface Postmortem {
     opening: string | null;
     closed: boolean;
     closedBy: string | null;
+    /** Who acknowledged it first (a person, never the playbook); null: nobody did. */
+    acknowledgedBy: string | null;
     /** The closing event's sentence (who resolved or cancelled it, and why). */
     closing: string | null;
     /** What it was, as whoever closed it said (`by`: a person, or `automation`); null: not classified. */
@@ -72,6 +74,8 @@ export interface Postmortem {
   automation: PostmortemAutomation;
   /** Every page and ticket sent for the incident, who acknowledged it and when (absent: none was asked for). */
   notices?: PostmortemNotice[];
+  /** Responders' notes (POST /incidents/:id/notes), oldest first, as written (redacted). */
+  notes: { at: string; author: string; text: string }[];
   timeline: { sequence: number; at: string; type: string; actor: string; summary: string }[];
   /** Suggested from what went wrong; the templates add empty rows to fill in. */
   actionItems: string[];
@@ -89,6 +93,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
   const closing = closingEvent(incident.status, ordered);
   const closed = closing !== undefined || incident.status === 'resolved' || incident.status === 'cancelled';
   const { times, durations } = milestonesOf(incident, ordered);
+  const acknowledgement = acknowledgementOf(ordered);
 
   const approvals = approvalsOf(ordered);
   const automation = automationOf(ordered, closed);
@@ -111,6 +116,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       opening: created?.summary ?? null,
       closed,
       closedBy: closing?.actor ?? null,
+      acknowledgedBy: acknowledgement?.actor ?? null,
       closing: closing?.summary ?? null,
       classification: classificationOf(incident, closing),
     },
@@ -131,6 +137,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
     durations: { ...durations, waitingForApprovalMs: approvals.reduce((sum, a) => sum + (a.waitedMs ?? 0), 0) },
     approvals,
     automation,
+    notes: ordered.filter((e) => e.type === 'incident.note').map((e) => ({ at: iso(e.occurredAt)!, author: e.actor, text: text(e.data, 'text') })),
     timeline: ordered.map((e) => ({ sequence: e.sequence, at: iso(e.occurredAt)!, type: e.type, actor: e.actor, summary: e.summary })),
     actionItems: suggestedActions(approvals, automation),
   };

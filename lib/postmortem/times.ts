@@ -27,7 +27,7 @@ export interface IncidentDurations {
 }
 
 /** The only timeline events the milestones read: a report over many incidents loads just these. */
-export const MILESTONE_EVENT_TYPES: readonly TimelineEventType[] = ['incident.created', 'incident.status-changed', 'incident.resolved', 'incident.cancelled'];
+export const MILESTONE_EVENT_TYPES: readonly TimelineEventType[] = ['incident.created', 'incident.status-changed', 'incident.acknowledged', 'notice.acknowledged', 'incident.resolved', 'incident.cancelled'];
 
 /**
  * The one definition of an incident's times and durations (time to detect, acknowledge,
@@ -47,7 +47,8 @@ export function milestonesOf(incident: PostmortemIncidentRow, ordered: Postmorte
   const times: IncidentTimes = {
     startedAt,
     openedAt: iso(created?.occurredAt) ?? iso(incident.detectedAt),
-    acknowledgedAt: iso(incident.acknowledgedAt) ?? iso(statusEvent('acknowledged')?.occurredAt),
+    // A person's: the playbook's own `acknowledged` (runs from before it said `responding`) is not one.
+    acknowledgedAt: iso(acknowledgementOf(ordered)?.occurredAt) ?? (statusEvent('acknowledged') ? null : iso(incident.acknowledgedAt)),
     containedAt: iso(incident.containedAt) ?? iso(statusEvent('contained')?.occurredAt),
     resolvedAt: incident.status === 'resolved' ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
     closedAt: closed ? (iso(incident.resolvedAt) ?? iso(closing?.occurredAt)) : null,
@@ -68,4 +69,9 @@ export function milestonesOf(incident: PostmortemIncidentRow, ordered: Postmorte
 export function closingEvent(status: IncidentStatus, ordered: PostmortemEventRow[]): PostmortemEventRow | undefined {
   const type = status === 'resolved' ? 'incident.resolved' : status === 'cancelled' ? 'incident.cancelled' : undefined;
   return type ? [...ordered].reverse().find((e) => e.type === type) : undefined;
+}
+
+/** The first person to acknowledge the incident: in Palisade (API, CLI, web, Slack) or in the pager. */
+export function acknowledgementOf(ordered: PostmortemEventRow[]): PostmortemEventRow | undefined {
+  return ordered.filter((e) => e.type === 'incident.acknowledged' || e.type === 'notice.acknowledged').sort((a, b) => (ms(a.occurredAt) ?? 0) - (ms(b.occurredAt) ?? 0))[0];
 }

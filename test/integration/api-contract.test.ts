@@ -107,7 +107,7 @@ describe('the OpenAPI document at /docs-json', () => {
     const param = (path: string, method: string, name: string) => doc.paths[path][method].parameters?.find((p) => p.name === name)?.schema;
     expect(param('/incidents/{id}', 'get', 'id')).toMatchObject({ type: 'string', format: 'uuid' });
     expect(param('/tokens/{id}', 'delete', 'id')).toMatchObject({ format: 'uuid' });
-    expect(param('/incidents', 'get', 'status')).toMatchObject({ type: 'array', items: { enum: ['open', 'acknowledged', 'contained', 'resolved', 'cancelled'] } });
+    expect(param('/incidents', 'get', 'status')).toMatchObject({ type: 'array', items: { enum: ['open', 'responding', 'acknowledged', 'contained', 'resolved', 'cancelled'] } });
     expect(param('/incidents', 'get', 'severity')).toMatchObject({ type: 'array', items: { enum: ['low', 'medium', 'high', 'critical'] } });
     const schemas = doc.components.schemas as Record<string, any>;
     expect(schemas.DecideDto.properties.decision).toMatchObject({ enum: ['approve', 'deny'] });

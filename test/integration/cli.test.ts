@@ -113,8 +113,8 @@ describe('palisade CLI against a running engine', () => {
     expect(listed.incidents[0]).toMatchObject({ id: incidentId, playbook: 'triage', severity: 'high', status: 'open', entity: `host:${host}`, alertCount: 2 });
     expect(listed.nextCursor).toBeNull();
     const [header, row] = table.stdout.trim().split('\n');
-    expect(header).toMatch(/^ID\s+SEVERITY\s+STATUS\s+PLAYBOOK\s+ENTITY\s+ALERTS\s+DETECTED \(UTC\)\s+TITLE$/);
-    expect(row).toMatch(new RegExp(`^${incidentId.slice(0, 8)}\\s+high\\s+open\\s+triage\\s+host:${host}\\s+2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+Suspicious process on ${host}$`));
+    expect(header).toMatch(/^ID\s+SEVERITY\s+STATUS\s+ASSIGNEE\s+PLAYBOOK\s+ENTITY\s+ALERTS\s+DETECTED \(UTC\)\s+TITLE$/);
+    expect(row).toMatch(new RegExp(`^${incidentId.slice(0, 8)}\\s+high\\s+open\\s+—\\s+triage\\s+host:${host}\\s+2\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+Suspicious process on ${host}$`));
 
     // Shown by the short id `ls` prints, once the playbook has written its first events.
     const shown = await eventually('the incident to have timeline events', async () => {
@@ -131,6 +131,73 @@ describe('palisade CLI against a running engine', () => {
     expect(text.stdout).toMatch(/^ {2}alerts {7}2 from generic$/m);
     expect(text.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}#1 {4}\S+/m);
   });
+
+  it('works an incident: ack, take, assign, note, edit, unassign, resolve as the token’s person; a viewer exits 3', async () => {
+    const incidentId = await openIncident(`cli-${randomUUID().slice(0, 8)}`);
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const as = (args: string[], token = carol) => palisade(['incidents', ...args], { token });
+    const ok = async (args: string[]) => {
+      const run = await as(args);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    const short = incidentId.slice(0, 8);
+    expect(await ok(['ack', short, '--note', 'looking'])).toMatch(new RegExp(`^Incident ${incidentId} acknowledged by carol at `));
+    expect(await ok(['take', short])).toBe(`Incident ${incidentId} is now carol's.\n`);
+    expect(await ok(['assign', short, 'bob', '--reason', 'handover'])).toBe(`Incident ${incidentId} is now bob's (was carol).\n`);
+    expect(JSON.parse(await ok(['note', short, 'Crontab cleaned; **watching**', '--json']))).toMatchObject({ author: 'carol', noteId: expect.any(String) });
+    expect(await ok(['edit', short, '--tag', 'pentest', '--tag', 'team:web', '--severity', 'low', '--reason', 'drill'])).toBe('tags: none → pentest, team:web\nseverity: high → low\n');
+    expect(await ok(['unassign', short])).toBe(`Incident ${incidentId} is now nobody’s (was bob).\n`);
+    expect(await ok(['ls', '--unassigned', '--entity', 'host:cli-*', '--json'])).toContain(incidentId);
+    expect(await ok(['show', short])).toMatch(/^ {2}assignee {5}nobody/m);
+
+    const viewer = await tokenFor(engine.baseUrl, 'victor', 'viewer');
+    const refused = await as(['take', short], viewer);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain('responder');
+    const noReason = await as(['resolve', short]);
+    expect(noReason.status).toBe(1);
+
+    const noClassification = await as(['resolve', short, '--reason', 'crontab cleaned']);
+    expect(noClassification.status).toBe(1);
+    expect(noClassification.stderr).toContain('--classification');
+    expect(await ok(['resolve', short, '--classification', 'true_positive', '--reason', 'crontab cleaned'])).toContain(`Incident ${incidentId}: its playbook was asked to resolve it`);
+    await eventually('the incident to resolve', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 30_000);
+    const types = (await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=500`)).body.events.map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`);
+    expect(types).toEqual(expect.arrayContaining(['incident.acknowledged carol', 'incident.assigned carol', 'incident.note carol', 'incident.updated carol', 'incident.resolved carol']));
+  }, 90_000);
+
+  it('opens an incident by hand, starts a playbook, shows an alert (and its OCSF view), and keeps suppression windows', async () => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const as = async (args: string[], token: string | null = carol) => {
+      const run = await palisade(args, { token });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    const opened = JSON.parse(await as(['incidents', 'open', 'Laptop stolen from a car', '--severity', 'medium', '--entity', 'laptop-42', '--json']));
+    expect((await getJson(`${engine.baseUrl}/incidents/${opened.incidentId}`)).body).toMatchObject({ title: 'Laptop stolen from a car', severity: 'medium', playbook: 'manual-incident' });
+
+    const host = `cli-${randomUUID().slice(0, 8)}`;
+    expect(await as(['playbook', 'run', 'host-compromise', '--param', `host=${host}`, '--severity', 'critical'])).toMatch(/^Playbook host-compromise started: incident [0-9a-f-]{36}/);
+    const refused = await palisade(['playbook', 'run', 'host-compromise', '--param', 'nohost'], { token: carol });
+    expect(refused.status).toBe(1);
+
+    const sent = json(await palisade(['alert', 'send', 'generic', alertFile(`cli-${randomUUID().slice(0, 8)}`), '--json'], { token: null, env: secretEnv }));
+    const alertId = sent.alertIds[0] as string;
+    expect(await as(['alert', 'show', alertId])).toMatch(new RegExp(`^ {2}id {8}${alertId}$`, 'm'));
+    const ocsf = JSON.parse(await as(['alert', 'show', alertId, '--ocsf']));
+    expect(ocsf).toMatchObject({ class_uid: 2004 });
+
+    // Windows are the admin's (the test token); carol may look, not open one.
+    const pattern = `host:maint-${randomUUID().slice(0, 8)}`;
+    const added = JSON.parse(await as(['suppressions', 'add', pattern, '--until', '2h', '--reason', 'patching', '--json'], TEST_ADMIN_TOKEN));
+    expect(added).toMatchObject({ entityPattern: pattern, reason: 'patching', createdBy: 'bootstrap' });
+    expect(await as(['suppressions', 'ls'])).toContain(pattern);
+    const denied = await palisade(['suppressions', 'add', pattern, '--until', '1h', '--reason', 'x'], { token: carol });
+    expect(denied.status).toBe(3);
+    expect(await as(['suppressions', 'rm', added.id], TEST_ADMIN_TOKEN)).toBe(`Window ${added.id} closed.\n`);
+    expect(await as(['suppressions', 'ls', '--json'])).not.toContain(pattern);
+  }, 90_000);
 
   it('tails the timeline live and stops when the incident closes, or on Ctrl-C', async () => {
     const incidentId = await openIncident(`tail-${randomUUID().slice(0, 8)}`);

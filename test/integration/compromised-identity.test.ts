@@ -40,7 +40,8 @@ describe('compromised-identity playbook', () => {
 
     expect(await vote(run.handle, 'disable-account', 'bob', 'approve', 'not her usual country')).toMatchObject({ outcome: 'approved' });
     const resolved = await incidentStatus(bed.engine, run.incidentId, 'resolved');
-    expect(resolved.acknowledged_at).not.toBeNull();
+    // The playbook responds; acknowledging is a person's act, and nobody did.
+    expect(resolved.acknowledged_at).toBeNull();
     expect(resolved.contained_at).not.toBeNull();
     expect(await stepsSucceeded(run.incidentId)).toEqual([
       'Look up the account', 'Revoke sessions', 'Deactivate keys', 'Disable the account', 'Force a credential reset', 'Notify the owner',

@@ -38,7 +38,8 @@ describe('config-drift playbook', () => {
     const run = await startRun(bed.client, bed.engine, 'config-drift', { entity });
     const resolved = await incidentStatus(bed.engine, run.incidentId, 'resolved');
     expect(resolved.contained_at).not.toBeNull();
-    expect(resolved.acknowledged_at).not.toBeNull();
+    // The playbook responds; acknowledging is a person's act, and nobody did.
+    expect(resolved.acknowledged_at).toBeNull();
 
     const events = await timeline(bed.engine, run.incidentId);
     expect(steps(events)).toEqual(['Compare with the baseline', 'Revert to the baseline', 'Verify against the baseline']);

@@ -61,7 +61,7 @@ describe('deploy drill (short)', () => {
 
     // Every incident closes: AUTO_UPGRADE runs take their next task on the current version, v1.
     const all = [...waiting, ...duringRamp, afterPromotion];
-    for (const id of all) expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { reason: 'drill over' }, carol)).status).toBe(202);
+    for (const id of all) expect((await postJson(`${engine.baseUrl}/incidents/${id}/resolve`, { classification: 'test', reason: 'drill over' }, carol)).status).toBe(202);
     const closed = await eventually('every incident to close', async () => {
       const bodies = await Promise.all(all.map(incident));
       return bodies.every((b) => b.status === 'resolved') ? bodies : undefined;

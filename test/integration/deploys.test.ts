@@ -57,7 +57,7 @@ describe('deploys', () => {
   };
   const resolve = async (incidentId: string) => {
     const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
-    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { reason: 'badge reissued' }, carol)).status).toBe(202);
+    expect((await postJson(`${engine.baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason: 'badge reissued' }, carol)).status).toBe(202);
     await eventually('the incident to close', async () => ((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body.status === 'resolved' ? true : undefined), 60_000);
   };
 

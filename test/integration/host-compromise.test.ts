@@ -26,7 +26,8 @@ describe('host-compromise playbook', () => {
 
     const resolved = await incidentStatus(bed.engine, run.incidentId, 'resolved');
     expect(resolved.contained_at).not.toBeNull();
-    expect(resolved.acknowledged_at).not.toBeNull();
+    // The playbook responds; acknowledging is a person's act, and nobody did.
+    expect(resolved.acknowledged_at).toBeNull();
     const events = await timeline(bed.engine, run.incidentId);
     const steps = events.filter((e) => e.type === 'step.succeeded').map((e) => e.data.step);
     expect(steps).toEqual(['Enrich from inventory', 'Snapshot disks', 'Collect volatile data', 'Isolate the host', 'Verify isolation', 'Notify the owner', 'Replace from the golden image']);

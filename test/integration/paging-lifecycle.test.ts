@@ -162,7 +162,7 @@ describe('paging fallback and lifecycle', () => {
     const event = (await timeline(incidentId)).find((e) => e.actor === 'jira:Erin Analyst');
     expect(event?.summary).toMatch(new RegExp(`${issue.key} moved from To Do to Done in Jira by Erin Analyst.*not resolved`));
     const incident = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
-    expect(['open', 'acknowledged', 'contained']).toContain(incident.body.status);
+    expect(['open', 'responding', 'acknowledged', 'contained']).toContain(incident.body.status);
     await resolve(incidentId, 'reverted');
   }, 120_000);
 });

@@ -5,7 +5,7 @@ import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { escapeMarkdown, formatDuration, formatUtc } from '../../lib/postmortem/format';
 import { Capability } from '../../lib/providers/capabilities';
 import { cancelSignal, decideUpdate, resolveSignal, stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { gateOpen, incidentStatus, PEOPLE, vote } from '../support/playbooks';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
@@ -75,6 +75,10 @@ describe('postmortem API', () => {
     await fleet.setFault(Capability.HostIsolation, { action: 'verify', target: host, failNext: 1 });
     const { incidentId, handle } = await openIncident(host, 'production');
     await gateOpen(handle, 'isolate-host', 30_000);
+    // The playbook is responding on its own; nobody has acknowledged it yet.
+    expect((await getJson(`${engine.baseUrl}/incidents/${incidentId}`)).body).toMatchObject({ status: 'responding', acknowledgedAt: null });
+    const ack = await postJson(`${engine.baseUrl}/incidents/${incidentId}/acknowledge`, { note: 'on it' }, await tokenFor(engine.baseUrl, 'carol', 'responder'));
+    expect(ack).toMatchObject({ status: 200, body: { acknowledgedBy: 'carol' } });
     await vote(handle, 'isolate-host', 'bob', 'approve', 'confirmed | <b>bob</b>\n## pwned');
     await gateOpen(handle, 'replace-host', 30_000);
     await vote(handle, 'replace-host', 'alice', 'deny', 'not now');
@@ -89,12 +93,17 @@ describe('postmortem API', () => {
     // Key times: from the first alert to the incident opened on the timeline, and to the projection's stamps.
     expect(pm.times.startedAt).toBe(new Date(start).toISOString());
     expect(pm.durations.toDetectMs).toBe(at('incident.created') - start);
-    expect(pm.durations.toAcknowledgeMs).toBe(Date.parse(incident.acknowledgedAt) - start);
+    // Time to acknowledge measures the person (carol), not the playbook's start.
+    expect(incident.acknowledgedAt).toBe(ack.body.acknowledgedAt);
+    expect(pm.summary.acknowledgedBy).toBe('carol');
+    expect(pm.durations.toAcknowledgeMs).toBe(Date.parse(ack.body.acknowledgedAt) - start);
     expect(pm.durations.toContainMs).toBe(Date.parse(incident.containedAt) - start);
     expect(pm.durations.toResolveMs).toBe(Date.parse(incident.resolvedAt) - start);
     expect(pm.durations.toDetectMs).toBeGreaterThan(0);
     // The stamps follow the order the timeline tells.
-    expect(Date.parse(incident.acknowledgedAt)).toBeLessThanOrEqual(at('incident.status-changed', (e) => e.data.status === 'acknowledged'));
+    expect(Date.parse(incident.acknowledgedAt)).toBe(at('incident.acknowledged'));
+    expect(at('incident.status-changed', (e) => e.data.status === 'responding')).toBeLessThan(Date.parse(incident.acknowledgedAt));
+    expect(events.some((e) => e.type === 'incident.status-changed' && e.data.status === 'acknowledged')).toBe(false);
     expect(Date.parse(incident.containedAt)).toBeGreaterThan(at('gate.decided', (e) => e.data.gateId === 'isolate-host'));
     expect(Date.parse(incident.resolvedAt)).toBeGreaterThanOrEqual(at('incident.resolved'));
 
@@ -129,7 +138,7 @@ describe('postmortem API', () => {
     expect(mdRes.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     const md = await mdRes.text();
     expect(md).toContain(`| Detected: Palisade opened the incident | ${formatUtc(pm.times.openedAt)} | time to detect: ${formatDuration(pm.durations.toDetectMs)} |`);
-    expect(md).toContain(`| Acknowledged | ${formatUtc(incident.acknowledgedAt)} | time to acknowledge: ${formatDuration(pm.durations.toAcknowledgeMs)} |`);
+    expect(md).toContain(`| Acknowledged by carol | ${formatUtc(incident.acknowledgedAt)} | time to acknowledge: ${formatDuration(pm.durations.toAcknowledgeMs)} |`);
     expect(md).toContain(`| Contained | ${formatUtc(incident.containedAt)} | time to contain: ${formatDuration(pm.durations.toContainMs)} |`);
     expect(md).toContain(`| Resolved | ${formatUtc(incident.resolvedAt)} | time to resolve: ${formatDuration(pm.durations.toResolveMs)} |`);
     for (const a of pm.approvals) {
@@ -172,6 +181,10 @@ describe('postmortem API', () => {
     expect(pm.approvals).toEqual([expect.objectContaining({ gateId: 'undo-containment', outcome: 'approved', requestedBy: 'bob' })]);
     expect(pm.durations).toMatchObject({ toResolveMs: null, toCloseMs: at('incident.cancelled') - start, toContainMs: null, waitingForApprovalMs: pm.approvals[0].waitedMs });
     expect(pm.summary).toMatchObject({ closed: true, closedBy: 'bob', closing: expect.stringContaining('false positive: a pentest') });
+    // Nobody acknowledged it: the playbook responding on its own is no acknowledgement.
+    expect(pm.summary.acknowledgedBy).toBeNull();
+    expect(pm.times.acknowledgedAt).toBeNull();
+    expect(pm.durations.toAcknowledgeMs).toBeNull();
     expect(pm.automation.playbook).toMatchObject({ outcome: 'failed', failedStep: 'Verify isolation' });
     expect(pm.automation.counts).toMatchObject({ failed: count('step.failed'), retries: count('step.retrying'), compensations: 1, compensationsFailed: 0 });
     expect(pm.automation.failedSteps).toEqual([expect.objectContaining({ name: 'Verify isolation', attempts: 4, retries: 3, errorType: 'AgentOffline' })]);

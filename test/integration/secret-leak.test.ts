@@ -41,7 +41,8 @@ describe('secret-leak playbook', () => {
     const run = await startRun(bed.client, bed.engine, 'secret-leak', { entity: c.entity, params: c.params });
 
     const resolved = await incidentStatus(bed.engine, run.incidentId, 'resolved');
-    expect(resolved.acknowledged_at).not.toBeNull();
+    // The playbook responds; acknowledging is a person's act, and nobody did.
+    expect(resolved.acknowledged_at).toBeNull();
     expect(resolved.contained_at).not.toBeNull();
     expect(resolved.severity).toBe('critical'); // unusual use since the leak
     const events = await timeline(bed.engine, run.incidentId);

@@ -249,6 +249,33 @@ describe('Slack approvals', () => {
     await stop(run);
   }, 60_000);
 
+  it('acknowledges, takes and notes an incident with /palisade ack|take|note as the Slack user’s person; a Slack group member alone is refused', async () => {
+    const entity = await host('production');
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
+    await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    const slash = async (user: string, text: string) => (await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user, text }))).json;
+
+    expect(await slash(SLACK_USERS.carol.id, `ack ${run.incidentId} on it`)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Acknowledged by you/) });
+    expect((await slash(SLACK_USERS.alice.id, `ack ${run.incidentId}`)).text).toMatch(/^Already acknowledged by carol/);
+    // bob is found by his email on his Slack profile.
+    expect((await slash(SLACK_USERS.bob.id, `take ${run.incidentId} I have the host open`)).text).toBe('It is yours now.');
+    expect((await slash(SLACK_USERS.carol.id, `note ${run.incidentId} checked the *auth logs*:  nothing else`)).text).toBe('Your note is on the timeline.');
+    expect((await slash(SLACK_USERS.dave.id, `take ${run.incidentId}`)).text).toContain('runbooks/people.yaml');
+    expect((await slash(SLACK_USERS.carol.id, 'take not-an-id')).text).toContain('is not an incident id');
+    expect((await slash(SLACK_USERS.carol.id, `note ${run.incidentId}`)).text).toContain('Usage');
+
+    const events = await timeline(bed.engine, run.incidentId);
+    expect(events.filter((e) => ['incident.acknowledged', 'incident.assigned', 'incident.note'].includes(e.type)).map((e) => [e.type, e.actor])).toEqual([
+      ['incident.acknowledged', 'carol'],
+      ['incident.assigned', 'bob'],
+      ['incident.note', 'carol'],
+    ]);
+    expect(events.find((e) => e.type === 'incident.note')?.data).toMatchObject({ text: 'checked the *auth logs*:  nothing else' });
+    const [row] = await bed.engine.db.query<{ assignee: string; status: string }[]>(`SELECT assignee, status FROM incidents WHERE id = $1`, [run.incidentId]);
+    expect(row).toEqual({ assignee: 'bob', status: 'acknowledged' });
+    await stop(run);
+  }, 60_000);
+
   it('answers /palisade pending with the gates waiting on the caller, and /palisade status with where an incident stands', async () => {
     const entity = await host('production');
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
@@ -263,7 +290,7 @@ describe('Slack approvals', () => {
     expect((await pendingFor(SLACK_USERS.carol.id)).text).not.toContain(entity.key);
 
     const status = (await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user: SLACK_USERS.carol.id, text: `status ${run.incidentId}` }))).json;
-    expect(status.text).toContain('acknowledged');
+    expect(status.text).toContain('responding');
     expect(status.text).toContain(`Isolate production-${entity.key}*: 0 of 1 approvals`);
     expect((await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user: SLACK_USERS.carol.id, text: 'help' }))).json.text).toContain('Usage');
     await stop(run);

@@ -9,6 +9,7 @@ import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, tokenF
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page.png');
 const POSTMORTEM_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-postmortem.png');
 const REPORT_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-report.png');
+const CASE_WORK_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-case-work.png');
 
 // The responders' page at /, in a real headless Chromium against a real engine (API, worker,
 // Temporal, Postgres): sign in, the list, an incident, a vote, the live timeline.
@@ -42,7 +43,7 @@ describe('web page', () => {
     expect(html).toContain('<script type="module" src="/ui/app.js"></script>');
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)/);
 
-    for (const module of ['app.js', 'api.js', 'dom.js', 'list.js', 'incident.js', 'approvals.js']) {
+    for (const module of ['app.js', 'api.js', 'dom.js', 'list.js', 'incident.js', 'approvals.js', 'actions.js']) {
       const js = await fetch(`${engine.baseUrl}/ui/${module}`);
       expect(js.status, module).toBe(200);
       expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
@@ -210,6 +211,95 @@ describe('web page', () => {
     await page.locator('#report-times figure.report-group', { hasText: 'medium' }).waitFor();
     await page.screenshot({ path: REPORT_SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('works an incident from the page: acknowledge, take, assign, a note, tags and severity, resolve; a viewer gets no buttons', async () => {
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const opened = await postJson(`${engine.baseUrl}/incidents`, { title: `Phishing report ${randomUUID().slice(0, 8)}`, severity: 'medium' }, carol);
+    expect(opened.status, JSON.stringify(opened.body)).toBe(202);
+    const incidentId: string = opened.body.incidentId;
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${engine.baseUrl}/`);
+    await page.fill('#token', carol);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#who').waitFor({ state: 'visible' });
+    await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
+    await page.locator('#incident-title').waitFor();
+    await page.locator('#live-state', { hasText: '● live' }).waitFor();
+    const result = () => text(page, '#action-result');
+
+    await page.click('#action-ack');
+    await page.locator('#action-result', { hasText: /^Acknowledged by carol\.$/ }).waitFor();
+    await page.click('#action-take');
+    await page.locator('#incident-assignee', { hasText: /^carol$/ }).waitFor();
+    await page.fill('#action-assignee', 'mallory');
+    await page.click('#action-assign');
+    await page.locator('#actions-error').waitFor({ state: 'visible' });
+    expect(await text(page, '#actions-error')).toContain("'mallory' is not a person Palisade knows");
+    await page.fill('#action-assignee', 'bob');
+    await page.click('#action-assign');
+    await page.locator('#incident-assignee', { hasText: /^bob$/ }).waitFor();
+    expect(await result()).toBe("It is bob's now.");
+    // The list by owner: bob's shows it with its owner; carol's own ("me") and nobody's do not.
+    await page.goto(`${engine.baseUrl}/#/?assignee=bob`);
+    const owned = page.locator(`tr.incident[data-id="${incidentId}"]`);
+    await owned.waitFor();
+    expect(await owned.locator('td.assignee').innerText()).toBe('bob');
+    expect(await page.inputValue('#filters input[name=assignee]')).toBe('bob');
+    await page.fill('#filters input[name=assignee]', 'me');
+    await page.click('#filters button[type=submit]');
+    await page.waitForURL('**/#/?assignee=me');
+    await owned.waitFor({ state: 'detached' });
+    await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
+    await page.locator('#action-note').waitFor();
+
+    await page.fill('#action-note', 'Mail gateway quarantined the sender.\n<b>not bold</b>');
+    await page.click('#action-add-note');
+    const note = page.locator('#timeline li[data-type="incident.note"]');
+    await note.waitFor();
+    expect(await note.locator('.summary').innerText()).toBe('Note by carol: Mail gateway quarantined the sender.\n<b>not bold</b>');
+
+    await page.fill('#action-tags', 'phishing, team:mail');
+    await page.selectOption('#action-severity', 'low');
+    await page.fill('#action-reason', 'one user, reported early');
+    await page.click('#action-save');
+    await page.locator('#action-result', { hasText: /^Changed: tags, severity\.$/ }).waitFor();
+    await page.locator('#incident-header .sev-low').waitFor();
+    expect(await text(page, '#incident-header')).toContain('phishing, team:mail');
+    mkdirSync(path.dirname(CASE_WORK_SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: CASE_WORK_SCREENSHOT, fullPage: true });
+
+    await page.fill('#action-reason', 'sender blocked, nobody clicked');
+    await page.click('#action-resolve');
+    // Resolving says what it was: without a classification the API's message is shown, and nothing is closed.
+    await page.locator('#actions-error', { hasText: 'classification' }).waitFor({ state: 'visible' });
+    await page.selectOption('#action-classification', 'benign_true_positive');
+    await page.click('#action-resolve');
+    await page.locator('#timeline li.fresh[data-type="incident.resolved"]').waitFor();
+    const incident = await eventually('the incident resolved', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+      return res.body.status === 'resolved' ? res.body : undefined;
+    });
+    expect(incident).toMatchObject({ assignee: 'bob', severity: 'low', tags: ['phishing', 'team:mail'], acknowledgedAt: expect.any(String), classification: 'benign_true_positive' });
+    expect(pageErrors).toEqual([]);
+
+    // A viewer sees the incident, not the buttons.
+    const viewer = await tokenFor(engine.baseUrl, 'victor', 'viewer');
+    await page.evaluate('sessionStorage.clear()');
+    await page.goto(`${engine.baseUrl}/`);
+    await page.reload();
+    await page.fill('#token', viewer);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#who').waitFor({ state: 'visible' });
+    await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
+    await page.locator('#incident-title').waitFor();
+    expect(await text(page, '#actions')).toContain('cannot work on incidents: responders can');
+    expect(await page.locator('#action-ack').count()).toBe(0);
     await page.close();
   }, 120_000);
 });

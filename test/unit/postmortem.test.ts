@@ -30,7 +30,8 @@ const incident: PostmortemIncidentRow = {
   firstAlertAt: t(0),
   lastAlertAt: t(2),
   detectedAt: t(0),
-  acknowledgedAt: t(0, 10),
+  // Carol's acknowledgement (POST /incidents/:id/acknowledge), not the playbook's start.
+  acknowledgedAt: t(0, 40),
   // Missing from the projection: the timeline's status change stands in.
   containedAt: null,
   resolvedAt: t(21, 2),
@@ -51,13 +52,14 @@ const events: PostmortemEventRow[] = [
   ev(t(0, 6), 'playbook.started'),
   ev(t(0, 7), 'step.started', { step: 'Enrich from inventory' }),
   ev(t(0, 9), 'step.succeeded', { step: 'Enrich from inventory', attempt: 1 }),
-  ev(t(0, 10), 'incident.status-changed', { status: 'acknowledged' }),
+  ev(t(0, 10), 'incident.status-changed', { status: 'responding' }),
   ev(t(0, 11), 'step.started', { step: 'Snapshot disks' }),
   ev(t(0, 12), 'step.retrying', { step: 'Snapshot disks', attempt: 1, error: 'agent busy', errorType: 'Unavailable' }),
   ev(t(0, 14), 'step.retrying', { step: 'Snapshot disks', attempt: 2, error: 'agent busy', errorType: 'Unavailable' }),
   ev(t(0, 18), 'step.succeeded', { step: 'Snapshot disks', attempt: 3 }),
   ev(t(0, 20), 'gate.requested', { gateId: 'isolate-host', step: 'Isolate web-1', summary: 'Cut web-1 off.', critical: false, needed: 1, fallback: 'deny' }),
   ev(t(0, 30), 'incident.severity-raised', { from: 'medium', to: 'high' }, 'palisade', 'Severity raised from medium to high: 2 more alert(s)'),
+  ev(t(0, 40), 'incident.acknowledged', { by: 'carol', note: null, pages: 0 }, 'carol', 'Acknowledged by carol (nothing was paged)'),
   ev(t(15, 20), 'gate.escalated', { gateId: 'isolate-host', tier: 1, notify: 'secops-leads' }),
   ev(t(16, 32), 'gate.vote', { gateId: 'isolate-host', approverId: 'bob', decision: 'approve', reason: HOSTILE_REASON, via: 'slack', at: t(16, 32).toISOString() }, 'bob'),
   ev(t(16, 33), 'gate.decided', { gateId: 'isolate-host', outcome: 'approved', votes: [{ approverId: 'bob', decision: 'approve' }] }, 'bob'),
@@ -82,19 +84,33 @@ describe('postmortem model', () => {
     expect(pm.times).toEqual({
       startedAt: '2026-03-01T10:00:00.000Z',
       openedAt: '2026-03-01T10:00:04.000Z',
-      acknowledgedAt: '2026-03-01T10:00:10.000Z',
+      acknowledgedAt: '2026-03-01T10:00:40.000Z',
       containedAt: '2026-03-01T10:16:41.000Z',
       resolvedAt: '2026-03-01T10:21:02.000Z',
       closedAt: '2026-03-01T10:21:02.000Z',
     });
     expect(pm.durations).toEqual({
       toDetectMs: 4_000,
-      toAcknowledgeMs: 10_000,
+      toAcknowledgeMs: 40_000,
       toContainMs: 16 * 60_000 + 41_000,
       toResolveMs: 21 * 60_000 + 2_000,
       toCloseMs: 21 * 60_000 + 2_000,
       waitingForApprovalMs: 973_000 + 240_250,
     });
+  });
+
+  it('measures the person who acknowledged, never the playbook that started responding', () => {
+    expect(pm.summary.acknowledgedBy).toBe('carol');
+    // A page acknowledged in the pager first counts: its time and who.
+    const paged = buildPostmortem(incident, [...events, ev(t(0, 30), 'notice.acknowledged', { vendor: 'pagerduty' }, 'pagerduty:Dana Oncall')], NOW);
+    expect(paged.summary.acknowledgedBy).toBe('pagerduty:Dana Oncall');
+    expect(paged.durations.toAcknowledgeMs).toBe(30_000);
+    // A run from before people acknowledged: its playbook stamped `acknowledged` itself. Nobody did.
+    const machine = events.filter((e) => e.type !== 'incident.acknowledged').map((e) => (e.type === 'incident.status-changed' && e.data.status === 'responding' ? { ...e, data: { status: 'acknowledged' } } : e));
+    const legacy = buildPostmortem({ ...incident, acknowledgedAt: t(0, 10) }, machine, NOW);
+    expect(legacy.times.acknowledgedAt).toBeNull();
+    expect(legacy.durations.toAcknowledgeMs).toBeNull();
+    expect(legacy.summary.acknowledgedBy).toBeNull();
   });
 
   it('lists every approval with who decided, when, and how long it waited', () => {
@@ -199,7 +215,7 @@ describe('postmortem templates', () => {
   it('renders the numbers in Markdown, readable as plain text', () => {
     const md = templates.render('md', pm);
     expect(md).toContain('| Detected: Palisade opened the incident | 2026-03-01T10:00:04Z | time to detect: 4s |');
-    expect(md).toContain('| Acknowledged | 2026-03-01T10:00:10Z | time to acknowledge: 10s |');
+    expect(md).toContain('| Acknowledged by carol | 2026-03-01T10:00:40Z | time to acknowledge: 40s |');
     expect(md).toContain('| Contained | 2026-03-01T10:16:41Z | time to contain: 16m 41s |');
     expect(md).toContain('| Resolved | 2026-03-01T10:21:02Z | time to resolve: 21m 2s |');
     expect(md).toContain('| isolate-host | Isolate web-1 | 2026-03-01T10:00:20Z | approved | 2026-03-01T10:16:33Z | 16m 13s | bob |');
@@ -225,6 +241,7 @@ describe('postmortem templates', () => {
       '## Pages and tickets',
       '## What the automation did',
       '### What failed',
+      '## Notes',
       '## Timeline',
       '## Root cause (to fill in)',
       '## Action items',

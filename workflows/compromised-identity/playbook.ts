@@ -45,7 +45,7 @@ export default definePlaybook({
     const account = await step(run, 'Look up the account', (p, call) => p.lookupAccount(call, params.account));
     const id = account.accountId;
     const privileged = account.privileged ? `privileged: ${account.privilegedBy.join(', ')}` : 'not privileged';
-    await run.setStatus('acknowledged', `responding on ${account.displayName} (${id}, ${privileged}, owner ${account.owner}, MFA ${account.mfa})`);
+    await run.setStatus('responding', `responding on ${account.displayName} (${id}, ${privileged}, owner ${account.owner}, MFA ${account.mfa})`);
 
     const sessions = await step(run, 'Revoke sessions', (p, call) => p.revokeSessions(call, id, why));
     const keys = await step(run, 'Deactivate keys', (p, call) => p.deactivateAccessKeys(call, id, why));

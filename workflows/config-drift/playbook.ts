@@ -46,7 +46,7 @@ export default definePlaybook({
     if (drift.verdict === 'none') return `${id}: no drift, it matches its baseline`;
     const found = `${drift.changes.length} change(s), ${drift.relevant} security-relevant: ${describeDrift(drift)}`;
     await run.timeline.record('note', `Drift on ${id}: ${found}`, { data: { resourceId: id, ...drift } });
-    await run.setStatus('acknowledged', `drift on ${id}`);
+    await run.setStatus('responding', `drift on ${id}`);
 
     // Started by hand: a second person decides, even for security-relevant drift.
     const decision =

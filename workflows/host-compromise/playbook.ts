@@ -49,7 +49,7 @@ export default definePlaybook({
 
     const host = await step(run, 'Enrich from inventory', (p, call) => p.lookupHost(call, params.host));
     const where = `${host.hostname} (${host.environment}, ${host.criticality}, owner ${host.owner})`;
-    await run.setStatus('acknowledged', `responding on ${where}`);
+    await run.setStatus('responding', `responding on ${where}`);
 
     const disks = await step(run, 'Snapshot disks', (p, call) => p.snapshotDisks(call, host.hostId), { timeout: '5m' });
     const volatile = await step(run, 'Collect volatile data', (p, call) => p.collectVolatile(call, host.hostId), { timeout: '5m' });

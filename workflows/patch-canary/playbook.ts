@@ -58,7 +58,7 @@ export default definePlaybook({
   async run(run, params) {
     const { input } = run;
     const { patchId, slo, bake } = params;
-    await run.setStatus('acknowledged', `rolling ${patchId} out in waves (${params.waves.join('% → ')}%)`);
+    await run.setStatus('responding', `rolling ${patchId} out in waves (${params.waves.join('% → ')}%)`);
 
     const found = await step(run, 'List the hosts', (p, call) => p.listHosts(call, params.hosts));
     const waves = planWaves(found.map((h) => h.hostId), params.waves);

@@ -96,7 +96,7 @@ export default definePlaybook({
     const name = `${leak.ref.type} …${leak.ref.last4}`;
     const where = `${name} (${credential.credentialId}, owner ${credential.owner}${credential.shared ? ', shared' : ''}, scope ${credential.scope.join(', ') || 'none'})`;
     const dependents = credential.dependents.join(', ') || 'no known dependents';
-    await run.setStatus('acknowledged', `responding on ${where}`);
+    await run.setStatus('responding', `responding on ${where}`);
 
     // Started by hand: a second person approves (no revocation on one person's word).
     const sure = leak.confidence === 'high' && !credential.shared && !run.handStarted();

@@ -20,6 +20,9 @@ export interface PlaybookDefinition {
   version: string;
 }
 
+/** The statuses a playbook moves its incident to itself; `acknowledged` is a person's (POST /incidents/:id/acknowledge). */
+export type RunStatus = 'responding' | 'contained';
+
 /** A responder asked the playbook to stop: resolve keeps what was done; cancel undoes it. */
 export interface StopRequest extends ResolveRequest {
   kind: 'resolve' | 'cancel';
@@ -240,6 +243,7 @@ export class IncidentRun {
         actor: input.source === 'manual' ? this.requestedBy : input.source,
         data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
       });
+      if (patched(PATCH.assignmentOnOpen)) await this.assignByRule();
     }
     this.policies = await this.support.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
@@ -249,12 +253,28 @@ export class IncidentRun {
     return undefined;
   }
 
-  /** Moves the incident forward (acknowledged, contained); the projection stamps the time once. */
-  async setStatus(status: IncidentStatus, why: string): Promise<void> {
-    if (this.resuming || this.state.status === status) return;
+  /**
+   * Moves the incident forward (responding, contained); the projection stamps the time once and
+   * never moves it back (a person may have acknowledged it meanwhile). `acknowledged` is a
+   * person's act, not the playbook's: runs recorded before that rule replay as they ran.
+   */
+  async setStatus(asked: RunStatus, why: string): Promise<void> {
+    if (this.resuming) return;
+    const status: IncidentStatus = asked === 'responding' && !patched(PATCH.respondingNotAcknowledged) ? 'acknowledged' : asked;
+    if (this.state.status === status) return;
     this.state.status = status;
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
+  }
+
+  /** Gives the new incident to whom runbooks/assignment.yaml names for it, if anyone, and says so. */
+  private async assignByRule(): Promise<void> {
+    const assigned = await this.support.assignOnOpen(this.input.incidentId);
+    if (!assigned) return;
+    const from = assigned.group ? ` (group ${assigned.target}: the member with the fewest open incidents)` : '';
+    await this.timeline.record('incident.assigned', `Assigned to ${assigned.assignee} by the assignment rule for ${assigned.matched}${from}`, {
+      data: { assignee: assigned.assignee, previous: null, reason: null, rule: assigned.matched, target: assigned.target },
+    });
   }
 
   /** Raises the incident's severity (never lowers it): projection, search attribute, timeline. */

@@ -41,4 +41,12 @@ export const PATCH = {
    * `automation` when the playbook resolved it by itself.
    */
   closeClassifies: 'close-records-classification',
+  /**
+   * A playbook that starts acting marks the incident `responding`, not `acknowledged`:
+   * acknowledging is a person's act (API, CLI, web, Slack, the pager), so time to acknowledge
+   * measures people (issue 20). Runs recorded before it replay as they ran.
+   */
+  respondingNotAcknowledged: 'responding-not-acknowledged',
+  /** A new incident is given to its owner by runbooks/assignment.yaml as it opens (issue 20). */
+  assignmentOnOpen: 'assignment-on-open',
 } as const;

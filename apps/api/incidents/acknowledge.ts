@@ -40,7 +40,7 @@ export async function acknowledgeIncident(db: DataSource, incidentId: string, by
       [incidentId, at, by],
     );
     await tx.query(
-      `UPDATE incidents SET acknowledged_at = COALESCE(acknowledged_at, $2), status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, updated_at = now() WHERE id = $1`,
+      `UPDATE incidents SET acknowledged_at = COALESCE(acknowledged_at, $2), status = CASE WHEN status IN ('open', 'responding') THEN 'acknowledged' ELSE status END, updated_at = now() WHERE id = $1`,
       [incidentId, at],
     );
     await enqueueLifecycle(tx, incidentId, 'acknowledge', { by, at });

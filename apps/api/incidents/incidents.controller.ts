@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowStreamTicket, CurrentCaller, RequireRole } from '../auth/auth.decorators';
@@ -8,6 +8,9 @@ import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from '../auth/roles';
 import { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
+import { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
+import { NoteIncidentDto } from './dto/note-incident.dto';
+import { UpdateIncidentDto } from './dto/update-incident.dto';
 import { CancelIncidentDto } from './dto/cancel-incident.dto';
 import { CreateIncidentDto } from './dto/create-incident.dto';
 import { ResolveIncidentDto } from './dto/resolve-incident.dto';
@@ -15,6 +18,9 @@ import { TimelineQueryDto } from './dto/timeline-query.dto';
 import { ListIncidentsDto } from './dto/list-incidents.dto';
 import {
   incidentAcknowledgedSchema,
+  incidentAssignedSchema,
+  incidentNotedSchema,
+  incidentUpdatedSchema,
   incidentCancellingSchema,
   incidentDetailSchema,
   incidentListSchema,
@@ -47,9 +53,9 @@ export class IncidentsController {
   @Get()
   @ApiZodResponse(200, incidentListSchema, 'A page of incidents.')
   @ApiErrors({ 400: ['invalid_request', 'invalid_cursor'] })
-  @ApiOperation({ summary: 'Incidents, newest first: filter by status, severity, playbook, entity, source and time; page with ?cursor=<nextCursor>.' })
-  list(@Query() query: ListIncidentsDto) {
-    return this.incidents.list(query);
+  @ApiOperation({ summary: 'Incidents, newest first: filter by status, severity, playbook, entity, source, time and owner (assignee=me|<person>, unassigned=true); page with ?cursor=<nextCursor>.' })
+  list(@Query() query: ListIncidentsDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.list(query, caller);
   }
 
   @Post()
@@ -82,6 +88,19 @@ export class IncidentsController {
     return this.incidents.describe(id);
   }
 
+  @Patch(':id')
+  @RequireRole('responder')
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentUpdatedSchema, 'What changed.')
+  @ApiErrors({ ...NOT_FOUND, 400: ['invalid_incident_id', 'invalid_request'] })
+  @ApiOperation({
+    summary: 'Change tags, severity or title by hand, with a reason: each change is on the timeline (incident.updated) with who and why.',
+    description: '`tags` replaces the whole set. Severity may go up or down; a playbook still only raises it from there.',
+  })
+  update(@Param('id') id: string, @Body() dto: UpdateIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.update(id, dto, caller);
+  }
+
   @Post(':id/acknowledge')
   @RequireRole('responder')
   @HttpCode(HttpStatus.OK)
@@ -94,6 +113,53 @@ export class IncidentsController {
   })
   acknowledge(@Param('id') id: string, @Body() dto: AcknowledgeIncidentDto, @CurrentCaller() caller: Caller) {
     return this.incidents.acknowledge(id, dto, caller.name);
+  }
+
+  @Post(':id/assign')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentAssignedSchema, 'Who owns it now, and who did before.')
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'unknown_assignee', 'assignee_disabled'], 404: ['incident_not_found'], 409: ['incident_closed'] })
+  @ApiOperation({ summary: 'Give an open incident to a person of runbooks/people.yaml; the timeline says who gave it to whom, and why.' })
+  assign(@Param('id') id: string, @Body() dto: AssignIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.assign(id, dto, caller);
+  }
+
+  @Post(':id/take')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentAssignedSchema, 'It is yours now.')
+  @ApiErrors({ ...NOT_FOUND, 403: ['unknown_person', 'person_disabled'], 409: ['incident_closed'] })
+  @ApiOperation({ summary: "Take an open incident: assign it to the person the token names (a people.yaml person)." })
+  take(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.take(id, dto, caller);
+  }
+
+  @Post(':id/unassign')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentAssignedSchema, 'Nobody owns it now.')
+  @ApiErrors({ ...NOT_FOUND, 409: ['incident_closed'] })
+  @ApiOperation({ summary: 'Give an open incident back to nobody (it shows under unassigned=true again).' })
+  unassign(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.unassign(id, dto, caller);
+  }
+
+  @Post(':id/notes')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(201, incidentNotedSchema, 'The note is on the timeline.')
+  @ApiErrors(NOT_FOUND)
+  @ApiOperation({
+    summary: 'Write a note on an incident (open or closed): on its timeline as incident.note with its author and time, and in its postmortem.',
+    description: 'Markdown, kept and shown as text; secrets are redacted as in alert text. Append-only: a note is never edited or removed.',
+  })
+  note(@Param('id') id: string, @Body() dto: NoteIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.incidents.note(id, dto, caller);
   }
 
   @Post(':id/resolve')

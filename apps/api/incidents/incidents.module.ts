@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
+import { PlaybooksModule } from '../playbooks/playbooks.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IncidentsController } from './incidents.controller';
@@ -10,7 +11,7 @@ import { StuckWatcher } from './stuck-watcher.service';
 import { TimelineHub } from './timeline-hub';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule],
+  imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule, PlaybooksModule],
   controllers: [IncidentsController],
   providers: [IncidentsService, TimelineHub, StuckWatcher],
 })

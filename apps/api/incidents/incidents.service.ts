@@ -25,6 +25,14 @@ import type { SlaPolicy } from '../../../lib/sla/policy';
 import { judge, nextClock, type SlaClock } from '../../../lib/sla/status';
 import { SLA_POLICY } from '../sla/sla.tokens';
 import { acknowledgeIncident, type Acknowledged } from './acknowledge';
+import { setAssignee, type Assigned } from './assign';
+import { addNote, type Noted } from './note';
+import { updateIncident, type FieldChange } from './update';
+import type { UpdateIncidentDto } from './dto/update-incident.dto';
+import type { NoteIncidentDto } from './dto/note-incident.dto';
+import { PeopleDirectory } from '../common/people.directory';
+import type { Caller } from '../auth/roles';
+import type { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
 import type { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import type { CancelIncidentDto } from './dto/cancel-incident.dto';
 import type { CreateIncidentDto } from './dto/create-incident.dto';
@@ -50,6 +58,7 @@ export class IncidentsService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
     @Inject(SLA_POLICY) private readonly sla: SlaPolicy,
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
   ) {}
 
   /**
@@ -134,6 +143,48 @@ export class IncidentsService {
     return acknowledgeIncident(this.incidents.manager.connection, assertUuid(id), actor, dto.note === undefined ? undefined : this.redactor.redactText(dto.note));
   }
 
+  /** Gives the incident to a person people.yaml knows (apps/api/incidents/assign.ts). */
+  async assign(id: string, dto: AssignIncidentDto, caller: Caller): Promise<Assigned> {
+    const person = this.people.find(dto.assignee);
+    if (!person) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'unknown_assignee', `assignee: '${dto.assignee}' is not a person Palisade knows.`, 'Name a person of runbooks/people.yaml by their id or email (GET /incidents?assignee=<id> lists what they own).');
+    }
+    if (person.disabled) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'assignee_disabled', `assignee: ${person.id} is disabled in runbooks/people.yaml.`, 'Give it to someone on the rota, or ask an admin to remove `disabled: true` from their entry.');
+    }
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'assign' });
+  }
+
+  /** The caller takes the incident: they must be a person people.yaml knows (a script's token owns nothing). */
+  async take(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
+    const person = this.people.require(caller.name, 'token name');
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: person.id, reason: this.redacted(dto.reason), how: 'take' });
+  }
+
+  async unassign(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'unassign' });
+  }
+
+  /** A note on the timeline, redacted as alert text is (apps/api/incidents/note.ts). */
+  async note(id: string, dto: NoteIncidentDto, caller: Caller): Promise<Noted> {
+    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.personId(caller) });
+  }
+
+  /** Tags, severity, title by hand, each change on the timeline (apps/api/incidents/update.ts); the title and reason redacted. */
+  async update(id: string, dto: UpdateIncidentDto, caller: Caller): Promise<{ incidentId: string; changes: FieldChange[] }> {
+    const edit = { tags: dto.tags, severity: dto.severity, title: dto.title === undefined ? undefined : this.redactor.redactText(dto.title) };
+    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, this.personId(caller), this.redactor.redactText(dto.reason));
+  }
+
+  /** The caller as people.yaml names them (a token named by email reads as the person's id), else the token's name. */
+  personId(caller: Pick<Caller, 'name'>): string {
+    return this.people.find(caller.name)?.id ?? caller.name;
+  }
+
+  private redacted(text: string | undefined): string | undefined {
+    return text === undefined ? undefined : this.redactor.redactText(text);
+  }
+
   async resolve(id: string, dto: ResolveIncidentDto, actor: string): Promise<{ incidentId: string; status: 'resolving' }> {
     await this.stop(id, resolveSignal, { reason: dto.reason, actor, classification: dto.classification }, 'resolve');
     return { incidentId: id, status: 'resolving' };
@@ -181,8 +232,10 @@ export class IncidentsService {
   }
 
   /** Incidents newest first, filtered; the cursor is the last one's id (ties on detectedAt broken by id). */
-  async list(q: ListIncidentsDto): Promise<{ incidents: (IncidentEntity & { sla: SlaClock | null })[]; nextCursor: string | null }> {
+  async list(q: ListIncidentsDto, caller: Pick<Caller, 'name'>): Promise<{ incidents: (IncidentEntity & { sla: SlaClock | null })[]; nextCursor: string | null }> {
     const qb = this.incidents.createQueryBuilder('i');
+    if (q.assignee) qb.andWhere('i.assignee = :assignee', { assignee: q.assignee === 'me' ? this.personId(caller) : (this.people.find(q.assignee)?.id ?? q.assignee) });
+    if (q.unassigned !== undefined) qb.andWhere(q.unassigned ? 'i.assignee IS NULL' : 'i.assignee IS NOT NULL');
     if (q.status) qb.andWhere('i.status IN (:...status)', { status: q.status });
     if (q.severity) qb.andWhere('i.severity IN (:...severity)', { severity: q.severity });
     if (q.playbook) qb.andWhere('i.playbook IN (:...playbook)', { playbook: q.playbook });

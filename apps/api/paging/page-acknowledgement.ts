@@ -49,7 +49,7 @@ export async function recordPageEvent(db: DataSource, e: PageEvent): Promise<Web
       );
       await tx.query(
         `UPDATE incidents SET acknowledged_at = COALESCE(acknowledged_at, $2),
-           status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, updated_at = now()
+           status = CASE WHEN status IN ('open', 'responding') THEN 'acknowledged' ELSE status END, updated_at = now()
          WHERE id = $1`,
         [incidentId, e.at],
       );

@@ -11,10 +11,15 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { SlackIdentity } from './slack.identity';
+import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
+import { REDACTOR } from '../webhooks/webhooks.tokens';
+import type { Redactor } from '../../../lib/intake/redact';
 
 /** Open incidents `/palisade pending` looks through, newest first. */
 const PENDING_SCAN = 50;
-const USAGE = 'Usage: `/palisade status <incident-id>` (where an incident stands) or `/palisade pending` (approvals waiting on you).';
+const USAGE =
+  'Usage: `/palisade status <incident-id>` (where an incident stands), `/palisade pending` (approvals waiting on you), ' +
+  '`/palisade ack <incident-id> [note]`, `/palisade take <incident-id> [why]`, `/palisade note <incident-id> <text>` (responders).';
 
 /**
  * `/palisade status <incident>` and `/palisade pending`, answered to the caller only, and only
@@ -30,6 +35,7 @@ export class SlackCommands {
     @Inject(SlackIdentity) private readonly identity: SlackIdentity,
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
   register(app: App): void {
@@ -37,9 +43,11 @@ export class SlackCommands {
       const [verb, ...args] = command.text.trim().split(/\s+/);
       let text: string;
       try {
-        const asks = verb === 'status' || verb === 'pending';
+        const acts = (SLACK_INCIDENT_ACTIONS as readonly string[]).includes(verb);
+        const asks = verb === 'status' || verb === 'pending' || acts;
         const who = asks ? await this.reader(client, command.user_id) : undefined;
         if (typeof who === 'string') text = who;
+        else if (acts && who) text = await this.act(client, command.user_id, verb as SlackIncidentAction, command.text.trim().slice(verb.length));
         else if (verb === 'status' && args[0]) text = await this.status(args[0]);
         else if (verb === 'pending' && who) text = await this.pending(who);
         else text = USAGE;
@@ -67,6 +75,13 @@ export class SlackCommands {
       if (gates && waiting.length === 0) lines.push('No approval waiting.');
     }
     return lines.join('\n');
+  }
+
+  /** An incident action as the person behind this Slack user (a Slack group member alone is not enough: the timeline needs a person). */
+  private async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
+    const who = await this.identity.resolve(client, slackUserId);
+    if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
+    return slackIncidentAction(this.incidents.manager.connection, this.redactor, who.person, verb, rest);
   }
 
   /** The caller as a person who may read incidents, or the sentence saying why not. */

@@ -1,4 +1,5 @@
 import { durationMs, DURATION_PATTERN } from '../../../lib/duration';
+import { INCIDENT_STATUSES, OPEN_INCIDENT_STATUSES } from '../../../lib/domain/incident';
 import type { ApiClient } from './api-client';
 import { CliError, EXIT } from './exit-codes';
 import { printJson, say, shortId, table, truncate, utc } from './output';
@@ -18,6 +19,9 @@ export interface IncidentJson {
   stuckSince?: string | null;
   stuckReason?: string | null;
   entity: string | null;
+  /** Who owns it (a people.yaml id); null: nobody. */
+  assignee?: string | null;
+  tags?: string[];
   alertCount: number;
   sources: string[];
   detectedAt: string;
@@ -57,8 +61,7 @@ interface GateJson {
   whoMayDecide: string;
 }
 
-export const OPEN_STATUSES = ['open', 'acknowledged', 'contained'];
-const CLOSED_STATUSES = ['resolved', 'cancelled'];
+export const OPEN_STATUSES: readonly string[] = OPEN_INCIDENT_STATUSES;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The API's largest page of incidents. */
 const PAGE = 200;
@@ -71,6 +74,10 @@ export interface ListOptions {
   source?: string;
   since?: string;
   until?: string;
+  /** `me` or a person: incidents they own. */
+  assignee?: string;
+  /** Incidents nobody owns. */
+  unassigned?: boolean;
   limit: string;
   all?: boolean;
   json?: boolean;
@@ -88,6 +95,8 @@ export async function incidentsList(client: ApiClient, opts: ListOptions): Promi
     source: opts.source,
     since: opts.since && instant(opts.since, '--since'),
     until: opts.until && instant(opts.until, '--until'),
+    assignee: opts.assignee,
+    unassigned: opts.unassigned ? 'true' : undefined,
   };
   const incidents: IncidentJson[] = [];
   let cursor: string | null | undefined;
@@ -108,8 +117,8 @@ export async function incidentsList(client: ApiClient, opts: ListOptions): Promi
   }
   say(
     table(
-      ['ID', 'SEVERITY', 'STATUS', 'PLAYBOOK', 'ENTITY', 'ALERTS', 'DETECTED (UTC)', 'TITLE'],
-      incidents.map((i) => [shortId(i.id), i.severity, i.stuckSince ? `${i.status} STUCK` : i.status, i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
+      ['ID', 'SEVERITY', 'STATUS', 'ASSIGNEE', 'PLAYBOOK', 'ENTITY', 'ALERTS', 'DETECTED (UTC)', 'TITLE'],
+      incidents.map((i) => [shortId(i.id), i.severity, i.stuckSince ? `${i.status} STUCK` : i.status, i.assignee ?? '—', i.playbook, i.entity ?? '—', String(i.alertCount), utc(i.detectedAt), truncate(i.title, 60)]),
     ),
   );
   if (cursor) say(`… more than ${incidents.length}: raise --limit, or narrow with --since / --status.`);
@@ -135,6 +144,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     ['id', incident.id],
     ['severity', incident.severity],
     ['status', `${incident.status} (${live})`],
+    ['assignee', incident.assignee ?? 'nobody (palisade incidents take <id>)'],
     ['playbook', `${incident.playbook} ${incident.playbookVersion}`],
     ['build', !incident.startedBuild ? '—' : incident.startedBuild === incident.runningBuild ? incident.startedBuild : `started on ${incident.startedBuild}, now ${incident.runningBuild}`],
     ['workflow', incident.workflowId],
@@ -184,7 +194,7 @@ export async function resolveIncidentId(client: ApiClient, idOrPrefix: string): 
   let cursor: string | null = null;
   for (let page = 0; page < 5; page++) {
     const res: { incidents: IncidentJson[]; nextCursor: string | null } = await client.get('/incidents', {
-      status: [...OPEN_STATUSES, ...CLOSED_STATUSES].join(','),
+      status: INCIDENT_STATUSES.join(','),
       limit: PAGE,
       cursor: cursor ?? undefined,
     });

@@ -61,6 +61,14 @@ export class IncidentEntity {
   @Column({ name: 'detected_at', type: 'timestamptz' })
   detectedAt!: Date;
 
+  /** Who owns it: a person's id in runbooks/people.yaml; null: nobody yet (POST /incidents/:id/assign, take). */
+  @Column({ type: 'text', nullable: true })
+  assignee!: string | null;
+
+  /** Tags responders gave it by hand (PATCH /incidents/:id). */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags!: string[];
+
   @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
   acknowledgedAt!: Date | null;
 

@@ -18,6 +18,7 @@ import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
 import { InboxTraceparent1764960000000 } from './1764960000000-inbox-traceparent';
+import { IncidentAssignee1764970000000 } from './1764970000000-incident-assignee';
 import { IncidentClassification1764980000000 } from './1764980000000-incident-classification';
 import { Deploys1765000000000 } from './1765000000000-deploys';
 
@@ -43,6 +44,7 @@ export const migrations = [
   MetricsCursor1764940000000,
   GamedayHeartbeats1764950000000,
   InboxTraceparent1764960000000,
+  IncidentAssignee1764970000000,
   IncidentClassification1764980000000,
   Deploys1765000000000,
 ];

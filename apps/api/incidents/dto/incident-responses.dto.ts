@@ -28,6 +28,8 @@ const incidentFields = {
   firstAlertAt: timeSchema.nullable(),
   lastAlertAt: timeSchema.nullable(),
   detectedAt: timeSchema,
+  assignee: z.string().nullable().describe('Who owns it: a person of runbooks/people.yaml (their id); null: nobody yet.'),
+  tags: z.array(z.string()).describe('Tags given by hand (PATCH /incidents/:id).'),
   acknowledgedAt: timeSchema.nullable(),
   containedAt: timeSchema.nullable(),
   resolvedAt: timeSchema.nullable(),
@@ -102,6 +104,35 @@ export const incidentAcknowledgedSchema = z
     pages: z.number().int().min(0).describe('Pages this request asked their vendor to acknowledge (0 when it was already acknowledged, or nothing was paged).'),
   })
   .meta({ id: 'IncidentAcknowledged' });
+
+export const incidentAssignedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    assignee: z.string().nullable().describe('Who owns it now (a people.yaml id); null: nobody.'),
+    previous: z.string().nullable().describe('Who owned it before this request.'),
+    changed: z.boolean().describe('False when it already was so: nothing written.'),
+  })
+  .meta({ id: 'IncidentAssigned' });
+
+export const incidentNotedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    noteId: uuidSchema,
+    author: z.string().describe('Who wrote it (the token’s person).'),
+    at: z.string().describe('When (ISO 8601, UTC).'),
+  })
+  .meta({ id: 'IncidentNoted' });
+
+const changeValue = z.union([z.string(), z.array(z.string())]);
+
+export const incidentUpdatedSchema = z
+  .object({
+    incidentId: uuidSchema,
+    changes: z
+      .array(z.object({ field: z.enum(['tags', 'severity', 'title']), from: changeValue, to: changeValue }))
+      .describe('What changed, each also on the timeline (incident.updated); empty when everything already was so.'),
+  })
+  .meta({ id: 'IncidentUpdated' });
 
 export const incidentResolvingSchema = z.object({ incidentId: uuidSchema, status: z.literal('resolving') }).meta({ id: 'IncidentResolving' });
 

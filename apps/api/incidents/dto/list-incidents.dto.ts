@@ -23,6 +23,12 @@ export const listIncidentsSchema = z.object({
   source: z.enum(SOURCES).optional().describe('Incidents with at least one alert from this source.'),
   since: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-11-20T00:00:00Z' }).optional().describe('Detected at or after.'),
   until: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-11-21T00:00:00Z' }).optional().describe('Detected before.'),
+  assignee: z.string().trim().min(1).max(200).optional().describe("Incidents this person owns: `me` (the token's person) or a people.yaml id or email."),
+  unassigned: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('true: incidents nobody owns; false: incidents someone owns.'),
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('At most this many incidents (1–200).'),
   cursor: z
     .string()

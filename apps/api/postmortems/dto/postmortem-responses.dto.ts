@@ -29,6 +29,7 @@ export const postmortemSchema = z
       opening: z.string().nullable(),
       closed: z.boolean(),
       closedBy: z.string().nullable(),
+      acknowledgedBy: z.string().nullable().describe('Who acknowledged it first: a person (API, CLI, web, Slack, pager), never the playbook.'),
       closing: z.string().nullable(),
       classification: z
         .object({ classification: z.enum(CLASSIFICATIONS), label: z.string(), reason: z.string(), by: z.string().describe("A person, or 'automation' when the playbook resolved it by itself.") })
@@ -48,6 +49,7 @@ export const postmortemSchema = z
     }),
     times: z.object({ startedAt: time, openedAt: time, acknowledgedAt: time, containedAt: time, resolvedAt: time, closedAt: time }),
     durations: z.object({ toDetectMs: ms, toAcknowledgeMs: ms, toContainMs: ms, toResolveMs: ms, toCloseMs: ms, waitingForApprovalMs: z.number() }),
+    notes: z.array(z.object({ at: z.string(), author: z.string(), text: z.string() })).describe('Responders’ notes (POST /incidents/:id/notes), oldest first.'),
     approvals: z.array(
       z.looseObject({
         gateId: z.string(),

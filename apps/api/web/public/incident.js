@@ -1,5 +1,6 @@
 // One incident: its facts, its timeline followed live (server-sent events), its postmortem.
 import { api } from './api.js';
+import { showActions } from './actions.js';
 import { loadApprovals } from './approvals.js';
 import { $, clearError, el, severity, showError, status, time } from './dom.js';
 
@@ -21,6 +22,7 @@ export function showIncident(id) {
   const view = { id, seen: new Set(), last: 0, source: null, refresh: null, retry: null, gatesStale: false, closed: false };
   current = view;
   void loadHeader(view);
+  showActions(view, () => void loadHeader(view));
   void loadApprovals(view);
   void loadTimeline(view);
   return () => {
@@ -38,6 +40,8 @@ async function loadHeader(view) {
     if (view.closed) return;
     document.title = `${i.severity.toUpperCase()} · ${i.title} — Palisade`;
     const facts = [
+      ['Owner', el('span', { id: 'incident-assignee', text: i.assignee || 'nobody' })],
+      ['Tags', (i.tags || []).join(', ') || '—'],
       ['Playbook', `${i.playbook} ${i.playbookVersion || ''}`.trim()],
       ['Stuck', i.stuckSince ? `since ${new Date(i.stuckSince).toISOString()}: ${i.stuckReason || 'its workflow task keeps failing'}` : 'no'],
       ['Build', !i.startedBuild ? '—' : i.startedBuild === i.runningBuild ? i.startedBuild : `started on ${i.startedBuild}, now ${i.runningBuild}`],

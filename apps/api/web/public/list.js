@@ -2,9 +2,9 @@
 import { api } from './api.js';
 import { $, clearError, el, severity, showError, status, time } from './dom.js';
 
-const FILTERS = ['status', 'severity', 'playbook', 'entity', 'source'];
-const CHOICES = ['status', 'severity'];
-const TEXTS = ['playbook', 'entity', 'source'];
+const FILTERS = ['status', 'severity', 'playbook', 'entity', 'source', 'assignee', 'unassigned'];
+const CHOICES = ['status', 'severity', 'unassigned'];
+const TEXTS = ['playbook', 'entity', 'source', 'assignee'];
 const list = { params: new URLSearchParams(), nextCursor: null, pages: 0 };
 let playbooksLoaded = false;
 
@@ -103,6 +103,7 @@ function incidentRow(i) {
     el('td', {}, severity(i.severity)),
     el('td', { class: 'title' }, el('a', { href, text: i.title })),
     el('td', {}, status(i.status), i.stuckSince ? el('span', { class: 'badge stuck', title: i.stuckReason || 'its workflow task keeps failing', text: ' stuck' }) : null),
+    el('td', { class: 'assignee', text: i.assignee || '—' }),
     el('td', { text: i.playbook }),
     el('td', { class: 'mono', text: i.entity || '—' }),
     el('td', { class: 'num', text: String(i.alertCount ?? 0) }),

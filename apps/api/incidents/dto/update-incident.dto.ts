@@ -1,0 +1,20 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { SEVERITIES } from '../../../../lib/domain/incident';
+
+export const TAG_PATTERN = /^[a-z0-9][a-z0-9:_./-]{0,63}$/;
+
+export const updateIncidentSchema = z
+  .object({
+    tags: z
+      .array(z.string().trim().toLowerCase().regex(TAG_PATTERN, 'a tag is 1–64 of a-z, 0-9 and : _ . / - (e.g. pentest, team:web)'))
+      .max(20)
+      .optional()
+      .describe('The whole set of tags from now (replaces the old set; [] removes them all).'),
+    severity: z.enum(SEVERITIES).optional().describe('The severity from now, up or down.'),
+    title: z.string().trim().min(1).max(500).optional().describe('The title from now (redacted like alert text).'),
+    reason: z.string().trim().min(1).max(2000).describe('Why: it goes on the timeline with each change.'),
+  })
+  .refine((b) => b.tags !== undefined || b.severity !== undefined || b.title !== undefined, { message: 'give at least one of tags, severity, title', path: ['tags'] });
+
+export class UpdateIncidentDto extends createZodDto(updateIncidentSchema) {}
