@@ -18,6 +18,7 @@ import { WebhookReplays1764930000000 } from './1764930000000-webhook-replays';
 import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
 import { InboxTraceparent1764960000000 } from './1764960000000-inbox-traceparent';
+import { PostmortemReview1764990000000 } from './1764990000000-postmortem-review';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   MetricsCursor1764940000000,
   GamedayHeartbeats1764950000000,
   InboxTraceparent1764960000000,
+  PostmortemReview1764990000000,
 ];
