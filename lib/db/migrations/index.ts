@@ -19,6 +19,7 @@ import { MetricsCursor1764940000000 } from './1764940000000-metrics-cursor';
 import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbeats';
 import { InboxTraceparent1764960000000 } from './1764960000000-inbox-traceparent';
 import { PostmortemReview1764990000000 } from './1764990000000-postmortem-review';
+import { IncidentLinks1764990000001 } from './1764990000001-incident-links';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   GamedayHeartbeats1764950000000,
   InboxTraceparent1764960000000,
   PostmortemReview1764990000000,
+  IncidentLinks1764990000001,
 ];
