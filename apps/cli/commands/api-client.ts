@@ -40,6 +40,10 @@ export class ApiClient {
     return this.json<T>('POST', path, { query, body });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PATCH', path, { body });
+  }
+
   delete<T>(path: string, query?: Query): Promise<T> {
     return this.json<T>('DELETE', path, { query });
   }

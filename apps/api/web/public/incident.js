@@ -1,6 +1,8 @@
 // One incident: its facts, its timeline followed live (server-sent events), its postmortem.
 import { api } from './api.js';
 import { loadApprovals } from './approvals.js';
+import { showRelated } from './related.js';
+import { loadReview } from './review.js';
 import { $, clearError, el, severity, showError, status, time } from './dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -9,9 +11,9 @@ let current = null;
 /** Shows incident `id`; returns what to do on leaving it (close the stream). */
 export function showIncident(id) {
   $('detail-view').hidden = false;
-  for (const box of ['detail-error', 'approvals-error', 'postmortem-error']) clearError($(box));
+  for (const box of ['detail-error', 'approvals-error', 'postmortem-error', 'review-error', 'related-error']) clearError($(box));
   $('verdict').hidden = true;
-  for (const part of ['incident-header', 'gates', 'timeline']) $(part).replaceChildren();
+  for (const part of ['incident-header', 'gates', 'timeline', 'review', 'related']) $(part).replaceChildren();
   $('postmortem-frame').hidden = true;
   $('postmortem-frame').removeAttribute('srcdoc');
   if (!UUID.test(id)) {
@@ -23,6 +25,7 @@ export function showIncident(id) {
   void loadHeader(view);
   void loadApprovals(view);
   void loadTimeline(view);
+  void loadReview(view);
   return () => {
     view.closed = true;
     current = null;
@@ -59,6 +62,7 @@ async function loadHeader(view) {
         ' ', el('span', { class: 'mono muted', text: i.id })),
       el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)])),
     );
+    showRelated(view, i, () => void loadHeader(view));
     clearError($('detail-error'));
   } catch (err) {
     if (!view.closed) showError($('detail-error'), err);
