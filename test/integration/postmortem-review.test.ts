@@ -81,6 +81,11 @@ describe('postmortem review', () => {
     expect(await postJson(url('/sign-off'), {}, ana)).toMatchObject({ status: 403, body: { error: 'reviewer_is_author' } });
     expect((await postJson(url('/sign-off'), { note: 'checked the timeline' }, bob)).body).toMatchObject({ state: 'in_review', signOffs: [{ reviewer: 'bob' }] });
     expect(await postJson(url('/sign-off'), {}, bob)).toMatchObject({ status: 409, body: { error: 'already_signed_off' } });
+    // An edit in review withdraws the sign-offs given: they signed other words.
+    const inReview = await patchJson(url(''), { wentWell: ['Ticket in seconds', 'The owner was found fast'] }, ana);
+    expect(inReview.body).toMatchObject({ revision: 1, state: 'in_review' });
+    expect((await getJson(url(''), viewer)).body.current.signOffs).toEqual([]);
+    expect((await postJson(url('/sign-off'), {}, bob)).body).toMatchObject({ state: 'in_review', signOffs: [{ reviewer: 'bob' }] });
     const second = await postJson(url('/sign-off'), {}, carol);
     expect(second).toMatchObject({ status: 200, body: { revision: 1, state: 'published' } });
 
@@ -141,7 +146,10 @@ describe('postmortem review', () => {
     // The published revision's review is still what GET shows as published.
     expect((await getJson(url(''), viewer)).body).toMatchObject({ state: 'draft', published: { revision: 1 } });
 
-    const types = (await timelineOf(engine.baseUrl, incidentId)).map((e) => e.type);
+    const events = await timelineOf(engine.baseUrl, incidentId);
+    const types = events.map((e) => e.type);
+    // The one edit made after a sign-off says whose it withdrew.
+    expect(events.filter((e) => e.type === 'postmortem.edited' && e.summary.includes('withdrawn')).map((e) => e.summary)).toEqual([expect.stringMatching(/sign-offs withdrawn: bob$/)]);
     for (const t of ['postmortem.drafted', 'postmortem.edited', 'postmortem.submitted', 'postmortem.signed-off', 'postmortem.published', 'postmortem.revision-started']) expect(types).toContain(t);
   }, 180_000);
 

@@ -34,7 +34,11 @@ export async function editPostmortem(db: DataSource, incidentId: string, edit: R
       `UPDATE postmortem_revisions SET content = $3::jsonb, last_action_item = $4, edited_by = $5, edited_at = now() WHERE incident_id = $1 AND revision = $2`,
       [incidentId, latest.revision, JSON.stringify(content), lastActionItem, by],
     );
-    const withdrawn = await tx.query<{ reviewer: string }[]>(`DELETE FROM postmortem_signoffs WHERE incident_id = $1 AND revision = $2 RETURNING reviewer`, [incidentId, latest.revision]);
+    // As a SELECT: TypeORM answers a bare DELETE … RETURNING with [rows, count].
+    const withdrawn = await tx.query<{ reviewer: string }[]>(
+      `WITH gone AS (DELETE FROM postmortem_signoffs WHERE incident_id = $1 AND revision = $2 RETURNING reviewer) SELECT reviewer FROM gone`,
+      [incidentId, latest.revision],
+    );
     const changed = diffContent(latest.content, content).map((c) => c.field);
     const also = withdrawn.length > 0 ? `; sign-offs withdrawn: ${withdrawn.map((w) => w.reviewer).join(', ')}` : '';
     await reviewEvent(tx, incidentId, 'postmortem.edited', by, `${by} edited the postmortem (revision ${latest.revision}: ${changed.join(', ') || 'no change'})${also}`, {

@@ -14,6 +14,7 @@ export function showIncident(id) {
   for (const box of ['detail-error', 'approvals-error', 'postmortem-error', 'review-error', 'related-error']) clearError($(box));
   $('verdict').hidden = true;
   for (const part of ['incident-header', 'gates', 'timeline', 'review', 'related']) $(part).replaceChildren();
+  delete $('related').dataset.incident;
   $('postmortem-frame').hidden = true;
   $('postmortem-frame').removeAttribute('srcdoc');
   if (!UUID.test(id)) {

@@ -2,18 +2,28 @@
 import { api, atLeast } from './api.js';
 import { $, clearError, el, showError, status } from './dom.js';
 
-/** Shows the links of incident `i` (GET /incidents/:id's answer) and, for responders, the forms. */
+/**
+ * Shows the links of incident `i` (GET /incidents/:id's answer) and, for responders, the forms.
+ * The header reloads on every new timeline event: the list is redrawn, the forms (and what is
+ * being typed in them) are kept.
+ */
 export function showRelated(view, i, reload) {
-  clearError($('related-error'));
+  const box = $('related');
+  if (box.dataset.incident !== view.id) {
+    clearError($('related-error'));
+    const forms = atLeast('responder') ? [linkForm(view, reload), mergeForm(view, reload)] : [];
+    box.replaceChildren(el('div', { id: 'related-list' }), ...forms);
+    box.dataset.incident = view.id;
+  }
   const list = (i.links || []).length
     ? el('ul', { id: 'links' }, i.links.map((l) => el('li', {},
       `${l.relation} `, el('a', { href: `#/incidents/${l.incidentId}`, text: l.title }), ' ', status(l.status),
       el('span', { class: 'muted', text: ` by ${l.createdBy}${l.reason ? `: ${l.reason}` : ''}` }))))
     : el('p', { class: 'muted', text: 'No related incident.' });
-  const parts = [list];
-  if (i.duplicateOf) parts.unshift(el('p', {}, 'Merged as a duplicate into ', el('a', { href: `#/incidents/${i.duplicateOf}`, text: i.duplicateOf })));
-  if (atLeast('responder') && !i.duplicateOf) parts.push(linkForm(view, reload), mergeForm(view, i, reload));
-  $('related').replaceChildren(...parts);
+  const merged = i.duplicateOf ? [el('p', {}, 'Merged as a duplicate into ', el('a', { href: `#/incidents/${i.duplicateOf}`, text: i.duplicateOf }))] : [];
+  $('related-list').replaceChildren(...merged, list);
+  const merge = $('merge-form');
+  if (merge) merge.hidden = Boolean(i.duplicateOf) || i.status === 'resolved' || i.status === 'cancelled';
 }
 
 function submitter(form, run, reload) {
@@ -46,8 +56,7 @@ function linkForm(view, reload) {
   }), reload);
 }
 
-function mergeForm(view, i, reload) {
-  if (i.status === 'resolved' || i.status === 'cancelled') return null;
+function mergeForm(view, reload) {
   const form = el('form', { class: 'actions', id: 'merge-form' },
     el('input', { name: 'into', placeholder: 'merge into incident id', required: true, 'aria-label': 'Survivor', spellcheck: 'false' }),
     el('input', { name: 'reason', placeholder: 'why it is a duplicate', required: true, 'aria-label': 'Why it is a duplicate' }),

@@ -100,5 +100,5 @@ function render(view, r) {
   const suggestions = r.suggestedActionItems.length
     ? el('details', {}, el('summary', { text: `Suggested from the timeline (${r.suggestedActionItems.length})` }), el('ul', {}, r.suggestedActionItems.map((s) => el('li', { text: s }))))
     : null;
-  return [state, ...signOffs, form, el('h3', { text: 'Action items' }), items, add, suggestions, buttons];
+  return [state, ...signOffs, form, el('h3', { text: 'Action items' }), items, add, suggestions, buttons].filter(Boolean);
 }
