@@ -15,6 +15,7 @@ import { incidentsList, incidentsShow, type ListOptions } from './commands/incid
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
 import { report } from './commands/report';
+import type { EditOptions } from './commands/postmortem-review';
 import { tokenClaim, tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
 
 // Commands that load Temporal's SDK, the engine or the intake adapters are imported when they
@@ -165,6 +166,30 @@ incidents
   });
 
 registerIncidentWork(program, incidents, api);
+incidents
+  .command('link')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .argument('<other>', 'the incident to link it to')
+  .option('--relation <relation>', 'related (default), caused-by (<id> was caused by <other>) or causes')
+  .option('--reason <text>', 'why (goes on both timelines)')
+  .option('--json', 'print the answer as JSON')
+  .description('Link two incidents: both timelines say so, and `incidents show` lists the link on both (responder).')
+  .action(async (id: string, other: string, opts: { relation?: string; reason?: string; json?: boolean }, cmd: Command) => {
+    const { incidentsLink } = await import('./commands/incidents-related');
+    await incidentsLink(api(cmd), id, other, opts);
+  });
+incidents
+  .command('merge')
+  .argument('<id>', 'the duplicate (or its first 8 characters)')
+  .requiredOption('--into <id>', 'the incident that stays open and takes its alerts')
+  .requiredOption('--reason <text>', 'why it is a duplicate (goes on both timelines)')
+  .option('--undo', "undo what the duplicate's playbook changed, as a cancel does (default: it stays done)")
+  .option('--json', 'print the answer as JSON')
+  .description("Merge a duplicate into another incident: its alerts move, its playbook stops, it closes pointing at the survivor (responder).")
+  .action(async (id: string, opts: { into: string; reason: string; undo?: boolean; json?: boolean }, cmd: Command) => {
+    const { incidentsMerge } = await import('./commands/incidents-related');
+    await incidentsMerge(api(cmd), id, opts);
+  });
 
 for (const decision of ['approve', 'deny'] as const) {
   const command = program
@@ -206,6 +231,81 @@ program
   .description('MTTD, MTTA, MTTC and MTTR (mean, median, p90) over a period, and the false-positive rate per routing rule and per vendor rule.')
   .action(async (opts: { since?: string; until?: string; by?: string; playbook?: string; json?: boolean }, cmd: Command) => {
     await report(api(cmd), opts);
+  });
+
+const review = program.command('review').description("show | edit | submit | sign-off | revise | revisions | diff: an incident's postmortem review (draft → in review → published).");
+review
+  .command('show')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--json', 'print the review as JSON')
+  .description('The review as it stands: state, sign-offs, root cause, what went well and badly, action items with owners, due dates and tickets.')
+  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+    const { reviewShow } = await import('./commands/postmortem-review');
+    await reviewShow(api(cmd), id, opts);
+  });
+review
+  .command('edit')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--root-cause <text>', 'why it happened')
+  .option('--factor <text...>', 'contributing factors (the whole list)')
+  .option('--went-well <text...>', 'what went well (the whole list)')
+  .option('--went-badly <text...>', 'what went badly (the whole list)')
+  .option('--action <title|owner|due...>', 'add an action item, e.g. "Alarm on console changes|dana|2026-12-20"')
+  .option('--done <n...>', 'mark action item n done')
+  .option('--json', 'print the answer as JSON')
+  .description('Write on the postmortem (responder); a published one is revised with `review revise`.')
+  .action(async (id: string, opts: EditOptions, cmd: Command) => {
+    const { reviewEdit } = await import('./commands/postmortem-review');
+    await reviewEdit(api(cmd), id, opts);
+  });
+review
+  .command('submit')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--json', 'print the answer as JSON')
+  .description('Send the draft to review; its action items become tickets where the incident\'s ticket went.')
+  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+    const { reviewSubmit } = await import('./commands/postmortem-review');
+    await reviewSubmit(api(cmd), id, opts);
+  });
+review
+  .command('sign-off')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--note <text>', 'what you checked')
+  .option('--json', 'print the answer as JSON')
+  .description('Sign the revision in review off; two people other than its last editor publish it.')
+  .action(async (id: string, opts: { note?: string; json?: boolean }, cmd: Command) => {
+    const { reviewSignOff } = await import('./commands/postmortem-review');
+    await reviewSignOff(api(cmd), id, opts);
+  });
+review
+  .command('revise')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .requiredOption('--reason <text>', 'why the published postmortem is revised')
+  .option('--json', 'print the answer as JSON')
+  .description('Start the next revision of a published postmortem, as a draft copy.')
+  .action(async (id: string, opts: { reason: string; json?: boolean }, cmd: Command) => {
+    const { reviewRevise } = await import('./commands/postmortem-review');
+    await reviewRevise(api(cmd), id, opts);
+  });
+review
+  .command('revisions')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .option('--json', 'print them as JSON')
+  .description('Every revision, with who signed it off.')
+  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+    const { reviewRevisions } = await import('./commands/postmortem-review');
+    await reviewRevisions(api(cmd), id, opts);
+  });
+review
+  .command('diff')
+  .argument('<id>', 'the incident id (or its first 8 characters)')
+  .argument('<from>', 'the earlier revision')
+  .argument('<to>', 'the later revision')
+  .option('--json', 'print the changes as JSON')
+  .description('What changed between two revisions, field by field.')
+  .action(async (id: string, from: string, to: string, opts: { json?: boolean }, cmd: Command) => {
+    const { reviewDiff } = await import('./commands/postmortem-review');
+    await reviewDiff(api(cmd), id, from, to, opts);
   });
 
 const token = program.command('token').description('create | ls | revoke (admin), claim: API tokens.');

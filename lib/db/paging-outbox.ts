@@ -96,6 +96,7 @@ export async function enqueueReopened(q: Sql, incidentId: string): Promise<void>
   await enqueue(q, incidentId, 'open', { reopened: true });
 }
 
+/** The incident's lifecycle never reaches a postmortem action item's ticket (lib/db/action-item-tickets.ts): it lives on after the incident. */
 async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail: Record<string, unknown>): Promise<void> {
   // A comment milestone is keyed by what it says, so two different milestones both go out.
   const suffix = action === 'comment' ? `:${typeof detail.milestone === 'string' ? detail.milestone : ''}` : '';
@@ -103,7 +104,7 @@ async function enqueue(q: Sql, incidentId: string, action: OutboxAction, detail:
     `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
      SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
      FROM paging_notices n
-     WHERE n.incident_id = $1 AND ($2 <> 'open' OR n.ref = '') AND ($2 <> 'comment' OR n.kind IN ('ticket', 'chat')) AND ($2 <> 'acknowledge' OR n.kind IN ('page', 'chat')) AND n.status <> ALL($5::text[])
+     WHERE n.incident_id = $1 AND n.ref NOT LIKE 'action:%' AND ($2 <> 'open' OR n.ref = '') AND ($2 <> 'comment' OR n.kind IN ('ticket', 'chat')) AND ($2 <> 'acknowledge' OR n.kind IN ('page', 'chat')) AND n.status <> ALL($5::text[])
      ON CONFLICT (key) DO NOTHING`,
     [incidentId, action, JSON.stringify(detail), suffix, QUIET_NOTICE_STATUSES],
   );

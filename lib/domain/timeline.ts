@@ -39,6 +39,16 @@ export const TIMELINE_EVENT_TYPES = [
   'compensation.started',
   'compensation.succeeded',
   'compensation.failed',
+  /** Postmortem review (POST/PATCH /postmortems/:id…): who wrote, sent to review, signed off, published, started a new revision. */
+  'postmortem.drafted',
+  'postmortem.edited',
+  'postmortem.submitted',
+  'postmortem.signed-off',
+  'postmortem.published',
+  'postmortem.revision-started',
+  /** Related incidents: linked to another (both timelines), merged as a duplicate into a survivor (both timelines). */
+  'incident.linked',
+  'incident.merged',
   /** A page or ticket the vendor accepted (with its id and link), or refused, or an acknowledgement from the vendor. */
   'notice.sent',
   'notice.failed',

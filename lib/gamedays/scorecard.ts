@@ -27,6 +27,8 @@ export interface ScoredIncident {
   credentialRevokedAfterMs: number | null;
   /** patch-canary: waves patched after the rollout breached its SLO (0 when it never breached); null for other playbooks. */
   wavesPatchedAfterBreach: number | null;
+  /** Its postmortem in the API: the review responders complete, and the generated one. */
+  postmortem: { review: string; generated: string };
 }
 
 export interface SloResult {
@@ -63,6 +65,11 @@ function wavesPatchedAfterBreach(pm: Postmortem): number | null {
   return pm.timeline.filter((e) => e.sequence > breach.sequence && e.type === 'step.started' && PATCH_WAVE_STEP.test(e.summary)).length;
 }
 
+/** Where an incident's postmortem is reviewed (GET /postmortems/:id) and generated (GET /incidents/:id/postmortem). */
+export function postmortemLinks(incidentId: string): ScoredIncident['postmortem'] {
+  return { review: `/postmortems/${incidentId}`, generated: `/incidents/${incidentId}/postmortem` };
+}
+
 /** The scorecard's view of one incident: only numbers its postmortem already computed. */
 export function scoreIncident(pm: Postmortem, environment: string | null): ScoredIncident {
   const revoke = pm.automation.steps.find((s) => REVOKE_STEP.test(s.name) && s.outcome === 'succeeded' && !s.compensation);
@@ -85,6 +92,7 @@ export function scoreIncident(pm: Postmortem, environment: string | null): Score
     waitingForApprovalMs: pm.durations.waitingForApprovalMs,
     credentialRevokedAfterMs: revoke ? between(pm.times.startedAt, revoke.endedAt) : null,
     wavesPatchedAfterBreach: wavesPatchedAfterBreach(pm),
+    postmortem: postmortemLinks(pm.incident.id),
   };
 }
 
@@ -160,6 +168,10 @@ export function renderScorecard(s: Scorecard): string {
       (i) =>
         `| ${i.id.slice(0, 8)} | ${i.playbook} | ${i.entity ?? '—'} | ${i.status} | ${d(i.toDetectMs)} | ${d(i.toContainMs)} | ${d(i.toResolveMs)} | ${i.steps} | ${i.retries} | ${i.failedSteps.map((f) => f.name).join(', ') || '0'} | ${i.approvals.map((a) => `${a.gateId} ${a.outcome} (${d(a.waitedMs)})`).join('<br>') || '—'} |`,
     ),
+    '',
+    '## Postmortems',
+    '',
+    ...(s.incidents.length ? s.incidents.map((i) => `- ${i.id.slice(0, 8)} ${i.title}: review ${i.postmortem.review}, generated ${i.postmortem.generated}`) : ['- none']),
     '',
     '## Faults',
     '',

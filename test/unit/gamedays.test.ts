@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planAlerts } from '../../lib/gamedays/alerts';
 import { GAMEDAYS_DIR, listScenarios, loadScenario, scenarioHosts } from '../../lib/gamedays/scenario';
-import { evaluateSlos, renderScorecard, type ScoredIncident } from '../../lib/gamedays/scorecard';
+import { evaluateSlos, postmortemLinks, renderScorecard, type ScoredIncident } from '../../lib/gamedays/scorecard';
 
 const BAD = 'test/fixtures/gamedays/bad';
 
@@ -69,6 +69,7 @@ describe('SLO evaluation', () => {
     waitingForApprovalMs: 0,
     credentialRevokedAfterMs: null,
     wavesPatchedAfterBreach: null,
+    postmortem: postmortemLinks('aaaaaaaa-0000-0000-0000-000000000000'),
     ...over,
   });
 
@@ -127,5 +128,7 @@ describe('SLO evaluation', () => {
     });
     expect(md).toContain('FAILED');
     expect(md).toContain('no incident to judge');
+    // Each incident links to its postmortem: the review responders complete, and the generated one.
+    expect(md).toContain('## Postmortems\n\n- aaaaaaaa t: review /postmortems/aaaaaaaa-0000-0000-0000-000000000000, generated /incidents/aaaaaaaa-0000-0000-0000-000000000000/postmortem');
   });
 });

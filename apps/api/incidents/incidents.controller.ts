@@ -32,6 +32,10 @@ import {
   timelinePageSchema,
 } from './dto/incident-responses.dto';
 import { IncidentsService } from './incidents.service';
+import { IncidentLinksService } from './incident-links.service';
+import { LinkIncidentDto } from './dto/link-incident.dto';
+import { MergeIncidentDto } from './dto/merge-incident.dto';
+import { incidentLinkedSchema, incidentMergedSchema } from './dto/incident-links.dto';
 import { TimelineHub } from './timeline-hub';
 import { streamTimeline } from './timeline-stream';
 
@@ -48,6 +52,7 @@ export class IncidentsController {
     @Inject(TokensService) private readonly tokens: TokensService,
     @Inject(StreamTickets) private readonly tickets: StreamTickets,
     @Inject(TimelineHub) private readonly hub: TimelineHub,
+    @Inject(IncidentLinksService) private readonly related: IncidentLinksService,
   ) {}
 
   @Get()
@@ -84,8 +89,9 @@ export class IncidentsController {
     summary: "An incident's projection (status, playbook, severity, entity, times), with its playbook's live state while it runs.",
     description: "`live` is the workflow's state query (current step, pending gates, counts); `liveStatus` is running, closed, or unreachable (Temporal did not answer: the projection alone).",
   })
-  get(@Param('id') id: string) {
-    return this.incidents.describe(id);
+  async get(@Param('id') id: string) {
+    const incident = await this.incidents.describe(id);
+    return { ...incident, links: await this.related.links(id) };
   }
 
   @Patch(':id')
@@ -197,6 +203,40 @@ export class IncidentsController {
   })
   redispatch(@Param('id') id: string, @CurrentCaller() caller: Caller) {
     return this.incidents.redispatch(id, caller.name);
+  }
+
+  @Post(':id/links')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(200, incidentLinkedSchema, 'Linked (or already linked: `created: false`).')
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'self_link'], 404: ['incident_not_found'] })
+  @ApiOperation({
+    summary: 'Link two incidents (related, caused-by, causes): both timelines say so, and GET /incidents/:id lists the link on both.',
+  })
+  link(@Param('id') id: string, @Body() dto: LinkIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.related.link(id, dto, caller.name);
+  }
+
+  @Post(':id/merge')
+  @RequireRole('responder')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiIdParam('id', ID)
+  @ApiZodResponse(202, incidentMergedSchema, 'Merged: its alerts moved; its playbook is stopping.')
+  @ApiErrors({
+    400: ['invalid_incident_id', 'invalid_request', 'self_merge'],
+    404: ['incident_not_found'],
+    409: ['incident_closed', 'already_merged', 'survivor_closed'],
+    503: ['temporal_unavailable'],
+  })
+  @ApiOperation({
+    summary: 'Merge a duplicate into another incident: its alerts move to the survivor, its playbook stops (undoing what it did only with undo: true), and it closes pointing at the survivor.',
+    description:
+      "The survivor's playbook receives the alerts as merged alerts; later alerts for the duplicate's entity go to the survivor while it is open. Both timelines say so. " +
+      'Sent again after a 503, it records nothing twice and asks the playbook to stop again.',
+  })
+  merge(@Param('id') id: string, @Body() dto: MergeIncidentDto, @CurrentCaller() caller: Caller) {
+    return this.related.merge(id, dto, caller.name);
   }
 
   @Get(':id/timeline')

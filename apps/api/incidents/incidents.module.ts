@@ -7,12 +7,13 @@ import { TokensModule } from '../tokens/tokens.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsService } from './incidents.service';
+import { IncidentLinksService } from './incident-links.service';
 import { StuckWatcher } from './stuck-watcher.service';
 import { TimelineHub } from './timeline-hub';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule, PlaybooksModule],
   controllers: [IncidentsController],
-  providers: [IncidentsService, TimelineHub, StuckWatcher],
+  providers: [IncidentsService, IncidentLinksService, TimelineHub, StuckWatcher],
 })
 export class IncidentsModule {}

@@ -54,6 +54,8 @@ export async function recordJiraEvent(db: DataSource, body: unknown, deliveryId:
     );
     if (!notice) return { recorded: false, reason: `${key} is not a ticket Palisade opened` };
     const incidentId = notice.incident_id;
+    // A postmortem action item's ticket shows its state in the review (GET /postmortems/:id): Jira's status name.
+    await tx.query(`UPDATE paging_notices SET status = $2, updated_at = now() WHERE kind = 'ticket' AND external_id = $1 AND ref LIKE 'action:%'`, [key, to]);
     await insertTimelineEvent(tx, {
       id: `${incidentId}#jira:${eventId}`.slice(0, 400),
       incidentId,

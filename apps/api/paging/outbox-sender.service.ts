@@ -11,6 +11,7 @@ import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { humanDuration } from '../../../lib/duration';
+import { actionItemOfRef } from '../../../lib/postmortem/review';
 import { claimOutbox, deadLetter, fallBack, markSent, outboxDepth, retryLater, type OutboxDepth, type OutboxRow } from './outbox-store';
 import { RateWindow } from './rate-window';
 
@@ -256,18 +257,31 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     if (!vendor) return { kind: 'refused', error: 'no ticketing vendor is configured (vendors.ticketing in runbooks/providers.yaml)' };
     if (row.action === 'acknowledge') return this.sentQuietly(row);
     if (row.action === 'open') {
-      const { ticket, created } = await vendor.open({
-        incidentId: row.incidentId,
-        project: row.target,
-        summary: `[${row.severity}] ${row.title}`,
-        severity: row.severity,
-        lines: [`Palisade incident ${row.incidentId} (${row.playbook}), severity ${row.severity}.`, row.entity ? `Entity: ${row.entity}.` : '', `Alerts so far: ${row.alertCount}.`],
-        link: this.link(row),
-      });
+      const item = actionItemOf(row);
+      const { ticket, created } = await vendor.open(
+        item
+          ? {
+              // Its own label (palisade-incident-<id>-action-<n>), so it is found again apart from the incident's ticket.
+              incidentId: `${row.incidentId}-action-${item.id}`,
+              project: row.target,
+              summary: item.title,
+              severity: row.severity,
+              lines: [`Action item ${item.id} of the postmortem of Palisade incident ${row.incidentId}: ${row.title}.`, `Owner: ${item.owner}. Due: ${item.due}.`],
+              link: `${this.config.publicUrl}/postmortems/${row.incidentId}`,
+            }
+          : {
+              incidentId: row.incidentId,
+              project: row.target,
+              summary: `[${row.severity}] ${row.title}`,
+              severity: row.severity,
+              lines: [`Palisade incident ${row.incidentId} (${row.playbook}), severity ${row.severity}.`, row.entity ? `Entity: ${row.entity}.` : '', `Alerts so far: ${row.alertCount}.`],
+              link: this.link(row),
+            },
+      );
       await markSent(this.db, row, { status: 'open', externalId: ticket.key, externalUrl: ticket.url }, {
         type: 'notice.sent',
-        summary: `${created ? 'Opened' : 'Found'} ticket ${ticket.key} in ${row.target} (${ticket.url})`,
-        data: { ticket: ticket.key, url: ticket.url, created },
+        summary: `${created ? 'Opened' : 'Found'} ticket ${ticket.key} in ${row.target}${item ? ` for action item ${item.id} (${item.owner})` : ''} (${ticket.url})`,
+        data: { ticket: ticket.key, url: ticket.url, created, ...(item ? { actionItem: item.id } : {}) },
       });
       return { kind: 'sent' };
     }
@@ -307,6 +321,13 @@ function capitalised(s: string): string {
 function postedMessage(row: OutboxRow): PostedMessage | null {
   const [channel, ts] = row.externalId?.split('/') ?? [];
   return channel && ts ? { channel, ts } : null;
+}
+
+/** The postmortem action item an outbox row opens a ticket for (lib/db/action-item-tickets.ts), or null. */
+function actionItemOf(row: OutboxRow): { id: number; title: string; owner: string; due: string } | null {
+  if (actionItemOfRef(row.ref) === null) return null;
+  const item = row.detail.actionItem as { id: number; title: string; owner: string; due: string } | undefined;
+  return item ?? null;
 }
 
 function ticketRef(row: OutboxRow): TicketRef | null {

@@ -7,13 +7,16 @@ import { PostmortemTemplates } from '../../../lib/postmortem/render';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { PostmortemsController } from './postmortems.controller';
 import { POSTMORTEM_TEMPLATES, PostmortemsService } from './postmortems.service';
+import { PostmortemReviewController } from './review/review.controller';
+import { PostmortemReviewService } from './review/review.service';
 
-/** GET /incidents/:id/postmortem: Markdown, HTML or the computed model. A broken template stops the start. */
+/** GET /incidents/:id/postmortem: Markdown, HTML or the computed model (a broken template stops the start); /postmortems/:id: its review. */
 @Module({
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity])],
-  controllers: [PostmortemsController],
+  controllers: [PostmortemsController, PostmortemReviewController],
   providers: [
     PostmortemsService,
+    PostmortemReviewService,
     { provide: POSTMORTEM_TEMPLATES, inject: [PALISADE_CONFIG], useFactory: (config: PalisadeConfig) => new PostmortemTemplates(config.postmortemTemplatesDir) },
   ],
 })

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { incidentSeverity, SEVERITIES } from '../../../lib/domain/incident';
 import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
+import { SURVIVOR_OF } from '../../../lib/db/merged-alerts';
 import { isUniqueViolation } from '../common/db-errors';
 
 export type Disposition = 'started' | 'merged' | 'suppressed' | 'duplicate';
@@ -45,7 +46,10 @@ export async function storeAlert(
 ): Promise<StoredAlert> {
   const routed = decision.kind === 'playbook' ? decision : undefined;
   const [row] = await db.query<{ incident_id: string | null; disposition: Disposition }[]>(
-    `WITH suppressed AS (
+    `WITH route AS (
+       -- A merged duplicate's entity: its survivor while that is open (lib/db/merged-alerts.ts).
+       SELECT COALESCE((SELECT workflow_id FROM (${SURVIVOR_OF('$23')}) s), $23) AS workflow_id
+     ), suppressed AS (
        SELECT $20::boolean OR EXISTS (
          SELECT 1 FROM suppressions
          WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at
@@ -53,7 +57,7 @@ export async function storeAlert(
      ), incident AS (
        INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity,
          detected_at, alert_count, sources, first_alert_at, last_alert_at)
-       SELECT $22, $23, $7, $24, 'open', $25, $26, $21, $6, 1, ARRAY[$2]::text[], $6, $6
+       SELECT $22, (SELECT workflow_id FROM route), $7, $24, 'open', $25, $26, $21, $6, 1, ARRAY[$2]::text[], $6, $6
        WHERE NOT (SELECT yes FROM suppressed)
        ON CONFLICT (workflow_id) WHERE status NOT IN ('resolved', 'cancelled') DO UPDATE SET
          alert_count = incidents.alert_count + 1,
@@ -75,7 +79,7 @@ export async function storeAlert(
        RETURNING id, incident_id, disposition
      ), queued AS (
        INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent)
-       SELECT incident_id, $23, id, $28 FROM stored WHERE incident_id IS NOT NULL
+       SELECT incident_id, (SELECT workflow_id FROM route), id, $28 FROM stored WHERE incident_id IS NOT NULL
      )
      SELECT incident_id, disposition FROM stored`,
     [
@@ -100,7 +104,7 @@ export async function reopenRecent(db: EntityManager, workflowId: string, within
   if (withinSeconds <= 0) return;
   await db.query(
     `UPDATE incidents SET status = 'open', resolved_at = NULL, classification = NULL, classification_reason = NULL, classified_by = NULL, updated_at = now()
-     WHERE id = (SELECT id FROM incidents WHERE workflow_id = $1 AND status = 'resolved'
+     WHERE id = (SELECT id FROM incidents WHERE workflow_id = $1 AND status = 'resolved' AND duplicate_of IS NULL
                    AND resolved_at > now() - make_interval(secs => $2)
                  ORDER BY resolved_at DESC LIMIT 1)
        AND NOT EXISTS (SELECT 1 FROM incidents open WHERE open.workflow_id = $1 AND open.status NOT IN ('resolved', 'cancelled'))`,

@@ -3,6 +3,7 @@ import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { entityGlob } from '../../../lib/intake/suppressions';
 import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/incident';
+import { survivorsOf } from '../../../lib/db/merged-alerts';
 import { reopenRecent, type StoredAlert } from './alert-store';
 
 
@@ -22,7 +23,20 @@ export interface Routed {
  * (group commit): the deliveries already stored, one upsert for all the incidents they join
  * (counts added per workflow id), then the alerts and their inbox rows, in arrival order.
  */
-export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<StoredAlert[]> {
+export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<StoredAlert[]> {
+  // 0. Alerts for a merged duplicate's entity go to its survivor while it is open (lib/db/merged-alerts.ts).
+  const survivors = await survivorsOf(tx, arrived.flatMap((i) => (i.decision.kind === 'playbook' ? [i.decision.workflowId] : [])));
+  const routedFrom = new Map<Routed, Routed>();
+  const items = arrived.map((item) => {
+    const survivor = item.decision.kind === 'playbook' ? survivors.get(item.decision.workflowId) : undefined;
+    if (!survivor || item.decision.kind !== 'playbook') return item;
+    const redirected: Routed = {
+      ...item,
+      decision: { ...item.decision, workflowId: survivor.workflowId, playbook: survivor.playbook, playbookVersion: survivor.playbookVersion, entityKey: survivor.entity ?? item.decision.entityKey },
+    };
+    routedFrom.set(redirected, item);
+    return redirected;
+  });
   const results = new Array<StoredAlert | undefined>(items.length);
   const key = (i: Routed) => `${i.alert.source}\u0000${i.alert.deliveryId}\u0000${i.index}`;
 
@@ -51,8 +65,10 @@ export async function storeBatch(tx: EntityManager, items: Routed[]): Promise<St
     `SELECT entity_pattern FROM suppressions WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at`,
   );
   const patterns = windows.map((w) => entityGlob(w.entity_pattern));
-  const suppressed = (i: Routed) =>
-    i.decision.kind === 'ignore' || patterns.some((p) => p.test(i.decision.kind === 'playbook' ? i.decision.entityKey : '') || p.test(i.alert.entity.key));
+  const suppressed = (routed: Routed) => {
+    const i = routedFrom.get(routed) ?? routed; // suppressions name the alert's own entity
+    return i.decision.kind === 'ignore' || patterns.some((p) => p.test(i.decision.kind === 'playbook' ? i.decision.entityKey : '') || p.test(i.alert.entity.key));
+  };
 
   // 3. Re-fires inside a rule's dedupe window: kept and linked to the incident, not merged again.
   const refires = await refiresOf(tx, fresh.map((n) => items[n]).filter((i) => !suppressed(i)));

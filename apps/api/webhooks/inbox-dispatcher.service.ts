@@ -3,6 +3,7 @@ import { Client, isGrpcServiceError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { takeBackLateAlerts } from '../../../lib/db/late-alerts';
+import { passToSurvivor } from '../../../lib/db/merged-alerts';
 import { ALERT_SEVERITIES, type AlertSeverity } from '../../../lib/intake/alert';
 import type { Catalogue } from '../../../lib/playbooks/catalogue';
 import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
@@ -190,6 +191,12 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
   /** Signals one incident's claimed rows to its workflow, unless the incident closed meanwhile. */
   private async dispatch(rows: ClaimedRow[]): Promise<Delivery> {
     const first = rows[0];
+    if (first.duplicate_of) {
+      const survivor = first.duplicate_of;
+      const moved = await this.db.transaction((tx) => passToSurvivor(tx, first.incident_id, survivor, rows.map((r) => r.inbox_id)));
+      this.log.log(`incident ${first.incident_id} was merged into ${survivor}: ${moved} alert(s) that reached it after go there`);
+      return { kind: 'taken-back' };
+    }
     if (first.incident_status === 'resolved' || first.incident_status === 'cancelled') {
       const outcome = await this.db.transaction((tx) => takeBackLateAlerts(tx, first.incident_id, rows.map((r) => r.inbox_id)));
       if (outcome.late > 0) {

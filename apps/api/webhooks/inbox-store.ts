@@ -24,6 +24,8 @@ export interface ClaimedRow {
   incident_entity: string;
   detected_at: Date;
   incident_status: IncidentStatus;
+  /** The incident was merged into this one (POST /incidents/:id/merge): its rows go there. */
+  duplicate_of: string | null;
   timeline_sequence: number;
   /** The webhook span's W3C traceparent (null with tracing off, or for rows stored before). */
   traceparent: string | null;
@@ -92,7 +94,7 @@ export async function claimRows(db: DataSource): Promise<Claim> {
        )
        SELECT c.id AS inbox_id, c.incident_id, c.workflow_id, c.alert_id, a.source, a.title, a.severity, a.fingerprint,
               a.observed_at, a.entity_kind, a.entity_key, a.entity_display, i.title AS incident_title,
-              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status,
+              i.severity AS incident_severity, i.playbook, i.playbook_version, i.entity AS incident_entity, i.detected_at, i.status AS incident_status, i.duplicate_of,
               s.timeline_sequence, c.traceparent
        FROM claimed c JOIN alerts a ON a.id = c.alert_id JOIN incidents i ON i.id = c.incident_id JOIN sequences s ON s.incident_id = c.incident_id
        ORDER BY c.id`,

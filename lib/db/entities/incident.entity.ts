@@ -46,6 +46,10 @@ export class IncidentEntity {
   @Column({ type: 'text', nullable: true })
   entity!: string | null;
 
+  /** A merged duplicate's survivor (POST /incidents/:id/merge); null otherwise. */
+  @Column({ name: 'duplicate_of', type: 'uuid', nullable: true })
+  duplicateOf!: string | null;
+
   @Column({ name: 'alert_count', type: 'integer', default: 0 })
   alertCount!: number;
 

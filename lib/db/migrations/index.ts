@@ -20,6 +20,8 @@ import { GamedayHeartbeats1764950000000 } from './1764950000000-gameday-heartbea
 import { InboxTraceparent1764960000000 } from './1764960000000-inbox-traceparent';
 import { IncidentAssignee1764970000000 } from './1764970000000-incident-assignee';
 import { IncidentClassification1764980000000 } from './1764980000000-incident-classification';
+import { PostmortemReview1764990000000 } from './1764990000000-postmortem-review';
+import { IncidentLinks1764990000001 } from './1764990000001-incident-links';
 import { Deploys1765000000000 } from './1765000000000-deploys';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
@@ -46,5 +48,7 @@ export const migrations = [
   InboxTraceparent1764960000000,
   IncidentAssignee1764970000000,
   IncidentClassification1764980000000,
+  PostmortemReview1764990000000,
+  IncidentLinks1764990000001,
   Deploys1765000000000,
 ];

@@ -8,6 +8,7 @@ import { ALERT_SEVERITIES, SOURCES } from '../../../../lib/intake/alert';
 import { gateStateSchema, playbookPhaseSchema } from '../../approvals/dto/approval-responses.dto';
 import { componentRef } from '../../common/openapi/api-decorators';
 import { openApiSchema, timeSchema, uuidSchema } from '../../common/openapi/schemas';
+import { incidentLinkSchema } from './incident-links.dto';
 
 /** The incidents projection (Postgres), as every incident route shows it. */
 const incidentFields = {
@@ -23,6 +24,7 @@ const incidentFields = {
   stuckSince: timeSchema.nullable().describe("Since when the run is stuck: its workflow task keeps failing (a change without patched(), a bug). Clears itself once a worker takes it again."),
   stuckReason: z.string().nullable().describe('The failing workflow task: its error and the build it failed on.'),
   entity: z.string().nullable(),
+  duplicateOf: uuidSchema.nullable().describe('Merged as a duplicate into this incident (POST /incidents/:id/merge); null otherwise.'),
   alertCount: z.number().int(),
   sources: z.array(z.enum(SOURCES)),
   firstAlertAt: timeSchema.nullable(),
@@ -89,6 +91,7 @@ export const incidentDetailSchema = z
       deadLetters: z.number().int().describe('Alerts Temporal refused for good (POST /incidents/:id/redispatch sends them again).'),
       error: z.string().nullable(),
     }),
+    links: z.array(incidentLinkSchema).describe('Related incidents, from this one\'s side (POST /incidents/:id/links, and merges).'),
   })
   .meta({ id: 'IncidentDetail' });
 

@@ -2,6 +2,8 @@
 import { api } from './api.js';
 import { showActions } from './actions.js';
 import { loadApprovals } from './approvals.js';
+import { showRelated } from './related.js';
+import { loadReview } from './review.js';
 import { $, clearError, el, severity, showError, status, time } from './dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -10,9 +12,10 @@ let current = null;
 /** Shows incident `id`; returns what to do on leaving it (close the stream). */
 export function showIncident(id) {
   $('detail-view').hidden = false;
-  for (const box of ['detail-error', 'approvals-error', 'postmortem-error']) clearError($(box));
+  for (const box of ['detail-error', 'approvals-error', 'postmortem-error', 'review-error', 'related-error']) clearError($(box));
   $('verdict').hidden = true;
-  for (const part of ['incident-header', 'gates', 'timeline']) $(part).replaceChildren();
+  for (const part of ['incident-header', 'gates', 'timeline', 'review', 'related']) $(part).replaceChildren();
+  delete $('related').dataset.incident;
   $('postmortem-frame').hidden = true;
   $('postmortem-frame').removeAttribute('srcdoc');
   if (!UUID.test(id)) {
@@ -25,6 +28,7 @@ export function showIncident(id) {
   showActions(view, () => void loadHeader(view));
   void loadApprovals(view);
   void loadTimeline(view);
+  void loadReview(view);
   return () => {
     view.closed = true;
     current = null;
@@ -63,6 +67,7 @@ async function loadHeader(view) {
         ' ', el('span', { class: 'mono muted', text: i.id })),
       el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)])),
     );
+    showRelated(view, i, () => void loadHeader(view));
     clearError($('detail-error'));
   } catch (err) {
     if (!view.closed) showError($('detail-error'), err);

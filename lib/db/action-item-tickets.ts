@@ -1,0 +1,33 @@
+import { actionItemRef, type ActionItem } from '../postmortem/review';
+import { OUTBOX_KEY, type Sql } from './paging-outbox';
+
+/**
+ * A postmortem's action items become tickets where the incident's own ticket went: the same
+ * vendor and project (runbooks/paging.yaml chose them when it opened). An incident the policy
+ * gave no ticket gives its action items none. Each item is a notice of its own (ref
+ * `action:<id>`) with its open in the paging outbox, both keyed by the item, so asking again
+ * queues nothing twice. Answers how many items were newly queued.
+ */
+export async function enqueueActionItemTickets(q: Sql, incidentId: string, items: ActionItem[]): Promise<number> {
+  let queued = 0;
+  for (const item of items) {
+    const ref = actionItemRef(item.id);
+    const created = await q.query<{ vendor: string }[]>(
+      `INSERT INTO paging_notices (incident_id, vendor, kind, target, policy, channel, ref, status)
+       SELECT incident_id, vendor, 'ticket', target, 'postmortem action item', 0, $2, 'pending'
+       FROM paging_notices WHERE incident_id = $1 AND kind = 'ticket' AND ref = '' ORDER BY channel LIMIT 1
+       ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING RETURNING vendor`,
+      [incidentId, ref],
+    );
+    if (created.length === 0) continue;
+    await q.query(
+      `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
+       SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
+       FROM paging_notices n WHERE n.incident_id = $1 AND n.ref = $5
+       ON CONFLICT (key) DO NOTHING`,
+      [incidentId, 'open', JSON.stringify({ actionItem: item }), '', ref],
+    );
+    queued++;
+  }
+  return queued;
+}
