@@ -42,7 +42,7 @@ describe('reports', () => {
     { playbook: 'host-compromise', severity: 'high', status: 'resolved', sources: ['falco'], first: A, detected: at(A, 10), created: at(A, 20), acknowledged: at(A, 60), contained: at(A, 120), resolved: at(A, 600), classification: 'true_positive', alerts: [shell, shell] },
     // detect 10 s, acknowledge 30 s, never contained, resolve 300 s.
     { playbook: 'host-compromise', severity: 'critical', status: 'resolved', sources: ['falco', 'generic'], first: B, detected: at(B, 5), created: at(B, 10), acknowledged: at(B, 30), resolved: at(B, 300), classification: 'false_positive', alerts: [shell, { source: 'generic', rule: 'generic-default', labels: { rule: 'vpn-anomaly' } }] },
-    // Reported by hand (no alert time): detect 5 s, acknowledge 15 s (from its timeline), contain 45 s, resolve 900 s.
+    // Reported by hand (no alert time): detect 5 s, acknowledge 15 s (a person's, on its timeline), contain 45 s, resolve 900 s.
     { playbook: 'secret-leak', severity: 'high', status: 'resolved', sources: ['github'], first: null, detected: C, created: at(C, 5), acknowledgedEvent: at(C, 15), contained: at(C, 45), resolved: at(C, 900), classification: 'true_positive', alerts: [{ source: 'github', rule: 'leaked-secrets', labels: { secretType: 'aws_access_key' } }] },
     // Still open: detect 40 s, nothing else.
     { playbook: 'host-compromise', severity: 'high', status: 'open', sources: ['falco'], first: D, detected: at(D, 1), created: at(D, 40), alerts: [shell] },
@@ -64,7 +64,8 @@ describe('reports', () => {
       [id, `${s.playbook}:${id}`, s.severity, s.status, s.playbook, `host:${id}`, s.detected, s.first, s.acknowledged ?? null, s.contained ?? null, s.resolved ?? null, s.sources, s.alerts.length, s.classification ?? null, s.classification ? 'seeded' : null, s.classification ? 'carol' : null],
     );
     const events: [string, string, Record<string, unknown>][] = [['incident.created', s.created, {}]];
-    if (s.acknowledgedEvent) events.push(['incident.status-changed', s.acknowledgedEvent, { status: 'acknowledged' }]);
+    // A person's acknowledgement on the timeline (a playbook's own status change to acknowledged is not one).
+    if (s.acknowledgedEvent) events.push(['incident.acknowledged', s.acknowledgedEvent, { by: 'carol' }]);
     if (s.status === 'resolved') events.push(['incident.resolved', s.resolved!, {}]);
     for (const [i, [type, when, data]] of events.entries()) {
       await engine.db.query(`INSERT INTO timeline_events (id, incident_id, sequence, type, occurred_at, actor, summary, data) VALUES ($1, $2, $3, $4, $5, 'palisade', $4, $6)`, [

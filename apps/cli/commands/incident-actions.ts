@@ -64,6 +64,7 @@ export async function incidentAction(client: ApiClient, action: IncidentAction, 
     }
     case 'edit': {
       if (!opts.reason) throw new CliError(EXIT.usage, 'missing_option', 'edit needs --reason.', 'palisade incidents edit <id> --severity low --reason "…"');
+      if (!opts.tag && !opts.severity && !opts.title) throw new CliError(EXIT.usage, 'missing_option', 'edit needs --tag, --severity or --title.', 'palisade incidents edit <id> --severity low --reason "…"');
       const body = { ...reason, ...(opts.tag ? { tags: opts.tag.flatMap((t) => t.split(',')).filter(Boolean) } : {}), ...(opts.severity ? { severity: opts.severity } : {}), ...(opts.title ? { title: opts.title } : {}) };
       const a = await client.patch<{ changes: { field: string; from: unknown; to: unknown }[] }>(path, body);
       const shown = (v: unknown) => (Array.isArray(v) ? v.join(', ') || 'none' : String(v));

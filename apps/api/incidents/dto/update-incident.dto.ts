@@ -15,6 +15,7 @@ export const updateIncidentSchema = z
     title: z.string().trim().min(1).max(500).optional().describe('The title from now (redacted like alert text).'),
     reason: z.string().trim().min(1).max(2000).describe('Why: it goes on the timeline with each change.'),
   })
-  .refine((b) => b.tags !== undefined || b.severity !== undefined || b.title !== undefined, { message: 'give at least one of tags, severity, title', path: ['tags'] });
+  // Naming no field (or only the values it already has) is valid and changes nothing: the answer's `changes` is empty.
+  .describe('Any of tags, severity and title, with the reason; a field left out stays as it is.');
 
 export class UpdateIncidentDto extends createZodDto(updateIncidentSchema) {}
