@@ -276,6 +276,32 @@ describe('Slack approvals', () => {
     await stop(run);
   }, 60_000);
 
+  it('resolves with /palisade resolve <id> <classification> <reason> and cancels with /palisade cancel as the Slack user’s person; a viewer is refused', async () => {
+    const entity = await host('production');
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
+    await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    const slash = async (user: string, text: string) => (await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user, text }))).json;
+
+    expect((await slash(SLACK_USERS.victor.id, `resolve ${run.incidentId} false_positive scanner`)).text).toMatch(/needs the responder role.*victor has viewer/);
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} maybe a scanner`)).text).toMatch(/`maybe` is not a classification: expected one of true_positive, benign_true_positive, false_positive, duplicate, test/);
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} false_positive`)).text).toContain('Usage: `/palisade resolve <incident-id> <classification> <reason>`');
+    expect((await slash(SLACK_USERS.carol.id, `cancel ${run.incidentId}`)).text).toContain('Usage: `/palisade cancel <incident-id> <reason>`');
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} benign_true_positive red team exercise RT-12`)).text).toMatch(/^Resolving/);
+    await incidentStatus(bed.engine, run.incidentId, 'resolved');
+    const [row] = await bed.engine.db.query<Record<string, string>[]>(`SELECT classification, classification_reason, classified_by FROM incidents WHERE id = $1`, [run.incidentId]);
+    expect(row).toEqual({ classification: 'benign_true_positive', classification_reason: 'red team exercise RT-12', classified_by: 'carol' });
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} test again`)).text).toMatch(/already resolved/);
+
+    // Cancelled before anything was isolated: nothing to undo, a false positive unless said otherwise.
+    const other = await startRun(bed.client, bed.engine, 'host-compromise', { entity: await host('production') });
+    await gateMessage(bed.slack, other.incidentId, 'isolate-host');
+    expect((await slash(SLACK_USERS.victor.id, `cancel ${other.incidentId} noise`)).text).toMatch(/needs the responder role/);
+    expect((await slash(SLACK_USERS.alice.id, `cancel ${other.incidentId} the scanner again`)).text).toMatch(/^Cancelling/);
+    await incidentStatus(bed.engine, other.incidentId, 'cancelled');
+    const [cancelled] = await bed.engine.db.query<Record<string, string>[]>(`SELECT classification, classified_by FROM incidents WHERE id = $1`, [other.incidentId]);
+    expect(cancelled).toEqual({ classification: 'false_positive', classified_by: 'alice' });
+  }, 90_000);
+
   it('answers /palisade pending with the gates waiting on the caller, and /palisade status with where an incident stands', async () => {
     const entity = await host('production');
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });
