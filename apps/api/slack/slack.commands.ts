@@ -80,9 +80,13 @@ export class SlackCommands {
     return lines.join('\n');
   }
 
-  /** An incident action as the person behind this Slack user (a Slack group member alone is not enough: the timeline needs a person). */
-  private async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
+  /**
+   * An incident action as the person behind this Slack user (a Slack group member alone is not
+   * enough: the timeline needs a person); the sentence for the caller. Also the incident post's buttons.
+   */
+  async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
     const who = await this.identity.resolve(client, slackUserId);
+    if (who.kind === 'refused') return who.message;
     if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
     return slackIncidentAction(this.incidents.manager.connection, this.redactor, this.incidentActions, who.person, verb, rest);
   }
