@@ -5,6 +5,9 @@ export enum SlackActionId {
   Approve = 'palisade.gate.approve',
   Deny = 'palisade.gate.deny',
   DenyWithReason = 'palisade.gate.deny-with-reason',
+  /** On the incident's Slack post (runbooks/paging.yaml `post:`): the button's value is the incident id. */
+  IncidentAcknowledge = 'palisade.incident.acknowledge',
+  IncidentTake = 'palisade.incident.take',
 }
 
 /** The `callback_id` of the modal that asks a denier for their reason. */
@@ -20,7 +23,7 @@ export const APPROVE_ACTION = new RegExp(`^${SlackActionId.Approve.replace(/\./g
 
 /** Whether Palisade has a handler for a button's `action_id` (an older template's may be gone). */
 export function isKnownAction(actionId: string): boolean {
-  return APPROVE_ACTION.test(actionId) || ([SlackActionId.Deny, SlackActionId.DenyWithReason] as string[]).includes(actionId);
+  return APPROVE_ACTION.test(actionId) || ([SlackActionId.Deny, SlackActionId.DenyWithReason, SlackActionId.IncidentAcknowledge, SlackActionId.IncidentTake] as string[]).includes(actionId);
 }
 
 /** The modal's reason input: its block and action ids. */

@@ -276,6 +276,68 @@ describe('Slack approvals', () => {
     await stop(run);
   }, 60_000);
 
+  it('resolves with /palisade resolve <id> <classification> <reason> and cancels with /palisade cancel as the Slack user’s person; a viewer is refused', async () => {
+    const entity = await host('production');
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
+    await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    const slash = async (user: string, text: string) => (await postToSlackEndpoint(bed.engine.baseUrl, slashCommandBody({ user, text }))).json;
+
+    expect((await slash(SLACK_USERS.victor.id, `resolve ${run.incidentId} false_positive scanner`)).text).toMatch(/needs the responder role.*victor has viewer/);
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} maybe a scanner`)).text).toMatch(/`maybe` is not a classification: expected one of true_positive, benign_true_positive, false_positive, duplicate, test/);
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} false_positive`)).text).toContain('Usage: `/palisade resolve <incident-id> <classification> <reason>`');
+    expect((await slash(SLACK_USERS.carol.id, `cancel ${run.incidentId}`)).text).toContain('Usage: `/palisade cancel <incident-id> <reason>`');
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} benign_true_positive red team exercise RT-12`)).text).toMatch(/^Resolving/);
+    await incidentStatus(bed.engine, run.incidentId, 'resolved');
+    const [row] = await bed.engine.db.query<Record<string, string>[]>(`SELECT classification, classification_reason, classified_by FROM incidents WHERE id = $1`, [run.incidentId]);
+    expect(row).toEqual({ classification: 'benign_true_positive', classification_reason: 'red team exercise RT-12', classified_by: 'carol' });
+    expect((await slash(SLACK_USERS.carol.id, `resolve ${run.incidentId} test again`)).text).toMatch(/already resolved/);
+
+    // Cancelled before anything was isolated: nothing to undo, a false positive unless said otherwise.
+    const other = await startRun(bed.client, bed.engine, 'host-compromise', { entity: await host('production') });
+    await gateMessage(bed.slack, other.incidentId, 'isolate-host');
+    expect((await slash(SLACK_USERS.victor.id, `cancel ${other.incidentId} noise`)).text).toMatch(/needs the responder role/);
+    expect((await slash(SLACK_USERS.alice.id, `cancel ${other.incidentId} the scanner again`)).text).toMatch(/^Cancelling/);
+    await incidentStatus(bed.engine, other.incidentId, 'cancelled');
+    const [cancelled] = await bed.engine.db.query<Record<string, string>[]>(`SELECT classification, classified_by FROM incidents WHERE id = $1`, [other.incidentId]);
+    expect(cancelled).toEqual({ classification: 'false_positive', classified_by: 'alice' });
+  }, 90_000);
+
+  it('the incident post carries Acknowledge and Take it buttons: a click acts as the clicker’s person, a viewer is refused, and the buttons go once the incident is closed', async () => {
+    const entity = await host('production');
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
+    await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    // The incident's own post (runbooks/paging.yaml post: #sec-incidents), not the gate's request.
+    const call = await bed.slack.waitFor('the incident post', (c) => c.method === 'chat.postMessage' && c.args.metadata?.event_type === 'palisade_incident' && c.args.metadata?.event_payload?.incidentId === run.incidentId, 30_000);
+    const post = { call, channel: call.response!.channel, ts: call.response!.ts, blocks: call.args.blocks };
+    expect(button(post, SlackActionId.IncidentAcknowledge).value).toBe(run.incidentId);
+    expect(button(post, SlackActionId.IncidentTake).value).toBe(run.incidentId);
+    const answer = async (user: string, actionId: SlackActionId) => {
+      const since = Date.now();
+      expect((await click(bed.engine, post, user, actionId)).status).toBe(200);
+      return ephemeralFor(bed.slack, user, since);
+    };
+
+    expect(await answer(SLACK_USERS.victor.id, SlackActionId.IncidentAcknowledge)).toMatch(/needs the responder role.*victor has viewer/);
+    expect(await answer(SLACK_USERS.erin.id, SlackActionId.IncidentTake)).toMatch(/does not know <@U0ERIN001>/);
+    expect(await answer(SLACK_USERS.carol.id, SlackActionId.IncidentAcknowledge)).toMatch(/^Acknowledged by you/);
+    // The acknowledgement goes to the post's thread too (the paging outbox).
+    await bed.slack.waitFor('the acknowledgement in the thread', (c) => c.method === 'chat.postMessage' && c.args.thread_ts === post.ts && /^Acknowledged by carol/.test(String(c.args.text)), 30_000);
+    expect(await answer(SLACK_USERS.bob.id, SlackActionId.IncidentTake)).toBe('It is yours now.');
+
+    const events = await timeline(bed.engine, run.incidentId);
+    expect(events.filter((e) => e.type === 'incident.acknowledged' || e.type === 'incident.assigned').map((e) => [e.type, e.actor])).toEqual([
+      ['incident.acknowledged', 'carol'],
+      ['incident.assigned', 'bob'],
+    ]);
+    const [row] = await bed.engine.db.query<{ assignee: string; status: string }[]>(`SELECT assignee, status FROM incidents WHERE id = $1`, [run.incidentId]);
+    expect(row).toEqual({ assignee: 'bob', status: 'acknowledged' });
+
+    await stop(run);
+    const closed = await bed.slack.waitFor('the post updated to resolved', (c) => c.method === 'chat.update' && c.args.ts === post.ts && /: resolved ·/.test(String(c.args.text)), 30_000);
+    expect(JSON.stringify(closed.args.blocks)).toContain(run.incidentId);
+    expect(JSON.stringify(closed.args.blocks)).not.toContain(SlackActionId.IncidentAcknowledge);
+  }, 90_000);
+
   it('answers /palisade pending with the gates waiting on the caller, and /palisade status with where an incident stands', async () => {
     const entity = await host('production');
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });

@@ -49,7 +49,7 @@ export function slackEnv(slack: FakeSlack): NodeJS.ProcessEnv {
 
 /**
  * A Slack test file's servers: the fake Slack Web API and the fallback webhook, then the playbook
- * test bed with Slack connected: `engine` on approvals-slack.yaml (Slack given up on after 3 s,
+ * test bed with Slack connected (people-slack.yaml: runbooks/people.yaml and a viewer): `engine` on approvals-slack.yaml (Slack given up on after 3 s,
  * 30-minute gates), `fast` on approvals-fast.yaml (2-second tiers) for escalations and expiry.
  */
 export function slackTestBed(): SlackTestBed {
@@ -66,7 +66,7 @@ export function slackTestBed(): SlackTestBed {
   return playbookTestBed({
     bed,
     approvalsFile: 'test/fixtures/runbooks/approvals-slack.yaml',
-    env: () => ({ ...slackEnv(bed.slack), PALISADE_FALLBACK_WEBHOOK_URL: bed.fallback.url }),
+    env: () => ({ ...slackEnv(bed.slack), PALISADE_FALLBACK_WEBHOOK_URL: bed.fallback.url, PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml' }),
   });
 }
 

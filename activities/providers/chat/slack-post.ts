@@ -1,5 +1,6 @@
 // Request and answer shapes: the vendor's published API, as written in test/support/vendors/SOURCES.md.
-import { ErrorCode, type WebAPICallError, type WebClient } from '@slack/web-api';
+import { ErrorCode, type KnownBlock, type WebAPICallError, type WebClient } from '@slack/web-api';
+import { SlackActionId } from '../../../lib/slack/actions';
 import { ProviderErrorType } from '../../../lib/providers/capabilities';
 import { providerError } from '../errors';
 
@@ -28,10 +29,16 @@ const NOT_FOUND = new Set(['channel_not_found', 'not_in_channel', 'is_archived',
 export class SlackIncidentPost {
   constructor(private readonly client: WebClient) {}
 
-  /** chat.postMessage to the channel (a name or an id), with metadata naming the incident. */
-  async post(channel: string, incidentId: string, text: string): Promise<PostedMessage> {
+  /** chat.postMessage to the channel (a name or an id), with metadata naming the incident, and its buttons while it is open. */
+  async post(channel: string, incidentId: string, text: string, open: boolean): Promise<PostedMessage> {
     const res = await this.call('posting the incident', () =>
-      this.client.chat.postMessage({ channel, text, unfurl_links: false, metadata: { event_type: INCIDENT_POST_EVENT, event_payload: { incidentId } } }),
+      this.client.chat.postMessage({
+        channel,
+        text,
+        blocks: incidentBlocks(incidentId, text, open),
+        unfurl_links: false,
+        metadata: { event_type: INCIDENT_POST_EVENT, event_payload: { incidentId } },
+      }),
     );
     return { channel: res.channel ?? channel, ts: res.ts! };
   }
@@ -62,9 +69,9 @@ export class SlackIncidentPost {
     }
   }
 
-  /** chat.update: the post's text as the incident stands now. */
-  async update(message: PostedMessage, text: string): Promise<void> {
-    await this.call('updating the incident post', () => this.client.chat.update({ channel: message.channel, ts: message.ts, text }));
+  /** chat.update: the post as the incident stands now (its blocks always given: Slack drops them from an update of `text` alone). */
+  async update(message: PostedMessage, incidentId: string, text: string, open: boolean): Promise<void> {
+    await this.call('updating the incident post', () => this.client.chat.update({ channel: message.channel, ts: message.ts, text, blocks: incidentBlocks(incidentId, text, open) }));
   }
 
   /** A reply in the post's thread (thread_ts). */
@@ -90,6 +97,21 @@ export class SlackIncidentPost {
     }
   }
 }
+
+/**
+ * The post as Block Kit: its line of text, then, while the incident is open, Acknowledge and
+ * Take it (apps/api/slack/slack.interactions.ts), each carrying the incident id as its value.
+ * Shapes: test/support/vendors/SOURCES.md (FakeSlack).
+ */
+function incidentBlocks(incidentId: string, text: string, open: boolean): KnownBlock[] {
+  const line: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, SECTION_TEXT_MAX) } };
+  if (!open) return [line];
+  const button = (action_id: SlackActionId, label: string) => ({ type: 'button' as const, action_id, text: { type: 'plain_text' as const, text: label }, value: incidentId });
+  return [line, { type: 'actions', elements: [button(SlackActionId.IncidentAcknowledge, 'Acknowledge'), button(SlackActionId.IncidentTake, 'Take it')] }];
+}
+
+/** A section block's text: at most 3000 characters (Block Kit reference, section block; test/support/vendors/SOURCES.md). */
+const SECTION_TEXT_MAX = 3000;
 
 function payloadIncident(payload: object | undefined): unknown {
   return payload && 'incidentId' in payload ? payload.incidentId : undefined;

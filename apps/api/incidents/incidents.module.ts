@@ -15,5 +15,7 @@ import { TimelineHub } from './timeline-hub';
   imports: [TypeOrmModule.forFeature([IncidentEntity, TimelineEventEntity]), TokensModule, WebhooksModule, PlaybooksModule],
   controllers: [IncidentsController],
   providers: [IncidentsService, IncidentLinksService, TimelineHub, StuckWatcher],
+  /** Slack's `/palisade resolve|cancel` signal the playbook through the same service. */
+  exports: [IncidentsService],
 })
 export class IncidentsModule {}

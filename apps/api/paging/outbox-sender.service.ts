@@ -168,13 +168,14 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     if (!slack) return { kind: 'refused', error: 'Slack is not connected (SLACK_BOT_TOKEN, README "Connect Slack")' };
     let message = postedMessage(row);
     const text = this.postText(row);
+    const open = row.status !== 'resolved' && row.status !== 'cancelled';
     if (row.action === 'open' && !message) {
       if (row.noticeStatus === 'posting') {
         const found = await slack.find(row.target, row.incidentId, new Date(row.createdAt));
         if (found === 'unknown') this.log.warn(`the Slack post for incident ${row.incidentId} may have been made already (its answer was lost) and the channel cannot be read (scope channels:history): posting again`);
         else if (found) message = found;
       }
-      if (message) await slack.update(message, text);
+      if (message) await slack.update(message, row.incidentId, text, open);
       else {
         await this.db.query(`UPDATE paging_notices SET status = 'posting', updated_at = now() WHERE incident_id = $1 AND vendor = $2 AND channel = $3 AND ref = $4 AND external_id IS NULL`, [
           row.incidentId,
@@ -182,7 +183,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
           row.channel,
           row.ref,
         ]);
-        message = await slack.post(row.target, row.incidentId, text);
+        message = await slack.post(row.target, row.incidentId, text, open);
       }
       const permalink = await slack.permalink(message);
       await markSent(this.db, row, { status: 'posted', externalId: `${message.channel}/${message.ts}`, externalUrl: permalink ?? undefined }, {
@@ -194,7 +195,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (!message) return { kind: 'refused', error: 'the incident was never posted to Slack (its post was refused)' };
     const milestone = this.milestone(row);
-    await slack.update(message, text);
+    await slack.update(message, row.incidentId, text, open);
     await slack.reply(message, milestone);
     const status = row.action === 'resolve' ? 'resolved' : row.action === 'acknowledge' ? 'acknowledged' : 'posted';
     await markSent(this.db, row, { status }, { type: 'notice.sent', summary: `Slack post in ${row.target} updated: ${milestone}`, data: { channel: message.channel, ts: message.ts } });

@@ -9,6 +9,7 @@ import { SLASH_COMMAND } from '../../../lib/slack/actions';
 import { escapeMrkdwn } from '../../../lib/slack/templates';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApprovalsService } from '../approvals/approvals.service';
+import { IncidentsService } from '../incidents/incidents.service';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { SlackIdentity } from './slack.identity';
 import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
@@ -19,7 +20,8 @@ import type { Redactor } from '../../../lib/intake/redact';
 const PENDING_SCAN = 50;
 const USAGE =
   'Usage: `/palisade status <incident-id>` (where an incident stands), `/palisade pending` (approvals waiting on you), ' +
-  '`/palisade ack <incident-id> [note]`, `/palisade take <incident-id> [why]`, `/palisade note <incident-id> <text>` (responders).';
+  '`/palisade ack <incident-id> [note]`, `/palisade take <incident-id> [why]`, `/palisade note <incident-id> <text>`, ' +
+  '`/palisade resolve <incident-id> <classification> <reason>`, `/palisade cancel <incident-id> <reason>` (responders).';
 
 /**
  * `/palisade status <incident>` and `/palisade pending`, answered to the caller only, and only
@@ -36,6 +38,7 @@ export class SlackCommands {
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(IncidentsService) private readonly incidentActions: IncidentsService,
   ) {}
 
   register(app: App): void {
@@ -77,11 +80,15 @@ export class SlackCommands {
     return lines.join('\n');
   }
 
-  /** An incident action as the person behind this Slack user (a Slack group member alone is not enough: the timeline needs a person). */
-  private async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
+  /**
+   * An incident action as the person behind this Slack user (a Slack group member alone is not
+   * enough: the timeline needs a person); the sentence for the caller. Also the incident post's buttons.
+   */
+  async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
     const who = await this.identity.resolve(client, slackUserId);
+    if (who.kind === 'refused') return who.message;
     if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
-    return slackIncidentAction(this.incidents.manager.connection, this.redactor, who.person, verb, rest);
+    return slackIncidentAction(this.incidents.manager.connection, this.redactor, this.incidentActions, who.person, verb, rest);
   }
 
   /** The caller as a person who may read incidents, or the sentence saying why not. */

@@ -9,7 +9,9 @@ import type { SlackTemplates } from '../../../lib/slack/templates';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ApiError } from '../common/error.filter';
 import { MetricsService } from '../metrics/metrics.service';
+import { SlackCommands } from './slack.commands';
 import { SlackIdentity } from './slack.identity';
+import type { SlackIncidentAction } from './slack.incident-actions';
 
 /** Where a click came from: who, in which channel, on which message. */
 interface Clicker {
@@ -52,6 +54,7 @@ export class SlackInteractions {
     @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
     @Inject(SlackIdentity) private readonly identity: SlackIdentity,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(SlackCommands) private readonly commands: SlackCommands,
   ) {}
 
   register(app: App, templates: SlackTemplates): void {
@@ -96,6 +99,14 @@ export class SlackInteractions {
         }) as never,
       });
     });
+    app.action<BlockAction<ButtonAction>>(SlackActionId.IncidentAcknowledge, async ({ ack, body, action, client }) => {
+      await ack();
+      await this.incidentClick(client, body, action, 'ack');
+    });
+    app.action<BlockAction<ButtonAction>>(SlackActionId.IncidentTake, async ({ ack, body, action, client }) => {
+      await ack();
+      await this.incidentClick(client, body, action, 'take');
+    });
     app.view<ViewSubmitAction>(SlackViewId.DenyReason, async ({ ack, body, view, client, context }) => {
       const meta = parseMetadata(view.private_metadata);
       const reason = view.state.values[DENY_REASON_INPUT.block]?.[DENY_REASON_INPUT.action]?.value?.trim() ?? '';
@@ -121,6 +132,23 @@ export class SlackInteractions {
     const result = await this.vote(client, clicker, ref, decision, started);
     if (!result.counted) await this.tell(client, clicker, result.text);
     else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`);
+  }
+
+  /**
+   * Acknowledge or Take it on the incident's post (its value is the incident id): `/palisade
+   * ack|take` as the clicker's person, with the responder role; the answer is ephemeral (an
+   * acknowledgement also lands in the post's thread, through the paging outbox).
+   */
+  private async incidentClick(client: WebClient, body: BlockAction<ButtonAction>, action: ButtonAction, verb: Extract<SlackIncidentAction, 'ack' | 'take'>): Promise<void> {
+    const clicker = { slackUserId: body.user.id, channel: channelOf(body) };
+    let text: string;
+    try {
+      text = await this.commands.act(client, clicker.slackUserId, verb, action.value ?? '');
+    } catch (err) {
+      this.log.error(`Slack ${verb} click on ${action.value ?? '?'} failed: ${(err as Error).stack ?? String(err)}`);
+      text = `Palisade could not ${verb === 'ack' ? 'acknowledge' : 'assign'} the incident (an internal error, logged): nothing changed. Try again, or use the incident page.`;
+    }
+    await this.tell(client, clicker, text);
   }
 
   /** Runs the Update as the Slack user's Palisade identity; a vote that did not count is on the timeline too. */

@@ -2,6 +2,7 @@ import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { ApprovalsModule } from '../approvals/approvals.module';
+import { IncidentsModule } from '../incidents/incidents.module';
 import { PlaybooksModule } from '../playbooks/playbooks.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { TokensService } from '../tokens/tokens.service';
@@ -14,7 +15,7 @@ import { acknowledgeUnknown } from './slack.unhandled';
 
 /** Slack: Bolt at POST /slack/events (mounted by createApiApp), approval clicks, the deny modal, `/palisade`, tokens' claim codes. */
 @Module({
-  imports: [TypeOrmModule.forFeature([IncidentEntity]), ApprovalsModule, PlaybooksModule, TokensModule],
+  imports: [TypeOrmModule.forFeature([IncidentEntity]), ApprovalsModule, IncidentsModule, PlaybooksModule, TokensModule],
   providers: [SlackBolt, SlackIdentity, SlackInteractions, SlackCommands, SlackClaimCourier],
   exports: [SlackBolt],
 })
