@@ -22,6 +22,8 @@ export interface PostmortemIncidentRow extends Omit<IncidentProjection, 'detecte
   classification?: Classification | null;
   classificationReason?: string | null;
   classifiedBy?: string | null;
+  /** Who owns it now (absent: read from its `incident.assigned` events). */
+  assignee?: string | null;
 }
 
 /** One timeline event (lib/db/entities/timeline-event.entity.ts), oldest first by sequence. */

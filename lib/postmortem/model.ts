@@ -2,12 +2,23 @@ import { classificationLabel, type Classification } from '../domain/classificati
 import type { IncidentStatus, Severity } from '../domain/incident';
 import { approvalsOf, type PostmortemApproval } from './approvals';
 import { automationOf, type PostmortemAutomation } from './automation';
+import { NO_LINKS, ownerOf, slaResultsOf, type PostmortemLinks, type PostmortemOwner, type PostmortemReviewState, type PostmortemSlaResult } from './case-work';
 import { iso, list, record, text, type PostmortemEventRow, type PostmortemIncidentRow } from './events';
 import { acknowledgementOf, closingEvent, milestonesOf, type IncidentDurations, type IncidentTimes } from './times';
+import type { SlaPolicy } from '../sla/policy';
 
 export type { PostmortemEventRow, PostmortemIncidentRow } from './events';
 export type { PostmortemApproval } from './approvals';
 export type { PostmortemAutomation } from './automation';
+export type { PostmortemLinkedIncident, PostmortemLinks, PostmortemOwner, PostmortemReviewState, PostmortemSlaResult } from './case-work';
+
+/** What the postmortem reads besides the incident's row and timeline (the API looks them up). */
+export interface PostmortemContext {
+  /** The SLA policy (runbooks/sla.yaml); absent: no SLA results. */
+  sla?: SlaPolicy;
+  links?: PostmortemLinks;
+  review?: PostmortemReviewState | null;
+}
 
 /** What GET /incidents/:id/postmortem?format=json returns, and what the templates render. */
 /** One page or ticket (lib/db/paging-outbox.ts): where it went, what the vendor called it, who acknowledged it. */
@@ -51,6 +62,8 @@ export interface Postmortem {
     /** What it was, as whoever closed it said (`by`: a person, or `automation`); null: not classified. */
     classification: { classification: Classification; label: string; reason: string; by: string } | null;
   };
+  /** Who owns it, and who gave it to whom when. */
+  owner: PostmortemOwner;
   impact: {
     entity: string | null;
     severity: Severity;
@@ -70,6 +83,12 @@ export interface Postmortem {
     /** All approvals' waits added up: time the automation spent waiting for people. */
     waitingForApprovalMs: number;
   };
+  /** Each SLA target that applies (runbooks/sla.yaml), met or missed; empty: none applies. */
+  sla: PostmortemSlaResult[];
+  /** Related incidents and merges. */
+  links: PostmortemLinks;
+  /** The review's state (/postmortems/:id); null: nobody has written on it yet. */
+  review: PostmortemReviewState | null;
   approvals: PostmortemApproval[];
   automation: PostmortemAutomation;
   /** Every page and ticket sent for the incident, who acknowledged it and when (absent: none was asked for). */
@@ -83,10 +102,11 @@ export interface Postmortem {
 
 /**
  * Computes an incident's postmortem from its projection row and its whole timeline (oldest
- * first). Pure: the same inputs give the same model (`now` only stamps `generatedAt`). The
+ * first). Pure: the same inputs give the same model (`now` stamps `generatedAt` and judges SLA
+ * targets not reached yet). `context` adds what lives elsewhere: the SLA policy, links, review. The
  * projection's columns win; the timeline fills in what they lack.
  */
-export function buildPostmortem(incident: PostmortemIncidentRow, events: PostmortemEventRow[], now: Date = new Date()): Postmortem {
+export function buildPostmortem(incident: PostmortemIncidentRow, events: PostmortemEventRow[], now: Date = new Date(), context: PostmortemContext = {}): Postmortem {
   const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
   const first = (type: string) => ordered.find((e) => e.type === type);
   const created = first('incident.created');
@@ -120,6 +140,7 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
       closing: closing?.summary ?? null,
       classification: classificationOf(incident, closing),
     },
+    owner: ownerOf(incident.assignee, ordered),
     impact: {
       entity: incident.entity,
       severity: incident.severity,
@@ -135,6 +156,9 @@ export function buildPostmortem(incident: PostmortemIncidentRow, events: Postmor
     },
     times,
     durations: { ...durations, waitingForApprovalMs: approvals.reduce((sum, a) => sum + (a.waitedMs ?? 0), 0) },
+    sla: slaResultsOf(context.sla, incident, times, now),
+    links: context.links ?? NO_LINKS,
+    review: context.review ?? null,
     approvals,
     automation,
     notes: ordered.filter((e) => e.type === 'incident.note').map((e) => ({ at: iso(e.occurredAt)!, author: e.actor, text: text(e.data, 'text') })),

@@ -101,8 +101,18 @@ function sampleModel(): Postmortem {
       event(8, 'gate.decided', { gateId: 'g', outcome: 'approved', votes: [{ approverId: 'a' }] }),
       event(9, 'compensation.started', { compensation: 'c' }),
       event(10, 'incident.severity-raised', { from: 'medium', to: 'high' }),
-      event(11, 'incident.resolved'),
+      event(11, 'incident.assigned', { assignee: 'a', previous: null, reason: 'r', how: 'take' }),
+      event(12, 'incident.resolved'),
     ],
-    new Date(at(12)),
+    new Date(at(13)),
+    {
+      sla: { file: 'sample', targets: [{ severity: 'high', acknowledge: '1s', contain: '1m', resolve: '1m' }] },
+      links: {
+        duplicateOf: { incidentId: '00000000-0000-4000-8000-000000000001', relation: 'duplicate-of', title: 'Sample', status: 'open', reason: 'r', by: 'a', at: at(9) },
+        mergedIn: [{ incidentId: '00000000-0000-4000-8000-000000000002', relation: 'duplicated-by', title: 'Sample', status: 'resolved', reason: null, by: null, at: null }],
+        related: [{ incidentId: '00000000-0000-4000-8000-000000000003', relation: 'related', title: 'Sample', status: 'open', reason: 'r', by: 'a', at: at(9) }],
+      },
+      review: { state: 'published', revision: 1, signOffs: [{ reviewer: 'a', signedAt: at(12) }], published: { revision: 1, publishedAt: at(12) } },
+    },
   );
 }

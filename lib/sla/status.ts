@@ -12,6 +12,8 @@ export interface SlaVerdict {
   state: 'met' | 'missed' | 'pending';
   /** The milestone was reached (in time or late). */
   reached: boolean;
+  /** When it was reached (null: not reached). */
+  reachedAt: string | null;
 }
 
 /**
@@ -28,10 +30,10 @@ export function judge(policy: SlaPolicy, incident: { playbook: string; severity:
     const due = start + goal.ms;
     const reached = times[REACHED[goal.measure]];
     const dueAt = new Date(due).toISOString();
-    if (reached) return [{ goal, dueAt, state: Date.parse(reached) <= due ? 'met' : 'missed', reached: true }];
-    if (due < end) return [{ goal, dueAt, state: 'missed', reached: false }];
+    if (reached) return [{ goal, dueAt, state: Date.parse(reached) <= due ? 'met' : 'missed', reached: true, reachedAt: reached }];
+    if (due < end) return [{ goal, dueAt, state: 'missed', reached: false, reachedAt: null }];
     // Closed before it came due without reaching it (e.g. cancelled before containment): nothing to judge.
-    return times.closedAt ? [] : [{ goal, dueAt, state: 'pending', reached: false }];
+    return times.closedAt ? [] : [{ goal, dueAt, state: 'pending', reached: false, reachedAt: null }];
   });
 }
 

@@ -200,6 +200,64 @@ describe('postmortem API', () => {
     expect(md).toContain('- [ ] Find out why "Verify isolation" failed');
   }, 90_000);
 
+  it('gains the owner and who gave it to whom, each SLA target met or pending, links and merges, and the review state (json and md)', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const a = await openIncident(`dev-a-${tag}`, 'development');
+    const b = await openIncident(`dev-b-${tag}`, 'development');
+    const c = await openIncident(`dev-c-${tag}`, 'development');
+    // Contained by its playbook, then waiting for a person: contain is reached, acknowledge and resolve are not.
+    await gateOpen(a.handle, 'replace-host', 30_000);
+    const carol = await tokenFor(engine.baseUrl, 'carol', 'responder');
+    const url = (path: string) => `${engine.baseUrl}${path}`;
+    expect(await postJson(url(`/incidents/${a.incidentId}/take`), { reason: 'I know this host' }, carol)).toMatchObject({ status: 200, body: { assignee: 'carol' } });
+    expect(await postJson(url(`/incidents/${a.incidentId}/assign`), { assignee: 'bob', reason: 'handover' }, carol)).toMatchObject({ status: 200, body: { assignee: 'bob', previous: 'carol' } });
+    expect(await postJson(url(`/incidents/${a.incidentId}/links`), { incidentId: c.incidentId, relation: 'caused-by', reason: 'same phishing wave' }, carol)).toMatchObject({ status: 200, body: { created: true } });
+    expect((await postJson(url(`/incidents/${b.incidentId}/merge`), { into: a.incidentId, reason: 'same host twice' }, carol)).status).toBe(202);
+    const edited = await fetch(url(`/postmortems/${a.incidentId}`), { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${carol}` }, body: JSON.stringify({ rootCause: 'a reused password' }) });
+    expect(edited.status).toBe(200);
+
+    const { incident, pm } = await read(a.incidentId);
+    expect(pm.owner).toEqual({
+      assignee: 'bob',
+      assignments: [
+        expect.objectContaining({ by: 'carol', how: 'take', assignee: 'carol', previous: null, reason: 'I know this host' }),
+        expect.objectContaining({ by: 'carol', how: 'assign', assignee: 'bob', previous: 'carol', reason: 'handover' }),
+      ],
+    });
+    // runbooks/sla.yaml: high acknowledges within 30m and contains within 4h; a host compromise resolves within 30m.
+    const start = Date.parse(incident.firstAlertAt);
+    const due = (ms: number) => new Date(start + ms).toISOString();
+    expect(incident.severity).toBe('high');
+    expect(pm.sla).toEqual([
+      { measure: 'acknowledge', target: '30m', targetMs: 1_800_000, rule: 'high', dueAt: due(1_800_000), reachedAt: null, tookMs: null, state: 'pending' },
+      { measure: 'contain', target: '4h', targetMs: 14_400_000, rule: 'high', dueAt: due(14_400_000), reachedAt: incident.containedAt, tookMs: Date.parse(incident.containedAt) - start, state: 'met' },
+      { measure: 'resolve', target: '30m', targetMs: 1_800_000, rule: 'host-compromise/high', dueAt: due(1_800_000), reachedAt: null, tookMs: null, state: 'pending' },
+    ]);
+    // The list's clock comes from the same judgement.
+    expect(incident.sla).toMatchObject({ measure: 'acknowledge', dueAt: due(1_800_000) });
+    expect(pm.links).toEqual({
+      duplicateOf: null,
+      mergedIn: [expect.objectContaining({ incidentId: b.incidentId, relation: 'duplicated-by', reason: 'same host twice', by: 'carol', at: expect.any(String) })],
+      related: [expect.objectContaining({ incidentId: c.incidentId, relation: 'caused-by', reason: 'same phishing wave', by: 'carol', title: HOSTILE_TITLE })],
+    });
+    expect(pm.review).toEqual({ state: 'draft', revision: 1, signOffs: [], published: null });
+    // The duplicate's postmortem points at where its alerts went.
+    const dup = await getJson(url(`/incidents/${b.incidentId}/postmortem?format=json`));
+    expect(dup.body.links).toMatchObject({ duplicateOf: { incidentId: a.incidentId, relation: 'duplicate-of', reason: 'same host twice', by: 'carol' }, mergedIn: [], related: [] });
+    expect(dup.body.review).toBeNull();
+
+    const md = await (await fetchAs(`/incidents/${a.incidentId}/postmortem`)).text();
+    expect(md).toContain('- **Owner:** bob (2 changes of owner, under Ownership).');
+    expect(md).toContain(`| contain within 4h | high | ${formatUtc(due(14_400_000))} | ${formatUtc(incident.containedAt)} | ${formatDuration(Date.parse(incident.containedAt) - start)} | met |`);
+    expect(md).toContain('| acknowledge within 30m | high |');
+    expect(md).toContain(`- **Merged in:** ${b.incidentId} `);
+    expect(md).toContain(`- **caused-by** ${c.incidentId} `);
+    expect(md).toContain(`- **Review:** revision 1, draft (GET /postmortems/${a.incidentId}).`);
+
+    for (const { incidentId, handle } of [a, c]) await handle.signal(resolveSignal, { reason: 'test over', actor: 'bob', incidentId });
+    await incidentStatus(engine, a.incidentId, 'resolved');
+  }, 120_000);
+
   it('reads an open incident, answers a viewer, and refuses an unknown format, incident or token with the error shape', async () => {
     const { incidentId, handle } = await openIncident(`dev-${randomUUID().slice(0, 8)}`, 'development');
     await gateOpen(handle, 'replace-host', 30_000);

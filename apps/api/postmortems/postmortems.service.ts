@@ -5,7 +5,10 @@ import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
 import { buildPostmortem, type Postmortem, type PostmortemNotice } from '../../../lib/postmortem/model';
 import { PostmortemTemplates, type RenderedFormat } from '../../../lib/postmortem/render';
+import type { SlaPolicy } from '../../../lib/sla/policy';
 import { assertUuid, notFound } from '../incidents/incidents.service';
+import { SLA_POLICY } from '../sla/sla.tokens';
+import { postmortemLinksOf, reviewStateOf } from './postmortem-context';
 
 /** Compiled once when the API starts (PALISADE_POSTMORTEM_TEMPLATES_DIR). */
 export const POSTMORTEM_TEMPLATES = Symbol('POSTMORTEM_TEMPLATES');
@@ -16,14 +19,20 @@ export class PostmortemsService {
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @InjectRepository(TimelineEventEntity) private readonly timeline: Repository<TimelineEventEntity>,
     @Inject(POSTMORTEM_TEMPLATES) private readonly templates: PostmortemTemplates,
+    @Inject(SLA_POLICY) private readonly sla: SlaPolicy,
   ) {}
 
-  /** The postmortem of an incident, open or closed, from its projection and its whole timeline. */
+  /**
+   * The postmortem of an incident, open or closed, from its projection and its whole timeline,
+   * with its SLA targets judged by the policy the API holds, its links and its review's state.
+   */
   async build(id: string): Promise<Postmortem> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
     if (!incident) throw notFound(id);
     const events = await this.timeline.find({ where: { incidentId: id }, order: { sequence: 'ASC' } });
-    return { ...buildPostmortem(incident, events), notices: await this.notices(id) };
+    const db = this.timeline.manager;
+    const context = { sla: this.sla, links: await postmortemLinksOf(db, incident), review: await reviewStateOf(db, id) };
+    return { ...buildPostmortem(incident, events, new Date(), context), notices: await this.notices(id) };
   }
 
   /** Its pages and tickets, oldest first. */

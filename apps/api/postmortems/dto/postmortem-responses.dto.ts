@@ -3,10 +3,22 @@ import { CLASSIFICATIONS } from '../../../../lib/domain/classification';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import type { ApprovalOutcome } from '../../../../lib/postmortem/approvals';
 import type { PlaybookOutcome } from '../../../../lib/postmortem/automation';
+import { REVIEW_STATES } from '../../../../lib/postmortem/review';
+import { SLA_MEASURES } from '../../../../lib/sla/policy';
 import { enumOf, uuidSchema } from '../../common/openapi/schemas';
 
 const time = z.string().nullable();
 const ms = z.number().nullable();
+
+const linkedIncident = z.object({
+  incidentId: uuidSchema,
+  relation: z.string().describe('From this incident\'s side: related, caused-by, causes, duplicate-of, duplicated-by.'),
+  title: z.string(),
+  status: z.enum(INCIDENT_STATUSES),
+  reason: z.string().nullable(),
+  by: z.string().nullable().describe('Who linked or merged them (null: not recorded).'),
+  at: time,
+});
 
 /** What ?format=json answers (lib/postmortem/model.ts Postmortem); nested lists may grow fields. */
 export const postmortemSchema = z
@@ -36,6 +48,22 @@ export const postmortemSchema = z
         .nullable()
         .describe('What it was, as whoever closed it said; null: not classified.'),
     }),
+    owner: z
+      .object({
+        assignee: z.string().nullable().describe('Its owner now: a person in runbooks/people.yaml; null: nobody.'),
+        assignments: z.array(
+          z.object({
+            at: z.string(),
+            by: z.string().describe("Who did it: a person, or 'palisade' for an assignment rule."),
+            how: z.string().describe('assign, take, unassign, or rule (runbooks/assignment.yaml on open).'),
+            assignee: z.string().nullable(),
+            previous: z.string().nullable(),
+            reason: z.string().nullable(),
+            summary: z.string(),
+          }),
+        ),
+      })
+      .describe('Who owns it, and each incident.assigned event, oldest first.'),
     impact: z.object({
       entity: z.string().nullable(),
       severity: z.enum(SEVERITIES),
@@ -49,6 +77,36 @@ export const postmortemSchema = z
     }),
     times: z.object({ startedAt: time, openedAt: time, acknowledgedAt: time, containedAt: time, resolvedAt: time, closedAt: time }),
     durations: z.object({ toDetectMs: ms, toAcknowledgeMs: ms, toContainMs: ms, toResolveMs: ms, toCloseMs: ms, waitingForApprovalMs: z.number() }),
+    sla: z
+      .array(
+        z.object({
+          measure: z.enum(SLA_MEASURES),
+          target: z.string(),
+          targetMs: z.number().int(),
+          rule: z.string().describe('The runbooks/sla.yaml entry it came from, e.g. high or host-compromise/high.'),
+          dueAt: z.string(),
+          reachedAt: time,
+          tookMs: ms,
+          state: z.enum(['met', 'missed', 'pending']),
+        }),
+      )
+      .describe('Each SLA target that applies (runbooks/sla.yaml), judged as GET /incidents and GET /reports/response-times judge it; empty: none applies.'),
+    links: z
+      .object({
+        duplicateOf: linkedIncident.nullable().describe('The incident it was merged into as a duplicate; null: not merged.'),
+        mergedIn: z.array(linkedIncident).describe('Duplicates merged into this one.'),
+        related: z.array(linkedIncident).describe('Its other links (POST /incidents/:id/links).'),
+      })
+      .describe('Related incidents and merges.'),
+    review: z
+      .object({
+        state: z.enum(REVIEW_STATES),
+        revision: z.number().int(),
+        signOffs: z.array(z.object({ reviewer: z.string(), signedAt: z.string() })),
+        published: z.object({ revision: z.number().int(), publishedAt: z.string() }).nullable(),
+      })
+      .nullable()
+      .describe("The review's state (GET /postmortems/:id has all of it); null: nobody has written on it yet."),
     notes: z.array(z.object({ at: z.string(), author: z.string(), text: z.string() })).describe('Responders’ notes (POST /incidents/:id/notes), oldest first.'),
     approvals: z.array(
       z.looseObject({
