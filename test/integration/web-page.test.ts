@@ -290,6 +290,20 @@ describe('web page', () => {
     expect(incident).toMatchObject({ assignee: 'bob', severity: 'low', tags: ['phishing', 'team:mail'], acknowledgedAt: expect.any(String), classification: 'benign_true_positive' });
     expect(pageErrors).toEqual([]);
 
+    // Cancel from the page: another report, a false positive unless the responder says otherwise.
+    const other = await postJson(`${engine.baseUrl}/incidents`, { title: `Phishing drill ${randomUUID().slice(0, 8)}`, severity: 'low' }, carol);
+    await page.goto(`${engine.baseUrl}/#/incidents/${other.body.incidentId}`);
+    await page.locator('#live-state', { hasText: '● live' }).waitFor();
+    await page.fill('#action-reason', 'announced phishing drill');
+    await page.click('#action-cancel');
+    await page.locator('#timeline li.fresh[data-type="incident.cancelled"]').waitFor();
+    const cancelled = await eventually('the incident cancelled', async () => {
+      const res = await getJson(`${engine.baseUrl}/incidents/${other.body.incidentId}`);
+      return res.body.status === 'cancelled' ? res.body : undefined;
+    });
+    expect(cancelled).toMatchObject({ classification: 'false_positive', classifiedBy: 'carol' });
+    expect(pageErrors).toEqual([]);
+
     // A viewer sees the incident, not the buttons.
     const viewer = await tokenFor(engine.baseUrl, 'victor', 'viewer');
     await page.evaluate('sessionStorage.clear()');
