@@ -8,7 +8,14 @@ import { changeRouting, describeDeployment, type DeploymentState, type Routing }
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
-import { isTemporalUnreachable, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-errors';
+
+/**
+ * Temporal answers a worker deployment's describe and routing calls from the deployment's own
+ * system workflow, behind any routing change still in flight: seconds longer than the API's usual
+ * 5 s under load (the contract drill's concurrent ramps met 503s at 5 s).
+ */
+const DEPLOYMENT_DEADLINE_MS = 15_000;
 import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-responses.dto';
 
 export type DeployStatus = z.infer<typeof deployStatusSchema>;
@@ -130,7 +137,7 @@ export class DeploysService {
   /** A call to Temporal within the API's deadline; down or silent, a 503 that says what could not be done. */
   private async ask<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      return await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
+      return await this.temporal.withDeadline(Date.now() + DEPLOYMENT_DEADLINE_MS, call);
     } catch (err) {
       if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${what}.`);
       throw err;
