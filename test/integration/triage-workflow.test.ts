@@ -93,7 +93,7 @@ describe('triage playbook', () => {
       const t = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline?limit=500`);
       const list = (t.body.events ?? []) as { sequence: number; type: string }[];
       return list.at(-1)?.type === 'incident.resolved' ? list : undefined;
-    });
+    }, 60_000); // several continued runs: seconds when quiet, longer than 15 s under the full suite's load
     // One contiguous timeline across runs: created, the playbook started (once: a continued run
     // does not say it again), 31 merged batches, the critical one's severity raise, resolved.
     expect(events.filter((e) => e.type !== 'alerts.merged').map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'incident.severity-raised', 'incident.resolved']);
