@@ -6,16 +6,16 @@ import { INCIDENT_STATUSES } from '../../lib/domain/incident';
 import { describeError, PalisadeError } from '../../lib/errors';
 import { ApiClient, type ApiOptions } from './commands/api-client';
 import { vote } from './commands/approvals';
-import { deployPromote, deployRamp, deployRollback, deployStatus } from './commands/deploy';
+import { registerDeploy } from './commands/deploy-commands';
 import { CliError, EXIT, EXIT_CODES_HELP } from './commands/exit-codes';
 import { HISTORY_DIR } from './commands/history-dir';
 import { alertShow } from './commands/alert-show';
-import { registerIncidentWork, registerPlaybookRun } from './commands/incident-work-commands';
+import { registerIncidentWork, registerPlaybookRun, registerRelatedIncidents } from './commands/incident-work-commands';
 import { incidentsList, incidentsShow, type ListOptions } from './commands/incidents';
 import { incidentsTail } from './commands/incidents-tail';
 import { postmortem } from './commands/postmortem';
 import { report } from './commands/report';
-import type { EditOptions } from './commands/postmortem-review';
+import { registerReview } from './commands/postmortem-review-commands';
 import { tokenClaim, tokenCreate, tokenList, tokenRevoke } from './commands/tokens';
 
 // Commands that load Temporal's SDK, the engine or the intake adapters are imported when they
@@ -166,30 +166,7 @@ incidents
   });
 
 registerIncidentWork(program, incidents, api);
-incidents
-  .command('link')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .argument('<other>', 'the incident to link it to')
-  .option('--relation <relation>', 'related (default), caused-by (<id> was caused by <other>) or causes')
-  .option('--reason <text>', 'why (goes on both timelines)')
-  .option('--json', 'print the answer as JSON')
-  .description('Link two incidents: both timelines say so, and `incidents show` lists the link on both (responder).')
-  .action(async (id: string, other: string, opts: { relation?: string; reason?: string; json?: boolean }, cmd: Command) => {
-    const { incidentsLink } = await import('./commands/incidents-related');
-    await incidentsLink(api(cmd), id, other, opts);
-  });
-incidents
-  .command('merge')
-  .argument('<id>', 'the duplicate (or its first 8 characters)')
-  .requiredOption('--into <id>', 'the incident that stays open and takes its alerts')
-  .requiredOption('--reason <text>', 'why it is a duplicate (goes on both timelines)')
-  .option('--undo', "undo what the duplicate's playbook changed, as a cancel does (default: it stays done)")
-  .option('--json', 'print the answer as JSON')
-  .description("Merge a duplicate into another incident: its alerts move, its playbook stops, it closes pointing at the survivor (responder).")
-  .action(async (id: string, opts: { into: string; reason: string; undo?: boolean; json?: boolean }, cmd: Command) => {
-    const { incidentsMerge } = await import('./commands/incidents-related');
-    await incidentsMerge(api(cmd), id, opts);
-  });
+registerRelatedIncidents(incidents, api);
 
 for (const decision of ['approve', 'deny'] as const) {
   const command = program
@@ -233,80 +210,7 @@ program
     await report(api(cmd), opts);
   });
 
-const review = program.command('review').description("show | edit | submit | sign-off | revise | revisions | diff: an incident's postmortem review (draft → in review → published).");
-review
-  .command('show')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .option('--json', 'print the review as JSON')
-  .description('The review as it stands: state, sign-offs, root cause, what went well and badly, action items with owners, due dates and tickets.')
-  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-    const { reviewShow } = await import('./commands/postmortem-review');
-    await reviewShow(api(cmd), id, opts);
-  });
-review
-  .command('edit')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .option('--root-cause <text>', 'why it happened')
-  .option('--factor <text...>', 'contributing factors (the whole list)')
-  .option('--went-well <text...>', 'what went well (the whole list)')
-  .option('--went-badly <text...>', 'what went badly (the whole list)')
-  .option('--action <title|owner|due...>', 'add an action item, e.g. "Alarm on console changes|dana|2026-12-20"')
-  .option('--done <n...>', 'mark action item n done')
-  .option('--json', 'print the answer as JSON')
-  .description('Write on the postmortem (responder); a published one is revised with `review revise`.')
-  .action(async (id: string, opts: EditOptions, cmd: Command) => {
-    const { reviewEdit } = await import('./commands/postmortem-review');
-    await reviewEdit(api(cmd), id, opts);
-  });
-review
-  .command('submit')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .option('--json', 'print the answer as JSON')
-  .description('Send the draft to review; its action items become tickets where the incident\'s ticket went.')
-  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-    const { reviewSubmit } = await import('./commands/postmortem-review');
-    await reviewSubmit(api(cmd), id, opts);
-  });
-review
-  .command('sign-off')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .option('--note <text>', 'what you checked')
-  .option('--json', 'print the answer as JSON')
-  .description('Sign the revision in review off; two people other than its last editor publish it.')
-  .action(async (id: string, opts: { note?: string; json?: boolean }, cmd: Command) => {
-    const { reviewSignOff } = await import('./commands/postmortem-review');
-    await reviewSignOff(api(cmd), id, opts);
-  });
-review
-  .command('revise')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .requiredOption('--reason <text>', 'why the published postmortem is revised')
-  .option('--json', 'print the answer as JSON')
-  .description('Start the next revision of a published postmortem, as a draft copy.')
-  .action(async (id: string, opts: { reason: string; json?: boolean }, cmd: Command) => {
-    const { reviewRevise } = await import('./commands/postmortem-review');
-    await reviewRevise(api(cmd), id, opts);
-  });
-review
-  .command('revisions')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .option('--json', 'print them as JSON')
-  .description('Every revision, with who signed it off.')
-  .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-    const { reviewRevisions } = await import('./commands/postmortem-review');
-    await reviewRevisions(api(cmd), id, opts);
-  });
-review
-  .command('diff')
-  .argument('<id>', 'the incident id (or its first 8 characters)')
-  .argument('<from>', 'the earlier revision')
-  .argument('<to>', 'the later revision')
-  .option('--json', 'print the changes as JSON')
-  .description('What changed between two revisions, field by field.')
-  .action(async (id: string, from: string, to: string, opts: { json?: boolean }, cmd: Command) => {
-    const { reviewDiff } = await import('./commands/postmortem-review');
-    await reviewDiff(api(cmd), id, from, to, opts);
-  });
+registerReview(program, api);
 
 const token = program.command('token').description('create | ls | revoke (admin), claim: API tokens.');
 token
@@ -344,42 +248,7 @@ token
     await tokenRevoke(api(cmd), id, opts);
   });
 
-const deploy = program.command('deploy').description('status | ramp | promote | rollback: ship a new version of the playbooks beside the running one (README: "Changing a playbook that has incidents running").');
-deploy
-  .command('status')
-  .option('--json', 'print the deployment as JSON')
-  .description('The worker versions: current, ramping (with its share), pollers and running incidents of each.')
-  .action(async (opts: { json?: boolean }, cmd: Command) => {
-    await deployStatus(api(cmd), opts);
-  });
-deploy
-  .command('ramp')
-  .argument('<version>', 'the build id of a new version (deploy status lists them)')
-  .argument('<percent>', 'the share of new runs it takes, 0 to 100')
-  .option('--reason <text>', 'why (goes to the audit log)')
-  .option('--json', 'print the change and the deployment as JSON')
-  .description('Send a share of new runs (and of open AUTO_UPGRADE runs\' next tasks) to a version beside the current one (admin).')
-  .action(async (version: string, percent: string, opts: { reason?: string; json?: boolean }, cmd: Command) => {
-    await deployRamp(api(cmd), version, percent, opts);
-  });
-deploy
-  .command('promote')
-  .argument('[version]', 'the build id to make current (default: the ramping one)')
-  .option('--force', 'promote even if open incidents do not replay on its code (they are stuck until a rollback)')
-  .option('--reason <text>', 'why (goes to the audit log)')
-  .option('--json', 'print the change, the replay check and the deployment as JSON')
-  .description('Make a version current after replaying every open incident on its code; refused (exit 2) naming the incident and the first diverging command (admin).')
-  .action(async (version: string | undefined, opts: { force?: boolean; reason?: string; json?: boolean }, cmd: Command) => {
-    await deployPromote(api(cmd), version, opts);
-  });
-deploy
-  .command('rollback')
-  .option('--reason <text>', 'why (goes to the audit log)')
-  .option('--json', 'print the change and the deployment as JSON')
-  .description('Undo the last deploy: end the ramp, or make the version current before the last promotion current again (admin).')
-  .action(async (opts: { reason?: string; json?: boolean }, cmd: Command) => {
-    await deployRollback(api(cmd), opts);
-  });
+registerDeploy(program, api);
 
 const gameday = program.command('gameday').description('run | validate: rehearse on the simulated fleet (runbooks/gamedays/).');
 gameday

@@ -3,6 +3,7 @@ import type { ApiClient } from './api-client';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { incidentAction, type ActionOptions, type IncidentAction } from './incident-actions';
 import { incidentOpen, playbookRun } from './incident-open';
+import { incidentsLink, incidentsMerge } from './incidents-related';
 import { suppressionsAdd, suppressionsList, suppressionsRemove } from './suppressions';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -106,5 +107,31 @@ export function registerPlaybookRun(playbook: Command, api: (cmd: Command) => Ap
     .description('Start a playbook by hand (responder): it opens an incident for the entity its params name.')
     .action(async (name: string, opts: { param?: string[]; severity?: string; title?: string; json?: boolean }, cmd: Command) => {
       await playbookRun(api(cmd), name, opts);
+    });
+}
+
+/** `palisade incidents link|merge`: related incidents (README "Working an incident"). */
+export function registerRelatedIncidents(incidents: Command, api: (cmd: Command) => ApiClient): void {
+  incidents
+    .command('link')
+    .argument('<id>', 'the incident id (or its first 8 characters)')
+    .argument('<other>', 'the incident to link it to')
+    .option('--relation <relation>', 'related (default), caused-by (<id> was caused by <other>) or causes')
+    .option('--reason <text>', 'why (goes on both timelines)')
+    .option('--json', 'print the answer as JSON')
+    .description('Link two incidents: both timelines say so, and `incidents show` lists the link on both (responder).')
+    .action(async (id: string, other: string, opts: { relation?: string; reason?: string; json?: boolean }, cmd: Command) => {
+      await incidentsLink(api(cmd), id, other, opts);
+    });
+  incidents
+    .command('merge')
+    .argument('<id>', 'the duplicate (or its first 8 characters)')
+    .requiredOption('--into <id>', 'the incident that stays open and takes its alerts')
+    .requiredOption('--reason <text>', 'why it is a duplicate (goes on both timelines)')
+    .option('--undo', "undo what the duplicate's playbook changed, as a cancel does (default: it stays done)")
+    .option('--json', 'print the answer as JSON')
+    .description("Merge a duplicate into another incident: its alerts move, its playbook stops, it closes pointing at the survivor (responder).")
+    .action(async (id: string, opts: { into: string; reason: string; undo?: boolean; json?: boolean }, cmd: Command) => {
+      await incidentsMerge(api(cmd), id, opts);
     });
 }
