@@ -1,8 +1,9 @@
-import { CancellationScope, condition, continueAsNew, log, patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, log, patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GatePolicy, GateState, RecordedVote } from '../../lib/approvals/gate';
 import { classificationLabel, type Classification, type ClassificationRecord } from '../../lib/domain/classification';
 import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
+import { BesideWork } from './beside-work';
 import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { projectionActivities } from './activities';
@@ -84,9 +85,7 @@ export class IncidentRun {
   /** Set when the incident closes: no more merges are recorded, no stop is taken. */
   closing = false;
   /** Work running beside the playbook (Slack messages); close() waits for it. */
-  private besideRunning = 0;
-  /** Beside work that is only waiting for the gate to change (see idleBeside): it does not hold back a hand-over. */
-  private besideIdle = 0;
+  private readonly besideWork = new BesideWork();
   /** Projection writes and playbook reads: local activities on runs begun since PATCH.localProjection. */
   readonly projection: TimelineActivities;
   readonly support: PlaybookActivities;
@@ -174,29 +173,14 @@ export class IncidentRun {
     await sleep(ms);
   }
 
-  /**
-   * Runs work beside the playbook that must not hold it up (keeping Slack messages current):
-   * not cancelled with the playbook, and waited for (a little) when the incident closes.
-   */
+  /** Runs work beside the playbook that must not hold it up (see BesideWork). */
   beside(what: string, work: () => Promise<void>): void {
-    this.besideRunning += 1;
-    void CancellationScope.nonCancellable(work)
-      .catch((err: unknown) => log.warn(`${what} stopped`, { error: err instanceof Error ? err.message : String(err) }))
-      .finally(() => (this.besideRunning -= 1));
+    this.besideWork.run(what, work);
   }
 
-  /**
-   * Beside work waiting with nothing half done (the Slack courier between two updates): the
-   * run may continue as new meanwhile, and the next run starts that work again from what the
-   * gate carries (its posted message). Without this, a gate followed in Slack never hands over.
-   */
-  async idleBeside<T>(wait: () => Promise<T>): Promise<T> {
-    this.besideIdle += 1;
-    try {
-      return await wait();
-    } finally {
-      this.besideIdle -= 1;
-    }
+  /** Beside work waiting with nothing half done: a hand-over may happen meanwhile (see BesideWork.idle). */
+  idleBeside<T>(wait: () => Promise<T>): Promise<T> {
+    return this.besideWork.idle(wait);
   }
 
   /**
@@ -314,7 +298,7 @@ export class IncidentRun {
    * them busy for ever); the queued ones go to the new run.
    */
   wantsContinueAsNew(): boolean {
-    if (this.resuming || this.closing || this.stopRequest || this.besideRunning > this.besideIdle) return false;
+    if (this.resuming || this.closing || this.stopRequest || this.besideWork.busy) return false;
     const info = workflowInfo();
     if (info.historyLength <= (this.input.historyLimit ?? HISTORY_LIMIT) && !info.continueAsNewSuggested) return false;
     this.merges.holding = true;
@@ -385,7 +369,7 @@ export class IncidentRun {
     this.closing = true;
     await this.merges.drain();
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
-    if (this.besideRunning > 0) await condition(() => this.besideRunning === 0, '30s');
+    await this.besideWork.settle('30s');
     if (patched(PATCH.closeHandsBackLateAlerts)) {
       // Alerts that reached the run by now still belong to it; any later go back to the inbox
       // with the close, and reopen the incident (lib/db/late-alerts.ts).
