@@ -4,7 +4,7 @@
 // a fresh signature), as a SIEM does; they are not losses, only 202-answered alerts count.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkStoredOnce, n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until } from '../support/drill-kit';
+import { checkStoredOnce, inboxDrained, killAndRestart as restarted, n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until } from '../support/drill-kit';
 import { scaled, type Drill, type DrillReport } from './drill';
 
 const SENDERS = 50;
@@ -56,13 +56,9 @@ export const apiKilled: Drill = async (cluster, opts) => {
       }
     }
   };
-  const killAndRestart = async () => {
-    const t0 = Date.now();
+  const killAndRestart = () => {
     acceptedAtKill = accepted.size;
-    await api.kill('SIGKILL');
-    opts.say(`  API SIGKILLed after ${n(acceptedAtKill)} alerts answered 202; starting it again`);
-    await api.start();
-    return Date.now() - t0;
+    return restarted(api, () => opts.say(`  API SIGKILLed after ${n(acceptedAtKill)} alerts answered 202; starting it again`));
   };
 
   opts.say(`  sending ${n(total)} alerts over ${SENDERS} connections to ${entities} hosts...`);
@@ -88,10 +84,7 @@ export const apiKilled: Drill = async (cluster, opts) => {
   const { stored, doubled } = await checkStoredOnce(cluster, runId, alertIds, report.losses);
 
   // Every 202 reaches its incident: its inbox row is dispatched, and the workflow counted it.
-  const drained = await until(async () => {
-    const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NULL`, [alertIds]);
-    return row.n === 0 ? true : undefined;
-  }, 180_000 + total * 20);
+  const drained = await inboxDrained(cluster, alertIds, 180_000 + total * 20);
   const queued = await sql<{ n: number }>(cluster, `SELECT count(DISTINCT alert_id)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NOT NULL`, [alertIds]);
   const dispatched = queued[0]?.n ?? 0;
   if (dispatched < alertIds.length) report.losses.push(`${n(alertIds.length - dispatched)} alert(s) answered 202 were never dispatched to Temporal${drained ? '' : ' (the inbox did not drain in time)'}`);

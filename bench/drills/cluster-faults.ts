@@ -7,12 +7,11 @@
 // signature) to the other API, as a load balancer would; only 202-answered alerts count.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, checkStoredOnce, inLanes, n, postSigned, sql, tallyIncidents, tallyLoss, until } from '../support/drill-kit';
+import { apiCall, checkStoredOnce, inboxDrained, inLanes, killAndRestart, n, sendGeneric, tallyIncidents, tallyLoss, until } from '../support/drill-kit';
 import { SLACK_USERS } from '../support/cluster';
 import type { RealCluster } from '../support/real-cluster';
-import { signGeneric } from '../support/webhooks';
 import { scaled, type DrillOptions, type DrillReport } from './drill';
-import { approveGates, checkRuns, type RunResult } from './worker-killed';
+import { approveGates, checkRuns, type RunResult } from '../support/host-compromise-runs';
 
 const SENDERS = 50;
 const RESEND_FOR_MS = 180_000;
@@ -28,7 +27,6 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
   const total = scaled(5_000, opts, 40);
   const hosts = scaled(100, opts, 4);
   const runId = `cl-${randomUUID().slice(0, 8)}`;
-  const secret = cluster.secret('PALISADE_WEBHOOK_SECRET_GENERIC');
   const accepted = new Map<string, { alertId: string; incidentId: string; host: string }>();
   const perApi = cluster.apiUrls.map(() => 0);
   const noAnswer = new Map<string, number>();
@@ -38,13 +36,7 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
   const fault = (part: string) => {
     const p = cluster.parts[part];
     const acceptedBefore = accepted.size;
-    const downMs = (async () => {
-      const t0 = Date.now();
-      await p.kill('SIGKILL');
-      opts.say(`  ${part} SIGKILLed after ${n(acceptedBefore)} alerts answered 202; starting it again`);
-      await p.start();
-      return Date.now() - t0;
-    })();
+    const downMs = killAndRestart(p, () => opts.say(`  ${part} SIGKILLed after ${n(acceptedBefore)} alerts answered 202; starting it again`));
     downMs.catch(() => undefined); // awaited below; a failed restart is reported there
     faults.push({ part, acceptedBefore, downMs });
   };
@@ -66,7 +58,7 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
     let api = i % cluster.apiUrls.length;
     const deadline = Date.now() + RESEND_FOR_MS;
     while (Date.now() < deadline) {
-      const res = await postSigned({ ...cluster, apiUrl: cluster.apiUrls[api] }, signGeneric(secret, payload, delivery));
+      const res = await sendGeneric({ ...cluster, apiUrl: cluster.apiUrls[api] }, payload, delivery);
       if (res.status === 202) {
         accepted.set(delivery, { alertId: res.body.alertIds[0], incidentId: res.body.incidentId, host });
         perApi[api]++;
@@ -107,10 +99,7 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
   const { stored, doubled } = await checkStoredOnce(cluster, runId, alertIds, report.losses);
 
   const incidents = [...new Set(ids.map((a) => a.incidentId))];
-  const drained = await until(async () => {
-    const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NULL`, [alertIds]);
-    return row.n === 0 ? true : undefined;
-  }, 300_000 + total * 20, 1_000);
+  const drained = await inboxDrained(cluster, alertIds, 300_000 + total * 20);
   if (!drained) report.losses.push('the inbox did not drain within the drill\'s wait');
   // Behind a storm the workflows record alerts after the inbox drains (a loaded machine: minutes).
   // How long that took is a finding; what they recorded is judged once every run has ended.

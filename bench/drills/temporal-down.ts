@@ -3,7 +3,7 @@
 // back, and each entity's alerts reach its workflow in the order they were sent.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until, type Answer } from '../support/drill-kit';
+import { apiCall, inboxDrained, n, sendGeneric, sql, tallyIncidents, tallyLoss, triageAlert, until, type Answer } from '../support/drill-kit';
 import { scaled, type Drill, type DrillReport } from './drill';
 
 /** Each host's sender sends one alert, waits for the answer, then this long: its order is the order sent. */
@@ -67,10 +67,7 @@ export const temporalDown: Drill = async (cluster, opts) => {
   const accepted = answers.filter((a) => a.res.status === 202);
   const alertIds = accepted.map((a) => a.res.body.alertIds[0] as string);
   const t0 = Date.now();
-  const drained = await until(async () => {
-    const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NULL`, [alertIds]);
-    return row.n === 0 ? true : undefined;
-  }, 180_000);
+  const drained = await inboxDrained(cluster, alertIds, 180_000);
   const drainSeconds = (Date.now() - t0) / 1000;
   const [stored] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])`, [alertIds]);
   if (stored.n !== alertIds.length) report.losses.push(`${n(alertIds.length - stored.n)} alert(s) answered 202 are not in Postgres`);

@@ -3,7 +3,7 @@
 // while a drill breaks something under them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
-import type { DrillCluster } from '../drills/drill';
+import type { DrillCluster, DrillProcess } from '../drills/drill';
 import { signGeneric } from './webhooks';
 
 export interface Answer {
@@ -156,4 +156,22 @@ export async function checkStoredOnce(cluster: DrillCluster, runId: string, aler
   );
   if (doubled.length > 0) losses.push(`${n(doubled.length)} delivery(ies) stored more than once, e.g. ${doubled[0].delivery_id} ×${doubled[0].n}`);
   return { stored: stored.size, doubled: doubled.length };
+}
+
+/** True once every one of these alerts' inbox rows is dispatched; false when `timeoutMs` ran out first. */
+export async function inboxDrained(cluster: DrillCluster, alertIds: string[], timeoutMs: number): Promise<boolean> {
+  const drained = await until(async () => {
+    const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM inbox WHERE alert_id = ANY($1::uuid[]) AND dispatched_at IS NULL`, [alertIds]);
+    return row.n === 0 ? true : undefined;
+  }, timeoutMs, 1_000);
+  return drained ?? false;
+}
+
+/** SIGKILLs the process and starts it again; resolves to how long it was down (ms). `onKilled` runs between the two. */
+export async function killAndRestart(p: DrillProcess, onKilled?: () => void): Promise<number> {
+  const t0 = Date.now();
+  await p.kill('SIGKILL');
+  onKilled?.();
+  await p.start();
+  return Date.now() - t0;
 }
