@@ -2,7 +2,7 @@
 // note, tags/severity/title, resolve, cancel. Each is one API route (responder role); the page
 // shows the API's answer, or its message and hint.
 import { api, atLeast, session } from './api.js';
-import { $, clearError, el, showError } from './dom.js';
+import { $, busy, clearError, el } from './dom.js';
 
 /** Fills the actions panel for the incident `view` shows; `changed` reloads what they change. */
 export function showActions(view, changed) {
@@ -13,18 +13,11 @@ export function showActions(view, changed) {
     panel.replaceChildren(el('p', { class: 'muted', text: `Your token's role (${session.me ? session.me.role : 'unknown'}) cannot work on incidents: responders can.` }));
     return;
   }
-  const run = (button, what, call) => async () => {
-    clearError($('actions-error'));
-    button.disabled = true;
-    try {
+  const run = (button, what, call) => () =>
+    busy(button, $('actions-error'), async () => {
       say(what(await call()));
       changed();
-    } catch (err) {
-      showError($('actions-error'), err);
-    } finally {
-      button.disabled = false;
-    }
-  };
+    });
   const post = (path, body) => api(`/incidents/${view.id}${path}`, { method: 'POST', body });
   const input = (attrs) => el('input', { type: 'text', ...attrs });
   const button = (id, text, cls = '') => el('button', { type: 'button', id, class: cls, text });

@@ -29,6 +29,19 @@ export function clearError(box) {
   box.replaceChildren();
 }
 
+/** Runs `work` with `button` disabled and `errorBox` cleared; a failure is shown there. */
+export async function busy(button, errorBox, work) {
+  clearError(errorBox);
+  button.disabled = true;
+  try {
+    await work();
+  } catch (err) {
+    showError(errorBox, err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 export function severity(value) {
   return el('span', { class: `sev sev-${value}`, text: value });
 }

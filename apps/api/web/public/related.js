@@ -1,6 +1,6 @@
 // An incident's related incidents: its links, and Link / Merge for responders.
 import { api, atLeast } from './api.js';
-import { $, clearError, el, showError, status } from './dom.js';
+import { $, busy, clearError, el, status } from './dom.js';
 
 /**
  * Shows the links of incident `i` (GET /incidents/:id's answer) and, for responders, the forms.
@@ -29,17 +29,11 @@ export function showRelated(view, i, reload) {
 function submitter(form, run, reload) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const button = form.querySelector('button');
-    button.disabled = true;
-    try {
+    await busy(form.querySelector('button'), $('related-error'), async () => {
       await run(form.elements);
       form.reset();
       reload();
-    } catch (err) {
-      showError($('related-error'), err);
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
   return form;
 }

@@ -1,7 +1,7 @@
 // An incident's postmortem review: what responders wrote, its state and sign-offs, and the
 // actions a responder may take on it (save, submit, sign off, start a new revision).
 import { api, atLeast } from './api.js';
-import { $, clearError, el, showError, time } from './dom.js';
+import { $, busy, clearError, el, showError, time } from './dom.js';
 
 const lines = (text) => text.split('\n').map((s) => s.trim()).filter(Boolean);
 
@@ -57,17 +57,12 @@ function render(view, r) {
   const buttons = el('p', { class: 'actions' });
   const act = (label, id, run) => {
     const b = el('button', { type: 'button', id, text: label });
-    b.addEventListener('click', async () => {
-      b.disabled = true;
-      try {
+    b.addEventListener('click', () =>
+      busy(b, $('review-error'), async () => {
         await run();
         await loadReview(view);
-      } catch (err) {
-        showError($('review-error'), err);
-      } finally {
-        b.disabled = false;
-      }
-    });
+      }),
+    );
     buttons.append(b);
   };
   if (canWrite) {
