@@ -83,15 +83,24 @@ export async function changeRouting(service: WorkflowService, namespace: string,
         }
       }
     } catch (err) {
+      // Temporal down or silent: no retry here makes it answer (the client's own gRPC retries ran).
+      if (isUnreachable(err)) throw err;
       // A routing update under way, a concurrent change (conflict token): describe and try again.
       failure = err;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the routing of worker deployment ${deploymentName} did not change within ${timeoutMs / 1000} s${failure ? `: ${describeError(failure)}` : ''}`);
+  throw new Error(`the routing of worker deployment ${deploymentName} did not change within ${timeoutMs / 1000} s${failure ? `: ${describeError(failure)}` : ''}`, { cause: failure });
 }
 
 const GRPC_NOT_FOUND = 5;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED;
+}
 
 function statusName(status: temporal.api.enums.v1.WorkerDeploymentVersionStatus | null | undefined): string {
   const name = WorkerDeploymentVersionStatus[status ?? 0] ?? 'UNSPECIFIED';

@@ -1,6 +1,11 @@
+import { HttpException } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DeploysService } from '../../apps/api/deploys/deploys.service';
+import { freePort } from '../../apps/cli/start/ports';
+import { runMigrations } from '../../lib/db/data-source';
+import { createDatabase } from '../setup/postgres';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { brokenBundle, otherBundle, startOtherBuild, type OtherBuild } from '../support/versions';
 
@@ -149,4 +154,33 @@ describe('deploys', () => {
     await resolve(incidentId);
     expect((await postJson(deploys('/rollback'), {})).body.status.current).toBe(v1);
   }, 240_000);
+});
+
+describe('deploys with Temporal unreachable', () => {
+  let offline: TestEngine;
+  let db: Awaited<ReturnType<typeof createDatabase>>;
+  beforeAll(async () => {
+    // A database of its own: this engine's inbox dispatcher must not lease other tests' alerts.
+    db = await createDatabase(inject('postgresAdminUrl'), `palisade_deploys_offline_${Date.now()}`);
+    await runMigrations(db.url);
+    offline = await startTestEngine({ withWorker: false, databaseUrl: db.url, temporalAddress: `127.0.0.1:${await freePort()}` });
+  });
+  afterAll(async () => {
+    await offline?.close();
+    await db?.drop();
+  });
+
+  // Temporal going away between the decision (GET answered) and the change: the routing call says
+  // 503 temporal_unavailable as the routes promise, at once, not a plain error after a minute.
+  it('a routing change answers 503 temporal_unavailable and records nothing', async () => {
+    const deploys = offline.app.get(DeploysService);
+    const failure = await deploys.change('rollback', { current: 'b-one', ramping: null }, { actor: 'admin', version: 'b-one', previous: 'b-two' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(HttpException);
+    expect({ status: (failure as HttpException).getStatus(), body: (failure as HttpException).getResponse() }).toMatchObject({ status: 503, body: { error: 'temporal_unavailable' } });
+    const kept = await offline.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM deploy_changes`);
+    expect(Number(kept[0].n)).toBe(0);
+  }, 50_000);
 });

@@ -92,7 +92,12 @@ export class DeploysService {
 
   /** Applies a routing change, keeps it with the version current before it, and audits it. */
   async change(action: DeployAction, want: Routing, opts: { actor: string; version: string | null; previous: string | null; reason?: string; percent?: number; detail?: Record<string, unknown> }): Promise<void> {
-    await changeRouting(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName, want, `palisade-api:${opts.actor}`);
+    try {
+      await changeRouting(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName, want, `palisade-api:${opts.actor}`);
+    } catch (err) {
+      if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${action} (the routing is as it was, or as Temporal applied it before it went silent: GET /deploys shows which).`);
+      throw err;
+    }
     await this.db.query(`INSERT INTO deploy_changes (deployment_name, action, build_id, previous_current, ramp_percent, actor) VALUES ($1, $2, $3, $4, $5, $6)`, [
       this.deploymentName,
       action,

@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { registeredBundle } from '../../../lib/db/worker-builds';
 import { liveReplayCheck, type LiveReplayCheck } from '../../../lib/temporal/live-replay';
 import { ApiError } from '../common/error.filter';
+import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-errors';
 import type { DeployChanged, DeploysService } from './deploys.service';
 
 /**
@@ -56,5 +57,10 @@ async function checkOpenIncidents(deploys: DeploysService, version: string): Pro
   const runs = await deploys.db.query<{ incidentId: string; workflowId: string }[]>(
     `SELECT id AS "incidentId", workflow_id AS "workflowId" FROM incidents WHERE status NOT IN ('resolved', 'cancelled') ORDER BY created_at`,
   );
-  return liveReplayCheck(deploys.temporal, runs, bundle);
+  try {
+    return await liveReplayCheck(deploys.temporal, runs, bundle);
+  } catch (err) {
+    if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not export the open incidents' histories to replay them on ${version}; nothing was promoted.`);
+    throw err;
+  }
 }
