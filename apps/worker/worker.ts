@@ -71,9 +71,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     Runtime.instance().logger.warn(`${err.message} New incidents are assigned by the last good rules.`);
   });
   const workflowBundle = opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs));
-  const workerDeploymentOptions = deploymentOptionsFor(config, workflowBundle);
-  // Its code, where a promotion's replay check finds it (apps/api/deploys/promote.ts).
-  if (workerDeploymentOptions) await registerBuild(db, workerDeploymentOptions.version.deploymentName, workerDeploymentOptions.version.buildId, bundleCode(workflowBundle));
+  // Read once: its build id, and its code where a promotion's replay check finds it (apps/api/deploys/promote.ts).
+  const code = config.temporal.deploymentName ? bundleCode(workflowBundle) : undefined;
+  const workerDeploymentOptions = code === undefined ? undefined : deploymentOptionsFor(config, code);
+  if (workerDeploymentOptions && code !== undefined) await registerBuild(db, workerDeploymentOptions.version.deploymentName, workerDeploymentOptions.version.buildId, code);
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
