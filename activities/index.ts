@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { PagingPlan } from '../lib/db/paging-outbox';
-import type { PeopleFile } from '../lib/people';
+import type { AssignmentRulesFile } from '../lib/assignment/rules-file';
 import type { Redactor } from '../lib/intake/redact';
 import { createFallbackNotifier } from './notify/fallback-webhook.activities';
 import { createPlaybookActivities } from './playbook/playbook.activities';
@@ -15,7 +15,7 @@ export interface ActivityDependencies {
   providers: Providers;
   approvalsFile: string;
   /** runbooks/assignment.yaml and the people it names; absent: new incidents are nobody's until taken. */
-  assignment?: { file: string; people: PeopleFile };
+  assignment?: AssignmentRulesFile;
   /** Absent when Slack is off: playbooks then post nothing to Slack. */
   slack: SlackActivityDependencies | undefined;
   /** Told when Slack cannot carry an approval request (PALISADE_FALLBACK_WEBHOOK_URL). */

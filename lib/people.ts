@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { PalisadeError } from './errors';
-import { readRunbookFile } from './runbook-file';
+import { fileStamp, readRunbookFile } from './runbook-file';
 
 const personSchema = z
   .object({
@@ -46,13 +45,13 @@ export class PeopleFile {
     readonly file: string,
     private readonly onBadFile: (err: PalisadeError) => void,
   ) {
-    this.loaded = { stamp: this.stamp(), people: loadPeople(file) };
+    this.loaded = { stamp: fileStamp(file), people: loadPeople(file) };
   }
 
   current(): Map<string, Person> {
     let stamp: string;
     try {
-      stamp = this.stamp();
+      stamp = fileStamp(this.file);
     } catch (err) {
       this.onBadFile(invalid(this.file, `cannot be read (${(err as Error).message})`));
       return this.loaded.people;
@@ -66,11 +65,6 @@ export class PeopleFile {
       this.onBadFile(err);
     }
     return this.loaded.people;
-  }
-
-  private stamp(): string {
-    const s = statSync(this.file, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { PalisadeError } from './errors';
@@ -23,4 +23,10 @@ export function readRunbookFile<S extends z.ZodType>(
   const parsed = schema.safeParse(doc ?? {});
   if (!parsed.success) throw invalid(describeIssue(parsed.error.issues[0], doc));
   return parsed.data;
+}
+
+/** Which version of a file this is (its inode, size and time): a file read again only when it changes. */
+export function fileStamp(file: string): string {
+  const s = statSync(file, { bigint: true });
+  return `${s.ino}:${s.size}:${s.mtimeNs}`;
 }

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { candidatesFor, leastLoaded, loadAssignmentRules, ruleFor } from '../../lib/assignment/rules';
-import type { PeopleFile } from '../../lib/people';
+import { candidatesFor, leastLoaded, ruleFor } from '../../lib/assignment/rules';
+import type { AssignmentRulesFile } from '../../lib/assignment/rules-file';
 import { loadApprovalPolicies, policiesFor } from '../../lib/approvals/policy-file';
 import type { GatePolicy } from '../../lib/approvals/gate';
 import type { SecretDescriptor } from '../../lib/intake/alert';
@@ -32,7 +32,7 @@ export interface RuleAssignment {
   matched: string;
 }
 
-export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean; assignment?: { file: string; people: PeopleFile } }) {
+export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean; assignment?: AssignmentRulesFile }) {
   return {
     /** `slack`: whether this worker posts approval requests to Slack (absent in histories from before Slack). */
     async loadApprovalPolicies(playbook: string): Promise<{ fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean }> {
@@ -40,15 +40,16 @@ export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: 
     },
 
     /**
-     * Applies runbooks/assignment.yaml to a new incident nobody owns yet (read afresh, with
-     * people.yaml as it is now): the person its rule names, or the group member with the fewest
-     * open incidents. Null when no rule fits or someone owns it already.
+     * Applies runbooks/assignment.yaml to a new incident nobody owns yet (as it is now, or its
+     * last good version after a bad edit; with people.yaml as it is now): the person its rule
+     * names, or the group member with the fewest open incidents. Null when no rule fits or
+     * someone owns it already.
      */
     async assignOnOpen(incidentId: string): Promise<RuleAssignment | null> {
       const assignment = deps.assignment;
       if (!assignment) return null;
+      const rules = assignment.current();
       const people = assignment.people.current();
-      const rules = loadAssignmentRules(assignment.file, people);
       if (rules.length === 0) return null;
       return deps.db.transaction(async (tx) => {
         const [incident] = await tx.query<{ assignee: string | null; playbook: string; rule: string | null }[]>(

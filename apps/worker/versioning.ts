@@ -15,10 +15,10 @@ export type BundleSource = { code: string } | { codePath: string };
  * Each playbook declares its own behaviour (workflows/shared/define.ts); the default is never
  * used by a playbook and is the one that is safe for runs that span deploys.
  */
-export function deploymentOptionsFor(config: PalisadeConfig, bundle: BundleSource): WorkerDeploymentOptions | undefined {
+export function deploymentOptionsFor(config: PalisadeConfig, code: string): WorkerDeploymentOptions | undefined {
   if (!config.temporal.deploymentName) return undefined;
   return {
-    version: { deploymentName: config.temporal.deploymentName, buildId: buildIdOf(bundleCode(bundle)) },
+    version: { deploymentName: config.temporal.deploymentName, buildId: buildIdOf(code) },
     useWorkerVersioning: true,
     defaultVersioningBehavior: 'AUTO_UPGRADE',
   };

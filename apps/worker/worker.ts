@@ -13,7 +13,7 @@ import type { PalisadeConfig } from '../../lib/config/env';
 import { Redactor } from '../../lib/intake/redact';
 import { PalisadeError } from '../../lib/errors';
 import { PeopleFile } from '../../lib/people';
-import { loadAssignmentRules } from '../../lib/assignment/rules';
+import { AssignmentRulesFile } from '../../lib/assignment/rules-file';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
 import { pagingPlan } from '../../lib/paging/plan';
 import { SlackTemplates } from '../../lib/slack/templates';
@@ -62,20 +62,19 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   });
   await fleet.seed(config.playbooks.fleetFile);
   const paging = pagingPlan(providersConfig, config.playbooks.pagingFile, config.slack !== undefined);
-  const slack = config.slack
-    ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people: new PeopleFile(config.playbooks.peopleFile, (err) => {
-          Runtime.instance().logger.warn(`${err.message} Mentions use the last good list.`);
-        }), publicUrl: config.publicUrl }
-    : undefined;
   const people = new PeopleFile(config.playbooks.peopleFile, (err) => {
-    Runtime.instance().logger.warn(`${err.message} Assignment rules use the last good list.`);
+    Runtime.instance().logger.warn(`${err.message} Mentions and assignment use the last good list.`);
   });
+  const slack = config.slack ? { client: createSlackClient(config.slack), templates: new SlackTemplates(config.slack.templatesDir), people, publicUrl: config.publicUrl } : undefined;
   // A rule naming nobody people.yaml knows stops the worker here, with the file and the rule.
-  loadAssignmentRules(config.playbooks.assignmentFile, people.current());
+  const assignment = new AssignmentRulesFile(config.playbooks.assignmentFile, people, (err) => {
+    Runtime.instance().logger.warn(`${err.message} New incidents are assigned by the last good rules.`);
+  });
   const workflowBundle = opts.workflowBundle ?? (await bundleAllPlaybooks(config.playbooks.teamDirs));
-  const workerDeploymentOptions = deploymentOptionsFor(config, workflowBundle);
-  // Its code, where a promotion's replay check finds it (apps/api/deploys/promote.ts).
-  if (workerDeploymentOptions) await registerBuild(db, workerDeploymentOptions.version.deploymentName, workerDeploymentOptions.version.buildId, bundleCode(workflowBundle));
+  // Read once: its build id, and its code where a promotion's replay check finds it (apps/api/deploys/promote.ts).
+  const code = config.temporal.deploymentName ? bundleCode(workflowBundle) : undefined;
+  const workerDeploymentOptions = code === undefined ? undefined : deploymentOptionsFor(config, code);
+  if (workerDeploymentOptions && code !== undefined) await registerBuild(db, workerDeploymentOptions.version.deploymentName, workerDeploymentOptions.version.buildId, code);
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
@@ -83,7 +82,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle,
     // Its version: the deployment and the build id of this bundle (apps/worker/versioning.ts).
     workerDeploymentOptions,
-    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, assignment: { file: config.playbooks.assignmentFile, people }, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
+    activities: createActivities({ db, redactor, providers, approvalsFile: config.playbooks.approvalsFile, assignment, slack, fallbackWebhookUrl: config.fallbackWebhookUrl, publicUrl: config.publicUrl, paging }),
     shutdownGraceTime: '3s',
     maxCachedWorkflows: workflowCacheSize(config.temporal.workerMemoryMiB),
     // Provider activities heartbeat every 5 s; send them on at once, not at 0.8 × their

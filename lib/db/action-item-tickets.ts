@@ -1,5 +1,5 @@
 import { actionItemRef, type ActionItem } from '../postmortem/review';
-import { OUTBOX_KEY, type Sql } from './paging-outbox';
+import { enqueueRefAction, type Sql } from './paging-outbox';
 
 /**
  * A postmortem's action items become tickets where the incident's own ticket went: the same
@@ -20,13 +20,7 @@ export async function enqueueActionItemTickets(q: Sql, incidentId: string, items
       [incidentId, ref],
     );
     if (created.length === 0) continue;
-    await q.query(
-      `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
-       SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
-       FROM paging_notices n WHERE n.incident_id = $1 AND n.ref = $5
-       ON CONFLICT (key) DO NOTHING`,
-      [incidentId, 'open', JSON.stringify({ actionItem: item }), '', ref],
-    );
+    await enqueueRefAction(q, incidentId, ref, 'open', { actionItem: item });
     queued++;
   }
   return queued;

@@ -161,12 +161,21 @@ export async function enqueuePage(
      VALUES ($1, $2, 'page', $3, $4, 0, $5, $6, 'pending') ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING`,
     [page.incidentId, vendor, page.service, page.policy, ref, incident?.generation ?? 1],
   );
+  await enqueueRefAction(q, page.incidentId, ref, 'open', page.detail, vendor);
+  return { vendor, ref };
+}
+
+/**
+ * Queues `action` for the incident's notices under `ref` (a page or ticket of its own beside the
+ * incident's: an escalation, a stuck alarm, an action item), only `vendor`'s first channel when
+ * one is named; keyed like every outbox row, so asking again queues nothing twice.
+ */
+export async function enqueueRefAction(q: Sql, incidentId: string, ref: string, action: OutboxAction, detail: Record<string, unknown>, vendor?: string): Promise<void> {
   await q.query(
     `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
      SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
-     FROM paging_notices n WHERE n.incident_id = $1 AND n.vendor = $5 AND n.ref = $6 AND n.channel = 0
+     FROM paging_notices n WHERE n.incident_id = $1 AND n.ref = $5 AND ($6::text IS NULL OR (n.vendor = $6 AND n.channel = 0))
      ON CONFLICT (key) DO NOTHING`,
-    [page.incidentId, 'open', JSON.stringify(page.detail), '', vendor, ref],
+    [incidentId, action, JSON.stringify(detail), '', ref, vendor ?? null],
   );
-  return { vendor, ref };
 }

@@ -1,4 +1,4 @@
-import { OUTBOX_KEY, QUIET_NOTICE_STATUSES, type Sql } from './paging-outbox';
+import { enqueueRefAction, QUIET_NOTICE_STATUSES, type Sql } from './paging-outbox';
 
 /** A stuck episode's notice: one per episode, named by when it began. */
 export function stuckRef(since: Date): string {
@@ -25,21 +25,11 @@ export async function enqueueStuckPage(q: Sql, incidentId: string, since: Date, 
      VALUES ($1, $2, 'page', $3, 'stuck alarm', 0, $4, $5, 'pending') ON CONFLICT (incident_id, vendor, channel, ref) DO NOTHING`,
     [incidentId, page.vendor, page.target, ref, page.generation],
   );
-  await queue(q, incidentId, ref, 'open', { stuck: detail });
+  await enqueueRefAction(q, incidentId, ref, 'open', { stuck: detail });
   return { vendor: page.vendor, service: page.target };
 }
 
 /** The episode is over (a worker took the task): its page resolves. Nothing when it paged nobody. */
 export async function enqueueStuckCleared(q: Sql, incidentId: string, since: Date): Promise<void> {
-  await queue(q, incidentId, stuckRef(since), 'resolve', { stuck: 'cleared' });
-}
-
-async function queue(q: Sql, incidentId: string, ref: string, action: 'open' | 'resolve', detail: Record<string, unknown>): Promise<void> {
-  await q.query(
-    `INSERT INTO paging_outbox (key, incident_id, vendor, channel, ref, action, generation, detail)
-     SELECT ${OUTBOX_KEY}, n.incident_id, n.vendor, n.channel, n.ref, $2, n.generation, $3::jsonb
-     FROM paging_notices n WHERE n.incident_id = $1 AND n.ref = $5
-     ON CONFLICT (key) DO NOTHING`,
-    [incidentId, action, JSON.stringify(detail), '', ref],
-  );
+  await enqueueRefAction(q, incidentId, stuckRef(since), 'resolve', { stuck: 'cleared' });
 }

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { replayHistories, type RecordedHistory, type ReplayOutcome } from './replay';
@@ -29,18 +29,19 @@ export interface LiveReplayCheck {
  * stays on the version it started on, so it is left out; so is a run that has ended since.
  */
 export async function liveReplayCheck(client: Client, runs: OpenRun[], bundle: WorkflowBundle): Promise<LiveReplayCheck> {
-  const { namespace } = client.options;
   const histories: (RecordedHistory & { incidentId: string })[] = [];
   const skipped: LiveReplayCheck['skipped'] = [];
   for (const run of runs) {
     let described;
     try {
-      described = await client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: run.workflowId } });
-    } catch {
+      described = await client.workflow.getHandle(run.workflowId).describe();
+    } catch (err) {
+      // Only "no such workflow" means not started yet; Temporal unreachable or refusing fails the check.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
       skipped.push({ ...run, why: 'no run in Temporal (not started yet)' });
       continue;
     }
-    const info = described.workflowExecutionInfo;
+    const info = described.raw.workflowExecutionInfo;
     if (info?.status !== WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
       skipped.push({ ...run, why: 'its run has ended' });
       continue;
