@@ -105,7 +105,9 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     // Bob signs off on his page, Carol with the CLI: published, and the page says who.
     const bobPage = await signedIn(bob, a);
     await bobPage.click('#review-sign-off');
-    await bobPage.locator('#review-state').getByText('in review').waitFor();
+    // Bob's sign-off is recorded before Carol's: the page re-renders it once the API has it.
+    await bobPage.getByText('Sign-offs: 1 of 2 (bob)').waitFor();
+    expect((await getJson(`${engine.baseUrl}/postmortems/${a}`, vic)).body.current.signOffs).toEqual([expect.objectContaining({ reviewer: 'bob' })]);
     const signed = await cli(carol, 'review', 'sign-off', a, '--note', 'read it');
     expect(signed.stderr).toBe('');
     expect(signed.stdout).toContain('is published, signed off by bob and carol');
