@@ -37,11 +37,11 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     return id;
   }
 
-  async function signedIn(token: string, incidentId: string): Promise<Page> {
+  /** A page signed in as `token` on the incident; its errors land in `errors`, asserted empty at the end. */
+  async function signedIn(token: string, incidentId: string, errors: string[]): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1600 } });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     await page.goto(`${engine.baseUrl}/`);
     await page.fill('#token', token);
@@ -49,7 +49,6 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     await page.locator('#who').waitFor({ state: 'visible' });
     await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
     await page.locator('#incident-title').waitFor();
-    expect(errors).toEqual([]);
     return page;
   }
 
@@ -76,8 +75,9 @@ describe('postmortem review and related incidents on the page and in the CLI', (
       tokenFor(engine.baseUrl, 'vic', 'viewer'),
     ]);
 
+    const pageErrors: string[] = [];
     // Ana writes the postmortem of A on the page, with an action item, and sends it to review.
-    const page = await signedIn(ana, a);
+    const page = await signedIn(ana, a, pageErrors);
     await page.locator('#review-form').waitFor();
     await page.fill('#review-form textarea[name=rootCause]', 'A beacon implant from a phishing mail.');
     await page.fill('#review-form textarea[name=wentWell]', 'Contained in minutes');
@@ -103,7 +103,7 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     expect((await getJson(`${engine.baseUrl}/incidents/${b}`)).body.links).toEqual([expect.objectContaining({ incidentId: a, relation: 'causes' })]);
 
     // Bob signs off on his page, Carol with the CLI: published, and the page says who.
-    const bobPage = await signedIn(bob, a);
+    const bobPage = await signedIn(bob, a, pageErrors);
     await bobPage.click('#review-sign-off');
     // Bob's sign-off is recorded before Carol's: the page re-renders it once the API has it.
     await bobPage.getByText('Sign-offs: 1 of 2 (bob)').waitFor();
@@ -133,7 +133,7 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     expect(diff.stdout).toContain('{"status":"open"} → {"status":"done"}');
 
     // Merge C into A: on the page for C, then the CLI links and merges nothing twice.
-    const cPage = await signedIn(ana, c);
+    const cPage = await signedIn(ana, c, pageErrors);
     await cPage.fill('#merge-form input[name=into]', a);
     await cPage.fill('#merge-form input[name=reason]', 'the same implant');
     await cPage.click('#merge-form button[type=submit]');
@@ -143,5 +143,6 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     expect(again.stdout).toContain('0 alert(s) moved');
     const linkedAgain = await cli(ana, 'incidents', 'link', b, a);
     expect(linkedAgain.stdout).toContain('Already linked (causes)');
+    expect(pageErrors).toEqual([]);
   }, 300_000);
 });
