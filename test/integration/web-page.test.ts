@@ -5,12 +5,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/chromium';
 import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { artifactPath, updateCommittedScreenshot } from '../support/screenshots';
 
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page.png');
 const POSTMORTEM_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-postmortem.png');
-/** Committed (the issue's acceptance asks for the report's screenshot under test/): each run takes it again. */
-const REPORT_SCREENSHOT = path.resolve(__dirname, '../screenshots/report.png');
-const CASE_WORK_SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page-case-work.png');
+/** Both also committed as test/screenshots/report.png and incident-case-work.png, refreshed with UPDATE_SCREENSHOTS=1. */
+const REPORT_SCREENSHOT = artifactPath('web-page-report.png');
+const CASE_WORK_SCREENSHOT = artifactPath('web-page-case-work.png');
 
 // The responders' page at /, in a real headless Chromium against a real engine (API, worker,
 // Temporal, Postgres): sign in, the list, an incident, a vote, the live timeline.
@@ -210,8 +211,8 @@ describe('web page', () => {
     await page.selectOption('#report-by', 'severity');
     await page.click('#report-form button[type=submit]');
     await page.locator('#report-times figure.report-group', { hasText: 'medium' }).waitFor();
-    mkdirSync(path.dirname(REPORT_SCREENSHOT), { recursive: true });
     await page.screenshot({ path: REPORT_SCREENSHOT, fullPage: true });
+    updateCommittedScreenshot(REPORT_SCREENSHOT, 'report.png');
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 120_000);
@@ -273,8 +274,8 @@ describe('web page', () => {
     await page.locator('#action-result', { hasText: /^Changed: tags, severity\.$/ }).waitFor();
     await page.locator('#incident-header .sev-low').waitFor();
     expect(await text(page, '#incident-header')).toContain('phishing, team:mail');
-    mkdirSync(path.dirname(CASE_WORK_SCREENSHOT), { recursive: true });
     await page.screenshot({ path: CASE_WORK_SCREENSHOT, fullPage: true });
+    updateCommittedScreenshot(CASE_WORK_SCREENSHOT, 'incident-case-work.png');
 
     await page.fill('#action-reason', 'sender blocked, nobody clicked');
     await page.click('#action-resolve');
