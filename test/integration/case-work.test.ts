@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { eventually, getJson, patchJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
 interface Event {
@@ -127,10 +127,7 @@ describe('working an incident', () => {
 
   it('changes tags, severity and title by hand, each change on the timeline with who and why', async () => {
     const id = await openIncident();
-    const patch = async (body: unknown, token = carol) => {
-      const res = await fetch(url(`/incidents/${id}`), { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json() };
-    };
+    const patch = (body: unknown, token = carol) => patchJson(url(`/incidents/${id}`), body, token);
     const before = (await getJson(url(`/incidents/${id}`))).body;
     expect(before).toMatchObject({ severity: 'high', tags: [] });
 
