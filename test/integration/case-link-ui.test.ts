@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/chromium';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
-import { genericAlert, sendGeneric } from '../support/webhooks';
+import { getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { openedByAlert } from '../support/timeline';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-review.png');
@@ -29,13 +29,7 @@ describe('postmortem review and related incidents on the page and in the CLI', (
     await engine?.close();
   });
 
-  async function opened(host: string): Promise<string> {
-    const sent = await sendGeneric(engine.baseUrl, genericAlert(host, { title: `Beacon from ${host}` }), { delivery: randomUUID() });
-    expect(sent.status).toBe(202);
-    const id = sent.body.incidentId as string;
-    await eventually('its playbook to start', async () => ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events?.length > 0 ? true : undefined), 60_000);
-    return id;
-  }
+  const opened = (host: string) => openedByAlert(engine.baseUrl, host, `Beacon from ${host}`);
 
   /** A page signed in as `token` on the incident; its errors land in `errors`, asserted empty at the end. */
   async function signedIn(token: string, incidentId: string, errors: string[]): Promise<Page> {

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, patchJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { timelineOf, type TimelineEvent } from '../support/timeline';
 import { genericAlert, sendGeneric } from '../support/webhooks';
-
-interface Event {
-  sequence: number;
-  type: string;
-  actor: string;
-  summary: string;
-  data: Record<string, any>;
-}
 
 // A responder's work on an incident (issue 20): acknowledge, own, note, edit. Over real HTTP,
 // Temporal and Postgres; every action refused to a viewer.
@@ -29,8 +22,8 @@ describe('working an incident', () => {
   });
 
   const url = (path: string) => `${engine.baseUrl}${path}`;
-  const events = async (id: string): Promise<Event[]> => (await getJson(url(`/incidents/${id}/timeline?limit=500`))).body.events;
-  const eventOf = (id: string, type: string, match: (e: Event) => boolean = () => true) =>
+  const events = (id: string) => timelineOf(engine.baseUrl, id);
+  const eventOf = (id: string, type: string, match: (e: TimelineEvent) => boolean = () => true) =>
     eventually(`${type} on the timeline`, async () => (await events(id)).find((e) => e.type === type && match(e)));
   const ids = async (query: string, token?: string) => ((await getJson(url(`/incidents?${query}&limit=200`), token)).body.incidents as { id: string }[]).map((i) => i.id);
 

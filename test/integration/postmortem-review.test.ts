@@ -1,7 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, patchJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
-import { openIncident, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks, timelineOf } from '../support/paging';
+import { openIncident, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
+import { timelineOf } from '../support/timeline';
 import { FakeJira } from '../support/vendors/jira';
 import { post } from '../support/webhooks';
 
