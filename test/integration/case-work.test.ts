@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { eventually, getJson, patchJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { timelineOf, type TimelineEvent } from '../support/timeline';
 import { genericAlert, sendGeneric } from '../support/webhooks';
-
-interface Event {
-  sequence: number;
-  type: string;
-  actor: string;
-  summary: string;
-  data: Record<string, any>;
-}
 
 // A responder's work on an incident (issue 20): acknowledge, own, note, edit. Over real HTTP,
 // Temporal and Postgres; every action refused to a viewer.
@@ -29,8 +22,8 @@ describe('working an incident', () => {
   });
 
   const url = (path: string) => `${engine.baseUrl}${path}`;
-  const events = async (id: string): Promise<Event[]> => (await getJson(url(`/incidents/${id}/timeline?limit=500`))).body.events;
-  const eventOf = (id: string, type: string, match: (e: Event) => boolean = () => true) =>
+  const events = (id: string) => timelineOf(engine.baseUrl, id);
+  const eventOf = (id: string, type: string, match: (e: TimelineEvent) => boolean = () => true) =>
     eventually(`${type} on the timeline`, async () => (await events(id)).find((e) => e.type === type && match(e)));
   const ids = async (query: string, token?: string) => ((await getJson(url(`/incidents?${query}&limit=200`), token)).body.incidents as { id: string }[]).map((i) => i.id);
 
@@ -127,10 +120,7 @@ describe('working an incident', () => {
 
   it('changes tags, severity and title by hand, each change on the timeline with who and why', async () => {
     const id = await openIncident();
-    const patch = async (body: unknown, token = carol) => {
-      const res = await fetch(url(`/incidents/${id}`), { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json() };
-    };
+    const patch = (body: unknown, token = carol) => patchJson(url(`/incidents/${id}`), body, token);
     const before = (await getJson(url(`/incidents/${id}`))).body;
     expect(before).toMatchObject({ severity: 'high', tags: [] });
 

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { openedByAlert, timelineOf, type TimelineEvent } from '../support/timeline';
 import { genericAlert, sendGeneric } from '../support/webhooks';
-
-interface Event {
-  sequence: number;
-  type: string;
-  actor: string;
-  summary: string;
-  data: Record<string, any>;
-}
 
 /**
  * Related incidents through the API on real Temporal and Postgres (triage playbook): links on
@@ -26,23 +19,11 @@ describe('related incidents', () => {
 
   const send = (host: string, title: string) => sendGeneric(engine.baseUrl, genericAlert(host, { title }), { delivery: randomUUID() });
 
-  /** An incident opened by an alert for `host`, once its playbook has opened its timeline. */
-  async function opened(host: string): Promise<string> {
-    const sent = await send(host, `First sign on ${host}`);
-    expect(sent.status).toBe(202);
-    const id = sent.body.incidentId as string;
-    await eventually(`the playbook of ${host} to start`, async () => ((await timeline(id)).length > 0 ? true : undefined), 60_000);
-    return id;
-  }
-
-  async function timeline(id: string): Promise<Event[]> {
-    const res = await getJson(`${engine.baseUrl}/incidents/${id}/timeline?limit=500`);
-    expect(res.body.nextCursor ?? null).toBeNull();
-    return res.body.events as Event[];
-  }
+  const opened = (host: string) => openedByAlert(engine.baseUrl, host, `First sign on ${host}`);
+  const timeline = (id: string) => timelineOf(engine.baseUrl, id);
 
   /** Sequences 1..n, each once: nothing missing, nothing twice. */
-  function expectContiguous(events: Event[]) {
+  function expectContiguous(events: TimelineEvent[]) {
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
   }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 import { FakeSlack } from '../support/fake-slack';
-import { timelineOf } from '../support/paging';
+import { timelineOf } from '../support/timeline';
 import { slackEnv } from '../support/slack';
 import { openIncident as openIncidentAt, pagingProvidersFile, resolveWhenRunning } from '../support/vendors/paging-files';
 import { genericAlert } from '../support/webhooks';

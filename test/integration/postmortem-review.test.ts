@@ -1,16 +1,12 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, getJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
-import { openIncident, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks, timelineOf } from '../support/paging';
+import { eventually, getJson, patchJson, postJson, startTestEngine, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
+import { openIncident, PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
+import { timelineOf } from '../support/timeline';
 import { FakeJira } from '../support/vendors/jira';
 import { post } from '../support/webhooks';
 
 const JIRA_WEBHOOK_SECRET = 'jira-webhook-secret-0123456789';
-
-async function patchJson(url: string, body: unknown, token: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
 
 /**
  * Postmortem review through the API on real Temporal and Postgres: a config-drift incident whose

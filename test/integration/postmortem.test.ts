@@ -5,7 +5,7 @@ import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { escapeMarkdown, formatDuration, formatUtc } from '../../lib/postmortem/format';
 import { Capability } from '../../lib/providers/capabilities';
 import { cancelSignal, decideUpdate, resolveSignal, stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { eventually, getJson, patchJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { gateOpen, incidentStatus, PEOPLE, vote } from '../support/playbooks';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
@@ -213,8 +213,8 @@ describe('postmortem API', () => {
     expect(await postJson(url(`/incidents/${a.incidentId}/assign`), { assignee: 'bob', reason: 'handover' }, carol)).toMatchObject({ status: 200, body: { assignee: 'bob', previous: 'carol' } });
     expect(await postJson(url(`/incidents/${a.incidentId}/links`), { incidentId: c.incidentId, relation: 'caused-by', reason: 'same phishing wave' }, carol)).toMatchObject({ status: 200, body: { created: true } });
     expect((await postJson(url(`/incidents/${b.incidentId}/merge`), { into: a.incidentId, reason: 'same host twice' }, carol)).status).toBe(202);
-    const edited = await fetch(url(`/postmortems/${a.incidentId}`), { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${carol}` }, body: JSON.stringify({ rootCause: 'a reused password' }) });
-    expect(edited.status).toBe(200);
+    const edited = await patchJson(url(`/postmortems/${a.incidentId}`), { rootCause: 'a reused password' }, carol);
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
 
     const { incident, pm } = await read(a.incidentId);
     expect(pm.owner).toEqual({

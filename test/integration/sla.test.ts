@@ -4,16 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
 import { PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
+import { timelineOf } from '../support/timeline';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
 
 const ROUTING_KEY = 'R0UTINGKEY00000000000000000000AA';
-
-interface Event {
-  id: string;
-  type: string;
-  summary: string;
-  data: Record<string, unknown>;
-}
 
 // SLA timers on two APIs sharing one Postgres (each sweeping every 200 ms), a real worker,
 // Temporal and a fake PagerDuty: a missed target is one timeline event and one page, whichever
@@ -43,7 +37,7 @@ describe('SLA timers', () => {
     await pd.close();
   });
 
-  const timeline = async (id: string): Promise<Event[]> => (await getJson(`${api1.baseUrl}/incidents/${id}/timeline?limit=500`)).body.events;
+  const timeline = (id: string) => timelineOf(api1.baseUrl, id);
 
   it('a missed target is one sla.breached event, one page and one count, however many APIs sweep; the list shows the time left', async () => {
     const carol = await tokenFor(api1.baseUrl, 'carol', 'responder');

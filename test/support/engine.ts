@@ -134,6 +134,12 @@ export async function postJson(url: string, body: unknown, token: Token = TEST_A
   return { status: res.status, body: await res.json() };
 }
 
+/** PATCH JSON as `token` (the test admin by default; null sends none). */
+export async function patchJson(url: string, body: unknown, token: Token = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', ...auth(token) }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
 /** DELETE as `token` (the test admin by default). */
 export async function deleteJson(url: string, token: Token = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'DELETE', headers: auth(token) });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { eventually, getJson, postJson } from './engine';
+import { eventually, postJson } from './engine';
 import { sendGeneric } from './webhooks';
 
 /** What the paging tests share: their runbooks, an incident opened by an alert, resolved once its playbook runs. */
@@ -44,12 +44,3 @@ export async function resolveIncident(baseUrl: string, incidentId: string, reaso
   await eventually('resolve accepted', async () => ((await postJson(`${baseUrl}/incidents/${incidentId}/resolve`, { classification: 'true_positive', reason })).status === 202 ? true : undefined), 60_000);
 }
 
-export interface TimelineEvent {
-  type: string;
-  summary: string;
-  actor: string;
-}
-
-export async function timelineOf(baseUrl: string, incidentId: string): Promise<TimelineEvent[]> {
-  return (await getJson(`${baseUrl}/incidents/${incidentId}/timeline?limit=200`)).body.events as TimelineEvent[];
-}
