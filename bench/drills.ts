@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { startDrillCluster } from './support/cluster';
 import { startRealCluster } from './support/real-cluster';
 import { clusterFaults } from './drills/cluster-faults';
+import { deployDrill } from './drills/deploy';
 import { apiKilled } from './drills/api-killed';
 import { badInput } from './drills/bad-input';
 import type { Drill, DrillProcess, DrillReport } from './drills/drill';
@@ -36,6 +37,7 @@ const DRILLS: Record<string, Drill> = {
   'api-killed': apiKilled,
   'temporal-down': temporalDown,
   'postgres-down': postgresDown,
+  deploy: deployDrill,
   'openapi-contract': openapiContract,
 };
 

@@ -125,7 +125,7 @@ export async function clusterFaults(cluster: RealCluster, opts: DrillOptions): P
     results.push({ host: byIncident.get(incidentId)!, incidentId, resolved });
   });
   report.did.push(`approved every gate of the ${incidents.length} incidents as alice and bob (the storm made them critical: two approvers each), half through each API`);
-  await checkRuns(cluster, results, report);
+  await checkRuns(cluster, results, report, { killed: true });
 
   // Every incident's workflow recorded exactly the alerts stored for it, batch after batch in inbox order.
   const tallies = await tallyIncidents(cluster, incidents);

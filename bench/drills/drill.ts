@@ -30,6 +30,12 @@ export interface DrillCluster {
   logs(): string;
   /** Undefined where the drill's harness cannot control that process (a short version in npm test). */
   processes: Partial<Record<'api' | 'worker' | 'temporal' | 'postgres', DrillProcess>>;
+  /**
+   * Another worker beside the engine's, started by the drill and stopped with the engine: `env`
+   * adds to the engine's (PALISADE_WORKFLOW_BUNDLE: another build). Absent where the harness
+   * cannot start one.
+   */
+  addWorker?: (name: string, env: NodeJS.ProcessEnv) => DrillProcess;
 }
 
 export interface DrillOptions {

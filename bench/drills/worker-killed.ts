@@ -49,7 +49,7 @@ export const workerKilled: Drill = async (cluster, opts) => {
     `opened ${n(runs)} ${PLAYBOOK} runs one after another (POST /playbooks/${PLAYBOOK}/runs as bob), approved their gates through the API as alice`,
     `SIGKILLed the worker once in each run, after a random timeline event (1 to ${eventsPerRun - 1} of about ${eventsPerRun}), and started a new worker each time`,
   );
-  await checkRuns(cluster, results, report);
+  await checkRuns(cluster, results, report, { killed: true });
   return report;
 };
 

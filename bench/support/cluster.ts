@@ -158,21 +158,23 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     PALISADE_TASK_QUEUE: TASK_QUEUE,
     TEMPORAL_NAMESPACE: 'default',
   };
-  const app = (name: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>) =>
+  const app = (name: string, main: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>, env: NodeJS.ProcessEnv = {}) =>
     new ControlledProcess(
       name,
       async (onSpawn) => {
         const logFile = path.join(logs, `${name}.log`);
         const logFrom = fileSize(logFile);
-        const entry = nodeEntry(sourceFile(`apps/${name}/main`));
-        const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env: childEnv, cwd: ROOT, logFile, nice: name === 'worker' ? BACKGROUND_NICE : 0 });
+        const entry = nodeEntry(sourceFile(`apps/${main}/main`));
+        const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env: { ...childEnv, ...env }, cwd: ROOT, logFile, nice: main === 'worker' ? BACKGROUND_NICE : 0 });
         onSpawn(p);
         await ready(p, logFrom);
       },
       onCrash,
     );
-  const worker = app('worker', (p, logFrom) => waitFor(p, `the worker to poll (${p.opts.logFile})`, async () => readFrom(p.opts.logFile, logFrom).includes('worker polling')));
-  const api = app('api', (p) =>
+  const workerReady = (p: ManagedProcess, logFrom: number) => waitFor(p, `the worker to poll (${p.opts.logFile})`, async () => readFrom(p.opts.logFile, logFrom).includes('worker polling'));
+  const worker = app('worker', 'worker', workerReady);
+  const others: ControlledProcess[] = [];
+  const api = app('api', 'api', (p) =>
     waitFor(p, `GET ${apiUrl}/healthz`, async () => {
       const res = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
       return res?.ok ?? false;
@@ -189,12 +191,17 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     secret: (variable) => secrets[variable] ?? '',
     logs: () => ['api', 'worker'].map((name) => readFrom(path.join(logs, `${name}.log`), 0)).join('\n'),
     processes: { temporal, postgres, worker, api },
+    addWorker: (name, env) => {
+      const other = app(name, 'worker', workerReady, env);
+      others.push(other);
+      return other;
+    },
     dataDir,
     slack,
     crashes,
     stop: async ({ keepData = false } = {}) => {
       // Apps first, so they finish with Postgres and Temporal still up; then the servers.
-      await Promise.all([api.stop(5_000), worker.stop(5_000)]);
+      await Promise.all([api.stop(5_000), worker.stop(5_000), ...others.map((o) => o.stop(5_000))]);
       await Promise.all([temporal.stop(5_000), postgres.stop(5_000)]);
       await slack.close();
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });

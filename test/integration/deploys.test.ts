@@ -1,11 +1,10 @@
 import { HttpException } from '@nestjs/common';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DeploysService } from '../../apps/api/deploys/deploys.service';
 import { freePort } from '../../apps/cli/start/ports';
 import { runMigrations } from '../../lib/db/data-source';
 import { createDatabase } from '../setup/postgres';
+import { palisadeCli } from '../support/cli';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { brokenBundle, otherBundle, startOtherBuild, type OtherBuild } from '../support/versions';
 
@@ -27,23 +26,7 @@ describe('deploys', () => {
   });
 
   /** `palisade <args>` as an admin pointed at the engine (a child process, as a user runs it). */
-  const palisade = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => {
-    const env = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PALISADE_'))),
-      PALISADE_API_URL: engine.baseUrl,
-      PALISADE_TOKEN: TEST_ADMIN_TOKEN,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-    };
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (status) => resolve({ status, stdout, stderr }));
-    });
-  };
+  const palisade = (args: string[]) => palisadeCli(args, { apiUrl: engine.baseUrl, token: TEST_ADMIN_TOKEN, env: { TEMPORAL_ADDRESS: inject('temporalAddress') } });
   const deploys = (route = '') => `${engine.baseUrl}/deploys${route}`;
   const statusOf = async () => {
     const res = await getJson(deploys());

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiKilled } from '../../bench/drills/api-killed';
+import { deployDrill } from '../../bench/drills/deploy';
 import type { DrillOptions, DrillReport } from '../../bench/drills/drill';
 import { postgresDown } from '../../bench/drills/postgres-down';
 import { temporalDown } from '../../bench/drills/temporal-down';
@@ -60,4 +61,17 @@ describe('process-fault drills (short)', () => {
     expect(report.found[1]).toMatch(/re-sent requests answered 202 \(\d+ merged, 0 duplicate\); \/readyz 200/);
     expect(cluster.processes.api?.running).toBe(true);
   }, 300_000);
+
+  it('deploy: ramp, promote and roll back a playbook change under open incidents; an incompatible one is refused, and forced, flagged stuck and cleared', async () => {
+    const report = await deployDrill(cluster, at(0.1)); // 5 waiting, 16 during a 50% ramp, 2 after, 2 broken
+    expect(report.losses, shown(report)).toEqual([]);
+    const [, onV2, ramped] = /^during the 50% ramp (\d+) of (\d+) new runs started on version 2/.exec(report.found[0]) ?? [];
+    expect(Number(ramped)).toBe(16);
+    expect(Number(onV2)).toBeGreaterThan(0);
+    expect(Number(onV2)).toBeLessThan(16);
+    expect(report.found).toContain('23 of 23 runs ended on the version their behaviour (AUTO_UPGRADE) says: version 2 for those it was current for at their last task, version 1 after the rollback');
+    expect(report.found.join('\n')).toMatch(/the promotion of version 3 was refused \(409 replay_diverged\)/);
+    expect(report.found.join('\n')).toMatch(/forced through, all 2 broken runs were flagged stuck within \d+ s/);
+    expect(report.found.join('\n')).toMatch(/after the rollback all 2 cleared by themselves and resolved/);
+  }, 900_000);
 });

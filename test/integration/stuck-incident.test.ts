@@ -1,4 +1,7 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureChromium } from '../support/chromium';
+import { palisadeCli } from '../support/cli';
 import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
 import { pagingRunbooks } from '../support/paging';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
@@ -14,7 +17,9 @@ describe('a stuck incident', () => {
   let broken: OtherBuild | undefined;
   const pd = new FakePagerDuty([ROUTING_KEY]);
   let env: NodeJS.ProcessEnv;
+  let browser: Browser;
   beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: await ensureChromium(), args: ['--no-sandbox'] });
     await pd.start();
     const runbooks = pagingRunbooks({ paging: 'pagerduty', ticketing: 'none' }, [`pagerduty: { eventsUrl: "${pd.url}", timeoutMs: 2000, services: { secops: { routingKeyEnv: PD_KEY } } }`], [
       '{ name: everything, page: [{ service: secops }] }',
@@ -23,6 +28,7 @@ describe('a stuck incident', () => {
     engine = await startTestEngine({ env });
   });
   afterAll(async () => {
+    await browser?.close();
     await broken?.close();
     await engine?.close();
     await pd.close();
@@ -61,6 +67,16 @@ describe('a stuck incident', () => {
     expect(stuckPage.summary).toContain('[stuck]');
     expect(stuckPage.summary).toContain(broken.buildId);
     expect(pd.open(id)).toMatchObject({ status: 'triggered' });
+    // A responder sees it in `palisade incidents ls` and on the web page (the list's badge, the incident's Stuck row).
+    const listedByCli = await palisadeCli(['incidents', 'ls'], { apiUrl: engine.baseUrl, token: carol });
+    expect(listedByCli.status, listedByCli.stderr).toBe(0);
+    expect(listedByCli.stdout.split('\n').find((line) => line.startsWith(id.slice(0, 8)))).toMatch(/\b(open|acknowledged|responding) STUCK\b/);
+    const page = await signedIn(carol);
+    const row = page.locator(`tr.incident[data-id="${id}"]`);
+    await row.locator('.badge.stuck').waitFor();
+    expect(await row.locator('.badge.stuck').getAttribute('title')).toContain(broken.buildId);
+    await row.click();
+    await page.getByText('Nondeterminism', { exact: false }).first().waitFor();
 
     // Rolled back: the first build takes the task, the incident moves on and the flag clears.
     await broken.promoteBuild(v1);
@@ -71,6 +87,15 @@ describe('a stuck incident', () => {
     expect(moved.stuckReason).toBeNull();
     const after = ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string }[]).map((e) => e.type);
     expect(after).toContain('incident.unstuck');
+    const clearedCli = await palisadeCli(['incidents', 'ls', '--all'], { apiUrl: engine.baseUrl, token: carol });
+    expect(clearedCli.status, clearedCli.stderr).toBe(0);
+    const line = clearedCli.stdout.split('\n').find((l) => l.startsWith(id.slice(0, 8)));
+    expect(line).toMatch(/\bresolved\b/);
+    expect(line).not.toContain('STUCK');
+    await page.goto(`${engine.baseUrl}/`);
+    await page.locator(`tr.incident[data-id="${id}"]`).waitFor();
+    expect(await page.locator(`tr.incident[data-id="${id}"] .badge.stuck`).count()).toBe(0);
+    await page.close();
     // The alarm's page resolves, and was triggered once for the whole episode (many sweeps saw it stuck).
     await eventually('the stuck page to resolve', async () => (pd.open(stuckPage.dedupKey)?.status === 'resolved' ? true : undefined), 30_000);
     const triggers = pd.triggers() as { dedup_key?: string }[];
@@ -78,4 +103,15 @@ describe('a stuck incident', () => {
     const notices = ((await getJson(`${engine.baseUrl}/incidents/${id}/timeline`)).body.events as { type: string; summary: string }[]).filter((e) => e.type === 'notice.sent');
     expect(notices.map((n) => n.summary)).toEqual(expect.arrayContaining([expect.stringMatching(/^Paged secops through pagerduty for the stuck playbook/), expect.stringMatching(/^Resolved the pagerduty page for the stuck playbook: it moves again, the alarm is cleared/)]));
   }, 240_000);
+
+  /** The web page, signed in with `token`, showing the incident list. */
+  async function signedIn(token: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${engine.baseUrl}/`);
+    await page.fill('#token', token);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#who').waitFor({ state: 'visible' });
+    return page;
+  }
 });
