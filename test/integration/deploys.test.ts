@@ -77,8 +77,11 @@ describe('deploys', () => {
     expect(ramped.body.status).toMatchObject({ current: v1, ramping: { version: v2.buildId, percent: 10 } });
     expect((await getJson(deploys(), carol)).body.ramping).toEqual({ version: v2.buildId, percent: 10 });
 
-    const promoted = await postJson(deploys('/promote'), { reason: 'the canary is clean' });
-    expect(promoted.status).toBe(201);
+    // Two admins promote at once: one promotes, the other finds it done (one change recorded, from v1).
+    const both = await Promise.all([1, 2].map(() => postJson(deploys('/promote'), { version: v2.buildId, reason: 'the canary is clean' })));
+    expect(both.map((b) => b.status)).toEqual([201, 201]);
+    const promoted = both.find((b) => b.body.replayCheck) ?? both[0];
+    expect(both.filter((b) => b.body.replayCheck)).toHaveLength(1);
     expect(promoted.body).toMatchObject({ action: 'promote', version: v2.buildId, previous: v1, replayCheck: { forced: false, divergences: [] } });
     expect(promoted.body.replayCheck.replayed).toBeGreaterThanOrEqual(1);
     expect(promoted.body.status).toMatchObject({ current: v2.buildId, ramping: null, rollbackTo: v1 });
@@ -91,6 +94,8 @@ describe('deploys', () => {
     const audit = await engine.db.query<{ action: string; target: string; actor: string }[]>(`SELECT action, target, actor FROM audit_log WHERE action LIKE 'deploy.%' ORDER BY id`);
     expect(audit.map((a) => a.action)).toEqual(['deploy.ramp', 'deploy.promote', 'deploy.rollback']);
     expect(audit[1].target).toContain(v2.buildId);
+    const changes = await engine.db.query<{ action: string; previous_current: string }[]>(`SELECT action, previous_current FROM deploy_changes ORDER BY id`);
+    expect(changes).toEqual([{ action: 'ramp', previous_current: v1 }, { action: 'promote', previous_current: v1 }, { action: 'rollback', previous_current: v2.buildId }]);
 
     // The open incident still moves, on v1.
     await resolve(incidentId);

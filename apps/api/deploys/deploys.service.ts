@@ -90,6 +90,40 @@ export class DeploysService {
     };
   }
 
+  /**
+   * Runs a deploy action's decide → change → record alone, so two admins (or two API replicas)
+   * deciding from the same state go one after the other, the second deciding from what the first
+   * did: one at a time in this process, and across processes under a transaction-scoped advisory
+   * lock on the deployment's name. The lock holds one connection while the action uses others, so
+   * a pool of one (embedded PGlite: one process, one session) has the process's queue only.
+   */
+  async exclusive<T>(action: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(() => this.acrossProcesses(action));
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private async acrossProcesses<T>(action: () => Promise<T>): Promise<T> {
+    if (this.config.database.poolSize < 2) return action();
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`deploy:${this.deploymentName}`]);
+      const out = await action();
+      await runner.commitTransaction();
+      return out;
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }
+
   /** Applies a routing change, keeps it with the version current before it, and audits it. */
   async change(action: DeployAction, want: Routing, opts: { actor: string; version: string | null; previous: string | null; reason?: string; percent?: number; detail?: Record<string, unknown> }): Promise<void> {
     try {

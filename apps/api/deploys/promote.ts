@@ -13,35 +13,32 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * that diverges, since that run would be stuck on the new version. `force` promotes anyway.
  */
 export async function promote(deploys: DeploysService, req: { version?: string; force: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
-  const state = await deploys.state();
-  const version = req.version ?? state.ramping?.buildId;
-  if (!version) {
-    throw new ApiError(HttpStatus.CONFLICT, 'nothing_ramping', 'No version is ramping, and none was named.', 'Name the version to promote (GET /deploys lists them), or ramp it first.');
-  }
-  deploys.requireVersion(state, version);
-  const ramping = state.ramping?.buildId === version ? null : state.ramping;
-  if (state.current === version && !ramping) return { action: 'promote', version, previous: version, replayCheck: null, status: await deploys.status() };
+  const done = await deploys.exclusive(async () => {
+    const state = await deploys.state();
+    const version = req.version ?? state.ramping?.buildId;
+    if (!version) {
+      throw new ApiError(HttpStatus.CONFLICT, 'nothing_ramping', 'No version is ramping, and none was named.', 'Name the version to promote (GET /deploys lists them), or ramp it first.');
+    }
+    deploys.requireVersion(state, version);
+    const ramping = state.ramping?.buildId === version ? null : state.ramping;
+    if (state.current === version && !ramping) return { version, previous: version, replayCheck: null };
 
-  const check = await checkOpenIncidents(deploys, version);
-  const divergences = check.replayed.filter((o) => !o.ok).map((o) => ({ incidentId: o.incidentId, workflowId: o.workflowId, workflowType: o.workflowType, reason: o.reason }));
-  if (divergences.length > 0 && !req.force) {
-    const [first] = divergences;
-    throw new ApiError(
-      HttpStatus.CONFLICT,
-      'replay_diverged',
-      `Version ${version} would break ${divergences.length} open incident${divergences.length === 1 ? '' : 's'}: incident ${first.incidentId} (${first.workflowType}, workflow ${first.workflowId}) does not replay on its code: ${first.reason}` +
-        (divergences.length > 1 ? ` Also: ${divergences.slice(1, 5).map((d) => `incident ${d.incidentId}`).join(', ')}${divergences.length > 5 ? ', …' : ''}.` : ''),
-      'Put the change behind patched() (README: "Changing a playbook that has incidents running"), ship that as a new version and promote it; or wait until these incidents close. force: true promotes anyway, and those incidents are stuck until a rollback.',
-    );
-  }
-  await deploys.change('promote', { current: version, ramping }, { actor, version, previous: state.current, reason: req.reason, detail: { forced: divergences.length > 0, divergences: divergences.map((d) => d.incidentId) } });
-  return {
-    action: 'promote',
-    version,
-    previous: state.current,
-    replayCheck: { replayed: check.replayed.length, skipped: check.skipped.length, forced: divergences.length > 0, divergences },
-    status: await deploys.status(),
-  };
+    const check = await checkOpenIncidents(deploys, version);
+    const divergences = check.replayed.filter((o) => !o.ok).map((o) => ({ incidentId: o.incidentId, workflowId: o.workflowId, workflowType: o.workflowType, reason: o.reason }));
+    if (divergences.length > 0 && !req.force) {
+      const [first] = divergences;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'replay_diverged',
+        `Version ${version} would break ${divergences.length} open incident${divergences.length === 1 ? '' : 's'}: incident ${first.incidentId} (${first.workflowType}, workflow ${first.workflowId}) does not replay on its code: ${first.reason}` +
+          (divergences.length > 1 ? ` Also: ${divergences.slice(1, 5).map((d) => `incident ${d.incidentId}`).join(', ')}${divergences.length > 5 ? ', …' : ''}.` : ''),
+        'Put the change behind patched() (README: "Changing a playbook that has incidents running"), ship that as a new version and promote it; or wait until these incidents close. force: true promotes anyway, and those incidents are stuck until a rollback.',
+      );
+    }
+    await deploys.change('promote', { current: version, ramping }, { actor, version, previous: state.current, reason: req.reason, detail: { forced: divergences.length > 0, divergences: divergences.map((d) => d.incidentId) } });
+    return { version, previous: state.current, replayCheck: { replayed: check.replayed.length, skipped: check.skipped.length, forced: divergences.length > 0, divergences } };
+  });
+  return { action: 'promote', ...done, status: await deploys.status() };
 }
 
 async function checkOpenIncidents(deploys: DeploysService, version: string): Promise<LiveReplayCheck> {

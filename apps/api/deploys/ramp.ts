@@ -8,14 +8,17 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * not checked against the open incidents (a promotion is), and `rollback` ends it.
  */
 export async function rampVersion(deploys: DeploysService, req: { version: string; percent: number; reason?: string }, actor: string): Promise<DeployChanged> {
-  const state = await deploys.state();
-  deploys.requireVersion(state, req.version);
-  if (state.current === req.version) {
-    throw new ApiError(HttpStatus.CONFLICT, 'version_is_current', `${req.version} is the current version already: it takes every new run.`, 'Ramp a new version beside it, or roll back to the previous one.');
-  }
-  if (!state.current) {
-    throw new ApiError(HttpStatus.CONFLICT, 'no_current_version', 'No version is current yet: there is nothing to ramp beside.', `Promote ${req.version} instead (POST /deploys/promote).`);
-  }
-  await deploys.change('ramp', { current: state.current, ramping: { buildId: req.version, percent: req.percent } }, { actor, version: req.version, previous: state.current, percent: req.percent, reason: req.reason });
-  return { action: 'ramp', version: req.version, previous: state.current, replayCheck: null, status: await deploys.status() };
+  const previous = await deploys.exclusive(async () => {
+    const state = await deploys.state();
+    deploys.requireVersion(state, req.version);
+    if (state.current === req.version) {
+      throw new ApiError(HttpStatus.CONFLICT, 'version_is_current', `${req.version} is the current version already: it takes every new run.`, 'Ramp a new version beside it, or roll back to the previous one.');
+    }
+    if (!state.current) {
+      throw new ApiError(HttpStatus.CONFLICT, 'no_current_version', 'No version is current yet: there is nothing to ramp beside.', `Promote ${req.version} instead (POST /deploys/promote).`);
+    }
+    await deploys.change('ramp', { current: state.current, ramping: { buildId: req.version, percent: req.percent } }, { actor, version: req.version, previous: state.current, percent: req.percent, reason: req.reason });
+    return state.current;
+  });
+  return { action: 'ramp', version: req.version, previous, replayCheck: null, status: await deploys.status() };
 }

@@ -10,17 +10,20 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * the stuck alarm reports.
  */
 export async function rollback(deploys: DeploysService, req: { reason?: string }, actor: string): Promise<DeployChanged> {
-  const state = await deploys.state();
-  // A ramp under way is the change to undo; otherwise the last promotion.
-  const target = state.ramping ? state.current : await deploys.rollbackTarget(state.current);
-  if (!target) {
-    throw new ApiError(
-      HttpStatus.CONFLICT,
-      'nothing_to_roll_back',
-      `Nothing to roll back: ${state.current ?? 'no version'} is current and was not made current through Palisade, and no version is ramping.`,
-      'Promote the version you want by name (POST /deploys/promote with its version); GET /deploys lists them.',
-    );
-  }
-  await deploys.change('rollback', { current: target, ramping: null }, { actor, version: target, previous: state.current, reason: req.reason, detail: { endedRamp: state.ramping?.buildId ?? null } });
-  return { action: 'rollback', version: target, previous: state.current, replayCheck: null, status: await deploys.status() };
+  const { previous, target } = await deploys.exclusive(async () => {
+    const state = await deploys.state();
+    // A ramp under way is the change to undo; otherwise the last promotion.
+    const target = state.ramping ? state.current : await deploys.rollbackTarget(state.current);
+    if (!target) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'nothing_to_roll_back',
+        `Nothing to roll back: ${state.current ?? 'no version'} is current and was not made current through Palisade, and no version is ramping.`,
+        'Promote the version you want by name (POST /deploys/promote with its version); GET /deploys lists them.',
+      );
+    }
+    await deploys.change('rollback', { current: target, ramping: null }, { actor, version: target, previous: state.current, reason: req.reason, detail: { endedRamp: state.ramping?.buildId ?? null } });
+    return { previous: state.current, target };
+  });
+  return { action: 'rollback', version: target, previous, replayCheck: null, status: await deploys.status() };
 }
