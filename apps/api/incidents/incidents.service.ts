@@ -152,7 +152,7 @@ export class IncidentsService {
     if (person.disabled) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'assignee_disabled', `assignee: ${person.id} is disabled in runbooks/people.yaml.`, 'Give it to someone on the rota, or ask an admin to remove `disabled: true` from their entry.');
     }
-    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'assign' });
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: this.people.personOf(caller), reason: this.redacted(dto.reason), how: 'assign' });
   }
 
   /** The caller takes the incident: they must be a person people.yaml knows (a script's token owns nothing). */
@@ -162,23 +162,18 @@ export class IncidentsService {
   }
 
   async unassign(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
-    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'unassign' });
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by: this.people.personOf(caller), reason: this.redacted(dto.reason), how: 'unassign' });
   }
 
   /** A note on the timeline, redacted as alert text is (apps/api/incidents/note.ts). */
   async note(id: string, dto: NoteIncidentDto, caller: Caller): Promise<Noted> {
-    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.personId(caller) });
+    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.people.personOf(caller) });
   }
 
   /** Tags, severity, title by hand, each change on the timeline (apps/api/incidents/update.ts); the title and reason redacted. */
   async update(id: string, dto: UpdateIncidentDto, caller: Caller): Promise<{ incidentId: string; changes: FieldChange[] }> {
     const edit = { tags: dto.tags, severity: dto.severity, title: dto.title === undefined ? undefined : this.redactor.redactText(dto.title) };
-    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, this.personId(caller), this.redactor.redactText(dto.reason));
-  }
-
-  /** The caller as people.yaml names them (a token named by email reads as the person's id), else the token's name. */
-  personId(caller: Pick<Caller, 'name'>): string {
-    return this.people.find(caller.name)?.id ?? caller.name;
+    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, this.people.personOf(caller), this.redactor.redactText(dto.reason));
   }
 
   private redacted(text: string | undefined): string | undefined {
@@ -234,7 +229,7 @@ export class IncidentsService {
   /** Incidents newest first, filtered; the cursor is the last one's id (ties on detectedAt broken by id). */
   async list(q: ListIncidentsDto, caller: Pick<Caller, 'name'>): Promise<{ incidents: (IncidentEntity & { sla: SlaClock | null })[]; nextCursor: string | null }> {
     const qb = this.incidents.createQueryBuilder('i');
-    if (q.assignee) qb.andWhere('i.assignee = :assignee', { assignee: q.assignee === 'me' ? this.personId(caller) : (this.people.find(q.assignee)?.id ?? q.assignee) });
+    if (q.assignee) qb.andWhere('i.assignee = :assignee', { assignee: q.assignee === 'me' ? this.people.personOf(caller) : this.people.nameOf(q.assignee) });
     if (q.unassigned !== undefined) qb.andWhere(q.unassigned ? 'i.assignee IS NULL' : 'i.assignee IS NOT NULL');
     if (q.status) qb.andWhere('i.status IN (:...status)', { status: q.status });
     if (q.severity) qb.andWhere('i.severity IN (:...severity)', { severity: q.severity });
