@@ -14,9 +14,9 @@ import {
   type SlackClickRejected,
 } from '../../../workflows/shared/messages';
 import type { Redactor } from '../../../lib/intake/redact';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
-import { assertUuid, notFound } from '../incidents/incidents.service';
+import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
@@ -148,7 +148,7 @@ export class ApprovalsService {
 
   private async runningIncident(id: string): Promise<IncidentEntity> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
-    if (!incident) throw notFound(id);
+    if (!incident) throw incidentNotFound(id, 'just-created');
     if (incident.status === 'resolved' || incident.status === 'cancelled') throw notRunning(id, incident.status);
     return incident;
   }

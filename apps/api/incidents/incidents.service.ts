@@ -15,7 +15,7 @@ import { AuditService } from '../audit/audit.service';
 import { isUuid } from '../common/openapi/schemas';
 import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
@@ -296,7 +296,7 @@ export class IncidentsService {
 
   async get(id: string): Promise<IncidentEntity> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
-    if (!incident) throw notFound(id);
+    if (!incident) throw incidentNotFound(id, 'just-created');
     return incident;
   }
 
@@ -330,15 +330,6 @@ export function assertUuid(id: string, what: 'incident' | 'token' = 'incident'):
     );
   }
   return id;
-}
-
-export function notFound(id: string): ApiError {
-  return new ApiError(
-    HttpStatus.NOT_FOUND,
-    'incident_not_found',
-    `No incident ${id}.`,
-    'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.',
-  );
 }
 
 /** An entity pattern (`*` wildcard) as a LIKE pattern. */
