@@ -106,7 +106,7 @@ export class IncidentsController {
     description: '`tags` replaces the whole set. Severity may go up or down; a playbook still only raises it from there.',
   })
   update(@Param('id') id: string, @Body() dto: UpdateIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.update(id, dto, caller);
+    return this.incidents.update(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/acknowledge')
@@ -131,7 +131,7 @@ export class IncidentsController {
   @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'unknown_assignee', 'assignee_disabled'], 404: ['incident_not_found'], 409: ['incident_closed'] })
   @ApiOperation({ summary: 'Give an open incident to a person of runbooks/people.yaml; the timeline says who gave it to whom, and why.' })
   assign(@Param('id') id: string, @Body() dto: AssignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.assign(id, dto, caller);
+    return this.incidents.assign(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/take')
@@ -142,7 +142,7 @@ export class IncidentsController {
   @ApiErrors({ ...NOT_FOUND, 403: ['unknown_person', 'person_disabled'], 409: ['incident_closed'] })
   @ApiOperation({ summary: "Take an open incident: assign it to the person the token names (a people.yaml person)." })
   take(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.take(id, dto, caller);
+    return this.incidents.take(id, dto, this.people.require(caller.name, 'token name').id);
   }
 
   @Post(':id/unassign')
@@ -153,7 +153,7 @@ export class IncidentsController {
   @ApiErrors({ ...NOT_FOUND, 409: ['incident_closed'] })
   @ApiOperation({ summary: 'Give an open incident back to nobody (it shows under unassigned=true again).' })
   unassign(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.unassign(id, dto, caller);
+    return this.incidents.unassign(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/notes')
@@ -167,7 +167,7 @@ export class IncidentsController {
     description: 'Markdown, kept and shown as text; secrets are redacted as in alert text. Append-only: a note is never edited or removed.',
   })
   note(@Param('id') id: string, @Body() dto: NoteIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.note(id, dto, caller);
+    return this.incidents.note(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/resolve')
