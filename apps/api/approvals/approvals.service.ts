@@ -68,7 +68,8 @@ export class ApprovalsService {
     // The game-day exception holds on the simulated fleet only (the engine may have been restarted on real vendors since).
     if (caller.purpose === 'gameday') this.fleet.assertSimulated();
     const bound = caller.bound === 'bootstrap' ? 'made' : caller.bound;
-    const token: VoteToken = { id: caller.tokenId, createdBy: caller.createdBy, bound, ...(bound ? {} : { vouchedBy: caller.principal }) };
+    // Its maker and whoever answers for it as people (a token named by email is its person), so the gate compares people.
+    const token: VoteToken = { id: caller.tokenId, createdBy: this.people.nameOf(caller.createdBy), bound, ...(bound ? {} : { vouchedBy: this.people.nameOf(caller.principal) }) };
     return this.castVote(id, gateId, { ...approver, token }, dto);
   }
 
