@@ -79,10 +79,12 @@ export async function moveAlerts(q: Sql, from: string, to: { id: string; workflo
 
 /**
  * Inbox rows that reached a merged duplicate after its merge (a request already on its way
- * joined it): they go on to its survivor. Call inside a transaction.
+ * joined it): they go on to its survivor. Call inside a transaction. Both incidents are locked
+ * in id order, as a merge locks them (apps/api/incidents/merge-incident.ts), so the two wait
+ * for each other instead of deadlocking.
  */
 export async function passToSurvivor(q: Sql, duplicateId: string, survivorId: string, inboxIds: string[]): Promise<number> {
-  const [survivor] = await q.query<{ workflow_id: string }[]>(`SELECT workflow_id FROM incidents WHERE id = $1 FOR UPDATE`, [survivorId]);
-  await q.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [duplicateId]);
+  const locked = await q.query<{ id: string; workflow_id: string }[]>(`SELECT id, workflow_id FROM incidents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[duplicateId, survivorId]]);
+  const survivor = locked.find((r) => r.id === survivorId)!;
   return (await moveAlerts(q, duplicateId, { id: survivorId, workflowId: survivor.workflow_id }, inboxIds)).length;
 }

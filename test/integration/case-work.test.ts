@@ -164,4 +164,32 @@ describe('working an incident', () => {
     expect(ack).toMatchObject({ status: 200, body: { acknowledgedBy: 'carol' } });
     expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ status: 'acknowledged', acknowledgedAt: ack.body.acknowledgedAt });
   }, 60_000);
+
+  it('answers an incident it does not have the same way on every action: 404 incident_not_found, what was asked and what to do', async () => {
+    const known = await openIncident();
+    const missing = randomUUID();
+    const other = randomUUID();
+    const listed = { status: 404, body: { error: 'incident_not_found', message: `No incident ${missing}.`, hint: 'GET /incidents lists them.' } };
+    for (const [what, answer] of [
+      ['update', await patchJson(url(`/incidents/${missing}`), { severity: 'low', reason: 'r' }, carol)],
+      ['acknowledge', await postJson(url(`/incidents/${missing}/acknowledge`), {}, carol)],
+      ['assign', await postJson(url(`/incidents/${missing}/assign`), { assignee: 'bob' }, carol)],
+      ['take', await postJson(url(`/incidents/${missing}/take`), {}, carol)],
+      ['unassign', await postJson(url(`/incidents/${missing}/unassign`), {}, carol)],
+      ['note', await postJson(url(`/incidents/${missing}/notes`), { text: 'seen' }, carol)],
+      ['link from', await postJson(url(`/incidents/${missing}/links`), { incidentId: known }, carol)],
+      ['link to', await postJson(url(`/incidents/${known}/links`), { incidentId: missing }, carol)],
+      ['merge from', await postJson(url(`/incidents/${missing}/merge`), { into: other, reason: 'r' }, carol)],
+      ['merge into', await postJson(url(`/incidents/${known}/merge`), { into: missing, reason: 'r' }, carol)],
+    ] as const) {
+      expect({ what, ...answer }).toEqual({ what, ...listed });
+    }
+    const postmortem = { ...listed, body: { ...listed.body, hint: "GET /incidents lists them; a postmortem has its incident's id." } };
+    expect(await patchJson(url(`/postmortems/${missing}`), { rootCause: 'x' }, carol)).toEqual(postmortem);
+    expect(await postJson(url(`/postmortems/${missing}/submit`), {}, carol)).toEqual(postmortem);
+    expect(await postJson(url(`/postmortems/${missing}/sign-off`), {}, carol)).toEqual(postmortem);
+    const read = { ...listed, body: { ...listed.body, hint: 'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.' } };
+    expect(await getJson(url(`/incidents/${missing}`))).toEqual(read);
+    expect(await getJson(url(`/incidents/${missing}/postmortem`))).toEqual(read);
+  }, 60_000);
 });

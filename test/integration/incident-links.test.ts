@@ -53,6 +53,23 @@ describe('related incidents', () => {
     }
   }, 180_000);
 
+  it('records who linked and merged by their people.yaml id, whether their token names them by id or by email', async () => {
+    const a = await opened(`alias-a-${randomUUID().slice(0, 6)}`);
+    const b = await opened(`alias-b-${randomUUID().slice(0, 6)}`);
+    const c = await opened(`alias-c-${randomUUID().slice(0, 6)}`);
+    const bobByEmail = await tokenFor(engine.baseUrl, 'bob@example.com', 'responder');
+    const aliceByEmail = await tokenFor(engine.baseUrl, 'alice@example.com', 'responder');
+    expect(await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: b, reason: 'same wave' }, bobByEmail)).toMatchObject({ status: 200, body: { created: true } });
+    expect((await getJson(`${engine.baseUrl}/incidents/${a}`)).body.links).toEqual([expect.objectContaining({ incidentId: b, createdBy: 'bob' })]);
+    expect((await timeline(b)).find((e) => e.type === 'incident.linked')).toMatchObject({ actor: 'bob' });
+
+    expect(await postJson(`${engine.baseUrl}/incidents/${c}/merge`, { into: a, reason: 'the same host' }, aliceByEmail)).toMatchObject({ status: 202 });
+    expect((await timeline(c)).find((e) => e.type === 'incident.merged')).toMatchObject({ actor: 'alice', summary: expect.stringContaining('Merged by alice into') });
+    expect((await timeline(a)).find((e) => e.type === 'incident.merged')).toMatchObject({ actor: 'alice' });
+    const resolved = await eventually('the duplicate resolved', async () => (await timeline(c)).find((e) => e.type === 'incident.resolved'), 60_000);
+    expect(resolved.actor).toBe('alice');
+  }, 180_000);
+
   it('merges a duplicate under a storm for its entity: no alert lost, the survivor\'s playbook receives them all, both timelines contiguous', async () => {
     const dupHost = `dup-${randomUUID().slice(0, 6)}`;
     const duplicate = await opened(dupHost);

@@ -149,6 +149,45 @@ describe('postmortem review', () => {
     for (const t of ['postmortem.drafted', 'postmortem.edited', 'postmortem.submitted', 'postmortem.signed-off', 'postmortem.published', 'postmortem.revision-started']) expect(types).toContain(t);
   }, 180_000);
 
+  it('counts a person once whatever their token is named: bob and bob@example.com sign off once, the author\'s email does not sign off', async () => {
+    const url = (p: string) => `${engine.baseUrl}/postmortems/${incidentId}${p}`;
+    const resource = `sg-${randomUUID().slice(0, 6)}`;
+    const incidentId = await openIncident(engine.baseUrl, { title: `Security group ${resource} drifted`, severity: 'medium', category: 'config-drift', entity: { kind: 'resource', key: resource } });
+    // people.yaml lets a token name a person by id or by email: these are three people, five tokens.
+    const [alice, aliceByEmail, bob, bobByEmail, carol] = await Promise.all([
+      tokenFor(engine.baseUrl, 'alice', 'responder'),
+      tokenFor(engine.baseUrl, 'alice@example.com', 'responder'),
+      tokenFor(engine.baseUrl, 'bob', 'responder'),
+      tokenFor(engine.baseUrl, 'bob@example.com', 'responder'),
+      tokenFor(engine.baseUrl, 'carol', 'responder'),
+    ]);
+    const written = { rootCause: 'A manual console change bypassed Terraform.', actionItems: [{ title: 'Alarm on console changes', owner: 'dana', due: '2026-12-20' }] };
+    expect(await patchJson(url(''), written, alice)).toMatchObject({ status: 200, body: { revision: 1, state: 'draft' } });
+    expect(await postJson(url('/submit'), {}, alice)).toMatchObject({ status: 200, body: { state: 'in_review' } });
+
+    // The author under her email is still the author.
+    expect(await postJson(url('/sign-off'), {}, aliceByEmail)).toMatchObject({ status: 403, body: { error: 'reviewer_is_author' } });
+    // Bob signs off once, under either name, and is recorded by his people.yaml id.
+    expect(await postJson(url('/sign-off'), {}, bobByEmail)).toMatchObject({ status: 200, body: { state: 'in_review', signOffs: [{ reviewer: 'bob' }] } });
+    expect(await postJson(url('/sign-off'), {}, bob)).toMatchObject({ status: 409, body: { error: 'already_signed_off' } });
+    expect((await getJson(url(''), carol)).body).toMatchObject({ state: 'in_review', current: { signOffs: [{ reviewer: 'bob' }] } });
+    // A second person publishes it.
+    expect(await postJson(url('/sign-off'), {}, carol)).toMatchObject({ status: 200, body: { state: 'published', signOffs: [{ reviewer: 'bob' }, { reviewer: 'carol' }] } });
+    // An edit by her email reads as alice's, on the revision and on the timeline.
+    expect(await postJson(url('/revisions'), { reason: 'the alarm landed' }, aliceByEmail)).toMatchObject({ status: 201, body: { revision: 2 } });
+    expect(await patchJson(url(''), { rootCause: 'A console change bypassed Terraform; the alarm now catches it.' }, aliceByEmail)).toMatchObject({ status: 200 });
+    expect(await postJson(url('/submit'), {}, aliceByEmail)).toMatchObject({ status: 200, body: { revision: 2, state: 'in_review' } });
+    expect(await postJson(url('/sign-off'), {}, alice)).toMatchObject({ status: 403, body: { error: 'reviewer_is_author' } });
+    expect((await getJson(url(''), carol)).body.current).toMatchObject({ revision: 2, editedBy: 'alice', submittedBy: 'alice' });
+    // Names recorded under an alias before they were read as people (a row from an older version) still count as the person.
+    await engine.db.query(`UPDATE postmortem_revisions SET edited_by = 'alice@example.com', submitted_by = 'alice@example.com' WHERE incident_id = $1 AND revision = 2`, [incidentId]);
+    await engine.db.query(`INSERT INTO postmortem_signoffs (incident_id, revision, reviewer) VALUES ($1, 2, 'bob@example.com')`, [incidentId]);
+    expect(await postJson(url('/sign-off'), {}, alice)).toMatchObject({ status: 403, body: { error: 'reviewer_is_author' } });
+    expect(await postJson(url('/sign-off'), {}, bob)).toMatchObject({ status: 409, body: { error: 'already_signed_off' } });
+    const actors = (await timelineOf(engine.baseUrl, incidentId)).filter((e) => e.type.startsWith('postmortem.')).map((e) => e.actor);
+    expect(new Set(actors)).toEqual(new Set(['alice', 'bob', 'carol']));
+  }, 180_000);
+
   it('answers 404 for an unknown incident and 400 for a malformed id', async () => {
     expect((await getJson(`${engine.baseUrl}/postmortems/${randomUUID()}`)).body).toMatchObject({ error: 'incident_not_found' });
     expect((await getJson(`${engine.baseUrl}/postmortems/not-a-uuid`)).body).toMatchObject({ error: 'invalid_incident_id' });

@@ -6,6 +6,7 @@ import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngi
 import { PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
 import { timelineOf } from '../support/timeline';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
+import { SlaWatcher } from '../../apps/api/sla/sla-watcher.service';
 
 const ROUTING_KEY = 'R0UTINGKEY00000000000000000000AA';
 
@@ -88,5 +89,38 @@ describe('SLA timers', () => {
       { rule: 'high', measure: 'resolve', target: '1h', met: 0, missed: 0, pending: 1 },
       { rule: 'low', measure: 'resolve', target: '1h', met: 1, missed: 0, pending: 0 },
     ]);
+  }, 90_000);
+
+  it('a sweep leaves an incident whose breach is recorded alone: it does not lock it again', async () => {
+    const carol = await tokenFor(api1.baseUrl, 'carol', 'responder');
+    const late = (await postJson(`${api1.baseUrl}/incidents`, { title: 'Service account key created by hand', severity: 'high' }, carol)).body.incidentId as string;
+    await eventually('the breach on the timeline', async () => ((await timeline(late)).some((e) => e.type === 'sla.breached') ? true : undefined), 30_000);
+
+    // A responder's transaction holds the breached incident's row; a sweep must not wait for it.
+    const holder = api1.db.createQueryRunner();
+    await holder.connect();
+    let swept: Promise<number> | undefined;
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [late]);
+      const [{ pid }] = (await holder.query(`SELECT pg_backend_pid() AS pid`)) as { pid: number }[];
+      let finished = false;
+      swept = api1.app
+        .get(SlaWatcher)
+        .sweep()
+        .finally(() => (finished = true));
+      const outcome = await eventually('the sweep to finish or to wait on the breached incident', async () => {
+        if (finished) return 'finished';
+        const [{ n }] = await api1.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]);
+        return n > 0 ? 'waited on the breached incident' : undefined;
+      }, 30_000);
+      expect(outcome).toBe('finished');
+      expect(await swept).toBe(0);
+    } finally {
+      if (holder.isTransactionActive) await holder.commitTransaction();
+      await holder.release();
+      await swept?.catch(() => undefined); // a sweep that waited goes on once the lock is gone
+    }
+    expect((await timeline(late)).filter((e) => e.type === 'sla.breached')).toHaveLength(1);
   }, 90_000);
 });

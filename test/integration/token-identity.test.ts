@@ -87,6 +87,24 @@ describe('API tokens bound to people', () => {
     await stop(run);
   }, 90_000);
 
+  it("a person's token named by their email answers for the tokens it makes as that person: they cannot make a quorum with one of them", async () => {
+    const run = await criticalRun();
+    // alice's own admin token, named by her email in people.yaml, claimed: bound to her.
+    const made0 = await made('alice@example.com', 'admin');
+    const code = await claimCodeSentTo(SLACK_USERS.alice.id, made0.id);
+    const aliceToken = (await postJson(`${engine.baseUrl}/tokens/claim`, { code }, made0.token)).body.token as string;
+    expect(await getJson(`${engine.baseUrl}/me`, aliceToken)).toMatchObject({ status: 200, body: { name: 'alice@example.com', bound: 'claimed' } });
+    // With it she makes a token for bob, which bob has not claimed: she answers for it.
+    const bob = await postJson(`${engine.baseUrl}/tokens`, { name: 'bob', role: 'approver' }, aliceToken);
+    expect(bob.status, JSON.stringify(bob.body)).toBe(201);
+
+    expect(await vote(run, aliceToken)).toMatchObject({ status: 200, body: { outcome: 'pending', approvals: 1, needed: 2 } });
+    expect(await vote(run, bob.body.token as string)).toMatchObject({ status: 409, body: { error: 'same_person', message: expect.stringContaining('made by alice,') } });
+    const gates = await getJson(`${engine.baseUrl}/incidents/${run.incidentId}/approvals`);
+    expect(gates.body.gates[0].votes).toEqual([expect.objectContaining({ approverId: 'alice' })]);
+    await stop(run);
+  }, 90_000);
+
   it('the claim code goes to the named person only, works only with their token, once', async () => {
     const alice = await made('alice', 'viewer');
     expect(JSON.stringify(alice)).not.toMatch(/palc_/);

@@ -14,9 +14,9 @@ import {
   type SlackClickRejected,
 } from '../../../workflows/shared/messages';
 import type { Redactor } from '../../../lib/intake/redact';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
-import { assertUuid, notFound } from '../incidents/incidents.service';
+import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
@@ -68,7 +68,8 @@ export class ApprovalsService {
     // The game-day exception holds on the simulated fleet only (the engine may have been restarted on real vendors since).
     if (caller.purpose === 'gameday') this.fleet.assertSimulated();
     const bound = caller.bound === 'bootstrap' ? 'made' : caller.bound;
-    const token: VoteToken = { id: caller.tokenId, createdBy: caller.createdBy, bound, ...(bound ? {} : { vouchedBy: caller.principal }) };
+    // Its maker and whoever answers for it as people (a token named by email is its person), so the gate compares people.
+    const token: VoteToken = { id: caller.tokenId, createdBy: this.people.nameOf(caller.createdBy), bound, ...(bound ? {} : { vouchedBy: this.people.nameOf(caller.principal) }) };
     return this.castVote(id, gateId, { ...approver, token }, dto);
   }
 
@@ -148,7 +149,7 @@ export class ApprovalsService {
 
   private async runningIncident(id: string): Promise<IncidentEntity> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
-    if (!incident) throw notFound(id);
+    if (!incident) throw incidentNotFound(id, 'just-created');
     if (incident.status === 'resolved' || incident.status === 'cancelled') throw notRunning(id, incident.status);
     return incident;
   }

@@ -11,6 +11,21 @@ export class ApiError extends HttpException {
   }
 }
 
+const INCIDENT_NOT_FOUND_HINTS = {
+  list: 'GET /incidents lists them.',
+  'just-created': 'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.',
+  postmortem: "GET /incidents lists them; a postmortem has its incident's id.",
+} as const;
+
+/**
+ * 404 `incident_not_found`: no incident has this id. The hint: `list` for an action on an incident,
+ * `just-created` for a read (an incident reported a moment ago may not be recorded yet),
+ * `postmortem` for its postmortem.
+ */
+export function incidentNotFound(id: string, hint: keyof typeof INCIDENT_NOT_FOUND_HINTS = 'list'): ApiError {
+  return new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${id}.`, INCIDENT_NOT_FOUND_HINTS[hint]);
+}
+
 /** Renders every error as `{"error", "message", "hint"}`, whatever threw it. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {

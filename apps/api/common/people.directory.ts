@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Approver } from '../../../lib/approvals/gate';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import type { Caller } from '../auth/roles';
 import { PeopleFile, type Person } from '../../../lib/people';
 import { ApiError } from './error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -26,6 +27,21 @@ export class PeopleDirectory {
   /** The person with this id (or email), whether or not disabled. */
   find(id: string): Person | undefined {
     return this.people.get(id) ?? (id.includes('@') ? this.byEmail(id) : undefined);
+  }
+
+  /**
+   * Who the caller is, as Palisade records and compares people: the people.yaml id of the
+   * person their token names (by id or by email, so `bob` and `bob@example.com` are one person),
+   * else the token's own name (a script). Every action that records or compares who did it
+   * (timeline actors, sign-offs, authors, assignees) goes through here.
+   */
+  personOf(caller: Pick<Caller, 'name'>): string {
+    return this.nameOf(caller.name);
+  }
+
+  /** A name as recorded (a token's name, an actor on the timeline) as the person's id when people.yaml knows them, else as it is. */
+  nameOf(name: string): string {
+    return this.find(name)?.id ?? name;
   }
 
   /**

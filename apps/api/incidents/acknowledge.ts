@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { enqueueLifecycle } from '../../../lib/db/paging-outbox';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 
 export interface Acknowledged {
   incidentId: string;
@@ -24,7 +24,7 @@ export interface Acknowledged {
 export async function acknowledgeIncident(db: DataSource, incidentId: string, by: string, note: string | undefined): Promise<Acknowledged> {
   return db.transaction(async (tx) => {
     const [incident] = await tx.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
-    if (!incident) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${incidentId}.`, 'GET /incidents lists them.');
+    if (!incident) throw incidentNotFound(incidentId);
     if (incident.status === 'resolved' || incident.status === 'cancelled') {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${incidentId} is already ${incident.status}.`, 'Nothing to acknowledge; a new alert for its entity opens a new incident.');
     }

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 
 export interface Assigned {
   incidentId: string;
@@ -22,7 +22,7 @@ export type AssignHow = 'assign' | 'take' | 'unassign';
 export async function setAssignee(db: DataSource, incidentId: string, change: { assignee: string | null; by: string; reason: string | undefined; how: AssignHow }): Promise<Assigned> {
   return db.transaction(async (tx) => {
     const [incident] = await tx.query<{ status: string; assignee: string | null }[]>(`SELECT status, assignee FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
-    if (!incident) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${incidentId}.`, 'GET /incidents lists them.');
+    if (!incident) throw incidentNotFound(incidentId);
     if (incident.status === 'resolved' || incident.status === 'cancelled') {
       throw new ApiError(HttpStatus.CONFLICT, 'incident_closed', `Incident ${incidentId} is already ${incident.status}.`, 'A closed incident keeps the owner it had; a new alert for its entity reopens it or opens a new one.');
     }

@@ -6,6 +6,7 @@ import { ApiErrors } from '../common/openapi/api-errors';
 import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
 import { StreamTickets } from '../tokens/stream-tickets.service';
 import { TokensService } from '../tokens/tokens.service';
+import { PeopleDirectory } from '../common/people.directory';
 import type { Caller } from '../auth/roles';
 import { AcknowledgeIncidentDto } from './dto/acknowledge-incident.dto';
 import { AssignIncidentDto, ReassignIncidentDto } from './dto/assign-incident.dto';
@@ -53,6 +54,7 @@ export class IncidentsController {
     @Inject(StreamTickets) private readonly tickets: StreamTickets,
     @Inject(TimelineHub) private readonly hub: TimelineHub,
     @Inject(IncidentLinksService) private readonly related: IncidentLinksService,
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
   ) {}
 
   @Get()
@@ -73,7 +75,7 @@ export class IncidentsController {
     description: 'Starts the manual-incident playbook; the incident is readable once the worker has recorded it.',
   })
   async create(@Body() dto: CreateIncidentDto, @CurrentCaller() caller: Caller) {
-    const { incidentId, workflowId } = await this.incidents.create(dto, caller.name);
+    const { incidentId, workflowId } = await this.incidents.create(dto, this.people.personOf(caller));
     return {
       incidentId,
       workflowId,
@@ -104,7 +106,7 @@ export class IncidentsController {
     description: '`tags` replaces the whole set. Severity may go up or down; a playbook still only raises it from there.',
   })
   update(@Param('id') id: string, @Body() dto: UpdateIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.update(id, dto, caller);
+    return this.incidents.update(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/acknowledge')
@@ -118,7 +120,7 @@ export class IncidentsController {
     description: 'The first acknowledge counts (per paging round: a reopened incident pages and can be acknowledged again); a later one answers who was first and changes nothing.',
   })
   acknowledge(@Param('id') id: string, @Body() dto: AcknowledgeIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.acknowledge(id, dto, caller.name);
+    return this.incidents.acknowledge(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/assign')
@@ -129,7 +131,7 @@ export class IncidentsController {
   @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'unknown_assignee', 'assignee_disabled'], 404: ['incident_not_found'], 409: ['incident_closed'] })
   @ApiOperation({ summary: 'Give an open incident to a person of runbooks/people.yaml; the timeline says who gave it to whom, and why.' })
   assign(@Param('id') id: string, @Body() dto: AssignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.assign(id, dto, caller);
+    return this.incidents.assign(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/take')
@@ -140,7 +142,7 @@ export class IncidentsController {
   @ApiErrors({ ...NOT_FOUND, 403: ['unknown_person', 'person_disabled'], 409: ['incident_closed'] })
   @ApiOperation({ summary: "Take an open incident: assign it to the person the token names (a people.yaml person)." })
   take(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.take(id, dto, caller);
+    return this.incidents.take(id, dto, this.people.require(caller.name, 'token name').id);
   }
 
   @Post(':id/unassign')
@@ -151,7 +153,7 @@ export class IncidentsController {
   @ApiErrors({ ...NOT_FOUND, 409: ['incident_closed'] })
   @ApiOperation({ summary: 'Give an open incident back to nobody (it shows under unassigned=true again).' })
   unassign(@Param('id') id: string, @Body() dto: ReassignIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.unassign(id, dto, caller);
+    return this.incidents.unassign(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/notes')
@@ -165,7 +167,7 @@ export class IncidentsController {
     description: 'Markdown, kept and shown as text; secrets are redacted as in alert text. Append-only: a note is never edited or removed.',
   })
   note(@Param('id') id: string, @Body() dto: NoteIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.note(id, dto, caller);
+    return this.incidents.note(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/resolve')
@@ -176,7 +178,7 @@ export class IncidentsController {
   @ApiErrors(STOP_ERRORS)
   @ApiOperation({ summary: 'Resolve an incident with a reason; its playbook records it and closes the incident.' })
   resolve(@Param('id') id: string, @Body() dto: ResolveIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.resolve(id, dto, caller.name);
+    return this.incidents.resolve(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/cancel')
@@ -187,7 +189,7 @@ export class IncidentsController {
   @ApiErrors(STOP_ERRORS)
   @ApiOperation({ summary: 'Cancel an incident (a false positive): its playbook stops, undoes what it changed and closes the incident as cancelled.' })
   cancel(@Param('id') id: string, @Body() dto: CancelIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.incidents.cancel(id, dto, caller.name);
+    return this.incidents.cancel(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/redispatch')
@@ -202,7 +204,7 @@ export class IncidentsController {
       'Alerts Temporal refused for good (GET /incidents/:id shows them under `dispatch`, with the error) wait until the cause is fixed; this puts them back in the inbox. Answers how many.',
   })
   redispatch(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    return this.incidents.redispatch(id, caller.name);
+    return this.incidents.redispatch(id, this.people.personOf(caller));
   }
 
   @Post(':id/links')
@@ -215,7 +217,7 @@ export class IncidentsController {
     summary: 'Link two incidents (related, caused-by, causes): both timelines say so, and GET /incidents/:id lists the link on both.',
   })
   link(@Param('id') id: string, @Body() dto: LinkIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.related.link(id, dto, caller.name);
+    return this.related.link(id, dto, this.people.personOf(caller));
   }
 
   @Post(':id/merge')
@@ -236,7 +238,7 @@ export class IncidentsController {
       'Sent again after a 503, it records nothing twice and asks the playbook to stop again.',
   })
   merge(@Param('id') id: string, @Body() dto: MergeIncidentDto, @CurrentCaller() caller: Caller) {
-    return this.related.merge(id, dto, caller.name);
+    return this.related.merge(id, dto, this.people.personOf(caller));
   }
 
   @Get(':id/timeline')

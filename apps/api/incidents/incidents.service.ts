@@ -15,7 +15,7 @@ import { AuditService } from '../audit/audit.service';
 import { isUuid } from '../common/openapi/schemas';
 import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
@@ -143,8 +143,11 @@ export class IncidentsService {
     return acknowledgeIncident(this.incidents.manager.connection, assertUuid(id), actor, dto.note === undefined ? undefined : this.redactor.redactText(dto.note));
   }
 
+  // Who acts (`by`, `actor`, `author`, `person`) is a person's people.yaml id, resolved once where
+  // the request came in: PeopleDirectory.personOf for an API token, SlackIdentity for a Slack user.
+
   /** Gives the incident to a person people.yaml knows (apps/api/incidents/assign.ts). */
-  async assign(id: string, dto: AssignIncidentDto, caller: Caller): Promise<Assigned> {
+  async assign(id: string, dto: AssignIncidentDto, by: string): Promise<Assigned> {
     const person = this.people.find(dto.assignee);
     if (!person) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'unknown_assignee', `assignee: '${dto.assignee}' is not a person Palisade knows.`, 'Name a person of runbooks/people.yaml by their id or email (GET /incidents?assignee=<id> lists what they own).');
@@ -152,33 +155,27 @@ export class IncidentsService {
     if (person.disabled) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'assignee_disabled', `assignee: ${person.id} is disabled in runbooks/people.yaml.`, 'Give it to someone on the rota, or ask an admin to remove `disabled: true` from their entry.');
     }
-    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'assign' });
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by, reason: this.redacted(dto.reason), how: 'assign' });
   }
 
-  /** The caller takes the incident: they must be a person people.yaml knows (a script's token owns nothing). */
-  async take(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
-    const person = this.people.require(caller.name, 'token name');
-    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person.id, by: person.id, reason: this.redacted(dto.reason), how: 'take' });
+  /** The person takes the incident (a person people.yaml knows: a script's token owns nothing, its caller checks that). */
+  async take(id: string, dto: ReassignIncidentDto, person: string): Promise<Assigned> {
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: person, by: person, reason: this.redacted(dto.reason), how: 'take' });
   }
 
-  async unassign(id: string, dto: ReassignIncidentDto, caller: Caller): Promise<Assigned> {
-    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by: this.personId(caller), reason: this.redacted(dto.reason), how: 'unassign' });
+  async unassign(id: string, dto: ReassignIncidentDto, by: string): Promise<Assigned> {
+    return setAssignee(this.incidents.manager.connection, assertUuid(id), { assignee: null, by, reason: this.redacted(dto.reason), how: 'unassign' });
   }
 
   /** A note on the timeline, redacted as alert text is (apps/api/incidents/note.ts). */
-  async note(id: string, dto: NoteIncidentDto, caller: Caller): Promise<Noted> {
-    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author: this.personId(caller) });
+  async note(id: string, dto: NoteIncidentDto, author: string): Promise<Noted> {
+    return addNote(this.incidents.manager.connection, assertUuid(id), { text: this.redactor.redactText(dto.text), author });
   }
 
   /** Tags, severity, title by hand, each change on the timeline (apps/api/incidents/update.ts); the title and reason redacted. */
-  async update(id: string, dto: UpdateIncidentDto, caller: Caller): Promise<{ incidentId: string; changes: FieldChange[] }> {
+  async update(id: string, dto: UpdateIncidentDto, by: string): Promise<{ incidentId: string; changes: FieldChange[] }> {
     const edit = { tags: dto.tags, severity: dto.severity, title: dto.title === undefined ? undefined : this.redactor.redactText(dto.title) };
-    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, this.personId(caller), this.redactor.redactText(dto.reason));
-  }
-
-  /** The caller as people.yaml names them (a token named by email reads as the person's id), else the token's name. */
-  personId(caller: Pick<Caller, 'name'>): string {
-    return this.people.find(caller.name)?.id ?? caller.name;
+    return updateIncident(this.incidents.manager.connection, assertUuid(id), edit, by, this.redactor.redactText(dto.reason));
   }
 
   private redacted(text: string | undefined): string | undefined {
@@ -234,7 +231,7 @@ export class IncidentsService {
   /** Incidents newest first, filtered; the cursor is the last one's id (ties on detectedAt broken by id). */
   async list(q: ListIncidentsDto, caller: Pick<Caller, 'name'>): Promise<{ incidents: (IncidentEntity & { sla: SlaClock | null })[]; nextCursor: string | null }> {
     const qb = this.incidents.createQueryBuilder('i');
-    if (q.assignee) qb.andWhere('i.assignee = :assignee', { assignee: q.assignee === 'me' ? this.personId(caller) : (this.people.find(q.assignee)?.id ?? q.assignee) });
+    if (q.assignee) qb.andWhere('i.assignee = :assignee', { assignee: q.assignee === 'me' ? this.people.personOf(caller) : this.people.nameOf(q.assignee) });
     if (q.unassigned !== undefined) qb.andWhere(q.unassigned ? 'i.assignee IS NULL' : 'i.assignee IS NOT NULL');
     if (q.status) qb.andWhere('i.status IN (:...status)', { status: q.status });
     if (q.severity) qb.andWhere('i.severity IN (:...severity)', { severity: q.severity });
@@ -301,7 +298,7 @@ export class IncidentsService {
 
   async get(id: string): Promise<IncidentEntity> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
-    if (!incident) throw notFound(id);
+    if (!incident) throw incidentNotFound(id, 'just-created');
     return incident;
   }
 
@@ -335,15 +332,6 @@ export function assertUuid(id: string, what: 'incident' | 'token' = 'incident'):
     );
   }
   return id;
-}
-
-export function notFound(id: string): ApiError {
-  return new ApiError(
-    HttpStatus.NOT_FOUND,
-    'incident_not_found',
-    `No incident ${id}.`,
-    'Check the id. A just-created incident appears within a second or two, once the worker has recorded it.',
-  );
 }
 
 /** An entity pattern (`*` wildcard) as a LIKE pattern. */

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { moveAlerts } from '../../../lib/db/merged-alerts';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError } from '../common/error.filter';
+import { ApiError, incidentNotFound } from '../common/error.filter';
 
 export interface MergeRecorded {
   /** The duplicate's workflow, to be stopped. */
@@ -29,7 +29,7 @@ export async function recordMerge(db: DataSource, duplicateId: string, survivorI
     const duplicate = rows.find((r) => r.id === duplicateId);
     const survivor = rows.find((r) => r.id === survivorId);
     for (const [id, row] of [[duplicateId, duplicate], [survivorId, survivor]] as const) {
-      if (!row) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${id}.`, 'GET /incidents lists them.');
+      if (!row) throw incidentNotFound(id);
     }
     const d = duplicate!;
     const s = survivor!;

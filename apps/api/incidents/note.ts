@@ -1,8 +1,7 @@
-import { HttpStatus } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError } from '../common/error.filter';
+import { incidentNotFound } from '../common/error.filter';
 
 export interface Noted {
   incidentId: string;
@@ -19,7 +18,7 @@ export interface Noted {
 export async function addNote(db: DataSource, incidentId: string, note: { text: string; author: string }): Promise<Noted> {
   return db.transaction(async (tx) => {
     const [incident] = await tx.query<{ id: string }[]>(`SELECT id FROM incidents WHERE id = $1 FOR SHARE`, [incidentId]);
-    if (!incident) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${incidentId}.`, 'GET /incidents lists them.');
+    if (!incident) throw incidentNotFound(incidentId);
     const noteId = randomUUID();
     const at = new Date().toISOString();
     await insertTimelineEvent(tx, {

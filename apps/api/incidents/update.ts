@@ -1,9 +1,8 @@
-import { HttpStatus } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import type { Severity } from '../../../lib/domain/incident';
-import { ApiError } from '../common/error.filter';
+import { incidentNotFound } from '../common/error.filter';
 
 export interface IncidentEdit {
   tags?: string[];
@@ -25,7 +24,7 @@ export interface FieldChange {
 export async function updateIncident(db: DataSource, incidentId: string, edit: IncidentEdit, by: string, reason: string): Promise<{ incidentId: string; changes: FieldChange[] }> {
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ tags: string[]; severity: Severity; title: string }[]>(`SELECT tags, severity, title FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
-    if (!row) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${incidentId}.`, 'GET /incidents lists them.');
+    if (!row) throw incidentNotFound(incidentId);
     const changes: FieldChange[] = [];
     const tags = edit.tags && [...new Set(edit.tags)].sort();
     if (tags && tags.join('\n') !== [...row.tags].sort().join('\n')) changes.push({ field: 'tags', from: row.tags, to: tags });

@@ -6,7 +6,8 @@ import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.ent
 import { buildPostmortem, type Postmortem, type PostmortemNotice } from '../../../lib/postmortem/model';
 import { PostmortemTemplates, type RenderedFormat } from '../../../lib/postmortem/render';
 import type { SlaPolicy } from '../../../lib/sla/policy';
-import { assertUuid, notFound } from '../incidents/incidents.service';
+import { assertUuid } from '../incidents/incidents.service';
+import { incidentNotFound } from '../common/error.filter';
 import { SLA_POLICY } from '../sla/sla.tokens';
 import { postmortemLinksOf, reviewStateOf } from './postmortem-context';
 
@@ -28,7 +29,7 @@ export class PostmortemsService {
    */
   async build(id: string): Promise<Postmortem> {
     const incident = await this.incidents.findOneBy({ id: assertUuid(id) });
-    if (!incident) throw notFound(id);
+    if (!incident) throw incidentNotFound(id, 'just-created');
     const events = await this.timeline.find({ where: { incidentId: id }, order: { sequence: 'ASC' } });
     const db = this.timeline.manager;
     const context = { sla: this.sla, links: await postmortemLinksOf(db, incident), review: await reviewStateOf(db, id) };

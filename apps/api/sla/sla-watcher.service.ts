@@ -14,6 +14,9 @@ import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { SLA_PAGING, SLA_POLICY } from './sla.tokens';
 
+/** The timeline event of a breach: one per incident and measure, whichever API records it. */
+const breachEventId = (incidentId: string, measure: SlaVerdict['goal']['measure']) => `${incidentId}#sla:${measure}`;
+
 /** The sentence of each measure not reached in time. */
 const MISSED: Record<SlaVerdict['goal']['measure'], string> = { acknowledge: 'not acknowledged', contain: 'not contained', resolve: 'not resolved' };
 
@@ -63,15 +66,25 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
     await this.running;
   }
 
-  /** One look at every open incident; answers how many breaches this call recorded. */
+  /**
+   * One look at every open incident; answers how many breaches this call recorded. A target
+   * whose breach is recorded already (its timeline event) is left alone: its incident is not
+   * locked again, so old breaches cost one index look-up per sweep and never wait on a
+   * responder's transaction.
+   */
   async sweep(now = new Date()): Promise<number> {
     const open = await this.db.getRepository(IncidentEntity).createQueryBuilder('i').where(`i.status NOT IN ('resolved', 'cancelled')`).getMany();
+    const missed = open.flatMap((incident) =>
+      judge(this.policy, incident, milestonesOf(incident, []).times, now)
+        .filter((v) => v.state === 'missed' && !v.reached)
+        .map((v) => ({ incident, v, eventId: breachEventId(incident.id, v.goal.measure) })),
+    );
+    if (missed.length === 0) return 0;
+    const known = await this.db.query<{ id: string }[]>(`SELECT id FROM timeline_events WHERE id = ANY($1::text[])`, [missed.map((m) => m.eventId)]);
+    const recordedBefore = new Set(known.map((r) => r.id));
     let recorded = 0;
-    for (const incident of open) {
-      const { times } = milestonesOf(incident, []);
-      for (const v of judge(this.policy, incident, times, now)) {
-        if (v.state === 'missed' && !v.reached && (await this.breach(incident, v, now))) recorded += 1;
-      }
+    for (const { incident, v } of missed.filter((m) => !recordedBefore.has(m.eventId))) {
+      if (await this.breach(incident, v, now)) recorded += 1;
     }
     return recorded;
   }
@@ -79,7 +92,7 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
   /** Records one breach unless another API (or an earlier sweep) did; true when this call did. */
   private async breach(incident: IncidentEntity, v: SlaVerdict, now: Date): Promise<boolean> {
     const { measure, target, rule, page } = v.goal;
-    const eventId = `${incident.id}#sla:${measure}`;
+    const eventId = breachEventId(incident.id, measure);
     const recorded = await this.db.transaction(async (tx) => {
       const [row] = await tx.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1 FOR UPDATE`, [incident.id]);
       if (!row || row.status === 'resolved' || row.status === 'cancelled') return false;

@@ -11,10 +11,8 @@ import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { IncidentsService } from '../incidents/incidents.service';
 import { PALISADE_CONFIG } from '../config/config.module';
-import { SlackIdentity } from './slack.identity';
+import { SlackIdentity, type SlackWho } from './slack.identity';
 import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
-import { REDACTOR } from '../webhooks/webhooks.tokens';
-import type { Redactor } from '../../../lib/intake/redact';
 
 /** Open incidents `/palisade pending` looks through, newest first. */
 const PENDING_SCAN = 50;
@@ -37,7 +35,6 @@ export class SlackCommands {
     @Inject(SlackIdentity) private readonly identity: SlackIdentity,
     @InjectRepository(IncidentEntity) private readonly incidents: Repository<IncidentEntity>,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
-    @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(IncidentsService) private readonly incidentActions: IncidentsService,
   ) {}
 
@@ -47,13 +44,16 @@ export class SlackCommands {
       let text: string;
       try {
         const acts = (SLACK_INCIDENT_ACTIONS as readonly string[]).includes(verb);
-        const asks = verb === 'status' || verb === 'pending' || acts;
-        const who = asks ? await this.reader(client, command.user_id) : undefined;
-        if (typeof who === 'string') text = who;
-        else if (acts && who) text = await this.act(client, command.user_id, verb as SlackIncidentAction, command.text.trim().slice(verb.length));
-        else if (verb === 'status' && args[0]) text = await this.status(args[0]);
-        else if (verb === 'pending' && who) text = await this.pending(who);
-        else text = USAGE;
+        if (!acts && verb !== 'status' && verb !== 'pending') text = USAGE;
+        else {
+          // Who the caller is, resolved once for the whole command.
+          const who = await this.identity.resolve(client, command.user_id);
+          const reader = readerOf(who, command.user_id);
+          if (typeof reader === 'string') text = reader;
+          else if (acts) text = await this.actAs(who, verb as SlackIncidentAction, command.text.trim().slice(verb.length));
+          else if (verb === 'pending') text = await this.pending(reader);
+          else text = args[0] ? await this.status(args[0]) : USAGE;
+        }
       } catch (err) {
         this.log.warn(`/palisade ${command.text} failed: ${(err as Error).message}`);
         text = `Palisade could not answer: ${(err as Error).message}`;
@@ -85,18 +85,13 @@ export class SlackCommands {
    * enough: the timeline needs a person); the sentence for the caller. Also the incident post's buttons.
    */
   async act(client: WebClient, slackUserId: string, verb: SlackIncidentAction, rest: string): Promise<string> {
-    const who = await this.identity.resolve(client, slackUserId);
-    if (who.kind === 'refused') return who.message;
-    if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
-    return slackIncidentAction(this.incidents.manager.connection, this.redactor, this.incidentActions, who.person, verb, rest);
+    return this.actAs(await this.identity.resolve(client, slackUserId), verb, rest);
   }
 
-  /** The caller as a person who may read incidents, or the sentence saying why not. */
-  private async reader(client: WebClient, slackUserId: string): Promise<Approver | string> {
-    const who = await this.identity.resolve(client, slackUserId);
-    if (who.kind === 'person' && who.person.roles.length > 0) return who.approver;
-    if (who.kind === 'refused' && who.code !== 'unknown_person') return who.message;
-    return `\`${SLASH_COMMAND}\` needs a person in runbooks/people.yaml with a role (viewer or higher), and Palisade does not know <@${slackUserId}> as one. Ask an admin to add your Slack user id (or your email) and a role there.`;
+  private async actAs(who: SlackWho, verb: SlackIncidentAction, rest: string): Promise<string> {
+    if (who.kind === 'refused') return who.message;
+    if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
+    return slackIncidentAction(this.incidentActions, who.person, verb, rest);
   }
 
   private async pending(approver: Approver): Promise<string> {
@@ -114,6 +109,13 @@ export class SlackCommands {
   private link(id: string): string {
     return `${this.config.publicUrl}/incidents/${id}`;
   }
+}
+
+/** The caller as a person who may read incidents, or the sentence saying why not. */
+function readerOf(who: SlackWho, slackUserId: string): Approver | string {
+  if (who.kind === 'person' && who.person.roles.length > 0) return who.approver;
+  if (who.kind === 'refused' && who.code !== 'unknown_person') return who.message;
+  return `\`${SLASH_COMMAND}\` needs a person in runbooks/people.yaml with a role (viewer or higher), and Palisade does not know <@${slackUserId}> as one. Ask an admin to add your Slack user id (or your email) and a role there.`;
 }
 
 /** Whether this person's vote on the gate would count now (the validator's own rules). */

@@ -4,7 +4,7 @@ import type { Sql } from '../../../../lib/db/paging-outbox';
 import type { TimelineEventType } from '../../../../lib/domain/timeline';
 import { insertTimelineEvent } from '../../../../lib/db/timeline-insert';
 import { actionItemOfRef, EMPTY_CONTENT, type ReviewContent, type ReviewState } from '../../../../lib/postmortem/review';
-import { ApiError } from '../../common/error.filter';
+import { ApiError, incidentNotFound } from '../../common/error.filter';
 
 /** One revision of a postmortem's review, as stored (postmortem_revisions). */
 export interface RevisionRow {
@@ -71,7 +71,7 @@ export async function revisionsOf(q: Sql, incidentId: string): Promise<RevisionR
  */
 export async function lockLatest(q: Sql, incidentId: string): Promise<RevisionRow | null> {
   const [incident] = await q.query<{ id: string }[]>(`SELECT id FROM incidents WHERE id = $1 FOR UPDATE`, [incidentId]);
-  if (!incident) throw new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${incidentId}.`, 'GET /incidents lists them; a postmortem has its incident\'s id.');
+  if (!incident) throw incidentNotFound(incidentId, 'postmortem');
   const [row] = await q.query<Raw[]>(`SELECT ${COLUMNS} FROM postmortem_revisions WHERE incident_id = $1 ORDER BY revision DESC LIMIT 1`, [incidentId]);
   return row ? toRow(row) : null;
 }

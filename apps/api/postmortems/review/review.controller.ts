@@ -46,7 +46,7 @@ export class PostmortemReviewController {
     description: 'A revision in review takes the edit and loses its sign-offs; a published one refuses it (409 postmortem_published): POST /postmortems/:id/revisions starts the next.',
   })
   edit(@Param('id') id: string, @Body() dto: EditPostmortemDto, @CurrentCaller() caller: Caller) {
-    return this.review.edit(id, dto, caller.name);
+    return this.review.edit(id, dto, caller);
   }
 
   @Post(':id/submit')
@@ -59,7 +59,7 @@ export class PostmortemReviewController {
     summary: 'Send the draft to review (it needs a root cause and an action item); action items become tickets where the incident\'s ticket went.',
   })
   submit(@Param('id') id: string, @CurrentCaller() caller: Caller) {
-    return this.review.submit(id, caller.name);
+    return this.review.submit(id, caller);
   }
 
   @Post(':id/sign-off')
@@ -72,7 +72,7 @@ export class PostmortemReviewController {
     summary: 'Sign the revision in review off. Two different people, neither the author of its last edit, publish it.',
   })
   signOff(@Param('id') id: string, @Body() dto: SignOffDto, @CurrentCaller() caller: Caller) {
-    return this.review.signOff(id, caller.name, dto.note);
+    return this.review.signOff(id, caller, dto.note);
   }
 
   @Get(':id/revisions')
@@ -101,6 +101,6 @@ export class PostmortemReviewController {
   @ApiErrors({ ...NOT_FOUND, 409: ['postmortem_not_published'] })
   @ApiOperation({ summary: 'Revise a published postmortem: starts the next revision as a draft; the published one stays as it was.' })
   startRevision(@Param('id') id: string, @Body() dto: StartRevisionDto, @CurrentCaller() caller: Caller) {
-    return this.review.startRevision(id, caller.name, dto.reason);
+    return this.review.startRevision(id, caller, dto.reason);
   }
 }

@@ -2,7 +2,9 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Redactor } from '../../../../lib/intake/redact';
 import { diffContent, SIGN_OFFS_TO_PUBLISH, type ReviewEdit } from '../../../../lib/postmortem/review';
+import type { Caller } from '../../auth/roles';
 import { ApiError } from '../../common/error.filter';
+import { PeopleDirectory } from '../../common/people.directory';
 import { assertUuid } from '../../incidents/incidents.service';
 import { REDACTOR } from '../../webhooks/webhooks.tokens';
 import type { EditPostmortemDto } from '../dto/review.dto';
@@ -13,13 +15,18 @@ import { signOffPostmortem } from './sign-off-postmortem';
 import { startRevision } from './start-revision';
 import { submitPostmortem } from './submit-postmortem';
 
-/** Postmortem review: reads here, each change in its own file (one transaction each, on the timeline). */
+/**
+ * Postmortem review: reads here, each change in its own file (one transaction each, on the
+ * timeline). Who wrote, submitted and signed off is the caller's person (PeopleDirectory.personOf),
+ * so one person under two token names is still one author and one reviewer.
+ */
 @Injectable()
 export class PostmortemReviewService {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PostmortemsService) private readonly postmortems: PostmortemsService,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
   ) {}
 
   /** The review as it stands: the current revision, the latest published one, action items with their tickets, the generated suggestions. */
@@ -62,7 +69,7 @@ export class PostmortemReviewService {
     return { incidentId: id, from, to, changes: diffContent(of(from).content, of(to).content) };
   }
 
-  async edit(id: string, dto: EditPostmortemDto, by: string) {
+  async edit(id: string, dto: EditPostmortemDto, caller: Pick<Caller, 'name'>) {
     const text = (s: string) => this.redactor.redactText(s);
     const edit: ReviewEdit = {
       rootCause: dto.rootCause === undefined ? undefined : text(dto.rootCause),
@@ -71,20 +78,23 @@ export class PostmortemReviewService {
       wentBadly: dto.wentBadly?.map(text),
       actionItems: dto.actionItems?.map((a) => ({ ...a, title: text(a.title), owner: text(a.owner) })),
     };
-    const done = await editPostmortem(this.db, assertUuid(id), edit, by);
+    const done = await editPostmortem(this.db, assertUuid(id), edit, this.people.personOf(caller));
     return { incidentId: id, revision: done.revision, state: done.state as 'draft' | 'in_review' };
   }
 
-  async submit(id: string, by: string) {
-    return { incidentId: id, ...(await submitPostmortem(this.db, assertUuid(id), by)) };
+  async submit(id: string, caller: Pick<Caller, 'name'>) {
+    return { incidentId: id, ...(await submitPostmortem(this.db, assertUuid(id), this.people.personOf(caller))) };
   }
 
-  async signOff(id: string, by: string, note: string | undefined) {
-    return { incidentId: id, ...(await signOffPostmortem(this.db, assertUuid(id), by, note === undefined ? undefined : this.redactor.redactText(note))) };
+  /** Names recorded before they were people's ids (a token's email) are compared as the person too. */
+  async signOff(id: string, caller: Pick<Caller, 'name'>, note: string | undefined) {
+    const reviewer = this.people.personOf(caller);
+    const signed = await signOffPostmortem(this.db, assertUuid(id), reviewer, note === undefined ? undefined : this.redactor.redactText(note), (name) => this.people.nameOf(name));
+    return { incidentId: id, ...signed };
   }
 
-  async startRevision(id: string, by: string, reason: string) {
-    const started = await startRevision(this.db, assertUuid(id), by, this.redactor.redactText(reason));
+  async startRevision(id: string, caller: Pick<Caller, 'name'>, reason: string) {
+    const started = await startRevision(this.db, assertUuid(id), this.people.personOf(caller), this.redactor.redactText(reason));
     return { incidentId: id, revision: started.revision, state: started.state };
   }
 }

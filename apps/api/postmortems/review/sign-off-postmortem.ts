@@ -6,14 +6,25 @@ import { lockLatest, published, reviewEvent, signOffsOf, type SignOff } from './
 
 /**
  * A reviewer signs the revision in review off. The second sign-off by a different person (not
- * the revision's last editor) publishes it: from then on it is frozen.
+ * the revision's last editor) publishes it: from then on it is frozen. `reviewer` is a person's
+ * id; `personOf` reads a recorded name (author, earlier reviewers) as the person it names, so
+ * the comparison holds for names recorded under another alias too.
  */
-export async function signOffPostmortem(db: DataSource, incidentId: string, reviewer: string, note: string | undefined): Promise<{ revision: number; state: ReviewState; signOffs: SignOff[] }> {
+export async function signOffPostmortem(
+  db: DataSource,
+  incidentId: string,
+  reviewer: string,
+  note: string | undefined,
+  personOf: (name: string) => string,
+): Promise<{ revision: number; state: ReviewState; signOffs: SignOff[] }> {
   return db.transaction(async (tx) => {
     const latest = await lockLatest(tx, incidentId);
     if (latest?.state === 'published') throw published(incidentId, latest.revision);
     const signed = latest ? await signOffsOf(tx, incidentId, latest.revision) : [];
-    const refusal = latest ? signOffRefusal(latest, signed.map((s) => s.reviewer), reviewer) : 'not_in_review';
+    const as = (name: string | null) => (name === null ? null : personOf(name));
+    const refusal = latest
+      ? signOffRefusal({ state: latest.state, editedBy: as(latest.editedBy), submittedBy: as(latest.submittedBy) }, signed.map((s) => personOf(s.reviewer)), reviewer)
+      : 'not_in_review';
     if (refusal === 'not_in_review') {
       throw new ApiError(HttpStatus.CONFLICT, 'postmortem_not_in_review', `The postmortem of incident ${incidentId} is not in review.`, `Its author sends it with POST /postmortems/${incidentId}/submit.`);
     }
