@@ -1,46 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/cli/start/ports';
+import { finished, REPO_ROOT, spawnCli, type CliRun } from '../support/cli';
 import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, testSecret, tokenFor, TRIAGE_ROUTING, type TestEngine } from '../support/engine';
 
 // The `palisade` CLI as a user runs it (a child process, `node -r @swc-node/register
 // apps/cli/main.ts …`) against a real engine: API and worker on the run's real Temporal and
 // Postgres. Every alert is routed to triage; the host-compromise run is started through the API.
 
-const ROOT = path.resolve(__dirname, '../..');
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 interface RunOptions {
   /** The API token (PALISADE_TOKEN): the test admin's by default, null for none. */
   token?: string | null;
   env?: NodeJS.ProcessEnv;
 }
-
-/** A CLI child process's exit status and output. */
-function finished(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** `palisade <args>` run from the repository, in this process's environment. */
-const cli = (...args: string[]): Promise<Run> => finished(spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
 
 describe('palisade CLI against a running engine', () => {
   let engine: TestEngine;
@@ -61,10 +37,9 @@ describe('palisade CLI against a running engine', () => {
     const token = opts.token === undefined ? TEST_ADMIN_TOKEN : opts.token;
     return { ...base, PALISADE_API_URL: engine.baseUrl, PALISADE_DATA_DIR: path.join(dir, 'data'), ...(token ? { PALISADE_TOKEN: token } : {}), ...opts.env };
   };
-  const start = (args: string[], opts: RunOptions = {}): ChildProcess =>
-    spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: ROOT, env: envFor(opts), stdio: ['ignore', 'pipe', 'pipe'] });
-  const palisade = (args: string[], opts: RunOptions = {}): Promise<Run> => finished(start(args, opts));
-  const json = (run: Run): any => {
+  const start = (args: string[], opts: RunOptions = {}): ChildProcess => spawnCli(args, envFor(opts));
+  const palisade = (args: string[], opts: RunOptions = {}): Promise<CliRun> => finished(start(args, opts));
+  const json = (run: CliRun): any => {
     expect(run.status, run.stderr).toBe(0);
     return JSON.parse(run.stdout);
   };
@@ -301,7 +276,7 @@ describe('palisade CLI against a running engine', () => {
       palisade(['incidents', 'ls', '--api', nowhere]),
       palisade(['incidents', 'ls', '--status', 'on-fire']),
       palisade(['alert', 'send', 'nagios', alertFile('x')]),
-      palisade(['alert', 'send', 'generic', path.join(ROOT, 'README.md')], { env: secretEnv }),
+      palisade(['alert', 'send', 'generic', path.join(REPO_ROOT, 'README.md')], { env: secretEnv }),
     ]);
     expect(badToken.status).toBe(3);
     expect(badToken.stderr).toContain('palisade: The API token is not known, or it was revoked.\n  ');
@@ -356,97 +331,5 @@ describe('palisade CLI against a running engine', () => {
     expect(html.status, html.stderr).toBe(0);
     expect(html.stderr).toContain(`Wrote ${file} (html,`);
     expect(readFileSync(file, 'utf8')).toMatch(/<html[\s>]/i);
-  });
-});
-
-describe('palisade replay check', () => {
-  it('replays the recorded histories (exit 0), and names a history that no longer replays (exit 6)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-replay-'));
-    try {
-      // A recorded triage run whose first activity, as if the code had renamed it since.
-      const history = JSON.parse(readFileSync(path.join(ROOT, 'test/histories/triage-resolved.json'), 'utf8'));
-      const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes).activityTaskScheduledEventAttributes;
-      const renamed = scheduled.activityType.name as string;
-      scheduled.activityType.name = 'aRenamedActivity';
-      writeFileSync(path.join(dir, 'triage-changed.json'), JSON.stringify(history));
-      writeFileSync(path.join(dir, 'manual-incident.json'), readFileSync(path.join(ROOT, 'test/histories/manual-incident.json')));
-
-      const run = (...args: string[]) => cli('replay', 'check', ...args);
-      const [recorded, changed] = await Promise.all([run(), run('--dir', dir, '--json')]);
-
-      expect(recorded.status, recorded.stderr).toBe(0);
-      expect(recorded.stdout).toMatch(/^ {2}✓ host-compromise-open-gate\.json {2}hostCompromise, \d+ events$/m);
-      expect(recorded.stdout).toMatch(/^All \d+ histories replay\.$/m);
-      expect(recorded.stdout).not.toContain('✗');
-
-      expect(changed.status).toBe(6);
-      const report = JSON.parse(changed.stdout);
-      expect(report.ok).toBe(false);
-      expect(report.histories).toEqual([
-        expect.objectContaining({ file: 'manual-incident.json', ok: true }),
-        expect.objectContaining({ file: 'triage-changed.json', workflowType: 'triageIncident', ok: false }),
-      ]);
-      expect(report.histories[1].reason).toContain('DeterminismViolationError');
-      expect(report.histories[1].reason).toContain(`'aRenamedActivity' does not match activity type of activity command '${renamed}'`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('palisade incidents tail when the stream drops', () => {
-  // A stand-in for the API's stream that cuts the connection after two events, to see the CLI
-  // reopen it where it left off (Last-Event-ID), and refuse to retry what a retry cannot fix.
-  let server: Server;
-  let baseUrl: string;
-  const requests: IncomingMessage[] = [];
-  const incidentId = randomUUID();
-  const event = (sequence: number, type: string) =>
-    JSON.stringify({ id: `${incidentId}#${sequence}`, incidentId, sequence, type, occurredAt: new Date().toISOString(), actor: 'palisade', summary: `event ${sequence}`, data: {} });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      requests.push(req);
-      if (req.headers.authorization !== 'Bearer good-token') {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'token_invalid', message: 'The API token is not known, or it was revoked.', hint: 'Check PALISADE_TOKEN.' }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      if (requests.filter((r) => r.headers.authorization === 'Bearer good-token').length === 1) {
-        // CRLF and LF line ends, a comment, a multi-chunk event; then the connection is cut.
-        res.write('retry: 100\r\n\r\n: hello\n\n');
-        res.write(`id: 1\nevent: timeline\ndata: ${event(1, 'incident.created')}\n\n`);
-        res.write(`id: 2\r\nevent: timeline\r\ndata: ${event(2, 'step.started').slice(0, 20)}`);
-        setTimeout(() => {
-          res.write(`${event(2, 'step.started').slice(20)}\r\n\r\n`);
-          setTimeout(() => res.destroy(), 50);
-        }, 50);
-      } else {
-        res.write(`id: 3\nevent: timeline\ndata: ${event(3, 'incident.resolved')}\n\n`);
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  const tail = (token: string) => cli('incidents', 'tail', incidentId, '--json', '--until-closed', '--api', baseUrl, '--token', token);
-
-  it('reopens the stream after the last event it printed, printing each event once', async () => {
-    const [run, refused] = await Promise.all([tail('good-token'), tail('bad-token')]);
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l).sequence)).toEqual([1, 2, 3]);
-    expect(run.stderr).toContain('palisade: the stream dropped after event 2; reconnecting…');
-    const good = requests.filter((r) => r.headers.authorization === 'Bearer good-token');
-    expect(good.map((r) => r.headers['last-event-id'])).toEqual([undefined, '2']);
-    expect(good.map((r) => new URL(r.url!, baseUrl).searchParams.get('after'))).toEqual(['0', '2']);
-
-    // A refusal is final: no retry.
-    expect(refused.status).toBe(3);
-    expect(refused.stderr).toBe('palisade: The API token is not known, or it was revoked.\n  Check PALISADE_TOKEN.\n');
-    expect(requests.filter((r) => r.headers.authorization === 'Bearer bad-token')).toHaveLength(1);
   });
 });

@@ -1,10 +1,29 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
 export interface CliRun {
   status: number | null;
   stdout: string;
   stderr: string;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** A CLI child process's exit status and output. */
+export function finished(child: ChildProcess): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Spawns `palisade <args>` from the checkout's source with `env` (this process's when not given). */
+export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /**
@@ -18,13 +37,5 @@ export function palisadeCli(args: string[], opts: { apiUrl: string; token: strin
     PALISADE_TOKEN: opts.token,
     ...opts.env,
   };
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', ...args], { cwd: path.resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return finished(spawnCli(args, env));
 }
