@@ -59,7 +59,9 @@ describe('a stuck incident', () => {
     expect(events.find((e) => e.type === 'incident.stuck')).toMatchObject({ data: { build: broken.buildId } });
     const ready = await getJson(`${engine.baseUrl}/readyz`, null);
     expect(ready.body.stuck.incidents.map((i: { id: string }) => i.id)).toContain(id);
-    const metrics = await (await fetch(`${engine.baseUrl}/metrics`, { headers: { authorization: `Bearer ${(await tokenFor(engine.baseUrl, 'metrics', 'viewer'))}` } })).text();
+    const metricsToken = await tokenFor(engine.baseUrl, 'metrics', 'viewer');
+    const scrape = async () => (await fetch(`${engine.baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+    const metrics = await scrape();
     expect(metrics).toMatch(/^palisade_incidents_stuck [1-9]/m);
     // Paged once, on a page of its own beside the incident's.
     const stuckPage = await eventually('the stuck alarm to page', async () => pd.alerts.find((a) => a.dedupKey.startsWith(`${id}:stuck:`)), 30_000);
@@ -67,6 +69,12 @@ describe('a stuck incident', () => {
     expect(stuckPage.summary).toContain('[stuck]');
     expect(stuckPage.summary).toContain(broken.buildId);
     expect(pd.open(id)).toMatchObject({ status: 'triggered' });
+    // Three more checks see it stuck: still the one page.
+    const checks = async () => Number(/^palisade_stuck_checks_total (\d+)/m.exec(await scrape())?.[1] ?? Number.NaN);
+    const seen = await checks();
+    await eventually('three more stuck checks', async () => ((await checks()) >= seen + 3 ? true : undefined), 30_000);
+    await eventually('the outbox to have sent what it had', async () => ((await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM paging_outbox WHERE incident_id = $1 AND sent_at IS NULL AND dead_at IS NULL`, [id]))[0].n === 0 ? true : undefined), 30_000);
+    expect((pd.triggers() as { dedup_key?: string }[]).filter((t) => t.dedup_key === stuckPage.dedupKey)).toHaveLength(1);
     // A responder sees it in `palisade incidents ls` and on the web page (the list's badge, the incident's Stuck row).
     const listedByCli = await palisadeCli(['incidents', 'ls'], { apiUrl: engine.baseUrl, token: carol });
     expect(listedByCli.status, listedByCli.stderr).toBe(0);

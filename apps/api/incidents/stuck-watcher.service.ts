@@ -36,7 +36,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Client) private readonly temporal: Client,
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
-    @Inject(MetricsService) metrics: MetricsService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {
     metrics.gauge('palisade_incidents_stuck', 'Open incidents whose run is stuck: a workflow task that keeps failing (see GET /incidents?stuck and /readyz).', async () => {
       const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incidents WHERE stuck_since IS NOT NULL`);
@@ -75,6 +75,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, work));
+    this.metrics.stuckChecks.inc();
   }
 
   private async verdict(workflowId: string): Promise<Verdict> {

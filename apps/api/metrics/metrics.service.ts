@@ -33,6 +33,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Sweeps of the stuck watcher that ran to the end (apps/api/incidents/stuck-watcher.service.ts). */
+  readonly stuckChecks = new Counter({
+    name: 'palisade_stuck_checks_total',
+    help: "Stuck-incident checks this API process completed (each looks at every open incident's run).",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'palisade_api_' });
   }
