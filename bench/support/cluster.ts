@@ -158,19 +158,7 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     PALISADE_TASK_QUEUE: TASK_QUEUE,
     TEMPORAL_NAMESPACE: 'default',
   };
-  const app = (name: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>) =>
-    new ControlledProcess(
-      name,
-      async (onSpawn) => {
-        const logFile = path.join(logs, `${name}.log`);
-        const logFrom = fileSize(logFile);
-        const entry = nodeEntry(sourceFile(`apps/${name}/main`));
-        const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env: childEnv, cwd: ROOT, logFile, nice: name === 'worker' ? BACKGROUND_NICE : 0 });
-        onSpawn(p);
-        await ready(p, logFrom);
-      },
-      onCrash,
-    );
+  const app = (name: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>) => appProcess(name, name, childEnv, logs, onCrash, ready);
   const worker = app('worker', (p, logFrom) => waitFor(p, `the worker to poll (${p.opts.logFile})`, async () => readFrom(p.opts.logFile, logFrom).includes('worker polling')));
   const api = app('api', (p) =>
     waitFor(p, `GET ${apiUrl}/healthz`, async () => {
@@ -213,6 +201,22 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     await cluster.stop({ keepData: true });
     throw err;
   }
+}
+
+/** An API or worker of this repository as a process a drill can kill and start again; `ready` says when it is. */
+export function appProcess(name: string, kind: 'api' | 'worker', env: NodeJS.ProcessEnv, logs: string, onCrash: (line: string) => void, ready: (p: ManagedProcess, logFrom: number) => Promise<void>): ControlledProcess {
+  return new ControlledProcess(
+    name,
+    async (onSpawn) => {
+      const logFile = path.join(logs, `${name}.log`);
+      const from = fileSize(logFile);
+      const entry = nodeEntry(sourceFile(`apps/${kind}/main`));
+      const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env, cwd: ROOT, logFile, nice: kind === 'worker' ? BACKGROUND_NICE : 0 });
+      onSpawn(p);
+      await ready(p, from);
+    },
+    onCrash,
+  );
 }
 
 /**

@@ -122,8 +122,10 @@ describe('SLO evaluation', () => {
       allClosed: true,
       alerts: { sent: 1, started: 1, merged: 0, duplicate: 0, suppressed: 0, rejected: 0 },
       faults: [],
+      infrastructure: [],
       incidents: [incident({})],
       slos: [contain, revoke],
+      checks: [],
       passed: false,
     });
     expect(md).toContain('FAILED');

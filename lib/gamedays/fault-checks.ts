@@ -1,0 +1,142 @@
+import { formatDuration } from '../postmortem/format';
+import { VENDOR_FAULTS, type InfraFault, type VendorDelivery } from './faults';
+import type { FaultWindow } from './fault-windows';
+import type { ScoredIncident } from './scorecard';
+
+/** One line of the scorecard about one fault: what the engine and the responders did about it. */
+export interface FaultCheck {
+  fault: InfraFault;
+  /** When the fault began (tells two faults of a kind apart). */
+  setAt: string;
+  check: string;
+  passed: boolean;
+  /** The figure behind it, for people ("2 of 2 incidents closed"). */
+  value: string;
+}
+
+/** One webhook delivery of the game day as the runner saw its answer. */
+export interface AlertAnswer {
+  sentAt: number;
+  /** The incident and disposition of a 202; null when no 202 ever came (connection refused, 5xx until the end). */
+  incidentId: string | null;
+  disposition: 'started' | 'merged' | 'suppressed' | 'duplicate' | null;
+  /** Deliveries made of it (a retrying sender's). */
+  attempts: number;
+}
+
+/** Slack as the engine recorded it (`slack.posted` per incident and gate) and as Slack saw it. */
+export interface SlackEvidence {
+  posted: { incidentId: string; gateId: string }[];
+  /** Null: the environment has no view of what Slack received (the line fails: it cannot be judged). */
+  delivered: VendorDelivery[] | null;
+}
+
+export interface FaultEvidence {
+  windows: FaultWindow[];
+  incidents: ScoredIncident[];
+  answers: AlertAnswer[];
+  slack: SlackEvidence | null;
+  finishedAt: number;
+}
+
+const CLOSED = new Set(['resolved', 'cancelled']);
+const UNDECIDED = new Set(['open', 'paused']);
+const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
+
+/**
+ * Judges each infrastructure fault: the part came back; the incidents open while it was broken
+ * all closed; every gate waiting then or after was still decided; every alert sent during it got
+ * its 202 and is counted by its incident; and, for Slack, each approval request reached Slack
+ * once (none lost, none doubled). A line with nothing to judge fails, as an unexercised SLO does.
+ */
+export function judgeFaults(e: FaultEvidence): FaultCheck[] {
+  return e.windows.flatMap((w) => {
+    const start = Date.parse(w.setAt);
+    const end = ms(w.endedAt) ?? e.finishedAt;
+    const line = (check: string, passed: boolean, value: string): FaultCheck => ({ fault: w.fault, setAt: w.setAt, check, passed, value });
+    const lines: FaultCheck[] = [
+      line(
+        VENDOR_FAULTS.has(w.fault) ? 'vendor back' : 'process back',
+        w.endedAt !== null && w.error === null,
+        w.error ?? (w.downMs === null ? 'never came back' : `${VENDOR_FAULTS.has(w.fault) ? 'answering again' : 'started again and ready'} ${formatDuration(w.downMs)} after the fault`),
+      ),
+    ];
+    // Incidents alive at some point of the window: started before it ended, not closed before it began.
+    const during = e.incidents.filter((i) => (ms(i.times.startedAt) ?? 0) <= end && (ms(i.times.closedAt) ?? Infinity) >= start);
+    const closed = during.filter((i) => CLOSED.has(i.status));
+    lines.push(
+      line(
+        'incidents closed',
+        during.length > 0 && closed.length === during.length,
+        during.length === 0 ? 'no incident was open during the fault: nothing to judge' : `${closed.length} of ${during.length} incidents open during the fault closed${closed.length < during.length ? ` (still ${during.filter((i) => !CLOSED.has(i.status)).map((i) => `${i.id.slice(0, 8)} ${i.status}`).join(', ')})` : ''}`,
+      ),
+    );
+    const gates = during.flatMap((i) => i.approvals.filter((a) => (ms(a.decidedAt) ?? Infinity) >= start).map((a) => ({ incident: i.id, ...a })));
+    if (gates.length > 0) {
+      const decided = gates.filter((g) => !UNDECIDED.has(g.outcome));
+      const slowest = Math.max(0, ...decided.map((g) => (ms(g.decidedAt) ?? end) - end));
+      lines.push(
+        line(
+          'gates decidable',
+          decided.length === gates.length,
+          `${decided.length} of ${gates.length} gates waiting during or after the fault decided${decided.length ? ` (the last ${formatDuration(slowest)} after it ended)` : ''}${decided.length < gates.length ? `; still waiting: ${gates.filter((g) => UNDECIDED.has(g.outcome)).map((g) => `${g.incident.slice(0, 8)}/${g.gateId}`).join(', ')}` : ''}`,
+        ),
+      );
+    }
+    const sent = e.answers.filter((a) => a.sentAt >= start && a.sentAt <= end);
+    if (sent.length > 0) lines.push(alertsLine(line, sent, e));
+    if (w.fault === 'slack-down') lines.push(slackLine(line, w, start, end, during, e.slack));
+    return lines;
+  });
+}
+
+/** Every alert sent during the fault answered 202 in the end, and each incident counts exactly the alerts it was answered for. */
+function alertsLine(line: (check: string, passed: boolean, value: string) => FaultCheck, sent: AlertAnswer[], e: FaultEvidence): FaultCheck {
+  const unanswered = sent.filter((a) => a.incidentId === null && a.disposition === null);
+  const touched = new Set(sent.map((a) => a.incidentId).filter((id): id is string => id !== null));
+  const miscounted = [...touched].flatMap((id) => {
+    const answered = e.answers.filter((a) => a.incidentId === id && (a.disposition === 'started' || a.disposition === 'merged')).length;
+    const incident = e.incidents.find((i) => i.id === id);
+    return incident && incident.alertCount === answered ? [] : [`${id.slice(0, 8)}: ${answered} answered, ${incident?.alertCount ?? 'no incident'} counted`];
+  });
+  const retried = sent.filter((a) => a.attempts > 1).length;
+  return line(
+    'alerts reached their incidents',
+    unanswered.length === 0 && miscounted.length === 0,
+    `${sent.length - unanswered.length} of ${sent.length} alerts sent during the fault answered 202${retried ? ` (${retried} after a retry)` : ''}; ${miscounted.length ? `miscounted: ${miscounted.join('; ')}` : `each counted by its incident (${touched.size})`}`,
+  );
+}
+
+/**
+ * Slack: no approval request accepted twice; none lost: each the engine says it posted is in
+ * Slack, and each gate that waited while Slack was down and was still waiting when the game day
+ * ended has its request there.
+ */
+function slackLine(
+  line: (check: string, passed: boolean, value: string) => FaultCheck,
+  w: FaultWindow,
+  start: number,
+  end: number,
+  during: ScoredIncident[],
+  slack: SlackEvidence | null,
+): FaultCheck {
+  if (!slack?.delivered) return line('Slack messages delivered once', false, 'this environment cannot see what Slack received: nothing to judge');
+  const delivered = slack.delivered;
+  const count = (incidentId: string, gateId: string) => delivered.filter((d) => d.incidentId === incidentId && d.key === `approval:${gateId}`).length;
+  const gates = during.flatMap((i) => i.approvals.filter((a) => Date.parse(a.requestedAt) <= end && (ms(a.decidedAt) ?? Infinity) >= start).map((a) => ({ incidentId: i.id, ...a })));
+  const name = (g: { incidentId: string; gateId: string }) => `${g.incidentId.slice(0, 8)}/${g.gateId}`;
+  const doubled = [...new Set(delivered.filter((d) => delivered.filter((o) => o.incidentId === d.incidentId && o.key === d.key).length > 1).map((d) => `${d.incidentId.slice(0, 8)}/${d.key}`))];
+  const lost = [
+    ...slack.posted.filter((p) => count(p.incidentId, p.gateId) === 0).map((p) => `${name(p)} (the engine recorded it posted)`),
+    ...gates.filter((g) => UNDECIDED.has(g.outcome) && count(g.incidentId, g.gateId) === 0).map((g) => `${name(g)} (still waiting, never posted)`),
+  ];
+  const reached = gates.filter((g) => count(g.incidentId, g.gateId) > 0);
+  const after = reached.map((g) => Math.max(...delivered.filter((d) => d.incidentId === g.incidentId && d.key === `approval:${g.gateId}`).map((d) => d.at)) - end);
+  return line(
+    'Slack messages delivered once',
+    w.endedAt !== null && gates.length > 0 && doubled.length === 0 && lost.length === 0,
+    gates.length === 0
+      ? 'no approval gate waited while Slack was down: nothing to judge'
+      : `${reached.length} of ${gates.length} approval requests due during the outage reached Slack${after.length ? ` (the last ${formatDuration(Math.max(0, ...after))} after it came back)` : ''}; ${lost.length} lost${lost.length ? ` (${lost.join(', ')})` : ''}, ${doubled.length} doubled${doubled.length ? ` (${doubled.join(', ')})` : ''}`,
+  );
+}
