@@ -21,6 +21,12 @@ const PROCESS_OF: Partial<Record<InfraFault, keyof Pick<HarnessParts, 'worker' |
   'temporal-history-down': 'temporalHistory',
 };
 
+/** What each harness can break: `npm run gameday` (the drill engine) and `npm run gameday -- --cluster` (the real Temporal cluster). */
+export const HARNESS_FAULTS: Record<'drill' | 'cluster', ReadonlySet<InfraFault>> = {
+  drill: new Set(['worker-killed', 'api-killed', 'slack-down']),
+  cluster: new Set(['worker-killed', 'api-killed', 'temporal-history-down', 'slack-down']),
+};
+
 export function harnessFaults(parts: HarnessParts): FaultInjector & VendorLedger {
   const processOf = (fault: InfraFault): DrillProcess | undefined => {
     const part = PROCESS_OF[fault];
