@@ -22,6 +22,13 @@ export interface AlertAnswer {
   disposition: 'started' | 'merged' | 'suppressed' | 'duplicate' | null;
   /** Deliveries made of it (a retrying sender's). */
   attempts: number;
+  /** One of the scenario's own `duplicates` (answered duplicate on purpose, never counted). */
+  duplicate: boolean;
+}
+
+/** Alerts the incident should count: each answered started or merged, or duplicate on a resend (an earlier, unanswered delivery of it was stored). */
+function counted(a: AlertAnswer): boolean {
+  return a.disposition === 'started' || a.disposition === 'merged' || (a.disposition === 'duplicate' && !a.duplicate && a.attempts > 1);
 }
 
 /** Slack as the engine recorded it (`slack.posted` per incident and gate) and as Slack saw it. */
@@ -95,7 +102,7 @@ function alertsLine(line: (check: string, passed: boolean, value: string) => Fau
   const unanswered = sent.filter((a) => a.incidentId === null && a.disposition === null);
   const touched = new Set(sent.map((a) => a.incidentId).filter((id): id is string => id !== null));
   const miscounted = [...touched].flatMap((id) => {
-    const answered = e.answers.filter((a) => a.incidentId === id && (a.disposition === 'started' || a.disposition === 'merged')).length;
+    const answered = e.answers.filter((a) => a.incidentId === id && counted(a)).length;
     const incident = e.incidents.find((i) => i.id === id);
     return incident && incident.alertCount === answered ? [] : [`${id.slice(0, 8)}: ${answered} answered, ${incident?.alertCount ?? 'no incident'} counted`];
   });

@@ -152,7 +152,7 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   };
   const deliver = async (alert: PlannedAlert, loud: boolean) => {
     counts.sent++;
-    const answer: AlertAnswer = { sentAt: Date.now(), incidentId: null, disposition: null, attempts: 0 };
+    const answer: AlertAnswer = { sentAt: Date.now(), incidentId: null, disposition: null, attempts: 0, duplicate: alert.duplicate };
     answers.push(answer);
     for (;;) {
       answer.attempts++;

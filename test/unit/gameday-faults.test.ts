@@ -64,7 +64,7 @@ describe('the scorecard judges each fault', () => {
   const evidence = (over: Partial<FaultEvidence> = {}): FaultEvidence => ({
     windows: [window()],
     incidents: [incident()],
-    answers: [{ sentAt: T, incidentId: incident().id, disposition: 'started', attempts: 1 }],
+    answers: [{ sentAt: T, incidentId: incident().id, disposition: 'started', attempts: 1, duplicate: false }],
     slack: null,
     finishedAt: T + 30_000,
     ...over,
@@ -99,11 +99,11 @@ describe('the scorecard judges each fault', () => {
   it('fails alerts sent during an API outage that never got a 202, or that their incident does not count', () => {
     const id = incident().id;
     const api = window({ fault: 'api-killed' });
-    const never = lines(evidence({ windows: [api], answers: [{ sentAt: T + 4000, incidentId: null, disposition: null, attempts: 9 }] }));
+    const never = lines(evidence({ windows: [api], answers: [{ sentAt: T + 4000, incidentId: null, disposition: null, attempts: 9, duplicate: false }] }));
     expect(never['alerts reached their incidents']).toMatchObject({ passed: false, value: expect.stringMatching(/^0 of 1 alerts sent during the fault answered 202 \(1 after a retry\)/) });
     const answers = [
-      { sentAt: T, incidentId: id, disposition: 'started' as const, attempts: 1 },
-      { sentAt: T + 4000, incidentId: id, disposition: 'merged' as const, attempts: 3 },
+      { sentAt: T, incidentId: id, disposition: 'started' as const, attempts: 1, duplicate: false },
+      { sentAt: T + 4000, incidentId: id, disposition: 'merged' as const, attempts: 3, duplicate: false },
     ];
     expect(lines(evidence({ windows: [api], answers }))['alerts reached their incidents']).toMatchObject({ passed: false, value: expect.stringContaining('miscounted: aaaaaaaa: 2 answered, 1 counted') });
     expect(lines(evidence({ windows: [api], answers, incidents: [incident({ alertCount: 2 })] }))['alerts reached their incidents']).toMatchObject({ passed: true });
