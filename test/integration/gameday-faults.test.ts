@@ -6,20 +6,26 @@ import type { ControlledProcess } from '../../bench/support/cluster';
 import { appProcess, readFrom, SLACK_USERS, waitFor } from '../../bench/support/cluster';
 import { harnessFaults, slackDeliveries } from '../../bench/support/gameday-faults';
 import { ApiClient } from '../../apps/cli/commands/api-client';
+import { freePort } from '../../apps/cli/start/ports';
 import { loadCliSettings } from '../../lib/config/cli';
+import { webhookSecretVariable } from '../../lib/config/env';
+import { SOURCES } from '../../lib/intake/alert';
 import { runGameday, type GamedayEvent } from '../../lib/gamedays/runner';
 import { loadScenario } from '../../lib/gamedays/scenario';
 import { FakeSlack } from '../support/fake-slack';
 import { slackEnv } from '../support/slack';
 import { postJson, startTestEngine, testSecret, TEST_ADMIN_TOKEN, TEST_REDACTION_KEY, type TestEngine } from '../support/engine';
 
-// A game day with infrastructure faults, driven from a harness that owns them: the API in this
-// process, the worker a process of its own (SIGKILLed and started again), Slack a fake the
-// harness takes down; real Temporal and Postgres. The scorecard judges each fault.
+// A game day with infrastructure faults, driven from a harness that owns them: the worker and
+// the API the game day talks to are processes of their own (SIGKILLed and started again), Slack
+// a fake the harness takes down; real Temporal and Postgres. The scorecard judges each fault.
+// (The in-process engine is the database's owner and answers the refusal test.)
 describe('game days with infrastructure faults', () => {
   let engine: TestEngine;
   let slack: FakeSlack;
   let worker: ControlledProcess;
+  let api: ControlledProcess;
+  let apiUrl: string;
   let logs: string;
   const crashes: string[] = [];
 
@@ -40,19 +46,32 @@ describe('game days with infrastructure faults', () => {
       PALISADE_DB_POOL_SIZE: '2',
     };
     worker = appProcess('worker', 'worker', env, logs, (line) => crashes.push(line), (p, from) => waitFor(p, 'the worker to poll', async () => readFrom(p.opts.logFile, from).includes('worker polling')));
-    await worker.start();
+    const port = await freePort();
+    apiUrl = `http://127.0.0.1:${port}`;
+    const apiEnv = {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PALISADE_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
+      PALISADE_SLA_CHECK_MS: '0',
+      ...Object.fromEntries(SOURCES.map((s) => [webhookSecretVariable(s), testSecret(s)])),
+    };
+    api = appProcess('api', 'api', apiEnv, logs, (line) => crashes.push(line), (p) =>
+      waitFor(p, `GET ${apiUrl}/healthz`, async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok ?? false),
+    );
+    await Promise.all([worker.start(), api.start()]);
   }, 180_000);
   afterAll(async () => {
-    await worker?.stop(5_000);
+    await Promise.all([worker?.stop(5_000), api?.stop(5_000)]);
     await engine?.close();
     await slack?.close();
     if (logs) rmSync(logs, { recursive: true, force: true });
   });
 
-  const client = (token: string) => new ApiClient({ api: engine.baseUrl, token }, loadCliSettings({}));
+  const client = (token: string) => new ApiClient({ api: apiUrl, token }, loadCliSettings({}));
 
-  it('kills the worker and takes Slack down mid-incident; the scorecard judges what the engine and bob did about each', async () => {
-    const faults = harnessFaults({ where: 'the test harness', worker, slack });
+  it('takes Slack down, kills the worker, then the API mid-incident; the scorecard judges what the engine and the approvers did about each', async () => {
+    const faults = harnessFaults({ where: 'the test harness', worker, api, slack });
     const events: GamedayEvent[] = [];
     const scorecard = await runGameday(loadScenario('test/fixtures/gamedays/faults.yaml'), {
       api: client(TEST_ADMIN_TOKEN),
@@ -68,9 +87,11 @@ describe('game days with infrastructure faults', () => {
     expect(scorecard.infrastructure.map((w) => [w.fault, w.endedAt !== null, w.error])).toEqual([
       ['slack-down', true, null],
       ['worker-killed', true, null],
+      ['api-killed', true, null],
     ]);
-    // The alert may go out just before or just after Slack goes down: its line is there or not.
-    const judged = scorecard.checks.filter((c) => c.check !== 'alerts reached their incidents');
+    // Alerts go out around the faults' edges (the first with Slack's outage, the findings across
+    // the worker's restart): their line is there for a fault when one was sent during it.
+    const judged = scorecard.checks.filter((c) => c.check !== 'alerts reached their incidents' || c.fault === 'api-killed');
     expect(judged.map((c) => [c.fault, c.check, c.passed]), shown).toEqual([
       ['slack-down', 'vendor back', true],
       ['slack-down', 'incidents closed', true],
@@ -79,6 +100,10 @@ describe('game days with infrastructure faults', () => {
       ['worker-killed', 'process back', true],
       ['worker-killed', 'incidents closed', true],
       ['worker-killed', 'gates decidable', true],
+      ['api-killed', 'process back', true],
+      ['api-killed', 'incidents closed', true],
+      ['api-killed', 'gates decidable', true],
+      ['api-killed', 'alerts reached their incidents', true],
     ]);
     expect(scorecard.checks.every((c) => c.passed), shown).toBe(true);
     expect(scorecard).toMatchObject({ gameday: 'faults', allClosed: true, passed: true });
@@ -99,15 +124,21 @@ describe('game days with infrastructure faults', () => {
     const killed = scorecard.infrastructure[1];
     expect(Date.parse(incident.times.closedAt!)).toBeGreaterThan(Date.parse(killed.endedAt!));
     expect(worker.running).toBe(true);
+    // Findings sent while the API was down were resent until answered, and all five are the incident's.
+    const apiLine = scorecard.checks.find((c) => c.fault === 'api-killed' && c.check === 'alerts reached their incidents')!;
+    expect(apiLine.value).toMatch(/^(\d+) of \1 alerts sent during the fault answered 202 \(\d+ after a retry\); each counted by its incident \(1\)$/);
+    expect(events.some((e) => e.kind === 'alert.retrying')).toBe(true);
+    expect(incident.alertCount).toBe(5);
+    expect(api.running).toBe(true);
   }, 240_000);
 
   it('refuses, before anything is sent, a fault this environment cannot produce, saying where it can run', async () => {
-    const faults = harnessFaults({ where: 'the test harness', worker, slack });
-    const run = runGameday(loadScenario('test/fixtures/gamedays/history-down.yaml'), { api: client(TEST_ADMIN_TOKEN), as: client, secretFor: testSecret, faults });
+    const faults = harnessFaults({ where: 'the test harness', worker, api, slack });
+    const run = runGameday(loadScenario('runbooks/gamedays/temporal-history-down.yaml'), { api: client(TEST_ADMIN_TOKEN), as: client, secretFor: testSecret, faults });
     await expect(run).rejects.toMatchObject({ code: 'gameday_fault_unsupported', message: expect.stringContaining('temporal-history-down'), hint: expect.stringContaining('--cluster') });
     // POST /gamedays: the API cannot kill its own worker or take Slack down.
     const res = await postJson(`${engine.baseUrl}/gamedays`, { scenario: 'faults' });
-    expect(res).toMatchObject({ status: 409, body: { error: 'gameday_fault_unsupported', message: expect.stringContaining('slack-down, worker-killed'), hint: expect.stringContaining('npm run gameday') } });
+    expect(res).toMatchObject({ status: 409, body: { error: 'gameday_fault_unsupported', message: expect.stringContaining('slack-down, worker-killed, api-killed'), hint: expect.stringContaining('npm run gameday') } });
     expect(await engine.db.query(`SELECT id FROM gamedays`)).toEqual([]);
   });
 });

@@ -29,10 +29,10 @@ describe('infrastructure faults in a scenario', () => {
   });
 
   it('is refused up front where it cannot be produced, naming where it can run', () => {
-    const s = loadScenario('test/fixtures/gamedays/history-down.yaml');
+    const s = loadScenario('runbooks/gamedays/temporal-history-down.yaml');
     expect(() => assertFaultsSupported(s, undefined)).toThrow(expect.objectContaining({ code: 'gameday_fault_unsupported', hint: expect.stringContaining('npm run gameday -- --cluster') }));
     const local: FaultInjector = { where: 'npm run gameday', supports: new Set(['worker-killed', 'api-killed', 'slack-down']), begin: async () => {}, end: async () => {} };
-    expect(() => assertFaultsSupported(s, local)).toThrow(/history-down asks for temporal-history-down, which npm run gameday cannot produce/);
+    expect(() => assertFaultsSupported(s, local)).toThrow(/temporal-history-down asks for temporal-history-down, which npm run gameday cannot produce/);
     expect(() => assertFaultsSupported(loadScenario('test/fixtures/gamedays/faults.yaml'), local)).not.toThrow();
   });
 });
