@@ -16,6 +16,7 @@ describe('infrastructure faults in a scenario', () => {
     expect(s.faults).toEqual([
       { kind: 'infrastructure', at: '0s', fault: 'slack-down', for: '6s' },
       { kind: 'infrastructure', at: '3s', fault: 'worker-killed', for: '2s' },
+      { kind: 'infrastructure', at: '8s', fault: 'api-killed', for: '1s' },
     ]);
     expect(loadScenario('test/fixtures/gamedays/short.yaml').faults).toEqual([{ kind: 'fleet', at: '0s', capability: 'hostIsolation', failNext: 2 }]);
   });
