@@ -115,9 +115,9 @@ function alertsLine(line: (check: string, passed: boolean, value: string) => Fau
 }
 
 /**
- * Slack: no approval request accepted twice; none lost: each the engine says it posted is in
- * Slack, and each gate that waited while Slack was down and was still waiting when the game day
- * ended has its request there.
+ * Slack, for every gate waiting at some point since the outage began (during it, or after it as
+ * a check that Slack works again): no approval request accepted twice; none lost: each the
+ * engine says it posted is in Slack, and each gate still waiting at the end has its request there.
  */
 function slackLine(
   line: (check: string, passed: boolean, value: string) => FaultCheck,
@@ -130,7 +130,8 @@ function slackLine(
   if (!slack?.delivered) return line('Slack messages delivered once', false, 'this environment cannot see what Slack received: nothing to judge');
   const delivered = slack.delivered;
   const count = (incidentId: string, gateId: string) => delivered.filter((d) => d.incidentId === incidentId && d.key === `approval:${gateId}`).length;
-  const gates = during.flatMap((i) => i.approvals.filter((a) => Date.parse(a.requestedAt) <= end && (ms(a.decidedAt) ?? Infinity) >= start).map((a) => ({ incidentId: i.id, ...a })));
+  const gates = during.flatMap((i) => i.approvals.filter((a) => (ms(a.decidedAt) ?? Infinity) >= start).map((a) => ({ incidentId: i.id, ...a })));
+  const duringOutage = gates.filter((g) => Date.parse(g.requestedAt) <= end).length;
   const name = (g: { incidentId: string; gateId: string }) => `${g.incidentId.slice(0, 8)}/${g.gateId}`;
   const doubled = [...new Set(delivered.filter((d) => delivered.filter((o) => o.incidentId === d.incidentId && o.key === d.key).length > 1).map((d) => `${d.incidentId.slice(0, 8)}/${d.key}`))];
   const lost = [
@@ -143,7 +144,7 @@ function slackLine(
     'Slack messages delivered once',
     w.endedAt !== null && gates.length > 0 && doubled.length === 0 && lost.length === 0,
     gates.length === 0
-      ? 'no approval gate waited while Slack was down: nothing to judge'
-      : `${reached.length} of ${gates.length} approval requests due during the outage reached Slack${after.length ? ` (the last ${formatDuration(Math.max(0, ...after))} after it came back)` : ''}; ${lost.length} lost${lost.length ? ` (${lost.join(', ')})` : ''}, ${doubled.length} doubled${doubled.length ? ` (${doubled.join(', ')})` : ''}`,
+      ? 'no approval gate waited from the outage on: nothing to judge'
+      : `${reached.length} of ${gates.length} approval requests due since the outage began (${duringOutage} asked during it) reached Slack${after.length ? ` (the last ${formatDuration(Math.max(0, ...after))} after it came back)` : ''}; ${lost.length} lost${lost.length ? ` (${lost.join(', ')})` : ''}, ${doubled.length} doubled${doubled.length ? ` (${doubled.join(', ')})` : ''}`,
   );
 }

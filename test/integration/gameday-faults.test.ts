@@ -117,7 +117,7 @@ describe('game days with infrastructure faults', () => {
     expect(isolation[0].at).toBeGreaterThanOrEqual(slackBack);
     const gate = incident.approvals.find((a) => a.gateId === 'isolate-host')!;
     expect(Date.parse(gate.requestedAt)).toBeLessThan(slackBack);
-    expect(scorecard.checks.find((c) => c.check === 'Slack messages delivered once')?.value).toMatch(/^1 of 1 approval requests due during the outage reached Slack .*; 0 lost, 0 doubled$/);
+    expect(scorecard.checks.find((c) => c.check === 'Slack messages delivered once')?.value).toMatch(/^[12] of 2 approval requests due since the outage began \(1 asked during it\) reached Slack .*; 0 lost, 0 doubled$/);
     // Slack refused calls while it was down: the engine did try it then.
     expect(slack.calls.some((c) => c.fault === '5xx' && c.method === 'chat.postMessage')).toBe(true);
     // The worker was killed while the incident was open: the kill is in the window, the incident closed after it.

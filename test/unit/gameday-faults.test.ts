@@ -14,9 +14,9 @@ describe('infrastructure faults in a scenario', () => {
   it('reads `fault` entries beside the simulated fleet faults', () => {
     const s = loadScenario('test/fixtures/gamedays/faults.yaml');
     expect(s.faults).toEqual([
-      { kind: 'infrastructure', at: '0s', fault: 'slack-down', for: '6s' },
-      { kind: 'infrastructure', at: '3s', fault: 'worker-killed', for: '2s' },
-      { kind: 'infrastructure', at: '8s', fault: 'api-killed', for: '1s' },
+      { kind: 'infrastructure', at: '0s', fault: 'slack-down', for: '15s' },
+      { kind: 'infrastructure', at: '12s', fault: 'worker-killed', for: '2s' },
+      { kind: 'infrastructure', at: '17s', fault: 'api-killed', for: '1s' },
     ]);
     expect(loadScenario('test/fixtures/gamedays/short.yaml').faults).toEqual([{ kind: 'fleet', at: '0s', capability: 'hostIsolation', failNext: 2 }]);
   });
@@ -119,7 +119,7 @@ describe('the scorecard judges each fault', () => {
     it('passes a request delivered once after Slack came back', () => {
       expect(lines(evidence({ windows: [slackDown], slack: slack(delivered(9)) }))['Slack messages delivered once']).toMatchObject({
         passed: true,
-        value: '1 of 1 approval requests due during the outage reached Slack (the last 3s after it came back); 0 lost, 0 doubled',
+        value: '1 of 1 approval requests due since the outage began (1 asked during it) reached Slack (the last 3s after it came back); 0 lost, 0 doubled',
       });
     });
 
