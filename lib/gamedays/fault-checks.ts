@@ -114,10 +114,15 @@ function alertsLine(line: (check: string, passed: boolean, value: string) => Fau
   );
 }
 
+/** The metadata event type of an incident's Slack post (activities/providers/chat/slack-post.ts), as the ledger keys it. */
+export const INCIDENT_POST_KEY = 'palisade_incident';
+
 /**
- * Slack, for every gate waiting at some point since the outage began (during it, or after it as
- * a check that Slack works again): no approval request accepted twice; none lost: each the
- * engine says it posted is in Slack, and each gate still waiting at the end has its request there.
+ * Slack, since the outage began: every approval request of a gate waiting at some point from
+ * then on (asked during it, or after it: Slack works again), and every incident post the paging
+ * outbox owed an incident alive then. None accepted twice; none lost: each the engine recorded as
+ * delivered is in Slack, each gate still waiting at the end has its request there, and each
+ * incident post was delivered by the end.
  */
 function slackLine(
   line: (check: string, passed: boolean, value: string) => FaultCheck,
@@ -127,24 +132,31 @@ function slackLine(
   during: ScoredIncident[],
   slack: SlackEvidence | null,
 ): FaultCheck {
-  if (!slack?.delivered) return line('Slack messages delivered once', false, 'this environment cannot see what Slack received: nothing to judge');
+  const check = 'Slack messages delivered once';
+  if (!slack?.delivered) return line(check, false, 'this environment cannot see what Slack received: nothing to judge');
   const delivered = slack.delivered;
-  const count = (incidentId: string, gateId: string) => delivered.filter((d) => d.incidentId === incidentId && d.key === `approval:${gateId}`).length;
+  const count = (incidentId: string, key: string) => delivered.filter((d) => d.incidentId === incidentId && d.key === key).length;
   const gates = during.flatMap((i) => i.approvals.filter((a) => (ms(a.decidedAt) ?? Infinity) >= start).map((a) => ({ incidentId: i.id, ...a })));
   const duringOutage = gates.filter((g) => Date.parse(g.requestedAt) <= end).length;
+  const posts = during.flatMap((i) => i.notices.filter((n) => n.kind === 'chat').map((n) => ({ incidentId: i.id, ...n })));
   const name = (g: { incidentId: string; gateId: string }) => `${g.incidentId.slice(0, 8)}/${g.gateId}`;
-  const doubled = [...new Set(delivered.filter((d) => delivered.filter((o) => o.incidentId === d.incidentId && o.key === d.key).length > 1).map((d) => `${d.incidentId.slice(0, 8)}/${d.key}`))];
+  const doubled = [...new Set(delivered.filter((d) => count(d.incidentId, d.key) > 1).map((d) => `${d.incidentId.slice(0, 8)}/${d.key}`))];
   const lost = [
-    ...slack.posted.filter((p) => count(p.incidentId, p.gateId) === 0).map((p) => `${name(p)} (the engine recorded it posted)`),
-    ...gates.filter((g) => UNDECIDED.has(g.outcome) && count(g.incidentId, g.gateId) === 0).map((g) => `${name(g)} (still waiting, never posted)`),
+    ...slack.posted.filter((p) => count(p.incidentId, `approval:${p.gateId}`) === 0).map((p) => `${name(p)} (the engine recorded it posted)`),
+    ...gates.filter((g) => UNDECIDED.has(g.outcome) && count(g.incidentId, `approval:${g.gateId}`) === 0).map((g) => `${name(g)} (still waiting, never posted)`),
+    ...posts.filter((p) => p.sentAt === null).map((p) => `${p.incidentId.slice(0, 8)} post to ${p.target} (still ${p.status} at the end)`),
+    ...posts.filter((p) => p.sentAt !== null && count(p.incidentId, INCIDENT_POST_KEY) === 0).map((p) => `${p.incidentId.slice(0, 8)} post to ${p.target} (the engine recorded it sent)`),
   ];
-  const reached = gates.filter((g) => count(g.incidentId, g.gateId) > 0);
-  const after = reached.map((g) => Math.max(...delivered.filter((d) => d.incidentId === g.incidentId && d.key === `approval:${g.gateId}`).map((d) => d.at)) - end);
+  const reached = gates.filter((g) => count(g.incidentId, `approval:${g.gateId}`) > 0);
+  const postsIn = posts.filter((p) => count(p.incidentId, INCIDENT_POST_KEY) > 0);
+  const judged = new Set([...reached.map((g) => `${g.incidentId}|approval:${g.gateId}`), ...postsIn.map((p) => `${p.incidentId}|${INCIDENT_POST_KEY}`)]);
+  const lastAt = Math.max(0, ...delivered.filter((d) => judged.has(`${d.incidentId}|${d.key}`)).map((d) => d.at - end));
+  const nothing = gates.length === 0 && posts.length === 0;
   return line(
-    'Slack messages delivered once',
-    w.endedAt !== null && gates.length > 0 && doubled.length === 0 && lost.length === 0,
-    gates.length === 0
-      ? 'no approval gate waited from the outage on: nothing to judge'
-      : `${reached.length} of ${gates.length} approval requests due since the outage began (${duringOutage} asked during it) reached Slack${after.length ? ` (the last ${formatDuration(Math.max(0, ...after))} after it came back)` : ''}; ${lost.length} lost${lost.length ? ` (${lost.join(', ')})` : ''}, ${doubled.length} doubled${doubled.length ? ` (${doubled.join(', ')})` : ''}`,
+    check,
+    w.endedAt !== null && !nothing && doubled.length === 0 && lost.length === 0,
+    nothing
+      ? 'no approval request or incident post was due from the outage on: nothing to judge'
+      : `${reached.length} of ${gates.length} approval requests due since the outage began (${duringOutage} asked during it) and ${postsIn.length} of ${posts.length} incident posts reached Slack${judged.size ? ` (the last ${formatDuration(lastAt)} after it came back)` : ''}; ${lost.length} lost${lost.length ? ` (${lost.join(', ')})` : ''}, ${doubled.length} doubled${doubled.length ? ` (${doubled.join(', ')})` : ''}`,
   );
 }

@@ -25,6 +25,8 @@ export interface ScoredIncident {
   failedSteps: { name: string; error: string | null }[];
   approvals: { gateId: string; outcome: string; requestedAt: string; decidedAt: string | null; waitedMs: number | null; decidedBy: string[] }[];
   waitingForApprovalMs: number;
+  /** Its pages, tickets and Slack incident post (the paging outbox): sentAt is when the vendor accepted it, null while not yet. */
+  notices: { kind: string; vendor: string; target: string; status: string; sentAt: string | null }[];
   /** secret-leak: from the first alert to the credential's revocation (null: not revoked). */
   credentialRevokedAfterMs: number | null;
   /** patch-canary: waves patched after the rollout breached its SLO (0 when it never breached); null for other playbooks. */
@@ -97,6 +99,7 @@ export function scoreIncident(pm: Postmortem, environment: string | null): Score
     failedSteps: pm.automation.failedSteps.map((s) => ({ name: s.name, error: s.error })),
     approvals: pm.approvals.map((a) => ({ gateId: a.gateId, outcome: a.outcome, requestedAt: a.requestedAt, decidedAt: a.decidedAt, waitedMs: a.waitedMs, decidedBy: a.decidedBy })),
     waitingForApprovalMs: pm.durations.waitingForApprovalMs,
+    notices: (pm.notices ?? []).map((n) => ({ kind: n.kind, vendor: n.vendor, target: n.target, status: n.status, sentAt: n.sentAt })),
     credentialRevokedAfterMs: revoke ? between(pm.times.startedAt, revoke.endedAt) : null,
     wavesPatchedAfterBreach: wavesPatchedAfterBreach(pm),
     postmortem: postmortemLinks(pm.incident.id),

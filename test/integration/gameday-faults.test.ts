@@ -117,7 +117,10 @@ describe('game days with infrastructure faults', () => {
     expect(isolation[0].at).toBeGreaterThanOrEqual(slackBack);
     const gate = incident.approvals.find((a) => a.gateId === 'isolate-host')!;
     expect(Date.parse(gate.requestedAt)).toBeLessThan(slackBack);
-    expect(scorecard.checks.find((c) => c.check === 'Slack messages delivered once')?.value).toMatch(/^[12] of 2 approval requests due since the outage began \(1 asked during it\) reached Slack .*; 0 lost, 0 doubled$/);
+    expect(scorecard.checks.find((c) => c.check === 'Slack messages delivered once')?.value).toMatch(/^[12] of 2 approval requests due since the outage began \(1 asked during it\) and 1 of 1 incident posts reached Slack .*; 0 lost, 0 doubled$/);
+    // The incident's post to #sec-incidents (runbooks/paging.yaml), queued while Slack was down, delivered once by the paging outbox.
+    expect(incident.notices).toEqual([expect.objectContaining({ kind: 'chat', target: '#sec-incidents', sentAt: expect.any(String) })]);
+    expect(slackDeliveries(slack).filter((d) => d.incidentId === incident.id && d.key === 'palisade_incident')).toHaveLength(1);
     // Slack refused calls while it was down: the engine did try it then.
     expect(slack.calls.some((c) => c.fault === '5xx' && c.method === 'chat.postMessage')).toBe(true);
     // The worker was killed while the incident was open: the kill is in the window, the incident closed after it.

@@ -57,6 +57,7 @@ describe('the scorecard judges each fault', () => {
     failedSteps: [],
     approvals: [{ gateId: 'isolate-host', outcome: 'approved', requestedAt: at(1), decidedAt: at(20), waitedMs: 19_000, decidedBy: ['bob'] }],
     waitingForApprovalMs: 19_000,
+    notices: [],
     credentialRevokedAfterMs: null,
     wavesPatchedAfterBreach: null,
     postmortem: postmortemLinks('aaaaaaaa-0000-0000-0000-000000000000'),
@@ -119,7 +120,7 @@ describe('the scorecard judges each fault', () => {
     it('passes a request delivered once after Slack came back', () => {
       expect(lines(evidence({ windows: [slackDown], slack: slack(delivered(9)) }))['Slack messages delivered once']).toMatchObject({
         passed: true,
-        value: '1 of 1 approval requests due since the outage began (1 asked during it) reached Slack (the last 3s after it came back); 0 lost, 0 doubled',
+        value: '1 of 1 approval requests due since the outage began (1 asked during it) and 0 of 0 incident posts reached Slack (the last 3s after it came back); 0 lost, 0 doubled',
       });
     });
 
@@ -131,6 +132,20 @@ describe('the scorecard judges each fault', () => {
       expect(lines(evidence({ windows: [slackDown], slack: slack(delivered()) }))['Slack messages delivered once']).toMatchObject({ passed: false, value: expect.stringContaining('1 lost (aaaaaaaa/isolate-host (the engine recorded it posted))') });
       const waiting = incident({ status: 'responding', approvals: [{ ...incident().approvals[0], outcome: 'open', decidedAt: null }] });
       expect(lines(evidence({ windows: [slackDown], incidents: [waiting], slack: slack(delivered(), false) }))['Slack messages delivered once']).toMatchObject({ passed: false, value: expect.stringContaining('still waiting, never posted') });
+    });
+
+    it("judges the incident's Slack post the paging outbox owed: delivered once, or lost while still queued", () => {
+      const post = { kind: 'chat', vendor: 'slack', target: '#sec-incidents', status: 'posted', sentAt: at(9) };
+      const posted = [...delivered(8), { incidentId: id, key: 'palisade_incident', at: T + 9000 }];
+      expect(lines(evidence({ windows: [slackDown], incidents: [incident({ notices: [post] })], slack: slack(posted) }))['Slack messages delivered once']).toMatchObject({
+        passed: true,
+        value: expect.stringContaining('and 1 of 1 incident posts reached Slack (the last 3s after it came back)'),
+      });
+      const queued = incident({ notices: [{ ...post, status: 'posting', sentAt: null }] });
+      expect(lines(evidence({ windows: [slackDown], incidents: [queued], slack: slack(delivered(8)) }))['Slack messages delivered once']).toMatchObject({
+        passed: false,
+        value: expect.stringContaining('1 lost (aaaaaaaa post to #sec-incidents (still posting at the end))'),
+      });
     });
 
     it('fails when the environment cannot see what Slack received', () => {

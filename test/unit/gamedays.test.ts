@@ -67,6 +67,7 @@ describe('SLO evaluation', () => {
     failedSteps: [],
     approvals: [],
     waitingForApprovalMs: 0,
+    notices: [],
     credentialRevokedAfterMs: null,
     wavesPatchedAfterBreach: null,
     postmortem: postmortemLinks('aaaaaaaa-0000-0000-0000-000000000000'),
