@@ -6,10 +6,10 @@ import type { Postmortem } from '../postmortem/model';
 import { headersFor, planAlerts, type PlannedAlert } from './alerts';
 import { judgeFaults, type AlertAnswer } from './fault-checks';
 import { FaultSchedule } from './fault-windows';
-import { assertFaultsSupported, infraFaults, type FaultInjector, type VendorLedger } from './faults';
+import { assertFaultsSupported, infraFaults, VENDOR_FAULTS, type FaultInjector, type VendorLedger } from './faults';
 import type { Scenario, ScenarioApproval, ScenarioFault } from './scenario';
 import { scenarioHosts } from './scenario';
-import { slackEvidence } from './slack-evidence';
+import { noticesDelivered, slackEvidence } from './vendor-evidence';
 import { evaluateSlos, scoreIncident, type Scorecard } from './scorecard';
 
 /** The API as a game day calls it (the CLI's ApiClient fits): JSON with a token, webhooks signed. */
@@ -260,6 +260,9 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   for (const f of [...active.keys()]) await clearFault(f).catch(() => undefined);
   for (const { id } of tokens.values()) await api.delete(`/tokens/${id}`, { reason: `game day ${scenario.name} finished` }).catch(() => undefined);
   if (timelineError) throw timelineError;
+  // After a vendor outage the paging outbox delivers what it owes with backoff: late is not lost,
+  // so its notices get until the deadline before they are judged.
+  if (schedule.windows.some((w) => VENDOR_FAULTS.has(w.fault))) await noticesDelivered(api, [...incidents.keys()], deadline, pollMs, emit);
 
   const envOf = new Map(hosts.map((h) => [`host:${h.id}`, h.environment]));
   const scored = [];
