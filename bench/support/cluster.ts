@@ -158,19 +158,8 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     PALISADE_TASK_QUEUE: TASK_QUEUE,
     TEMPORAL_NAMESPACE: 'default',
   };
-  const app = (name: string, main: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>, env: NodeJS.ProcessEnv = {}) =>
-    new ControlledProcess(
-      name,
-      async (onSpawn) => {
-        const logFile = path.join(logs, `${name}.log`);
-        const logFrom = fileSize(logFile);
-        const entry = nodeEntry(sourceFile(`apps/${main}/main`));
-        const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env: { ...childEnv, ...env }, cwd: ROOT, logFile, nice: main === 'worker' ? BACKGROUND_NICE : 0 });
-        onSpawn(p);
-        await ready(p, logFrom);
-      },
-      onCrash,
-    );
+  const app = (name: string, kind: 'api' | 'worker', ready: (p: ManagedProcess, logFrom: number) => Promise<void>, env: NodeJS.ProcessEnv = {}) =>
+    appProcess(name, kind, { ...childEnv, ...env }, logs, onCrash, ready);
   const workerReady = (p: ManagedProcess, logFrom: number) => waitFor(p, `the worker to poll (${p.opts.logFile})`, async () => readFrom(p.opts.logFile, logFrom).includes('worker polling'));
   const worker = app('worker', 'worker', workerReady);
   const others: ControlledProcess[] = [];
@@ -220,6 +209,22 @@ export async function startDrillCluster(opts: ClusterOptions): Promise<RunningCl
     await cluster.stop({ keepData: true });
     throw err;
   }
+}
+
+/** An API or worker of this repository as a process a drill can kill and start again; `ready` says when it is. */
+export function appProcess(name: string, kind: 'api' | 'worker', env: NodeJS.ProcessEnv, logs: string, onCrash: (line: string) => void, ready: (p: ManagedProcess, logFrom: number) => Promise<void>): ControlledProcess {
+  return new ControlledProcess(
+    name,
+    async (onSpawn) => {
+      const logFile = path.join(logs, `${name}.log`);
+      const from = fileSize(logFile);
+      const entry = nodeEntry(sourceFile(`apps/${kind}/main`));
+      const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env, cwd: ROOT, logFile, nice: kind === 'worker' ? BACKGROUND_NICE : 0 });
+      onSpawn(p);
+      await ready(p, from);
+    },
+    onCrash,
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { prepareDatabases, prepareNamespace, temporalServiceProcess, waitForPort } from '../../apps/cli/cluster/cluster';
 import { MAX_MEMBERSHIP_PORT, serverPorts, TEMPORAL_SERVICES, writeServerConfig, type ServerPorts, type TemporalService } from '../../apps/cli/cluster/server-config';
 import { resolveTemporalServer } from '../../apps/cli/cluster/temporal-server';
-import { ManagedProcess, nodeEntry } from '../../apps/cli/start/child-process';
+import { ManagedProcess } from '../../apps/cli/start/child-process';
 import { freePort, isPortFree } from '../../apps/cli/start/ports';
 import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from '../../apps/cli/start/postgres-cluster';
 import { bundleWorkflowsInChild } from '../../apps/cli/start/supervisor';
@@ -16,7 +16,7 @@ import { runMigrations } from '../../lib/db/data-source';
 import { TASK_QUEUE } from '../../lib/temporal/names';
 import { FakeSlack } from '../../test/support/fake-slack';
 import type { DrillCluster } from '../drills/drill';
-import { BACKGROUND_NICE, ControlledProcess, drillSecrets, fileSize, readFrom, SLACK_USERS, sourceFile, waitFor } from './cluster';
+import { appProcess, BACKGROUND_NICE, ControlledProcess, drillSecrets, readFrom, SLACK_USERS, waitFor } from './cluster';
 
 const ROOT = path.resolve(__dirname, '../..');
 const REPLICAS = 2;
@@ -101,9 +101,9 @@ export async function startRealCluster(opts: { say: (line: string) => void }): P
     };
     for (let i = 0; i < REPLICAS; i++) {
       const worker = `worker-${i + 1}`;
-      parts[worker] = app(worker, 'worker', { ...env }, logs, onCrash, (p, from) => waitFor(p, `${worker} to poll`, async () => readFrom(p.opts.logFile, from).includes('worker polling')));
+      parts[worker] = appProcess(worker, 'worker', { ...env }, logs, onCrash, (p, from) => waitFor(p, `${worker} to poll`, async () => readFrom(p.opts.logFile, from).includes('worker polling')));
       const api = `api-${i + 1}`;
-      parts[api] = app(api, 'api', { ...env, PORT: String(apiPorts[i]) }, logs, onCrash, (p) =>
+      parts[api] = appProcess(api, 'api', { ...env, PORT: String(apiPorts[i]) }, logs, onCrash, (p) =>
         waitFor(p, `GET ${apiUrls[i]}/healthz`, async () => (await fetch(`${apiUrls[i]}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok ?? false),
       );
     }
@@ -141,21 +141,6 @@ function temporalService(service: TemporalService, build: Awaited<ReturnType<typ
       onSpawn(p);
       await waitForPort(ports.grpc[service], SERVICE_READY_MS, () => !p.running);
       if (!p.running) throw new Error(`temporal-${service} exited while starting. Its last lines:\n${p.logTail()}`);
-    },
-    onCrash,
-  );
-}
-
-function app(name: string, kind: 'api' | 'worker', env: NodeJS.ProcessEnv, logs: string, onCrash: (line: string) => void, ready: (p: ManagedProcess, logFrom: number) => Promise<void>): ControlledProcess {
-  return new ControlledProcess(
-    name,
-    async (onSpawn) => {
-      const logFile = path.join(logs, `${name}.log`);
-      const from = fileSize(logFile);
-      const entry = nodeEntry(sourceFile(`apps/${kind}/main`));
-      const p = new ManagedProcess({ name, command: entry.command, args: entry.args, env, cwd: ROOT, logFile, nice: kind === 'worker' ? BACKGROUND_NICE : 0 });
-      onSpawn(p);
-      await ready(p, from);
     },
     onCrash,
   );

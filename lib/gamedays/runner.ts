@@ -4,8 +4,12 @@ import { describeError } from '../errors';
 import type { SourceName } from '../intake/alert';
 import type { Postmortem } from '../postmortem/model';
 import { headersFor, planAlerts, type PlannedAlert } from './alerts';
+import { judgeFaults, type AlertAnswer } from './fault-checks';
+import { FaultSchedule } from './fault-windows';
+import { assertFaultsSupported, infraFaults, VENDOR_FAULTS, type FaultInjector, type VendorLedger } from './faults';
 import type { Scenario, ScenarioApproval, ScenarioFault } from './scenario';
 import { scenarioHosts } from './scenario';
+import { noticesDelivered, slackEvidence } from './vendor-evidence';
 import { evaluateSlos, scoreIncident, type Scorecard } from './scorecard';
 
 /** The API as a game day calls it (the CLI's ApiClient fits): JSON with a token, webhooks signed. */
@@ -35,11 +39,17 @@ export interface RunGamedayOptions {
   pollMs?: number;
   /** Aborted: stop watching at once and score what there is (as at the deadline). */
   signal?: AbortSignal;
+  /** Carries out the scenario's infrastructure faults; without one, a scenario that has any is refused up front. */
+  faults?: FaultInjector;
+  /** What the vendors received, for the "delivered once" lines (the harness reads its fakes). */
+  ledger?: VendorLedger;
 }
 
 const CLOSED = new Set(['resolved', 'cancelled']);
 /** Webhooks in flight at once during a storm. */
 const SEND_CONCURRENCY = 16;
+/** How long a delivery nobody answered waits before it is sent again. */
+const RESEND_MS = 1_000;
 
 interface IntakeAnswer {
   incidentId?: string | null;
@@ -59,6 +69,7 @@ interface GateView {
  * is read and the scenario's SLOs judged on it.
  */
 export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): Promise<Scorecard> {
+  assertFaultsSupported(scenario, opts.faults);
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
   const emit = (kind: string, message: string) => opts.onEvent?.({ atMs: Date.now() - t0, kind, message });
@@ -67,6 +78,7 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   const counts: Scorecard['alerts'] = { sent: 0, started: 0, merged: 0, duplicate: 0, suppressed: 0, rejected: 0 };
   const incidents = new Map<string, string>(); // id → last status seen
   const faultLog: Scorecard['faults'] = [];
+  const answers: AlertAnswer[] = [];
   const track = (id: string | null | undefined, how: string) => {
     if (!id || incidents.has(id)) return;
     incidents.set(id, 'open');
@@ -98,12 +110,13 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
 
   // ── the scenario's timeline ─────────────────────────────────────────────────────────
   const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
+  const deadline = t0 + durationMs(scenario.deadline);
   const active = new Map<ScenarioFault, Scorecard['faults'][number]>();
   let stopped = false;
   const setFault = async (f: ScenarioFault) => {
     await at(durationMs(f.at));
     if (stopped) return;
-    const { at: _a, for: _f, ...spec } = f;
+    const { at: _a, for: _f, kind: _k, ...spec } = f;
     await api.post('/fleet/faults', spec);
     const logged = { capability: f.capability, action: f.action ?? '*', target: f.target ?? '*', setAt: new Date().toISOString(), clearedAt: null as string | null };
     faultLog.push(logged);
@@ -139,16 +152,30 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   };
   const deliver = async (alert: PlannedAlert, loud: boolean) => {
     counts.sent++;
-    try {
-      const { body } = await api.postSigned<IntakeAnswer>(`/webhooks/${alert.source}`, alert.body, headersFor(alert, opts.secretFor(alert.source)));
-      for (const a of body.alerts ?? [{ incidentId: body.incidentId ?? null, disposition: body.disposition ?? 'started' }]) {
-        counts[a.disposition]++;
-        track(a.incidentId, `alert from ${alert.source}`);
-        if (loud) emit('alert.sent', `alert sent (${alert.source}${alert.duplicate ? ', again' : ''}): ${a.disposition}${a.incidentId ? ` → incident ${a.incidentId}` : ''}`);
+    const answer: AlertAnswer = { sentAt: Date.now(), incidentId: null, disposition: null, attempts: 0, duplicate: alert.duplicate };
+    answers.push(answer);
+    for (;;) {
+      answer.attempts++;
+      try {
+        const { body } = await api.postSigned<IntakeAnswer>(`/webhooks/${alert.source}`, alert.body, headersFor(alert, opts.secretFor(alert.source)));
+        for (const a of body.alerts ?? [{ incidentId: body.incidentId ?? null, disposition: body.disposition ?? 'started' }]) {
+          counts[a.disposition]++;
+          Object.assign(answer, { incidentId: a.incidentId, disposition: a.disposition });
+          track(a.incidentId, `alert from ${alert.source}`);
+          if (loud) emit('alert.sent', `alert sent (${alert.source}${alert.duplicate ? ', again' : ''}): ${a.disposition}${a.incidentId ? ` → incident ${a.incidentId}` : ''}`);
+        }
+        return;
+      } catch (err) {
+        // As a SIEM does: no answer, or the door down (5xx, 429), and the same delivery is sent again while the game day lasts.
+        if (unanswered(err) && !stopped && Date.now() < deadline) {
+          if (answer.attempts === 1) emit('alert.retrying', `alert not answered (${alert.source}), sending it again: ${describeError(err)}`);
+          await sleep(RESEND_MS);
+          continue;
+        }
+        counts.rejected++;
+        emit('alert.rejected', `alert rejected (${alert.source}): ${describeError(err)}`);
+        return;
       }
-    } catch (err) {
-      counts.rejected++;
-      emit('alert.rejected', `alert rejected (${alert.source}): ${describeError(err)}`);
     }
   };
   const startRun = async (run: Scenario['runs'][number]) => {
@@ -166,11 +193,12 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
   const failed = (err: unknown) => {
     timelineError ??= err instanceof Error ? err : new Error(String(err));
   };
-  Promise.all(scenario.faults.map(setFault)).catch(failed);
-  Promise.all([...scenario.alerts.map((a) => sendAll(planAlerts(a, hosts))), ...scenario.runs.map(startRun)]).then(() => (timelineDone = true), failed);
+  const schedule = new FaultSchedule(opts.faults, t0, emit);
+  Promise.all(scenario.faults.filter((f): f is ScenarioFault => f.kind === 'fleet').map(setFault)).catch(failed);
+  // The engine's own faults are part of the timeline: the game day ends once each is over (its part back).
+  Promise.all([...scenario.alerts.map((a) => sendAll(planAlerts(a, hosts))), ...scenario.runs.map(startRun), ...infraFaults(scenario).map((f) => schedule.run(f))]).then(() => (timelineDone = true), failed);
 
   // ── watch incidents and answer gates until everything closed or the deadline ───────
-  const deadline = t0 + durationMs(scenario.deadline);
   const voted = new Set<string>();
   const refused = new Set<string>();
   const pollMs = opts.pollMs ?? 1000;
@@ -228,9 +256,13 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
 
   // ── clean up, then score ─────────────────────────────────────────────────────────────
   stopped = true;
+  await schedule.mendAll();
   for (const f of [...active.keys()]) await clearFault(f).catch(() => undefined);
   for (const { id } of tokens.values()) await api.delete(`/tokens/${id}`, { reason: `game day ${scenario.name} finished` }).catch(() => undefined);
   if (timelineError) throw timelineError;
+  // After a vendor outage the paging outbox delivers what it owes with backoff: late is not lost,
+  // so its notices get until the deadline before they are judged.
+  if (schedule.windows.some((w) => VENDOR_FAULTS.has(w.fault))) await noticesDelivered(api, [...incidents.keys()], deadline, pollMs, emit);
 
   const envOf = new Map(hosts.map((h) => [`host:${h.id}`, h.environment]));
   const scored = [];
@@ -239,6 +271,9 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
     scored.push(scoreIncident(pm, envOf.get(pm.incident.entity ?? '') ?? null));
   }
   const slos = evaluateSlos(scenario.slos, scored);
+  const windows = schedule.windows;
+  const slack = windows.some((w) => w.fault === 'slack-down') ? await slackEvidence(api, [...incidents.keys()], opts.ledger) : null;
+  const checks = judgeFaults({ windows, incidents: scored, answers, slack, finishedAt: Date.now() });
   return {
     gameday: scenario.name,
     description: scenario.description,
@@ -247,10 +282,18 @@ export async function runGameday(scenario: Scenario, opts: RunGamedayOptions): P
     allClosed: [...incidents.values()].every((s) => CLOSED.has(s)),
     alerts: counts,
     faults: faultLog,
+    infrastructure: windows,
     incidents: scored,
     slos,
-    passed: slos.every((s) => s.passed),
+    checks,
+    passed: slos.every((s) => s.passed) && checks.every((c) => c.passed),
   };
+}
+
+/** No answer from the door, or the door down for now: worth sending again. An error with no HTTP status never reached it. */
+function unanswered(err: unknown): boolean {
+  const { status, code } = err as { status?: unknown; code?: unknown };
+  return typeof status === 'number' ? status >= 500 || status === 429 : code === 'api_unreachable';
 }
 
 function gateMatches(rule: ScenarioApproval, gateId: string): boolean {

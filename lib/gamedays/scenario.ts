@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../duration';
+import { INFRA_FAULTS, VENDOR_FAULTS } from './faults';
 import { PalisadeError } from '../errors';
 import { SOURCES } from '../intake/alert';
 import { CAPABILITIES, CRITICALITIES, ENVIRONMENTS } from '../providers/capabilities';
@@ -104,7 +105,25 @@ export const faultSpecSchema = z
   .strict();
 
 /** A fault set at `at` and cleared after `for` (default: when the game day ends). */
-const faultSchema = faultSpecSchema.extend({ at: duration, for: duration.optional() }).strict();
+const faultSchema = faultSpecSchema.extend({ kind: z.literal('fleet'), at: duration, for: duration.optional() }).strict();
+
+/**
+ * A fault of the engine's own infrastructure (lib/gamedays/faults.ts): a process killed at `at`
+ * and started again after `for` (default 0s: at once), or a vendor down from `at` for `for`.
+ */
+const infraFaultSchema = z
+  .object({ kind: z.literal('infrastructure'), at: duration, fault: z.enum(INFRA_FAULTS), for: duration.optional() })
+  .strict()
+  .refine((f) => !VENDOR_FAULTS.has(f.fault) || f.for !== undefined, {
+    message: 'a vendor outage needs `for` (how long it lasts): the scorecard judges what was delivered once it came back',
+    path: ['for'],
+  });
+
+/** `faults:` mixes both: an entry naming `fault` is the engine's infrastructure, one naming `capability` the simulated fleet's. */
+const anyFaultSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) ? { kind: 'fault' in v ? 'infrastructure' : 'fleet', ...v } : v),
+  z.discriminatedUnion('kind', [faultSchema, infraFaultSchema]),
+);
 
 /**
  * Who answers which gate: `gate` is a gate id, or a prefix ending in `*` ("widen-wave-*").
@@ -156,7 +175,7 @@ export const scenarioSchema = z
       .default({ hosts: [], credentials: [], accounts: [], resources: [] }),
     alerts: z.array(alertSchema).default([]),
     runs: z.array(runSchema).default([]),
-    faults: z.array(faultSchema).default([]),
+    faults: z.array(anyFaultSchema).default([]),
     approvals: z.array(approvalSchema).default([]),
     slos: sloSchema.default({}),
   })
@@ -165,7 +184,11 @@ export const scenarioSchema = z
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioAlert = Scenario['alerts'][number];
-export type ScenarioFault = Scenario['faults'][number];
+export type AnyScenarioFault = Scenario['faults'][number];
+/** A fault of the simulated fleet (POST /fleet/faults). */
+export type ScenarioFault = Extract<AnyScenarioFault, { kind: 'fleet' }>;
+/** A fault of the engine's infrastructure (a FaultInjector carries it out). */
+export type ScenarioInfraFault = Extract<AnyScenarioFault, { kind: 'infrastructure' }>;
 export type ScenarioApproval = Scenario['approvals'][number];
 export type ScenarioSlos = z.infer<typeof sloSchema>;
 export type SloFilter = z.infer<typeof sloFilter>;

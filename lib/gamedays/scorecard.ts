@@ -2,6 +2,8 @@ import { durationMs } from '../duration';
 import { between } from '../postmortem/events';
 import { formatDuration } from '../postmortem/format';
 import type { Postmortem } from '../postmortem/model';
+import type { FaultCheck } from './fault-checks';
+import type { FaultWindow } from './fault-windows';
 import type { ScenarioSlos, SloFilter } from './scenario';
 
 /** One incident of a game day, as its postmortem (lib/postmortem) measured it. */
@@ -21,8 +23,10 @@ export interface ScoredIncident {
   steps: number;
   retries: number;
   failedSteps: { name: string; error: string | null }[];
-  approvals: { gateId: string; outcome: string; waitedMs: number | null; decidedBy: string[] }[];
+  approvals: { gateId: string; outcome: string; requestedAt: string; decidedAt: string | null; waitedMs: number | null; decidedBy: string[] }[];
   waitingForApprovalMs: number;
+  /** Its pages, tickets and Slack incident post (the paging outbox): sentAt is when the vendor accepted it, null while not yet. */
+  notices: { kind: string; vendor: string; target: string; status: string; sentAt: string | null }[];
   /** secret-leak: from the first alert to the credential's revocation (null: not revoked). */
   credentialRevokedAfterMs: number | null;
   /** patch-canary: waves patched after the rollout breached its SLO (0 when it never breached); null for other playbooks. */
@@ -48,8 +52,13 @@ export interface Scorecard {
   allClosed: boolean;
   alerts: { sent: number; started: number; merged: number; duplicate: number; suppressed: number; rejected: number };
   faults: { capability: string; action: string; target: string; setAt: string; clearedAt: string | null }[];
+  /** The engine's infrastructure faults (worker killed, Slack down...), as they happened. */
+  infrastructure: FaultWindow[];
   incidents: ScoredIncident[];
   slos: SloResult[];
+  /** What the engine and the responders did about each infrastructure fault. */
+  checks: FaultCheck[];
+  /** Every SLO and every fault check passed. */
   passed: boolean;
 }
 
@@ -88,8 +97,9 @@ export function scoreIncident(pm: Postmortem, environment: string | null): Score
     steps: pm.automation.counts.steps,
     retries: pm.automation.counts.retries,
     failedSteps: pm.automation.failedSteps.map((s) => ({ name: s.name, error: s.error })),
-    approvals: pm.approvals.map((a) => ({ gateId: a.gateId, outcome: a.outcome, waitedMs: a.waitedMs, decidedBy: a.decidedBy })),
+    approvals: pm.approvals.map((a) => ({ gateId: a.gateId, outcome: a.outcome, requestedAt: a.requestedAt, decidedAt: a.decidedAt, waitedMs: a.waitedMs, decidedBy: a.decidedBy })),
     waitingForApprovalMs: pm.durations.waitingForApprovalMs,
+    notices: (pm.notices ?? []).map((n) => ({ kind: n.kind, vendor: n.vendor, target: n.target, status: n.status, sentAt: n.sentAt })),
     credentialRevokedAfterMs: revoke ? between(pm.times.startedAt, revoke.endedAt) : null,
     wavesPatchedAfterBreach: wavesPatchedAfterBreach(pm),
     postmortem: postmortemLinks(pm.incident.id),
@@ -177,6 +187,18 @@ export function renderScorecard(s: Scorecard): string {
     '',
     ...(s.faults.length ? s.faults.map((f) => `- ${f.capability}.${f.action} on ${f.target}: set ${f.setAt}, cleared ${f.clearedAt ?? 'never'}`) : ['- none']),
     '',
+    ...(s.infrastructure.length
+      ? [
+          '## Infrastructure faults',
+          '',
+          ...s.infrastructure.map((w) => `- ${w.fault} at ${w.at}${w.for ? ` for ${w.for}` : ''}: began ${w.setAt}, back ${w.endedAt ?? 'never'}${w.error ? ` (${w.error})` : ''}`),
+          '',
+          '| Fault | Check | Result | Numbers |',
+          '| --- | --- | --- | --- |',
+          ...s.checks.map((c) => `| ${c.fault} (${c.setAt.slice(11, 19)}) | ${c.check} | ${c.passed ? 'pass' : '**FAIL**'} | ${c.value} |`),
+          '',
+        ]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -67,6 +67,7 @@ describe('SLO evaluation', () => {
     failedSteps: [],
     approvals: [],
     waitingForApprovalMs: 0,
+    notices: [],
     credentialRevokedAfterMs: null,
     wavesPatchedAfterBreach: null,
     postmortem: postmortemLinks('aaaaaaaa-0000-0000-0000-000000000000'),
@@ -122,8 +123,10 @@ describe('SLO evaluation', () => {
       allClosed: true,
       alerts: { sent: 1, started: 1, merged: 0, duplicate: 0, suppressed: 0, rejected: 0 },
       faults: [],
+      infrastructure: [],
       incidents: [incident({})],
       slos: [contain, revoke],
+      checks: [],
       passed: false,
     });
     expect(md).toContain('FAILED');

@@ -20,10 +20,11 @@ export class GamedaysController {
   @UseGuards(SimulatedFleetOnly)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiZodResponse(202, gamedayStartedSchema, 'The game day runs in the background.')
-  @ApiErrors({ 400: ['gameday_invalid'], 404: ['gameday_not_found'], 409: ['fleet_not_simulated'] })
+  @ApiErrors({ 400: ['gameday_invalid'], 404: ['gameday_not_found'], 409: ['fleet_not_simulated', 'gameday_fault_unsupported'] })
   @ApiOperation({
     summary: 'Run a game day (runbooks/gamedays/<scenario>.yaml) in the background against this engine; GET /gamedays/:id follows it.',
-    description: '409 fleet_not_simulated while any capability is served by a real vendor (runbooks/providers.yaml), whether or not the scenario sets up a fleet.',
+    description:
+      '409 fleet_not_simulated while any capability is served by a real vendor (runbooks/providers.yaml), whether or not the scenario sets up a fleet; 409 gameday_fault_unsupported for a scenario with infrastructure faults (worker-killed, slack-down...), which only the drill harness (npm run gameday) can produce.',
   })
   start(@Body() dto: StartGamedayDto, @CurrentCaller() caller: Caller) {
     return this.gamedays.start(dto.scenario, caller);

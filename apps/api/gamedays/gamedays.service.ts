@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { describeError, PalisadeError } from '../../../lib/errors';
+import { assertFaultsSupported } from '../../../lib/gamedays/faults';
 import { runGameday, type GamedayEvent } from '../../../lib/gamedays/runner';
 import { loadScenario, resolveScenario, type Scenario } from '../../../lib/gamedays/scenario';
 import { ApiClient } from '../../cli/commands/api-client';
@@ -73,13 +74,20 @@ export class GamedaysService implements OnModuleInit, OnModuleDestroy {
     return rows[0];
   }
 
-  /** A scenario under the game days folder: 404 when there is none, 400 when it is not valid. */
+  /**
+   * A scenario under the game days folder: 404 when there is none, 400 when it is not valid,
+   * 409 when it asks for an infrastructure fault (an API cannot kill itself and come back: the
+   * drill harness runs those, lib/gamedays/faults.ts).
+   */
   private scenario(name: string): Scenario {
     try {
-      return loadScenario(resolveScenario(name, this.config.playbooks.gamedaysDir));
+      const scenario = loadScenario(resolveScenario(name, this.config.playbooks.gamedaysDir));
+      assertFaultsSupported(scenario, undefined, 'the API (POST /gamedays)');
+      return scenario;
     } catch (err) {
       if (!(err instanceof PalisadeError)) throw err;
-      throw new ApiError(err.code === 'gameday_not_found' ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST, err.code, err.message, err.hint);
+      const status = { gameday_not_found: HttpStatus.NOT_FOUND, gameday_fault_unsupported: HttpStatus.CONFLICT }[err.code] ?? HttpStatus.BAD_REQUEST;
+      throw new ApiError(status, err.code, err.message, err.hint);
     }
   }
 

@@ -45,7 +45,8 @@ export async function gamedayRun(client: ApiClient, settings: CliSettings, scena
   }
 }
 
-function writeScorecard(scorecard: Scorecard, dir: string): { md: string; json: string } {
+/** Writes the scorecard as `<name>-<time>.md` and `.json` under `dir`. */
+export function writeScorecard(scorecard: Scorecard, dir: string): { md: string; json: string } {
   mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `${scorecard.gameday}-${scorecard.startedAt.replace(/[:.]/g, '-')}`);
   const written = { md: `${base}.md`, json: `${base}.json` };
