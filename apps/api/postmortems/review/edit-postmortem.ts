@@ -46,7 +46,11 @@ export async function editPostmortem(db: DataSource, incidentId: string, edit: R
       changed,
       withdrawnSignOffs: withdrawn.map((w) => w.reviewer),
     });
-    if (latest.state === 'in_review') await enqueueActionItemTickets(tx, incidentId, content.actionItems);
+    // Only the items this edit adds: the others were queued at submit (or by an earlier edit). Asking
+    // again for those would wait on their notice rows while the outbox sender holds them, and the
+    // sender then waits on this incident's row for its timeline event: a deadlock (CI saw a 500).
+    const added = content.actionItems.filter((a) => a.id > latest.lastActionItem);
+    if (latest.state === 'in_review' && added.length > 0) await enqueueActionItemTickets(tx, incidentId, added);
     return { revision: latest.revision, state: latest.state, withdrawnSignOffs: withdrawn.length };
   });
 }
