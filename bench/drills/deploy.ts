@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleWith } from '../../test/fixtures/versions/builds';
 import { CONFIRM_STEP } from '../../test/fixtures/versions/host-compromise-v2/playbook';
-import { apiCall, inLanes, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
+import { apiCall, describeAnswer, inLanes, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
 import { approveGates, checkRuns, type RunResult } from '../support/host-compromise-runs';
 import { scaled, type Drill, type DrillCluster, type DrillProcess, type DrillReport } from './drill';
 
@@ -53,7 +53,7 @@ export const deployDrill: Drill = async (cluster, opts) => {
   const deploys = async () => (await apiCall(cluster, 'GET', '/deploys', admin)).body as { current: string | null; ramping: unknown; versions: Version[] };
   const expectAnswer = (what: string, answer: Answer, status: number): boolean => {
     if (answer.status === status) return true;
-    report.losses.push(`${what} answered ${describe(answer)}, expected ${status}`);
+    report.losses.push(`${what} answered ${describeAnswer(answer, 300)}, expected ${status}`);
     return false;
   };
 
@@ -165,13 +165,13 @@ async function breakAndMend(cluster: DrillCluster, c: BreakContext, report: Dril
   if (refused.status === 409 && refused.body?.error === 'replay_diverged' && named) {
     report.found.push(`the promotion of version 3 was refused (409 replay_diverged): "${String(refused.body.message).slice(0, 600)}…"`);
   } else {
-    report.losses.push(`the promotion of an incompatible version answered ${describe(refused)}, not 409 replay_diverged naming one of its incidents`);
+    report.losses.push(`the promotion of an incompatible version answered ${describeAnswer(refused, 300)}, not 409 replay_diverged naming one of its incidents`);
     return;
   }
 
   const forced = await apiCall(cluster, 'POST', '/deploys/promote', c.admin, { version: v3, force: true, reason: 'deploy drill: forced' }, 120_000);
   if (forced.status !== 201 || forced.body?.replayCheck?.forced !== true) {
-    report.losses.push(`the forced promotion answered ${describe(forced)}`);
+    report.losses.push(`the forced promotion answered ${describeAnswer(forced, 300)}`);
     return;
   }
   // The next workflow task of each run (the vote's signal) meets the changed code.
@@ -200,7 +200,7 @@ async function breakAndMend(cluster: DrillCluster, c: BreakContext, report: Dril
   const mended = Date.now();
   const rolled = await apiCall(cluster, 'POST', '/deploys/rollback', c.admin, { reason: 'deploy drill: the broken version' }, 60_000);
   if (rolled.status !== 201 || rolled.body?.status?.current !== c.v1) {
-    report.losses.push(`the rollback answered ${describe(rolled)}`);
+    report.losses.push(`the rollback answered ${describeAnswer(rolled, 300)}`);
     return;
   }
   const results: RunResult[] = [];
@@ -227,7 +227,7 @@ async function openRuns(cluster: DrillCluster, token: string, prefix: string, co
     async (host) => {
       const started = await apiCall(cluster, 'POST', `/playbooks/${PLAYBOOK}/runs`, token, { params: { host } });
       if (started.status === 202) runs.push({ host, incidentId: started.body.incidentId as string, resolved: false });
-      else report.losses.push(`${host}: POST /playbooks/${PLAYBOOK}/runs answered ${describe(started)}`);
+      else report.losses.push(`${host}: POST /playbooks/${PLAYBOOK}/runs answered ${describeAnswer(started, 300)}`);
     },
   );
   return runs;
@@ -287,7 +287,3 @@ async function checkNothingLost(cluster: DrillCluster, runId: string, opened: nu
 }
 
 const pct = (part: number, whole: number) => `${whole === 0 ? 0 : Math.round((100 * part) / whole)}%`;
-
-function describe(a: Answer): string {
-  return a.status === 0 ? `no answer (${a.error})` : `${a.status} ${JSON.stringify(a.body).slice(0, 300)}`;
-}

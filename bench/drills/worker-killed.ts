@@ -2,7 +2,7 @@
 // Promise: every run finishes, its timeline is complete, and no provider action is done twice.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
+import { apiCall, describeAnswer, n, sql, tokenFor, until } from '../support/drill-kit';
 import { approveGates, checkRuns, type RunResult } from '../support/host-compromise-runs';
 import { scaled, type Drill, type DrillCluster, type DrillReport } from './drill';
 
@@ -27,7 +27,7 @@ export const workerKilled: Drill = async (cluster, opts) => {
     const host = `drill-wk-${runId}-${i}`;
     const started = await apiCall(cluster, 'POST', `/playbooks/${PLAYBOOK}/runs`, requester, { params: { host } });
     if (started.status !== 202) {
-      report.losses.push(`run ${i + 1}: POST /playbooks/${PLAYBOOK}/runs answered ${describe(started)}`);
+      report.losses.push(`run ${i + 1}: POST /playbooks/${PLAYBOOK}/runs answered ${describeAnswer(started)}`);
       continue;
     }
     const incidentId = started.body.incidentId as string;
@@ -56,8 +56,4 @@ export const workerKilled: Drill = async (cluster, opts) => {
 async function eventCount(cluster: DrillCluster, incidentId: string): Promise<number> {
   const [row] = await sql<{ n: number }>(cluster, `SELECT count(*)::int AS n FROM timeline_events WHERE incident_id = $1`, [incidentId]);
   return row?.n ?? 0;
-}
-
-function describe(a: Answer): string {
-  return a.status === 0 ? `no answer (${a.error})` : `${a.status} ${JSON.stringify(a.body).slice(0, 200)}`;
 }

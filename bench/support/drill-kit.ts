@@ -61,6 +61,11 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
   }
 }
 
+/** An answer in a loss line: its status and the start of its body, or why there was none. */
+export function describeAnswer(a: Answer, max = 200): string {
+  return a.status === 0 ? `no answer (${a.error})` : `${a.status} ${JSON.stringify(a.body).slice(0, max)}`;
+}
+
 /** A new API token for a person of runbooks/people.yaml, made with the admin token. */
 export async function tokenFor(cluster: DrillCluster, name: string, role: 'viewer' | 'responder' | 'approver' | 'admin'): Promise<string> {
   const res = await apiCall(cluster, 'POST', '/tokens', cluster.adminToken, { name, role });
