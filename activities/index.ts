@@ -7,6 +7,7 @@ import { createPlaybookActivities } from './playbook/playbook.activities';
 import { createSlackActivities, type SlackActivityDependencies } from './slack/slack.activities';
 import { createProviderActivities, type Providers } from './providers/provider.activities';
 import { createTimelineActivities } from './timeline/timeline.activities';
+import { timelineWriter } from './timeline/timeline-writer';
 
 export interface ActivityDependencies {
   db: DataSource;
@@ -31,7 +32,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createTimelineActivities(deps.db, deps.redactor, deps.paging),
     ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined, assignment: deps.assignment }),
-    ...createProviderActivities(deps.providers),
+    ...createProviderActivities(deps.providers, timelineWriter(deps.db, deps.redactor)),
     ...(deps.slack ? createSlackActivities(deps.slack) : {}),
     ...createFallbackNotifier({ url: deps.fallbackWebhookUrl, publicUrl: deps.publicUrl }),
   };

@@ -96,8 +96,10 @@ export class IncidentRun {
   ) {
     const carried = input.carried;
     // Asked once, as the run begins: patched() answers per call, and a run must not change shape midway.
-    ({ projection: this.projection, support: this.support } = projectionActivities(patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain)));
-    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event));
+    const local = patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain);
+    ({ projection: this.projection, support: this.support } = projectionActivities(local));
+    const writes = !local && patched(PATCH.timelineHeld) ? 'held' : 'each';
+    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event), writes);
     this.merges = new MergeRecorder(this, input);
     this.steps = { ...carried?.steps };
     this.undoAsks = carried?.undoAsks ?? 0;
@@ -170,6 +172,7 @@ export class IncidentRun {
   /** A durable pause (a canary's bake); none while resuming, where the pause already passed. */
   async sleep(ms: number): Promise<void> {
     if (this.resuming) return;
+    await this.timeline.flush();
     await sleep(ms);
   }
 
@@ -209,7 +212,7 @@ export class IncidentRun {
       { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
     ]);
     if (this.timeline.sequence > 0) {
-      await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey } });
+      await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey }, hold: true });
     } else {
       await this.projection.recordIncident({
         id: input.incidentId,
@@ -226,12 +229,14 @@ export class IncidentRun {
       await this.timeline.record('incident.created', `Incident ${by}: ${input.title}`, {
         actor: input.source === 'manual' ? this.requestedBy : input.source,
         data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
+        hold: true,
       });
       if (patched(PATCH.assignmentOnOpen)) await this.assignByRule();
     }
     this.policies = await this.support.loadApprovalPolicies(playbook.name);
     await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
       data: { playbook: playbook.name, version: playbook.version, ...(build ? { build } : {}) },
+      hold: true,
     });
     this.merges.start();
     return undefined;
@@ -248,7 +253,7 @@ export class IncidentRun {
     if (this.state.status === status) return;
     this.state.status = status;
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
-    await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
+    await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status }, hold: true });
   }
 
   /** Gives the new incident to whom runbooks/assignment.yaml names for it, if anyone, and says so. */
@@ -258,6 +263,7 @@ export class IncidentRun {
     const from = assigned.group ? ` (group ${assigned.target}: the member with the fewest open incidents)` : '';
     await this.timeline.record('incident.assigned', `Assigned to ${assigned.assignee} by the assignment rule for ${assigned.matched}${from}`, {
       data: { assignee: assigned.assignee, previous: null, reason: null, rule: assigned.matched, target: assigned.target },
+      hold: true,
     });
   }
 
@@ -323,6 +329,7 @@ export class IncidentRun {
       policies: this.policies,
       continued: (this.input.carried?.continued ?? 0) + 1,
     };
+    await this.timeline.flush();
     log.info('history is long: continuing as new', { incidentId: this.input.incidentId, historyLength: workflowInfo().historyLength, at });
     const queued = this.merges.pending.filter((b) => b.lastInboxId > this.merges.lastInboxId);
     return continueAsNew<(input: PlaybookInput) => Promise<unknown>>({ ...this.input, initialBatches: queued.length > 0 ? queued : undefined, carried });
@@ -335,6 +342,7 @@ export class IncidentRun {
    */
   async waitForResponder(at: ResumePoint & { kind: 'responder' }): Promise<void> {
     if (this.resuming && this.resumeAt?.kind === 'responder') this.resumed();
+    await this.timeline.flush();
     for (;;) {
       await condition(() => this.stopRequest !== undefined || this.wantsContinueAsNew());
       if (this.stopRequest) return this.leaveSafePoint();
