@@ -69,6 +69,8 @@ describe('host-compromise playbook', () => {
     const history = await run.handle.fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
     expect(scheduled.filter((n) => n.startsWith('append'))).toEqual(['appendTimelineEvents']);
+    // The opening is one activity: the open check, the incident's row, its owner and the policies.
+    expect(scheduled.filter((n) => ['openIncident', 'beginRun', 'recordIncident', 'assignOnOpen', 'loadApprovalPolicies'].includes(n))).toEqual(['openIncident']);
     expect(scheduled.filter((n) => ['lookupHost', 'snapshotDisks', 'collectVolatile'].includes(n))).toEqual(['lookupHost', 'snapshotDisks', 'collectVolatile']);
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'bob' });
     await incidentStatus(bed.engine, run.incidentId, 'cancelled');
