@@ -3,10 +3,12 @@ import type { PagingPlan } from '../lib/db/paging-outbox';
 import type { AssignmentRulesFile } from '../lib/assignment/rules-file';
 import type { Redactor } from '../lib/intake/redact';
 import { createFallbackNotifier } from './notify/fallback-webhook.activities';
+import { createOpeningActivities } from './playbook/open-incident.activities';
 import { createPlaybookActivities } from './playbook/playbook.activities';
 import { createSlackActivities, type SlackActivityDependencies } from './slack/slack.activities';
 import { createProviderActivities, type Providers } from './providers/provider.activities';
 import { createTimelineActivities } from './timeline/timeline.activities';
+import { timelineWriter } from './timeline/timeline-writer';
 
 export interface ActivityDependencies {
   db: DataSource;
@@ -28,10 +30,13 @@ export interface ActivityDependencies {
 
 /** Every activity the worker registers, built from the dependencies it is given. */
 export function createActivities(deps: ActivityDependencies) {
+  const timeline = createTimelineActivities(deps.db, deps.redactor, deps.paging);
+  const playbook = createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined, assignment: deps.assignment });
   return {
-    ...createTimelineActivities(deps.db, deps.redactor, deps.paging),
-    ...createPlaybookActivities({ db: deps.db, approvalsFile: deps.approvalsFile, slackConnected: deps.slack !== undefined, assignment: deps.assignment }),
-    ...createProviderActivities(deps.providers),
+    ...timeline,
+    ...playbook,
+    ...createOpeningActivities(timeline, playbook),
+    ...createProviderActivities(deps.providers, timelineWriter(deps.db, deps.redactor)),
     ...(deps.slack ? createSlackActivities(deps.slack) : {}),
     ...createFallbackNotifier({ url: deps.fallbackWebhookUrl, publicUrl: deps.publicUrl }),
   };

@@ -1,6 +1,7 @@
 import { classifyDrift, diffConfig, type DriftReport } from '../../lib/drift';
 import type { ConfigSnapshot, ProviderCall } from '../../lib/providers/capabilities';
 import { currentActivity } from './activity-context';
+import type { RunTimelineEvent, TimelineWriter } from '../timeline/timeline-writer';
 import type { ConfigBaselineProvider } from './config-baseline/config-baseline.provider';
 import type { CredentialsProvider } from './credentials/credentials.provider';
 import type { EvidenceProvider } from './evidence/evidence.provider';
@@ -37,8 +38,8 @@ type Args<F> = F extends (call: ProviderCall, ...rest: infer R) => unknown ? R :
  * The activities playbooks call, one per provider operation. Each takes the step's
  * idempotency key first; errors are ApplicationFailures typed with ProviderErrorType.
  */
-export function createProviderActivities(p: Providers) {
-  return withHeartbeats({
+export function createProviderActivities(p: Providers, writeTimeline: TimelineWriter) {
+  return asStepActivities(writeTimeline, {
     lookupHost: (call: ProviderCall, ...a: Args<InventoryProvider['lookupHost']>) => p.inventory.lookupHost(call, ...a),
     listHosts: (call: ProviderCall, ...a: Args<InventoryProvider['listHosts']>) => p.inventory.listHosts(call, ...a),
     isolateHost: (call: ProviderCall, ...a: Args<HostIsolationProvider['isolate']>) => p.hostIsolation.isolate(call, ...a),
@@ -86,19 +87,30 @@ export function createProviderActivities(p: Providers) {
 export const HEARTBEAT_EVERY_MS = 5_000;
 
 /**
- * Heartbeats while each call is under way. A vendor call can take minutes (a disk snapshot, an
- * instance replacement, an SSM command); if the worker dies meanwhile, the missing heartbeats
- * end the attempt within the heartbeat timeout and the step retries on another worker, with
- * the same idempotency key, instead of waiting out the step's whole timeout.
+ * What a step's call carries besides the provider's own arguments: the run's timeline events
+ * written before the call (the step's `step.started`, and what the run held back since its last
+ * write: workflows/shared/timeline.ts). The vendor never sees them.
  */
-function withHeartbeats<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export type CarriedCall = ProviderCall & { timeline?: RunTimelineEvent[] };
+
+/**
+ * Each provider operation as a step's activity: first the timeline events the call carries
+ * (so a step costs one activity, not one for its start, one for the call and one for its
+ * success), then the call, heartbeating while it is under way. A vendor call can take minutes
+ * (a disk snapshot, an instance replacement, an SSM command); if the worker dies meanwhile, the
+ * missing heartbeats end the attempt within the heartbeat timeout and the step retries on
+ * another worker, with the same idempotency key, instead of waiting out the step's whole
+ * timeout. A retry carries the same events again, which land once.
+ */
+function asStepActivities<T extends Record<string, (call: ProviderCall, ...args: never[]) => Promise<unknown>>>(writeTimeline: TimelineWriter, activities: T): T {
   const wrapped = Object.entries(activities).map(([name, fn]) => [
     name,
-    async (...args: never[]) => {
+    async ({ timeline, ...call }: CarriedCall, ...args: never[]) => {
       const context = currentActivity();
       const timer = context ? setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS) : undefined;
       try {
-        return await fn(...args);
+        if (timeline && timeline.length > 0) await writeTimeline(timeline);
+        return await fn(call, ...args);
       } finally {
         clearInterval(timer);
       }

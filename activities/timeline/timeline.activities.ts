@@ -1,11 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { enqueueEscalationPage, enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
-import { insertTimelineEvent } from '../../lib/db/timeline-insert';
 import type { ClassificationRecord } from '../../lib/domain/classification';
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
-import type { TimelineEvent } from '../../lib/domain/timeline';
 import type { Redactor } from '../../lib/intake/redact';
+import { timelineWriter, type RunTimelineEvent } from './timeline-writer';
 
 /**
  * Projection writes. Each may be retried any number of times by Temporal and lands once:
@@ -14,6 +13,7 @@ import type { Redactor } from '../../lib/intake/redact';
  * are to be told (lib/db/paging-outbox.ts); `paging` absent: nothing pages.
  */
 export function createTimelineActivities(db: DataSource, redactor: Redactor, paging?: PagingPlan) {
+  const write = timelineWriter(db, redactor);
   return {
     /** Creates the incident's row in the `incidents` projection (no-op if it exists), and queues its page and ticket. */
     async recordIncident(incident: IncidentProjection): Promise<void> {
@@ -73,16 +73,18 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
 
     /**
      * Appends one event to an incident's timeline (no-op if that event id is already there; after
-   * the last when an event written from outside the run took its place: lib/db/timeline-insert.ts).
-     * Summary and data are redacted here as well as at the door: a provider's answer can
-     * carry a secret too.
+     * the last when an event written from outside the run took its place: lib/db/timeline-insert.ts).
      */
-    async appendTimelineEvent(event: TimelineEvent & { build?: string }): Promise<void> {
-      const { build, ...rest } = event;
-      const summary = redactor.redactText(rest.summary);
-      const data = redactor.redactDeep(rest.data);
-      await insertTimelineEvent(db, { ...rest, summary, data });
-      if (build) await recordBuild(db, rest.incidentId, build);
+    async appendTimelineEvent(event: RunTimelineEvent): Promise<void> {
+      await write([event]);
+    },
+
+    /**
+     * Appends a run's events in order, those it held back first (workflows/shared/timeline.ts):
+     * one activity for what used to take one each.
+     */
+    async appendTimelineEvents(events: RunTimelineEvent[]): Promise<void> {
+      await write(events);
     },
 
     /**
@@ -115,18 +117,6 @@ async function recordIncidentRow(tx: EntityManager, incident: IncidentProjection
       incident.entity,
       incident.detectedAt,
     ],
-  );
-}
-
-/**
- * The build now running the incident's run (its first event on a new build says so); the first
- * one it reports is the build it started on.
- */
-async function recordBuild(db: DataSource, incidentId: string, build: string): Promise<void> {
-  await db.query(
-    `UPDATE incidents SET running_build = $2, started_build = COALESCE(started_build, $2), updated_at = now()
-     WHERE id = $1 AND running_build IS DISTINCT FROM $2`,
-    [incidentId, build],
   );
 }
 

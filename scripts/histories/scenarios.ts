@@ -155,6 +155,57 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Since projection-activities-again (issue 22): timeline and projection writes are
+    // activities again, one per event. A production host's run waiting at its isolate-host gate.
+    name: 'host-compromise-activities-again-open-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-5', 'production');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'isolate-host');
+      await s.save(handle);
+      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
+      await handle.result();
+    },
+  },
+  {
+    // The same shape: a development host isolated at once, the replace gate approved, resolved.
+    name: 'host-compromise-activities-again-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-5', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // Since timeline-held-for-next-write (issue 22): a step's start and success ride with the
+    // run's next write (its provider call), the opening is one activity. A development host
+    // isolated at once, the replace gate approved, resolved.
+    name: 'host-compromise-held-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-4', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
+    },
+  },
+  {
+    // The same shape, exported while a production host's run waits at its isolate-host gate.
+    name: 'host-compromise-held-open-gate',
+    run: async (s) => {
+      const entity = await s.host('rec-prod-4', 'production');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'isolate-host');
+      await s.save(handle);
+      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
+      await handle.result();
+    },
+  },
+  {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
     // paged, and a responder cancels (the host is released once another approver agrees;
     // the committed history was recorded before that gate, and replays behind patched()).

@@ -41,6 +41,41 @@ describe('host-compromise playbook', () => {
     expect((await bed.fleet.notifications({ recipient: 'team-web' })).filter((n) => n.id.startsWith(run.incidentId))).toHaveLength(1);
   }, 60_000);
 
+  it('reaches its isolate gate with one activity per step and the whole timeline written, in order', async () => {
+    const entity = await host('production');
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity });
+    await gateOpen(run.handle, 'isolate-host');
+    // What waits at the gate is on the timeline, nothing held back: every step's start and
+    // success, the status change, the gate's request, with no gap in the sequence.
+    const events = await eventually('the gate on the timeline', async () => {
+      const written = await timeline(bed.engine, run.incidentId);
+      return written.some((e) => e.type === 'gate.requested') ? written : undefined;
+    });
+    expect(types(events).filter((t) => t !== 'alerts.merged')).toEqual([
+      'incident.created',
+      'playbook.started',
+      'step.started',
+      'step.succeeded',
+      'incident.status-changed',
+      'step.started',
+      'step.succeeded',
+      'step.started',
+      'step.succeeded',
+      'gate.requested',
+    ]);
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    // A step is one activity: its provider call writes its start and what the run held back
+    // before it; the rest rides with the next write (here the gate's request).
+    const history = await run.handle.fetchHistory();
+    const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
+    expect(scheduled.filter((n) => n.startsWith('append'))).toEqual(['appendTimelineEvents']);
+    // The opening is one activity: the open check, the incident's row, its owner and the policies.
+    expect(scheduled.filter((n) => ['openIncident', 'beginRun', 'recordIncident', 'assignOnOpen', 'loadApprovalPolicies'].includes(n))).toEqual(['openIncident']);
+    expect(scheduled.filter((n) => ['lookupHost', 'snapshotDisks', 'collectVolatile'].includes(n))).toEqual(['lookupHost', 'snapshotDisks', 'collectVolatile']);
+    await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'bob' });
+    await incidentStatus(bed.engine, run.incidentId, 'cancelled');
+  }, 60_000);
+
   it('rejects votes that do not count, with a reason, and needs two approvers for a critical host', async () => {
     const entity = await host('production', 'critical');
     const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity, requestedBy: 'alice' });

@@ -2,6 +2,7 @@
 // (maximumAttempts 1 here), so every attempt lands on the timeline.
 import type { Duration } from '@temporalio/common';
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { OpeningActivities } from '../../activities/playbook/open-incident.activities';
 import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
 import type { ProviderActivities } from '../../activities/providers/provider.activities';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
@@ -13,6 +14,9 @@ const PROJECTION = { startToCloseTimeout: '10s', retry: RETRY.projection } as co
 export const projection = proxyActivities<TimelineActivities>(PROJECTION);
 
 export const playbookSupport = proxyActivities<PlaybookActivities>(PROJECTION);
+
+/** Opening an incident in one activity (PATCH.timelineHeld). */
+export const opening = proxyActivities<OpeningActivities>(PROJECTION);
 
 /**
  * The same writes and reads as local activities (PATCH.localProjection): run by the worker

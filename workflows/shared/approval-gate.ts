@@ -117,7 +117,7 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
         actor: gate.requestedBy,
         data: { gateId: id, step: request.step, summary: request.summary, critical: gate.critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
       });
-    }
+    } else await run.timeline.flush();
     // Slack follows the gate (request, votes, escalations, decision) without ever holding it up.
     if (run.policies!.slack) run.beside(`Slack messages of ${id}`, () => slackCourier(run, gate));
     for (;;) {

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, log, patched, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, log, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GatePolicy, GateState, RecordedVote } from '../../lib/approvals/gate';
 import { classificationLabel, type Classification, type ClassificationRecord } from '../../lib/domain/classification';
 import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
@@ -13,6 +13,7 @@ import { MergeRecorder } from './merges';
 import type { AlertBatch, IncidentState, ResolveRequest } from './messages';
 import { PATCH } from './patches';
 import type { StepAction } from './steps';
+import { openIncident } from './opening';
 import { TimelineRecorder } from './timeline';
 
 /** What the run needs to know of its playbook (the declaration, workflows/shared/define.ts). */
@@ -96,8 +97,10 @@ export class IncidentRun {
   ) {
     const carried = input.carried;
     // Asked once, as the run begins: patched() answers per call, and a run must not change shape midway.
-    ({ projection: this.projection, support: this.support } = projectionActivities(patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain)));
-    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event));
+    const local = patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain);
+    ({ projection: this.projection, support: this.support } = projectionActivities(local));
+    const writes = !local && patched(PATCH.timelineHeld) ? 'held' : 'each';
+    this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event), writes);
     this.merges = new MergeRecorder(this, input);
     this.steps = { ...carried?.steps };
     this.undoAsks = carried?.undoAsks ?? 0;
@@ -170,6 +173,7 @@ export class IncidentRun {
   /** A durable pause (a canary's bake); none while resuming, where the pause already passed. */
   async sleep(ms: number): Promise<void> {
     if (this.resuming) return;
+    await this.timeline.flush();
     await sleep(ms);
   }
 
@@ -189,50 +193,8 @@ export class IncidentRun {
    * run began (a signal sent just before the close started it): the run must not act on it.
    */
   async open(): Promise<'resolved' | 'cancelled' | undefined> {
-    const { input, playbook } = this;
-    if (patched(PATCH.runChecksIncident)) {
-      const found = await this.projection.beginRun(input.incidentId);
-      if (found.status === 'resolved' || found.status === 'cancelled') {
-        log.info('incident closed before this run began: nothing to do', { incidentId: input.incidentId, status: found.status });
-        return found.status;
-      }
-      this.timeline.continueFrom(found.timelineSequence);
-    }
-    // The build this run starts on (Worker Versioning); a worker without a version has none.
-    const build = workflowInfo().currentDeploymentVersion?.buildId;
-    upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version, ...(build ? { startedBuild: build } : {}) });
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
-      // The build running it: kept current as the run moves to a new build (TimelineRecorder).
-      { key: SEARCH_ATTRIBUTE.playbookVersion, value: build ?? playbook.version },
-      { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
-      { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
-    ]);
-    if (this.timeline.sequence > 0) {
-      await this.timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey } });
-    } else {
-      await this.projection.recordIncident({
-        id: input.incidentId,
-        workflowId: workflowInfo().workflowId,
-        title: input.title,
-        severity: input.severity,
-        status: 'open',
-        playbook: playbook.name,
-        playbookVersion: playbook.version,
-        entity: input.entityKey,
-        detectedAt: input.detectedAt,
-      });
-      const by = input.source === 'manual' ? `started by ${this.requestedBy}` : `opened from ${input.source}`;
-      await this.timeline.record('incident.created', `Incident ${by}: ${input.title}`, {
-        actor: input.source === 'manual' ? this.requestedBy : input.source,
-        data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
-      });
-      if (patched(PATCH.assignmentOnOpen)) await this.assignByRule();
-    }
-    this.policies = await this.support.loadApprovalPolicies(playbook.name);
-    await this.timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
-      data: { playbook: playbook.name, version: playbook.version, ...(build ? { build } : {}) },
-    });
+    const closed = await openIncident(this);
+    if (closed) return closed;
     this.merges.start();
     return undefined;
   }
@@ -248,17 +210,7 @@ export class IncidentRun {
     if (this.state.status === status) return;
     this.state.status = status;
     await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
-    await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status } });
-  }
-
-  /** Gives the new incident to whom runbooks/assignment.yaml names for it, if anyone, and says so. */
-  private async assignByRule(): Promise<void> {
-    const assigned = await this.support.assignOnOpen(this.input.incidentId);
-    if (!assigned) return;
-    const from = assigned.group ? ` (group ${assigned.target}: the member with the fewest open incidents)` : '';
-    await this.timeline.record('incident.assigned', `Assigned to ${assigned.assignee} by the assignment rule for ${assigned.matched}${from}`, {
-      data: { assignee: assigned.assignee, previous: null, reason: null, rule: assigned.matched, target: assigned.target },
-    });
+    await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status }, hold: true });
   }
 
   /** Raises the incident's severity (never lowers it): projection, search attribute, timeline. */
@@ -323,6 +275,7 @@ export class IncidentRun {
       policies: this.policies,
       continued: (this.input.carried?.continued ?? 0) + 1,
     };
+    await this.timeline.flush();
     log.info('history is long: continuing as new', { incidentId: this.input.incidentId, historyLength: workflowInfo().historyLength, at });
     const queued = this.merges.pending.filter((b) => b.lastInboxId > this.merges.lastInboxId);
     return continueAsNew<(input: PlaybookInput) => Promise<unknown>>({ ...this.input, initialBatches: queued.length > 0 ? queued : undefined, carried });
@@ -335,6 +288,7 @@ export class IncidentRun {
    */
   async waitForResponder(at: ResumePoint & { kind: 'responder' }): Promise<void> {
     if (this.resuming && this.resumeAt?.kind === 'responder') this.resumed();
+    await this.timeline.flush();
     for (;;) {
       await condition(() => this.stopRequest !== undefined || this.wantsContinueAsNew());
       if (this.stopRequest) return this.leaveSafePoint();

@@ -122,6 +122,8 @@ export class MergeRecorder {
       this.merge(batch);
       // A batch after the opening one goes through an activity: in a storm, a chain of local
       // writes would keep one workflow task open past its timeout (each ends the task here).
+      // Never held (workflows/shared/timeline.ts): this loop runs beside the playbook, which may
+      // already wait for a person, and nothing would write it.
       const opening = run.state.alertCount === batch.count;
       await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount }, remote: !opening });
       if (!patched(PATCH.sourcesUpsertedOnChange) || run.state.sources.length !== sourcesBefore) {

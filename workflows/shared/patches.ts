@@ -49,4 +49,10 @@ export const PATCH = {
   respondingNotAcknowledged: 'responding-not-acknowledged',
   /** A new incident is given to its owner by runbooks/assignment.yaml as it opens (issue 20). */
   assignmentOnOpen: 'assignment-on-open',
+  /**
+   * A step's start and success, the opening's entries and status changes are held and go with
+   * the run's next write (a step's provider call carries them): a step is one activity and one
+   * workflow task again, every write from a committed task (workflows/shared/timeline.ts, issue 22).
+   */
+  timelineHeld: 'timeline-held-for-next-write',
 } as const;

@@ -1,11 +1,12 @@
 import { TimeoutType, type Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
-import type { ProviderActivities } from '../../activities/providers/provider.activities';
+import type { CarriedCall, ProviderActivities } from '../../activities/providers/provider.activities';
 import { durationMs } from '../../lib/duration';
 import { NON_RETRYABLE_PROVIDER_ERRORS, ProviderErrorType, type ProviderCall } from '../../lib/providers/capabilities';
 import { providerActivities } from './activities';
 import type { IncidentRun } from './incident-run';
 import { RETRY, type StepRetry } from './retry';
+import type { TimelineRecorder } from './timeline';
 
 export interface StepOptions {
   /** How long one attempt may take (default 30s). */
@@ -57,12 +58,13 @@ async function runStep<T>(run: IncidentRun, name: string, action: StepAction<T>,
   const providers = providerActivities(opts.timeout ?? '30s');
   const call: ProviderCall = { idempotencyKey: run.idempotencyKey(name), incidentId: run.input.incidentId };
   run.state.currentStep = name;
-  await run.timeline.record('step.started', name, { data: { step: name } });
+  // Held: the step's call writes it (and its success goes with the run's next write).
+  await run.timeline.record('step.started', name, { data: { step: name }, hold: true });
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await action(providers, call);
+      const result = await action(run.timeline.writes === 'held' ? carrying(providers, run.timeline) : providers, call);
       run.state.results![name] = result;
-      await run.timeline.record('step.succeeded', name, { data: { step: name, attempt, result } });
+      await run.timeline.record('step.succeeded', name, { data: { step: name, attempt, result }, hold: true });
       return result;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -81,6 +83,25 @@ async function runStep<T>(run: IncidentRun, name: string, action: StepAction<T>,
       await sleep(wait);
     }
   }
+}
+
+/**
+ * The provider activities as a step's action calls them, each call carrying the run's held
+ * timeline events (its `step.started` among them) to write ahead of the vendor call; once a
+ * call completes, what it carried is written.
+ */
+function carrying(providers: ProviderActivities, timeline: TimelineRecorder): ProviderActivities {
+  return new Proxy(providers, {
+    get(target, operation: string) {
+      const call = target[operation as keyof ProviderActivities] as (call: CarriedCall, ...args: unknown[]) => Promise<unknown>;
+      return async (first: ProviderCall, ...args: unknown[]) => {
+        const events = timeline.carry();
+        const result = await call(events ? { ...first, timeline: events } : first, ...args);
+        if (events) timeline.written(events);
+        return result;
+      };
+    },
+  });
 }
 
 /** Runs a step whose failure must not stop the playbook (a notification): the failure is on the timeline, and it returns undefined. */

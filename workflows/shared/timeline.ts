@@ -4,16 +4,29 @@ import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { RETRY } from './retry';
 
-const { appendTimelineEvent } = proxyActivities<TimelineActivities>({
+const { appendTimelineEvent, appendTimelineEvents } = proxyActivities<TimelineActivities>({
   startToCloseTimeout: '10s',
   retry: RETRY.projection,
 });
 
 type Append = TimelineActivities['appendTimelineEvent'];
 
+/** How a run's events reach the timeline: one activity each (runs begun before PATCH.timelineHeld), or held for the run's next write. */
+export type TimelineWrites = 'each' | 'held';
+
 /**
  * Writes an incident's timeline from inside a workflow. Event ids are the incident id plus a
  * sequence kept in workflow state, so replays and activity retries never duplicate an event.
+ *
+ * Since PATCH.timelineHeld an event recorded with `hold` (a step's start and success, the
+ * opening's entries, a status change) is not an activity of its own: it waits in `held` and
+ * goes with the run's next write, in order, ahead of that write's own events: a step's provider
+ * call carries it (workflows/shared/steps.ts), or the next event recorded without `hold`. So
+ * a step costs one activity and one workflow task, not three of each, and every write still
+ * comes from an activity a committed workflow task scheduled: a task that fails and is retried
+ * writes nothing (local activities did, issue 22). A held event is dropped only once an
+ * activity carrying it has completed; until then each write carries it again (it lands once).
+ * Before the run waits for anything but its next write, `flush()` writes what is held.
  */
 export class TimelineRecorder {
   constructor(
@@ -24,7 +37,11 @@ export class TimelineRecorder {
     private readonly muted: () => boolean = () => false,
     /** How an event is written: an activity (runs begun before PATCH.localProjection), or a local one. */
     private readonly append: Append = appendTimelineEvent,
+    readonly writes: TimelineWrites = 'each',
   ) {}
+
+  /** Events recorded with `hold`, not yet written by an activity that completed (writes 'held' only). */
+  private held: TimelineEvent[] = [];
 
   /** The build this run last told the projection it runs on (see record). */
   private reportedBuild: string | undefined;
@@ -41,7 +58,7 @@ export class TimelineRecorder {
   async record(
     type: TimelineEventType,
     summary: string,
-    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean } = {},
+    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean; hold?: boolean } = {},
   ): Promise<void> {
     if (this.muted()) return;
     this.lastSequence += 1;
@@ -63,9 +80,35 @@ export class TimelineRecorder {
     // Moved to a new build since it last reported (not its first report: open() set the attribute).
     if (changed && this.reportedBuild !== undefined) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.playbookVersion, value: build }]);
     if (changed) this.reportedBuild = build;
+    const recorded = changed ? { ...event, build } : event;
+    if (this.writes === 'held') {
+      this.held.push(recorded);
+      if (!opts.hold) await this.flush();
+      return;
+    }
     // `remote`: an activity even where this run writes locally (a storm's merged batches).
     // Never cancelled: the sequence was taken, and a cancel must not leave a gap in it.
     const append = opts.remote ? appendTimelineEvent : this.append;
-    await CancellationScope.nonCancellable(() => append(changed ? { ...event, build } : event));
+    await CancellationScope.nonCancellable(() => append(recorded));
+  }
+
+  /** Writes the held events now (the run is about to wait for something other than its next write). */
+  async flush(): Promise<void> {
+    const events = this.carry();
+    if (!events) return;
+    // Never cancelled: a cancel must not leave a gap in the sequence.
+    await CancellationScope.nonCancellable(() => appendTimelineEvents(events));
+    this.written(events);
+  }
+
+  /** The held events, for an activity that writes them ahead of its own work; undefined when none. */
+  carry(): TimelineEvent[] | undefined {
+    return this.held.length > 0 ? [...this.held] : undefined;
+  }
+
+  /** An activity carrying these completed: they are on the timeline. */
+  written(events: readonly TimelineEvent[]): void {
+    const ids = new Set(events.map((e) => e.id));
+    this.held = this.held.filter((e) => !ids.has(e.id));
   }
 }

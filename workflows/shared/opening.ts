@@ -1,0 +1,120 @@
+import { log, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { RuleAssignment } from '../../activities/playbook/playbook.activities';
+import type { IncidentProjection } from '../../lib/domain/incident';
+import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
+import { opening } from './activities';
+import type { IncidentRun } from './incident-run';
+import { PATCH } from './patches';
+
+type Closed = 'resolved' | 'cancelled';
+
+/**
+ * Opens (or reopens) a run's incident: its row, its first timeline entries, its owner, the
+ * run's memo and search attributes, its playbook's policies. Returns the incident's status
+ * instead when it closed before this run began (a signal sent just before the close started
+ * it): the run must not act on it. Runs that hold their timeline (PATCH.timelineHeld) do it in
+ * one activity; older ones replay the four they made.
+ */
+export async function openIncident(run: IncidentRun): Promise<Closed | undefined> {
+  return run.timeline.writes === 'held' ? openInOne(run) : openStepByStep(run);
+}
+
+async function openInOne(run: IncidentRun): Promise<Closed | undefined> {
+  const opened = await opening.openIncident({ incident: projectionOf(run), timelineSequence: run.timeline.sequence, assign: patched(PATCH.assignmentOnOpen) });
+  if (opened.closed) return closedAlready(run, opened.closed);
+  run.timeline.continueFrom(opened.timelineSequence);
+  const build = announce(run);
+  if (opened.created) {
+    await recordCreated(run);
+    if (opened.assigned) await recordAssigned(run, opened.assigned);
+  } else await recordReopened(run);
+  run.policies = opened.policies;
+  await recordStarted(run, build);
+  return undefined;
+}
+
+async function openStepByStep(run: IncidentRun): Promise<Closed | undefined> {
+  const { input } = run;
+  if (patched(PATCH.runChecksIncident)) {
+    const found = await run.projection.beginRun(input.incidentId);
+    if (found.status === 'resolved' || found.status === 'cancelled') return closedAlready(run, found.status);
+    run.timeline.continueFrom(found.timelineSequence);
+  }
+  const build = announce(run);
+  if (run.timeline.sequence > 0) {
+    await recordReopened(run);
+  } else {
+    await run.projection.recordIncident(projectionOf(run));
+    await recordCreated(run);
+    if (patched(PATCH.assignmentOnOpen)) {
+      const assigned = await run.support.assignOnOpen(input.incidentId);
+      if (assigned) await recordAssigned(run, assigned);
+    }
+  }
+  run.policies = await run.support.loadApprovalPolicies(run.playbook.name);
+  await recordStarted(run, build);
+  return undefined;
+}
+
+function closedAlready(run: IncidentRun, status: Closed): Closed {
+  log.info('incident closed before this run began: nothing to do', { incidentId: run.input.incidentId, status });
+  return status;
+}
+
+function projectionOf({ input, playbook }: IncidentRun): IncidentProjection {
+  return {
+    id: input.incidentId,
+    workflowId: workflowInfo().workflowId,
+    title: input.title,
+    severity: input.severity,
+    status: 'open',
+    playbook: playbook.name,
+    playbookVersion: playbook.version,
+    entity: input.entityKey,
+    detectedAt: input.detectedAt,
+  };
+}
+
+/** The run's memo and search attributes; returns the build it starts on (Worker Versioning; a worker without a version has none). */
+function announce({ input, playbook }: IncidentRun): string | undefined {
+  const build = workflowInfo().currentDeploymentVersion?.buildId;
+  upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version, ...(build ? { startedBuild: build } : {}) });
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
+    // The build running it: kept current as the run moves to a new build (TimelineRecorder).
+    { key: SEARCH_ATTRIBUTE.playbookVersion, value: build ?? playbook.version },
+    { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
+    { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
+  ]);
+  return build;
+}
+
+async function recordReopened({ input, timeline }: IncidentRun): Promise<void> {
+  await timeline.record('incident.reopened', `Reopened by a new alert from ${input.source}`, { actor: input.source, data: { entityKey: input.entityKey }, hold: true });
+}
+
+async function recordCreated(run: IncidentRun): Promise<void> {
+  const { input } = run;
+  const by = input.source === 'manual' ? `started by ${run.requestedBy}` : `opened from ${input.source}`;
+  await run.timeline.record('incident.created', `Incident ${by}: ${input.title}`, {
+    actor: input.source === 'manual' ? run.requestedBy : input.source,
+    data: { entity: input.entity, entityKey: input.entityKey, severity: input.severity, params: input.params ?? {} },
+    hold: true,
+  });
+}
+
+/** The incident was given to whom runbooks/assignment.yaml names for it. */
+async function recordAssigned({ timeline }: IncidentRun, assigned: RuleAssignment): Promise<void> {
+  const from = assigned.group ? ` (group ${assigned.target}: the member with the fewest open incidents)` : '';
+  await timeline.record('incident.assigned', `Assigned to ${assigned.assignee} by the assignment rule for ${assigned.matched}${from}`, {
+    data: { assignee: assigned.assignee, previous: null, reason: null, rule: assigned.matched, target: assigned.target },
+    hold: true,
+  });
+}
+
+async function recordStarted({ playbook, timeline }: IncidentRun, build: string | undefined): Promise<void> {
+  await timeline.record('playbook.started', `Playbook ${playbook.name} ${playbook.version} started${build ? ` on build ${build}` : ''}`, {
+    data: { playbook: playbook.name, version: playbook.version, ...(build ? { build } : {}) },
+    hold: true,
+  });
+}
