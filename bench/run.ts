@@ -3,13 +3,16 @@
 // of bench/figures/ run in turn, then the table printed and the JSON written to
 // bench/results/bench-<timestamp>.json and bench/results/bench-latest.json. Not part of `npm test`.
 //
-//   npm run bench [-- --quick] [-- --only containment,approvals]
+//   npm run bench [-- --quick] [-- --only containment,approvals] [-- --heap-snapshot]
 //
 // Sections: replay, postmortem, containment, approvals, burst, open-incidents, ingest. Ingest runs
 // last: it leaves thousands of playbooks behind that would disturb the other figures.
 // --quick runs smaller counts (a smoke run; its figures are not the ones to quote).
+// --heap-snapshot: the burst section takes heap snapshots of every thread of the worker, at rest
+// and with every incident at its gate, into bench/results/heap-<run>/ (apps/worker/heap-snapshots.ts).
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -32,7 +35,7 @@ import { formatTable, type TableRow } from './support/table';
 /** In the order they run. */
 const SECTIONS: Section[] = [replaySection, postmortemSection, containmentSection, approvalsSection, burstSection, openIncidentsSection, ingestSection];
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, 'heap-snapshot': { type: 'boolean', default: false } } });
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only?.filter((name) => !SECTIONS.some((s) => s.name === name)) ?? [];
 if (unknown.length > 0) {
@@ -58,11 +61,18 @@ async function main(): Promise<void> {
   let db: Client | undefined;
   const records: Record<string, SectionRecord> = {};
   try {
+    const runId = randomUUID().slice(0, 8);
+    const heapSnapshotDir = values['heap-snapshot'] ? path.resolve(__dirname, 'results', `heap-${runId}`) : undefined;
     console.log(`Starting the engine (npm start on ${postgres === 'external' ? 'DATABASE_URL' : 'embedded defaults'}, Slack at a fake Web API on loopback)...`);
-    engine = await startBenchEngine({ SLACK_SIGNING_SECRET: SLACK_TEST_SIGNING_SECRET, SLACK_BOT_TOKEN: SLACK_TEST_BOT_TOKEN, SLACK_API_URL: slack.url });
+    engine = await startBenchEngine({
+      SLACK_SIGNING_SECRET: SLACK_TEST_SIGNING_SECRET,
+      SLACK_BOT_TOKEN: SLACK_TEST_BOT_TOKEN,
+      SLACK_API_URL: slack.url,
+      ...(heapSnapshotDir ? { PALISADE_WORKER_HEAP_SNAPSHOT_DIR: heapSnapshotDir } : {}),
+    });
     db = new Client({ connectionString: engine.databaseUrl });
     await db.connect();
-    const ctx: BenchContext = { engine, db, slack, watch, quick: values.quick, runId: randomUUID().slice(0, 8), log: (m) => console.log(`  ${m}`) };
+    const ctx: BenchContext = { engine, db, slack, watch, quick: values.quick, runId, heapSnapshotDir, log: (m) => console.log(`  ${m}`) };
 
     for (const section of chosen) {
       console.log(`\n[${section.name}] ${section.title}`);

@@ -5,6 +5,7 @@ import { createDataSource } from '../../lib/db/data-source';
 import { describeError } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { startTracing } from '../../lib/telemetry/tracing';
+import { installHeapSnapshots } from './heap-snapshots';
 import { installTemporalRuntime } from './logging';
 import { becomeCurrent } from './versioning';
 import { createWorker } from './worker';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const workflowBundle = config.temporal.workflowBundle ? { codePath: config.temporal.workflowBundle } : undefined;
   const tracing = startTracing({ service: 'palisade-worker', otlpEndpoint: config.otlpEndpoint });
   if (tracing) log.info(`traces to ${config.otlpEndpoint}`);
+  // Bench only: before createWorker, which starts the SDK's workflow threads.
+  if (config.temporal.workerHeapSnapshotDir) installHeapSnapshots(config.temporal.workerHeapSnapshotDir, log);
   const worker = await createWorker({ connection, config, db, env: process.env, workflowBundle, tracing });
 
   // Worker.run() installs its own SIGINT/SIGTERM handlers: it stops polling, lets running

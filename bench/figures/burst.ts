@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { engineProcesses, rssMiB } from '../support/engine';
 import { runLoad, startRawWorker } from '../support/processes';
 import { round, until } from '../support/stats';
+import { takeWorkerHeap, type WorkerHeap } from '../support/worker-heap';
 import type { BenchContext, Section } from './figure';
 
 // A worm across many hosts (issue 22): `count` distinct host-compromise alerts posted at once
@@ -53,6 +54,11 @@ async function shapeOf(client: Client, workflowId: string): Promise<Shape> {
   };
 }
 
+/** --heap-snapshot: every thread of the worker, snapshotted, and its memory accounted for. */
+async function workerHeap(ctx: BenchContext, name: string, label: string, withSnapshots: boolean): Promise<WorkerHeap | undefined> {
+  return ctx.heapSnapshotDir ? takeWorkerHeap(ctx.heapSnapshotDir, name, label, ctx.log, withSnapshots) : undefined;
+}
+
 function rss(ctx: BenchContext): { worker: number; api: number } {
   const pids = engineProcesses(ctx.engine);
   if (!pids.worker || !pids.api) throw new Error(`could not find the engine's worker and API processes in /proc (found ${JSON.stringify(pids)})`);
@@ -83,6 +89,7 @@ export const burstSection: Section = {
     const count = ctx.quick ? 100 : 1_000;
     const prefix = `burst-${ctx.runId}`;
     const atRest = rss(ctx);
+    const heapAtRest = await workerHeap(ctx, 'rest', 'at rest', false);
     ctx.log(`At rest: worker ${atRest.worker} MiB, API ${atRest.api} MiB. Posting ${count} alerts on ${count} hosts (${CONNECTIONS} connections, load generator in its own process)...`);
     const t0 = performance.now();
     const load = await runLoad({ url: `${ctx.engine.apiUrl}/webhooks/generic`, secret: ctx.engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), connections: CONNECTIONS, amount: count, entities: 'distinct', prefix });
@@ -115,7 +122,9 @@ export const burstSection: Section = {
       const shape = shapes[0];
       ctx.log(`A run to its gate: ${shape.events} events, ${shape.workflowTasks} workflow tasks, ${shape.activities} activities, ${shape.localActivities} local activities (${shape.activityTypes.join(' ')}).`);
       const gatedRss = rss(ctx);
-      ctx.log(`With ${count} at their gate: worker ${gatedRss.worker} MiB, API ${gatedRss.api} MiB. Raw rate: ${count} workflows of ${shape.activities} no-op activities and ${shape.localActivities} local ones...`);
+      ctx.log(`With ${count} at their gate: worker ${gatedRss.worker} MiB, API ${gatedRss.api} MiB.`);
+      const heapGated = await workerHeap(ctx, 'gated', `${count} incidents at their gate`, true);
+      ctx.log(`Raw rate: ${count} workflows of ${shape.activities} no-op activities and ${shape.localActivities} local ones...`);
       const taskQueue = `bench-raw-${ctx.runId}`;
       const raw = await startRawWorker(ctx.engine.temporalAddress, taskQueue, ctx.engine.backgroundNice);
       let rawSeconds: number;
@@ -140,7 +149,7 @@ export const burstSection: Section = {
           { figure: `worker RSS, ${n} incidents at a gate`, value: gatedRss.worker, unit: ' MiB', goal: `≤ ${GOAL_WORKER_MIB} MB`, met: gatedRss.worker <= GOAL_WORKER_MIB },
           { figure: `API RSS, ${n} incidents at a gate`, value: gatedRss.api, unit: ' MiB', goal: '' },
         ],
-        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), rss: { atRest, gated: gatedRss } },
+        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), rss: { atRest, gated: gatedRss }, heap: heapAtRest && heapGated ? { atRest: heapAtRest, gated: heapGated } : undefined },
       };
     } finally {
       await connection.close();

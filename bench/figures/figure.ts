@@ -30,6 +30,8 @@ export interface BenchContext {
   quick: boolean;
   /** Unique per run: hosts, credentials and alert ids carry it. */
   runId: string;
+  /** --heap-snapshot: where the worker writes its heap snapshots (bench/support/worker-heap.ts). */
+  heapSnapshotDir?: string;
   log: (message: string) => void;
 }
 

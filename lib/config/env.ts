@@ -42,6 +42,8 @@ const envSchema = z.object({
   PALISADE_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** The worker's memory budget (MiB): its workflow cache is sized to fit in it. */
   PALISADE_WORKER_MEMORY_MB: z.coerce.number().int().min(128).max(1_000_000).default(300),
+  /** Bench only (`npm run bench -- --heap-snapshot`): on SIGUSR2 the worker writes every thread's heap snapshot and its memory here. */
+  PALISADE_WORKER_HEAP_SNAPSHOT_DIR: optionalString,
   /** `/readyz` says degraded when the inbox's oldest pending alert waits longer than this (seconds)… */
   PALISADE_READY_INBOX_MAX_AGE: z.coerce.number().int().min(1).default(120),
   /** …or more than this many alerts wait in it. */
@@ -128,6 +130,12 @@ export interface PalisadeConfig {
     workerMetricsPort: number;
     /** The worker's memory budget in MiB (PALISADE_WORKER_MEMORY_MB): sizes its workflow cache. */
     workerMemoryMiB: number;
+    /**
+     * Bench only: a folder where the worker, on SIGUSR2, writes a heap snapshot of each of its
+     * threads (the SDK's workflow threads included) and what its memory is made of
+     * (apps/worker/heap-snapshots.ts); undefined: off.
+     */
+    workerHeapSnapshotDir: string | undefined;
   };
   /**
    * `npm start` only: the scheduling niceness of the worker and the Temporal dev server. On a
@@ -252,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
       workerMemoryMiB: e.PALISADE_WORKER_MEMORY_MB,
+      workerHeapSnapshotDir: e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR ? path.resolve(cwd, e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR) : undefined,
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
     database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },

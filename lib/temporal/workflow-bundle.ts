@@ -32,6 +32,18 @@ export function bundleEntrySource(entries: readonly BundleEntry[]): string {
 }
 
 /**
+ * Modules every run shares in the worker's workflow thread. The SDK runs all workflows in one
+ * V8 context and evaluates each module a run imports once per run (its module cache is the
+ * run's own), so zod, the playbooks' input schemas' library, cost every cached run 0.5 MB of
+ * the 1.05 MB its modules take (issue 22: `npm run bench -- --heap-snapshot`). A preloaded module
+ * is evaluated once, before any run, and deep-frozen by the SDK: only modules with no per-run
+ * state belong here (lib/temporal/preloaded-modules.ts). zod keeps none a playbook uses (its global registry is filled only by
+ * `.meta()` / `.register()`, which no workflow calls). Not OpenTelemetry: its API keeps its
+ * singletons in class statics, set on first use, which a frozen class refuses.
+ */
+export const PRELOADED_MODULES = [path.join(__dirname, 'preloaded-modules')];
+
+/**
  * Bundles the playbooks' workflow code as the worker runs it, printing only the bundler's
  * warnings and errors (`npm start`, `palisade replay check`, the tests' one bundle per run).
  * A team's folder imports `@palisade/kit` and the engine's packages as the shipped ones do.
@@ -46,6 +58,7 @@ export async function bundlePlaybooks(entries: readonly BundleEntry[], engine: E
       // Spans of each run started with a trace context, and of the activities it schedules
       // (OpenTelemetry): the worker exports them when tracing is on (apps/worker/tracing.ts).
       workflowInterceptorModules: [engine.tracingInterceptors],
+      preloadModules: PRELOADED_MODULES,
       logger: quietLogger,
       webpackConfigHook: (config) => ({
         ...config,

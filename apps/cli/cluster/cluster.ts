@@ -22,6 +22,7 @@ import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from
 import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady, type StartOptions } from '../start/supervisor';
 import { serverPorts, TEMPORAL_SERVICES, writeServerConfig, type TemporalService } from './server-config';
 import { resolveTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBuild } from './temporal-server';
+import { workerProcessEnv } from '../start/worker-env';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const NAMESPACE = 'default';
@@ -119,7 +120,7 @@ export async function runCluster({ config, env, say }: StartOptions): Promise<vo
             name: `${name}-${i + 1}`,
             command: entry.command,
             args: entry.args,
-            env: { ...childEnv, PORT: String(apiPorts[i]), PALISADE_WORKER_METRICS_PORT: String(workerMetricsPorts[i]) },
+            env: (name === 'worker' ? workerProcessEnv : (e: NodeJS.ProcessEnv) => e)({ ...childEnv, PORT: String(apiPorts[i]), PALISADE_WORKER_METRICS_PORT: String(workerMetricsPorts[i]) }),
             cwd: REPO_ROOT,
             logFile: path.join(logs, `${name}-${i + 1}.log`),
             nice: name === 'worker' ? config.backgroundNice : 0,

@@ -18,6 +18,7 @@ import { assertPortsFree, type PortClaim } from './ports';
 import { assertDatabaseReachable, assertTemporalReachable } from './preflight';
 import { resolveTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-dev-server';
+import { workerProcessEnv } from './worker-env';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** Everything `npm start` started is gone within this long of SIGINT/SIGTERM. */
@@ -136,7 +137,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
           name,
           command: entry.command,
           args: entry.args,
-          env: childEnv,
+          env: name === 'worker' ? workerProcessEnv(childEnv) : childEnv,
           cwd: REPO_ROOT,
           logFile: path.join(logs, `${name}.log`),
           // The door answers first under a storm; the playbooks behind it catch up.
