@@ -3,7 +3,9 @@ import type { LoggerService } from '@nestjs/common';
 import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply } from 'fastify';
 import type { PalisadeConfig } from '../../lib/config/env';
+import type { ErrorBody } from '../../lib/errors';
 import { checkApprovalPolicies } from '../../lib/approvals/policy-check';
 import { loadApprovalPolicies } from '../../lib/approvals/policy-file';
 import { loadPlaybooks } from '../playbooks/load';
@@ -32,6 +34,11 @@ export async function createApiApp(config: PalisadeConfig, logger: LogLevels | L
     // As Express routed: /healthz/ is /healthz, /Incidents is /incidents, and a long id reaches
     // its route's pipe (400 saying what an id looks like) rather than a 404.
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 16 * 1024 },
+    // A path Fastify's router cannot decode (%E0%A4%A) is 400 with Palisade's error body, not Fastify's.
+    frameworkErrors: (error: FastifyError, _request: unknown, reply: FastifyReply) => {
+      const body: ErrorBody = { error: 'bad_request', message: `${error.message}.`, hint: 'Check the URL; the API reference is at /docs.' };
+      void reply.status(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, env, catalogue), adapter, { logger, bodyParser: false });
   app.enableShutdownHooks();

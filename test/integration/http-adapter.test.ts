@@ -73,4 +73,10 @@ describe('the HTTP adapter', () => {
     const unsigned = await postToSlackEndpoint(engine.baseUrl, 'payload=%7B%7D', { signature: null });
     expect(unsigned).toMatchObject({ status: 401, json: { error: 'slack_signature_invalid' } });
   });
+
+  it('answers a path it cannot decode with 400 and the error body', async () => {
+    const res = await fetch(`${engine.baseUrl}/incidents/%E0%A4%A`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(res.status).toBe(400);
+    expect(Object.keys((await res.json()) as object).sort()).toEqual(['error', 'hint', 'message']);
+  });
 });
