@@ -69,6 +69,14 @@ describe('the HTTP adapter', () => {
     const forged = await send(slackSignature('not-the-secret', timestamp, body));
     expect(forged.status).toBe(401);
     expect(await forged.json()).toMatchObject({ error: 'slack_signature_invalid', hint: expect.stringContaining('SLACK_SIGNING_SECRET') });
+    // The path as Express matched it: a trailing slash is the same endpoint.
+    const slash = await fetch(`${engine.baseUrl}/slack/events/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': slackSignature(SLACK_TEST_SIGNING_SECRET, timestamp, body) },
+      body,
+    });
+    expect(slash.status).toBe(200);
+    expect(await slash.json()).toEqual({ challenge: JSON.parse(body).challenge });
     // Form-encoded, as interactivity and slash commands arrive: unsigned is refused the same way.
     const unsigned = await postToSlackEndpoint(engine.baseUrl, 'payload=%7B%7D', { signature: null });
     expect(unsigned).toMatchObject({ status: 401, json: { error: 'slack_signature_invalid' } });

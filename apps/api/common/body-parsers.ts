@@ -27,7 +27,8 @@ export function readBodies(fastify: FastifyInstance, o: BodyParsing): void {
   const json: Parser = bodyParser.json({ limit: o.jsonLimit });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, _payload, done) => {
-    const path = pathOf(request.url);
+    // Matched as the router matches: letter case and a trailing slash do not matter.
+    const path = pathOf(request.url).toLowerCase().replace(/\/+$/, '');
     if (o.untouched.includes(path)) {
       done(null, undefined);
       return;

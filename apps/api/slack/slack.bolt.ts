@@ -20,7 +20,8 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  * the Node request and response of POST /slack/events (the API's body parsers leave that body
  * alone, since the signature covers the raw bytes), verifies the signature (v0, 5-minute
  * tolerance) before any handler runs, and answers url_verification, ssl_check and the ack.
- * A request Bolt would refuse with an empty 401 gets Palisade's error body first. Without
+ * The signature is checked first with Bolt's own function, so a request Bolt would refuse
+ * with an empty 401 gets Palisade's error body instead. Without
  * Slack credentials, the same path answers 503 saying how to connect Slack.
  */
 @Injectable()
@@ -68,6 +69,8 @@ export class SlackBolt {
       await reply.status(tooLarge ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.UNAUTHORIZED).send(tooLarge ? TOO_LARGE : SIGNATURE_INVALID);
       return;
     }
+    // The router also sends /slack/events/ and /Slack/Events here, as Express did; Bolt's listener knows only its endpoint.
+    req.url = SLACK_EVENTS_PATH;
     reply.hijack();
     this.receiver.requestListener(req, reply.raw);
   }
