@@ -31,6 +31,11 @@ export async function createApiApp(config: PalisadeConfig, logger: LogLevels | L
   loadApprovalPolicies(config.playbooks.approvalsFile);
   checkApprovalPolicies(config.playbooks.approvalsFile, catalogue);
   const adapter = new FastifyAdapter({
+    // Node's own timeouts, as the API had on Express: an idle keep-alive connection closes after
+    // 5 s (Fastify's 72 s is for load balancers that keep theirs 60 s), a request must arrive whole
+    // within 5 minutes.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
     // As Express routed: /healthz/ is /healthz, /Incidents is /incidents, and a long id reaches
     // its route's pipe (400 saying what an id looks like) rather than a 404.
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 16 * 1024 },
