@@ -1,5 +1,5 @@
 // Webhook ingest throughput and latency against the engine `npm start` runs, beside a bare
-// Node and a bare NestJS server that only answer 202, each in its own process, loaded by
+// Node server and a bare NestJS one (on Express, and on Fastify as the API) that only answer 202, each in its own process, loaded by
 // autocannon in a process of its own, in the same run. Not part of `npm test`.
 // The measurement itself is bench/figures/ingest.ts (npm run bench runs it too).
 //

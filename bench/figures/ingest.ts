@@ -1,16 +1,24 @@
 import type { BenchEngine } from '../support/engine';
-import { runLoad, startBareServer } from '../support/processes';
+import { runLoad, startBareServer, type BareServerKind } from '../support/processes';
 import type { LoadResult } from '../processes/load';
 import type { Figure, Section } from './figure';
 
 // Webhook ingest, every process on its own (issue 22): autocannon runs in a process of its
 // own (bench/processes/load.ts, which also signs every request), against, one after the
 // other, a bare Node server that parses the JSON and answers 202, a bare NestJS handler that
-// answers 202 (each in its own process), and Palisade's door (the API `npm start` runs):
+// answers 202 on Express and the same on Fastify, the API's adapter (each in its own
+// process), and Palisade's door (the API `npm start` runs):
 // distinct alerts (one incident each) and a storm on one host, at saturation and at a fixed
 // offered load of 1,000 alerts/s.
 
 export const INGEST_GOAL = { ratioToNode: 0.1, fixedRate: 1_000, fixedP99Ms: 50 };
+
+/** The baselines, each a process of its own: the framework on both adapters shows what the adapter costs. */
+const BARE: Record<BareServerKind, string> = {
+  node: 'bare Node 202',
+  nest: 'bare NestJS 202 on Express',
+  'nest-fastify': 'bare NestJS 202 on Fastify',
+};
 
 export interface IngestRun extends LoadResult {
   name: string;
@@ -25,7 +33,7 @@ export interface IngestOptions {
   runId: string;
 }
 
-/** Bare Node 202, bare NestJS 202, then Palisade: distinct and storm at saturation, then both at the fixed rate. */
+/** The bare servers one after the other, then Palisade: distinct and storm at saturation, then both at the fixed rate. */
 export async function measureIngest(engine: BenchEngine, opts: IngestOptions, log: (m: string) => void = () => undefined): Promise<IngestRun[]> {
   const secret = engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC');
   const base = { secret, connections: opts.connections, durationSeconds: opts.durationSeconds };
@@ -35,10 +43,10 @@ export async function measureIngest(engine: BenchEngine, opts: IngestOptions, lo
     log(`${name}: ${result.requestsPerSec}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.non2xx} non-2xx, ${result.errors} errors`);
     runs.push({ name, server, ...(spec.rate ? { offered: spec.rate } : {}), ...result });
   };
-  for (const kind of ['node', 'nest'] as const) {
+  for (const kind of Object.keys(BARE) as BareServerKind[]) {
     const bare = await startBareServer(kind);
     try {
-      await run(`bare ${kind === 'node' ? 'Node' : 'NestJS'} 202`, `bare-server.ts ${kind} (own process)`, bare.url, { entities: 'distinct', prefix: `bare-${kind}-${opts.runId}` });
+      await run(BARE[kind], `bare-server.ts ${kind} (own process)`, bare.url, { entities: 'distinct', prefix: `bare-${kind}-${opts.runId}` });
     } finally {
       await bare.stop();
     }
@@ -51,21 +59,21 @@ export async function measureIngest(engine: BenchEngine, opts: IngestOptions, lo
   return runs;
 }
 
-/** The table's lines: each run's throughput and latency; the door's ratios to both bare servers. */
+/** The table's lines: each run's throughput and latency; the door's ratios to bare Node and to bare NestJS on the door's adapter. */
 export function ingestFigures(runs: IngestRun[]): Figure[] {
   const by = (name: string) => runs.find((r) => r.name === name)!;
-  const node = by('bare Node 202');
-  const nest = by('bare NestJS 202');
+  const node = by(BARE.node);
+  const nest = by(BARE['nest-fastify']);
   const ratio = (r: IngestRun, to: IngestRun) => Math.round((r.requestsPerSec / to.requestsPerSec) * 1000) / 1000;
   const { ratioToNode, fixedP99Ms } = INGEST_GOAL;
   const figures: Figure[] = [];
-  for (const r of [node, nest]) {
+  for (const r of [node, by(BARE.nest), nest]) {
     figures.push({ figure: `ingest: ${r.name} (own process)`, value: r.requestsPerSec, unit: `/s, p50 ${r.p50} / p99 ${r.p99} ms`, goal: '' });
   }
   for (const r of [by('distinct alerts'), by('storm (one entity)')]) {
     figures.push({ figure: `ingest: ${r.name}`, value: r.requestsPerSec, unit: `/s, p50 ${r.p50} / p99 ${r.p99} ms, ${r.non2xx + r.errors} errors`, goal: '' });
     figures.push({ figure: `ingest: ${r.name} / bare Node`, value: ratio(r, node), goal: `≥ ${ratioToNode}`, met: ratio(r, node) >= ratioToNode });
-    figures.push({ figure: `ingest: ${r.name} / bare NestJS`, value: ratio(r, nest), goal: '' });
+    figures.push({ figure: `ingest: ${r.name} / bare NestJS on Fastify`, value: ratio(r, nest), goal: '' });
   }
   for (const r of [by('distinct alerts at 1,000/s'), by('storm at 1,000/s')]) {
     const errors = r.non2xx + r.errors;
@@ -79,7 +87,7 @@ export const ingestSection: Section = {
   title: 'Webhook ingest (load generator and baselines each in their own process)',
   run: async (ctx) => {
     const opts = { durationSeconds: ctx.quick ? 3 : 10, connections: 50, runId: ctx.runId };
-    ctx.log(`autocannon in its own process, ${opts.connections} connections, ${opts.durationSeconds} s each: bare Node 202, bare NestJS 202, distinct, storm, then both at 1,000/s...`);
+    ctx.log(`autocannon in its own process, ${opts.connections} connections, ${opts.durationSeconds} s each: bare Node 202, bare NestJS 202 on Express and on Fastify, distinct, storm, then both at 1,000/s...`);
     const runs = await measureIngest(ctx.engine, opts, ctx.log);
     return { figures: ingestFigures(runs), details: { ...opts, runs } };
   },

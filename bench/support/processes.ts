@@ -48,8 +48,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(line) as LoadResult;
 }
 
+/** Bare Node, or the same NestJS handler on Express or on Fastify (the API's adapter). */
+export type BareServerKind = 'node' | 'nest' | 'nest-fastify';
+
 /** A bare 202 server in its own process (bench/processes/bare-server.ts). */
-export async function startBareServer(kind: 'node' | 'nest'): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+export async function startBareServer(kind: BareServerKind): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawnScript('bare-server.ts', [kind, String(port)]);
   await lineOf(child, (l) => l.startsWith('listening'));

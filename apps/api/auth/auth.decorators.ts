@@ -1,6 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Caller, Role } from './roles';
 
 export const ROLE_KEY = 'palisade:role';
@@ -34,7 +34,7 @@ export function routeAccess(reflector: Reflector, targets: (object | ((...args: 
   return { public: of<boolean>(PUBLIC_KEY) ?? false, role: of<Role>(ROLE_KEY) ?? 'viewer', streamTicket: of<boolean>(STREAM_TICKET_KEY) ?? false };
 }
 
-export type AuthenticatedRequest = Request & { caller?: Caller };
+export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
 /** The caller the AuthGuard found for this request. */
 export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {

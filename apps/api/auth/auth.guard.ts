@@ -44,7 +44,7 @@ export class AuthGuard implements CanActivate {
     const token = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
     const ticket = (req.query as Record<string, unknown>).ticket;
     if (!token && ticketAllowed && req.method === 'GET' && typeof ticket === 'string' && ticket.length > 0) {
-      return this.tickets.redeem(ticket, String(req.params.id));
+      return this.tickets.redeem(ticket, String((req.params as Record<string, unknown>).id));
     }
     if (!token) {
       throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthenticated', `This needs an API token with the ${needed} role or higher.`, `Send Authorization: Bearer <token>. ${GET_A_TOKEN}`);

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
 import { PalisadeError, type ErrorBody } from '../../../lib/errors';
@@ -32,12 +32,12 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('ErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = this.toBody(exception);
     if (status >= 500 && status !== 503) this.log.error(exception instanceof Error ? exception.stack : String(exception));
     // A 503 is temporary: tell well-behaved senders when to come back.
-    if (status === 503) res.setHeader('Retry-After', '5');
-    res.status(status).json(body);
+    if (status === 503) void res.header('Retry-After', '5');
+    void res.status(status).send(body);
   }
 
   private toBody(exception: unknown): { status: number; body: ErrorBody } {
@@ -56,9 +56,10 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof PalisadeError) {
       return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: exception.toBody() };
     }
-    if (isClientHttpError(exception)) {
-      // Errors from Express middleware (body-parser: too large, bad encoding) carry their own status.
-      return { status: exception.status, body: fromStatus(exception.status, exception.message, exception.type) };
+    const client = clientHttpError(exception);
+    if (client) {
+      // Errors from the body parsers (body-parser: too large, bad encoding) and Fastify's own carry their own status.
+      return { status: client.status, body: fromStatus(client.status, client.message, client.type) };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -77,10 +78,13 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-function isClientHttpError(value: unknown): value is { status: number; message: string; type?: string } {
-  if (!(value instanceof Error) || value instanceof HttpException) return false;
-  const status = (value as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 400 && status < 500;
+/** An error from the body parsers or Fastify with a 4xx status: http-errors (body-parser) say `status`, Fastify's own (a bad URL, a bad Content-Length) `statusCode`. */
+function clientHttpError(value: unknown): { status: number; message: string; type?: string } | undefined {
+  if (!(value instanceof Error) || value instanceof HttpException) return undefined;
+  const { status, statusCode, type } = value as { status?: unknown; statusCode?: unknown; type?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code >= 500) return undefined;
+  return { status: code, message: value.message, type: typeof type === 'string' ? type : undefined };
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {

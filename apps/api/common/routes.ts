@@ -6,7 +6,7 @@ import type { ModulesContainer } from '@nestjs/core';
 export interface ApiRoute {
   /** Upper case: GET, POST, DELETE. */
   method: string;
-  /** Express style: /incidents/:id/timeline. */
+  /** As Nest declares it: /incidents/:id/timeline. */
   path: string;
   controller: Type;
   handlerName: string;
@@ -39,7 +39,7 @@ export function apiRoutes(modules: ModulesContainer): ApiRoute[] {
   return routes;
 }
 
-/** Whether an Express-style route path (`/incidents/:id`) matches a request path. */
+/** Whether a route path (`/incidents/:id`) matches a request path. */
 export function routeMatches(routePath: string, requestPath: string): boolean {
   const want = segments(routePath);
   const got = segments(requestPath);

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { ApiZodResponse } from '../common/openapi/api-decorators';
 import { liveSchema, notReadySchema, readySchema } from './dto/health-responses.dto';
@@ -23,11 +23,11 @@ export class HealthController {
   @ApiZodResponse(200, readySchema, 'Ready: Postgres, Temporal and a worker answer; `degraded` when the inbox is far behind (checks.inbox says by how much; the door still takes alerts).')
   @ApiZodResponse(503, notReadySchema, 'Not ready: the checks say what is missing.')
   @ApiOperation({ summary: 'Readiness: Postgres answers, Temporal answers and a worker polls the task queue.' })
-  async readyz(@Res({ passthrough: true }) res: Response): Promise<object> {
+  async readyz(@Res({ passthrough: true }) res: FastifyReply): Promise<object> {
     const { ready, degraded, checks, inbox, stuck } = await this.health.readiness();
     // Degraded stays 200: the door must keep storing alerts, so a load balancer keeps sending them.
     if (ready) return { status: degraded ? 'degraded' : 'ready', checks, inbox, stuck };
-    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    void res.status(HttpStatus.SERVICE_UNAVAILABLE);
     const failing = Object.entries(checks)
       .filter(([name, c]) => !c.ok && name !== 'inbox')
       .map(([name, c]) => `${name} (${c.detail})`);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowStreamTicket, CurrentCaller, RequireRole } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/openapi/api-errors';
@@ -249,11 +249,11 @@ export class IncidentsController {
   })
   @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request'], 404: ['incident_not_found'] })
   @ApiOperation({ summary: "An incident's timeline, oldest first; page with ?after=<nextCursor>; ?format=ndjson for one event per line (next cursor in X-Next-Cursor)." })
-  async timeline(@Param('id') id: string, @Query() query: TimelineQueryDto, @Res({ passthrough: true }) res: Response) {
+  async timeline(@Param('id') id: string, @Query() query: TimelineQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const page = await this.incidents.timelineOf(id, query);
     if (query.format === 'json') return page;
-    res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
-    if (page.nextCursor !== null) res.setHeader('X-Next-Cursor', String(page.nextCursor));
+    void res.header('Content-Type', 'application/x-ndjson; charset=utf-8');
+    if (page.nextCursor !== null) void res.header('X-Next-Cursor', String(page.nextCursor));
     return page.events.map((e) => `${JSON.stringify(e)}\n`).join('');
   }
 
@@ -284,16 +284,17 @@ export class IncidentsController {
       'Authorization: Bearer <token>, or (a browser EventSource, which cannot set headers) ?ticket= from POST /incidents/:id/timeline/stream-tickets. ' +
       '429 too_many_streams past the streams a token (PALISADE_STREAMS_PER_TOKEN) or the process (PALISADE_STREAMS_MAX) may hold.',
   })
-  async stream(@Param('id') id: string, @Query() query: TimelineQueryDto, @Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller) {
+  async stream(@Param('id') id: string, @Query() query: TimelineQueryDto, @Req() req: FastifyRequest, @Res() res: FastifyReply, @CurrentCaller() caller: Caller) {
     await this.incidents.get(id); // 400/404 as JSON before the stream starts
     let release: () => void;
     try {
       release = this.hub.admit(caller);
     } catch (err) {
-      res.setHeader('Retry-After', '10');
+      void res.header('Retry-After', '10');
       throw err;
     }
-    streamTimeline(req, res, query.after, {
+    res.hijack();
+    streamTimeline(req.raw, res.raw, query.after, {
       eventsAfter: (after, limit) => this.incidents.eventsAfter(id, after, limit),
       follow: (listener, onFailure) => this.hub.follow(id, listener, onFailure),
       // A token revoked or expired while its stream is open stops receiving within a few seconds.

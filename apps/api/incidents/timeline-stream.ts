@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
 import type { TimelineListener } from './timeline-hub';
 
@@ -30,9 +30,10 @@ const PROBLEM = {
  * then each new event as it is written. `id:` is the event's sequence, so a client resumes
  * where it left off. The stream catches up from Postgres by itself, then takes the incident's
  * shared poller's events; a slow reader is waited for (`drain`) and, past MAX_PENDING events
- * behind, reads Postgres again at its own pace: never buffered without bound.
+ * behind, reads Postgres again at its own pace: never buffered without bound. It writes to the
+ * Node response itself (the route hands it over: Fastify's `reply.hijack()`).
  */
-export function streamTimeline(req: Request, res: Response, after: number, source: TimelineSource): void {
+export function streamTimeline(req: IncomingMessage, res: ServerResponse, after: number, source: TimelineSource): void {
   const lastEventId = Number(req.headers['last-event-id']);
   let cursor = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : after;
   let closed = false;
@@ -42,7 +43,7 @@ export function streamTimeline(req: Request, res: Response, after: number, sourc
   let wake: (() => void) | undefined;
   const nudge = () => wake?.();
 
-  res.status(200);
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');

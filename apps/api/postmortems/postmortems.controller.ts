@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { RenderedFormat } from '../../../lib/postmortem/render';
 import { ApiIdParam, ApiZodResponse } from '../common/openapi/api-decorators';
 import { ApiErrors } from '../common/openapi/api-errors';
@@ -29,13 +29,12 @@ export class PostmortemsController {
       'format=md (default) reads as plain text; format=html is a standalone page for printing; format=json is the computed model the templates render ' +
       '(runbooks/templates/postmortem.*.hbs). Times are UTC; durations count from the first alert.',
   })
-  async get(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) res: Response) {
+  async get(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const postmortem = await this.postmortems.build(id);
     if (query.format === 'json') return postmortem;
-    res.setHeader('Content-Type', CONTENT_TYPE[query.format]);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
+    void res.header('Content-Type', CONTENT_TYPE[query.format]).header('X-Content-Type-Options', 'nosniff');
     // The page stands alone: its inline styles and nothing else, whatever an alert's text says.
-    if (query.format === 'html') res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    if (query.format === 'html') void res.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
     return this.postmortems.render(query.format, postmortem);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '../auth/auth.decorators';
@@ -49,10 +49,10 @@ const ASSETS = new Map(
     .map((name) => [name, load(name)]),
 );
 
-function send(res: Response, file: StaticFile): void {
-  res
+function send(res: FastifyReply, file: StaticFile): void {
+  void res
     .status(HttpStatus.OK)
-    .set({
+    .headers({
       'Content-Type': file.type,
       'Cache-Control': 'no-cache',
       'Content-Security-Policy': CSP,
@@ -69,12 +69,12 @@ function send(res: Response, file: StaticFile): void {
 @Controller()
 export class WebController {
   @Get()
-  index(@Res() res: Response): void {
+  index(@Res() res: FastifyReply): void {
     send(res, INDEX);
   }
 
   @Get('ui/:file')
-  asset(@Param('file') file: string, @Res() res: Response): void {
+  asset(@Param('file') file: string, @Res() res: FastifyReply): void {
     const asset = ASSETS.get(file);
     if (!asset) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', `The web page has no file '${file}'.`, 'Open / for the page.');
     send(res, asset);

@@ -1,6 +1,6 @@
 import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SOURCES } from '../../../lib/intake/alert';
 import { Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/openapi/api-errors';
@@ -27,15 +27,15 @@ export class WebhooksController {
       'Answers 202 only once the alert is stored: {alertIds, incidentId, disposition: started|merged|suppressed|duplicate}; ' +
       'a body with several findings answers {alertIds, alerts: [{alertId, incidentId, disposition}]}.',
   })
-  async receive(@Param('source') source: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async receive(@Param('source') source: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const answer = await this.intake.receive({
       source,
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
       contentType: req.headers['content-type'],
       headers: flatten(req.headers),
-      query: flatten(req.query),
+      query: flatten(req.query as Record<string, unknown>),
     });
-    res.status(answer.status === 202 ? HttpStatus.ACCEPTED : HttpStatus.OK);
+    void res.status(answer.status === 202 ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return answer.body;
   }
 }
