@@ -4,6 +4,8 @@ import type { MemoryReport } from '../../apps/worker/heap-snapshots';
 import { formatHeapSummary, summarizeHeapSnapshot, type HeapGroup } from './heap-snapshot';
 import { until } from './stats';
 
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
 // `--heap-snapshot`: the engine's worker runs with PALISADE_WORKER_HEAP_SNAPSHOT_DIR set
 // (apps/worker/heap-snapshots.ts); a <name>.request file there makes it write a heap snapshot
 // of each of its threads and a memory report, read here: where its resident memory goes.
@@ -60,7 +62,8 @@ export async function takeWorkerHeap(dir: string, name: string, label: string, l
   const snapshots = body.snapshots.map((s) => {
     const summary = summarizeHeapSnapshot(s);
     for (const line of formatHeapSummary(path.basename(s), summary, 15)) log(`  ${line}`);
-    return { file: s, liveMiB: round(summary.bytes / 2 ** 20), byType: summary.byType.slice(0, 12), top: summary.byName.slice(0, 40) };
+    // Relative to the repository: the results are committed, machine paths are not.
+    return { file: path.relative(REPO_ROOT, s), liveMiB: round(summary.bytes / 2 ** 20), byType: summary.byType.slice(0, 12), top: summary.byName.slice(0, 40) };
   });
   return { label, before: body.before, after: body.after, snapshots, accounting: parts };
 }
