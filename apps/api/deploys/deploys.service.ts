@@ -16,6 +16,8 @@ import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-e
  * 5 s under load (the contract drill's concurrent ramps met 503s at 5 s).
  */
 const DEPLOYMENT_DEADLINE_MS = 15_000;
+/** How long a deployment known to exist may answer NOT_FOUND before GET /deploys says 404. */
+const NOT_FOUND_PATIENCE_MS = 5_000;
 import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-responses.dto';
 
 export type DeployStatus = z.infer<typeof deployStatusSchema>;
@@ -49,7 +51,19 @@ export class DeploysService {
   }
 
   async state(): Promise<DeploymentState> {
-    const state = await this.ask('describe the worker deployment', () => describeDeployment(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName));
+    const deploymentName = this.deploymentName;
+    const describe = () => this.ask('describe the worker deployment', () => describeDeployment(this.temporal.workflowService, this.temporal.options.namespace, deploymentName));
+    let state = await describe();
+    // Temporal answers from the deployment's own system workflow and may say NOT_FOUND for a moment
+    // while it turns over (seen between two versions, both polling). Once a worker of the
+    // deployment has registered its build the deployment exists: ask again before calling it absent.
+    if (!state && (await this.registeredBuilds(deploymentName)).size > 0) {
+      const until = Date.now() + NOT_FOUND_PATIENCE_MS;
+      while (!state && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = await describe();
+      }
+    }
     if (!state) {
       throw new ApiError(HttpStatus.NOT_FOUND, 'deployment_not_found', `No worker of deployment ${this.deploymentName} has polled Temporal yet.`, 'Start a worker (npm start, or the worker process) with the same PALISADE_DEPLOYMENT_NAME, then ask again.');
     }
