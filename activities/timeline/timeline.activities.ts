@@ -81,10 +81,15 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
 
     /**
      * Appends a run's events in order, those it held back first (workflows/shared/timeline.ts):
-     * one activity for what used to take one each.
+     * one activity for what used to take one each. `waiting`: the run writes them because it is
+     * about to wait (a gate, a responder, a pause), so a new incident's run is no longer working
+     * and the inbox dispatcher may start the next one (apps/api/webhooks/inbox-store.ts).
      */
-    async appendTimelineEvents(events: RunTimelineEvent[]): Promise<void> {
+    async appendTimelineEvents(events: RunTimelineEvent[], opts: { waiting?: boolean } = {}): Promise<void> {
       await write(events);
+      if (opts.waiting && events.length > 0) {
+        await db.query(`UPDATE incidents SET run_state = 'waiting', run_state_at = now() WHERE id = $1 AND run_state IN ('queued', 'working')`, [events[0].incidentId]);
+      }
     },
 
     /**

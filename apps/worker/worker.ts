@@ -20,6 +20,7 @@ import { SlackTemplates } from '../../lib/slack/templates';
 import { createSlackClient } from '../../activities/slack/slack-client';
 import { bundleCode, deploymentOptionsFor } from './versioning';
 import { registerBuild } from '../../lib/db/worker-builds';
+import { workflowCacheSize } from '../../lib/temporal/workflow-cache';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -90,29 +91,4 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '5s',
     ...workflowTracing(opts.tracing),
   });
-}
-
-/** The worker's own resident memory with nothing cached (`npm run bench`, 2 cores, compiled JavaScript: 219 MiB). */
-const WORKER_BASE_MIB = 220;
-/**
- * What one cached run costs (`npm run bench` before issue 22: 1,000 incidents at a gate, every
- * one cached, took the worker up by about 0.65 MB each).
- */
-const CACHED_RUN_MIB = 0.65;
-/** Never below the workflow task slots (the SDK requires it), never past what a run's replay saves. */
-const CACHE_MIN = 40;
-const CACHE_MAX = 2_000;
-
-/**
- * Runs kept in memory between their tasks, sized to the worker's memory budget
- * (PALISADE_WORKER_MEMORY_MB, default 300: 123 runs). Most incidents spend their life waiting
- * at a gate for a person; the SDK's default (from the heap limit: about a thousand here) keeps
- * every one of them. The cache is least recently used first, so a gated run, which has no task
- * until a vote or a timer, is the one evicted; bringing it back replays its history, which
- * local projection writes keep short (a run at its first gate: 50 events, 5 workflow tasks).
- * The runs actually working at once (a burst of new incidents on their way to a gate) stay.
- */
-export function workflowCacheSize(memoryMiB: number): number {
-  const fits = Math.floor((memoryMiB - WORKER_BASE_MIB) / CACHED_RUN_MIB);
-  return Math.min(CACHE_MAX, Math.max(CACHE_MIN, fits));
 }

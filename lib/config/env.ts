@@ -4,6 +4,7 @@ import { PalisadeError } from '../errors';
 import { DURATION_PATTERN, durationMs } from '../duration';
 import { SOURCES, type SourceName } from '../intake/alert';
 import { TASK_QUEUE } from '../temporal/names';
+import { runsWorkingMax } from '../temporal/workflow-cache';
 
 /**
  * Every environment variable Palisade reads, validated once. Nothing outside `lib/config`
@@ -44,6 +45,11 @@ const envSchema = z.object({
   PALISADE_WORKER_MEMORY_MB: z.coerce.number().int().min(128).max(1_000_000).default(300),
   /** Bench only (`npm run bench -- --heap-snapshot`): on SIGUSR2 the worker writes every thread's heap snapshot and its memory here. */
   PALISADE_WORKER_HEAP_SNAPSHOT_DIR: optionalString,
+  /**
+   * New incidents' runs the inbox dispatcher lets be on their way to their first wait at once
+   * (0: no limit); unset, three quarters of one worker's cache (lib/temporal/workflow-cache.ts).
+   */
+  PALISADE_DISPATCH_RUNS_WORKING: z.coerce.number().int().min(0).max(1_000_000).optional(),
   /** `/readyz` says degraded when the inbox's oldest pending alert waits longer than this (seconds)… */
   PALISADE_READY_INBOX_MAX_AGE: z.coerce.number().int().min(1).default(120),
   /** …or more than this many alerts wait in it. */
@@ -191,6 +197,8 @@ export interface PalisadeConfig {
     streamsMax: number;
     /** /readyz says degraded past either: the inbox's oldest pending alert (seconds), or how many wait. */
     readyInbox: { maxAgeSeconds: number; maxPending: number };
+    /** New incidents' runs on their way to their first wait at once (0: no limit): the dispatcher starts no more. */
+    runsWorkingMax: number;
     /** How often the stuck watcher looks at open incidents' runs (0: never), and after how many failed attempts of one workflow task a run is stuck. */
     stuckCheckMs: number;
     stuckAttempts: number;
@@ -271,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
       streamsMax: e.PALISADE_STREAMS_MAX,
       readyInbox: { maxAgeSeconds: e.PALISADE_READY_INBOX_MAX_AGE, maxPending: e.PALISADE_READY_INBOX_MAX_PENDING },
+      runsWorkingMax: runsWorkingMax(e.PALISADE_DISPATCH_RUNS_WORKING, e.PALISADE_WORKER_MEMORY_MB),
       stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
       stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
       slaFile: path.resolve(cwd, e.PALISADE_SLA_FILE),

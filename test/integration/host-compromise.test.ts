@@ -64,6 +64,11 @@ describe('host-compromise playbook', () => {
       'gate.requested',
     ]);
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    // The gate's request is written as the run waits: the dispatcher may start the next new incident.
+    await eventually('the run to say it waits', async () => {
+      const [row] = await bed.engine.db.query<{ run_state: string }[]>(`SELECT run_state FROM incidents WHERE id = $1`, [run.incidentId]);
+      return row?.run_state === 'waiting' ? true : undefined;
+    });
     // A step is one activity: its provider call writes its start and what the run held back
     // before it; the rest rides with the next write (here the gate's request).
     const history = await run.handle.fetchHistory();

@@ -116,6 +116,7 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
       await run.timeline.record('gate.requested', `Approval needed: ${request.step} (${describeApprovers(policy.approvers)}; ${gate.needed} approver(s); by ${gate.deadline})`, {
         actor: gate.requestedBy,
         data: { gateId: id, step: request.step, summary: request.summary, critical: gate.critical, needed: gate.needed, approvers: policy.approvers, deadline: gate.deadline, expiresAt: gate.expiresAt, fallback: policy.fallback },
+        waiting: true,
       });
     } else await run.timeline.flush();
     // Slack follows the gate (request, votes, escalations, decision) without ever holding it up.

@@ -58,7 +58,7 @@ export class TimelineRecorder {
   async record(
     type: TimelineEventType,
     summary: string,
-    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean; hold?: boolean } = {},
+    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean; hold?: boolean; waiting?: boolean } = {},
   ): Promise<void> {
     if (this.muted()) return;
     this.lastSequence += 1;
@@ -83,7 +83,7 @@ export class TimelineRecorder {
     const recorded = changed ? { ...event, build } : event;
     if (this.writes === 'held') {
       this.held.push(recorded);
-      if (!opts.hold) await this.flush();
+      if (!opts.hold) await this.write({ waiting: opts.waiting });
       return;
     }
     // `remote`: an activity even where this run writes locally (a storm's merged batches).
@@ -92,12 +92,20 @@ export class TimelineRecorder {
     await CancellationScope.nonCancellable(() => append(recorded));
   }
 
-  /** Writes the held events now (the run is about to wait for something other than its next write). */
+  /**
+   * Writes the held events now: the run is about to wait for something other than its next
+   * write, and says so (a new incident's run waiting lets the dispatcher start the next one).
+   */
   async flush(): Promise<void> {
+    await this.write({ waiting: true });
+  }
+
+  private async write(opts: { waiting?: boolean }): Promise<void> {
     const events = this.carry();
     if (!events) return;
-    // Never cancelled: a cancel must not leave a gap in the sequence.
-    await CancellationScope.nonCancellable(() => appendTimelineEvents(events));
+    // Never cancelled: a cancel must not leave a gap in the sequence. An activity's arguments are
+    // not commands: `waiting` changes nothing a replay compares.
+    await CancellationScope.nonCancellable(() => (opts.waiting ? appendTimelineEvents(events, { waiting: true }) : appendTimelineEvents(events)));
     this.written(events);
   }
 

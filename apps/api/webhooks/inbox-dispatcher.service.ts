@@ -148,7 +148,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
    * round throws, so the loop backs off, only when Temporal could not be reached at all.
    */
   async drainOnce(): Promise<number> {
-    const { rows, lease } = await claimRows(this.db);
+    const { rows, lease } = await claimRows(this.db, this.config.api.runsWorkingMax);
     if (rows.length === 0) return 0;
     const incidents = groupByIncident(rows);
     const outcomes = new Map<ClaimedRow[], Delivery>();

@@ -49,32 +49,70 @@ const COALESCE_MS = 50;
 const PENDING = 'dispatched_at IS NULL AND dead_at IS NULL';
 
 /**
+ * A new incident's run counts as working (on its way to its first wait) for this long at most:
+ * a run that never says it waits (stuck, or a playbook that waits on nothing) stops holding
+ * back the next ones after it.
+ */
+const WORKING_EXPIRES = '2 minutes';
+
+/** Pending rows of an incident whose run is started (or was never the dispatcher's to start), and of one not yet started. */
+const PENDING_ROWS = (fresh: boolean) => `
+  SELECT inbox.id, inbox.incident_id, ${fresh} AS fresh FROM inbox JOIN incidents i ON i.id = inbox.incident_id
+  WHERE inbox.dispatched_at IS NULL AND inbox.dead_at IS NULL AND (inbox.claimed_until IS NULL OR inbox.claimed_until < now())
+    AND inbox.created_at < now() - interval '${COALESCE_MS} milliseconds'
+    AND inbox.incident_id NOT IN (SELECT incident_id FROM busy)
+    AND i.run_state ${fresh ? "= 'queued'" : "IS DISTINCT FROM 'queued'"}`;
+
+/**
  * Leases the pending rows (up to BATCH_LIMIT each, in inbox order) of the incidents whose
  * oldest pending alert is oldest, skipping incidents another dispatcher holds. Two
  * statements in one transaction: the first picks incidents and takes their advisory locks;
  * the second, under a snapshot taken after the locks, leases only incidents no other
  * dispatcher leased meanwhile (one statement's snapshot could predate a replica's lease).
+ *
+ * With `runsWorkingMax` (0: no limit), a new incident (its run not started yet) is picked only
+ * while fewer than that many new incidents' runs are working, i.e. started and not yet at their
+ * first wait (incidents.run_state, written by the run's timeline: activities/timeline). The
+ * alerts of incidents already running always go, ahead of or behind the held ones. A burst of
+ * distinct incidents so starts no faster than its runs reach their gates, and each working run
+ * stays in the worker's cache (lib/temporal/workflow-cache.ts); the held rows wait in the inbox,
+ * answered 202 already, and /readyz shows the wait.
  */
-export async function claimRows(db: DataSource): Promise<Claim> {
+export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Claim> {
   const lease = randomUUID();
   const rows = await db.transaction(async (tx) => {
-    const picked = await tx.query<{ incident_id: string }[]>(
+    const picked = await tx.query<{ incident_id: string; fresh: boolean }[]>(
       `WITH busy AS MATERIALIZED (
          -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
          SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
-       ), candidates AS (
-         SELECT id, incident_id FROM inbox
-         WHERE ${PENDING} AND (claimed_until IS NULL OR claimed_until < now())
-           AND created_at < now() - interval '${COALESCE_MS} milliseconds'
-           AND incident_id NOT IN (SELECT incident_id FROM busy)
-         ORDER BY id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE SKIP LOCKED
+       ), slots AS MATERIALIZED (
+         SELECT CASE WHEN $1::int = 0 THEN ${INCIDENTS_PER_ROUND}
+                     ELSE $1::int - (SELECT count(*)::int FROM incidents
+                                     WHERE run_state = 'working' AND run_state_at > now() - interval '${WORKING_EXPIRES}'
+                                       AND status NOT IN ('resolved', 'cancelled')) END AS n
+       ), started AS (
+         ${PENDING_ROWS(false)}
+         ORDER BY inbox.id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE OF inbox SKIP LOCKED
+       ), fresh AS (
+         ${PENDING_ROWS(true)} AND (SELECT n FROM slots) > 0
+         ORDER BY inbox.id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE OF inbox SKIP LOCKED
+       ), incidents_by_age AS (
+         SELECT incident_id, min(id) AS first_id, bool_or(fresh) AS fresh FROM (SELECT * FROM started UNION ALL SELECT * FROM fresh) c GROUP BY incident_id
        ), oldest AS (
-         SELECT incident_id, min(id) AS first_id FROM candidates GROUP BY incident_id ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
+         SELECT incident_id, first_id, fresh FROM (
+           SELECT *, row_number() OVER (PARTITION BY fresh ORDER BY first_id) AS nth FROM incidents_by_age) ranked
+         WHERE NOT fresh OR nth <= (SELECT n FROM slots)
+         ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
        )
        -- One dispatcher per incident: a replica that picked the same incident gets no lock.
-       SELECT incident_id FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))`,
+       SELECT incident_id, fresh FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))`,
+      [runsWorkingMax],
     );
     if (picked.length === 0) return [];
+    const starting = picked.filter((p) => p.fresh).map((p) => p.incident_id);
+    if (starting.length > 0) {
+      await tx.query(`UPDATE incidents SET run_state = 'working', run_state_at = now() WHERE id = ANY($1::uuid[]) AND run_state = 'queued'`, [starting]);
+    }
     return tx.query<ClaimedRow[]>(
       `WITH claimed AS (
          UPDATE inbox SET claimed_until = now() + interval '${LEASE}', attempts = attempts + 1, lease = $2

@@ -23,6 +23,7 @@ import { IncidentClassification1764980000000 } from './1764980000000-incident-cl
 import { PostmortemReview1764990000000 } from './1764990000000-postmortem-review';
 import { IncidentLinks1764990000001 } from './1764990000001-incident-links';
 import { Deploys1765000000000 } from './1765000000000-deploys';
+import { RunsWorking1765130000000 } from './1765130000000-runs-working';
 
 /** Every committed migration, oldest first. Add new ones at the end. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   PostmortemReview1764990000000,
   IncidentLinks1764990000001,
   Deploys1765000000000,
+  RunsWorking1765130000000,
 ];
