@@ -53,10 +53,11 @@ describe('the dispatcher and the runs working at once', () => {
       await settle(engine);
       const first = await claimRows(engine.db, 2);
       expect(new Set(first.rows.map((r) => r.incident_id))).toEqual(new Set([ia, ib]));
+      expect(first.atLimit).toBe(false);
       expect([await runState(engine, ia), await runState(engine, ib), await runState(engine, ic)]).toEqual(['working', 'working', 'queued']);
       await markDispatched(engine.db, first.rows, first.lease);
       const held = await claimRows(engine.db, 2);
-      expect(held.rows).toEqual([]);
+      expect(held).toMatchObject({ rows: [], atLimit: true });
 
       // Another alert for a running incident goes, though the limit is reached and it is newer than the held one.
       expect((await sendGeneric(engine.baseUrl, genericAlert(a, { title: `Second process on ${a}` }))).status).toBe(202);

@@ -31,6 +31,11 @@ import {
 /** One signalWithStart may take this long; the rest of the lease (30 s) is the margin. */
 const SIGNAL_DEADLINE_MS = 10_000;
 const IDLE_MS = 100;
+/**
+ * Idle while new incidents wait for a run to reach its first wait: each round then walks past
+ * the held rows to find alerts for running incidents (24 ms with 10,000 held, on PGlite).
+ */
+const AT_LIMIT_IDLE_MS = 500;
 const MAX_BACKOFF_MS = 5_000;
 /** A signal that reached a run which had already closed its incident goes again this soon. */
 const CLOSING_RUN_RETRY_S = 1;
@@ -64,6 +69,8 @@ type Delivery =
 export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('InboxDispatcher');
   private running = false;
+  /** The last round started no new incident: as many new runs work as may. */
+  private atLimit = false;
   private loop: Promise<void> | undefined;
   /** Ends the current sleep (shutdown). */
   private interrupt: (() => void) | undefined;
@@ -126,7 +133,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         this.log.warn(`dispatch failed, retrying in ${backoff} ms: ${(err as Error).message}`);
       }
       if (backoff > 0) await this.sleep(backoff);
-      else if (dispatched === 0) await this.sleep(IDLE_MS);
+      else if (dispatched === 0) await this.sleep(this.atLimit ? AT_LIMIT_IDLE_MS : IDLE_MS);
     }
   }
 
@@ -148,7 +155,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
    * round throws, so the loop backs off, only when Temporal could not be reached at all.
    */
   async drainOnce(): Promise<number> {
-    const { rows, lease } = await claimRows(this.db, this.config.api.runsWorkingMax);
+    const { rows, lease, atLimit } = await claimRows(this.db, this.config.api.runsWorkingMax);
+    this.atLimit = atLimit;
     if (rows.length === 0) return 0;
     const incidents = groupByIncident(rows);
     const outcomes = new Map<ClaimedRow[], Delivery>();

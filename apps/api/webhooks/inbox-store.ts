@@ -35,6 +35,8 @@ export interface ClaimedRow {
 export interface Claim {
   rows: ClaimedRow[];
   lease: string;
+  /** As many new incidents' runs work as may: no new incident was picked (its rows wait). */
+  atLimit: boolean;
 }
 
 /** Alerts of one incident in one signal. */
@@ -80,16 +82,21 @@ const PENDING_ROWS = (fresh: boolean) => `
  */
 export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Claim> {
   const lease = randomUUID();
+  let slots = INCIDENTS_PER_ROUND;
   const rows = await db.transaction(async (tx) => {
+    if (runsWorkingMax > 0) {
+      const [working] = await tx.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM incidents
+         WHERE run_state = 'working' AND run_state_at > now() - interval '${WORKING_EXPIRES}' AND status NOT IN ('resolved', 'cancelled')`,
+      );
+      slots = Math.min(INCIDENTS_PER_ROUND, runsWorkingMax - working.n);
+    }
     const picked = await tx.query<{ incident_id: string; fresh: boolean }[]>(
       `WITH busy AS MATERIALIZED (
          -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
          SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
-       ), slots AS MATERIALIZED (
-         SELECT CASE WHEN $1::int = 0 THEN ${INCIDENTS_PER_ROUND}
-                     ELSE $1::int - (SELECT count(*)::int FROM incidents
-                                     WHERE run_state = 'working' AND run_state_at > now() - interval '${WORKING_EXPIRES}'
-                                       AND status NOT IN ('resolved', 'cancelled')) END AS n
+       ), slots AS (
+         SELECT $1::int AS n
        ), started AS (
          ${PENDING_ROWS(false)}
          ORDER BY inbox.id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE OF inbox SKIP LOCKED
@@ -106,7 +113,7 @@ export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Cla
        )
        -- One dispatcher per incident: a replica that picked the same incident gets no lock.
        SELECT incident_id, fresh FROM oldest WHERE pg_try_advisory_xact_lock(hashtext(incident_id::text))`,
-      [runsWorkingMax],
+      [slots],
     );
     if (picked.length === 0) return [];
     const starting = picked.filter((p) => p.fresh).map((p) => p.incident_id);
@@ -139,7 +146,7 @@ export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Cla
       [picked.map((p) => p.incident_id), lease],
     );
   });
-  return { rows, lease };
+  return { rows, lease, atLimit: slots <= 0 };
 }
 
 const ids = (rows: ClaimedRow[]) => rows.map((r) => r.inbox_id);
