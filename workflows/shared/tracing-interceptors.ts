@@ -7,8 +7,25 @@
 // existed, or with tracing off, replays through no tracing code at all (the interceptors'
 // extra awaits around activity results would reorder an older run's commands), and a traced
 // run sees the same headers on every replay.
+//
+// OpenTelemetry is loaded only then, by a require in `execute`: the SDK gives every run its own
+// module cache, so a top-level import evaluated OpenTelemetry (123 modules, 0.25 MB) in every
+// cached run, traced or not (issue 22, test/unit/workflow-bundle-tracing-lazy.test.ts).
 import { defaultPayloadConverter, type Headers, type WorkflowInterceptors } from '@temporalio/workflow';
-import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
+
+type OpenTelemetryInterceptors = {
+  inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor;
+  outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor;
+  internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
+};
+
+/** OpenTelemetry's workflow interceptors, evaluated in this run's module cache on first use (webpack bundles the module; the call only evaluates it). */
+function openTelemetryInterceptors(): OpenTelemetryInterceptors {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
+  return { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
+}
 
 /** Where @temporalio/interceptors-opentelemetry's client interceptor puts the W3C context. */
 const TRACE_HEADER = '_tracer-data';
@@ -21,13 +38,13 @@ function startedTraced(headers: Headers): boolean {
 }
 
 export const interceptors = (): WorkflowInterceptors => {
-  let traced: { inbound: OpenTelemetryInboundInterceptor; outbound: OpenTelemetryOutboundInterceptor; internals: OpenTelemetryInternalsInterceptor } | undefined;
+  let traced: OpenTelemetryInterceptors | undefined;
   return {
     inbound: [
       {
         execute: (input, next) => {
           if (!startedTraced(input.headers)) return next(input);
-          traced = { inbound: new OpenTelemetryInboundInterceptor(), outbound: new OpenTelemetryOutboundInterceptor(), internals: new OpenTelemetryInternalsInterceptor() };
+          traced = openTelemetryInterceptors();
           return traced.inbound.execute(input, next);
         },
         handleSignal: (input, next) => (traced ? traced.inbound.handleSignal(input, next) : next(input)),
