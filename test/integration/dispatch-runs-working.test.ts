@@ -58,6 +58,8 @@ describe('the dispatcher and the runs working at once', () => {
       await markDispatched(engine.db, first.rows, first.lease);
       const held = await claimRows(engine.db, 2);
       expect(held).toMatchObject({ rows: [], atLimit: true });
+      // /metrics says how many new runs work (the limit in its help).
+      expect(await (await fetch(`${engine.baseUrl}/metrics`)).text()).toMatch(/^palisade_dispatch_runs_working 2$/m);
 
       // Another alert for a running incident goes, though the limit is reached and it is newer than the held one.
       expect((await sendGeneric(engine.baseUrl, genericAlert(a, { title: `Second process on ${a}` }))).status).toBe(202);

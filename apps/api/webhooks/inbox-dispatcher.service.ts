@@ -23,6 +23,7 @@ import {
   incidentDispatch,
   markDispatched,
   requeueDeadLetters,
+  runsWorking,
   type ClaimedRow,
   type IncidentDispatch,
   type InboxDepth,
@@ -91,6 +92,11 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       'palisade_inbox_behind',
       'Playbooks far behind the door: 1 while the inbox is past PALISADE_READY_INBOX_MAX_PENDING or PALISADE_READY_INBOX_MAX_AGE (/readyz says degraded).',
       async () => (inboxLag(await read(), config.api.readyInbox).ok ? 0 : 1),
+    );
+    metrics.gauge(
+      'palisade_dispatch_runs_working',
+      `New incidents' runs on their way to their first wait; at PALISADE_DISPATCH_RUNS_WORKING (${config.api.runsWorkingMax || 'no limit'}) the next new incidents wait in the inbox.`,
+      () => runsWorking(this.db),
     );
     metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
   }

@@ -57,6 +57,15 @@ const PENDING = 'dispatched_at IS NULL AND dead_at IS NULL';
  */
 const WORKING_EXPIRES = '2 minutes';
 
+/** New incidents' runs on their way to their first wait (started by a dispatcher, not yet waiting, not past WORKING_EXPIRES). */
+export async function runsWorking(db: DataSource | EntityManager): Promise<number> {
+  const [row] = await db.query<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM incidents
+     WHERE run_state = 'working' AND run_state_at > now() - interval '${WORKING_EXPIRES}' AND status NOT IN ('resolved', 'cancelled')`,
+  );
+  return row?.n ?? 0;
+}
+
 /** Pending rows of an incident whose run is started (or was never the dispatcher's to start), and of one not yet started. */
 const PENDING_ROWS = (fresh: boolean) => `
   SELECT inbox.id, inbox.incident_id, ${fresh} AS fresh FROM inbox JOIN incidents i ON i.id = inbox.incident_id
@@ -84,13 +93,7 @@ export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Cla
   const lease = randomUUID();
   let slots = INCIDENTS_PER_ROUND;
   const rows = await db.transaction(async (tx) => {
-    if (runsWorkingMax > 0) {
-      const [working] = await tx.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM incidents
-         WHERE run_state = 'working' AND run_state_at > now() - interval '${WORKING_EXPIRES}' AND status NOT IN ('resolved', 'cancelled')`,
-      );
-      slots = Math.min(INCIDENTS_PER_ROUND, runsWorkingMax - working.n);
-    }
+    if (runsWorkingMax > 0) slots = Math.min(INCIDENTS_PER_ROUND, runsWorkingMax - (await runsWorking(tx)));
     const picked = await tx.query<{ incident_id: string; fresh: boolean }[]>(
       `WITH busy AS MATERIALIZED (
          -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
