@@ -313,9 +313,15 @@ function parseJson(raw: Buffer): unknown {
  */
 function withoutNul(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
-  if (Array.isArray(value)) return value.map(withoutNul);
+  // A body without U+0000 (nearly every one) is returned as it is, not copied (the door's profile, issue 22).
+  if (Array.isArray(value)) {
+    const out = value.map(withoutNul);
+    return out.some((v, i) => v !== value[i]) ? out : value;
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\uFFFD'), withoutNul(v)]));
+    const entries = Object.entries(value);
+    const out = entries.map(([k, v]): [string, unknown] => [k.includes('\u0000') ? k.replaceAll('\u0000', '\uFFFD') : k, withoutNul(v)]);
+    return out.some(([k, v], i) => k !== entries[i][0] || v !== entries[i][1]) ? Object.fromEntries(out) : value;
   }
   return value;
 }
