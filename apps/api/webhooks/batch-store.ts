@@ -5,6 +5,7 @@ import { entityGlob } from '../../../lib/intake/suppressions';
 import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/incident';
 import { MERGED_AMONG, survivorsAmong } from '../../../lib/db/merged-alerts';
 import { reopenRecent, type StoredAlert } from './alert-store';
+import { CLAIM_REPLAYS, checkClaimed, replayKeysToClaim } from './replay-claims';
 
 
 type PlaybookRoute = Extract<RouteDecision, { kind: 'playbook' }>;
@@ -23,21 +24,26 @@ export interface Routed {
  * (group commit): the deliveries already stored, one upsert for all the incidents they join
  * (counts added per workflow id), then the alerts and their inbox rows, in arrival order.
  */
-export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<StoredAlert[]> {
-  // 0. One read for what the batch needs to know: which of its workflow ids are merged
-  // duplicates', which deliveries were stored before, and the suppression windows now (one
-  // round trip, not three: the group commit's flush is the door's critical path, issue 22).
+export async function storeBatch(tx: EntityManager, arrived: Routed[], replays: { keys: string[]; memorySeconds: number }): Promise<StoredAlert[]> {
+  // 0. One statement for what the batch needs to know, with the claim of its signed requests'
+  // replay keys (replay-claims.ts): which of its workflow ids are merged duplicates', which
+  // deliveries were stored before, and the suppression windows now (one round trip, not four:
+  // the group commit's flush is the door's critical path, issue 22).
+  const keys = replayKeysToClaim(replays.keys);
   const workflowIds = [...new Set(arrived.flatMap((i) => (i.decision.kind === 'playbook' ? [i.decision.workflowId] : [])))];
-  const [known] = await tx.query<{ merged: string[]; prior: { source: string; delivery_id: string; delivery_index: number; id: string; incident_id: string | null }[]; windows: string[] }[]>(
-    `SELECT
+  const [known] = await tx.query<{ claimed: string[]; merged: string[]; prior: { source: string; delivery_id: string; delivery_index: number; id: string; incident_id: string | null }[]; windows: string[] }[]>(
+    `WITH claimed AS (${CLAIM_REPLAYS('$4', '$5')})
+     SELECT
+       (SELECT coalesce(json_agg(key), '[]') FROM claimed) AS claimed,
        (SELECT coalesce(json_agg(DISTINCT workflow_id), '[]') FROM incidents WHERE ${MERGED_AMONG('$1')}) AS merged,
        (SELECT coalesce(json_agg(json_build_object('source', a.source, 'delivery_id', a.delivery_id, 'delivery_index', a.delivery_index,
                                                     'id', a.id, 'incident_id', a.incident_id)), '[]')
         FROM alerts a JOIN unnest($2::text[], $3::text[]) AS d(source, delivery_id) USING (source, delivery_id)) AS prior,
        (SELECT coalesce(json_agg(entity_pattern), '[]')
         FROM suppressions WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at) AS windows`,
-    [workflowIds, arrived.map((i) => i.alert.source), arrived.map((i) => i.alert.deliveryId)],
+    [workflowIds, arrived.map((i) => i.alert.source), arrived.map((i) => i.alert.deliveryId), keys, replays.memorySeconds],
   );
+  checkClaimed(keys, known.claimed);
   // Alerts for a merged duplicate's entity go to its survivor while it is open (lib/db/merged-alerts.ts).
   const survivors = await survivorsAmong(tx, known.merged);
   const routedFrom = new Map<Routed, Routed>();
