@@ -27,14 +27,18 @@ export interface Survivor {
   entity: string | null;
 }
 
-/** For each workflow id that is a merged duplicate's, its open survivor (the door routes there). */
-export async function survivorsOf(q: Sql, workflowIds: string[]): Promise<Map<string, Survivor>> {
+/**
+ * The condition on `incidents` that finds, among the workflow ids in the text[] parameter named,
+ * those of merged duplicates: cheap when nothing was ever merged, one index probe
+ * (incidents_merged_workflow_idx). The door asks it in the statement that reads what else its
+ * batch needs (apps/api/webhooks/batch-store.ts).
+ */
+export const MERGED_AMONG = (workflowIdsParam: string) => `duplicate_of IS NOT NULL AND workflow_id = ANY(${workflowIdsParam}::text[])`;
+
+/** For each of these workflow ids of merged duplicates (MERGED_AMONG), its open survivor (the door routes there). */
+export async function survivorsAmong(q: Sql, mergedWorkflowIds: string[]): Promise<Map<string, Survivor>> {
   const out = new Map<string, Survivor>();
-  const unique = [...new Set(workflowIds)];
-  if (unique.length === 0) return out;
-  // Cheap when nothing was ever merged: one index probe (incidents_merged_workflow_idx).
-  const merged = await q.query<{ workflow_id: string }[]>(`SELECT DISTINCT workflow_id FROM incidents WHERE duplicate_of IS NOT NULL AND workflow_id = ANY($1::text[])`, [unique]);
-  for (const { workflow_id } of merged) {
+  for (const workflow_id of mergedWorkflowIds) {
     const [s] = await q.query<{ id: string; workflow_id: string; playbook: string; playbook_version: string; entity: string | null }[]>(SURVIVOR_OF('$1'), [workflow_id]);
     if (s) out.set(workflow_id, { id: s.id, workflowId: s.workflow_id, playbook: s.playbook, playbookVersion: s.playbook_version, entity: s.entity });
   }

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { ErrorBody } from '../../../lib/errors';
 import { pathOf } from './body-parsers';
-import { routeMatches, type ApiRoute } from './routes';
+import { pathSegments, routeMatcher, type ApiRoute } from './routes';
 
 /**
  * 405 with `Allow` for a method the path does not have, ahead of routing (a Fastify onRequest
@@ -11,13 +11,15 @@ import { routeMatches, type ApiRoute } from './routes';
  * revocation of a token called "claim".
  */
 export function methodNotAllowed(routes: readonly ApiRoute[]): onRequestAsyncHookHandler {
+  // Each route's path split and its parameters counted once, not on every request (the door's profile, issue 22).
+  const compiled = routes.map((r) => ({ method: r.method, matches: routeMatcher(r.path), params: (r.path.match(/:/g) ?? []).length }));
   return async (request, reply) => {
     const path = pathOf(request.url);
-    const matching = routes.filter((r) => routeMatches(r.path, path));
+    const got = pathSegments(path);
+    const matching = compiled.filter((r) => r.matches(got));
     if (matching.length === 0) return;
-    const params = (r: ApiRoute) => (r.path.match(/:/g) ?? []).length;
-    const fewest = Math.min(...matching.map(params));
-    const methods = new Set(matching.filter((r) => params(r) === fewest).map((r) => r.method));
+    const fewest = Math.min(...matching.map((r) => r.params));
+    const methods = new Set(matching.filter((r) => r.params === fewest).map((r) => r.method));
     if (methods.has('GET')) methods.add('HEAD');
     if (methods.has(request.method)) return;
     const allowed = [...methods];

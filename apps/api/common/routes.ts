@@ -39,11 +39,15 @@ export function apiRoutes(modules: ModulesContainer): ApiRoute[] {
   return routes;
 }
 
-/** Whether a route path (`/incidents/:id`) matches a request path. */
-export function routeMatches(routePath: string, requestPath: string): boolean {
+/** A route path's (`/incidents/:id`) test, split once: does it match a request path's segments (pathSegments)? */
+export function routeMatcher(routePath: string): (got: readonly string[]) => boolean {
   const want = segments(routePath);
-  const got = segments(requestPath);
-  return want.length === got.length && want.every((s, i) => s.startsWith(':') ? got[i].length > 0 : s === got[i]);
+  return (got) => want.length === got.length && want.every((s, i) => s.startsWith(':') ? got[i].length > 0 : s === got[i]);
+}
+
+/** A path's non-empty segments: `/incidents/42/` is ['incidents', '42']. */
+export function pathSegments(path: string): string[] {
+  return segments(path);
 }
 
 /** `/incidents/:id` as OpenAPI writes it: `/incidents/{id}`. */

@@ -3,8 +3,9 @@ import type { Alert } from '../../../lib/intake/alert';
 import type { RouteDecision } from '../../../lib/intake/routing';
 import { entityGlob } from '../../../lib/intake/suppressions';
 import { incidentSeverity, SEVERITIES, worse } from '../../../lib/domain/incident';
-import { survivorsOf } from '../../../lib/db/merged-alerts';
+import { MERGED_AMONG, survivorsAmong } from '../../../lib/db/merged-alerts';
 import { reopenRecent, type StoredAlert } from './alert-store';
+import { CLAIM_REPLAYS, checkClaimed, replayKeysToClaim } from './replay-claims';
 
 
 type PlaybookRoute = Extract<RouteDecision, { kind: 'playbook' }>;
@@ -23,9 +24,28 @@ export interface Routed {
  * (group commit): the deliveries already stored, one upsert for all the incidents they join
  * (counts added per workflow id), then the alerts and their inbox rows, in arrival order.
  */
-export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<StoredAlert[]> {
-  // 0. Alerts for a merged duplicate's entity go to its survivor while it is open (lib/db/merged-alerts.ts).
-  const survivors = await survivorsOf(tx, arrived.flatMap((i) => (i.decision.kind === 'playbook' ? [i.decision.workflowId] : [])));
+export async function storeBatch(tx: EntityManager, arrived: Routed[], replays: { keys: string[]; memorySeconds: number }): Promise<StoredAlert[]> {
+  // 0. One statement for what the batch needs to know, with the claim of its signed requests'
+  // replay keys (replay-claims.ts): which of its workflow ids are merged duplicates', which
+  // deliveries were stored before, and the suppression windows now (one round trip, not four:
+  // the group commit's flush is the door's critical path, issue 22).
+  const keys = replayKeysToClaim(replays.keys);
+  const workflowIds = [...new Set(arrived.flatMap((i) => (i.decision.kind === 'playbook' ? [i.decision.workflowId] : [])))];
+  const [known] = await tx.query<{ claimed: string[]; merged: string[]; prior: { source: string; delivery_id: string; delivery_index: number; id: string; incident_id: string | null }[]; windows: string[] }[]>(
+    `WITH claimed AS (${CLAIM_REPLAYS('$4', '$5')})
+     SELECT
+       (SELECT coalesce(json_agg(key), '[]') FROM claimed) AS claimed,
+       (SELECT coalesce(json_agg(DISTINCT workflow_id), '[]') FROM incidents WHERE ${MERGED_AMONG('$1')}) AS merged,
+       (SELECT coalesce(json_agg(json_build_object('source', a.source, 'delivery_id', a.delivery_id, 'delivery_index', a.delivery_index,
+                                                    'id', a.id, 'incident_id', a.incident_id)), '[]')
+        FROM alerts a JOIN unnest($2::text[], $3::text[]) AS d(source, delivery_id) USING (source, delivery_id)) AS prior,
+       (SELECT coalesce(json_agg(entity_pattern), '[]')
+        FROM suppressions WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at) AS windows`,
+    [workflowIds, arrived.map((i) => i.alert.source), arrived.map((i) => i.alert.deliveryId), keys, replays.memorySeconds],
+  );
+  checkClaimed(keys, known.claimed);
+  // Alerts for a merged duplicate's entity go to its survivor while it is open (lib/db/merged-alerts.ts).
+  const survivors = await survivorsAmong(tx, known.merged);
   const routedFrom = new Map<Routed, Routed>();
   const items = arrived.map((item) => {
     const survivor = item.decision.kind === 'playbook' ? survivors.get(item.decision.workflowId) : undefined;
@@ -41,13 +61,8 @@ export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<
   const key = (i: Routed) => `${i.alert.source}\u0000${i.alert.deliveryId}\u0000${i.index}`;
 
   // 1. Re-sent deliveries, stored earlier or earlier in this batch.
-  const prior = await tx.query<{ source: string; delivery_id: string; delivery_index: number; id: string; incident_id: string | null }[]>(
-    `SELECT a.source, a.delivery_id, a.delivery_index, a.id, a.incident_id
-     FROM alerts a JOIN unnest($1::text[], $2::text[]) AS d(source, delivery_id) USING (source, delivery_id)`,
-    [items.map((i) => i.alert.source), items.map((i) => i.alert.deliveryId)],
-  );
   const seen = new Map<string, number | StoredAlert>(
-    prior.map((p) => [`${p.source}\u0000${p.delivery_id}\u0000${p.delivery_index}`, { alertId: p.id, incidentId: p.incident_id, disposition: 'duplicate' }]),
+    known.prior.map((p) => [`${p.source}\u0000${p.delivery_id}\u0000${p.delivery_index}`, { alertId: p.id, incidentId: p.incident_id, disposition: 'duplicate' }]),
   );
   const fresh: number[] = [];
   items.forEach((item, n) => {
@@ -60,11 +75,8 @@ export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<
     }
   });
 
-  // 2. Suppression windows, matched here rather than per alert.
-  const windows = await tx.query<{ entity_pattern: string }[]>(
-    `SELECT entity_pattern FROM suppressions WHERE deleted_at IS NULL AND now() BETWEEN starts_at AND ends_at`,
-  );
-  const patterns = windows.map((w) => entityGlob(w.entity_pattern));
+  // 2. Suppression windows (read above), matched here rather than per alert.
+  const patterns = known.windows.map((w) => entityGlob(w));
   const suppressed = (routed: Routed) => {
     const i = routedFrom.get(routed) ?? routed; // suppressions name the alert's own entity
     return i.decision.kind === 'ignore' || patterns.some((p) => p.test(i.decision.kind === 'playbook' ? i.decision.entityKey : '') || p.test(i.alert.entity.key));
@@ -155,19 +167,26 @@ export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<
   });
   if (outcome.length > 0) {
     const col = <T>(f: (o: (typeof outcome)[number]) => T) => outcome.map(f);
+    const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook' && o.stored.disposition !== 'duplicate');
+    // The alerts and their inbox rows in one statement (one round trip; inbox.alert_id has no foreign key to wait for).
     await tx.query(
-      `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
-         severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
-         playbook, incident_id, disposition)
-       SELECT id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
-         severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels::jsonb, secrets::jsonb,
-         raw::jsonb, rule, playbook, incident_id, disposition
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[],
-                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                   $17::text[], $18::text[], $19::text[], $20::text[], $21::uuid[], $22::text[])
-         AS r(id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
-              severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
-              playbook, incident_id, disposition)`,
+      `WITH stored AS (
+         INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+           severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
+           playbook, incident_id, disposition)
+         SELECT id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+           severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels::jsonb, secrets::jsonb,
+           raw::jsonb, rule, playbook, incident_id, disposition
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                     $17::text[], $18::text[], $19::text[], $20::text[], $21::uuid[], $22::text[])
+           AS r(id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity,
+                severity_original, category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule,
+                playbook, incident_id, disposition)
+       )
+       INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent)
+       SELECT incident_id, workflow_id, alert_id, traceparent FROM unnest($23::uuid[], $24::text[], $25::uuid[], $26::text[]) WITH ORDINALITY
+         AS q(incident_id, workflow_id, alert_id, traceparent, position) ORDER BY position`,
       [
         col((o) => o.item.alert.id), col((o) => o.item.alert.source), col((o) => o.item.alert.deliveryId), col((o) => o.item.index),
         col((o) => o.item.alert.receivedAt), col((o) => o.item.alert.observedAt), col((o) => o.item.alert.title),
@@ -177,22 +196,12 @@ export async function storeBatch(tx: EntityManager, arrived: Routed[]): Promise<
         col((o) => JSON.stringify(o.item.alert.secrets ?? [])), col((o) => JSON.stringify(o.item.alert.raw)), col((o) => o.item.decision.rule),
         col((o) => (o.stored.incidentId && o.item.decision.kind === 'playbook' ? o.item.decision.playbook : null)),
         col((o) => o.stored.incidentId), col((o) => o.stored.disposition),
+        queued.map((o) => o.stored.incidentId),
+        queued.map((o) => (o.item.decision as PlaybookRoute).workflowId),
+        queued.map((o) => o.stored.alertId),
+        queued.map((o) => o.item.traceparent),
       ],
     );
-    const queued = outcome.filter((o) => o.stored.incidentId && o.item.decision.kind === 'playbook' && o.stored.disposition !== 'duplicate');
-    if (queued.length > 0) {
-      await tx.query(
-        `INSERT INTO inbox (incident_id, workflow_id, alert_id, traceparent)
-         SELECT incident_id, workflow_id, alert_id, traceparent FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) WITH ORDINALITY
-           AS r(incident_id, workflow_id, alert_id, traceparent, position) ORDER BY position`,
-        [
-          queued.map((o) => o.stored.incidentId),
-          queued.map((o) => (o.item.decision as PlaybookRoute).workflowId),
-          queued.map((o) => o.stored.alertId),
-          queued.map((o) => o.item.traceparent),
-        ],
-      );
-    }
   }
 
   // Copies of a delivery that arrived together: the same answer as the first, as a duplicate.

@@ -18,7 +18,7 @@ import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from
 import { storeBatch } from './batch-store';
 import { GroupCommit } from './group-commit';
 import { REPLAY_MEMORY_S, REPLAYED, verifyWebhook, type ReplayCache } from './auth/verify';
-import { claimReplays, pruneReplays, ReplayedRequest } from './replay-claims';
+import { pruneReplays, ReplayedRequest } from './replay-claims';
 import type { SnsSignatureVerifier } from './auth/sns-signature';
 import { LEAKED_SECRETS, REPLAY_CACHE, ROUTING, REDACTOR, SNS_CONFIRMER, SNS_VERIFIER } from './webhooks.tokens';
 import type { SnsSubscriptionConfirmer } from './auth/sns-subscriptions';
@@ -194,10 +194,7 @@ export class IntakeService {
         const items = deliveries.flatMap(({ alerts, traceparent }) =>
           alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID(), traceparent })),
         );
-        const flat = await this.db.transaction(async (tx) => {
-          await claimReplays(tx, replayKeys(deliveries), REPLAY_MEMORY_S);
-          return storeBatch(tx, items);
-        });
+        const flat = await this.db.transaction((tx) => storeBatch(tx, items, { keys: replayKeys(deliveries), memorySeconds: REPLAY_MEMORY_S }));
         let k = 0;
         return deliveries.map(({ alerts }) => ({ status: 'fulfilled', value: alerts.map(() => flat[k++]) }));
       } catch (err) {
@@ -231,14 +228,11 @@ export class IntakeService {
     const items = alerts.map((alert, index) => ({ alert, index, decision: this.decide(alert), newIncidentId: randomUUID(), traceparent }));
     const [first] = items;
     const simple = first.decision.kind === 'ignore' || (first.decision.reopenWithinSeconds === 0 && first.decision.dedupeWithinSeconds === 0);
-    if (replayKey) {
-      return this.db.transaction(async (tx) => {
-        await claimReplays(tx, [replayKey], REPLAY_MEMORY_S);
-        return storeBatch(tx, items);
-      });
+    // A signed request's replay claim, several alerts, or one that may reopen an incident or re-fire a detection commit together;
+    // one alert alone is one statement.
+    if (replayKey || items.length > 1 || !simple) {
+      return this.db.transaction((tx) => storeBatch(tx, items, { keys: replayKey ? [replayKey] : [], memorySeconds: REPLAY_MEMORY_S }));
     }
-    // One alert is one statement; several, or one that may reopen an incident or re-fire a detection, commit together.
-    if (items.length > 1 || !simple) return this.db.transaction((tx) => storeBatch(tx, items));
     const prior = (await storedDelivery(this.db.manager, first.alert)).get(0);
     return [prior ?? (await storeAlert(this.db.manager, first.alert, 0, first.decision, first.newIncidentId, traceparent))];
   }
@@ -313,9 +307,15 @@ function parseJson(raw: Buffer): unknown {
  */
 function withoutNul(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
-  if (Array.isArray(value)) return value.map(withoutNul);
+  // A body without U+0000 (nearly every one) is returned as it is, not copied (the door's profile, issue 22).
+  if (Array.isArray(value)) {
+    const out = value.map(withoutNul);
+    return out.some((v, i) => v !== value[i]) ? out : value;
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\u0000', '\uFFFD'), withoutNul(v)]));
+    const entries = Object.entries(value);
+    const out = entries.map(([k, v]): [string, unknown] => [k.includes('\u0000') ? k.replaceAll('\u0000', '\uFFFD') : k, withoutNul(v)]);
+    return out.some(([k, v], i) => k !== entries[i][0] || v !== entries[i][1]) ? Object.fromEntries(out) : value;
   }
   return value;
 }

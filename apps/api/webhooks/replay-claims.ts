@@ -8,26 +8,31 @@ export class ReplayedRequest extends Error {
 }
 
 /**
- * Claims the replay keys of signed requests in the transaction that stores their alerts, so
- * a request is remembered exactly when its alerts are: a store that fails leaves nothing
- * behind and the sender's retry gets in; a stored one is refused by every replica until its
- * signature would be stale anyway. A claim past its expiry is taken over.
+ * A signed request's replay key is claimed in the transaction that stores its alerts, so a
+ * request is remembered exactly when its alerts are: a store that fails leaves nothing behind
+ * and the sender's retry gets in; a stored one is refused by every replica until its signature
+ * would be stale anyway. A claim past its expiry is taken over. The claim is a statement of its
+ * own or, as the door's batch makes it (batch-store.ts), a WITH part of its first one:
+ * `CLAIM_REPLAYS` returns the keys it claimed, `checkClaimed` refuses the batch for any other.
  */
-export async function claimReplays(tx: EntityManager, keys: string[], memorySeconds: number): Promise<void> {
-  if (keys.length === 0) return;
+export const CLAIM_REPLAYS = (keysParam: string, secondsParam: string) => `
+  INSERT INTO webhook_replays (key, expires_at)
+  SELECT k, now() + make_interval(secs => ${secondsParam}) FROM unnest(${keysParam}::text[]) AS k
+  ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE webhook_replays.expires_at < now()
+  RETURNING key`;
+
+/** The keys to claim, each once; a key twice in one batch is a replay within it. */
+export function replayKeysToClaim(keys: string[]): string[] {
   const distinct = [...new Set(keys)];
   if (distinct.length < keys.length) throw new ReplayedRequest(keys.find((k, i) => keys.indexOf(k) !== i)!);
-  const claimed = await tx.query<{ key: string }[]>(
-    `INSERT INTO webhook_replays (key, expires_at)
-     SELECT k, now() + make_interval(secs => $2) FROM unnest($1::text[]) AS k
-     ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE webhook_replays.expires_at < now()
-     RETURNING key`,
-    [distinct, memorySeconds],
-  );
-  if (claimed.length < distinct.length) {
-    const got = new Set(claimed.map((c) => c.key));
-    throw new ReplayedRequest(distinct.find((k) => !got.has(k))!);
-  }
+  return distinct;
+}
+
+/** Throws ReplayedRequest for a key CLAIM_REPLAYS did not claim (another request holds it). */
+export function checkClaimed(keys: string[], claimed: string[]): void {
+  if (claimed.length === keys.length) return;
+  const got = new Set(claimed);
+  throw new ReplayedRequest(keys.find((k) => !got.has(k))!);
 }
 
 /** Forgets claims whose signatures are stale (they would be refused as such). */
