@@ -45,7 +45,7 @@ const BATCH_LIMIT = 1_000;
 export const INCIDENTS_PER_ROUND = 16;
 export const LEASE = '30 seconds';
 /** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
-const COALESCE_MS = 50;
+export const COALESCE_MS = 50;
 
 /** Pending: stored, not yet handed to Temporal, not set aside. */
 const PENDING = 'dispatched_at IS NULL AND dead_at IS NULL';

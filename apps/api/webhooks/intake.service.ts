@@ -16,6 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { isDeliveryConflict, storeAlert, storedDelivery, type StoredAlert } from './alert-store';
 import { storeBatch } from './batch-store';
+import { InboxDispatcher } from './inbox-dispatcher.service';
 import { GroupCommit } from './group-commit';
 import { REPLAY_MEMORY_S, REPLAYED, verifyWebhook, type ReplayCache } from './auth/verify';
 import { pruneReplays, ReplayedRequest } from './replay-claims';
@@ -65,6 +66,7 @@ export class IntakeService {
     @Inject(LEAKED_SECRETS) private readonly leakedSecrets: LeakedSecretLookup,
     @Inject(SuppressionsService) private readonly suppressions: SuppressionsService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(InboxDispatcher) private readonly dispatcher: InboxDispatcher,
   ) {}
 
   async receive(req: IncomingWebhook): Promise<IntakeAnswer> {
@@ -130,6 +132,7 @@ export class IntakeService {
     });
     const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey, traceparent: currentTraceparent() });
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
+    if (stored.some((s) => s.incidentId && s.disposition !== 'duplicate')) this.dispatcher.nudge();
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
       `${source} delivery ${deliveryId}: ${stored.map((s) => `${s.disposition}${s.incidentId ? ` ${s.incidentId}` : ''}`).join(', ')}` +
