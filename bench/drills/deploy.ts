@@ -161,11 +161,18 @@ async function breakAndMend(cluster: DrillCluster, c: BreakContext, report: Dril
   report.did.push(`opened ${n(runs.length)} runs waiting at isolate-host, started version 3 (${v3}: host-compromise waits a second before enriching, no patched()) and asked to promote it`);
 
   const refused = await apiCall(cluster, 'POST', '/deploys/promote', c.admin, { version: v3, reason: 'deploy drill: incompatible' }, 120_000);
-  const named = ids.find((id) => String(refused.body?.message ?? '').includes(`incident ${id}`));
+  // The refusal names the oldest open incident that would break: one of these runs, or an open
+  // host-compromise incident an earlier drill left at its gate (bad-input's valid alerts), which
+  // breaks as surely. Either way every one of these runs must be among those counted.
+  const message = String(refused.body?.message ?? '');
+  const namedId = /incident ([0-9a-f-]{36})/.exec(message)?.[1];
+  const breaks = Number(/would break (\d+) open incident/.exec(message)?.[1] ?? 0);
+  const [namedRow] = namedId ? await sql<{ playbook: string; status: string }>(cluster, `SELECT playbook, status FROM incidents WHERE id = $1`, [namedId]) : [];
+  const named = namedRow?.playbook === PLAYBOOK && !['resolved', 'cancelled'].includes(namedRow.status) && breaks >= ids.length;
   if (refused.status === 409 && refused.body?.error === 'replay_diverged' && named) {
     report.found.push(`the promotion of version 3 was refused (409 replay_diverged): "${String(refused.body.message).slice(0, 600)}…"`);
   } else {
-    report.losses.push(`the promotion of an incompatible version answered ${describeAnswer(refused, 300)}, not 409 replay_diverged naming one of its incidents`);
+    report.losses.push(`the promotion of an incompatible version answered ${describeAnswer(refused, 300)}, not 409 replay_diverged naming an open ${PLAYBOOK} incident and counting all ${ids.length} of its runs`);
     return;
   }
 
