@@ -296,6 +296,10 @@ describe('what schemathesis sent', () => {
     const sessions = await postJson(`${engine.baseUrl}/fleet/accounts`, { id: 'contract-account', sessions: 9007199254740990 });
     expect(sessions).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('sessions') } });
     expect(await postJson(`${engine.baseUrl}/fleet/accounts`, { id: 'contract-account', sessions: 3 })).toMatchObject({ status: 200 });
+    // A sign-in time with an offset RFC 3339 allows and PostgreSQL's timestamptz does not (past ±15:59): the same instant, in UTC (the contract drill met a 500).
+    expect(await postJson(`${engine.baseUrl}/fleet/accounts`, { id: 'contract-offset', lastSignIn: '7698-05-08T03:05:06.875-17:48' })).toMatchObject({ status: 200 });
+    const [kept] = await engine.db.query<{ at: Date }[]>(`SELECT last_sign_in AS at FROM sim_accounts WHERE id = 'contract-offset'`);
+    expect(kept.at.toISOString()).toBe('7698-05-08T20:53:06.875Z');
   });
 
   it('an incident reported by hand is readable as soon as POST /incidents answers', async () => {

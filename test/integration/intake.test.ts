@@ -63,6 +63,15 @@ describe('POST /webhooks/:source', () => {
     expect(metrics).toMatch(/^palisade_inbox_oldest_age_seconds \d+$/m);
   });
 
+  // RFC 3339 allows offsets PostgreSQL's timestamptz refuses (past ±15:59): the alert is stored at the same instant, in UTC, not refused with a 500.
+  it('stores an alert observed at a time given with any offset RFC 3339 allows', async () => {
+    const host = `offset-${randomUUID().slice(0, 8)}`;
+    const sent = await sendGeneric(engine.baseUrl, genericAlert(host, { observedAt: '2026-12-06T03:05:06.875-17:48' }));
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    const [row] = await engine.db.query<{ at: Date }[]>(`SELECT observed_at AS at FROM alerts WHERE id = $1`, [sent.body.alertIds[0]]);
+    expect(row.at.toISOString()).toBe('2026-12-06T20:53:06.875Z');
+  });
+
   it('merges 1,000 concurrent alerts for one entity into exactly one incident', async () => {
     const host = `storm-${randomUUID().slice(0, 8)}`;
     const answers = await Promise.all(

@@ -61,4 +61,16 @@ describe('suppression windows', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/endsAt.*reason/);
   });
+
+  // RFC 3339 allows offsets PostgreSQL's timestamptz refuses (past ±15:59): the same instants, in UTC, not a 500.
+  it('opens a window given with any offset RFC 3339 allows', async () => {
+    const window = await postJson(`${engine.baseUrl}/suppressions`, {
+      entityPattern: `host:offset-${randomUUID().slice(0, 8)}`,
+      startsAt: '2099-01-01T00:00:00-17:48',
+      endsAt: '2099-01-01T06:00:00-17:48',
+      reason: 'far offset',
+    });
+    expect(window.status, JSON.stringify(window.body)).toBe(201);
+    expect(window.body).toMatchObject({ startsAt: '2099-01-01T17:48:00.000Z', endsAt: '2099-01-01T23:48:00.000Z' });
+  });
 });

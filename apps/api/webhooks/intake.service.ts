@@ -128,7 +128,7 @@ export class IntakeService {
     const raw = this.redactor.redactDeep(withoutSnsLinks(body));
     const alerts: Alert[] = parsed.alerts.map((a) => {
       const redacted = this.redactor.redactAlert(a);
-      return { ...redacted, entity: boundedEntity(redacted.entity), id: randomUUID(), source, deliveryId, receivedAt, raw };
+      return { ...redacted, observedAt: inUtc(redacted.observedAt), entity: boundedEntity(redacted.entity), id: randomUUID(), source, deliveryId, receivedAt, raw };
     });
     const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey, traceparent: currentTraceparent() });
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
@@ -308,6 +308,16 @@ function parseJson(raw: Buffer): unknown {
  * jsonb cannot hold it, and an alert that carries one (a binary's argv, say) is still an alert
  * to store, not a reason to answer 503 for ever. Applied once the sender is verified.
  */
+/**
+ * An adapter's time as the same instant in UTC: RFC 3339 allows offsets (up to ±23:59) that
+ * PostgreSQL's timestamptz refuses past ±15:59, and the store would then fail for good (a 503
+ * the sender retried forever). A time JavaScript cannot read is left for the store to judge.
+ */
+function inUtc(time: string): string {
+  const at = Date.parse(time);
+  return Number.isFinite(at) ? new Date(at).toISOString() : time;
+}
+
 function withoutNul(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
   // A body without U+0000 (nearly every one) is returned as it is, not copied (the door's profile, issue 22).
