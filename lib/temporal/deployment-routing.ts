@@ -90,7 +90,12 @@ export async function changeRouting(service: WorkflowService, namespace: string,
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the routing of worker deployment ${deploymentName} did not change within ${timeoutMs / 1000} s${failure ? `: ${describeError(failure)}` : ''}`, { cause: failure });
+  throw new RoutingNotApplied(`the routing of worker deployment ${deploymentName} did not change within ${timeoutMs / 1000} s${failure ? `: ${describeError(failure)}` : ''}`, { cause: failure });
+}
+
+/** Temporal did not apply a routing change in time (another still under way, or a slow server): it may yet apply. */
+export class RoutingNotApplied extends Error {
+  override name = 'RoutingNotApplied';
 }
 
 const GRPC_NOT_FOUND = 5;

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { changeRouting, describeDeployment, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
+import { changeRouting, describeDeployment, RoutingNotApplied, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -144,6 +144,12 @@ export class DeploysService {
       await changeRouting(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName, want, `palisade-api:${opts.actor}`);
     } catch (err) {
       if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${action} (the routing is as it was, or as Temporal applied it before it went silent: GET /deploys shows which).`);
+      if (err instanceof RoutingNotApplied) {
+        throw temporalUnavailable(
+          `Temporal had not applied the ${action} within a minute (a routing change still under way, or a slow server); it may still apply, and nothing was recorded: GET /deploys shows the routing as it is.`,
+          'Look at GET /deploys; if the routing is not what you asked for, ask again in a minute.',
+        );
+      }
       throw err;
     }
     await this.db.query(`INSERT INTO deploy_changes (deployment_name, action, build_id, previous_current, ramp_percent, actor) VALUES ($1, $2, $3, $4, $5, $6)`, [
