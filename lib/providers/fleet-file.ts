@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PalisadeError } from '../errors';
+import { instant } from '../instant';
 import { CRITICALITIES, ENVIRONMENTS, IDENTITY_LIST_MAX, MFA_STATES } from './capabilities';
 import { readRunbookFile } from '../runbook-file';
 
@@ -24,7 +25,7 @@ export const fleetHostSchema = z
   .strict();
 
 export const fleetUsageSchema = z
-  .object({ at: z.iso.datetime({ offset: true }), action: id, sourceIp: id, unusual: z.boolean().default(false) })
+  .object({ at: instant(), action: id, sourceIp: id, unusual: z.boolean().default(false) })
   .strict();
 
 export const fleetCredentialSchema = z
@@ -54,7 +55,7 @@ export const fleetAccountSchema = z
     groups: z.array(id).max(IDENTITY_LIST_MAX).default([]),
     policies: z.array(id).max(IDENTITY_LIST_MAX).default([]),
     mfa: z.enum(MFA_STATES).default('unknown'),
-    lastSignIn: z.iso.datetime({ offset: true }).optional(),
+    lastSignIn: instant().optional(),
     status: z.enum(['enabled', 'disabled']).default('enabled'),
     /** False: no password (a service account, or console access removed). */
     password: z.boolean().default(true),

@@ -302,6 +302,21 @@ describe('what schemathesis sent', () => {
     expect(kept.at.toISOString()).toBe('7698-05-08T20:53:06.875Z');
   });
 
+  it('times with offsets past ±15:59 (RFC 3339 allows them, PostgreSQL does not) filter as the same instant in UTC, not a 500', async () => {
+    const entity = `badge-${randomUUID()}`;
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Badge cloned at the front desk', severity: 'low', entity });
+    expect(made.status).toBe(202);
+    const [row] = await engine.db.query<{ at: Date }[]>(`SELECT detected_at AS at FROM incidents WHERE id = $1`, [made.body.incidentId]);
+    // The same instant as detected_at, written 17:48 behind UTC, and one millisecond after it.
+    const behind = (ms: number) => new Date(ms - (17 * 60 + 48) * 60_000).toISOString().replace('Z', '-17:48');
+    const atOrAfter = await getJson(`${engine.baseUrl}/incidents?entity=${entity}&since=${encodeURIComponent(behind(row.at.getTime()))}`);
+    expect(atOrAfter.status).toBe(200);
+    expect(atOrAfter.body.incidents.map((i: { id: string }) => i.id)).toEqual([made.body.incidentId]);
+    const after = await getJson(`${engine.baseUrl}/incidents?entity=${entity}&since=${encodeURIComponent(behind(row.at.getTime() + 1))}`);
+    expect(after.status).toBe(200);
+    expect(after.body.incidents).toEqual([]);
+  });
+
   it('an incident reported by hand is readable as soon as POST /incidents answers', async () => {
     const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop left on a train', severity: 'medium', entity: 'laptop-42' });
     expect(made.status).toBe(202);

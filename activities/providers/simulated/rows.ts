@@ -217,7 +217,7 @@ export async function putAccount(q: Sql, a: FleetAccount, overwrite: boolean): P
   const rows = await q.query<unknown[]>(
     `INSERT INTO sim_accounts (id, ${columns.join(', ')}) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, now())
      ${onConflict(overwrite, 'id', columns)} RETURNING id`,
-    [a.id, a.displayName ?? a.id, a.owner, a.privileged, JSON.stringify(a.groups), JSON.stringify(a.policies), a.mfa, a.lastSignIn ? new Date(a.lastSignIn).toISOString() : null, a.status, a.password, a.sessions, JSON.stringify(a.keys)],
+    [a.id, a.displayName ?? a.id, a.owner, a.privileged, JSON.stringify(a.groups), JSON.stringify(a.policies), a.mfa, a.lastSignIn ?? null, a.status, a.password, a.sessions, JSON.stringify(a.keys)],
   );
   return rows.length > 0;
 }

@@ -47,8 +47,7 @@ export class SuppressionsService {
       `INSERT INTO suppressions (id, entity_pattern, starts_at, ends_at, reason, created_by)
        VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4, $5, $6)
        RETURNING id, entity_pattern, starts_at, ends_at, reason, created_by`,
-      // In UTC: RFC 3339 allows offsets PostgreSQL's timestamptz refuses (past ±15:59).
-      [id, dto.entityPattern, dto.startsAt ? new Date(dto.startsAt).toISOString() : null, new Date(dto.endsAt).toISOString(), dto.reason, createdBy],
+      [id, dto.entityPattern, dto.startsAt ?? null, dto.endsAt, dto.reason, createdBy],
     );
     await this.audit.record({ actor: createdBy, action: 'suppression.opened', target: `suppression:${id}`, reason: dto.reason, detail: { entityPattern: dto.entityPattern, endsAt: dto.endsAt } });
     return view(row);

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { SOURCES, type Alert, type SourceName } from '../../../lib/intake/alert';
+import { inUtc } from '../../../lib/instant';
 import { boundedEntity } from '../../../lib/intake/entity-key';
 import { Redactor } from '../../../lib/intake/redact';
 import { route, type RouteDecision, type Routing } from '../../../lib/intake/routing';
@@ -308,16 +309,6 @@ function parseJson(raw: Buffer): unknown {
  * jsonb cannot hold it, and an alert that carries one (a binary's argv, say) is still an alert
  * to store, not a reason to answer 503 for ever. Applied once the sender is verified.
  */
-/**
- * An adapter's time as the same instant in UTC: RFC 3339 allows offsets (up to ±23:59) that
- * PostgreSQL's timestamptz refuses past ±15:59, and the store would then fail for good (a 503
- * the sender retried forever). A time JavaScript cannot read is left for the store to judge.
- */
-function inUtc(time: string): string {
-  const at = Date.parse(time);
-  return Number.isFinite(at) ? new Date(at).toISOString() : time;
-}
-
 function withoutNul(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
   // A body without U+0000 (nearly every one) is returned as it is, not copied (the door's profile, issue 22).

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
+import { instant } from '../../../../lib/instant';
 import { SOURCES } from '../../../../lib/intake/alert';
 
 /** A repeated parameter, or "a,b", as the list of its values (what the document declares: an array). */
@@ -21,8 +22,8 @@ export const listIncidentsSchema = z.object({
     .optional().describe('Any of these playbooks (comma-separated).'),
   entity: z.string().trim().min(1).max(300).optional().describe('Entity key; * is a wildcard, e.g. "host:web-*".'),
   source: z.enum(SOURCES).optional().describe('Incidents with at least one alert from this source.'),
-  since: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-11-20T00:00:00Z' }).optional().describe('Detected at or after.'),
-  until: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2026-11-21T00:00:00Z' }).optional().describe('Detected before.'),
+  since: instant('2026-11-20T00:00:00Z').optional().describe('Detected at or after.'),
+  until: instant('2026-11-21T00:00:00Z').optional().describe('Detected before.'),
   assignee: z.string().trim().min(1).max(200).optional().describe("Incidents this person owns: `me` (the token's person) or a people.yaml id or email."),
   unassigned: z
     .enum(['true', 'false'])

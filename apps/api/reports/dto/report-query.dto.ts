@@ -1,8 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { instant } from '../../../../lib/instant';
 import { REPORT_GROUPINGS } from '../../../../lib/reports/response-times';
-
-const instant = (example: string) => z.iso.datetime({ offset: true, message: `expected an ISO 8601 date-time, e.g. ${example}` });
 
 /** The period a report covers: incidents detected at or after `since` and before `until`. */
 const period = {
