@@ -85,8 +85,11 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(MetricsService) metrics: MetricsService,
   ) {
     // One read serves every gauge of a scrape.
-    let depth: Promise<InboxDepth> | undefined;
-    const read = () => (depth ??= this.depth().finally(() => setTimeout(() => (depth = undefined), 1_000)));
+    let depth: Promise<InboxDepth & { runsWorking: number }> | undefined;
+    const read = () =>
+      (depth ??= Promise.all([this.depth(), runsWorking(this.db)])
+        .then(([inbox, working]) => ({ ...inbox, runsWorking: working }))
+        .finally(() => setTimeout(() => (depth = undefined), 1_000)));
     metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
     metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
     metrics.gauge(
@@ -97,7 +100,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     metrics.gauge(
       'palisade_dispatch_runs_working',
       `New incidents' runs on their way to their first wait; at PALISADE_DISPATCH_RUNS_WORKING (${config.api.runsWorkingMax || 'no limit'}) the next new incidents wait in the inbox.`,
-      () => runsWorking(this.db),
+      async () => (await read()).runsWorking,
     );
     metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
   }

@@ -47,8 +47,11 @@ export const LEASE = '30 seconds';
 /** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
 export const COALESCE_MS = 50;
 
-/** Pending: stored, not yet handed to Temporal, not set aside. */
-const PENDING = 'dispatched_at IS NULL AND dead_at IS NULL';
+/** Pending: stored, not yet handed to Temporal, not set aside (columns of `table`, when given). */
+const pending = (table?: string) => {
+  const t = table ? `${table}.` : '';
+  return `${t}dispatched_at IS NULL AND ${t}dead_at IS NULL`;
+};
 
 /**
  * A new incident's run counts as working (on its way to its first wait) for this long at most:
@@ -69,7 +72,7 @@ export async function runsWorking(db: DataSource | EntityManager): Promise<numbe
 /** Pending rows of an incident whose run is started (or was never the dispatcher's to start), and of one not yet started. */
 const PENDING_ROWS = (fresh: boolean) => `
   SELECT inbox.id, inbox.incident_id, ${fresh} AS fresh FROM inbox JOIN incidents i ON i.id = inbox.incident_id
-  WHERE inbox.dispatched_at IS NULL AND inbox.dead_at IS NULL AND (inbox.claimed_until IS NULL OR inbox.claimed_until < now())
+  WHERE ${pending('inbox')} AND (inbox.claimed_until IS NULL OR inbox.claimed_until < now())
     AND inbox.created_at < now() - interval '${COALESCE_MS} milliseconds'
     AND inbox.incident_id NOT IN (SELECT incident_id FROM busy)
     AND i.run_state ${fresh ? "= 'queued'" : "IS DISTINCT FROM 'queued'"}`;
@@ -98,20 +101,18 @@ export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Cla
       `WITH busy AS MATERIALIZED (
          -- Incidents another dispatcher is delivering right now (few rows, by inbox_leased_idx).
          SELECT DISTINCT incident_id FROM inbox WHERE dispatched_at IS NULL AND claimed_until IS NOT NULL AND claimed_until >= now()
-       ), slots AS (
-         SELECT $1::int AS n
        ), started AS (
          ${PENDING_ROWS(false)}
          ORDER BY inbox.id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE OF inbox SKIP LOCKED
        ), fresh AS (
-         ${PENDING_ROWS(true)} AND (SELECT n FROM slots) > 0
+         ${PENDING_ROWS(true)} AND $1::int > 0
          ORDER BY inbox.id LIMIT ${INCIDENTS_PER_ROUND * 4} FOR UPDATE OF inbox SKIP LOCKED
        ), incidents_by_age AS (
          SELECT incident_id, min(id) AS first_id, bool_or(fresh) AS fresh FROM (SELECT * FROM started UNION ALL SELECT * FROM fresh) c GROUP BY incident_id
        ), oldest AS (
          SELECT incident_id, first_id, fresh FROM (
            SELECT *, row_number() OVER (PARTITION BY fresh ORDER BY first_id) AS nth FROM incidents_by_age) ranked
-         WHERE NOT fresh OR nth <= (SELECT n FROM slots)
+         WHERE NOT fresh OR nth <= $1::int
          ORDER BY first_id LIMIT ${INCIDENTS_PER_ROUND}
        )
        -- One dispatcher per incident: a replica that picked the same incident gets no lock.
@@ -131,7 +132,7 @@ export async function claimRows(db: DataSource, runsWorkingMax = 0): Promise<Cla
          -- skips it if it arrived. Merged with newer rows, it would be counted twice.
          WHERE id IN (SELECT id FROM (SELECT id, attempts, row_number() OVER (PARTITION BY incident_id ORDER BY id) AS n,
                                              bool_or(attempts > 0) OVER (PARTITION BY incident_id) AS retrying
-                                      FROM inbox WHERE incident_id = ANY($1::uuid[]) AND ${PENDING}) mine
+                                      FROM inbox WHERE incident_id = ANY($1::uuid[]) AND ${pending()}) mine
                       WHERE n <= ${BATCH_LIMIT} AND (attempts > 0 OR NOT retrying))
            AND NOT EXISTS (SELECT 1 FROM inbox leased WHERE leased.incident_id = inbox.incident_id
                            AND leased.dispatched_at IS NULL AND leased.claimed_until >= now())
