@@ -21,9 +21,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # --- runtime: production dependencies and compiled output only, as the non-root `node` user ---
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
-# glibc's malloc in two arenas, not one per thread that mallocs: the worker's Temporal core
-# threads otherwise keep freed memory in arenas of their own (apps/cli/start/worker-env.ts).
-ENV MALLOC_ARENA_MAX=2
+# glibc's malloc in two arenas, not one per thread that mallocs, with fixed mmap and trim
+# thresholds: otherwise the worker's Temporal core threads keep freed memory in arenas of their
+# own, and large blocks freed in a burst stay in the heaps (apps/cli/start/worker-env.ts).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 # Files stay owned by root, so the `node` user can read but not modify the application.
 COPY --from=build /app/package.json /app/package-lock.json ./

@@ -2,13 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { workerProcessEnv } from '../../apps/cli/start/worker-env';
 
 // Issue 22, a worker within 300 MB: the worker process starts with glibc's malloc in two
-// arenas (mid-burst its Rust core's threads held 124 MiB in ten of their own).
+// arenas (mid-burst its Rust core's threads held 124 MiB in ten of their own), and with fixed
+// mmap and trim thresholds (with 1,000 incidents at a gate, freed memory held in malloc's heaps
+// went from 107 to 34 MiB).
 describe('the worker process environment', () => {
-  it('limits malloc to two arenas and keeps the rest of the environment', () => {
-    expect(workerProcessEnv({ DATABASE_URL: 'postgres://x', PATH: '/bin' })).toEqual({ MALLOC_ARENA_MAX: '2', DATABASE_URL: 'postgres://x', PATH: '/bin' });
+  it('limits malloc to two arenas, fixes its mmap and trim thresholds, and keeps the rest of the environment', () => {
+    expect(workerProcessEnv({ DATABASE_URL: 'postgres://x', PATH: '/bin' })).toEqual({
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+      DATABASE_URL: 'postgres://x',
+      PATH: '/bin',
+    });
   });
 
-  it("keeps an operator's own MALLOC_ARENA_MAX", () => {
-    expect(workerProcessEnv({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX).toBe('4');
+  it("keeps an operator's own malloc settings", () => {
+    const env = workerProcessEnv({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_TRIM_THRESHOLD_: '0' });
+    expect(env).toMatchObject({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_TRIM_THRESHOLD_: '0' });
   });
 });

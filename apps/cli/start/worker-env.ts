@@ -1,13 +1,23 @@
 /**
  * The environment the worker process starts with (`npm start`, `npm run cluster`): the engine's,
- * plus glibc's malloc limited to two arenas. Temporal's Rust core runs on threads of its own,
- * and glibc gives each thread that mallocs an arena of its own (up to 8 per core), each
- * keeping its freed memory: mid-burst, 1,000 incidents in flight, the worker held 124 MiB in
- * ten 64 MiB arena heaps (issue 22, `npm run bench -- --heap-snapshot`). An operator's own
- * MALLOC_ARENA_MAX wins. The Dockerfile sets the same for its processes.
+ * plus glibc's malloc kept from holding on to freed memory (issue 22, a worker within 300 MB;
+ * `npm run bench -- --only burst --heap-snapshot` reads the worker's memory map):
+ * - two arenas: glibc gives each thread that mallocs an arena of its own (up to 8 per core),
+ *   and Temporal's Rust core runs on threads of its own; mid-burst the worker held 124 MiB in
+ *   ten 64 MiB arena heaps.
+ * - fixed mmap and trim thresholds (128 KiB, glibc's starting values): glibc raises its mmap
+ *   threshold each time a large mmap'd block is freed, after which blocks of up to 32 MiB
+ *   come from the heaps and, freed, stay there in holes it cannot give back. With 1,000
+ *   incidents at a gate the worker's malloc heaps held 107 MiB (22 at rest); with the
+ *   thresholds fixed, 34.
+ * An operator's own settings win. The Dockerfile sets the same for its processes.
  */
-export const WORKER_MALLOC_ARENAS = '2';
+export const WORKER_MALLOC_ENV = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+} as const;
 
 export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { MALLOC_ARENA_MAX: WORKER_MALLOC_ARENAS, ...env };
+  return { ...WORKER_MALLOC_ENV, ...env };
 }
