@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { webhookSecretVariable } from '../../lib/config/env';
 import { SOURCES } from '../../lib/intake/alert';
 import { searchAttributeFlags } from '../../lib/temporal/names';
+import { WORKER_NODE_FLAGS } from '../../apps/cli/start/worker-env';
 
 // No Docker engine runs here: these checks keep the production compose file's wiring honest.
 interface Service {
@@ -62,6 +63,11 @@ describe('docker-compose.yml (production shape)', () => {
     expect(source).toMatch(/^FROM node:20[\w.-]*(\s|$)/m);
     expect(source).toMatch(/^USER node\s*$/m);
     expect(source).toMatch(/^CMD .*dist\/apps\/api\/main\.js/m);
+  });
+
+  it("starts the worker with the V8 flags npm start gives it", () => {
+    const command = service('worker').command as string[];
+    expect(command.slice(1, -1)).toEqual([...WORKER_NODE_FLAGS]);
   });
 
   it('runs compiled entry points that exist as sources', () => {

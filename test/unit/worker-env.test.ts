@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { workerProcessEnv } from '../../apps/cli/start/worker-env';
+import { WORKER_NODE_FLAGS, workerEntry, workerProcessEnv } from '../../apps/cli/start/worker-env';
 
 // Issue 22, a worker within 300 MB: the worker process starts with glibc's malloc in two
 // arenas (mid-burst its Rust core's threads held 124 MiB in ten of their own), and with fixed
@@ -19,5 +20,17 @@ describe('the worker process environment', () => {
   it("keeps an operator's own malloc settings", () => {
     const env = workerProcessEnv({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_TRIM_THRESHOLD_: '0' });
     expect(env).toMatchObject({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_TRIM_THRESHOLD_: '0' });
+  });
+
+  it('starts the worker with a small young generation and a tight old-generation growth, before its entry point', () => {
+    expect(WORKER_NODE_FLAGS).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=25']);
+    expect(workerEntry('build/apps/worker/main.js')).toEqual({ command: process.execPath, args: [...WORKER_NODE_FLAGS, 'build/apps/worker/main.js'] });
+    expect(workerEntry('apps/worker/main.ts').args).toEqual([...WORKER_NODE_FLAGS, '-r', '@swc-node/register', 'apps/worker/main.ts']);
+  });
+
+  it('gives V8 flags node accepts on its command line', () => {
+    const run = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', "console.log(require('node:v8').getHeapStatistics().total_heap_size > 0)"], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('true');
   });
 });

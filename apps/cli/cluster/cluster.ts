@@ -22,7 +22,7 @@ import { findPostgresBinaries, startPostgresCluster, type PostgresCluster } from
 import { bundleWorkflowsInChild, checkOperatorFiles, Shutdown, waitUntilReady, type StartOptions } from '../start/supervisor';
 import { serverPorts, TEMPORAL_SERVICES, writeServerConfig, type TemporalService } from './server-config';
 import { resolveTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBuild } from './temporal-server';
-import { workerProcessEnv } from '../start/worker-env';
+import { workerEntry, workerProcessEnv } from '../start/worker-env';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const NAMESPACE = 'default';
@@ -114,7 +114,7 @@ export async function runCluster({ config, env, say }: StartOptions): Promise<vo
     const apps: ManagedProcess[] = [];
     for (let i = 0; i < REPLICAS; i++) {
       for (const name of ['worker', 'api'] as const) {
-        const entry = nodeEntry(path.join(compiled, 'apps', name, 'main.js'));
+        const entry = (name === 'worker' ? workerEntry : nodeEntry)(path.join(compiled, 'apps', name, 'main.js'));
         apps.push(
           new ManagedProcess({
             name: `${name}-${i + 1}`,

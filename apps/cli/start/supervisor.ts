@@ -18,7 +18,7 @@ import { assertPortsFree, type PortClaim } from './ports';
 import { assertDatabaseReachable, assertTemporalReachable } from './preflight';
 import { resolveTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-dev-server';
-import { workerProcessEnv } from './worker-env';
+import { workerEntry, workerProcessEnv } from './worker-env';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 /** Everything `npm start` started is gone within this long of SIGINT/SIGTERM. */
@@ -131,7 +131,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
     const build = await compiledBuild(REPO_ROOT, path.join(config.dataDir, 'build'));
     if (shutdown.requested) return await shutdown.done;
     for (const name of ['worker', 'api'] as const) {
-      const entry = nodeEntry(path.join(build, 'apps', name, 'main.js'));
+      const entry = (name === 'worker' ? workerEntry : nodeEntry)(path.join(build, 'apps', name, 'main.js'));
       started.push(
         new ManagedProcess({
           name,
