@@ -55,4 +55,16 @@ export const PATCH = {
    * workflow task again, every write from a committed task (workflows/shared/timeline.ts, issue 22).
    */
   timelineHeld: 'timeline-held-for-next-write',
+  /**
+   * A run's status change (responding, contained) is held with its timeline entry and goes with
+   * the run's next write, which moves the projection as it writes the entry: no activity and no
+   * workflow task of its own (issue 22: a leaked key's revoke waited for one).
+   */
+  statusHeld: 'status-held-for-next-write',
+  /**
+   * A playbook that starts from the alert that opened its incident (`readsFirstAlert`) has it
+   * read by the opening's activity, not by one of its own (issue 22: a leaked key's revoke
+   * waited for it).
+   */
+  openingReadsAlert: 'opening-reads-first-alert',
 } as const;
