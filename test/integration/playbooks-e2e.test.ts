@@ -121,11 +121,13 @@ describe('playbooks from a webhook to resolved', () => {
     expect(types.at(-1)).toBe('incident.resolved');
   }, 60_000);
 
-  it('secret-leak: a live AWS key in a generic alert is revoked after the opening and one lookup, the status riding with the calls', async () => {
+  it('secret-leak: a live AWS key in a generic alert is revoked after the opening and one lookup, the status and the alert’s entry riding with the calls', async () => {
     // The bench's containment alert (bench/figures/containment.ts). Issue 22: before the revoke
     // the run read the alert in an activity of its own and wrote the `responding` status in
-    // another, each a workflow task and an activity on the key's way to its revoke. The opening
-    // reads the alert now (readsFirstAlert), and a status change goes with the next call.
+    // another, each a workflow task and an activity on the key's way to its revoke, and the
+    // opening alert's entry was a write of its own, whose completion woke the run once more.
+    // The opening reads the alert now (readsFirstAlert), and a status change and the opening
+    // alert's entry go with the next call.
     const secret = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const fingerprint = new Redactor(Buffer.from(TEST_REDACTION_KEY)).fingerprint(secret);
     const credentialId = `cred-${randomUUID().slice(0, 8)}`;
@@ -150,11 +152,14 @@ describe('playbooks from a webhook to resolved', () => {
 
     const history = await engine.app.get(Client).workflow.getHandle(incident.workflowId).fetchHistory();
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
-    const beforeRevoke = scheduled.slice(0, scheduled.indexOf('revokeCredential')).filter((n) => n !== 'appendTimelineEvents');
+    const beforeRevoke = scheduled.slice(0, scheduled.indexOf('revokeCredential'));
     expect(beforeRevoke).not.toContain('loadAlert'); // the opening read it
     expect(beforeRevoke).not.toContain('setIncidentStatus'); // `responding` rode with the revoke
+    // The opening alert's entry rode with the lookup: no write of its own to wake the run.
+    expect(beforeRevoke).not.toContain('appendTimelineEvents');
     expect(beforeRevoke).toEqual(['openIncident', 'lookupCredential']);
     expect(scheduled).not.toContain('setIncidentStatus'); // nor `contained` (with the next write)
+    expect(events.slice(0, 3).map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged']);
   }, 60_000);
 
   it('config-drift: a security-relevant drift reported by a scanner is reverted and verified', async () => {

@@ -203,6 +203,7 @@ export class IncidentRun {
   async open(opts: OpenOptions = {}): Promise<'resolved' | 'cancelled' | undefined> {
     const closed = await openIncident(this, opts);
     if (closed) return closed;
+    await this.merges.recordOpening();
     this.merges.start();
     return undefined;
   }

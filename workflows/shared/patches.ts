@@ -67,4 +67,10 @@ export const PATCH = {
    * waited for it).
    */
   openingReadsAlert: 'opening-reads-first-alert',
+  /**
+   * The batch a run starts with is recorded as the run opens, held: its `alerts.merged` entry goes
+   * with the run's first write, not in an activity of its own whose completion woke the run for
+   * nothing (an extra workflow task, often on a leaked key's way to its revoke, issue 22).
+   */
+  openingBatchHeld: 'opening-batch-held',
 } as const;
