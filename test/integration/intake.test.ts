@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stateQuery } from '../../workflows/shared/messages';
-import { eventually, getJson, startTestEngine, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
+import { eventually, getJson, startTestEngine, testSecret, type TestEngine, TRIAGE_ROUTING } from '../support/engine';
 import { genericAlert, post, sendGeneric } from '../support/webhooks';
 
 // The front door over real HTTP, Postgres and Temporal.
@@ -195,11 +195,31 @@ describe('POST /webhooks/:source', () => {
   it('refuses a replayed signed request', async () => {
     const payload = JSON.stringify(genericAlert(`replay-${randomUUID().slice(0, 6)}`));
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const { createHmac } = await import('node:crypto');
-    const signature = `v1=${createHmac('sha256', 'test-secret-generic').update(`${timestamp}.${payload}`).digest('hex')}`;
+    const signature = `v1=${createHmac('sha256', testSecret('generic')).update(`${timestamp}.${payload}`).digest('hex')}`;
     const headers = { 'content-type': 'application/json', 'x-palisade-timestamp': timestamp, 'x-palisade-signature': signature };
     expect((await post(`${engine.baseUrl}/webhooks/generic`, payload, headers)).status).toBe(202);
     const replay = await post(`${engine.baseUrl}/webhooks/generic`, payload, headers);
     expect(replay).toMatchObject({ status: 401, body: { error: 'replayed_request' } });
+  });
+
+  it('stores a signed request sent twice at once, among other deliveries, once: the copy is refused, the others stored', async () => {
+    const host = `replay-together-${randomUUID().slice(0, 6)}`;
+    const payload = JSON.stringify(genericAlert(host));
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `v1=${createHmac('sha256', testSecret('generic')).update(`${timestamp}.${payload}`).digest('hex')}`;
+    const headers = { 'content-type': 'application/json', 'x-palisade-timestamp': timestamp, 'x-palisade-signature': signature };
+    // Both copies pass the signature check before either is stored, so the store's replay claim decides.
+    const [copies, others] = await Promise.all([
+      Promise.all([post(`${engine.baseUrl}/webhooks/generic`, payload, headers), post(`${engine.baseUrl}/webhooks/generic`, payload, headers)]),
+      Promise.all(Array.from({ length: 6 }, (_, i) => sendGeneric(engine.baseUrl, genericAlert(`${host}-other-${i}`)))),
+    ]);
+    expect(copies.map((c) => c.status).sort()).toEqual([202, 401]);
+    expect(copies.find((c) => c.status === 401)!.body).toMatchObject({ error: 'replayed_request' });
+    expect(others.map((o) => o.status)).toEqual(Array(6).fill(202));
+    const stored = await engine.db.query<{ entity_key: string; n: number }[]>(
+      `SELECT entity_key, count(*)::int AS n FROM alerts WHERE entity_key LIKE $1 GROUP BY entity_key ORDER BY 1`,
+      [`${host}%`],
+    );
+    expect(stored).toEqual([{ entity_key: host, n: 1 }, ...Array.from({ length: 6 }, (_, i) => ({ entity_key: `${host}-other-${i}`, n: 1 }))]);
   });
 });
