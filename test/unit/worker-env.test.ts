@@ -23,7 +23,7 @@ describe('the worker process environment', () => {
   });
 
   it('starts the worker with a small young generation and a tight old-generation growth, before its entry point', () => {
-    expect(WORKER_NODE_FLAGS).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=25']);
+    expect(WORKER_NODE_FLAGS).toEqual(['--max-semi-space-size=2', '--heap-growing-percent=25']);
     expect(workerEntry('build/apps/worker/main.js')).toEqual({ command: process.execPath, args: [...WORKER_NODE_FLAGS, 'build/apps/worker/main.js'] });
     expect(workerEntry('apps/worker/main.ts').args).toEqual([...WORKER_NODE_FLAGS, '-r', '@swc-node/register', 'apps/worker/main.ts']);
   });
