@@ -87,6 +87,9 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   };
 }
 
+/** Issue 22's goal for the worker, 300 MB (decimal, as the issue writes it), in the MiB rssMiB reads: 286.1. */
+export const WORKER_GOAL_MIB = 300e6 / 2 ** 20;
+
 /** Resident set size of a process, in MiB (Linux /proc). */
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
