@@ -206,6 +206,21 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Since status-held-for-next-write (issue 22): a status change (responding, contained) is
+    // held with its timeline entry and moves the projection with the run's next write, not in
+    // an activity of its own. A development host isolated at once, the replace gate approved,
+    // resolved.
+    name: 'host-compromise-status-held-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-5', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
+    },
+  },
+  {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
     // paged, and a responder cancels (the host is released once another approver agrees;
     // the committed history was recorded before that gate, and replays behind patched()).
