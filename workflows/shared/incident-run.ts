@@ -321,7 +321,8 @@ export class IncidentRun {
   }
 
   /**
-   * Ends the run: final status (and, since PATCH.closeClassifies, what the incident was) on the
+   * Ends the run: the alerts that reached it recorded first (since PATCH.closeAfterQueuedAlerts),
+   * then its final status (and, since PATCH.closeClassifies, what the incident was) on the
    * timeline, merges drained, projection last (the door then opens a new incident).
    */
   async close(status: 'resolved' | 'cancelled', summary: string, actor: string, classified?: ClassificationRecord): Promise<void> {
@@ -331,6 +332,11 @@ export class IncidentRun {
     this.state.status = status;
     const classification = classified && patched(PATCH.closeClassifies) ? classified : undefined;
     const said = classification ? ` (${classificationLabel(classification.classification)})` : '';
+    if (patched(PATCH.closeAfterQueuedAlerts)) {
+      // The batches that reached the run before its close go on the timeline before it.
+      this.closing = true;
+      await this.merges.drain();
+    }
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', `${summary}${said}`, {
       actor,
       data: { totalAlerts: this.state.alertCount, ...(classification ? { classification: classification.classification, classificationReason: classification.reason, classifiedBy: classification.by } : {}) },

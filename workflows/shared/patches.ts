@@ -73,4 +73,10 @@ export const PATCH = {
    * nothing (an extra workflow task, often on a leaked key's way to its revoke, issue 22).
    */
   openingBatchHeld: 'opening-batch-held',
+  /**
+   * A run records the alert batches that reached it before its close ahead of the resolution
+   * (or cancellation), so the timeline ends with it; before, the close was written while the
+   * merge loop still wrote a storm's queued batches, which then followed it.
+   */
+  closeAfterQueuedAlerts: 'close-after-queued-alerts',
 } as const;
