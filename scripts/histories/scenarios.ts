@@ -50,6 +50,20 @@ export const SCENARIOS: Scenario[] = [
     run: triageResolved,
   },
   {
+    // Since close-after-queued-alerts: three batches and a resolve meet the run's first task
+    // (a delayed start holds the signals), so its merge loop still writes batches when the
+    // resolve wakes the body; the close records them first, and the timeline ends resolved.
+    name: 'triage-queued-at-close',
+    run: async (s) => {
+      const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-2', display: 'rec-triage-2' }, { source: 'falco' });
+      const handle = await s.client.workflow.start(triage.workflowType, { workflowId: workflowIdFor('triage', input.entityKey), taskQueue: s.taskQueue, args: [input], startDelay: '2s' });
+      for (const [id, count] of [[1, 1], [2, 2], [3, 3]] as const) await handle.signal(alertsMergedSignal, batch(input.incidentId, id, count, 'falco', 'high'));
+      await handle.signal(resolveSignal, { reason: 'a storm of one scanner', actor: 'alice' });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
     // A responder reports an incident by hand (POST /incidents).
     name: 'manual-incident',
     run: async (s) => {
