@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { candidatesFor, leastLoaded, ruleFor } from '../../lib/assignment/rules';
 import type { AssignmentRulesFile } from '../../lib/assignment/rules-file';
-import { loadApprovalPolicies, policiesFor } from '../../lib/approvals/policy-file';
+import { loadApprovalPolicies, policiesFor, type ApprovalPolicies } from '../../lib/approvals/policy-file';
+import { fileStamp } from '../../lib/runbook-file';
 import type { GatePolicy } from '../../lib/approvals/gate';
 import type { SecretDescriptor } from '../../lib/intake/alert';
 
@@ -33,10 +34,21 @@ export interface RuleAssignment {
 }
 
 export function createPlaybookActivities(deps: { db: DataSource; approvalsFile: string; slackConnected: boolean; assignment?: AssignmentRulesFile }) {
+  /**
+   * approvals.yaml as it is now, read and validated again only when the file changed (its
+   * inode, size or time): each incident's opening asked for it, and parsing it took 3 to 9 ms
+   * of the worker's one thread every time (issue 22). A file that does not read throws, as before.
+   */
+  let approvals: { stamp: string; policies: ApprovalPolicies } | undefined;
+  const currentApprovals = (): ApprovalPolicies => {
+    const stamp = fileStamp(deps.approvalsFile);
+    if (approvals?.stamp !== stamp) approvals = { stamp, policies: loadApprovalPolicies(deps.approvalsFile) };
+    return approvals.policies;
+  };
   return {
     /** `slack`: whether this worker posts approval requests to Slack (absent in histories from before Slack). */
     async loadApprovalPolicies(playbook: string): Promise<{ fallback: GatePolicy; gates: Record<string, GatePolicy>; slack?: boolean }> {
-      return { ...policiesFor(loadApprovalPolicies(deps.approvalsFile), playbook), ...(deps.slackConnected ? { slack: true } : {}) };
+      return { ...policiesFor(currentApprovals(), playbook), ...(deps.slackConnected ? { slack: true } : {}) };
     },
 
     /**

@@ -2,9 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { closeIncidentRecorded } from '../../lib/db/late-alerts';
 import { enqueueEscalationPage, enqueueLifecycle, enqueueOpened, type PagingPlan } from '../../lib/db/paging-outbox';
 import type { ClassificationRecord } from '../../lib/domain/classification';
-import { INCIDENT_STATUSES, SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
+import { SEVERITIES, type IncidentProjection, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import type { Redactor } from '../../lib/intake/redact';
-import { timelineWriter, type RunTimelineEvent } from './timeline-writer';
+import { applyStatus, timelineWriter, type RunTimelineEvent } from './timeline-writer';
 
 /**
  * Projection writes. Each may be retried any number of times by Temporal and lands once:
@@ -25,11 +25,7 @@ export function createTimelineActivities(db: DataSource, redactor: Redactor, pag
 
     /** Moves an incident to a new status and stamps the matching time (idempotent); contained and resolved reach its ticket and page. */
     async setIncidentStatus(incidentId: string, status: IncidentStatus, at: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        await setStatusRow(tx, incidentId, status, at);
-        if (status === 'contained') await enqueueLifecycle(tx, incidentId, 'comment', { milestone: 'contained', at });
-        if (status === 'resolved' || status === 'cancelled') await enqueueLifecycle(tx, incidentId, 'resolve', { status, at });
-      });
+      await applyStatus(db, incidentId, status, at);
     },
 
     /**
@@ -122,16 +118,5 @@ async function recordIncidentRow(tx: EntityManager, incident: IncidentProjection
       incident.entity,
       incident.detectedAt,
     ],
-  );
-}
-
-async function setStatusRow(tx: EntityManager, incidentId: string, status: IncidentStatus, at: string): Promise<void> {
-  const stamp = { acknowledged: 'acknowledged_at', contained: 'contained_at', resolved: 'resolved_at' } as const;
-  const column = status in stamp ? stamp[status as keyof typeof stamp] : undefined;
-  // Forward only: a person may have acknowledged the incident while its playbook was still about to say `responding`.
-  await tx.query(
-    `UPDATE incidents SET status = $2, updated_at = now()${column ? `, ${column} = COALESCE(${column}, $4)` : ''}
-     WHERE id = $1 AND coalesce(array_position($3::text[], status), 0) < array_position($3::text[], $2::text)`,
-    column ? [incidentId, status, [...INCIDENT_STATUSES], at] : [incidentId, status, [...INCIDENT_STATUSES]],
   );
 }

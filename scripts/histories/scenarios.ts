@@ -50,6 +50,20 @@ export const SCENARIOS: Scenario[] = [
     run: triageResolved,
   },
   {
+    // Since close-after-queued-alerts: three batches and a resolve meet the run's first task
+    // (a delayed start holds the signals), so its merge loop still writes batches when the
+    // resolve wakes the body; the close records them first, and the timeline ends resolved.
+    name: 'triage-queued-at-close',
+    run: async (s) => {
+      const input = s.playbookInput('triage', { kind: 'host', key: 'rec-triage-2', display: 'rec-triage-2' }, { source: 'falco' });
+      const handle = await s.client.workflow.start(triage.workflowType, { workflowId: workflowIdFor('triage', input.entityKey), taskQueue: s.taskQueue, args: [input], startDelay: '2s' });
+      for (const [id, count] of [[1, 1], [2, 2], [3, 3]] as const) await handle.signal(alertsMergedSignal, batch(input.incidentId, id, count, 'falco', 'high'));
+      await handle.signal(resolveSignal, { reason: 'a storm of one scanner', actor: 'alice' });
+      await handle.result();
+      await s.save(handle);
+    },
+  },
+  {
     // A responder reports an incident by hand (POST /incidents).
     name: 'manual-incident',
     run: async (s) => {
@@ -203,6 +217,21 @@ export const SCENARIOS: Scenario[] = [
       await s.save(handle);
       await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
       await handle.result();
+    },
+  },
+  {
+    // Since status-held-for-next-write (issue 22): a status change (responding, contained) is
+    // held with its timeline entry and moves the projection with the run's next write, not in
+    // an activity of its own. A development host isolated at once, the replace gate approved,
+    // resolved.
+    name: 'host-compromise-status-held-complete',
+    run: async (s) => {
+      const entity = await s.host('rec-dev-5', 'development');
+      const handle = await s.start('host-compromise', entity, { source: 'falco' });
+      await s.gateOpen(handle, 'replace-host');
+      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+      await s.finish(handle);
+      await s.save(handle);
     },
   },
   {

@@ -93,6 +93,31 @@ describe('the dispatcher and the runs working at once', () => {
       const unlimited = await claimRows(engine.db, 0);
       expect(new Set(unlimited.rows.map((r) => r.incident_id))).toEqual(new Set(ids));
     }, 60_000);
+
+    it('claims a new incident’s first alert as soon as it is stored, and a running incident’s once a storm had its moment to coalesce', async () => {
+      // Issue 22: a leaked key's first alert waited out the storm's coalescing (50 ms) and the
+      // nudge after it before its run could start, on its way to the revoke. Its run starts
+      // with it; what comes while it starts coalesces behind it.
+      const f = key('f');
+      expect((await sendGeneric(engine.baseUrl, genericAlert(f))).status).toBe(202);
+      const incident = await incidentOf(engine, f);
+      // Stored this very moment, as far as the dispatcher can tell (whatever the test's own pace).
+      const justStored = () => engine.db.query(`UPDATE inbox SET created_at = now() + interval '1 second' WHERE incident_id = $1 AND dispatched_at IS NULL`, [incident]);
+      await justStored();
+      const first = await claimRows(engine.db, 0);
+      expect(first.rows.map((r) => r.incident_id)).toEqual([incident]);
+      expect(await runState(engine, incident)).toBe('working');
+      await markDispatched(engine.db, first.rows, first.lease);
+
+      // The next alert for it, just stored, waits for the storm it may be part of.
+      expect((await sendGeneric(engine.baseUrl, genericAlert(f, { title: `Second process on ${f}` }))).status).toBe(202);
+      await justStored();
+      expect((await claimRows(engine.db, 0)).rows.filter((r) => r.incident_id === incident)).toEqual([]);
+      await engine.db.query(`UPDATE inbox SET created_at = now() - interval '1 second' WHERE incident_id = $1 AND dispatched_at IS NULL`, [incident]);
+      const merged = await claimRows(engine.db, 0);
+      expect(merged.rows.map((r) => r.incident_id)).toEqual([incident]);
+      await markDispatched(engine.db, merged.rows, merged.lease);
+    }, 60_000);
   });
 
   describe('with the worker running', () => {

@@ -77,6 +77,10 @@ describe('host-compromise playbook', () => {
     // The opening is one activity: the open check, the incident's row, its owner and the policies.
     expect(scheduled.filter((n) => ['openIncident', 'beginRun', 'recordIncident', 'assignOnOpen', 'loadApprovalPolicies'].includes(n))).toEqual(['openIncident']);
     expect(scheduled.filter((n) => ['lookupHost', 'snapshotDisks', 'collectVolatile'].includes(n))).toEqual(['lookupHost', 'snapshotDisks', 'collectVolatile']);
+    // The status change is no activity of its own either: the projection moved with the call that carried it.
+    expect(scheduled).not.toContain('setIncidentStatus');
+    const [row] = await bed.engine.db.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1`, [run.incidentId]);
+    expect(row.status).toBe('responding');
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'bob' });
     await incidentStatus(bed.engine, run.incidentId, 'cancelled');
   }, 60_000);

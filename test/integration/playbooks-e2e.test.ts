@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
 import { Redactor } from '../../lib/intake/redact';
@@ -118,6 +119,47 @@ describe('playbooks from a webhook to resolved', () => {
     const types = await timelineTypes(sent.body.incidentId);
     expect(types).not.toContain('gate.requested');
     expect(types.at(-1)).toBe('incident.resolved');
+  }, 60_000);
+
+  it('secret-leak: a live AWS key in a generic alert is revoked after the opening and one lookup, the status and the alert’s entry riding with the calls', async () => {
+    // The bench's containment alert (bench/figures/containment.ts). Issue 22: before the revoke
+    // the run read the alert in an activity of its own and wrote the `responding` status in
+    // another, each a workflow task and an activity on the key's way to its revoke, and the
+    // opening alert's entry was a write of its own, whose completion woke the run once more.
+    // The opening reads the alert now (readsFirstAlert), and a status change and the opening
+    // alert's entry go with the next call.
+    const secret = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    const fingerprint = new Redactor(Buffer.from(TEST_REDACTION_KEY)).fingerprint(secret);
+    const credentialId = `cred-${randomUUID().slice(0, 8)}`;
+    await fleet.addCredential({ id: credentialId, type: 'aws_access_key_id', fingerprint, last4: secret.slice(-4), owner: 'team-leak', shared: false });
+    const sent = await sendGeneric(engine.baseUrl, {
+      title: 'AWS access key committed to a public repository',
+      severity: 'critical',
+      category: 'secret-leak',
+      id: `leak-${credentialId}`,
+      entity: { kind: 'credential', key: credentialId },
+      description: `Found in issue #42: aws_access_key_id = ${secret}`,
+      labels: { validity: 'active' },
+    });
+    expect(sent.status).toBe(202);
+
+    const incident = await resolved(sent.body.incidentId);
+    expect((await fleet.credential(credentialId))?.status).toBe('revoked');
+    // The projection moved as it did when each status change was an activity of its own.
+    expect(incident.containedAt).not.toBeNull();
+    const events = (await getJson(`${engine.baseUrl}/incidents/${sent.body.incidentId}/timeline?limit=500`)).body.events as { type: string; data: { status?: string } }[];
+    expect(events.filter((e) => e.type === 'incident.status-changed').map((e) => e.data.status)).toEqual(['responding', 'contained']);
+
+    const history = await engine.app.get(Client).workflow.getHandle(incident.workflowId).fetchHistory();
+    const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
+    const beforeRevoke = scheduled.slice(0, scheduled.indexOf('revokeCredential'));
+    expect(beforeRevoke).not.toContain('loadAlert'); // the opening read it
+    expect(beforeRevoke).not.toContain('setIncidentStatus'); // `responding` rode with the revoke
+    // The opening alert's entry rode with the lookup: no write of its own to wake the run.
+    expect(beforeRevoke).not.toContain('appendTimelineEvents');
+    expect(beforeRevoke).toEqual(['openIncident', 'lookupCredential']);
+    expect(scheduled).not.toContain('setIncidentStatus'); // nor `contained` (with the next write)
+    expect(events.slice(0, 3).map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged']);
   }, 60_000);
 
   it('config-drift: a security-relevant drift reported by a scanner is reverted and verified', async () => {

@@ -153,4 +153,33 @@ describe('triage playbook', () => {
     });
     expect(bIncident).toMatchObject({ status: 'open', workflowId });
   }, 60_000);
+
+  it('records the alerts that reached it before a resolve ahead of the resolution: the timeline ends resolved', async () => {
+    const incidentId = randomUUID();
+    currentIncident = incidentId;
+    const key = `host:queued-${incidentId.slice(0, 8)}`;
+    const input: TriageInput = {
+      incidentId,
+      playbook: 'triage',
+      playbookVersion: '0.1.0',
+      entityKey: key,
+      entity: { kind: 'host', key: 'queued', display: 'queued' },
+      title: 'three batches, then a resolve',
+      severity: 'high',
+      source: 'falco',
+      detectedAt: new Date().toISOString(),
+    };
+    // Delayed start: the signals below wait in the history, so the run's first workflow task
+    // meets three batches and the resolve together, and its merge loop is still writing batches
+    // when the resolve wakes the body (a storm's batches queued behind a merge's resolve).
+    const handle = await client.workflow.start('triageIncident', { workflowId: `triage:${key}`, taskQueue: engine.taskQueue, args: [input], startDelay: '2s' });
+    for (const [id, count] of [[1, 1], [2, 2], [3, 3]] as const) await handle.signal(alertsMergedSignal, batch(id, count));
+    await handle.signal(resolveSignal, { reason: 'done', actor: 'test' });
+    await handle.result();
+
+    const t = await getJson(`${engine.baseUrl}/incidents/${incidentId}/timeline`);
+    const events = (t.body.events ?? []) as { sequence: number; type: string; data: { totalAlerts?: number } }[];
+    expect(events.map((e) => e.type)).toEqual(['incident.created', 'playbook.started', 'alerts.merged', 'alerts.merged', 'alerts.merged', 'incident.resolved']);
+    expect(events.at(-1)?.data.totalAlerts).toBe(6);
+  }, 60_000);
 });

@@ -76,13 +76,16 @@ export default definePlaybook({
     entity: (p) => ({ kind: 'credential', key: `secret:${p.fingerprint}`, display: `${p.type} …${p.last4}` }),
     title: (p) => `Leaked ${p.type} …${p.last4}`,
   },
+  // An alert's run starts from what the alert says leaked (leak.ts).
+  readsFirstAlert: true,
   gates,
   steps,
 
   async run(run, params) {
     const { input } = run;
 
-    const source = await describeLeak(input, params, run.support);
+    // The opening read the alert (readsFirstAlert): no activity of its own before the first step.
+    const source = await describeLeak(input, params, run);
     let leak = source.leak;
     if (!leak && source.github && patched(PATCH.readsGitHubSecret)) {
       const read = await readLeakFromGitHub(run, { ...source, github: source.github });

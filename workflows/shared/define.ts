@@ -62,6 +62,11 @@ export interface PlaybookDeclaration<P extends z.ZodType, G extends string, S ex
    * `undo-containment` gate, which approvals.yaml may then set for it.
    */
   contains?: boolean;
+  /**
+   * Its body starts from the alert that opened the incident (`run.loadAlert(input.firstAlertId)`):
+   * the opening reads it in the same activity, so the first step is not held up by a read of its own.
+   */
+  readsFirstAlert?: boolean;
   /** Its approval gates: `approval()` accepts these and no other. */
   gates: readonly G[];
   /** Every step name its timeline can show; `{…}` stands for a value. */

@@ -4,7 +4,7 @@ import { classificationLabel, type Classification, type ClassificationRecord } f
 import { worse, type IncidentStatus, type Severity } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { BesideWork } from './beside-work';
-import type { PlaybookActivities } from '../../activities/playbook/playbook.activities';
+import type { AlertDetails, PlaybookActivities } from '../../activities/playbook/playbook.activities';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
 import { projectionActivities } from './activities';
 import type { Carried, ResumePoint, StepRecord } from './carry';
@@ -13,7 +13,7 @@ import { MergeRecorder } from './merges';
 import type { AlertBatch, IncidentState, ResolveRequest } from './messages';
 import { PATCH } from './patches';
 import type { StepAction } from './steps';
-import { openIncident } from './opening';
+import { openIncident, type OpenOptions } from './opening';
 import { TimelineRecorder } from './timeline';
 
 /** What the run needs to know of its playbook (the declaration, workflows/shared/define.ts). */
@@ -90,6 +90,8 @@ export class IncidentRun {
   /** Projection writes and playbook reads: local activities on runs begun since PATCH.localProjection. */
   readonly projection: TimelineActivities;
   readonly support: PlaybookActivities;
+  /** The alert the opening read for the playbook (PATCH.openingReadsAlert), by its id. */
+  openedWith: { alertId: string; alert: AlertDetails | null } | undefined;
 
   constructor(
     readonly input: PlaybookInput,
@@ -126,6 +128,12 @@ export class IncidentRun {
       gates: [],
       results: {},
     };
+  }
+
+  /** An alert's details: the one the opening read already, or through an activity. */
+  async loadAlert(alertId: string): Promise<AlertDetails | null> {
+    if (this.openedWith?.alertId === alertId) return this.openedWith.alert;
+    return this.support.loadAlert(alertId);
   }
 
   /** Who asked for this run: the gate's requester, for four-eyes. */
@@ -192,9 +200,10 @@ export class IncidentRun {
    * policies. Returns the incident's status instead when it had already closed before this
    * run began (a signal sent just before the close started it): the run must not act on it.
    */
-  async open(): Promise<'resolved' | 'cancelled' | undefined> {
-    const closed = await openIncident(this);
+  async open(opts: OpenOptions = {}): Promise<'resolved' | 'cancelled' | undefined> {
+    const closed = await openIncident(this, opts);
     if (closed) return closed;
+    await this.merges.recordOpening();
     this.merges.start();
     return undefined;
   }
@@ -209,7 +218,13 @@ export class IncidentRun {
     const status: IncidentStatus = asked === 'responding' && !patched(PATCH.respondingNotAcknowledged) ? 'acknowledged' : asked;
     if (this.state.status === status) return;
     this.state.status = status;
-    await this.projection.setIncidentStatus(this.input.incidentId, status, new Date().toISOString());
+    const at = new Date().toISOString();
+    if (this.timeline.writes === 'held' && patched(PATCH.statusHeld)) {
+      // Held with its entry: the run's next write (the next step's call) moves the projection too.
+      await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status }, hold: true, status: { status, at } });
+      return;
+    }
+    await this.projection.setIncidentStatus(this.input.incidentId, status, at);
     await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status }, hold: true });
   }
 
@@ -306,7 +321,8 @@ export class IncidentRun {
   }
 
   /**
-   * Ends the run: final status (and, since PATCH.closeClassifies, what the incident was) on the
+   * Ends the run: the alerts that reached it recorded first (since PATCH.closeAfterQueuedAlerts),
+   * then its final status (and, since PATCH.closeClassifies, what the incident was) on the
    * timeline, merges drained, projection last (the door then opens a new incident).
    */
   async close(status: 'resolved' | 'cancelled', summary: string, actor: string, classified?: ClassificationRecord): Promise<void> {
@@ -316,6 +332,11 @@ export class IncidentRun {
     this.state.status = status;
     const classification = classified && patched(PATCH.closeClassifies) ? classified : undefined;
     const said = classification ? ` (${classificationLabel(classification.classification)})` : '';
+    if (patched(PATCH.closeAfterQueuedAlerts)) {
+      // The batches that reached the run before its close go on the timeline before it.
+      this.closing = true;
+      await this.merges.drain();
+    }
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', `${summary}${said}`, {
       actor,
       data: { totalAlerts: this.state.alertCount, ...(classification ? { classification: classification.classification, classificationReason: classification.reason, classifiedBy: classification.by } : {}) },

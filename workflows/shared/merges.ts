@@ -111,6 +111,24 @@ export class MergeRecorder {
     }
   }
 
+  /**
+   * The batch the run started with (the signal that started it, or the batches handed over to
+   * it), recorded as the run opens, before its playbook begins: held, its entry goes with the
+   * run's first write, as the opening's own entries do, and every wait writes it first
+   * (PATCH.openingBatchHeld). Later batches go through the loop, never held.
+   */
+  async recordOpening(): Promise<void> {
+    const { run } = this;
+    const batch = this.pending[0];
+    if (!batch || batch.lastInboxId <= this.lastInboxId || this.holding || run.timeline.writes !== 'held' || !patched(PATCH.openingBatchHeld)) return;
+    this.pending.shift();
+    this.lastInboxId = batch.lastInboxId;
+    const sourcesBefore = run.state.sources.length;
+    this.merge(batch);
+    await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount }, hold: true });
+    if (run.state.sources.length !== sourcesBefore) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: run.state.sources }]);
+  }
+
   /** Writes the queued batches of this incident, each once, in order. */
   async recordPending(): Promise<void> {
     const { run } = this;

@@ -15,13 +15,26 @@ type Closed = 'resolved' | 'cancelled';
  * it): the run must not act on it. Runs that hold their timeline (PATCH.timelineHeld) do it in
  * one activity; older ones replay the four they made.
  */
-export async function openIncident(run: IncidentRun): Promise<Closed | undefined> {
-  return run.timeline.writes === 'held' ? openInOne(run) : openStepByStep(run);
+export async function openIncident(run: IncidentRun, opts: OpenOptions = {}): Promise<Closed | undefined> {
+  return run.timeline.writes === 'held' ? openInOne(run, opts) : openStepByStep(run);
 }
 
-async function openInOne(run: IncidentRun): Promise<Closed | undefined> {
-  const opened = await opening.openIncident({ incident: projectionOf(run), timelineSequence: run.timeline.sequence, assign: patched(PATCH.assignmentOnOpen) });
+export interface OpenOptions {
+  /** The playbook starts from the alert that opened the incident: the opening reads it too (PATCH.openingReadsAlert). */
+  firstAlert?: boolean;
+}
+
+async function openInOne(run: IncidentRun, opts: OpenOptions): Promise<Closed | undefined> {
+  const { firstAlertId } = run.input;
+  const readAlert = opts.firstAlert && firstAlertId !== undefined && patched(PATCH.openingReadsAlert) ? firstAlertId : undefined;
+  const opened = await opening.openIncident({
+    incident: projectionOf(run),
+    timelineSequence: run.timeline.sequence,
+    assign: patched(PATCH.assignmentOnOpen),
+    ...(readAlert ? { firstAlertId: readAlert } : {}),
+  });
   if (opened.closed) return closedAlready(run, opened.closed);
+  if (readAlert && opened.firstAlert !== undefined) run.openedWith = { alertId: readAlert, alert: opened.firstAlert };
   run.timeline.continueFrom(opened.timelineSequence);
   const build = announce(run);
   if (opened.created) {

@@ -55,4 +55,28 @@ export const PATCH = {
    * workflow task again, every write from a committed task (workflows/shared/timeline.ts, issue 22).
    */
   timelineHeld: 'timeline-held-for-next-write',
+  /**
+   * A run's status change (responding, contained) is held with its timeline entry and goes with
+   * the run's next write, which moves the projection as it writes the entry: no activity and no
+   * workflow task of its own (issue 22: a leaked key's revoke waited for one).
+   */
+  statusHeld: 'status-held-for-next-write',
+  /**
+   * A playbook that starts from the alert that opened its incident (`readsFirstAlert`) has it
+   * read by the opening's activity, not by one of its own (issue 22: a leaked key's revoke
+   * waited for it).
+   */
+  openingReadsAlert: 'opening-reads-first-alert',
+  /**
+   * The batch a run starts with is recorded as the run opens, held: its `alerts.merged` entry goes
+   * with the run's first write, not in an activity of its own whose completion woke the run for
+   * nothing (an extra workflow task, often on a leaked key's way to its revoke, issue 22).
+   */
+  openingBatchHeld: 'opening-batch-held',
+  /**
+   * A run records the alert batches that reached it before its close ahead of the resolution
+   * (or cancellation), so the timeline ends with it; before, the close was written while the
+   * merge loop still wrote a storm's queued batches, which then followed it.
+   */
+  closeAfterQueuedAlerts: 'close-after-queued-alerts',
 } as const;

@@ -26,7 +26,7 @@ export async function runPlaybook(input: PlaybookInput, playbook: Playbook): Pro
   const run = new IncidentRun(input, { name: playbook.name, version: playbook.version });
   installHandlers(run);
   if (!run.resuming) {
-    const closedAlready = await run.open();
+    const closedAlready = await run.open({ firstAlert: playbook.readsFirstAlert });
     if (closedAlready) return handOver(run, { incidentId: input.incidentId, status: closedAlready, summary: `already ${closedAlready} before this run began: nothing done` });
   }
 

@@ -1,5 +1,6 @@
 import { CancellationScope, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { TimelineActivities } from '../../activities/timeline/timeline.activities';
+import type { RunStatusChange } from '../../activities/timeline/timeline-writer';
 import { timelineEventId, type TimelineEvent, type TimelineEventType } from '../../lib/domain/timeline';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { RETRY } from './retry';
@@ -58,7 +59,7 @@ export class TimelineRecorder {
   async record(
     type: TimelineEventType,
     summary: string,
-    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean; hold?: boolean; waiting?: boolean } = {},
+    opts: { actor?: string; data?: Record<string, unknown>; remote?: boolean; hold?: boolean; waiting?: boolean; status?: RunStatusChange } = {},
   ): Promise<void> {
     if (this.muted()) return;
     this.lastSequence += 1;
@@ -80,7 +81,8 @@ export class TimelineRecorder {
     // Moved to a new build since it last reported (not its first report: open() set the attribute).
     if (changed && this.reportedBuild !== undefined) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.playbookVersion, value: build }]);
     if (changed) this.reportedBuild = build;
-    const recorded = changed ? { ...event, build } : event;
+    // `status`: the projection moves as this event is written (PATCH.statusHeld; writes 'held' only).
+    const recorded = { ...event, ...(changed ? { build } : {}), ...(opts.status ? { status: opts.status } : {}) };
     if (this.writes === 'held') {
       this.held.push(recorded);
       if (!opts.hold) await this.write({ waiting: opts.waiting });

@@ -136,6 +136,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     let backoff = 0;
     while (this.running) {
       let dispatched = 0;
+      this.woken = false;
       try {
         dispatched = await this.drainOnce();
         backoff = 0;
@@ -144,7 +145,8 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
         this.log.warn(`dispatch failed, retrying in ${backoff} ms: ${(err as Error).message}`);
       }
       if (backoff > 0) await this.sleep(backoff);
-      else if (dispatched === 0) {
+      // Woken during the round: what was stored may have come after its claim.
+      else if (dispatched === 0 && !this.woken) {
         this.idle = true;
         await this.sleep(this.atLimit ? AT_LIMIT_IDLE_MS : IDLE_MS);
         this.idle = false;
@@ -154,22 +156,37 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * This API just stored alerts for a playbook: the next round starts as soon as they may be
-   * claimed (COALESCE_MS, so a storm still coalesces), not at the end of an idle sleep (on
-   * average half of IDLE_MS on an alert's way to its first containment). Never cuts short the
-   * backoff from an unreachable Temporal. Alerts stored by another replica wait for the poll.
+   * claimed, not at the end of an idle sleep (on average half of IDLE_MS on an alert's way to
+   * its first containment): at once when they start a new incident (its run starts with them,
+   * inbox-store.ts), else once COALESCE_MS passed, so a storm still coalesces; a round under way
+   * is followed by another, not by a sleep. A new incident waits for the next poll when as many
+   * new runs work as may (it could not start). Never cuts short the backoff from an unreachable
+   * Temporal. Alerts stored by another replica wait for the poll.
    */
-  nudge(): void {
-    if (this.nudged || !this.running) return;
+  nudge(startsIncident = false): void {
+    if (!this.running) return;
+    if (startsIncident && !this.atLimit) {
+      this.wake();
+      return;
+    }
+    if (this.nudged) return;
     this.nudged = setTimeout(() => {
       this.nudged = undefined;
-      if (this.idle) this.interrupt?.();
+      this.wake();
     }, COALESCE_MS + 5);
     this.nudged.unref();
+  }
+
+  private wake(): void {
+    if (this.idle) this.interrupt?.();
+    else this.woken = true;
   }
 
   private nudged: NodeJS.Timeout | undefined;
   /** In an idle sleep (nothing was claimed), which a nudge may end. */
   private idle = false;
+  /** A nudge came during the round under way: the next round follows it without sleeping. */
+  private woken = false;
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {

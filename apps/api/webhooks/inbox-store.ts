@@ -44,7 +44,12 @@ const BATCH_LIMIT = 1_000;
 /** Incidents dispatched side by side in one round: a burst of new incidents drains in few queries. */
 export const INCIDENTS_PER_ROUND = 16;
 export const LEASE = '30 seconds';
-/** An incident is dispatched once its oldest pending alert is this old, so a storm coalesces. */
+/**
+ * A running incident's alerts are dispatched once the oldest pending one is this old, so a storm
+ * coalesces. A new incident's first alerts go at once: its run starts with them, and what
+ * arrives while it starts coalesces behind them (issue 22: this wait, and the nudge's, were a
+ * fifth of a leaked key's way to its revoke).
+ */
 export const COALESCE_MS = 50;
 
 /** Pending: stored, not yet handed to Temporal, not set aside (columns of `table`, when given). */
@@ -69,11 +74,14 @@ export async function runsWorking(db: DataSource | EntityManager): Promise<numbe
   return row?.n ?? 0;
 }
 
-/** Pending rows of an incident whose run is started (or was never the dispatcher's to start), and of one not yet started. */
+/**
+ * Pending rows of an incident whose run is started (or was never the dispatcher's to start), and
+ * of one not yet started: a started one's once they are COALESCE_MS old, a new one's at once.
+ */
 const PENDING_ROWS = (fresh: boolean) => `
   SELECT inbox.id, inbox.incident_id, ${fresh} AS fresh FROM inbox JOIN incidents i ON i.id = inbox.incident_id
   WHERE ${pending('inbox')} AND (inbox.claimed_until IS NULL OR inbox.claimed_until < now())
-    AND inbox.created_at < now() - interval '${COALESCE_MS} milliseconds'
+    ${fresh ? '' : `AND inbox.created_at < now() - interval '${COALESCE_MS} milliseconds'`}
     AND inbox.incident_id NOT IN (SELECT incident_id FROM busy)
     AND i.run_state ${fresh ? "= 'queued'" : "IS DISTINCT FROM 'queued'"}`;
 

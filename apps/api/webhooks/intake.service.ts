@@ -133,7 +133,7 @@ export class IntakeService {
     });
     const stored = await this.store({ alerts, bytes: req.rawBody.length, replayKey: auth.replayKey, traceparent: currentTraceparent() });
     for (const s of stored) this.metrics.alertsReceived.inc({ source, disposition: s.disposition });
-    if (stored.some((s) => s.incidentId && s.disposition !== 'duplicate')) this.dispatcher.nudge();
+    if (stored.some((s) => s.incidentId && s.disposition !== 'duplicate')) this.dispatcher.nudge(stored.some((s) => s.disposition === 'started'));
     if (auth.replayKey) this.replays.remember(auth.replayKey, Math.floor(Date.now() / 1000));
     this.log.log(
       `${source} delivery ${deliveryId}: ${stored.map((s) => `${s.disposition}${s.incidentId ? ` ${s.incidentId}` : ''}`).join(', ')}` +
