@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../../instant';
 import type { ParsedAlert, SecretDescriptor, SourceName } from '../alert';
 import type { Redactor } from '../redact';
 import { fingerprintOf, PayloadError, parseWith, type ParseResult } from '../source';
@@ -201,8 +202,8 @@ export function ec2InstanceId(id: string): string | undefined {
   return /(?:^|:instance\/)(i-[0-9a-f]+)$/.exec(id)?.[1];
 }
 
-/** An ISO 8601 timestamp field, with or without a UTC offset. */
-export const isoTimestamp = z.iso.datetime({ offset: true });
+/** An ISO 8601 timestamp field, with or without a UTC offset: the same instant in UTC (lib/instant.ts). */
+export const isoTimestamp = instant('2024-05-01T12:00:00.000Z');
 
 /**
  * An allowed topic's verified UnsubscribeConfirmation: the subscription is gone (the

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../../instant';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, ENTITY_KINDS } from '../alert';
 import type { ParsedAlert, SecretDescriptor } from '../alert';
 import type { ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
@@ -21,7 +22,7 @@ export const genericAlertSchema = z.object({
   }),
   description: z.string().max(10_000).optional(),
   category: z.enum(ALERT_CATEGORIES).default('other'),
-  observedAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' }).optional(),
+  observedAt: instant('2024-05-01T12:00:00Z').optional(),
   /** The sender's own finding id: re-sends with the same id are the same finding. */
   id: z.string().min(1).max(300).optional(),
   labels: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),

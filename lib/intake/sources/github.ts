@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { instant } from '../../instant';
 import type { AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
 import type { CompleteContext, LeakedSecretAnswer, ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
 import { PayloadError, fingerprintOf, header, parseWith } from '../source';
@@ -16,7 +17,7 @@ import { describeLocation, locationSchema, type SecretLocation } from './github-
  * Sources: test/fixtures/webhooks/github/SOURCES.md.
  */
 
-const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
+const isoTime = instant('2024-05-01T12:00:00Z');
 const login = z.object({ login: z.string() }).nullish();
 
 const pingSchema = z.object({ hook_id: z.union([z.number(), z.string()]).optional() });

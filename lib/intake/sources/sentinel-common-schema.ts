@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../../instant';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert } from '../alert';
 import { fingerprintOf } from '../source';
 
@@ -9,7 +10,7 @@ import { fingerprintOf } from '../source';
  * `alertContext` depends on `monitoringService`. Budget alerts come with no rule, severity,
  * signal type or target, so only `alertId`, `monitorCondition` and `firedDateTime` are required.
  */
-const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
+const isoTime = instant('2024-05-01T12:00:00Z');
 
 export const commonSchema = z.object({
   schemaId: z.literal('azureMonitorCommonAlertSchema'),

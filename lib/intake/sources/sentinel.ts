@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../../instant';
 import type { AlertCategory, AlertEntity, AlertSeverity, ParsedAlert, SecretDescriptor } from '../alert';
 import type { ParseContext, ParseResult, SourceAdapter, WebhookRequest } from '../source';
 import { fingerprintOf, parseWith } from '../source';
@@ -11,7 +12,7 @@ import { commonSchema, fromCommon } from './sentinel-common-schema';
  * `{ id, name, properties }`).
  */
 
-const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z' });
+const isoTime = instant('2024-05-01T12:00:00Z');
 
 /** Entity properties are read leniently: a field of an unexpected type is just absent. */
 const optText = z.string().min(1).optional().catch(undefined);

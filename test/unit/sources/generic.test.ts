@@ -33,7 +33,8 @@ describe('generic source', () => {
       severity: 'high',
       category: 'config-drift',
       entity: { kind: 'resource', key: 'arn:aws:s3:::acme-marketing-assets', display: 's3://acme-marketing-assets' },
-      observedAt: '2024-05-02T09:00:00+02:00',
+      // Sent as 09:00+02:00: the same instant, in UTC.
+      observedAt: '2024-05-02T07:00:00Z',
       labels: { account: '123456789012', region: 'eu-west-1' },
     });
     expect(alerts[1]).toEqual({
