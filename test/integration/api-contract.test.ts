@@ -272,6 +272,17 @@ describe('what schemathesis sent', () => {
     expect(await getJson(`${engine.baseUrl}/gamedays/${dashes}`)).toMatchObject({ status: 404, body: { error: 'gameday_not_found' } });
   });
 
+  it('holds a text field to the length and the not-blank rule the document gives, counted as sent (schemathesis found a 301-character title accepted)', async () => {
+    const doc = await fetchDocument(engine.baseUrl);
+    const schema = doc.components?.schemas?.CreateIncidentDto as { properties: Record<string, { maxLength?: number; pattern?: string }> } | undefined;
+    expect(schema?.properties.title).toMatchObject({ maxLength: 300, pattern: expect.any(String) });
+    const padded = await postJson(`${engine.baseUrl}/incidents`, { title: `\t${'*'.repeat(300)}`, severity: 'low' });
+    expect(padded).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('title') } });
+    const blank = await postJson(`${engine.baseUrl}/incidents`, { title: ' \t ', severity: 'low' });
+    expect(blank).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('title') } });
+    expect(new RegExp(schema!.properties.title.pattern!, 'u').test(' \t ')).toBe(false);
+  });
+
   it('refuses a NUL character (Postgres text cannot store one) with 400 naming the field', async () => {
     const endsAt = new Date(Date.now() + 3_600_000).toISOString();
     const suppression = await postJson(`${engine.baseUrl}/suppressions`, { entityPattern: 'host:nul-*', endsAt, reason: 'change\u0000window' });

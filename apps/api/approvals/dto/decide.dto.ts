@@ -1,5 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { writtenText, trimmedText } from '../../common/text';
 
 export const decideSchema = z
   .object({
@@ -8,8 +9,8 @@ export const decideSchema = z
       .never({ message: 'the approver is the person your API token names; remove this field' })
       .optional()
       .describe('Not accepted: the vote is counted as the person the API token names.'),
-    choice: z.string().trim().min(1).max(200).optional().describe('On a gate that offers options (GET /incidents/:id/approvals lists them): which one this approval chooses.'),
-    reason: z.string().trim().max(2000).optional().describe('Why; required (3 characters or more) to deny. It goes on the timeline.'),
+    choice: writtenText(200).optional().describe('On a gate that offers options (GET /incidents/:id/approvals lists them): which one this approval chooses.'),
+    reason: trimmedText(2000).optional().describe('Why; required (3 characters or more) to deny. It goes on the timeline.'),
   })
   .refine((d) => d.decision !== 'deny' || (d.reason?.length ?? 0) >= 3, {
     message: 'say why you deny (3 characters or more)',

@@ -1,10 +1,11 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { writtenText } from '../../common/text';
 
 /** A worker version's build id, as GET /deploys lists it (lib/temporal/build-id.ts: `b` and 16 hex digits). */
-export const versionSchema = z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ., _ and - only').describe('A build id GET /deploys lists, e.g. "b3f9c2a1d4e5f60718".');
+export const versionSchema = writtenText(255).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ., _ and - only').describe('A build id GET /deploys lists, e.g. "b3f9c2a1d4e5f60718".');
 
-const reasonSchema = z.string().trim().min(1).max(500).optional().describe('Why (a change ticket, a playbook change); kept on the audit trail.');
+const reasonSchema = writtenText(500).optional().describe('Why (a change ticket, a playbook change); kept on the audit trail.');
 
 export const rampSchema = z.object({
   version: versionSchema,

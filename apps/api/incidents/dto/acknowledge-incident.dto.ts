@@ -1,8 +1,9 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { writtenText } from '../../common/text';
 
 export const acknowledgeIncidentSchema = z.object({
-  note: z.string().trim().min(1).max(2000).optional().describe('Optional: what the responder is doing about it; it goes on the timeline.'),
+  note: writtenText(2000).optional().describe('Optional: what the responder is doing about it; it goes on the timeline.'),
 });
 
 export class AcknowledgeIncidentDto extends createZodDto(acknowledgeIncidentSchema) {}

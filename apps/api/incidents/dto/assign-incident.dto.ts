@@ -1,10 +1,11 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { writtenText } from '../../common/text';
 
-const reason = z.string().trim().min(1).max(2000).optional().describe('Optional: why; it goes on the timeline.');
+const reason = writtenText(2000).optional().describe('Optional: why; it goes on the timeline.');
 
 export const assignIncidentSchema = z.object({
-  assignee: z.string().trim().min(1).max(200).describe("Who owns it from now: a person's id (or email) in runbooks/people.yaml."),
+  assignee: writtenText(200).describe("Who owns it from now: a person's id (or email) in runbooks/people.yaml."),
   reason,
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../../lib/domain/incident';
 import { instant } from '../../../../lib/instant';
 import { SOURCES } from '../../../../lib/intake/alert';
+import { writtenText } from '../../common/text';
 
 /** A repeated parameter, or "a,b", as the list of its values (what the document declares: an array). */
 const splitList = (v: unknown): unknown[] =>
@@ -20,11 +21,11 @@ export const listIncidentsSchema = z.object({
   playbook: z
     .preprocess(splitList, z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a playbook name, e.g. host-compromise')).min(1).max(MAX_VALUES))
     .optional().describe('Any of these playbooks (comma-separated).'),
-  entity: z.string().trim().min(1).max(300).optional().describe('Entity key; * is a wildcard, e.g. "host:web-*".'),
+  entity: writtenText(300).optional().describe('Entity key; * is a wildcard, e.g. "host:web-*".'),
   source: z.enum(SOURCES).optional().describe('Incidents with at least one alert from this source.'),
   since: instant('2026-11-20T00:00:00Z').optional().describe('Detected at or after.'),
   until: instant('2026-11-21T00:00:00Z').optional().describe('Detected before.'),
-  assignee: z.string().trim().min(1).max(200).optional().describe("Incidents this person owns: `me` (the token's person) or a people.yaml id or email."),
+  assignee: writtenText(200).optional().describe("Incidents this person owns: `me` (the token's person) or a people.yaml id or email."),
   unassigned: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')

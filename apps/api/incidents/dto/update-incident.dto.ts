@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { SEVERITIES } from '../../../../lib/domain/incident';
+import { writtenText } from '../../common/text';
 
 export const TAG_PATTERN = /^[a-z0-9][a-z0-9:_./-]{0,63}$/;
 
@@ -12,8 +13,8 @@ export const updateIncidentSchema = z
       .optional()
       .describe('The whole set of tags from now (replaces the old set; [] removes them all).'),
     severity: z.enum(SEVERITIES).optional().describe('The severity from now, up or down.'),
-    title: z.string().trim().min(1).max(500).optional().describe('The title from now (redacted like alert text).'),
-    reason: z.string().trim().min(1).max(2000).describe('Why: it goes on the timeline with each change.'),
+    title: writtenText(500).optional().describe('The title from now (redacted like alert text).'),
+    reason: writtenText(2000).describe('Why: it goes on the timeline with each change.'),
   })
   // Naming no field (or only the values it already has) is valid and changes nothing: the answer's `changes` is empty.
   .describe('Any of tags, severity and title, with the reason; a field left out stays as it is.');

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { SEVERITIES } from '../../../../lib/domain/incident';
+import { writtenText } from '../../common/text';
 
 export const startRunSchema = z.object({
   params: z
@@ -8,7 +9,7 @@ export const startRunSchema = z.object({
     .default({})
     .describe("The playbook's parameters: GET /playbooks shows each playbook's schema."),
   severity: z.enum(SEVERITIES).default('high').describe('How bad it is.'),
-  title: z.string().trim().min(1).max(300).optional().describe("The incident's title; default: the playbook's own, from the params."),
+  title: writtenText(300).optional().describe("The incident's title; default: the playbook's own, from the params."),
 });
 
 export class StartRunDto extends createZodDto(startRunSchema) {}

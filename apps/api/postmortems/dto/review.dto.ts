@@ -2,8 +2,9 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { ACTION_ITEM_STATUSES, REVIEW_STATES } from '../../../../lib/postmortem/review';
 import { timeSchema, uuidSchema } from '../../common/openapi/schemas';
+import { writtenText, trimmedText } from '../../common/text';
 
-const line = z.string().trim().min(1).max(2000);
+const line = writtenText(2000);
 const lines = z.array(line).max(50);
 
 /** A calendar day that exists (2026-02-30 does not): the pattern says so in the OpenAPI document too. */
@@ -12,14 +13,14 @@ const day = z.iso.date({ message: 'expected a day that exists, as YYYY-MM-DD' })
 export const actionItemInputSchema = z.strictObject({
   id: z.number().int().positive().optional().describe('Keep an existing item (GET /postmortems/:id lists them with their ids); leave out for a new one.'),
   title: line.describe('What is to be done.'),
-  owner: z.string().trim().min(1).max(200).describe('Who does it (a person as people.yaml and API tokens name them).'),
+  owner: writtenText(200).describe('Who does it (a person as people.yaml and API tokens name them).'),
   due: day.describe('By when (YYYY-MM-DD).'),
   status: z.enum(ACTION_ITEM_STATUSES).optional().describe('open (default for a new item) or done.'),
 });
 
 export const editPostmortemSchema = z
   .strictObject({
-    rootCause: z.string().trim().max(20_000).optional().describe('Why it happened (Markdown, shown as text).'),
+    rootCause: trimmedText(20_000).optional().describe('Why it happened (Markdown, shown as text).'),
     contributingFactors: lines.optional(),
     wentWell: lines.optional().describe('What went well.'),
     wentBadly: lines.optional().describe('What went badly.'),
@@ -28,7 +29,7 @@ export const editPostmortemSchema = z
   .describe('Fields left out stay as they are; an empty edit changes nothing but starts the draft if there is none.');
 export class EditPostmortemDto extends createZodDto(editPostmortemSchema) {}
 
-export const signOffSchema = z.strictObject({ note: z.string().trim().min(1).max(2000).optional().describe('Optional: what the reviewer checked.') });
+export const signOffSchema = z.strictObject({ note: writtenText(2000).optional().describe('Optional: what the reviewer checked.') });
 export class SignOffDto extends createZodDto(signOffSchema) {}
 
 export const startRevisionSchema = z.strictObject({ reason: line.describe('Why the published postmortem is revised; it goes on the timeline.') });

@@ -1,15 +1,16 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { instant } from '../../../../lib/instant';
+import { writtenText } from '../../common/text';
 
 const MAX_WINDOW_MS = 30 * 24 * 3600 * 1000;
 
 export const createSuppressionSchema = z
   .object({
-    entityPattern: z.string().trim().min(1).max(300).describe('Entity key or routed entity key; * is a wildcard, e.g. "host:db-*".'),
+    entityPattern: writtenText(300).describe('Entity key or routed entity key; * is a wildcard, e.g. "host:db-*".'),
     startsAt: instant().optional().describe('When the window opens (default: now).'),
     endsAt: instant().describe('When it closes.'),
-    reason: z.string().trim().min(1).max(500).describe('Why (a change ticket, a drill).'),
+    reason: writtenText(500).describe('Why (a change ticket, a drill).'),
   })
   .refine((s) => new Date(s.endsAt).getTime() > new Date(s.startsAt ?? Date.now()).getTime(), {
     message: 'must be after startsAt (or after now)',

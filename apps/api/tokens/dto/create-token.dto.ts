@@ -2,6 +2,7 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../../../../lib/duration';
 import { ROLES } from '../../auth/roles';
+import { trimmedText } from '../../common/text';
 
 export const createTokenSchema = z.object({
   name: z
@@ -32,7 +33,7 @@ export class ClaimTokenDto extends createZodDto(claimTokenSchema) {}
 
 export const revokeTokenQuerySchema = z.object({
   // In the URL: at most 500 characters, so any of them fits in the 16 KB a request line may have.
-  reason: z.string().trim().max(500).optional().describe('Why it is revoked: it goes in the audit log.'),
+  reason: trimmedText(500).optional().describe('Why it is revoked: it goes in the audit log.'),
 });
 
 export class RevokeTokenQueryDto extends createZodDto(revokeTokenQuerySchema) {}
