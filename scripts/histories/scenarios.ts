@@ -121,14 +121,7 @@ export const SCENARIOS: Scenario[] = [
   {
     // A development host: isolated at once, rebuilt once the replace gate is approved.
     name: 'host-compromise-complete',
-    run: async (s) => {
-      const entity = await s.host('rec-dev-1', 'development');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
-      await s.save(handle);
-    },
+    run: developmentHostRebuilt('rec-dev-1'),
   },
   {
     // A production host: the run waits at the isolate-host gate. Exported while it waits
@@ -147,14 +140,7 @@ export const SCENARIOS: Scenario[] = [
     // Since local-projection-writes (issue 22): timeline and projection writes are local
     // activities. A development host isolated at once, the replace gate approved, resolved.
     name: 'host-compromise-local-writes-complete',
-    run: async (s) => {
-      const entity = await s.host('rec-dev-3', 'development');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
-      await s.save(handle);
-    },
+    run: developmentHostRebuilt('rec-dev-3'),
   },
   {
     // The same shape, exported while a production host's run waits at its isolate-host gate.
@@ -184,28 +170,14 @@ export const SCENARIOS: Scenario[] = [
   {
     // The same shape: a development host isolated at once, the replace gate approved, resolved.
     name: 'host-compromise-activities-again-complete',
-    run: async (s) => {
-      const entity = await s.host('rec-dev-5', 'development');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
-      await s.save(handle);
-    },
+    run: developmentHostRebuilt('rec-dev-5'),
   },
   {
     // Since timeline-held-for-next-write (issue 22): a step's start and success ride with the
     // run's next write (its provider call), the opening is one activity. A development host
     // isolated at once, the replace gate approved, resolved.
     name: 'host-compromise-held-complete',
-    run: async (s) => {
-      const entity = await s.host('rec-dev-4', 'development');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
-      await s.save(handle);
-    },
+    run: developmentHostRebuilt('rec-dev-4'),
   },
   {
     // The same shape, exported while a production host's run waits at its isolate-host gate.
@@ -225,14 +197,7 @@ export const SCENARIOS: Scenario[] = [
     // an activity of its own. A development host isolated at once, the replace gate approved,
     // resolved.
     name: 'host-compromise-status-held-complete',
-    run: async (s) => {
-      const entity = await s.host('rec-dev-5', 'development');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'replace-host');
-      await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
-      await s.finish(handle);
-      await s.save(handle);
-    },
+    run: developmentHostRebuilt('rec-dev-5'),
   },
   {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
@@ -314,4 +279,16 @@ async function triageResolved(s: Studio): Promise<void> {
   await handle.signal(resolveSignal, { reason: 'a pentest, agreed with the red team', actor: 'alice' });
   await handle.result();
   await s.save(handle);
+}
+
+/** A development host's alert: isolated at once, the replace gate approved by alice, resolved. */
+function developmentHostRebuilt(hostId: string): Scenario['run'] {
+  return async (s) => {
+    const entity = await s.host(hostId, 'development');
+    const handle = await s.start('host-compromise', entity, { source: 'falco' });
+    await s.gateOpen(handle, 'replace-host');
+    await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
+    await s.finish(handle);
+    await s.save(handle);
+  };
 }
