@@ -78,7 +78,11 @@ describe('paging fallback and lifecycle', () => {
     const incidentId = await openIncident(genericAlert(`refused-${randomUUID().slice(0, 6)}`, { title: 'Refused page' }));
     const backup = await eventually('paged through the backup channel', async () => pagesOf(incidentId).find((a) => a.routingKey === BACKUP_KEY), 60_000);
     expect(backup.triggers).toBe(1);
-    const events = await timeline(incidentId);
+    // The sender writes notice.sent once PagerDuty has answered: after the fake has the page.
+    const events = await eventually('the backup page on the timeline', async () => {
+      const all = await timeline(incidentId);
+      return all.some((e) => e.type === 'notice.sent') ? all : undefined;
+    }, 30_000);
     const failed = events.filter((e) => e.type === 'notice.failed');
     expect(failed).toHaveLength(1);
     expect(failed[0].summary).toMatch(/refused.*secops-wrong[\s\S]*falling back to pagerduty secops-backup/i);
