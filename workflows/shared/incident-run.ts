@@ -332,17 +332,16 @@ export class IncidentRun {
     this.state.status = status;
     const classification = classified && patched(PATCH.closeClassifies) ? classified : undefined;
     const said = classification ? ` (${classificationLabel(classification.classification)})` : '';
-    if (patched(PATCH.closeAfterQueuedAlerts)) {
-      // The batches that reached the run before its close go on the timeline before it.
-      this.closing = true;
-      await this.merges.drain();
-    }
+    // The merges stop once what is queued is written: since PATCH.closeAfterQueuedAlerts before
+    // the final status, so the batches that reached the run go on the timeline ahead of it.
+    const queuedFirst = patched(PATCH.closeAfterQueuedAlerts);
+    this.closing = true;
+    if (queuedFirst) await this.merges.drain();
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', `${summary}${said}`, {
       actor,
       data: { totalAlerts: this.state.alertCount, ...(classification ? { classification: classification.classification, classificationReason: classification.reason, classifiedBy: classification.by } : {}) },
     });
-    this.closing = true;
-    await this.merges.drain();
+    if (!queuedFirst) await this.merges.drain();
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
     await this.besideWork.settle('30s');
     if (patched(PATCH.closeHandsBackLateAlerts)) {
