@@ -9,6 +9,9 @@
 //   5. An incompatible change (test/fixtures/versions/broken-host-compromise, no patched()): its
 //      promotion is refused naming an incident; forced through, the incidents it breaks are
 //      flagged stuck within a minute, and the flag clears after a rollback.
+//   6. Versions 2 and 3's workers stop: once their last poll is older than a poll lasts, GET
+//      /deploys shows them with no pollers, and a promotion of one is refused (409
+//      version_has_no_pollers): new incidents would wait for a worker that is not there.
 // Promise: nothing lost, no step or provider action applied twice, each run on the version its
 // behaviour says.
 import { randomUUID } from 'node:crypto';
@@ -134,6 +137,10 @@ export const deployDrill: Drill = async (cluster, opts) => {
     // 5. An incompatible change: refused, then forced, then rolled back.
     opts.say('  an incompatible change: refused, forced, stuck, rolled back...');
     await breakAndMend(cluster, { admin, requester, approver, v1, count: breakable, label: `drill-dp-${runId}-x`, bundles, workers, deploys }, report);
+
+    // 6. The versions whose workers stop are refused.
+    opts.say('  stopping versions 2 and 3, then asking to promote version 2...');
+    await refuseStoppedVersions(cluster, admin, v1, workers, deploys, report);
   } finally {
     for (const w of workers) await w.kill('SIGTERM');
     rmSync(bundles, { recursive: true, force: true });
@@ -223,6 +230,36 @@ async function breakAndMend(cluster: DrillCluster, c: BreakContext, report: Dril
   if (cleared === undefined) report.losses.push('after the rollback, not every broken run cleared its stuck flag and resolved within 3 minutes');
   else report.found.push(`after the rollback all ${n(ids.length)} cleared by themselves and resolved within ${Math.ceil(cleared / 1000)} s; ${unstuck[0].n} timelines say incident.unstuck`);
   await checkRuns(cluster, results, report, { killed: false });
+}
+
+/**
+ * Stops every worker the drill started, waits until GET /deploys shows their versions with no
+ * pollers (Temporal keeps a poll up to a minute, the API counts one within 75 s), and asks to
+ * promote one: refused, and version 1 stays current.
+ */
+async function refuseStoppedVersions(cluster: DrillCluster, admin: string, v1: string, workers: DrillProcess[], deploys: () => Promise<{ current: string | null; versions: Version[] }>, report: DrillReport): Promise<void> {
+  const stoppedAt = Date.now();
+  for (const w of workers) await w.kill('SIGTERM');
+  const others = (v: Version) => v.version !== v1;
+  const quiet = await until(async () => {
+    const now = (await deploys()).versions.filter(others);
+    return now.length > 0 && now.every((v) => v.pollers === 0) ? now : undefined;
+  }, 3 * 60_000, 1_000);
+  if (!quiet) {
+    report.losses.push('3 minutes after their workers stopped, GET /deploys still counted pollers of versions 2 and 3');
+    return;
+  }
+  const target = quiet[0].version;
+  report.did.push(`stopped the workers of versions 2 and 3 and asked to promote ${target}`);
+  report.found.push(`GET /deploys showed no pollers of ${quiet.map((v) => v.version).join(' and ')} ${Math.ceil((Date.now() - stoppedAt) / 1000)} s after their workers stopped`);
+  const refused = await apiCall(cluster, 'POST', '/deploys/promote', admin, { version: target, reason: 'deploy drill: a version nobody runs' }, 60_000);
+  if (refused.status !== 409 || refused.body?.error !== 'version_has_no_pollers') {
+    report.losses.push(`promoting ${target}, whose workers had stopped, answered ${describeAnswer(refused, 300)}, expected 409 version_has_no_pollers`);
+    return;
+  }
+  const after = await deploys();
+  if (after.current !== v1) report.losses.push(`after the refused promotion ${after.current} is current, not ${v1}`);
+  else report.found.push(`its promotion was refused (409 version_has_no_pollers: "${String(refused.body.message).slice(0, 160)}…"), and ${v1} stayed current`);
 }
 
 /** Opens `count` host-compromise runs by hand, on hosts `<prefix>-<i>`. */

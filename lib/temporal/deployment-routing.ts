@@ -85,6 +85,9 @@ export async function changeRouting(service: WorkflowService, namespace: string,
     } catch (err) {
       // Temporal down or silent: no retry here makes it answer (the client's own gRPC retries ran).
       if (isUnreachable(err)) throw err;
+      // Temporal refused the change itself (a version missing the current one's task queues, one
+      // already current, another manager's identity): asking again gets the same answer.
+      if (isRefusal(err)) throw new RoutingRefused(describeError(err), { cause: err });
       // A routing update under way, a concurrent change (conflict token): describe and try again.
       failure = err;
     }
@@ -98,13 +101,30 @@ export class RoutingNotApplied extends Error {
   override name = 'RoutingNotApplied';
 }
 
+/**
+ * Temporal refused a routing change for a reason that stands (FAILED_PRECONDITION): the proposed
+ * version is missing task queues the current one has, is already current, or the deployment has
+ * another manager. The worker deployment's own workflow (server 1.29,
+ * service/worker/workerdeployment) answers a stale conflict token with FAILED_PRECONDITION too;
+ * that one is retried.
+ */
+export class RoutingRefused extends Error {
+  override name = 'RoutingRefused';
+}
+
 const GRPC_NOT_FOUND = 5;
+const GRPC_FAILED_PRECONDITION = 9;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
 
 function isUnreachable(err: unknown): boolean {
   const code = (err as { code?: number }).code;
   return code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED;
+}
+
+function isRefusal(err: unknown): boolean {
+  const { code, details, message } = err as { code?: number; details?: string; message?: string };
+  return code === GRPC_FAILED_PRECONDITION && !/conflict token mismatch/i.test(`${details ?? ''} ${message ?? ''}`);
 }
 
 function statusName(status: temporal.api.enums.v1.WorkerDeploymentVersionStatus | null | undefined): string {

@@ -1,8 +1,10 @@
 import { HttpException } from '@nestjs/common';
+import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DeploysService } from '../../apps/api/deploys/deploys.service';
 import { freePort } from '../../apps/cli/start/ports';
 import { runMigrations } from '../../lib/db/data-source';
+import { changeRouting, RoutingRefused } from '../../lib/temporal/deployment-routing';
 import { createDatabase } from '../setup/postgres';
 import { palisadeCli } from '../support/cli';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
@@ -142,6 +144,58 @@ describe('deploys', () => {
     await resolve(incidentId);
     expect((await postJson(deploys('/rollback'), {})).body.status.current).toBe(v1);
   }, 240_000);
+
+  // The contract drill, holding an admin token, promoted versions whose workers the deploy drill
+  // had stopped: every new incident then waited for a worker that was not there. A version whose
+  // workers have stopped polling is refused, naming its last poll; allowNoPollers goes ahead.
+  it('refuses to ramp, promote or roll back to a version no worker polls, naming its last poll; allowNoPollers goes ahead', async () => {
+    const gone = builds[0];
+    await gone.close();
+    // Temporal keeps a stopped worker's poller for five minutes; it stops counting once its last
+    // poll is older than a poll lasts (GET /deploys: pollers 0, lastPollAt kept).
+    const stale = await eventually('the stopped version to have no live pollers', async () => {
+      const v = (await statusOf()).versions.find((x: { version: string }) => x.version === gone.buildId);
+      return v && v.pollers === 0 ? v : undefined;
+    }, 150_000);
+    expect(stale.lastPollAt).toEqual(expect.any(String));
+    const changesBefore = await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM deploy_changes`);
+
+    const ramp = await postJson(deploys('/ramp'), { version: gone.buildId, percent: 10 });
+    expect(ramp.status).toBe(409);
+    expect(ramp.body.error).toBe('version_has_no_pollers');
+    expect(ramp.body.message).toContain(`its last poll was at ${stale.lastPollAt}`);
+    expect(ramp.body.hint).toContain('allowNoPollers');
+    expect(await postJson(deploys('/promote'), { version: gone.buildId, force: true })).toMatchObject({ status: 409, body: { error: 'version_has_no_pollers' } });
+    const cli = await palisade(['deploy', 'ramp', gone.buildId, '10']);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(cli.stderr).toContain(`No worker of version ${gone.buildId} polls`);
+    // A ramp of 0% sends nothing there, so it needs no poller.
+    expect((await postJson(deploys('/ramp'), { version: gone.buildId, percent: 0 })).status).toBe(201);
+    const changesRefused = await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM deploy_changes`);
+    expect(changesRefused[0].n).toBe(changesBefore[0].n + 1);
+
+    // Told that its worker is there (one at capacity stops polling), the API goes ahead; the live v1 takes the rollback.
+    const allowed = await palisade(['deploy', 'ramp', gone.buildId, '10', '--allow-no-pollers', '--json']);
+    expect(allowed.status, allowed.stderr).toBe(0);
+    expect(JSON.parse(allowed.stdout).status.ramping).toEqual({ version: gone.buildId, percent: 10 });
+    const rolled = await postJson(deploys('/rollback'), { reason: 'no worker there' });
+    expect(rolled.status).toBe(201);
+    expect(rolled.body.status).toMatchObject({ current: v1, ramping: null });
+  }, 240_000);
+
+  // Temporal refuses some routing changes for good (a version missing the current one's task
+  // queues, one already current); asking again for a minute got the same answer and the caller a
+  // 503 "not applied within a minute". It is a refusal, said at once.
+  it("a change Temporal refuses for good fails at once with Temporal's reason", async () => {
+    const temporal = engine.app.get(Client);
+    const refusal = await changeRouting(temporal.workflowService, temporal.options.namespace, engine.config.temporal.deploymentName!, { current: v1, ramping: { buildId: v1, percent: 10 } }, 'deploys-test', 60_000).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refusal).toBeInstanceOf(RoutingRefused);
+    // Before, the same minute of retries ended in RoutingNotApplied ("did not change within 60 s").
+    expect((refusal as Error).message).toMatch(/already current/);
+  }, 90_000);
 });
 
 describe('deploys with Temporal unreachable', () => {

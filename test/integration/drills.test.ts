@@ -62,7 +62,7 @@ describe('process-fault drills (short)', () => {
     expect(cluster.processes.api?.running).toBe(true);
   }, 300_000);
 
-  it('deploy: ramp, promote and roll back a playbook change under open incidents; an incompatible one is refused, and forced, flagged stuck and cleared', async () => {
+  it('deploy: ramp, promote and roll back a playbook change under open incidents; an incompatible one is refused, and forced, flagged stuck and cleared; versions whose workers stopped are refused', async () => {
     const report = await deployDrill(cluster, at(0.1)); // 5 waiting, 16 during a 50% ramp, 2 after, 2 broken
     expect(report.losses, shown(report)).toEqual([]);
     const [, onV2, ramped] = /^during the 50% ramp (\d+) of (\d+) new runs started on version 2/.exec(report.found[0]) ?? [];
@@ -73,5 +73,6 @@ describe('process-fault drills (short)', () => {
     expect(report.found.join('\n')).toMatch(/the promotion of version 3 was refused \(409 replay_diverged\)/);
     expect(report.found.join('\n')).toMatch(/forced through, all 2 broken runs were flagged stuck within \d+ s/);
     expect(report.found.join('\n')).toMatch(/after the rollback all 2 cleared by themselves and resolved/);
+    expect(report.found.join('\n')).toMatch(/its promotion was refused \(409 version_has_no_pollers: "No worker of version \S+ polls task queue/);
   }, 900_000);
 });

@@ -27,6 +27,7 @@ export async function startOtherBuild(engine: TestEngine, bundle: { code: string
   const worker = await createWorker({ connection, config: engine.config, db: engine.db, workflowBundle: bundle, env });
   const running = worker.run();
   const version = worker.options.workerDeploymentOptions!.version;
+  let closing: Promise<void> | undefined;
   return {
     worker,
     buildId: version.buildId,
@@ -36,10 +37,12 @@ export async function startOtherBuild(engine: TestEngine, bundle: { code: string
     promote: async () => {
       await becomeCurrent(connection, engine.config.temporal.namespace, version, 'always');
     },
-    close: async () => {
-      worker.shutdown();
-      await running;
-      await connection.close();
-    },
+    // Once: a test may stop a build's worker before afterAll stops the rest.
+    close: () =>
+      (closing ??= (async () => {
+        worker.shutdown();
+        await running;
+        await connection.close();
+      })()),
   };
 }

@@ -1,10 +1,11 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { changeRouting, describeDeployment, RoutingNotApplied, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
+import { changeRouting, describeDeployment, RoutingNotApplied, RoutingRefused, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
@@ -18,6 +19,13 @@ import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-e
 const DEPLOYMENT_DEADLINE_MS = 15_000;
 /** How long a deployment known to exist may answer NOT_FOUND before GET /deploys says 404. */
 const NOT_FOUND_PATIENCE_MS = 5_000;
+/**
+ * A worker is there when its build polled the workflow task queue this recently. A poll waits up
+ * to a minute for a task, so an idle worker's last poll is under a minute old; older means it is
+ * at capacity or gone, and Temporal forgets the poller after five minutes (Temporal CLI reference,
+ * `temporal task-queue describe`: LastAccessTime).
+ */
+export const LIVE_POLL_WINDOW_MS = 75_000;
 import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-responses.dto';
 
 export type DeployStatus = z.infer<typeof deployStatusSchema>;
@@ -97,11 +105,34 @@ export class DeploysService {
         createdAt: v.createdAt,
         currentSince: v.currentSince,
         rampingSince: v.rampingSince,
-        pollers: pollers.get(v.buildId) ?? 0,
+        pollers: pollers.get(v.buildId)?.live ?? 0,
+        lastPollAt: pollers.get(v.buildId)?.lastPollAt ?? null,
         runningIncidents: running.get(v.buildId) ?? 0,
         codeRegistered: registered.has(v.buildId),
       })),
     };
+  }
+
+  /**
+   * Refuses to send new runs to a version no worker of which polls now: they would wait, each
+   * incident at its first step, until one did. `allowNoPollers` (a worker so busy it has stopped
+   * polling is still there) skips the check, as Temporal's own flag of that name skips its check
+   * that the version was ever polled.
+   */
+  async requirePollers(version: string, doing: string, allowNoPollers: boolean): Promise<void> {
+    if (allowNoPollers) return;
+    const seen = (await this.pollers()).get(version);
+    if (seen && seen.live > 0) return;
+    const taskQueue = this.config.temporal.taskQueue;
+    const last = seen?.lastPollAt
+      ? `its last poll was at ${seen.lastPollAt}, ${Math.round((Date.now() - Date.parse(seen.lastPollAt)) / 1000)} s ago`
+      : 'Temporal has no poll of it in the last five minutes';
+    throw new ApiError(
+      HttpStatus.CONFLICT,
+      'version_has_no_pollers',
+      `No worker of version ${version} polls task queue '${taskQueue}' (${last}); ${doing} it would send new incidents to a version nobody runs, where they would wait. Nothing was changed.`,
+      `Start a worker of ${version} (it polls within seconds; GET /deploys shows its pollers), then ask again. A worker so busy it has stopped polling is still there: allowNoPollers: true (--allow-no-pollers) goes ahead.`,
+    );
   }
 
   /**
@@ -144,6 +175,9 @@ export class DeploysService {
       await changeRouting(this.temporal.workflowService, this.temporal.options.namespace, this.deploymentName, want, `palisade-api:${opts.actor}`);
     } catch (err) {
       if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${action} (the routing is as it was, or as Temporal applied it before it went silent: GET /deploys shows which).`);
+      if (err instanceof RoutingRefused) {
+        throw new ApiError(HttpStatus.CONFLICT, 'routing_refused', `Temporal refused the ${action}: ${err.message}. Nothing was changed or recorded.`, 'GET /deploys shows each version and its pollers; a version missing task queues needs a worker that polls all of them (the same code as the current version\'s workers).');
+      }
       if (err instanceof RoutingNotApplied) {
         throw temporalUnavailable(
           `Temporal had not applied the ${action} within a minute (a routing change still under way, or a slow server); it may still apply, and nothing was recorded: GET /deploys shows the routing as it is.`,
@@ -176,8 +210,8 @@ export class DeploysService {
     return row?.previous_current ?? null;
   }
 
-  /** Workers polling the engine's task queue for workflow tasks, per build id. */
-  private async pollers(): Promise<Map<string, number>> {
+  /** Per build id: the workers polling the engine's task queue for workflow tasks now, and its last poll. */
+  private async pollers(): Promise<Map<string, { live: number; lastPollAt: string | null }>> {
     const described = await this.ask('list the task queue\'s pollers', () =>
       this.temporal.workflowService.describeTaskQueue({
         namespace: this.temporal.options.namespace,
@@ -185,12 +219,18 @@ export class DeploysService {
         taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       }),
     );
-    const counts = new Map<string, number>();
+    const now = Date.now();
+    const builds = new Map<string, { live: number; lastPollAt: string | null }>();
     for (const p of described.pollers ?? []) {
       const build = p.deploymentOptions?.buildId;
-      if (build) counts.set(build, (counts.get(build) ?? 0) + 1);
+      if (!build) continue;
+      const polled = optionalTsToMs(p.lastAccessTime);
+      const seen = builds.get(build) ?? { live: 0, lastPollAt: null };
+      if (polled !== undefined && now - polled < LIVE_POLL_WINDOW_MS) seen.live += 1;
+      if (polled !== undefined && (!seen.lastPollAt || polled > Date.parse(seen.lastPollAt))) seen.lastPollAt = new Date(polled).toISOString();
+      builds.set(build, seen);
     }
-    return counts;
+    return builds;
   }
 
   /** A call to Temporal within the API's deadline; down or silent, a 503 that says what could not be done. */

@@ -10,9 +10,10 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * at its next workflow task. First the open incidents' histories, exported from Temporal as they
  * are now, are replayed on the version's own code (its worker registered it: lib/db/worker-builds.ts);
  * when one does not replay, the promotion is refused naming the incident and the first command
- * that diverges, since that run would be stuck on the new version. `force` promotes anyway.
+ * that diverges, since that run would be stuck on the new version. `force` promotes anyway. A
+ * version no worker of which polls now is refused before that (`allowNoPollers` goes ahead).
  */
-export async function promote(deploys: DeploysService, req: { version?: string; force: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
+export async function promote(deploys: DeploysService, req: { version?: string; force: boolean; allowNoPollers: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
   const done = await deploys.exclusive(async () => {
     const state = await deploys.state();
     const version = req.version ?? state.ramping?.buildId;
@@ -23,6 +24,7 @@ export async function promote(deploys: DeploysService, req: { version?: string; 
     const ramping = state.ramping?.buildId === version ? null : state.ramping;
     if (state.current === version && !ramping) return { version, previous: version, replayCheck: null };
 
+    await deploys.requirePollers(version, 'making it current', req.allowNoPollers);
     const check = await checkOpenIncidents(deploys, version);
     const divergences = check.replayed.filter((o) => !o.ok).map((o) => ({ incidentId: o.incidentId, workflowId: o.workflowId, workflowType: o.workflowType, reason: o.reason }));
     if (divergences.length > 0 && !req.force) {

@@ -5,9 +5,10 @@ import type { DeployChanged, DeploysService } from './deploys.service';
 /**
  * Ramps a version beside the current one: it takes `percent` of new runs (and of AUTO_UPGRADE
  * runs' next workflow tasks); the rest stay on the current version. A ramp is a trial: it is
- * not checked against the open incidents (a promotion is), and `rollback` ends it.
+ * not checked against the open incidents (a promotion is), and `rollback` ends it. A version no
+ * worker of which polls now is refused (it would take runs nobody runs).
  */
-export async function rampVersion(deploys: DeploysService, req: { version: string; percent: number; reason?: string }, actor: string): Promise<DeployChanged> {
+export async function rampVersion(deploys: DeploysService, req: { version: string; percent: number; allowNoPollers: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
   const previous = await deploys.exclusive(async () => {
     const state = await deploys.state();
     deploys.requireVersion(state, req.version);
@@ -17,6 +18,8 @@ export async function rampVersion(deploys: DeploysService, req: { version: strin
     if (!state.current) {
       throw new ApiError(HttpStatus.CONFLICT, 'no_current_version', 'No version is current yet: there is nothing to ramp beside.', `Promote ${req.version} instead (POST /deploys/promote).`);
     }
+    // A ramp of 0% sends nothing there yet.
+    if (req.percent > 0) await deploys.requirePollers(req.version, `ramping ${req.percent}% to`, req.allowNoPollers);
     await deploys.change('ramp', { current: state.current, ramping: { buildId: req.version, percent: req.percent } }, { actor, version: req.version, previous: state.current, percent: req.percent, reason: req.reason });
     return state.current;
   });

@@ -7,9 +7,9 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * with none, the version that was current before the last promotion (or rollback) through the
  * API is current again. No replay check: the version going back is the one that ran these
  * incidents before; a run started on the newer code that does not replay on the older is what
- * the stuck alarm reports.
+ * the stuck alarm reports. A version no worker of which polls now is refused, as for a promotion.
  */
-export async function rollback(deploys: DeploysService, req: { reason?: string }, actor: string): Promise<DeployChanged> {
+export async function rollback(deploys: DeploysService, req: { allowNoPollers: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
   const { previous, target } = await deploys.exclusive(async () => {
     const state = await deploys.state();
     // A ramp under way is the change to undo; otherwise the last promotion.
@@ -22,6 +22,7 @@ export async function rollback(deploys: DeploysService, req: { reason?: string }
         'Promote the version you want by name (POST /deploys/promote with its version); GET /deploys lists them.',
       );
     }
+    await deploys.requirePollers(target, 'rolling back to', req.allowNoPollers);
     await deploys.change('rollback', { current: target, ramping: null }, { actor, version: target, previous: state.current, reason: req.reason, detail: { endedRamp: state.ramping?.buildId ?? null } });
     return { previous: state.current, target };
   });

@@ -10,6 +10,7 @@ interface DeployVersionJson {
   status: string;
   createdAt: string | null;
   pollers: number;
+  lastPollAt?: string | null;
   runningIncidents: number;
   codeRegistered: boolean;
 }
@@ -39,12 +40,12 @@ export async function deployStatus(client: ApiClient, opts: { json?: boolean }):
 }
 
 /** `palisade deploy ramp <version> <percent>` (admin): the version takes that share of new runs beside the current one. */
-export async function deployRamp(client: ApiClient, version: string, percent: string, opts: { reason?: string; json?: boolean }): Promise<void> {
+export async function deployRamp(client: ApiClient, version: string, percent: string, opts: { allowNoPollers?: boolean; reason?: string; json?: boolean }): Promise<void> {
   const share = Number(percent.replace(/%$/, ''));
   if (!Number.isFinite(share) || share < 0 || share > 100) {
     throw new CliError(EXIT.usage, 'invalid_percent', `'${percent}' is not a percentage from 0 to 100.`, 'e.g. palisade deploy ramp b1234abcd5678ef90 10');
   }
-  changed(await client.post<DeployChangedJson>('/deploys/ramp', { version, percent: share, ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
+  changed(await client.post<DeployChangedJson>('/deploys/ramp', { version, percent: share, ...allowNoPollers(opts), ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
 }
 
 /**
@@ -52,13 +53,18 @@ export async function deployRamp(client: ApiClient, version: string, percent: st
  * after replaying the open incidents on its code; refused (exit 2) naming the incident and
  * the first diverging command when one does not replay.
  */
-export async function deployPromote(client: ApiClient, version: string | undefined, opts: { force?: boolean; reason?: string; json?: boolean }): Promise<void> {
-  changed(await client.post<DeployChangedJson>('/deploys/promote', { ...(version ? { version } : {}), force: opts.force === true, ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
+export async function deployPromote(client: ApiClient, version: string | undefined, opts: { force?: boolean; allowNoPollers?: boolean; reason?: string; json?: boolean }): Promise<void> {
+  changed(await client.post<DeployChangedJson>('/deploys/promote', { ...(version ? { version } : {}), force: opts.force === true, ...allowNoPollers(opts), ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
 }
 
 /** `palisade deploy rollback` (admin): ends the ramp, or makes the version current before the last promotion current again. */
-export async function deployRollback(client: ApiClient, opts: { reason?: string; json?: boolean }): Promise<void> {
-  changed(await client.post<DeployChangedJson>('/deploys/rollback', opts.reason ? { reason: opts.reason } : {}, undefined, DEPLOY_TIMEOUT_MS), opts);
+export async function deployRollback(client: ApiClient, opts: { allowNoPollers?: boolean; reason?: string; json?: boolean }): Promise<void> {
+  changed(await client.post<DeployChangedJson>('/deploys/rollback', { ...allowNoPollers(opts), ...(opts.reason ? { reason: opts.reason } : {}) }, undefined, DEPLOY_TIMEOUT_MS), opts);
+}
+
+/** `--allow-no-pollers`: go ahead although no worker of the version polls now (the API refuses otherwise). */
+function allowNoPollers(opts: { allowNoPollers?: boolean }): { allowNoPollers?: true } {
+  return opts.allowNoPollers ? { allowNoPollers: true } : {};
 }
 
 function changed(result: DeployChangedJson, opts: { json?: boolean }): void {
@@ -87,8 +93,8 @@ function printStatus(s: DeployStatusJson): void {
   if (s.rollbackTo) say(`A rollback makes ${s.rollbackTo} current again.`);
   say(
     table(
-      ['VERSION', 'STATUS', 'POLLERS', 'RUNNING INCIDENTS', 'CODE', 'CREATED (UTC)'],
-      s.versions.map((v) => [v.version, v.status, String(v.pollers), String(v.runningIncidents), v.codeRegistered ? 'registered' : '-', utc(v.createdAt)]),
+      ['VERSION', 'STATUS', 'POLLERS', 'RUNNING INCIDENTS', 'CODE', 'CREATED (UTC)', 'LAST POLL (UTC)'],
+      s.versions.map((v) => [v.version, v.status, String(v.pollers), String(v.runningIncidents), v.codeRegistered ? 'registered' : '-', utc(v.createdAt), v.lastPollAt ? utc(v.lastPollAt) : '-']),
     ),
   );
 }

@@ -8,7 +8,8 @@ export const deployVersionSchema = z
     createdAt: timeSchema.nullable(),
     currentSince: timeSchema.nullable(),
     rampingSince: timeSchema.nullable(),
-    pollers: z.number().int().describe('Workers of this version polling the task queue for workflow tasks now.'),
+    pollers: z.number().int().describe('Workers of this version polling the task queue for workflow tasks now (a poll within the last 75 s).'),
+    lastPollAt: timeSchema.nullable().describe("Its workers' last poll for a workflow task, as Temporal keeps it (up to five minutes); null when none is kept."),
     runningIncidents: z.number().int().describe('Open incidents whose run this version ran last (the projection\'s runningBuild).'),
     codeRegistered: z.boolean().describe('Its worker registered its workflow code, so a promotion can replay open incidents on it.'),
   })
