@@ -11,6 +11,7 @@ import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../.
 import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
 import { isTemporalUnreachable } from '../common/temporal-errors';
+import { SharedRead } from '../common/shared-read';
 import { MetricsService } from '../metrics/metrics.service';
 import { contextOf, inSpan, linksTo } from '../../../lib/telemetry/tracing';
 import {
@@ -39,6 +40,8 @@ const IDLE_MS = 100;
  */
 const AT_LIMIT_IDLE_MS = 500;
 const MAX_BACKOFF_MS = 5_000;
+/** The inbox gauges' reads serve every scrape within this long. */
+const GAUGE_READ_TTL_MS = 1_000;
 /** A signal that reached a run which had already closed its incident goes again this soon. */
 const CLOSING_RUN_RETRY_S = 1;
 
@@ -84,12 +87,10 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
     @Inject(MetricsService) metrics: MetricsService,
   ) {
-    // One read serves every gauge of a scrape.
-    let depth: Promise<InboxDepth & { runsWorking: number }> | undefined;
-    const read = () =>
-      (depth ??= Promise.all([this.depth(), runsWorking(this.db)])
-        .then(([inbox, working]) => ({ ...inbox, runsWorking: working }))
-        .finally(() => setTimeout(() => (depth = undefined), 1_000)));
+    // One read serves every gauge of a scrape, each query its own: a failed one blanks only its gauges.
+    const inbox = new SharedRead(() => this.depth(), GAUGE_READ_TTL_MS);
+    const working = new SharedRead(() => runsWorking(this.db), GAUGE_READ_TTL_MS);
+    const read = () => inbox.get();
     metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
     metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
     metrics.gauge(
@@ -100,7 +101,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     metrics.gauge(
       'palisade_dispatch_runs_working',
       `New incidents' runs on their way to their first wait; at PALISADE_DISPATCH_RUNS_WORKING (${config.api.runsWorkingMax || 'no limit'}) the next new incidents wait in the inbox.`,
-      async () => (await read()).runsWorking,
+      () => working.get(),
     );
     metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
   }
