@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../apps/cli/start/ports';
 import { runMigrations } from '../../lib/db/data-source';
 import { createDatabase } from '../setup/postgres';
-import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { eventually, getJson, patchJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { conforming, fetchDocument, METHODS, ResponseValidator, type OpenApiDoc } from '../support/openapi';
 import { genericAlert, sendGeneric } from '../support/webhooks';
 
@@ -281,6 +281,24 @@ describe('what schemathesis sent', () => {
     const blank = await postJson(`${engine.baseUrl}/incidents`, { title: ' \t ', severity: 'low' });
     expect(blank).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('title') } });
     expect(new RegExp(schema!.properties.title.pattern!, 'u').test(' \t ')).toBe(false);
+  });
+
+  it('checks a tag and a claim code as sent, against the rule the document gives: " PenTest " is a tag (stored "pentest"), a 201-character claim code is not', async () => {
+    const doc = await fetchDocument(engine.baseUrl);
+    const schemas = doc.components?.schemas as Record<string, { properties: Record<string, any> }>;
+    const tagPattern = new RegExp(schemas.UpdateIncidentDto.properties.tags.items.pattern, 'u');
+    expect([' PenTest ', 'team:web'].map((t) => tagPattern.test(t))).toEqual([true, true]);
+    expect(['-x', 'a b', ''].map((t) => tagPattern.test(t))).toEqual([false, false, false]);
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Tag rules as sent', severity: 'low' });
+    expect(made.status).toBe(202);
+    const tagged = await patchJson(`${engine.baseUrl}/incidents/${made.body.incidentId}`, { tags: [' PenTest '], reason: 'announced pentest' });
+    expect(tagged).toMatchObject({ status: 200, body: { changes: [{ field: 'tags', to: ['pentest'] }] } });
+    expect(await patchJson(`${engine.baseUrl}/incidents/${made.body.incidentId}`, { tags: ['-x'], reason: 'r' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+
+    // The claim code: at most 200 characters as sent (it was trimmed first, so 201 with a space passed the limit).
+    expect(schemas.ClaimTokenDto.properties.code).toMatchObject({ minLength: 8, maxLength: 200 });
+    const long = await postJson(`${engine.baseUrl}/tokens/claim`, { code: `${'x'.repeat(200)} ` });
+    expect(long).toMatchObject({ status: 400, body: { error: 'invalid_request', message: expect.stringContaining('code') } });
   });
 
   it('refuses a NUL character (Postgres text cannot store one) with 400 naming the field', async () => {

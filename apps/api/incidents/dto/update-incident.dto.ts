@@ -3,12 +3,17 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../../../lib/domain/incident';
 import { writtenText } from '../../common/text';
 
-export const TAG_PATTERN = /^[a-z0-9][a-z0-9:_./-]{0,63}$/;
+/**
+ * A tag as sent: 1–64 of letters, digits and : _ . / -, starting with a letter or digit, with any
+ * surrounding white space; it is stored trimmed and lower-cased (" PenTest" is "pentest"). The
+ * rule is checked on the tag as sent, so the OpenAPI document's pattern says what is accepted.
+ */
+const TAG_AS_SENT = /^\s*[A-Za-z0-9][A-Za-z0-9:_./-]{0,63}\s*$/;
 
 export const updateIncidentSchema = z
   .object({
     tags: z
-      .array(z.string().trim().toLowerCase().regex(TAG_PATTERN, 'a tag is 1–64 of a-z, 0-9 and : _ . / - (e.g. pentest, team:web)'))
+      .array(z.string().regex(TAG_AS_SENT, 'a tag is 1–64 of a-z, 0-9 and : _ . / - (e.g. pentest, team:web)').trim().toLowerCase().describe('Stored trimmed and lower-cased.'))
       .max(20)
       .optional()
       .describe('The whole set of tags from now (replaces the old set; [] removes them all).'),

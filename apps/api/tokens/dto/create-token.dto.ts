@@ -26,7 +26,7 @@ export const createTokenSchema = z.object({
 export class CreateTokenDto extends createZodDto(createTokenSchema) {}
 
 export const claimTokenSchema = z
-  .object({ code: z.string().trim().min(8).max(200).describe('The claim code Palisade sent the person the token names, in Slack.') })
+  .object({ code: z.string().min(8).max(200).trim().describe('The claim code Palisade sent the person the token names, in Slack.') })
   .strict();
 
 export class ClaimTokenDto extends createZodDto(claimTokenSchema) {}
