@@ -26,6 +26,14 @@ export function incidentNotFound(id: string, hint: keyof typeof INCIDENT_NOT_FOU
   return new ApiError(HttpStatus.NOT_FOUND, 'incident_not_found', `No incident ${id}.`, INCIDENT_NOT_FOUND_HINTS[hint]);
 }
 
+/**
+ * An incident the request's body names (not its path) does not exist: 422, since the target
+ * resource is there and a 404 would say it is not (the contract drill read one so).
+ */
+export function namedIncidentNotFound(id: string, field: string): ApiError {
+  return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'named_incident_not_found', `No incident ${id} (named in ${field}).`, `GET /incidents lists them; check ${field}.`);
+}
+
 /** Renders every error as `{"error", "message", "hint"}`, whatever threw it. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {

@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import type { Sql } from '../../../lib/db/paging-outbox';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError, incidentNotFound } from '../common/error.filter';
+import { ApiError, incidentNotFound, namedIncidentNotFound } from '../common/error.filter';
 
 /** How a responder may link two incidents. A merge records `duplicate-of` (POST /incidents/:id/merge). */
 export const LINK_RELATIONS = ['related', 'caused-by', 'causes'] as const;
@@ -37,7 +37,8 @@ export async function linkIncidents(tx: Sql, incidentId: string, linkedId: strin
   if (incidentId === linkedId) throw new ApiError(HttpStatus.BAD_REQUEST, 'self_link', 'An incident cannot be linked to itself.', 'Name another incident in incidentId.');
   // Both rows locked in id order: two links of one pair asked at once (either way round) agree.
   const rows = await tx.query<{ id: string; title: string }[]>(`SELECT id, title FROM incidents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[incidentId, linkedId]]);
-  for (const id of [incidentId, linkedId]) if (!rows.some((r) => r.id === id)) throw incidentNotFound(id);
+  if (!rows.some((r) => r.id === incidentId)) throw incidentNotFound(incidentId);
+  if (!rows.some((r) => r.id === linkedId)) throw namedIncidentNotFound(linkedId, 'incidentId');
   const [existing] = await tx.query<{ incident_id: string; linked_id: string; relation: LinkRelation }[]>(
     `SELECT incident_id, linked_id, relation FROM incident_links WHERE (incident_id = $1 AND linked_id = $2) OR (incident_id = $2 AND linked_id = $1)`,
     [incidentId, linkedId],

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { moveAlerts } from '../../../lib/db/merged-alerts';
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
-import { ApiError, incidentNotFound } from '../common/error.filter';
+import { ApiError, incidentNotFound, namedIncidentNotFound } from '../common/error.filter';
 
 export interface MergeRecorded {
   /** The duplicate's workflow, to be stopped. */
@@ -28,11 +28,10 @@ export async function recordMerge(db: DataSource, duplicateId: string, survivorI
     const rows = await tx.query<Row[]>(`SELECT id, workflow_id, title, status, duplicate_of FROM incidents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[duplicateId, survivorId]]);
     const duplicate = rows.find((r) => r.id === duplicateId);
     const survivor = rows.find((r) => r.id === survivorId);
-    for (const [id, row] of [[duplicateId, duplicate], [survivorId, survivor]] as const) {
-      if (!row) throw incidentNotFound(id);
-    }
-    const d = duplicate!;
-    const s = survivor!;
+    if (!duplicate) throw incidentNotFound(duplicateId);
+    if (!survivor) throw namedIncidentNotFound(survivorId, 'into');
+    const d = duplicate;
+    const s = survivor;
     if (d.duplicate_of === survivorId) return { workflowId: d.workflow_id, alertsMoved: 0, already: true };
     if (d.duplicate_of) throw new ApiError(HttpStatus.CONFLICT, 'already_merged', `Incident ${duplicateId} was merged into ${d.duplicate_of} already.`, `GET /incidents/${d.duplicate_of} is where its alerts went.`);
     const closed = (r: Row) => r.status === 'resolved' || r.status === 'cancelled';
