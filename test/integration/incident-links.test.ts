@@ -34,10 +34,10 @@ describe('related incidents', () => {
     const ana = await tokenFor(engine.baseUrl, 'ana', 'responder');
     expect((await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: b }, viewer)).status).toBe(403);
     expect((await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: a }, ana)).body).toMatchObject({ error: 'self_link' });
-    // An incident the body names that does not exist is 422, not the path's 404 (the contract
-    // drill read a 404 here as the incident it had just created being missing).
+    // An incident the body names that does not exist is a 400 of its own, not the path's 404 (the
+    // contract drill read a 404 here as the incident it had just created being missing).
     const ghost = randomUUID();
-    expect(await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: ghost }, ana)).toMatchObject({ status: 422, body: { error: 'named_incident_not_found', message: `No incident ${ghost} (named in incidentId).` } });
+    expect(await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: ghost }, ana)).toMatchObject({ status: 400, body: { error: 'named_incident_not_found', message: `No incident ${ghost} (named in incidentId).` } });
     expect(await postJson(`${engine.baseUrl}/incidents/${ghost}/links`, { incidentId: a }, ana)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
 
     const linked = await postJson(`${engine.baseUrl}/incidents/${a}/links`, { incidentId: b, relation: 'caused-by', reason: 'same phishing wave' }, ana);
@@ -85,7 +85,7 @@ describe('related incidents', () => {
     expect((await postJson(mergeUrl, { into: duplicate, reason: 'x' }, ana)).body).toMatchObject({ error: 'self_merge' });
     expect((await postJson(mergeUrl, { into: survivor }, ana)).body).toMatchObject({ error: 'invalid_request' });
     const ghost = randomUUID();
-    expect(await postJson(mergeUrl, { into: ghost, reason: 'x' }, ana)).toMatchObject({ status: 422, body: { error: 'named_incident_not_found', message: `No incident ${ghost} (named in into).` } });
+    expect(await postJson(mergeUrl, { into: ghost, reason: 'x' }, ana)).toMatchObject({ status: 400, body: { error: 'named_incident_not_found', message: `No incident ${ghost} (named in into).` } });
     expect(await postJson(`${engine.baseUrl}/incidents/${ghost}/merge`, { into: survivor, reason: 'x' }, ana)).toMatchObject({ status: 404, body: { error: 'incident_not_found' } });
 
     // The storm: alerts for the duplicate's entity keep arriving, before, during and after the merge.

@@ -27,11 +27,13 @@ export function incidentNotFound(id: string, hint: keyof typeof INCIDENT_NOT_FOU
 }
 
 /**
- * An incident the request's body names (not its path) does not exist: 422, since the target
- * resource is there and a 404 would say it is not (the contract drill read one so).
+ * An incident the request's body names (not its path) does not exist: 400, the request's own
+ * mistake. Not 404: the target resource is there, and the contract drill read a 404 as the
+ * incident it had just created being missing; not 422, which schemathesis (and most clients)
+ * read as a schema error.
  */
 export function namedIncidentNotFound(id: string, field: string): ApiError {
-  return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'named_incident_not_found', `No incident ${id} (named in ${field}).`, `GET /incidents lists them; check ${field}.`);
+  return new ApiError(HttpStatus.BAD_REQUEST, 'named_incident_not_found', `No incident ${id} (named in ${field}).`, `GET /incidents lists them; check ${field}.`);
 }
 
 /** Renders every error as `{"error", "message", "hint"}`, whatever threw it. */

@@ -130,7 +130,7 @@ export class DeploysService {
     throw new ApiError(
       HttpStatus.CONFLICT,
       'version_has_no_pollers',
-      `No worker of version ${version} polls task queue '${taskQueue}' (${last}); ${doing} it would send new incidents to a version nobody runs, where they would wait. Nothing was changed.`,
+      `No worker of version ${version} polls task queue '${taskQueue}' (${last}); ${doing} would send new incidents to a version nobody runs, where they would wait. Nothing was changed.`,
       `Start a worker of ${version} (it polls within seconds; GET /deploys shows its pollers), then ask again. A worker so busy it has stopped polling is still there: allowNoPollers: true (--allow-no-pollers) goes ahead.`,
     );
   }

@@ -19,7 +19,7 @@ export async function rampVersion(deploys: DeploysService, req: { version: strin
       throw new ApiError(HttpStatus.CONFLICT, 'no_current_version', 'No version is current yet: there is nothing to ramp beside.', `Promote ${req.version} instead (POST /deploys/promote).`);
     }
     // A ramp of 0% sends nothing there yet.
-    if (req.percent > 0) await deploys.requirePollers(req.version, `ramping ${req.percent}% to`, req.allowNoPollers);
+    if (req.percent > 0) await deploys.requirePollers(req.version, `ramping ${req.percent}% of new runs to it`, req.allowNoPollers);
     await deploys.change('ramp', { current: state.current, ramping: { buildId: req.version, percent: req.percent } }, { actor, version: req.version, previous: state.current, percent: req.percent, reason: req.reason });
     return state.current;
   });

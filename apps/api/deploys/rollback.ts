@@ -22,7 +22,7 @@ export async function rollback(deploys: DeploysService, req: { allowNoPollers: b
         'Promote the version you want by name (POST /deploys/promote with its version); GET /deploys lists them.',
       );
     }
-    await deploys.requirePollers(target, 'rolling back to', req.allowNoPollers);
+    await deploys.requirePollers(target, 'rolling back to it', req.allowNoPollers);
     await deploys.change('rollback', { current: target, ramping: null }, { actor, version: target, previous: state.current, reason: req.reason, detail: { endedRamp: state.ramping?.buildId ?? null } });
     return { previous: state.current, target };
   });

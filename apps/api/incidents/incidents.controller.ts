@@ -212,7 +212,7 @@ export class IncidentsController {
   @HttpCode(HttpStatus.OK)
   @ApiIdParam('id', ID)
   @ApiZodResponse(200, incidentLinkedSchema, 'Linked (or already linked: `created: false`).')
-  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'self_link'], 404: ['incident_not_found'], 422: ['named_incident_not_found'] })
+  @ApiErrors({ 400: ['invalid_incident_id', 'invalid_request', 'self_link', 'named_incident_not_found'], 404: ['incident_not_found'] })
   @ApiOperation({
     summary: 'Link two incidents (related, caused-by, causes): both timelines say so, and GET /incidents/:id lists the link on both.',
   })
@@ -226,10 +226,9 @@ export class IncidentsController {
   @ApiIdParam('id', ID)
   @ApiZodResponse(202, incidentMergedSchema, 'Merged: its alerts moved; its playbook is stopping.')
   @ApiErrors({
-    400: ['invalid_incident_id', 'invalid_request', 'self_merge'],
+    400: ['invalid_incident_id', 'invalid_request', 'self_merge', 'named_incident_not_found'],
     404: ['incident_not_found'],
     409: ['incident_closed', 'already_merged', 'survivor_closed'],
-    422: ['named_incident_not_found'],
     503: ['temporal_unavailable'],
   })
   @ApiOperation({

@@ -3,7 +3,7 @@ import { ApiResponse } from '@nestjs/swagger';
 import type { HeadersObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ERROR_BODY_REF } from './schemas';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 502 | 503;
 
 const TITLES: Record<ErrorStatus, string> = {
   400: 'The request is not valid',
@@ -14,7 +14,6 @@ const TITLES: Record<ErrorStatus, string> = {
   409: 'Conflicts with the current state',
   413: 'The body is too large',
   415: 'The body is not in a type or encoding the API reads',
-  422: 'The body names something that does not exist',
   429: 'Too many at once',
   502: 'A vendor did not answer',
   503: 'Temporarily unavailable',
