@@ -1,4 +1,4 @@
-import type { BenchEngine } from '../support/engine';
+import { temporalServerProcess, type BenchEngine } from '../support/engine';
 import { runLoad, startBareServer, type BareServerKind } from '../support/processes';
 import type { LoadResult } from '../processes/load';
 import type { Figure, Section } from './figure';
@@ -9,9 +9,15 @@ import type { Figure, Section } from './figure';
 // answers 202 on Express and the same on Fastify, the API's adapter (each in its own
 // process), and Palisade's door (the API `npm start` runs):
 // distinct alerts (one incident each) and a storm on one host, at saturation and at a fixed
-// offered load of 1,000 alerts/s.
+// offered load of 1,000 alerts/s. Then the door once more with the playbooks paused: Temporal's
+// dev server stopped (SIGSTOP, continued after), so the worker gets no task and idles and the
+// dispatcher waits; what the door does with the two cores to itself and PGlite, against what it
+// does beside the playbooks it starts. (Not the worker itself: stopped inside a transaction, it
+// would hold PGlite's one session, and every process with it.)
 
 export const INGEST_GOAL = { ratioToNode: 0.1, fixedRate: 1_000, fixedP99Ms: 50 };
+
+const PAUSED = 'playbooks paused';
 
 /** The baselines, each a process of its own: the framework on both adapters shows what the adapter costs. */
 const BARE: Record<BareServerKind, string> = {
@@ -56,6 +62,24 @@ export async function measureIngest(engine: BenchEngine, opts: IngestOptions, lo
   await run('storm (one entity)', 'Palisade API (npm start)', door, { entities: 'one', prefix: `storm-${opts.runId}` });
   await run('distinct alerts at 1,000/s', 'Palisade API (npm start)', door, { entities: 'distinct', prefix: `fixed-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
   await run('storm at 1,000/s', 'Palisade API (npm start)', door, { entities: 'one', prefix: `fixed-storm-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
+
+  const temporal = temporalServerProcess(engine);
+  if (temporal === undefined) {
+    log("the engine's Temporal dev server was not found (an external TEMPORAL_ADDRESS?): no door-alone runs");
+    return runs;
+  }
+  const alone = 'Palisade API, Temporal paused (worker idle)';
+  process.kill(temporal, 'SIGSTOP');
+  try {
+    // The worker's tasks in hand finish (their Temporal calls wait) and it idles.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await run(`distinct alerts, ${PAUSED}`, alone, door, { entities: 'distinct', prefix: `alone-${opts.runId}` });
+    await run(`storm (one entity), ${PAUSED}`, alone, door, { entities: 'one', prefix: `alone-storm-${opts.runId}` });
+    await run(`distinct alerts at 1,000/s, ${PAUSED}`, alone, door, { entities: 'distinct', prefix: `alone-fixed-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
+    await run(`storm at 1,000/s, ${PAUSED}`, alone, door, { entities: 'one', prefix: `alone-fixed-storm-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
+  } finally {
+    process.kill(temporal, 'SIGCONT');
+  }
   return runs;
 }
 
@@ -79,6 +103,15 @@ export function ingestFigures(runs: IngestRun[]): Figure[] {
     const errors = r.non2xx + r.errors;
     figures.push({ figure: `ingest: ${r.name} offered (${r.requestsPerSec}/s served, ${errors} errors)`, p50: r.p50, p99: r.p99, goal: `p99 < ${fixedP99Ms} ms, 0 errors`, met: r.p99 < fixedP99Ms && errors === 0 });
   }
+  // The door with the two cores to itself and PGlite: not the goal's condition, what it shows is where the rest goes.
+  for (const r of runs.filter((x) => x.name.endsWith(PAUSED))) {
+    const errors = r.non2xx + r.errors;
+    figures.push(
+      r.offered
+        ? { figure: `ingest: ${r.name}, offered (${r.requestsPerSec}/s served, ${errors} errors)`, p50: r.p50, p99: r.p99, goal: '' }
+        : { figure: `ingest: ${r.name} / bare Node (${r.requestsPerSec}/s, p99 ${r.p99} ms)`, value: ratio(r, node), goal: '' },
+    );
+  }
   return figures;
 }
 
@@ -87,7 +120,7 @@ export const ingestSection: Section = {
   title: 'Webhook ingest (load generator and baselines each in their own process)',
   run: async (ctx) => {
     const opts = { durationSeconds: ctx.quick ? 3 : 10, connections: 50, runId: ctx.runId };
-    ctx.log(`autocannon in its own process, ${opts.connections} connections, ${opts.durationSeconds} s each: bare Node 202, bare NestJS 202 on Express and on Fastify, distinct, storm, then both at 1,000/s...`);
+    ctx.log(`autocannon in its own process, ${opts.connections} connections, ${opts.durationSeconds} s each: bare Node 202, bare NestJS 202 on Express and on Fastify, distinct, storm, then both at 1,000/s; then the same four with the worker and Temporal paused...`);
     const runs = await measureIngest(ctx.engine, opts, ctx.log);
     return { figures: ingestFigures(runs), details: { ...opts, runs } };
   },

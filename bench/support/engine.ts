@@ -97,6 +97,21 @@ export function rssMiB(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/** The engine's Temporal dev server: the process whose command line serves the engine's frontend port; undefined when it runs none. */
+export function temporalServerProcess(engine: BenchEngine): number | undefined {
+  const port = engine.temporalAddress.split(':').pop();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) return Number(entry);
+    } catch {
+      // The process ended while being read, or is someone else's.
+    }
+  }
+  return undefined;
+}
+
 /**
  * The engine's worker and API processes (Linux /proc): the node processes whose command line
  * runs apps/<name>/main and whose environment names this engine's data folder.
