@@ -85,8 +85,8 @@ export async function changeRouting(service: WorkflowService, namespace: string,
     } catch (err) {
       // Temporal down or silent: no retry here makes it answer (the client's own gRPC retries ran).
       if (isUnreachable(err)) throw err;
-      // Temporal refused the change itself (a version missing the current one's task queues, one
-      // already current, another manager's identity): asking again gets the same answer.
+      // Temporal refused the change itself (a version already current, another manager's
+      // identity): asking again gets the same answer.
       if (isRefusal(err)) throw new RoutingRefused(describeError(err), { cause: err });
       // A routing update under way, a concurrent change (conflict token): describe and try again.
       failure = err;
@@ -103,10 +103,12 @@ export class RoutingNotApplied extends Error {
 
 /**
  * Temporal refused a routing change for a reason that stands (FAILED_PRECONDITION): the proposed
- * version is missing task queues the current one has, is already current, or the deployment has
- * another manager. The worker deployment's own workflow (server 1.29,
- * service/worker/workerdeployment) answers a stale conflict token with FAILED_PRECONDITION too;
- * that one is retried.
+ * version is already current, or the deployment has another manager. The worker deployment's
+ * own workflow (server 1.29, service/worker/workerdeployment) answers two passing conditions
+ * with FAILED_PRECONDITION too, and those are retried: a stale conflict token, and a version
+ * "missing active task queues" of the current one, which is what a version whose worker has
+ * just started says until its every poller has reached the server (the API's own comment on
+ * `allow_no_pollers`/`ignore_missing_task_queues`).
  */
 export class RoutingRefused extends Error {
   override name = 'RoutingRefused';
@@ -124,7 +126,7 @@ function isUnreachable(err: unknown): boolean {
 
 function isRefusal(err: unknown): boolean {
   const { code, details, message } = err as { code?: number; details?: string; message?: string };
-  return code === GRPC_FAILED_PRECONDITION && !/conflict token mismatch/i.test(`${details ?? ''} ${message ?? ''}`);
+  return code === GRPC_FAILED_PRECONDITION && !/conflict token mismatch|missing active task queues/i.test(`${details ?? ''} ${message ?? ''}`);
 }
 
 function statusName(status: temporal.api.enums.v1.WorkerDeploymentVersionStatus | null | undefined): string {

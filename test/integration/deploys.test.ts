@@ -74,8 +74,9 @@ describe('deploys', () => {
     expect(badPercent.status).toBe(400);
     const unknown = await postJson(deploys('/ramp'), { version: 'b0000000000000000', percent: 10 });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'version_not_found' } });
+    // Ramped as soon as it polls, though Temporal may first say its other task queues are missing (retried).
     const ramped = await postJson(deploys('/ramp'), { version: v2.buildId, percent: 10, reason: 'canary' });
-    expect(ramped.status).toBe(201);
+    expect(ramped.status, JSON.stringify(ramped.body)).toBe(201);
     expect(ramped.body.status).toMatchObject({ current: v1, ramping: { version: v2.buildId, percent: 10 } });
     expect((await getJson(deploys(), carol)).body.ramping).toEqual({ version: v2.buildId, percent: 10 });
 
@@ -90,7 +91,7 @@ describe('deploys', () => {
 
     // Rolled back: v1 is current again, and every change is on the audit trail.
     const rolled = await postJson(deploys('/rollback'), { reason: 'drill' });
-    expect(rolled.status).toBe(201);
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(201);
     expect(rolled.body).toMatchObject({ action: 'rollback', version: v1, previous: v2.buildId });
     expect(rolled.body.status.current).toBe(v1);
     const audit = await engine.db.query<{ action: string; target: string; actor: string }[]>(`SELECT action, target, actor FROM audit_log WHERE action LIKE 'deploy.%' ORDER BY id`);
@@ -109,7 +110,8 @@ describe('deploys', () => {
     // An incompatible change (manual-incident changed without patched()): its promotion is refused.
     const broken = await startOtherBuild(engine, await brokenBundle());
     builds.push(broken);
-    await eventually('the broken version to appear', async () => (version(await statusOf(), broken.buildId) ? true : undefined), 30_000);
+    // Listed once its worker registers it; promotable once Temporal shows that worker polling.
+    await eventually('the broken version to appear, polled', async () => (version(await statusOf(), broken.buildId)?.pollers ? true : undefined), 30_000);
     const refused = await postJson(deploys('/promote'), { version: broken.buildId, reason: 'manual-incident sleeps first' });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toBe('replay_diverged');

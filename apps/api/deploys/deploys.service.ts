@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import { isLivePoll } from '../../../lib/temporal/pollers';
 import { changeRouting, describeDeployment, RoutingNotApplied, RoutingRefused, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
@@ -19,13 +20,6 @@ import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-e
 const DEPLOYMENT_DEADLINE_MS = 15_000;
 /** How long a deployment known to exist may answer NOT_FOUND before GET /deploys says 404. */
 const NOT_FOUND_PATIENCE_MS = 5_000;
-/**
- * A worker is there when its build polled the workflow task queue this recently. A poll waits up
- * to a minute for a task, so an idle worker's last poll is under a minute old; older means it is
- * at capacity or gone, and Temporal forgets the poller after five minutes (Temporal CLI reference,
- * `temporal task-queue describe`: LastAccessTime).
- */
-export const LIVE_POLL_WINDOW_MS = 75_000;
 import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-responses.dto';
 
 export type DeployStatus = z.infer<typeof deployStatusSchema>;
@@ -176,7 +170,7 @@ export class DeploysService {
     } catch (err) {
       if (isTemporalUnreachable(err)) throw temporalUnavailable(`Temporal did not answer, so Palisade could not ${action} (the routing is as it was, or as Temporal applied it before it went silent: GET /deploys shows which).`);
       if (err instanceof RoutingRefused) {
-        throw new ApiError(HttpStatus.CONFLICT, 'routing_refused', `Temporal refused the ${action}: ${err.message}. Nothing was changed or recorded.`, 'GET /deploys shows each version and its pollers; a version missing task queues needs a worker that polls all of them (the same code as the current version\'s workers).');
+        throw new ApiError(HttpStatus.CONFLICT, 'routing_refused', `Temporal refused the ${action}: ${err.message}. Nothing was changed or recorded.`, 'GET /deploys shows where new runs go now; change the routing from there.');
       }
       if (err instanceof RoutingNotApplied) {
         throw temporalUnavailable(
@@ -226,7 +220,7 @@ export class DeploysService {
       if (!build) continue;
       const polled = optionalTsToMs(p.lastAccessTime);
       const seen = builds.get(build) ?? { live: 0, lastPollAt: null };
-      if (polled !== undefined && now - polled < LIVE_POLL_WINDOW_MS) seen.live += 1;
+      if (isLivePoll(p.lastAccessTime, now)) seen.live += 1;
       if (polled !== undefined && (!seen.lastPollAt || polled > Date.parse(seen.lastPollAt))) seen.lastPollAt = new Date(polled).toISOString();
       builds.set(build, seen);
     }

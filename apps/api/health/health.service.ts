@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Client } from '@temporalio/client';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import { describeError } from '../../../lib/errors';
 import type { PalisadeConfig } from '../../../lib/config/env';
+import { isLivePoll } from '../../../lib/temporal/pollers';
 import { SharedRead } from '../common/shared-read';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { InboxDispatcher } from '../webhooks/inbox-dispatcher.service';
@@ -30,8 +30,6 @@ export interface Readiness {
 const CHECK_TIMEOUT_MS = 2_000;
 /** /readyz is public: its checks run at most once this often, however many ask. */
 export const READINESS_TTL_MS = 2_000;
-/** A polling worker re-polls at least once a minute; older pollers are gone. */
-const POLLER_FRESH_MS = 90_000;
 
 @Injectable()
 export class HealthService {
@@ -102,7 +100,7 @@ export class HealthService {
         }),
       );
       const now = Date.now();
-      const fresh = (res.pollers ?? []).filter((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) < POLLER_FRESH_MS);
+      const fresh = (res.pollers ?? []).filter((p) => isLivePoll(p.lastAccessTime, now));
       return fresh.length > 0
         ? { ok: true, detail: `${fresh.length} poller(s) on task queue '${taskQueue}'` }
         : { ok: false, detail: `no worker polls task queue '${taskQueue}'` };

@@ -1,0 +1,15 @@
+import { optionalTsToMs, type Timestamp } from '@temporalio/common';
+
+/**
+ * A worker is there when it polled a task queue this recently. A poll waits up to a minute for a
+ * task, so an idle worker's last poll is under a minute old; older means it is at capacity or
+ * gone, and Temporal forgets the poller after five minutes (Temporal CLI reference, `temporal
+ * task-queue describe`: LastAccessTime).
+ */
+export const LIVE_POLL_WINDOW_MS = 75_000;
+
+/** Whether a poller's LastAccessTime (as DescribeTaskQueue gives it) is within LIVE_POLL_WINDOW_MS of `now`. */
+export function isLivePoll(lastAccessTime: Timestamp | null | undefined, now = Date.now()): boolean {
+  const polled = optionalTsToMs(lastAccessTime);
+  return polled !== undefined && now - polled < LIVE_POLL_WINDOW_MS;
+}
