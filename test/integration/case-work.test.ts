@@ -165,7 +165,7 @@ describe('working an incident', () => {
     expect((await getJson(url(`/incidents/${id}`))).body).toMatchObject({ status: 'acknowledged', acknowledgedAt: ack.body.acknowledgedAt });
   }, 60_000);
 
-  it('answers an incident it does not have the same way on every action: 404 incident_not_found, what was asked and what to do', async () => {
+  it('answers an incident it does not have the same way on every action: 404 incident_not_found in the path, 400 named_incident_not_found in the body, what was asked and what to do', async () => {
     const known = await openIncident();
     const missing = randomUUID();
     const other = randomUUID();
@@ -178,11 +178,20 @@ describe('working an incident', () => {
       ['unassign', await postJson(url(`/incidents/${missing}/unassign`), {}, carol)],
       ['note', await postJson(url(`/incidents/${missing}/notes`), { text: 'seen' }, carol)],
       ['link from', await postJson(url(`/incidents/${missing}/links`), { incidentId: known }, carol)],
-      ['link to', await postJson(url(`/incidents/${known}/links`), { incidentId: missing }, carol)],
       ['merge from', await postJson(url(`/incidents/${missing}/merge`), { into: other, reason: 'r' }, carol)],
-      ['merge into', await postJson(url(`/incidents/${known}/merge`), { into: missing, reason: 'r' }, carol)],
     ] as const) {
       expect({ what, ...answer }).toEqual({ what, ...listed });
+    }
+    // The one the body names is the request's mistake (400, naming the field): the path's incident is there.
+    for (const [what, field, answer] of [
+      ['link to', 'incidentId', await postJson(url(`/incidents/${known}/links`), { incidentId: missing }, carol)],
+      ['merge into', 'into', await postJson(url(`/incidents/${known}/merge`), { into: missing, reason: 'r' }, carol)],
+    ] as const) {
+      expect({ what, ...answer }).toEqual({
+        what,
+        status: 400,
+        body: { error: 'named_incident_not_found', message: `No incident ${missing} (named in ${field}).`, hint: `GET /incidents lists them; check ${field}.` },
+      });
     }
     const postmortem = { ...listed, body: { ...listed.body, hint: "GET /incidents lists them; a postmortem has its incident's id." } };
     expect(await patchJson(url(`/postmortems/${missing}`), { rootCause: 'x' }, carol)).toEqual(postmortem);
