@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { READYZ_STUCK_NAMED } from '../../apps/api/health/health.service';
 import { bundleWith } from '../../test/fixtures/versions/builds';
 import { CONFIRM_STEP } from '../../test/fixtures/versions/host-compromise-v2/playbook';
 import { apiCall, describeAnswer, inLanes, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
@@ -29,8 +30,6 @@ const PLAYBOOK = 'host-compromise';
 const STUCK_WITHIN_MS = 60_000;
 /** How many runs are started or driven at once. */
 const LANES = 8;
-/** How many stuck incidents /readyz names (apps/api/health/health.service.ts). */
-const READYZ_STUCK_LISTED = 10;
 
 interface Version {
   version: string;
@@ -214,7 +213,7 @@ async function breakAndMend(cluster: DrillCluster, c: BreakContext, report: Dril
   report.found.push(`/readyz counted ${counted} stuck and listed ${shown} of these ${ids.length}; palisade_incidents_stuck ${gauge}; ${reasons.filter((r) => r.stuck_reason?.includes(v3)).length} stuck reasons name version 3`);
   // /readyz names the ten stuck longest and counts them all: open incidents other drills left in
   // this engine, given a task on version 3, may be stuck too and fill the list first.
-  const missing = shown < ids.length && listed.length < READYZ_STUCK_LISTED;
+  const missing = shown < ids.length && listed.length < READYZ_STUCK_NAMED;
   if (stuck !== undefined && (missing || counted < ids.length || gauge < ids.length)) {
     report.losses.push(`a stuck incident is missing from /readyz (listed ${shown} of ${ids.length} in ${listed.length}, counted ${counted}) or the metric (${gauge})`);
   }

@@ -100,16 +100,11 @@ export function rssMiB(pid: number): number {
 /** The engine's Temporal dev server: the process whose command line serves the engine's frontend port; undefined when it runs none. */
 export function temporalServerProcess(engine: BenchEngine): number | undefined {
   const port = engine.temporalAddress.split(':').pop();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) return Number(entry);
-    } catch {
-      // The process ended while being read, or is someone else's.
-    }
-  }
-  return undefined;
+  let found: number | undefined;
+  forEachProcess((pid, args) => {
+    if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) found = pid;
+  });
+  return found;
 }
 
 /**
@@ -119,17 +114,21 @@ export function temporalServerProcess(engine: BenchEngine): number | undefined {
 export function engineProcesses(engine: BenchEngine): { worker?: number; api?: number } {
   const found: { worker?: number; api?: number } = {};
   const marker = `PALISADE_DATA_DIR=${engine.dataDir}`;
+  forEachProcess((pid, args) => {
+    const name = /apps\/(worker|api)\/main/.exec(args.join(' '))?.[1] as 'worker' | 'api' | undefined;
+    if (name && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) found[name] = pid;
+  });
+  return found;
+}
+
+/** Visits every process (Linux /proc) with its command line as arguments; one that ends while visited, or is someone else's, is skipped. */
+function forEachProcess(visit: (pid: number, args: string[]) => void): void {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const name = /apps\/(worker|api)\/main/.exec(cmdline)?.[1] as 'worker' | 'api' | undefined;
-      if (!name) continue;
-      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) continue;
-      found[name] = Number(entry);
+      visit(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'));
     } catch {
       // The process ended while being read, or is someone else's.
     }
   }
-  return found;
 }

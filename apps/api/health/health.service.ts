@@ -28,6 +28,8 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** How many stuck incidents /readyz names (it counts them all). */
+export const READYZ_STUCK_NAMED = 10;
 /** /readyz is public: its checks run at most once this often, however many ask. */
 export const READINESS_TTL_MS = 2_000;
 
@@ -59,10 +61,11 @@ export class HealthService {
     return { ready, degraded: ready && !lag.ok, checks: { postgres, temporal: temporalCheck, worker, inbox: lag }, inbox, stuck };
   }
 
-  /** The stuck incidents, the first ten named. */
+  /** The stuck incidents, counted, the READYZ_STUCK_NAMED stuck longest named. */
   private async stuck(): Promise<Readiness['stuck']> {
     const rows = await this.db.query<{ id: string; since: Date; reason: string | null; n: number }[]>(
-      `SELECT id, stuck_since AS since, stuck_reason AS reason, count(*) OVER ()::int AS n FROM incidents WHERE stuck_since IS NOT NULL ORDER BY stuck_since LIMIT 10`,
+      `SELECT id, stuck_since AS since, stuck_reason AS reason, count(*) OVER ()::int AS n FROM incidents WHERE stuck_since IS NOT NULL ORDER BY stuck_since LIMIT $1`,
+      [READYZ_STUCK_NAMED],
     );
     return { count: rows[0]?.n ?? 0, incidents: rows.map((r) => ({ id: r.id, since: r.since.toISOString(), reason: r.reason })) };
   }

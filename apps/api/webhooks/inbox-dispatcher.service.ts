@@ -90,20 +90,19 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     // One read serves every gauge of a scrape, each query its own: a failed one blanks only its gauges.
     const inbox = new SharedRead(() => this.depth(), GAUGE_READ_TTL_MS);
     const working = new SharedRead(() => runsWorking(this.db), GAUGE_READ_TTL_MS);
-    const read = () => inbox.get();
-    metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await read()).pending);
-    metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await read()).oldestAgeSeconds);
+    metrics.gauge('palisade_inbox_pending', 'Alerts stored but not yet handed to Temporal.', async () => (await inbox.get()).pending);
+    metrics.gauge('palisade_inbox_oldest_age_seconds', 'Age of the oldest alert waiting in the inbox.', async () => (await inbox.get()).oldestAgeSeconds);
     metrics.gauge(
       'palisade_inbox_behind',
       'Playbooks far behind the door: 1 while the inbox is past PALISADE_READY_INBOX_MAX_PENDING or PALISADE_READY_INBOX_MAX_AGE (/readyz says degraded).',
-      async () => (inboxLag(await read(), config.api.readyInbox).ok ? 0 : 1),
+      async () => (inboxLag(await inbox.get(), config.api.readyInbox).ok ? 0 : 1),
     );
     metrics.gauge(
       'palisade_dispatch_runs_working',
       `New incidents' runs on their way to their first wait; at PALISADE_DISPATCH_RUNS_WORKING (${config.api.runsWorkingMax || 'no limit'}) the next new incidents wait in the inbox.`,
       () => working.get(),
     );
-    metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await read()).deadLetters);
+    metrics.gauge('palisade_inbox_dead_letters', 'Alerts Temporal refused for good, set aside until an operator sends them again (POST /incidents/:id/redispatch).', async () => (await inbox.get()).deadLetters);
   }
 
   onApplicationBootstrap(): void {
