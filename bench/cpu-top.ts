@@ -4,17 +4,21 @@
 // saturation; writes each profile (open it in Chrome DevTools or speedscope) and prints the
 // top functions by self and inclusive time. With files, only summarizes them.
 //
-//   npm run bench:cpu-top [-- --seconds 10] [-- --top 30]
+// With --paused, Temporal's dev server is stopped (SIGSTOP) for the loads, so the worker idles
+// and the door has the cores to itself (as the ingest figure's paused runs); --rate offers a
+// fixed load (alerts/s) instead of saturation.
+//
+//   npm run bench:cpu-top [-- --seconds 10] [-- --top 30] [-- --paused] [-- --rate 1000]
 //   npm run bench:cpu-top -- <file.cpuprofile>...
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attachProfiler, cpuBetween, endedChildrenTicks, formatCpuSummary, processCpuTicks, summarizeCpuProfile, type CpuProfile } from './support/cpu-profile';
-import { engineProcesses, startBenchEngine } from './support/engine';
+import { engineProcesses, startBenchEngine, temporalServerProcess } from './support/engine';
 import { runLoad } from './support/processes';
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, seconds: { type: 'string', default: '10' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, seconds: { type: 'string', default: '10' }, paused: { type: 'boolean', default: false }, rate: { type: 'string' } }, allowPositionals: true });
 const top = Number(values.top);
 
 async function main(): Promise<void> {
@@ -27,18 +31,26 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   console.log('Starting the engine (npm start on embedded defaults)...');
   const engine = await startBenchEngine();
+  let temporal: number | undefined;
   try {
     const { api } = engineProcesses(engine);
     if (!api) throw new Error('the API process was not found');
     const profiler = await attachProfiler(api);
     const url = `${engine.apiUrl}/webhooks/generic`;
     const secret = engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC');
+    if (values.paused) {
+      temporal = temporalServerProcess(engine);
+      if (temporal === undefined) throw new Error("--paused: the engine's Temporal dev server was not found");
+      process.kill(temporal, 'SIGSTOP');
+      // The worker's tasks in hand finish (their Temporal calls wait) and it idles, as in the ingest figure.
+      await new Promise((r) => setTimeout(r, 3_000));
+    }
     for (const [name, entities] of [['distinct', 'distinct'], ['storm', 'one']] as const) {
       await profiler.start();
       const before = processCpuTicks();
       const loadBefore = endedChildrenTicks();
       const t0 = performance.now();
-      const result = await runLoad({ url, secret, connections: 50, durationSeconds: Number(values.seconds), entities, prefix: `cpu-${name}-${runId}` });
+      const result = await runLoad({ url, secret, connections: 50, durationSeconds: Number(values.seconds), ...(values.rate ? { rate: Number(values.rate) } : {}), entities, prefix: `cpu-${name}-${runId}` });
       const seconds = (performance.now() - t0) / 1000;
       const busy = cpuBetween(before, processCpuTicks(), seconds);
       busy.push({ pid: 0, name: 'load generator (bench/processes/load.ts)', corePct: Math.round((endedChildrenTicks() - loadBefore) / seconds) });
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
     }
     profiler.close();
   } finally {
+    if (temporal !== undefined) process.kill(temporal, 'SIGCONT');
     await engine.stop();
   }
 }

@@ -59,6 +59,9 @@ describe('POST /webhooks/:source', () => {
     expect(metrics).toMatch(/palisade_alerts_received_total\{source="generic",disposition="started"\} [1-9]/);
     expect(metrics).toMatch(/palisade_alerts_received_total\{source="generic",disposition="duplicate"\} [1-9]/);
     expect(metrics).toMatch(/palisade_webhook_duration_seconds_count\{source="generic",status="202"\} [1-9]/);
+    // Each store was a group commit of its own (one delivery at a time here): timed and counted.
+    expect(metrics).toMatch(/^palisade_intake_flush_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^palisade_intake_flush_deliveries_bucket\{le="1"\} [1-9]/m);
     expect(metrics).toMatch(/^palisade_inbox_pending \d+$/m);
     expect(metrics).toMatch(/^palisade_inbox_oldest_age_seconds \d+$/m);
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,12 @@ import { eventually, getJson, postJson, startTestEngine, tokenFor, type TestEngi
 import { PAGE_COMPROMISE_TICKET_DRIFT, pagingRunbooks } from '../support/paging';
 import { timelineOf } from '../support/timeline';
 import { FakePagerDuty } from '../support/vendors/pagerduty';
-import { SlaWatcher } from '../../apps/api/sla/sla-watcher.service';
+import { SLA_SWEEP_PAGE, SlaWatcher, slaCandidates } from '../../apps/api/sla/sla-watcher.service';
+import { SLA_PAGING } from '../../apps/api/sla/sla.tokens';
+import { PALISADE_CONFIG } from '../../apps/api/config/config.module';
+import { MetricsService } from '../../apps/api/metrics/metrics.service';
+import type { PalisadeConfig } from '../../lib/config/env';
+import type { PagingPlan } from '../../lib/db/paging-outbox';
 
 const ROUTING_KEY = 'R0UTINGKEY00000000000000000000AA';
 
@@ -123,4 +129,58 @@ describe('SLA timers', () => {
     }
     expect((await timeline(late)).filter((e) => e.type === 'sla.breached')).toHaveLength(1);
   }, 90_000);
+
+  // A worm across a fleet opens hundreds of incidents at once. The sweep shares the API's event
+  // loop with the webhook door: it reads them a page at a time, and not at all before anything
+  // can be due (one read of every open incident stalled the door 390 ms, issue 22).
+  it('a sweep reads open incidents a page at a time, skips those nothing is due for yet, and records every breach across pages', async () => {
+    const playbook = `sla-pages-${randomUUID().slice(0, 8)}`;
+    const open = async (n: number, agoSeconds: number) =>
+      (
+        await api1.db.query<{ id: string }[]>(
+          `WITH made AS (
+             INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+             SELECT gen_random_uuid(), $1 || ':host-' || g || ':' || $3::int, 'Beacon to a known C2 address', 'medium', 'open', $1, '1', 'host:' || g,
+                    now() - make_interval(secs => $3::int)
+             FROM generate_series(1, $2::int) g RETURNING id)
+           SELECT id FROM made`,
+          [playbook, n, agoSeconds],
+        )
+      ).map((r) => r.id);
+    const old = await open(SLA_SWEEP_PAGE + 100, 2 * 3600);
+    const young = await open(50, 0);
+    try {
+      // The reader: pages of at most SLA_SWEEP_PAGE, every old one once, no young one.
+      const read: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await slaCandidates(api1.db, new Date(Date.now() - 3600_000), after);
+        expect(page.length).toBeLessThanOrEqual(SLA_SWEEP_PAGE);
+        read.push(...page.map((i) => i.id));
+        if (page.length < SLA_SWEEP_PAGE) break;
+        after = page.at(-1)!.id;
+      }
+      expect(new Set(read).size).toBe(read.length);
+      expect(read).toEqual(expect.arrayContaining(old));
+      expect(read.filter((id) => young.includes(id))).toEqual([]);
+
+      // The sweep, with a policy of its own (acknowledged within an hour, nobody paged): every old one missed it, across pages.
+      const watcher = new SlaWatcher(
+        api1.db,
+        api1.app.get<PalisadeConfig>(PALISADE_CONFIG),
+        { file: 'sla.yaml', targets: [{ severity: 'medium', playbook, acknowledge: '1h' }] },
+        api1.app.get<PagingPlan>(SLA_PAGING),
+        new MetricsService(),
+      );
+      expect(await watcher.sweep()).toBe(old.length);
+      const breached = await api1.db.query<{ incident_id: string }[]>(
+        `SELECT incident_id FROM timeline_events WHERE type = 'sla.breached' AND incident_id = ANY($1::uuid[])`,
+        [[...old, ...young]],
+      );
+      expect(breached.map((r) => r.incident_id).sort()).toEqual([...old].sort());
+      expect(await watcher.sweep()).toBe(0);
+    } finally {
+      await api1.db.query(`UPDATE incidents SET status = 'cancelled' WHERE playbook = $1`, [playbook]);
+    }
+  }, 120_000);
 });

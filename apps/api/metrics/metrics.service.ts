@@ -22,6 +22,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * The door's group commits (apps/api/webhooks/group-commit.ts): how long each flush held the
+   * database, and how many deliveries it stored. A delivery waits for the flush before its own
+   * (up to one flush) and then for its own, so a slow flush is the door's latency twice over.
+   */
+  readonly intakeFlush = new Histogram({
+    name: 'palisade_intake_flush_seconds',
+    help: 'Time one group commit of the webhook door took to store its deliveries (one transaction).',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly intakeFlushDeliveries = new Histogram({
+    name: 'palisade_intake_flush_deliveries',
+    help: 'Deliveries stored by one group commit of the webhook door.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [this.registry],
+  });
+
   /** A click's request reaching the API (before Bolt's signature check) → the gate's Update verdict known (the Slack bench's figure). */
   readonly slackClickDecision = new Summary({
     name: 'palisade_slack_click_decision_seconds',

@@ -8,7 +8,8 @@ import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import { describeError } from '../../../lib/errors';
 import { formatDuration } from '../../../lib/postmortem/format';
 import { milestonesOf } from '../../../lib/postmortem/times';
-import type { SlaPolicy } from '../../../lib/sla/policy';
+import { SLA_MEASURES, type SlaPolicy } from '../../../lib/sla/policy';
+import { durationMs } from '../../../lib/duration';
 import { judge, type SlaVerdict } from '../../../lib/sla/status';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -16,6 +17,31 @@ import { SLA_PAGING, SLA_POLICY } from './sla.tokens';
 
 /** The timeline event of a breach: one per incident and measure, whichever API records it. */
 const breachEventId = (incidentId: string, measure: SlaVerdict['goal']['measure']) => `${incidentId}#sla:${measure}`;
+
+/**
+ * Open incidents judged per statement. A sweep over thousands (a worm across a fleet) reads
+ * and judges them a page at a time, so it never holds the API's event loop, and with it the
+ * webhook door, for all of them at once (issue 22: one read of every open incident stalled the
+ * door 390 ms).
+ */
+export const SLA_SWEEP_PAGE = 500;
+
+/**
+ * A page of the open incidents a target may have come due for: first seen at `dueSince` or
+ * before (nothing is due sooner than the policy's shortest target), after `after` in id order.
+ * Only the columns the judgement reads.
+ */
+export function slaCandidates(db: DataSource, dueSince: Date, after: string | undefined, limit = SLA_SWEEP_PAGE): Promise<IncidentEntity[]> {
+  const query = db
+    .getRepository(IncidentEntity)
+    .createQueryBuilder('i')
+    .select(['i.id', 'i.severity', 'i.status', 'i.playbook', 'i.firstAlertAt', 'i.detectedAt', 'i.acknowledgedAt', 'i.containedAt', 'i.resolvedAt'])
+    .where(`i.status NOT IN ('resolved', 'cancelled')`)
+    // As times.startedAt: the earlier of the first alert and detection (LEAST skips a null).
+    .andWhere(`LEAST(i.first_alert_at, i.detected_at) <= :dueSince`, { dueSince });
+  if (after !== undefined) query.andWhere('i.id > :after', { after });
+  return query.orderBy('i.id').limit(limit).getMany();
+}
 
 /** The sentence of each measure not reached in time. */
 const MISSED: Record<SlaVerdict['goal']['measure'], string> = { acknowledge: 'not acknowledged', contain: 'not contained', resolve: 'not resolved' };
@@ -67,13 +93,27 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * One look at every open incident; answers how many breaches this call recorded. A target
+   * One look at every open incident a target may have come due for (SLA_SWEEP_PAGE at a time);
+   * answers how many breaches this call recorded. A target
    * whose breach is recorded already (its timeline event) is left alone: its incident is not
    * locked again, so old breaches cost one index look-up per sweep and never wait on a
    * responder's transaction.
    */
   async sweep(now = new Date()): Promise<number> {
-    const open = await this.db.getRepository(IncidentEntity).createQueryBuilder('i').where(`i.status NOT IN ('resolved', 'cancelled')`).getMany();
+    const targets = this.policy.targets.flatMap((t) => SLA_MEASURES.flatMap((m) => (t[m] ? [durationMs(t[m])] : [])));
+    if (targets.length === 0) return 0;
+    const dueSince = new Date(now.getTime() - Math.min(...targets));
+    let recorded = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await slaCandidates(this.db, dueSince, after);
+      recorded += await this.judgePage(page, now);
+      if (page.length < SLA_SWEEP_PAGE) return recorded;
+      after = page.at(-1)!.id;
+    }
+  }
+
+  private async judgePage(open: IncidentEntity[], now: Date): Promise<number> {
     const missed = open.flatMap((incident) =>
       judge(this.policy, incident, milestonesOf(incident, []).times, now)
         .filter((v) => v.state === 'missed' && !v.reached)

@@ -193,6 +193,16 @@ export class IntakeService {
   }
 
   private async flush(deliveries: Delivery[]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
+    const stopTimer = this.metrics.intakeFlush.startTimer();
+    try {
+      return await this.flushOnce(deliveries);
+    } finally {
+      stopTimer();
+      this.metrics.intakeFlushDeliveries.observe(deliveries.length);
+    }
+  }
+
+  private async flushOnce(deliveries: Delivery[]): Promise<PromiseSettledResult<StoredAlert[]>[]> {
     if (deliveries.length > 1) {
       try {
         const items = deliveries.flatMap(({ alerts, traceparent }) =>
