@@ -182,6 +182,28 @@ describe('embedded Postgres with a client silent inside a transaction', () => {
     }
   }, 60_000);
 
+  it('does not count a statement PGlite is still running as silence', async () => {
+    const pg = await serve();
+    const client = new Client({ connectionString: pg.url });
+    const errors: Error[] = [];
+    client.on('error', (err) => errors.push(err));
+    try {
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('INSERT INTO t (id) VALUES (1)');
+      // PGlite is busy on it for several times IDLE_MS: the client is waiting, not silent (a
+      // guard that timed the client's socket, like pglite-socket's idleTimeout, would close it).
+      await client.query(`SELECT pg_sleep(${(4 * IDLE_MS) / 1000})`);
+      await client.query('COMMIT');
+      expect((await pg.db.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 1 }]);
+      expect(errors).toEqual([]);
+      expect(pg.lines).toEqual([]);
+    } finally {
+      await client.end();
+      await pg.close();
+    }
+  }, 60_000);
+
   it('lets a TypeORM process whose transaction was closed fail that transaction once and go on', async () => {
     const pg = await serve();
     await runMigrations(pg.url);
