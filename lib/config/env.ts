@@ -25,6 +25,12 @@ const envSchema = z.object({
   PALISADE_TEMPORAL_PORT: port(7233),
   PALISADE_TEMPORAL_UI_PORT: port(8233),
   PALISADE_POSTGRES_PORT: port(5433),
+  /**
+   * `npm start` only: the embedded Postgres closes a client silent this long (ms) inside a
+   * transaction, which holds PGlite's one session; 0: never. Unset: 30 s
+   * (apps/cli/start/pglite-guard.ts, DEFAULT_IDLE_IN_TRANSACTION_MS).
+   */
+  PALISADE_EMBEDDED_IDLE_IN_TRANSACTION_MS: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
   /** The worker's Prometheus endpoint (the Temporal SDK's metrics); 0: none (npm run cluster: 9464 and 9465). */
   PALISADE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   TEMPORAL_ADDRESS: optionalString,
@@ -155,6 +161,8 @@ export interface PalisadeConfig {
     /** Connections per process; `npm start` sets 1 for the embedded PGlite. */
     poolSize: number;
     embeddedPort: number;
+    /** See PALISADE_EMBEDDED_IDLE_IN_TRANSACTION_MS; undefined: the embedded server's default. */
+    embeddedIdleInTransactionMs: number | undefined;
   };
   intake: {
     /** Per source, the accepted secrets (two during a rotation). Empty: the source refuses everything. */
@@ -271,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       workerHeapSnapshotDir: e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR ? path.resolve(cwd, e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR) : undefined,
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
-    database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT },
+    database: { url: e.DATABASE_URL, poolSize: e.PALISADE_DB_POOL_SIZE, embeddedPort: e.PALISADE_POSTGRES_PORT, embeddedIdleInTransactionMs: e.PALISADE_EMBEDDED_IDLE_IN_TRANSACTION_MS },
     api: {
       bootstrapToken: e.PALISADE_BOOTSTRAP_TOKEN,
       tokenTtlMs: Math.min(durationMs(e.PALISADE_TOKEN_TTL), durationMs(e.PALISADE_TOKEN_MAX_TTL)),

@@ -1,8 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { guardExtendedProtocol } from '../../apps/cli/start/pglite-guard';
+import { guardExtendedProtocol, guardServer } from '../../apps/cli/start/pglite-guard';
 import { freePort } from '../../apps/cli/start/ports';
 import { EmbeddedMaintenance } from '../../apps/api/database/embedded-maintenance.service';
 import { dataSourceOptions, runMigrations } from '../../lib/db/data-source';
@@ -77,4 +77,159 @@ describe('embedded Postgres maintenance', () => {
       await db.close();
     }
   }, 120_000);
+});
+
+// A client that hangs (SIGSTOP, a frozen VM, a debugger) inside a transaction keeps PGlite's
+// one session, and pglite-socket's queue serves nobody else until it speaks again. The guard
+// closes it after idleInTransactionMs of silence, the way Postgres's
+// idle_in_transaction_session_timeout does; a connection idle outside a transaction stays.
+describe('embedded Postgres with a client silent inside a transaction', () => {
+  const IDLE_MS = 300;
+
+  async function serve() {
+    const db = await PGlite.create();
+    await db.exec('CREATE TABLE t (id int PRIMARY KEY)');
+    const port = await freePort();
+    const lines: string[] = [];
+    const logged: Array<(line: string) => void> = [];
+    const log = (line: string) => {
+      lines.push(line);
+      logged.shift()?.(line);
+    };
+    const server = new PGLiteSocketServer({
+      db: guardExtendedProtocol(db, { idleInTransactionMs: IDLE_MS, log }),
+      port,
+      host: '127.0.0.1',
+      maxConnections: 8,
+    });
+    await server.start();
+    const unwatch = guardServer(server);
+    return {
+      db,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      lines,
+      /** Resolves with the guard's next log line. */
+      nextLine: () => new Promise<string>((resolve) => logged.push(resolve)),
+      close: async () => {
+        unwatch();
+        await server.stop();
+        await db.close();
+      },
+    };
+  }
+
+  /** A client that begins a transaction, inserts `id` and sends nothing more. */
+  async function holdSilently(url: string, id: number) {
+    const client = new Client({ connectionString: url });
+    const failed = new Promise<Error & { code?: string }>((resolve) => client.on('error', resolve));
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('INSERT INTO t (id) VALUES ($1)', [id]);
+    return { client, failed };
+  }
+
+  it('closes the silent client, rolls its transaction back and lets the others go on', async () => {
+    const pg = await serve();
+    const other = new Client({ connectionString: pg.url });
+    try {
+      await other.connect();
+      const silent = await holdSilently(pg.url, 1);
+      // Queued behind the silent transaction: it completes only once the guard frees the session.
+      const seen = await other.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      expect(seen.rows[0]?.n).toBe(0); // the silent client's insert was rolled back
+      const err = await silent.failed;
+      expect(err.code).toBe('25P03');
+      expect(err.message).toContain('idle-in-transaction timeout');
+      await expect(silent.client.query('SELECT 1')).rejects.toThrow(/not queryable|terminated/i);
+      expect(pg.lines).toHaveLength(1);
+      expect(pg.lines[0]).toMatch(/closed the connection from 127\.0\.0\.1:\d+: it held the database session in an open transaction for/);
+      // The session is free: transactions go on as usual.
+      await other.query('BEGIN');
+      await other.query('INSERT INTO t (id) VALUES ($1)', [2]);
+      await other.query('COMMIT');
+      expect((await pg.db.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 2 }]);
+    } finally {
+      await other.end();
+      await pg.close();
+    }
+  }, 60_000);
+
+  it('leaves a pool connection idle outside a transaction open, however long it is silent', async () => {
+    const pg = await serve();
+    const pool = new Pool({ connectionString: pg.url, max: 1, idleTimeoutMillis: 0 });
+    const poolErrors: Error[] = [];
+    pool.on('error', (err) => poolErrors.push(err));
+    let connections = 0;
+    pool.on('connect', () => connections++);
+    try {
+      await pool.query('SELECT 1');
+      // Each round is one silent transaction the guard closes after IDLE_MS of silence; awaiting
+      // the guard's line proves the check ran, with the pool's connection silent all along.
+      for (let round = 1; round <= 3; round++) {
+        const closed = pg.nextLine();
+        const silent = await holdSilently(pg.url, round);
+        expect(await closed).toMatch(/closed the connection from/);
+        expect((await silent.failed).code).toBe('25P03');
+      }
+      const r = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      expect(r.rows[0]?.n).toBe(0);
+      expect(poolErrors).toEqual([]);
+      expect(connections).toBe(1); // the same connection, never closed and reopened
+      expect(pg.lines).toHaveLength(3);
+    } finally {
+      await pool.end();
+      await pg.close();
+    }
+  }, 60_000);
+
+  it('does not count a statement PGlite is still running as silence', async () => {
+    const pg = await serve();
+    const client = new Client({ connectionString: pg.url });
+    const errors: Error[] = [];
+    client.on('error', (err) => errors.push(err));
+    try {
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('INSERT INTO t (id) VALUES (1)');
+      // PGlite is busy on it for several times IDLE_MS: the client is waiting, not silent (a
+      // guard that timed the client's socket, like pglite-socket's idleTimeout, would close it).
+      await client.query(`SELECT pg_sleep(${(4 * IDLE_MS) / 1000})`);
+      await client.query('COMMIT');
+      expect((await pg.db.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 1 }]);
+      expect(errors).toEqual([]);
+      expect(pg.lines).toEqual([]);
+    } finally {
+      await client.end();
+      await pg.close();
+    }
+  }, 60_000);
+
+  it('lets a TypeORM process whose transaction was closed fail that transaction once and go on', async () => {
+    const pg = await serve();
+    await runMigrations(pg.url);
+    const source = new DataSource(dataSourceOptions({ url: pg.url, poolSize: 1, applicationName: 'test' }));
+    await source.initialize();
+    const other = new Client({ connectionString: pg.url });
+    try {
+      await other.connect();
+      const runner = source.createQueryRunner();
+      await runner.startTransaction();
+      await runner.query('INSERT INTO t (id) VALUES (1)');
+      const closed = pg.nextLine();
+      // Waits behind the silent transaction until the guard closes it.
+      expect((await other.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n).toBe(0);
+      await closed;
+      // The process sees the error on its next use of that connection (TypeORM's listener
+      // releases the broken client; nothing is thrown unhandled, which would fail this test)...
+      await expect(runner.query('INSERT INTO t (id) VALUES (2)')).rejects.toThrow();
+      await runner.release();
+      // ...and its pool opens a new connection for the next one.
+      await source.query('INSERT INTO t (id) VALUES (3)');
+      expect((await pg.db.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 3 }]);
+    } finally {
+      await other.end();
+      await source.destroy();
+      await pg.close();
+    }
+  }, 60_000);
 });

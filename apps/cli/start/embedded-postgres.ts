@@ -13,6 +13,8 @@ export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
   logFile: string;
+  /** Closes a client silent this long inside a transaction (apps/cli/start/pglite-guard.ts); undefined: its default. */
+  idleInTransactionMs?: number;
   /** Called as soon as the process exists, so a shutdown during start-up can stop it. */
   onSpawn?: (process: ManagedProcess) => void;
 }): Promise<EmbeddedPostgres> {
@@ -21,7 +23,7 @@ export async function startEmbeddedPostgres(opts: {
   const process = new ManagedProcess({
     name: 'postgres',
     command: entry.command,
-    args: [...entry.args, opts.dir, String(opts.port), '127.0.0.1'],
+    args: [...entry.args, opts.dir, String(opts.port), '127.0.0.1', ...(opts.idleInTransactionMs === undefined ? [] : [String(opts.idleInTransactionMs)])],
     cwd: path.resolve(__dirname, '../../..'),
     logFile: opts.logFile,
     ipc: true,

@@ -4,14 +4,18 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { describeError } from '../../../lib/errors';
-import { guardExtendedProtocol } from './pglite-guard';
+import { guardExtendedProtocol, guardServer } from './pglite-guard';
 
 async function main(): Promise<void> {
-  const [dir, portArg, host = '127.0.0.1'] = process.argv.slice(2);
-  if (!dir || !portArg) throw new Error('usage: pglite-server <data folder> <port> [host]');
+  const [dir, portArg, host = '127.0.0.1', idleArg] = process.argv.slice(2);
+  if (!dir || !portArg) throw new Error('usage: pglite-server <data folder> <port> [host] [idle-in-transaction ms]');
   const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({ db: guardExtendedProtocol(db), port: Number(portArg), host, maxConnections: 64 });
+  // A client silent inside a transaction holds PGlite's one session: the guard closes it after
+  // idleInTransactionMs (pglite-socket's own idleTimeout would close idle pool connections too).
+  const idleInTransactionMs = idleArg === undefined ? undefined : Number(idleArg);
+  const server = new PGLiteSocketServer({ db: guardExtendedProtocol(db, { idleInTransactionMs }), port: Number(portArg), host, maxConnections: 64 });
   await server.start();
+  guardServer(server);
   process.send?.({ ready: true });
 
   let stopping = false;

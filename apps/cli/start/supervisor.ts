@@ -100,6 +100,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         onSpawn: (p) => started.push(p),
         dir: path.join(config.dataDir, 'postgres'),
         port: config.database.embeddedPort,
+        idleInTransactionMs: config.database.embeddedIdleInTransactionMs,
         logFile: path.join(logs, 'postgres.log'),
       });
       databaseUrl = pg.url;
