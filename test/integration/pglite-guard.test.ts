@@ -71,6 +71,27 @@ describe('embedded Postgres maintenance', () => {
       expect(await maintenance.isEmbedded()).toBe(true);
       await maintenance.maintain();
       expect(await analyzed()).toBe(0);
+
+      // Only the columns queries filter, join or sort on are sampled: not an alert's raw body or a
+      // timeline entry's data (they made a refresh hold the one session for seconds).
+      await source.query(
+        `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)
+         VALUES ('00000000-0000-4000-8000-000000000001', 'triage:host:web-1', 'Beacon', 'high', 'open', 'triage', '1', 'host:web-1', now())`,
+      );
+      await source.query(
+        `INSERT INTO alerts (id, source, delivery_id, delivery_index, received_at, observed_at, title, description, severity, severity_original,
+           category, entity_kind, entity_key, entity_display, fingerprint, labels, secrets, raw, rule, playbook, incident_id, disposition)
+         VALUES ('00000000-0000-4000-8000-000000000002', 'generic', 'd-1', 0, now(), now(), 'Beacon', 'to a known C2', 'high', 'high',
+           'host-compromise', 'host', 'web-1', 'web-1', 'f-1', '{}', '[]', '{"body": "large"}', 'everything-else', 'triage',
+           '00000000-0000-4000-8000-000000000001', 'started')`,
+      );
+      await maintenance.maintain();
+      const sampled = async (table: string) =>
+        (await db.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE tablename = $1 ORDER BY attname`, [table])).rows.map((r) => r.attname);
+      expect(await sampled('alerts')).toEqual(expect.arrayContaining(['incident_id', 'fingerprint', 'received_at', 'source', 'delivery_id']));
+      expect((await sampled('alerts')).filter((c) => ['raw', 'labels', 'description', 'title'].includes(c))).toEqual([]);
+      expect(await sampled('incidents')).toEqual(expect.arrayContaining(['workflow_id', 'status']));
+      expect((await sampled('incidents')).filter((c) => ['title', 'stuck_reason'].includes(c))).toEqual([]);
     } finally {
       await source.destroy();
       await server.stop();

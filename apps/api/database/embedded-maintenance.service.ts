@@ -3,8 +3,23 @@ import { DataSource } from 'typeorm';
 
 /** How often the embedded database's statistics are refreshed. */
 const EVERY_MS = 60_000;
-/** A refresh longer than this is logged: everything else waited on it. */
+/** A refresh statement longer than this is logged: everything else waited on it. */
 const SLOW_MS = 500;
+
+/**
+ * One refresh, a statement per table so the door's group commits get in between (PGlite runs
+ * one statement at a time for everyone). Only the columns the door's, the dispatcher's and the
+ * lists' queries filter, join or sort on are analyzed: an alert's raw body, labels and text and
+ * a timeline entry's data and summary are large and never in a WHERE, and sampling them was most
+ * of a refresh that held the database 1.5 s with 60,000 alerts stored, every minute (issue 22:
+ * the storm's p99 at 1,000/s). Each statement now takes 0.1 to 0.2 s there.
+ */
+export const REFRESH = [
+  `VACUUM (ANALYZE) inbox`,
+  `ANALYZE alerts (incident_id, source, delivery_id, fingerprint, received_at, disposition)`,
+  `ANALYZE incidents (workflow_id, status, run_state, run_state_at, duplicate_of, stuck_since, playbook, severity, entity, assignee, detected_at)`,
+  `ANALYZE timeline_events (incident_id, type, sequence, occurred_at)`,
+];
 
 /**
  * The embedded Postgres (PGlite) runs no autovacuum: without this its planner keeps the
@@ -43,11 +58,14 @@ export class EmbeddedMaintenance implements OnApplicationBootstrap, OnApplicatio
   async maintain(): Promise<void> {
     const t0 = Date.now();
     try {
-      await this.db.query(`VACUUM (ANALYZE) inbox`);
-      await this.db.query(`ANALYZE alerts, incidents, timeline_events`);
-      // The single PGlite session serves nobody else meanwhile: say so when it is noticeable.
-      const ms = Date.now() - t0;
-      if (ms > SLOW_MS) this.log.warn(`statistics refresh held the embedded database for ${ms} ms (intake and the worker waited)`);
+      for (const statement of REFRESH) {
+        const t1 = Date.now();
+        await this.db.query(statement);
+        // The single PGlite session serves nobody else meanwhile: say so when it is noticeable.
+        const ms = Date.now() - t1;
+        if (ms > SLOW_MS) this.log.warn(`${statement.split(' (')[0]} held the embedded database for ${ms} ms (intake and the worker waited)`);
+      }
+      this.log.debug(`statistics refreshed in ${Date.now() - t0} ms`);
     } catch (err) {
       this.log.warn(`statistics refresh failed (retried in ${EVERY_MS / 1000} s): ${(err as Error).message}`);
     }
