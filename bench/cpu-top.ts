@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attachProfiler, cpuBetween, endedChildrenTicks, formatCpuSummary, processCpuTicks, summarizeCpuProfile, type CpuProfile } from './support/cpu-profile';
-import { engineProcesses, startBenchEngine, temporalServerProcess } from './support/engine';
+import { engineProcesses, pausePlaybooks, startBenchEngine } from './support/engine';
 import { runLoad } from './support/processes';
 
 const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, seconds: { type: 'string', default: '10' }, paused: { type: 'boolean', default: false }, rate: { type: 'string' } }, allowPositionals: true });
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   console.log('Starting the engine (npm start on embedded defaults)...');
   const engine = await startBenchEngine();
-  let temporal: number | undefined;
+  let resume: (() => void) | undefined;
   try {
     const { api } = engineProcesses(engine);
     if (!api) throw new Error('the API process was not found');
@@ -39,11 +39,8 @@ async function main(): Promise<void> {
     const url = `${engine.apiUrl}/webhooks/generic`;
     const secret = engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC');
     if (values.paused) {
-      temporal = temporalServerProcess(engine);
-      if (temporal === undefined) throw new Error("--paused: the engine's Temporal dev server was not found");
-      process.kill(temporal, 'SIGSTOP');
-      // The worker's tasks in hand finish (their Temporal calls wait) and it idles, as in the ingest figure.
-      await new Promise((r) => setTimeout(r, 3_000));
+      resume = await pausePlaybooks(engine);
+      if (!resume) throw new Error("--paused: the engine's Temporal dev server was not found");
     }
     for (const [name, entities] of [['distinct', 'distinct'], ['storm', 'one']] as const) {
       await profiler.start();
@@ -64,7 +61,7 @@ async function main(): Promise<void> {
     }
     profiler.close();
   } finally {
-    if (temporal !== undefined) process.kill(temporal, 'SIGCONT');
+    resume?.();
     await engine.stop();
   }
 }

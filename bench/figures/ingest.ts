@@ -1,4 +1,4 @@
-import { temporalServerProcess, type BenchEngine } from '../support/engine';
+import { pausePlaybooks, type BenchEngine } from '../support/engine';
 import { runLoad, startBareServer, type BareServerKind } from '../support/processes';
 import type { LoadResult } from '../processes/load';
 import type { Figure, Section } from './figure';
@@ -65,22 +65,19 @@ export async function measureIngest(engine: BenchEngine, opts: IngestOptions, lo
   await run('distinct alerts at 1,000/s', 'Palisade API (npm start)', door, { entities: 'distinct', prefix: `fixed-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
   await run('storm at 1,000/s', 'Palisade API (npm start)', door, { entities: 'one', prefix: `fixed-storm-${opts.runId}`, rate: INGEST_GOAL.fixedRate });
 
-  const temporal = temporalServerProcess(engine);
-  if (temporal === undefined) {
+  const resume = await pausePlaybooks(engine);
+  if (!resume) {
     log("the engine's Temporal dev server was not found (an external TEMPORAL_ADDRESS?): no door-alone runs");
     return runs;
   }
   const alone = 'Palisade API, Temporal paused (worker idle)';
-  process.kill(temporal, 'SIGSTOP');
   try {
-    // The worker's tasks in hand finish (their Temporal calls wait) and it idles.
-    await new Promise((r) => setTimeout(r, 3_000));
     await run(`distinct alerts, ${PAUSED}`, alone, door, { entities: 'distinct', prefix: `alone-${opts.runId}` }, true);
     await run(`storm (one entity), ${PAUSED}`, alone, door, { entities: 'one', prefix: `alone-storm-${opts.runId}` }, true);
     await run(`distinct alerts at 1,000/s, ${PAUSED}`, alone, door, { entities: 'distinct', prefix: `alone-fixed-${opts.runId}`, rate: INGEST_GOAL.fixedRate }, true);
     await run(`storm at 1,000/s, ${PAUSED}`, alone, door, { entities: 'one', prefix: `alone-fixed-storm-${opts.runId}`, rate: INGEST_GOAL.fixedRate }, true);
   } finally {
-    process.kill(temporal, 'SIGCONT');
+    resume();
   }
   return runs;
 }

@@ -98,13 +98,28 @@ export function rssMiB(pid: number): number {
 }
 
 /** The engine's Temporal dev server: the process whose command line serves the engine's frontend port; undefined when it runs none. */
-export function temporalServerProcess(engine: BenchEngine): number | undefined {
+function temporalServerProcess(engine: BenchEngine): number | undefined {
   const port = engine.temporalAddress.split(':').pop();
   let found: number | undefined;
   forEachProcess((pid, args) => {
     if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) found = pid;
   });
   return found;
+}
+
+/**
+ * Pauses the engine's playbooks: its Temporal dev server stopped (SIGSTOP), so the worker gets
+ * no task and idles and the dispatcher waits, and the door has the cores to itself. Answers the
+ * function that continues it, or undefined when the engine runs no dev server (an external
+ * TEMPORAL_ADDRESS).
+ */
+export async function pausePlaybooks(engine: BenchEngine): Promise<(() => void) | undefined> {
+  const temporal = temporalServerProcess(engine);
+  if (temporal === undefined) return undefined;
+  process.kill(temporal, 'SIGSTOP');
+  // The worker's tasks in hand finish (their Temporal calls wait) and it idles.
+  await new Promise((r) => setTimeout(r, 3_000));
+  return () => process.kill(temporal, 'SIGCONT');
 }
 
 /**

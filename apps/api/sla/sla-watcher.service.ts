@@ -60,6 +60,8 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly breaches: Counter<'measure' | 'severity'>;
+  /** The policy's shortest target: nothing is due sooner after an incident's first sign (undefined: no targets). */
+  private readonly soonestMs: number | undefined;
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -68,6 +70,8 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(SLA_PAGING) private readonly paging: PagingPlan,
     @Inject(MetricsService) metrics: MetricsService,
   ) {
+    const targets = policy.targets.flatMap((t) => SLA_MEASURES.flatMap((m) => (t[m] ? [durationMs(t[m])] : [])));
+    this.soonestMs = targets.length > 0 ? Math.min(...targets) : undefined;
     this.breaches = new Counter({
       name: 'palisade_sla_breaches_total',
       help: 'SLA targets (runbooks/sla.yaml) missed by open incidents, by measure (acknowledge, contain, resolve) and severity; each counted by the one API that recorded it.',
@@ -100,9 +104,8 @@ export class SlaWatcher implements OnApplicationBootstrap, OnApplicationShutdown
    * responder's transaction.
    */
   async sweep(now = new Date()): Promise<number> {
-    const targets = this.policy.targets.flatMap((t) => SLA_MEASURES.flatMap((m) => (t[m] ? [durationMs(t[m])] : [])));
-    if (targets.length === 0) return 0;
-    const dueSince = new Date(now.getTime() - Math.min(...targets));
+    if (this.soonestMs === undefined) return 0;
+    const dueSince = new Date(now.getTime() - this.soonestMs);
     let recorded = 0;
     let after: string | undefined;
     for (;;) {

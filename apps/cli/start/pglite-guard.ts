@@ -44,7 +44,6 @@ class SessionGuard {
   private current: Exec | undefined;
   private timer: NodeJS.Timeout | undefined;
   private warnedUnknown = false;
-  private readonly peers = new WeakMap<Socket, string>();
   server: PGLiteSocketServer | undefined;
 
   constructor(
@@ -78,7 +77,6 @@ class SessionGuard {
   }
 
   track(socket: Socket): void {
-    this.peers.set(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((...args: unknown[]) => {
       if (this.current) this.current.socket = socket;
@@ -93,22 +91,24 @@ class SessionGuard {
       this.heldSince = undefined;
       this.holder = undefined;
       this.warnedUnknown = false;
-      if (this.timer) clearTimeout(this.timer);
+      clearTimeout(this.timer);
+      this.timer = undefined;
       return;
     }
     if (exec.socket) this.holder = exec.socket;
     else if (!wasHeld) this.holder = undefined; // a new hold whose sender wrote nothing yet
     this.heldSince ??= exec.start;
-    if (this.busy === 0 && this.idleMs > 0) this.arm(this.idleMs);
+    // One timer per hold, not one per message: at expiry it measures the silence since the last statement.
+    if (this.busy === 0 && this.idleMs > 0 && this.timer === undefined) this.arm(this.idleMs);
   }
 
   private arm(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.expire(), ms);
     this.timer.unref();
   }
 
   private expire(): void {
+    this.timer = undefined;
     // A statement running (a long one is not silence) re-arms the check when it ends.
     if (this.busy > 0 || this.heldSince === undefined || !this.isHeld()) return;
     const now = Date.now();
@@ -127,7 +127,7 @@ class SessionGuard {
     this.holder = undefined;
     const waiting = this.server?.getStats().queuedQueries ?? 0;
     this.log(
-      `palisade embedded postgres: closed the connection from ${this.peers.get(socket) ?? 'an unknown client'}: ` +
+      `palisade embedded postgres: closed the connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ` +
         `it held the database session in an open transaction for ${held} s and sent nothing for ${(silent / 1000).toFixed(1)} s ` +
         `(limit ${this.idleMs} ms, PALISADE_EMBEDDED_IDLE_IN_TRANSACTION_MS) while ${waiting} message(s) from other clients waited; ` +
         `its transaction is rolled back and the process behind it will see "terminating connection due to idle-in-transaction timeout"`,
