@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApplicationFailure, Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Repository } from 'typeorm';
@@ -20,7 +20,7 @@ import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
-import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import { describeErrorChain, isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable, workerUnavailableReason } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
 
@@ -30,6 +30,8 @@ export interface Approvals {
   currentStep: string | null;
   gates: GateView[];
 }
+
+const log = new Logger('ApprovalsService');
 
 /** A vote waits for the playbook to take it (the worker must answer): a little longer than a read. */
 const DECIDE_DEADLINE_MS = 10_000;
@@ -164,9 +166,31 @@ function notRunning(id: string, status?: string): ApiError {
   );
 }
 
-function mapTemporalError(err: unknown, id: string, what: string, hint?: string): unknown {
+/** Where to look when a run's worker does not answer: Temporal routes a run only to workers of its version. */
+const NO_WORKER_HINT = "GET /deploys shows each version's pollers: if the run's version has none, start a worker of it or roll back to a version whose worker polls";
+
+/**
+ * A Temporal error as the API answers it: the run gone is 409; Temporal, or the run's worker, not
+ * answering (unreachable, past the deadline, or refused because no worker polls the run's version)
+ * is 503 `temporal_unavailable`. Anything else is logged with its class and causes and becomes a 500.
+ */
+export function mapTemporalError(err: unknown, id: string, what: string, hint?: string): unknown {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return notRunning(id);
-  if (isTemporalUnreachable(err)) return temporalUnavailable(`Temporal did not answer in time to ${what} on incident ${id}.`, hint?.replaceAll(':id', id));
+  const first = hint ? `${hint.replaceAll(':id', id)} ` : '';
+  const refused = workerUnavailableReason(err);
+  if (refused !== undefined) {
+    return temporalUnavailable(
+      `No worker answered for incident ${id}'s playbook, so Palisade could not ${what}: the run may be waiting on a worker-deployment version no worker runs (Temporal: "${refused}").`,
+      `${first}${NO_WORKER_HINT}; then retry.`,
+    );
+  }
+  if (isTemporalUnreachable(err)) {
+    return temporalUnavailable(
+      `Temporal did not answer in time to ${what} on incident ${id}: Temporal may be down or slow, or the run may be waiting on a worker-deployment version no worker runs.`,
+      `${first}GET /readyz shows whether Temporal answers; ${NO_WORKER_HINT}. Retry in a few seconds (see Retry-After).`,
+    );
+  }
+  log.error(`Unexpected error from Temporal on incident ${id} (${what}): ${describeErrorChain(err)}`);
   return err;
 }
