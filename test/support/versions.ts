@@ -6,7 +6,7 @@ import { becomeCurrent } from '../../apps/worker/versioning';
 import { createWorker } from '../../apps/worker/worker';
 import type { TestEngine } from './engine';
 
-export { brokenBundle, otherBundle } from '../fixtures/versions/builds';
+export { brokenBundle, otherBundle, queryFixturesBundle } from '../fixtures/versions/builds';
 
 export interface OtherBuild {
   worker: Worker;

@@ -1,8 +1,9 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { Metadata, status } from '@grpc/grpc-js';
-import { ServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mapTemporalError } from '../../apps/api/approvals/approvals.service';
+import { noStateQuery } from '../../apps/api/common/temporal-errors';
 
 const ID = '0d96a8ea-1b0d-476e-82a9-859883e7613f';
 
@@ -13,6 +14,13 @@ function grpcError(code: status, details: string): Error {
 
 /** What WorkflowClient's query and describe throw for a gRPC error it does not know (rethrowGrpcError in @temporalio/client). */
 const failedQuery = (code: status, details: string) => new ServiceError('Failed to query Workflow', { cause: grpcError(code, details) });
+
+/**
+ * What WorkflowClient's query throws when Temporal answers QueryFailed (gRPC INVALID_ARGUMENT with the
+ * worker's message), whatever the worker's reason (_queryWorkflowHandler in @temporalio/client).
+ */
+const workerFailedQuery = (details: string) =>
+  new QueryNotRegisteredError(grpcError(status.INVALID_ARGUMENT, details).message.replace(/^3 INVALID_ARGUMENT: /, ''), status.INVALID_ARGUMENT);
 
 function answer(err: unknown, hint?: string): unknown {
   const mapped = mapTemporalError(err, ID, 'read its approvals', hint);
@@ -60,5 +68,37 @@ describe('the approvals API on Temporal errors', () => {
     const err = failedQuery(status.PERMISSION_DENIED, 'Request unauthorized.');
     expect(answer(err)).toBe(err);
     expect(logged).toHaveBeenCalledWith(expect.stringMatching(/ServiceError: Failed to query Workflow <- caused by Error \(gRPC 7\): 7 PERMISSION_DENIED: Request unauthorized\./));
+  });
+
+  it('reads only the worker\'s own "no handler for state" as a playbook that keeps no state', () => {
+    // @temporalio/workflow internals.ts (queryWorkflowNextHandler), with the handlers every run has.
+    expect(noStateQuery(workerFailedQuery('Workflow did not register a handler for state. Registered queries: [__stack_trace __enhanced_stack_trace __temporal_workflow_metadata]'))).toBeNull();
+    for (const reason of [
+      "Cannot read properties of undefined (reading 'values')",
+      'Workflow did not register a handler for stateV2. Registered queries: [__stack_trace]',
+      '[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 5, ActivityTaskScheduled)',
+    ]) {
+      const err = workerFailedQuery(reason);
+      expect(() => noStateQuery(err)).toThrow(err);
+    }
+    const other = failedQuery(status.FAILED_PRECONDITION, 'no poller seen for task queue recently, worker may be down');
+    expect(() => noStateQuery(other)).toThrow(other);
+  });
+
+  it('answers a query the worker failed with 502 playbook_query_failed: Temporal\'s reason, the worker\'s logs, GET /deploys and the timeline', () => {
+    const logged = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const reason = '[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 5, ActivityTaskScheduled)';
+    const res = answer(workerFailedQuery(reason), 'The vote did not count.');
+    expect(res).toMatchObject({
+      status: 502,
+      body: {
+        error: 'playbook_query_failed',
+        message: expect.stringContaining(`its worker failed to answer the state query, so Palisade could not read its approvals; its gates may be waiting for a vote (Temporal: "${reason}")`),
+      },
+    });
+    const { hint } = (res as { body: { hint: string } }).body;
+    expect(hint.startsWith('The vote did not count. ')).toBe(true);
+    for (const next of ["The worker's logs", 'non-determinism', 'GET /deploys', `GET /incidents/${ID}/timeline`]) expect(hint).toContain(next);
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining(reason));
   });
 });

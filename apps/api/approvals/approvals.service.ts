@@ -20,7 +20,7 @@ import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
-import { describeErrorChain, isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable, workerUnavailableReason } from '../common/temporal-errors';
+import { describeErrorChain, isTemporalUnreachable, noStateQuery, queryFailedReason, TEMPORAL_DEADLINE_MS, temporalUnavailable, workerUnavailableReason } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
 
@@ -107,7 +107,7 @@ export class ApprovalsService {
         throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
       }
       // A playbook without approval gates (manual-incident) has no `decide` handler, so its run refuses the Update: it keeps no state either.
-      if (err instanceof WorkflowUpdateFailedError && (await this.keepsNoState(incident.workflowId))) {
+      if (err instanceof WorkflowUpdateFailedError && (await this.keepsNoState(incident.workflowId, id, err))) {
         throw voteRejected('unknown_gate', `Incident ${id}'s playbook has no approval gates, so none named ${gateId}.`, id);
       }
       throw mapTemporalError(err, id, 'take the vote', 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
@@ -121,13 +121,18 @@ export class ApprovalsService {
     await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(incident.workflowId).signal(slackClickRejectedSignal, click));
   }
 
-  /** Whether the run registers no `state` query (a playbook without gates); false when that cannot be told. */
-  private async keepsNoState(workflowId: string): Promise<boolean> {
+  /**
+   * Whether the run registers no `state` query (a playbook without gates), asked when it refused a
+   * vote; false when that cannot be told. When its worker fails the query (it does keep state, but
+   * cannot show it), that failure as the API answers it: the vote did not count.
+   */
+  private async keepsNoState(workflowId: string, id: string, refused: WorkflowUpdateFailedError): Promise<boolean> {
     try {
       const handle = this.temporal.workflow.getHandle(workflowId);
       return (await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handle.query(stateQuery).catch(noStateQuery))) === null;
-    } catch {
-      return false;
+    } catch (err) {
+      if (queryFailedReason(err) === undefined) return false;
+      throw mapTemporalError(err, id, 'take the vote', `The vote did not count: the playbook refused it ("${refused.cause?.message ?? refused.message}").`);
     }
   }
 
@@ -169,15 +174,31 @@ function notRunning(id: string, status?: string): ApiError {
 /** Where to look when a run's worker does not answer: Temporal routes a run only to workers of its version. */
 const NO_WORKER_HINT = "GET /deploys shows each version's pollers: if the run's version has none, start a worker of it or roll back to a version whose worker polls";
 
+/** What to do when the run's worker fails its `state` query: a bug in a query handler, or a run the worker cannot replay. */
+const QUERY_FAILED_HINT =
+  "The worker's logs have the failure: a query handler that throws, or a run its version cannot replay (non-determinism after a deploy). " +
+  "GET /deploys shows each version and its pollers: roll back to one that replays the run. GET /incidents/:id/timeline still has every gate's request, votes and decision.";
+
 /**
  * A Temporal error as the API answers it: the run gone is 409; Temporal, or the run's worker, not
  * answering (unreachable, past the deadline, or refused because no worker polls the run's version)
- * is 503 `temporal_unavailable`. Anything else is logged with its class and causes and becomes a 500.
+ * is 503 `temporal_unavailable`; the worker failing the `state` query (not a missing handler: see
+ * noStateQuery) is 502 `playbook_query_failed`. Anything else is logged with its class and causes and becomes a 500.
  */
 export function mapTemporalError(err: unknown, id: string, what: string, hint?: string): unknown {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return notRunning(id);
   const first = hint ? `${hint.replaceAll(':id', id)} ` : '';
+  const failed = queryFailedReason(err);
+  if (failed !== undefined) {
+    log.warn(`The worker of incident ${id}'s playbook failed the state query (${what}): ${failed}`);
+    return new ApiError(
+      HttpStatus.BAD_GATEWAY,
+      'playbook_query_failed',
+      `Incident ${id}'s playbook runs, but its worker failed to answer the state query, so Palisade could not ${what}; its gates may be waiting for a vote (Temporal: "${failed}").`,
+      `${first}${QUERY_FAILED_HINT.replaceAll(':id', id)}`,
+    );
+  }
   const refused = workerUnavailableReason(err);
   if (refused !== undefined) {
     return temporalUnavailable(

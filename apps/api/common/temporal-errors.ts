@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { isGrpcServiceError, QueryNotRegisteredError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { stateQuery } from '../../../workflows/shared/messages';
 import { ApiError } from './error.filter';
 
 /** How long an API request waits for Temporal before answering 503 (the gRPC client retries meanwhile). */
@@ -61,8 +62,36 @@ export function temporalUnavailable(message: string, hint = 'Retry in a few seco
   return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'temporal_unavailable', message, hint);
 }
 
-/** null for a running playbook that registers no `state` query (it keeps no gates: manual-incident); other errors as they are. */
+/**
+ * How a run's worker answers a query for which its workflow registers no handler: the TypeScript
+ * SDK's own wording, from @temporalio/workflow src/internals.ts (Activator.queryWorkflowNextHandler):
+ *   `Workflow did not register a handler for ${queryName}. Registered queries: [${knownQueryTypes}]`
+ * Temporal hands the worker's message on unchanged as the gRPC status's (see queryFailedReason).
+ */
+export function noHandlerAnswer(queryName: string): string {
+  return `Workflow did not register a handler for ${queryName}. `;
+}
+
+/**
+ * The worker's reason when it failed a query, or undefined. Temporal answers a query the worker
+ * failed with QueryFailed, a gRPC INVALID_ARGUMENT carrying the worker's message (server:
+ * service/history/api/queryworkflow/api.go and service/matching/matching_engine.go,
+ * `serviceerror.NewQueryFailedWithFailure(...GetErrorMessage(), ...)`; go.temporal.io/api
+ * serviceerror/query_failed.go, `status.New(codes.InvalidArgument, e.Message)`), and
+ * @temporalio/client's `_queryWorkflowHandler` throws every INVALID_ARGUMENT as
+ * QueryNotRegisteredError, whatever the worker's reason: no such handler, but also a handler that
+ * threw, or a run the worker could not replay (non-determinism after a deploy).
+ */
+export function queryFailedReason(err: unknown): string | undefined {
+  return err instanceof QueryNotRegisteredError ? err.message || 'INVALID_ARGUMENT' : undefined;
+}
+
+/**
+ * null for a running playbook that registers no `state` query (it keeps no gates): only the worker's
+ * own answer for a missing handler. Any other failure of the query (a handler that throws, a run its
+ * worker cannot replay) is thrown as it is: read as "no state", it would hide a waiting gate.
+ */
 export function noStateQuery(err: unknown): null {
-  if (err instanceof QueryNotRegisteredError) return null;
+  if (queryFailedReason(err)?.startsWith(noHandlerAnswer(stateQuery.name))) return null;
   throw err;
 }

@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,7 @@ import type { PlaybookInput } from '../../../workflows/shared/input';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
 import { isUuid } from '../common/openapi/schemas';
-import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import { isTemporalUnreachable, noStateQuery, queryFailedReason, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
@@ -45,6 +45,8 @@ const MANUAL_INCIDENT = 'manual-incident';
 
 /** How long GET /incidents/:id waits for the playbook's live state before answering without it. */
 const LIVE_DEADLINE_MS = 2_000;
+
+const log = new Logger('IncidentsService');
 
 @Injectable()
 export class IncidentsService {
@@ -284,6 +286,9 @@ export class IncidentsService {
     } catch (err) {
       // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
       if (err instanceof WorkflowNotFoundError) return { live: null, liveStatus: 'closed' };
+      // Its worker failed the query (a handler that throws, a run it cannot replay): not "no state", which would hide its gates.
+      const failed = queryFailedReason(err);
+      if (failed !== undefined) log.warn(`The worker of incident ${incident.id}'s playbook failed the state query: ${failed}`);
       return { live: null, liveStatus: 'unreachable' };
     }
   }

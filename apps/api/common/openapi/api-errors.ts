@@ -15,7 +15,7 @@ const TITLES: Record<ErrorStatus, string> = {
   413: 'The body is too large',
   415: 'The body is not in a type or encoding the API reads',
   429: 'Too many at once',
-  502: 'A vendor did not answer',
+  502: "A vendor, or the playbook's worker, failed to answer",
   503: 'Temporarily unavailable',
 };
 

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
+import { conforming, fetchDocument, ResponseValidator } from '../support/openapi';
+import { timeline } from '../support/playbooks';
+import { queryFixturesBundle, startOtherBuild, type OtherBuild } from '../support/versions';
+
+// Temporal answers a query its worker failed with QueryFailed (gRPC INVALID_ARGUMENT), and
+// @temporalio/client throws every INVALID_ARGUMENT as QueryNotRegisteredError: a `state` query
+// handler that throws (or a run its worker cannot replay) looked like a playbook that keeps no
+// state. A responder saw no gates (200, gates []) and a vote answered 409 unknown_gate while the
+// isolate-host gate waited. Only the worker's own "did not register a handler for state" means that.
+describe("approvals when the playbook's worker fails the state query", () => {
+  let engine: TestEngine;
+  let build: OtherBuild | undefined;
+  let validator: ResponseValidator;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+    // A build whose host-compromise fails its `state` query and `decide` validator, and whose manual-incident registers neither.
+    build = await startOtherBuild(engine, await queryFixturesBundle());
+    await build.promote();
+    validator = new ResponseValidator(await fetchDocument(engine.baseUrl));
+  });
+  afterAll(async () => {
+    await build?.close();
+    await engine?.close();
+  });
+
+  it('answers 502 playbook_query_failed with the worker\'s reason and where to look, not "no gates", while a gate waits', async () => {
+    const started = await postJson(`${engine.baseUrl}/playbooks/host-compromise/runs`, { params: { host: `test-${randomUUID()}` } }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const incidentId: string = started.body.incidentId;
+    await eventually(
+      'the isolate-host gate on the timeline',
+      async () => ((await timeline(engine, incidentId)).some((e) => e.type === 'gate.requested' && e.data.gateId === 'isolate-host') ? true : undefined),
+      60_000,
+    );
+
+    const approvals = await conforming(validator, engine.baseUrl, 'GET', `/incidents/${incidentId}/approvals`, { token: TEST_ADMIN_TOKEN });
+    const vote = await conforming(validator, engine.baseUrl, 'POST', `/incidents/${incidentId}/approvals/isolate-host`, {
+      token: await tokenFor(engine.baseUrl, 'bob', 'approver'),
+      body: { decision: 'approve', reason: 'contain it' },
+    });
+    expect([approvals, vote].map((r) => `${r.status} ${r.body.error}`)).toEqual(['502 playbook_query_failed', '502 playbook_query_failed']);
+    // Documented for both routes, in the API's error shape.
+    expect([...approvals.problems, ...vote.problems]).toEqual([]);
+    for (const res of [approvals, vote]) {
+      // The worker's own reason, as Temporal passed it on.
+      expect(res.body.message).toContain("Cannot read properties of undefined (reading 'values')");
+      expect(res.body.message).toContain('its worker failed to answer the state query');
+      expect(res.body.hint).toContain("The worker's logs");
+      expect(res.body.hint).toContain('GET /deploys');
+      expect(res.body.hint).toContain(`GET /incidents/${incidentId}/timeline`);
+    }
+    expect(vote.body.hint).toMatch(/^The vote did not count: the playbook refused it \(".*reading 'values'.*"\)/);
+
+    // The incident's page no longer claims a running playbook without state.
+    const described = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+    expect(described.body).toMatchObject({ id: incidentId, live: null, liveStatus: 'unreachable' });
+  }, 120_000);
+
+  it('still answers a running playbook that registers no state query as one without gates', async () => {
+    const made = await postJson(`${engine.baseUrl}/incidents`, { title: 'Laptop stolen', severity: 'high' });
+    expect(made.status, JSON.stringify(made.body)).toBe(202);
+    const id: string = made.body.incidentId;
+    const running = await eventually(
+      'the run to answer',
+      async () => {
+        const res = await conforming(validator, engine.baseUrl, 'GET', `/incidents/${id}/approvals`, { token: TEST_ADMIN_TOKEN });
+        return res.status === 200 ? res : undefined;
+      },
+      60_000,
+    );
+    expect(running.problems).toEqual([]);
+    expect(running.body).toEqual({ incidentId: id, phase: null, currentStep: null, gates: [] });
+    const vote = await postJson(`${engine.baseUrl}/incidents/${id}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'bob', 'approver'));
+    expect(vote).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
+    const described = await getJson(`${engine.baseUrl}/incidents/${id}`);
+    expect(described.body).toMatchObject({ id, status: 'open', live: null, liveStatus: 'running' });
+  }, 120_000);
+});
