@@ -106,7 +106,8 @@ export class ApprovalsService {
         const code = err.cause.details?.[0];
         throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
       }
-      // A playbook without approval gates (manual-incident) has no `decide` handler, so its run refuses the Update: it keeps no state either.
+      // A run with no `decide` handler refuses the Update; one that registers no `state` query either keeps no gates (every
+      // playbook on the shared runner registers both: workflows/shared/run-handlers.ts).
       if (err instanceof WorkflowUpdateFailedError && (await this.keepsNoState(incident.workflowId, id, err))) {
         throw voteRejected('unknown_gate', `Incident ${id}'s playbook has no approval gates, so none named ${gateId}.`, id);
       }
