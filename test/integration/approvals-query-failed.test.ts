@@ -26,7 +26,7 @@ describe("approvals when the playbook's worker fails the state query", () => {
     await engine?.close();
   });
 
-  it('answers 502 playbook_query_failed with the worker\'s reason and where to look, not "no gates", while a gate waits', async () => {
+  it('answers 502 playbook_failed with the worker\'s reason and where to look, not "no gates", while a gate waits', async () => {
     const started = await postJson(`${engine.baseUrl}/playbooks/host-compromise/runs`, { params: { host: `test-${randomUUID()}` } }, await tokenFor(engine.baseUrl, 'alice', 'responder'));
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     const incidentId: string = started.body.incidentId;
@@ -41,18 +41,19 @@ describe("approvals when the playbook's worker fails the state query", () => {
       token: await tokenFor(engine.baseUrl, 'bob', 'approver'),
       body: { decision: 'approve', reason: 'contain it' },
     });
-    expect([approvals, vote].map((r) => `${r.status} ${r.body.error}`)).toEqual(['502 playbook_query_failed', '502 playbook_query_failed']);
+    expect([approvals, vote].map((r) => `${r.status} ${r.body.error}`)).toEqual(['502 playbook_failed', '502 playbook_failed']);
     // Documented for both routes, in the API's error shape.
     expect([...approvals.problems, ...vote.problems]).toEqual([]);
     for (const res of [approvals, vote]) {
       // The worker's own reason, as Temporal passed it on.
       expect(res.body.message).toContain("Cannot read properties of undefined (reading 'values')");
-      expect(res.body.message).toContain('its worker failed to answer the state query');
       expect(res.body.hint).toContain("The worker's logs");
       expect(res.body.hint).toContain('GET /deploys');
       expect(res.body.hint).toContain(`GET /incidents/${incidentId}/timeline`);
     }
-    expect(vote.body.hint).toMatch(/^The vote did not count: the playbook refused it \(".*reading 'values'.*"\)/);
+    expect(approvals.body.message).toContain('the state query failed on its worker');
+    expect(vote.body.message).toContain('refused to take the vote: its handler failed on the worker');
+    expect(vote.body.hint.startsWith('The vote did not count. ')).toBe(true);
 
     // The incident's page no longer claims a running playbook without state.
     const described = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);

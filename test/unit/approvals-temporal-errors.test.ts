@@ -1,8 +1,8 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { Metadata, status } from '@grpc/grpc-js';
-import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ApplicationFailure, QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mapTemporalError } from '../../apps/api/approvals/approvals.service';
+import { mapTemporalError, type TemporalErrorHints } from '../../apps/api/approvals/approvals.service';
 import { noStateQuery } from '../../apps/api/common/temporal-errors';
 
 const ID = '0d96a8ea-1b0d-476e-82a9-859883e7613f';
@@ -22,8 +22,8 @@ const failedQuery = (code: status, details: string) => new ServiceError('Failed 
 const workerFailedQuery = (details: string) =>
   new QueryNotRegisteredError(grpcError(status.INVALID_ARGUMENT, details).message.replace(/^3 INVALID_ARGUMENT: /, ''), status.INVALID_ARGUMENT);
 
-function answer(err: unknown, hint?: string): unknown {
-  const mapped = mapTemporalError(err, ID, 'read its approvals', hint);
+function answer(err: unknown, hints?: TemporalErrorHints): unknown {
+  const mapped = mapTemporalError(err, ID, 'read its approvals', hints);
   return mapped instanceof HttpException ? { status: mapped.getStatus(), body: mapped.getResponse() } : mapped;
 }
 
@@ -44,13 +44,38 @@ describe('the approvals API on Temporal errors', () => {
         hint: expect.stringContaining('GET /deploys'),
       },
     });
-    // The history service's own refusal (a run whose workflow task keeps failing) is the same kind of answer.
-    expect(answer(failedQuery(status.FAILED_PRECONDITION, 'Unable to query workflow due to Workflow Task in failed state.'))).toMatchObject({ status: 503 });
+  });
+
+  it('answers a run whose workflow task keeps failing (its worker polls) with 502 playbook_failed, and the vote as not counted', () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // The history service's refusal (service/history/api/queryworkflow/api.go, updateworkflow): not a missing worker.
+    const res = answer(failedQuery(status.FAILED_PRECONDITION, 'Unable to query workflow due to Workflow Task in failed state.'), { refused: 'The vote did not count.' });
+    expect(res).toMatchObject({ status: 502, body: { error: 'playbook_failed', message: expect.stringContaining('its workflow task keeps failing on its worker') } });
+    const { hint } = (res as { body: { hint: string } }).body;
+    expect(hint.startsWith('The vote did not count. ')).toBe(true);
+    expect(hint).toContain("The worker's logs");
+  });
+
+  it('answers any other refusal for now with 503 quoting Temporal, without blaming a worker', () => {
+    const res = answer(failedQuery(status.FAILED_PRECONDITION, 'limit on number of total updates has been reached'));
+    expect(res).toMatchObject({ status: 503, body: { error: 'temporal_unavailable', message: expect.stringContaining('limit on number of total updates has been reached') } });
+    expect((res as { body: { message: string } }).body.message).not.toContain('worker');
+  });
+
+  it("answers a vote whose handler failed on the worker with 502 playbook_failed, the vote not counted, and no playbook without gates", () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const threw = new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message: "Cannot read properties of undefined (reading 'values')", type: 'TypeError' }));
+    const res = mapTemporalError(threw, ID, 'take the vote', { refused: 'The vote did not count.' });
+    expect(res).toBeInstanceOf(HttpException);
+    const http = res as HttpException;
+    expect(http.getStatus()).toBe(502);
+    expect(http.getResponse()).toMatchObject({ error: 'playbook_failed', message: expect.stringContaining("its handler failed on the worker (\"Cannot read properties of undefined (reading 'values')\")") });
   });
 
   it('answers a deadline passed or Temporal unreachable with 503, pointing at GET /readyz and GET /deploys, keeping the vote\'s own hint first', () => {
-    for (const err of [failedQuery(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 5.001s'), failedQuery(status.UNAVAILABLE, 'No connection established'), new WorkflowUpdateRPCTimeoutOrCancelledError('timeout', { cause: grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded') })]) {
-      const res = answer(err, 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
+    // CANCELLED: the server giving up on a query it handed to a worker that polled, then hung (seen with the worker stopped by SIGSTOP).
+    for (const err of [failedQuery(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 5.001s'), failedQuery(status.UNAVAILABLE, 'No connection established'), failedQuery(status.CANCELLED, 'Call cancelled'), new WorkflowUpdateRPCTimeoutOrCancelledError('timeout', { cause: grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded') })]) {
+      const res = answer(err, { unsure: 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.', refused: 'The vote did not count.' });
       expect(res).toMatchObject({ status: 503, body: { error: 'temporal_unavailable', message: expect.stringContaining('version no worker runs') } });
       const { hint } = (res as { body: { hint: string } }).body;
       expect(hint.startsWith(`The vote may or may not have counted: GET /incidents/${ID}/approvals shows it`)).toBe(true);
@@ -85,15 +110,15 @@ describe('the approvals API on Temporal errors', () => {
     expect(() => noStateQuery(other)).toThrow(other);
   });
 
-  it('answers a query the worker failed with 502 playbook_query_failed: Temporal\'s reason, the worker\'s logs, GET /deploys and the timeline', () => {
+  it('answers a query the worker failed with 502 playbook_failed: Temporal\'s reason, the worker\'s logs, GET /deploys and the timeline', () => {
     const logged = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const reason = '[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 5, ActivityTaskScheduled)';
-    const res = answer(workerFailedQuery(reason), 'The vote did not count.');
+    const res = answer(workerFailedQuery(reason), { refused: 'The vote did not count.' });
     expect(res).toMatchObject({
       status: 502,
       body: {
-        error: 'playbook_query_failed',
-        message: expect.stringContaining(`its worker failed to answer the state query, so Palisade could not read its approvals; its gates may be waiting for a vote (Temporal: "${reason}")`),
+        error: 'playbook_failed',
+        message: expect.stringContaining(`the state query failed on its worker (or Temporal refused it), so Palisade could not read its approvals; its gates may be waiting for a vote (Temporal: "${reason}")`),
       },
     });
     const { hint } = (res as { body: { hint: string } }).body;

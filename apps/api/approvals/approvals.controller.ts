@@ -15,7 +15,7 @@ const ID = 'The incident id (GET /incidents lists them).';
 /** A gate id as runbooks/approvals.yaml names gates (isolate-host, widen-wave-1). */
 const gateIdSchema = z.string().min(1).max(200);
 /** Read from, or voted on through, the running playbook. */
-const RUNNING = { 400: ['invalid_incident_id'], 404: ['incident_not_found'], 409: ['playbook_not_running'], 502: ['playbook_query_failed'], 503: ['temporal_unavailable'] } as const;
+const RUNNING = { 400: ['invalid_incident_id'], 404: ['incident_not_found'], 409: ['playbook_not_running'], 502: ['playbook_failed'], 503: ['temporal_unavailable'] } as const;
 
 @ApiTags('approvals')
 @Controller('incidents')

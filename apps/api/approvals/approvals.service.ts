@@ -20,7 +20,7 @@ import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
 import { PeopleDirectory } from '../common/people.directory';
 import { FleetSetupService } from '../fleet/fleet-setup.service';
-import { describeErrorChain, isTemporalUnreachable, noStateQuery, queryFailedReason, TEMPORAL_DEADLINE_MS, temporalUnavailable, workerUnavailableReason } from '../common/temporal-errors';
+import { describeErrorChain, isTemporalUnreachable, noStateQuery, queryFailedReason, TEMPORAL_DEADLINE_MS, temporalRefusal, temporalUnavailable } from '../common/temporal-errors';
 import type { DecideDto } from './dto/decide.dto';
 import { gateViews, voteRejected, type GateView } from './gate-views';
 
@@ -106,12 +106,15 @@ export class ApprovalsService {
         const code = err.cause.details?.[0];
         throw voteRejected(typeof code === 'string' ? code : 'vote_rejected', err.cause.message, id);
       }
-      // A run with no `decide` handler refuses the Update; one that registers no `state` query either keeps no gates (every
-      // playbook on the shared runner registers both: workflows/shared/run-handlers.ts).
-      if (err instanceof WorkflowUpdateFailedError && (await this.keepsNoState(incident.workflowId, id, err))) {
+      // A run with no `decide` handler (legacy triage runs; a playbook off the shared runner) refuses the Update with the
+      // SDK's own words (@temporalio/workflow src/internals.ts): it has no gates to vote on.
+      if (err instanceof WorkflowUpdateFailedError && err.cause?.message === `No registered handler for update: ${decideUpdate.name}`) {
         throw voteRejected('unknown_gate', `Incident ${id}'s playbook has no approval gates, so none named ${gateId}.`, id);
       }
-      throw mapTemporalError(err, id, 'take the vote', 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.');
+      throw mapTemporalError(err, id, 'take the vote', {
+        unsure: 'The vote may or may not have counted: GET /incidents/:id/approvals shows it once Temporal answers.',
+        refused: 'The vote did not count.',
+      });
     }
   }
 
@@ -120,21 +123,6 @@ export class ApprovalsService {
     const incident = await this.incidents.findOneBy({ id: assertUuid(click.incidentId) });
     if (!incident || incident.status === 'resolved' || incident.status === 'cancelled') return;
     await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => this.temporal.workflow.getHandle(incident.workflowId).signal(slackClickRejectedSignal, click));
-  }
-
-  /**
-   * Whether the run registers no `state` query (a playbook without gates), asked when it refused a
-   * vote; false when that cannot be told. When its worker fails the query (it does keep state, but
-   * cannot show it), that failure as the API answers it: the vote did not count.
-   */
-  private async keepsNoState(workflowId: string, id: string, refused: WorkflowUpdateFailedError): Promise<boolean> {
-    try {
-      const handle = this.temporal.workflow.getHandle(workflowId);
-      return (await this.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handle.query(stateQuery).catch(noStateQuery))) === null;
-    } catch (err) {
-      if (queryFailedReason(err) === undefined) return false;
-      throw mapTemporalError(err, id, 'take the vote', `The vote did not count: the playbook refused it ("${refused.cause?.message ?? refused.message}").`);
-    }
   }
 
   /** The running playbook's state; null when it runs but keeps none (no `state` query: a playbook without gates). */
@@ -175,42 +163,63 @@ function notRunning(id: string, status?: string): ApiError {
 /** Where to look when a run's worker does not answer: Temporal routes a run only to workers of its version. */
 const NO_WORKER_HINT = "GET /deploys shows each version's pollers: if the run's version has none, start a worker of it or roll back to a version whose worker polls";
 
-/** What to do when the run's worker fails its `state` query: a bug in a query handler, or a run the worker cannot replay. */
-const QUERY_FAILED_HINT =
-  "The worker's logs have the failure: a query handler that throws, or a run its version cannot replay (non-determinism after a deploy). " +
+/** What to do when the run's worker fails it: a bug in the playbook's code, or a run the worker cannot replay. */
+const PLAYBOOK_FAILED_HINT =
+  "The worker's logs have the failure: a handler that throws, or a run its version cannot replay (non-determinism after a deploy). " +
   "GET /deploys shows each version and its pollers: roll back to one that replays the run. GET /incidents/:id/timeline still has every gate's request, votes and decision.";
 
+/** What the caller is told first: when Temporal may have taken the request (`unsure`), and when it surely did not (`refused`). */
+export interface TemporalErrorHints {
+  unsure?: string;
+  refused?: string;
+}
+
 /**
- * A Temporal error as the API answers it: the run gone is 409; Temporal, or the run's worker, not
- * answering (unreachable, past the deadline, or refused because no worker polls the run's version)
- * is 503 `temporal_unavailable`; the worker failing the `state` query (not a missing handler: see
- * noStateQuery) is 502 `playbook_query_failed`. Anything else is logged with its class and causes and becomes a 500.
+ * A Temporal error as the API answers it:
+ * - the run gone: 409 `playbook_not_running`;
+ * - Temporal, or the run's worker, not answering (unreachable, past the deadline, no worker polling
+ *   the run's version, another refusal for now): 503 `temporal_unavailable`;
+ * - the run's worker failing it (the `state` query or the vote's handler threw, its workflow task keeps
+ *   failing): 502 `playbook_failed`.
+ * Anything else is logged with its class and causes and becomes a 500.
  */
-export function mapTemporalError(err: unknown, id: string, what: string, hint?: string): unknown {
+export function mapTemporalError(err: unknown, id: string, what: string, hints: TemporalErrorHints = {}): unknown {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return notRunning(id);
-  const first = hint ? `${hint.replaceAll(':id', id)} ` : '';
-  const failed = queryFailedReason(err);
-  if (failed !== undefined) {
-    log.warn(`The worker of incident ${id}'s playbook failed the state query (${what}): ${failed}`);
-    return new ApiError(
-      HttpStatus.BAD_GATEWAY,
-      'playbook_query_failed',
-      `Incident ${id}'s playbook runs, but its worker failed to answer the state query, so Palisade could not ${what}; its gates may be waiting for a vote (Temporal: "${failed}").`,
-      `${first}${QUERY_FAILED_HINT.replaceAll(':id', id)}`,
+  const lead = (hint: string | undefined) => (hint ? `${hint.replaceAll(':id', id)} ` : '');
+  const playbookFailed = (message: string) => {
+    log.warn(`Incident ${id}'s playbook failed (${what}): ${message}`);
+    return new ApiError(HttpStatus.BAD_GATEWAY, 'playbook_failed', message, `${lead(hints.refused)}${PLAYBOOK_FAILED_HINT.replaceAll(':id', id)}`);
+  };
+  const failedQuery = queryFailedReason(err);
+  if (failedQuery !== undefined) {
+    return playbookFailed(
+      `Incident ${id}'s playbook runs, but the state query failed on its worker (or Temporal refused it), so Palisade could not ${what}; its gates may be waiting for a vote (Temporal: "${failedQuery}").`,
     );
   }
-  const refused = workerUnavailableReason(err);
-  if (refused !== undefined) {
-    return temporalUnavailable(
-      `No worker answered for incident ${id}'s playbook, so Palisade could not ${what}: the run may be waiting on a worker-deployment version no worker runs (Temporal: "${refused}").`,
-      `${first}${NO_WORKER_HINT}; then retry.`,
+  // A vote's handler (or its validator) threw: Temporal did not take it.
+  if (err instanceof WorkflowUpdateFailedError) {
+    return playbookFailed(`Incident ${id}'s playbook refused to ${what}: its handler failed on the worker ("${err.cause?.message ?? err.message}").`);
+  }
+  const refusal = temporalRefusal(err);
+  if (refusal?.kind === 'task-failing') {
+    return playbookFailed(
+      `Incident ${id}'s playbook is stuck: its workflow task keeps failing on its worker, so Temporal refused to let Palisade ${what} (Temporal: "${refusal.reason}").`,
     );
+  }
+  if (refusal?.kind === 'no-worker') {
+    return temporalUnavailable(
+      `No worker answered for incident ${id}'s playbook, so Palisade could not ${what}: the run may be waiting on a worker-deployment version no worker runs (Temporal: "${refusal.reason}").`,
+      `${lead(hints.refused)}${NO_WORKER_HINT}; then retry.`,
+    );
+  }
+  if (refusal) {
+    return temporalUnavailable(`Temporal refused, for now, to let Palisade ${what} on incident ${id} (Temporal: "${refusal.reason}").`, `${lead(hints.refused)}Retry in a few seconds (see Retry-After).`);
   }
   if (isTemporalUnreachable(err)) {
     return temporalUnavailable(
-      `Temporal did not answer in time to ${what} on incident ${id}: Temporal may be down or slow, or the run may be waiting on a worker-deployment version no worker runs.`,
-      `${first}GET /readyz shows whether Temporal answers; ${NO_WORKER_HINT}. Retry in a few seconds (see Retry-After).`,
+      `Temporal did not answer in time to ${what} on incident ${id}: Temporal may be down or slow, or no worker of the run's version answers (stopped, hung or overloaded, or a version no worker runs).`,
+      `${lead(hints.unsure)}GET /readyz shows whether Temporal answers; ${NO_WORKER_HINT}. Retry in a few seconds (see Retry-After).`,
     );
   }
   log.error(`Unexpected error from Temporal on incident ${id} (${what}): ${describeErrorChain(err)}`);

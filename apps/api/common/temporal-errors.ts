@@ -6,43 +6,48 @@ import { ApiError } from './error.filter';
 /** How long an API request waits for Temporal before answering 503 (the gRPC client retries meanwhile). */
 export const TEMPORAL_DEADLINE_MS = 5_000;
 
-// gRPC status codes (grpc-js `status`): the server is down or did not answer in time.
+// gRPC status codes (grpc-js `status`): the server is down or did not answer in time. The API never
+// cancels a Temporal call itself, so CANCELLED is the server (or the channel closing) giving up:
+// seen when a query went to a worker that polled and then hung (SIGSTOP), before the deadline.
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
-// ...or it answered that the run cannot be reached now (no worker polls its version; its workflow task keeps failing).
+const CANCELLED = 1;
+// ...or it answered that the run cannot take this now (see temporalRefusal).
 const FAILED_PRECONDITION = 9;
 
-/** True when Temporal could not be reached, or did not answer before the deadline. */
-export function isTemporalUnreachable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-    if (!isGrpcServiceError(e)) continue;
-    const code: number = e.code;
-    if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) return true;
-  }
-  return false;
-}
-
 /** The gRPC status Temporal answered with, from `err` or its causes (the client wraps it in a ServiceError). */
-export function grpcStatusOf(err: unknown): { code: number; details: string } | undefined {
+function grpcStatusOf(err: unknown): { code: number; details: string } | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (isGrpcServiceError(e)) return { code: e.code, details: e.details };
   }
   return undefined;
 }
 
+/** True when Temporal could not be reached, or did not answer before the deadline. */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code = grpcStatusOf(err)?.code;
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === CANCELLED;
+}
+
 /**
- * Temporal's reason when it refuses a query or Update because no worker can take it now
- * (FAILED_PRECONDITION), or undefined. Its matching service answers "no poller seen for task queue
- * recently, worker may be down" 1 s before the caller's deadline, instead of DEADLINE_EXCEEDED, when
- * no worker has polled the run's version of its task queue for 20 s (QueryPollerUnavailableWindow):
- * a version whose worker stopped a while ago, or one none ever ran. Its history service answers
- * WorkflowNotReady ("Workflow Task in failed state", "not scheduled yet") the same way.
- * The client throws it as a ServiceError ("Failed to query Workflow") whose cause has the code.
+ * Temporal's refusal of a query or Update on a run (FAILED_PRECONDITION), with its reason, or undefined:
+ * - `no-worker`: its matching service answers "no poller seen for task queue recently, worker may be
+ *   down" 1 s before the caller's deadline when no worker has polled the run's version of its task
+ *   queue for 20 s (QueryPollerUnavailableWindow): a version whose worker stopped a while ago, or one
+ *   none ever ran.
+ * - `task-failing`: its history service answers "... due to Workflow Task in failed state" once the
+ *   run's workflow task has failed again and again: the worker polls, but cannot run it (a bug, or
+ *   non-determinism after a deploy).
+ * - `other`: anything else it refuses for now (a run's limit on Updates in flight, a namespace not active here).
  */
-export function workerUnavailableReason(err: unknown): string | undefined {
+export function temporalRefusal(err: unknown): { kind: 'no-worker' | 'task-failing' | 'other'; reason: string } | undefined {
   const status = grpcStatusOf(err);
-  return status?.code === FAILED_PRECONDITION ? status.details || 'FAILED_PRECONDITION' : undefined;
+  if (status?.code !== FAILED_PRECONDITION) return undefined;
+  const reason = status.details || 'FAILED_PRECONDITION';
+  if (/no poller seen/i.test(reason)) return { kind: 'no-worker', reason };
+  if (/workflow task in failed state/i.test(reason)) return { kind: 'task-failing', reason };
+  return { kind: 'other', reason };
 }
 
 /** The error and its causes on one line, each with its class and gRPC code: for the log of an error that becomes a 500. */
@@ -68,7 +73,7 @@ export function temporalUnavailable(message: string, hint = 'Retry in a few seco
  *   `Workflow did not register a handler for ${queryName}. Registered queries: [${knownQueryTypes}]`
  * Temporal hands the worker's message on unchanged as the gRPC status's (see queryFailedReason).
  */
-export function noHandlerAnswer(queryName: string): string {
+function noHandlerAnswer(queryName: string): string {
   return `Workflow did not register a handler for ${queryName}. `;
 }
 

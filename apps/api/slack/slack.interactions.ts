@@ -32,6 +32,7 @@ const SLACK_HINTS: Record<string, string> = {
   playbook_not_running: 'Nothing to decide any more: the incident timeline has the whole story.',
   incident_not_found: 'This message names an incident Palisade does not have.',
   temporal_unavailable: 'Your vote may not have counted. The message changes when it does; otherwise click again in a minute.',
+  playbook_failed: "Your vote did not count: the incident's playbook is failing on its worker. Tell whoever runs Palisade (the worker's logs say why); the incident page shows its gates.",
   unknown_person: 'Ask an admin to add your Slack user id (or your email) to runbooks/people.yaml.',
   person_disabled: 'If that is a mistake, ask an admin to re-enable you in runbooks/people.yaml.',
   identity_unverified: 'Click again in a moment, or decide through the API or the incident page.',

@@ -137,7 +137,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     incident.liveStatus === 'running'
       ? `playbook running${incident.live?.phase ? `, ${incident.live.phase}` : ''}${incident.live?.currentStep ? `, step ${incident.live.currentStep}` : ''}`
       : incident.liveStatus === 'unreachable'
-        ? 'Temporal did not answer: projection only'
+        ? "Temporal or the playbook's worker did not answer: projection only"
         : 'playbook finished';
   say(incident.title);
   const rows: [string, string][] = [
@@ -209,12 +209,12 @@ export async function resolveIncidentId(client: ApiClient, idOrPrefix: string): 
   throw new CliError(EXIT.usage, 'ambiguous_incident_id', `'${idOrPrefix}' starts ${found.size} incident ids: ${[...found].join(', ')}.`, 'Give more characters of the id, or all of it.');
 }
 
-/** The open gates of a running incident; null when its playbook cannot say (just finished, Temporal away). */
+/** The open gates of a running incident; null when its playbook cannot say (just finished, Temporal away, its worker failing). */
 async function pendingGates(client: ApiClient, id: string): Promise<GateJson[] | null> {
   try {
     return (await client.get<{ gates: GateJson[] }>(`/incidents/${id}/approvals`)).gates.filter((g) => g.status === 'open' || g.status === 'paused');
   } catch (err) {
-    if (err instanceof CliError && (err.status === 409 || err.status === 503)) return null;
+    if (err instanceof CliError && (err.status === 409 || err.status === 502 || err.status === 503)) return null;
     throw err;
   }
 }

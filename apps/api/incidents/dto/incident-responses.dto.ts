@@ -84,7 +84,7 @@ export const incidentListSchema = z
 export const incidentDetailSchema = z
   .object({
     ...incidentFields,
-    live: liveStateSchema.nullable().describe("The playbook's state query while it runs; null when it does not run, keeps no state, or Temporal did not answer."),
+    live: liveStateSchema.nullable().describe("The playbook's state query while it runs; null when it does not run, keeps no state, or Temporal or its worker did not answer."),
     liveStatus: z.enum(['running', 'closed', 'unreachable']),
     dispatch: z.object({
       pending: z.number().int().describe('Alerts stored and not yet handed to the playbook.'),
