@@ -3,24 +3,54 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { becomeCurrent } from '../../apps/worker/versioning';
 import { createWorker } from '../../apps/worker/worker';
-import { gateOpenOverApi } from '../support/engine';
-import { startRun } from '../support/playbooks';
+import { eventually, gateOpenOverApi } from '../support/engine';
+import { startRun, timeline } from '../support/playbooks';
 import { slackEngine, SLACK_USERS } from '../support/slack';
 import { postToSlackEndpoint, slashCommandBody } from '../support/slack-requests';
+import { queryFixturesBundle } from '../support/versions';
 
 // `/palisade pending` read each open incident's gates one after another and took an incident
 // whose playbook did not answer for one without gates: with its worker gone, a responder was told
 // "Nothing waits on you" while a gate waited there, and each such read held the answer up to
 // Temporal's 5 s deadline, past the 3 s in which Slack must have it (Bolt answered 404 first).
 // Here one incident runs on a task queue whose only worker then stops (no worker mocked: Temporal
-// itself gets no answer), beside one the engine's worker answers for.
+// itself gets no answer), beside one the engine's worker answers for; then one whose worker fails
+// the state query (a build that ships a throwing query handler).
 describe("/palisade pending and status when an incident's playbook does not answer", () => {
   const bed = slackEngine({
     env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml' }),
   });
-  let stopStray: (() => Promise<void>) | undefined;
-  // Hooks run as a stack: this worker stops before the engine does.
-  afterAll(async () => stopStray?.());
+  const strays: { stop: () => Promise<void> }[] = [];
+  // Hooks run as a stack: these workers stop before the engine does.
+  afterAll(async () => {
+    for (const stray of strays) await stray.stop();
+  });
+
+  /**
+   * A worker of `bundle` on a task queue (and worker deployment) of its own, with the engine's
+   * database and Slack: a run started on `queue` records its incident as the engine's do.
+   */
+  const strayWorker = async (name: string, workflowBundle: { codePath: string } | { code: string }) => {
+    const queue = `${bed.engine.taskQueue}-${name}`;
+    const config = { ...bed.engine.config, temporal: { ...bed.engine.config.temporal, taskQueue: queue, deploymentName: queue } };
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const worker = await createWorker({ connection, config, db: bed.engine.db, workflowBundle });
+    const running = worker.run();
+    let stopping: Promise<void> | undefined;
+    const stray = {
+      engine: { ...bed.engine, taskQueue: queue },
+      // Once: a test may stop it before afterAll does.
+      stop: () =>
+        (stopping ??= (async () => {
+          worker.shutdown();
+          await running;
+          await connection.close();
+        })()),
+    };
+    strays.push(stray);
+    await becomeCurrent(connection, config.temporal.namespace, worker.options.workerDeploymentOptions!.version, 'always');
+    return stray;
+  };
 
   const host = async () => {
     const id = `i-${randomUUID().slice(0, 8)}`;
@@ -39,23 +69,11 @@ describe("/palisade pending and status when an incident's playbook does not answ
     const readable = await startRun(bed.client, bed.engine, 'host-compromise', { entity: answered, requestedBy: 'alice' });
     await gateOpenOverApi(bed.engine.baseUrl, readable.incidentId, 'isolate-host');
 
-    // The same code on a task queue (and worker deployment) of its own, with the engine's database: its run records its incident, then its worker stops.
-    const queue = `${bed.engine.taskQueue}-stray`;
-    const config = { ...bed.engine.config, temporal: { ...bed.engine.config.temporal, taskQueue: queue, deploymentName: queue } };
-    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-    const worker = await createWorker({ connection, config, db: bed.engine.db, workflowBundle: { codePath: inject('workflowBundlePath') } });
-    const running = worker.run();
-    stopStray = async () => {
-      stopStray = undefined;
-      worker.shutdown();
-      await running;
-      await connection.close();
-    };
-    await becomeCurrent(connection, config.temporal.namespace, worker.options.workerDeploymentOptions!.version, 'always');
-    const unanswered = await host();
-    const stray = await startRun(bed.client, { ...bed.engine, taskQueue: queue }, 'host-compromise', { entity: unanswered, requestedBy: 'alice' });
+    // The same code on a queue of its own: its run records its incident and opens its gate, then its only worker stops.
+    const gone = await strayWorker('gone', { codePath: inject('workflowBundlePath') });
+    const stray = await startRun(bed.client, gone.engine, 'host-compromise', { entity: await host(), requestedBy: 'alice' });
     await gateOpenOverApi(bed.engine.baseUrl, stray.incidentId, 'isolate-host');
-    await stopStray();
+    await gone.stop();
 
     const strayLink = `/incidents/${stray.incidentId}|`;
     const bobs = await ask(SLACK_USERS.bob.id, 'pending');
@@ -77,5 +95,25 @@ describe("/palisade pending and status when an incident's playbook does not answ
     expect(status).toContain('Could not read its gates');
     expect(status).toContain(`/incidents/${stray.incidentId}/timeline`);
     expect(status).not.toContain('No approval waiting');
+  }, 120_000);
+
+  it("says when an incident's worker failed the state query, rather than finding nothing waiting there", async () => {
+    // A build whose host-compromise fails its `state` query: Temporal answers at once, 502 playbook_query_failed in the API.
+    const failing = await strayWorker('failing', await queryFixturesBundle());
+    const run = await startRun(bed.client, failing.engine, 'host-compromise', { entity: await host(), requestedBy: 'alice' });
+    await eventually(
+      'the isolate-host gate on the timeline',
+      async () => ((await timeline(bed.engine, run.incidentId)).some((e) => e.type === 'gate.requested' && e.data.gateId === 'isolate-host') ? true : undefined),
+      60_000,
+    );
+
+    const carols = await ask(SLACK_USERS.carol.id, 'pending');
+    expect(carols).not.toContain('Nothing waits on you');
+    expect(carols).toMatch(/Could not read the gates of \d+ open incidents?, so approvals may be waiting on you there/);
+    const line = carols.split('\n').find((l) => l.includes(`/incidents/${run.incidentId}|`));
+    expect(line).toMatch(/: its playbook's worker failed the state query$/);
+
+    const status = await ask(SLACK_USERS.carol.id, `status ${run.incidentId}`);
+    expect(status).toContain("Could not read its gates (its playbook's worker failed the state query): an approval may be waiting.");
   }, 120_000);
 });
