@@ -12,6 +12,11 @@ import { BoltLogger } from './bolt-logger';
 /** When each Slack request reached the API, before Bolt checks its signature (Bolt hands it to handlers as `context.receivedAt`). */
 const receivedAt = new WeakMap<IncomingMessage, number>();
 
+/** When a Slack request reached the API (performance.now(), set by SlackBolt ahead of Bolt's signature check), from a handler's `context`; now if it was not recorded. */
+export function arrival(context: Record<string, unknown>): number {
+  return typeof context.receivedAt === 'number' ? context.receivedAt : performance.now();
+}
+
 /** Where Slack sends events, interactions, slash commands and options (the app manifest's request URL). */
 export const SLACK_EVENTS_PATH = '/slack/events';
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { performance } from 'node:perf_hooks';
 import { In, Not, type Repository } from 'typeorm';
 import { checkVote, VoteRejected, type Approver, type GateState } from '../../../lib/approvals/gate';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
@@ -10,12 +11,29 @@ import { escapeMrkdwn } from '../../../lib/slack/templates';
 import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { IncidentsService } from '../incidents/incidents.service';
+import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { arrival } from './slack.bolt';
 import { SlackIdentity, type SlackWho } from './slack.identity';
 import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
 
 /** Open incidents `/palisade pending` looks through, newest first. */
 const PENDING_SCAN = 50;
+/** Gate reads `/palisade pending` has out at once (each a describe and a `state` query through Temporal to the run's worker). */
+const PENDING_READS = 8;
+/**
+ * How long after the request reached the API `/palisade` answers, whatever it has read by then.
+ * Slack shows the caller an error unless a slash command is acknowledged within 3000 ms of being
+ * sent ("Confirming receipt" in https://docs.slack.dev/interactivity/implementing-slash-commands/;
+ * slower work answers later through the command's response_url, at most 5 times in 30 minutes),
+ * and Bolt's HTTPReceiver itself answers 404 once 3001 ms pass without ack()
+ * (unhandledRequestTimeoutMillis). A gate read takes up to TEMPORAL_DEADLINE_MS (5 s) when
+ * Temporal or the run's worker does not answer: one still out at this point counts as not read,
+ * and the answer says so, with the incidents' links. The rest of the 3 s is for the network.
+ */
+const ANSWER_WITHIN_MS = 2_500;
+/** Where to look when an incident's gates could not be read. */
+const UNREAD_HINT = "Its page has the timeline, with every gate's request, votes and decision (GET /incidents/<id>/timeline).";
 const USAGE =
   'Usage: `/palisade status <incident-id>` (where an incident stands), `/palisade pending` (approvals waiting on you), ' +
   '`/palisade ack <incident-id> [note]`, `/palisade take <incident-id> [why]`, `/palisade note <incident-id> <text>`, ' +
@@ -39,7 +57,10 @@ export class SlackCommands {
   ) {}
 
   register(app: App): void {
-    app.command(SLASH_COMMAND, async ({ command, ack, client }) => {
+    // Answered in the acknowledgement itself, within ANSWER_WITHIN_MS (not later through response_url):
+    // the caller gets what could be read at once, and is told which incidents could not be.
+    app.command(SLASH_COMMAND, async ({ command, ack, client, context }) => {
+      const deadline = arrival(context) + ANSWER_WITHIN_MS;
       const [verb, ...args] = command.text.trim().split(/\s+/);
       let text: string;
       try {
@@ -51,8 +72,8 @@ export class SlackCommands {
           const reader = readerOf(who, command.user_id);
           if (typeof reader === 'string') text = reader;
           else if (acts) text = await this.actAs(who, verb as SlackIncidentAction, command.text.trim().slice(verb.length));
-          else if (verb === 'pending') text = await this.pending(reader);
-          else text = args[0] ? await this.status(args[0]) : USAGE;
+          else if (verb === 'pending') text = await this.pending(reader, deadline);
+          else text = args[0] ? await this.status(args[0], deadline) : USAGE;
         }
       } catch (err) {
         this.log.warn(`/palisade ${command.text} failed: ${(err as Error).message}`);
@@ -62,7 +83,7 @@ export class SlackCommands {
     });
   }
 
-  private async status(id: string): Promise<string> {
+  private async status(id: string, deadline: number): Promise<string> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return `\`${escapeMrkdwn(id)}\` is not an incident id (a UUID, as in the incident's link). ${USAGE}`;
     const incident = await this.incidents.findOneBy({ id });
     if (!incident) return `No incident ${id}.`;
@@ -71,11 +92,13 @@ export class SlackCommands {
       `${incident.status} · ${incident.severity} · ${incident.playbook} ${incident.playbookVersion} · ${escapeMrkdwn(incident.entity ?? 'no entity')} · ${incident.alertCount} alert(s)`,
     ];
     if (incident.status !== 'resolved' && incident.status !== 'cancelled') {
-      const gates = await this.approvals.gates(id).catch(() => undefined);
-      if (!gates) lines.push('_Its playbook did not answer: the timeline has the latest._');
-      const waiting = (gates ?? []).filter((g) => g.status === 'open' || g.status === 'paused');
-      for (const g of waiting) lines.push(`:hourglass_flowing_sand: ${gateLine(g)}`);
-      if (gates && waiting.length === 0) lines.push('No approval waiting.');
+      const read = await this.readGates(id, deadline);
+      if ('unread' in read) lines.push(`:warning: Could not read its gates (${read.unread}): an approval may be waiting. ${UNREAD_HINT.replace('<id>', id)}`);
+      else {
+        const waiting = read.gates.filter((g) => g.status === 'open' || g.status === 'paused');
+        for (const g of waiting) lines.push(`:hourglass_flowing_sand: ${gateLine(g)}`);
+        if (waiting.length === 0) lines.push('No approval waiting.');
+      }
     }
     return lines.join('\n');
   }
@@ -94,22 +117,82 @@ export class SlackCommands {
     return slackIncidentAction(this.incidentActions, who.person, verb, rest);
   }
 
-  private async pending(approver: Approver): Promise<string> {
+  /**
+   * The gates among the newest open incidents where the approver's vote would count now, read
+   * PENDING_READS at a time until `deadline`. An incident whose gates could not be read (Temporal
+   * or its worker did not answer, the worker failed the query, or no answer by the deadline) is
+   * named as such: "Nothing waits on you" only when every one was read.
+   */
+  private async pending(approver: Approver, deadline: number): Promise<string> {
     const open = await this.incidents.find({ where: { status: Not(In(['resolved', 'cancelled'])) }, order: { detectedAt: 'DESC' }, take: PENDING_SCAN });
-    const lines: string[] = [];
-    for (const incident of open) {
-      const gates = await this.approvals.gates(incident.id).catch(() => []);
-      for (const gate of gates.filter((g) => (g.status === 'open' || g.status === 'paused') && mayVote(g, approver))) {
-        lines.push(`• <${this.link(incident.id)}|${escapeMrkdwn(incident.title)}>: ${gateLine(gate)}`);
+    const reads: GateRead[] = new Array<GateRead>(open.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      // No read starts after the deadline; one out at the deadline is answered as not read (readGates).
+      for (let i = next++; i < open.length; i = next++) {
+        reads[i] = performance.now() < deadline ? await this.readGates(open[i].id, deadline) : { unread: NOT_IN_TIME };
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(PENDING_READS, open.length) }, lane));
+
+    const waiting: string[] = [];
+    const unread: string[] = [];
+    open.forEach((incident, i) => {
+      const read = reads[i];
+      const link = `<${this.link(incident.id)}|${escapeMrkdwn(incident.title)}>`;
+      if ('unread' in read) unread.push(`• ${link}: ${read.unread}`);
+      else for (const gate of read.gates.filter((g) => (g.status === 'open' || g.status === 'paused') && mayVote(g, approver))) waiting.push(`• ${link}: ${gateLine(gate)}`);
+    });
+    const lines = waiting.length ? [`Waiting on you (${waiting.length}):`, ...waiting] : [];
+    if (unread.length) {
+      const incidents = unread.length === 1 ? '1 open incident' : `${unread.length} open incidents`;
+      lines.push(
+        `:warning: Could not read the gates of ${incidents}, so approvals may ${waiting.length ? 'also ' : ''}be waiting on you there. ${UNREAD_HINT.replace('Its page has', "Each one's page has")}`,
+        ...unread,
+      );
     }
-    return lines.length ? `Waiting on you (${lines.length}):\n${lines.join('\n')}` : 'Nothing waits on you.';
+    return lines.length ? lines.join('\n') : 'Nothing waits on you.';
+  }
+
+  /**
+   * A running incident's gates, or why they could not be read: its playbook's answer, unless
+   * Temporal or the run's worker did not give one (503), the worker failed the query (502), or
+   * `deadline` passed first (the read runs on; its answer is dropped). A playbook that is not
+   * running (just finished, or not started yet) has no gate waiting.
+   */
+  private async readGates(id: string, deadline: number): Promise<GateRead> {
+    const read = this.approvals.gates(id).then(
+      (gates): GateRead => ({ gates }),
+      (err: unknown): GateRead => {
+        const code = err instanceof ApiError ? (err.getResponse() as { error?: string }).error : undefined;
+        if (code === 'playbook_not_running' || code === 'incident_not_found') return { gates: [] };
+        if (code === 'temporal_unavailable') return { unread: "Temporal, or a worker of its playbook's version, did not answer" };
+        if (code === 'playbook_query_failed') return { unread: "its playbook's worker failed the state query" };
+        this.log.warn(`/palisade could not read incident ${id}'s gates: ${(err as Error).message}`);
+        return { unread: `reading them failed: ${escapeMrkdwn((err as Error).message.slice(0, 200))}` };
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<GateRead>((resolve) => {
+      timer = setTimeout(() => resolve({ unread: NOT_IN_TIME }), Math.max(0, deadline - performance.now()));
+    });
+    try {
+      return await Promise.race([read, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private link(id: string): string {
     return `${this.config.publicUrl}/incidents/${id}`;
   }
 }
+
+/** An incident's gates as its playbook holds them, or why they could not be read. */
+type GateRead = { gates: GateState[] } | { unread: string };
+
+/** Why a read still out at the deadline, or not started by then, counts as not read. */
+const NOT_IN_TIME = 'no answer within the 3 seconds Slack gives a command';
 
 /** The caller as a person who may read incidents, or the sentence saying why not. */
 function readerOf(who: SlackWho, slackUserId: string): Approver | string {

@@ -9,6 +9,7 @@ import type { SlackTemplates } from '../../../lib/slack/templates';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ApiError } from '../common/error.filter';
 import { MetricsService } from '../metrics/metrics.service';
+import { arrival } from './slack.bolt';
 import { SlackCommands } from './slack.commands';
 import { SlackIdentity } from './slack.identity';
 import type { SlackIncidentAction } from './slack.incident-actions';
@@ -207,11 +208,6 @@ function parseMetadata(raw: string): { ref: GateRef; channel: string | undefined
   } catch {
     return undefined;
   }
-}
-
-/** When the request reached the API (set by SlackBolt ahead of Bolt's signature check). */
-function arrival(context: Record<string, unknown>): number {
-  return typeof context.receivedAt === 'number' ? context.receivedAt : performance.now();
 }
 
 /** The channel of the message clicked (Bolt types `container` loosely). */
