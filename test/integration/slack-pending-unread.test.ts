@@ -98,7 +98,7 @@ describe("/palisade pending and status when an incident's playbook does not answ
   }, 120_000);
 
   it("says when an incident's worker failed the state query, rather than finding nothing waiting there", async () => {
-    // A build whose host-compromise fails its `state` query: Temporal answers at once, 502 playbook_query_failed in the API.
+    // A build whose host-compromise fails its `state` query: Temporal answers at once, 502 playbook_failed in the API.
     const failing = await strayWorker('failing', await queryFixturesBundle());
     const run = await startRun(bed.client, failing.engine, 'host-compromise', { entity: await host(), requestedBy: 'alice' });
     await eventually(
@@ -111,9 +111,9 @@ describe("/palisade pending and status when an incident's playbook does not answ
     expect(carols).not.toContain('Nothing waits on you');
     expect(carols).toMatch(/Could not read the gates of \d+ open incidents?, so approvals may be waiting on you there/);
     const line = carols.split('\n').find((l) => l.includes(`/incidents/${run.incidentId}|`));
-    expect(line).toMatch(/: its playbook's worker failed the state query$/);
+    expect(line).toMatch(/: its playbook is failing on its worker$/);
 
     const status = await ask(SLACK_USERS.carol.id, `status ${run.incidentId}`);
-    expect(status).toContain("Could not read its gates (its playbook's worker failed the state query): an approval may be waiting.");
+    expect(status).toContain('Could not read its gates (its playbook is failing on its worker): an approval may be waiting.');
   }, 120_000);
 });

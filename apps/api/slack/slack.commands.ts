@@ -167,7 +167,7 @@ export class SlackCommands {
         const code = err instanceof ApiError ? (err.getResponse() as { error?: string }).error : undefined;
         if (code === 'playbook_not_running' || code === 'incident_not_found') return { gates: [] };
         if (code === 'temporal_unavailable') return { unread: "Temporal, or a worker of its playbook's version, did not answer" };
-        if (code === 'playbook_query_failed') return { unread: "its playbook's worker failed the state query" };
+        if (code === 'playbook_failed') return { unread: 'its playbook is failing on its worker' };
         this.log.warn(`/palisade could not read incident ${id}'s gates: ${(err as Error).message}`);
         return { unread: `reading them failed: ${escapeMrkdwn((err as Error).message.slice(0, 200))}` };
       },
