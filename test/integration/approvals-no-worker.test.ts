@@ -10,7 +10,7 @@ import { otherBundle, startOtherBuild, type OtherBuild } from '../support/versio
 // either DEADLINE_EXCEEDED (a worker polled it in the last 20 s: it waits for one) or, 1 s before
 // the deadline, FAILED_PRECONDITION "no poller seen for task queue recently" (none for 20 s, or
 // ever). The second escaped the API's mapping as a 500, 1 run in 15 when the test below stopped
-// its worker just before asking; a version no worker ever polled gives it every time.
+// its worker just before asking; a version no worker ever polled gives it, unless the deadline passes first.
 describe('approvals when no worker runs the version of the incident\'s run', () => {
   let engine: TestEngine;
   let v2: OtherBuild | undefined;
@@ -60,8 +60,11 @@ describe('approvals when no worker runs the version of the incident\'s run', () 
       expect(res.body.message).toContain('version no worker runs');
       expect(res.body.hint).toContain('GET /deploys');
     }
-    // Temporal's own reason, so the test knows it had the answer that was a 500.
-    expect(none.body.message).toContain('no poller seen for task queue recently');
+    // Which of the two answers Temporal gives depends on timing: it refuses 1 s before the caller's
+    // 5 s deadline, and on a loaded machine the deadline can pass first (CI, 2026-12-07). Either is a
+    // 503 here; the refusal's own shape, the one that was a 500, is pinned in
+    // test/unit/approvals-temporal-errors.test.ts.
+    expect(none.body.message).toMatch(/no poller seen for task queue recently|did not answer in time/);
     expect(vote.body.hint).toContain(`GET /incidents/${incidentId}/approvals shows it`);
     expect(vote.body.hint).toContain('GET /deploys');
   }, 180_000);
