@@ -8,6 +8,7 @@ import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import { describeError } from '../../../lib/errors';
 import { PALISADE_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { forEachConcurrently } from '../../../lib/concurrently';
 
 /** Runs described at once in a sweep: bounded, so a thousand open incidents never flood the frontend. */
 const CONCURRENCY = 4;
@@ -65,16 +66,11 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
       // A stuck one that has closed since (its run moved on and ended) is looked at once more, to clear it.
       `SELECT id, workflow_id, stuck_since IS NOT NULL AS stuck FROM incidents WHERE status NOT IN ('resolved', 'cancelled') OR stuck_since IS NOT NULL`,
     );
-    let next = 0;
-    const work = async () => {
-      for (let i = next++; i < open.length; i = next++) {
-        const incident = open[i];
-        const verdict = await this.verdict(incident.workflow_id);
-        if (verdict?.stuck && !incident.stuck) await this.markStuck(incident.id, verdict.reason, verdict.build);
-        else if (verdict && !verdict.stuck && incident.stuck) await this.clear(incident.id);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, work));
+    await forEachConcurrently(open, CONCURRENCY, async (incident) => {
+      const verdict = await this.verdict(incident.workflow_id);
+      if (verdict?.stuck && !incident.stuck) await this.markStuck(incident.id, verdict.reason, verdict.build);
+      else if (verdict && !verdict.stuck && incident.stuck) await this.clear(incident.id);
+    });
     this.metrics.stuckChecks.inc();
   }
 

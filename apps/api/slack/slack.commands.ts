@@ -16,6 +16,7 @@ import { PALISADE_CONFIG } from '../config/config.module';
 import { arrival } from './slack.bolt';
 import { SlackIdentity, type SlackWho } from './slack.identity';
 import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
+import { forEachConcurrently } from '../../../lib/concurrently';
 
 /** Open incidents `/palisade pending` looks through, newest first. */
 const PENDING_SCAN = 50;
@@ -126,14 +127,10 @@ export class SlackCommands {
   private async pending(approver: Approver, deadline: number): Promise<string> {
     const open = await this.incidents.find({ where: { status: Not(In(['resolved', 'cancelled'])) }, order: { detectedAt: 'DESC' }, take: PENDING_SCAN });
     const reads: GateRead[] = new Array<GateRead>(open.length);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      // No read starts after the deadline; one out at the deadline is answered as not read (readGates).
-      for (let i = next++; i < open.length; i = next++) {
-        reads[i] = performance.now() < deadline ? await this.readGates(open[i].id, deadline) : { unread: NOT_IN_TIME };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PENDING_READS, open.length) }, lane));
+    // No read starts after the deadline; one out at the deadline is answered as not read (readGates).
+    await forEachConcurrently(open, PENDING_READS, async (incident, i) => {
+      reads[i] = performance.now() < deadline ? await this.readGates(incident.id, deadline) : { unread: NOT_IN_TIME };
+    });
 
     const waiting: string[] = [];
     const unread: string[] = [];
