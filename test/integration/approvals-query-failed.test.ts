@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureChromium } from '../support/chromium';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { conforming, fetchDocument, ResponseValidator } from '../support/openapi';
+import { artifactPath } from '../support/screenshots';
 import { timeline } from '../support/playbooks';
 import { queryFixturesBundle, startOtherBuild, type OtherBuild } from '../support/versions';
 
@@ -14,7 +17,9 @@ describe("approvals when the playbook's worker fails the state query", () => {
   let engine: TestEngine;
   let build: OtherBuild | undefined;
   let validator: ResponseValidator;
+  let browser: Browser;
   beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: await ensureChromium(), args: ['--no-sandbox'] });
     engine = await startTestEngine();
     // A build whose host-compromise fails its `state` query and `decide` validator, and whose manual-incident registers neither.
     build = await startOtherBuild(engine, await queryFixturesBundle());
@@ -22,6 +27,7 @@ describe("approvals when the playbook's worker fails the state query", () => {
     validator = new ResponseValidator(await fetchDocument(engine.baseUrl));
   });
   afterAll(async () => {
+    await browser?.close();
     await build?.close();
     await engine?.close();
   });
@@ -55,9 +61,28 @@ describe("approvals when the playbook's worker fails the state query", () => {
     expect(vote.body.message).toContain('refused to take the vote: its handler failed on the worker');
     expect(vote.body.hint.startsWith('The vote did not count. ')).toBe(true);
 
-    // The incident's page no longer claims a running playbook without state.
-    const described = await getJson(`${engine.baseUrl}/incidents/${incidentId}`);
+    // The incident's page no longer claims a running playbook without state, and says why (documented).
+    const described = await conforming(validator, engine.baseUrl, 'GET', `/incidents/${incidentId}`, { token: TEST_ADMIN_TOKEN });
+    expect(described.problems).toEqual([]);
     expect(described.body).toMatchObject({ id: incidentId, live: null, liveStatus: 'unreachable' });
+    expect(described.body.liveReason).toBe("the playbook's worker failed the state query: Cannot read properties of undefined (reading 'values')");
+
+    // The web page states nothing it could not read: no "Stuck: no", no "Current step: —".
+    const page = await browser.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${engine.baseUrl}/`);
+    await page.fill('#token', TEST_ADMIN_TOKEN);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#who').waitFor({ state: 'visible' });
+    await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
+    const badge = page.locator('#incident-header .live-unreachable');
+    await badge.waitFor();
+    expect(await badge.getAttribute('title')).toBe(described.body.liveReason);
+    const fact = async (name: string) => page.locator('#incident-header dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').innerText();
+    expect(await fact('Current step')).toBe(`not known: ${described.body.liveReason as string}`);
+    expect(await fact('Stuck')).toBe('not known while the playbook does not answer');
+    await page.screenshot({ path: artifactPath('incident-query-failed.png') });
+    await page.close();
   }, 120_000);
 
   it('still answers a running playbook that registers no state query as one without gates', async () => {
@@ -77,6 +102,6 @@ describe("approvals when the playbook's worker fails the state query", () => {
     const vote = await postJson(`${engine.baseUrl}/incidents/${id}/approvals/isolate-host`, { decision: 'approve' }, await tokenFor(engine.baseUrl, 'bob', 'approver'));
     expect(vote).toMatchObject({ status: 409, body: { error: 'unknown_gate' } });
     const described = await getJson(`${engine.baseUrl}/incidents/${id}`);
-    expect(described.body).toMatchObject({ id, status: 'open', live: null, liveStatus: 'running' });
+    expect(described.body).toMatchObject({ id, status: 'open', live: null, liveStatus: 'running', liveReason: null });
   }, 120_000);
 });

@@ -282,7 +282,7 @@ describe('GET /incidents/:id when Temporal does not answer', () => {
         [id, `triage:host:offline-${id}`],
       );
       const res = await getJson(`${engine.baseUrl}/incidents/${id}`);
-      expect(res).toMatchObject({ status: 200, body: { id, status: 'open', live: null, liveStatus: 'unreachable' } });
+      expect(res).toMatchObject({ status: 200, body: { id, status: 'open', live: null, liveStatus: 'unreachable', liveReason: "Temporal, or the run's worker, did not answer within 2 s" } });
     } finally {
       await engine.close();
     }

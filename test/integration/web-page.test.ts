@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/chromium';
 import { eventually, gateOpenOverApi, getJson, postJson, startTestEngine, tokenFor, type TestEngine } from '../support/engine';
+import { cutPlaceholders } from '../support/placeholders';
 import { artifactPath, updateCommittedScreenshot } from '../support/screenshots';
 
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/web-page.png');
@@ -103,6 +104,8 @@ describe('web page', () => {
     expect(rowText).toContain('host-compromise');
     expect(rowText).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(rowText).toContain('local');
+    // Every placeholder fits its input (the filters).
+    expect(await cutPlaceholders(page)).toEqual([]);
     const badge = row.locator('.sev');
     expect((await badge.innerText()).toLowerCase()).toBe('high');
     // High is orange, whatever the theme around it.
@@ -133,6 +136,7 @@ describe('web page', () => {
     const gate = page.locator('article.gate[data-gate="isolate-host"]');
     await gate.waitFor();
     expect(await gate.innerText()).toContain('0 of 1 needed');
+    expect(await cutPlaceholders(page)).toEqual([]);
     await page.locator('#timeline li[data-type="gate.requested"]').waitFor();
     await page.waitForFunction("document.getElementById('live-state')?.textContent === '● live'");
     expect(await page.locator('#timeline li[data-type="gate.decided"]').count()).toBe(0);
@@ -270,6 +274,10 @@ describe('web page', () => {
     await owned.waitFor({ state: 'detached' });
     await page.goto(`${engine.baseUrl}/#/incidents/${incidentId}`);
     await page.locator('#action-note').waitFor();
+    // Every placeholder of the responder's page fits its input (case work, related incidents, the review).
+    await page.locator('#related input[name=incidentId]').waitFor();
+    await page.locator('#review input[name=owner]').waitFor();
+    expect(await cutPlaceholders(page)).toEqual([]);
 
     await page.fill('#action-note', 'Mail gateway quarantined the sender.\n<b>not bold</b>');
     await page.click('#action-add-note');

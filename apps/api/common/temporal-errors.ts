@@ -100,3 +100,22 @@ export function noStateQuery(err: unknown): null {
   if (queryFailedReason(err)?.startsWith(noHandlerAnswer(stateQuery.name))) return null;
   throw err;
 }
+
+/**
+ * Why a playbook's state could not be read, in a responder's words (GET /incidents/:id `liveReason`,
+ * the incident page), from the same mapping the approvals API answers with (mapTemporalError):
+ * the worker failed the query, Temporal refused it (no worker polls the run's build, its workflow
+ * task keeps failing, another refusal for now), or Temporal or the worker did not answer in time.
+ * `workerFailed` is set when the run's worker answered the query with a failure (worth a warning in
+ * the log; a workflow task that keeps failing is the stuck watcher's to report).
+ */
+export function unreadStateReason(err: unknown, deadlineMs: number): { reason: string; workerFailed: boolean } {
+  const failed = queryFailedReason(err);
+  if (failed !== undefined) return { reason: `the playbook's worker failed the state query: ${failed}`, workerFailed: true };
+  const refusal = temporalRefusal(err);
+  if (refusal?.kind === 'no-worker') return { reason: `no worker has polled this run's build recently: see GET /deploys (Temporal: "${refusal.reason}")`, workerFailed: false };
+  if (refusal?.kind === 'task-failing') return { reason: `the playbook's workflow task keeps failing on its worker: see GET /deploys (Temporal: "${refusal.reason}")`, workerFailed: false };
+  if (refusal) return { reason: `Temporal refused the state query for now (Temporal: "${refusal.reason}")`, workerFailed: false };
+  if (isTemporalUnreachable(err)) return { reason: `Temporal, or the run's worker, did not answer within ${deadlineMs / 1000} s`, workerFailed: false };
+  return { reason: `the state query failed: ${err instanceof Error ? err.message : String(err)}`, workerFailed: false };
+}

@@ -89,7 +89,7 @@ export class IncidentsController {
   @ApiErrors(NOT_FOUND)
   @ApiOperation({
     summary: "An incident's projection (status, playbook, severity, entity, times), with its playbook's live state while it runs.",
-    description: "`live` is the workflow's state query (current step, pending gates, counts); `liveStatus` is running, closed, or unreachable (Temporal, or the playbook's worker, did not answer the state query: the projection alone).",
+    description: "`live` is the workflow's state query (current step, pending gates, counts); `liveStatus` is running, closed, or unreachable (Temporal, or the playbook's worker, did not answer the state query: the projection alone, and `liveReason` says why).",
   })
   async get(@Param('id') id: string) {
     const incident = await this.incidents.describe(id);

@@ -13,7 +13,8 @@ import type { PlaybookInput } from '../../../workflows/shared/input';
 import { cancelSignal, resolveSignal, stateQuery, type IncidentState, type ResolveRequest } from '../../../workflows/shared/messages';
 import { AuditService } from '../audit/audit.service';
 import { isUuid } from '../common/openapi/schemas';
-import { isTemporalUnreachable, noStateQuery, queryFailedReason, TEMPORAL_DEADLINE_MS, temporalUnavailable } from '../common/temporal-errors';
+import { isTemporalUnreachable, noStateQuery, TEMPORAL_DEADLINE_MS, temporalUnavailable, unreadStateReason } from '../common/temporal-errors';
+import { LogThrottle } from '../common/log-throttle';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError, incidentNotFound } from '../common/error.filter';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
@@ -48,6 +49,9 @@ const LIVE_DEADLINE_MS = 2_000;
 
 const log = new Logger('IncidentsService');
 
+/** What GET /incidents/:id says of the playbook's live state: `liveReason` says why it could not be read (null when it could). */
+type Live = { live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable'; liveReason: string | null };
+
 @Injectable()
 export class IncidentsService {
   constructor(
@@ -62,6 +66,9 @@ export class IncidentsService {
     @Inject(SLA_POLICY) private readonly sla: SlaPolicy,
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
   ) {}
+
+  /** A page refreshed every few seconds asks again and again: its worker's failure is logged once a minute per incident, and when it changes. */
+  private readonly queryFailures = new LogThrottle();
 
   /**
    * Records the incident and starts the manual-incident playbook, on the runner every playbook
@@ -264,16 +271,16 @@ export class IncidentsService {
   /**
    * The projection, with the playbook's live `state` while it runs and its alerts not yet
    * handed to the playbook (`dispatch`). When Temporal does not answer in time the
-   * projection alone is returned, flagged `liveStatus: 'unreachable'`.
+   * projection alone is returned, flagged `liveStatus: 'unreachable'`, with why in `liveReason`.
    */
-  async describe(id: string): Promise<IncidentEntity & { sla: SlaClock | null; live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable'; dispatch: IncidentDispatch }> {
+  async describe(id: string): Promise<IncidentEntity & { sla: SlaClock | null; dispatch: IncidentDispatch } & Live> {
     const incident = await this.get(id);
     const [live, dispatch] = await Promise.all([this.live(incident), this.inbox.incidentDispatch(id)]);
     return { ...incident, sla: this.clock(incident, new Date()), ...live, dispatch };
   }
 
-  private async live(incident: IncidentEntity): Promise<{ live: IncidentState | null; liveStatus: 'running' | 'closed' | 'unreachable' }> {
-    if (incident.status === 'resolved' || incident.status === 'cancelled') return { live: null, liveStatus: 'closed' };
+  private async live(incident: IncidentEntity): Promise<Live> {
+    if (incident.status === 'resolved' || incident.status === 'cancelled') return { live: null, liveStatus: 'closed', liveReason: null };
     const handle = this.temporal.workflow.getHandle(incident.workflowId);
     try {
       const live = await this.temporal.withDeadline(Date.now() + LIVE_DEADLINE_MS, async () => {
@@ -281,15 +288,16 @@ export class IncidentsService {
         // undefined: it runs, but keeps no state to query (a playbook without gates, e.g. manual-incident).
         return status.name === 'RUNNING' ? handle.query(stateQuery).catch((err: unknown) => noStateQuery(err) ?? undefined) : null;
       });
-      if (live === undefined) return { live: null, liveStatus: 'running' };
-      return live && live.incidentId === incident.id ? { live, liveStatus: 'running' } : { live: null, liveStatus: 'closed' };
+      this.queryFailures.forget(incident.id);
+      if (live === undefined) return { live: null, liveStatus: 'running', liveReason: null };
+      return live && live.incidentId === incident.id ? { live, liveStatus: 'running', liveReason: null } : { live: null, liveStatus: 'closed', liveReason: null };
     } catch (err) {
       // Not started yet (still in the inbox) reads as "not running"; anything else as Temporal unreachable.
-      if (err instanceof WorkflowNotFoundError) return { live: null, liveStatus: 'closed' };
+      if (err instanceof WorkflowNotFoundError) return { live: null, liveStatus: 'closed', liveReason: null };
       // Its worker failed the query (a handler that throws, a run it cannot replay): not "no state", which would hide its gates.
-      const failed = queryFailedReason(err);
-      if (failed !== undefined) log.warn(`The worker of incident ${incident.id}'s playbook failed the state query: ${failed}`);
-      return { live: null, liveStatus: 'unreachable' };
+      const { reason, workerFailed } = unreadStateReason(err, LIVE_DEADLINE_MS);
+      if (workerFailed && this.queryFailures.shouldLog(incident.id, reason)) log.warn(`Incident ${incident.id}: ${reason}`);
+      return { live: null, liveStatus: 'unreachable', liveReason: reason };
     }
   }
 

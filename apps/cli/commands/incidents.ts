@@ -38,6 +38,7 @@ export interface IncidentJson {
 interface DescribedIncident extends IncidentJson {
   live: { phase?: string; currentStep?: string | null } | null;
   liveStatus: 'running' | 'closed' | 'unreachable';
+  liveReason?: string | null;
 }
 
 export interface TimelineEventJson {
@@ -137,7 +138,7 @@ export async function incidentsShow(client: ApiClient, idOrPrefix: string, opts:
     incident.liveStatus === 'running'
       ? `playbook running${incident.live?.phase ? `, ${incident.live.phase}` : ''}${incident.live?.currentStep ? `, step ${incident.live.currentStep}` : ''}`
       : incident.liveStatus === 'unreachable'
-        ? "Temporal or the playbook's worker did not answer: projection only"
+        ? `${incident.liveReason ?? "Temporal or the playbook's worker did not answer"}: projection only`
         : 'playbook finished';
   say(incident.title);
   const rows: [string, string][] = [

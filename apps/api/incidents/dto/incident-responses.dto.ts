@@ -86,6 +86,12 @@ export const incidentDetailSchema = z
     ...incidentFields,
     live: liveStateSchema.nullable().describe("The playbook's state query while it runs; null when it does not run, keeps no state, or Temporal or its worker did not answer."),
     liveStatus: z.enum(['running', 'closed', 'unreachable']),
+    liveReason: z
+      .string()
+      .nullable()
+      .describe(
+        "Why the playbook's state could not be read while liveStatus is unreachable (Temporal or its worker did not answer in time, no worker polls the run's build, the worker failed the state query: its reason); null otherwise.",
+      ),
     dispatch: z.object({
       pending: z.number().int().describe('Alerts stored and not yet handed to the playbook.'),
       deadLetters: z.number().int().describe('Alerts Temporal refused for good (POST /incidents/:id/redispatch sends them again).'),

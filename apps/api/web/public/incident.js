@@ -43,16 +43,20 @@ async function loadHeader(view) {
     const i = await api(`/incidents/${view.id}`);
     if (view.closed) return;
     document.title = `${i.severity.toUpperCase()} · ${i.title} — Palisade`;
+    // While the playbook does not answer, what it would say is not known: no "no" or "—" read as facts.
+    const unreachable = i.liveStatus === 'unreachable';
+    const why = i.liveReason || "Temporal or the playbook's worker did not answer";
     const facts = [
       ['Owner', el('span', { id: 'incident-assignee', text: i.assignee || 'nobody' })],
       ['Tags', (i.tags || []).join(', ') || '—'],
       ['Playbook', `${i.playbook} ${i.playbookVersion || ''}`.trim()],
-      ['Stuck', i.stuckSince ? `since ${new Date(i.stuckSince).toISOString()}: ${i.stuckReason || 'its workflow task keeps failing'}` : 'no'],
+      // stuckSince comes from the stuck watcher, not the playbook: shown whether or not the playbook answers.
+      ['Stuck', i.stuckSince ? `since ${new Date(i.stuckSince).toISOString()}: ${i.stuckReason || 'its workflow task keeps failing'}` : unreachable ? 'not known while the playbook does not answer' : 'no'],
       ['Build', !i.startedBuild ? '—' : i.startedBuild === i.runningBuild ? i.startedBuild : `started on ${i.startedBuild}, now ${i.runningBuild}`],
       ['Entity', i.entity || '—'],
       ['Alerts', String(i.alertCount ?? 0)],
       ['Sources', (i.sources || []).join(', ') || '—'],
-      ['Current step', (i.live && i.live.currentStep) || '—'],
+      ['Current step', unreachable ? `not known: ${why}` : (i.live && i.live.currentStep) || '—'],
       ['Detected', time(i.detectedAt)],
       ['First alert', time(i.firstAlertAt)],
       ['Last alert', time(i.lastAlertAt)],
@@ -63,7 +67,7 @@ async function loadHeader(view) {
     $('incident-header').replaceChildren(
       el('h1', { class: 'incident-title' }, severity(i.severity), ' ', el('span', { id: 'incident-title', text: i.title })),
       el('p', { class: 'badges' }, status(i.status), ' ',
-        i.liveStatus ? el('span', { class: `status live-${i.liveStatus}`, text: `playbook ${i.liveStatus}` }) : null,
+        i.liveStatus ? el('span', { class: `status live-${i.liveStatus}`, text: `playbook ${i.liveStatus}`, title: unreachable ? why : undefined }) : null,
         ' ', el('span', { class: 'mono muted', text: i.id })),
       el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)])),
     );
