@@ -10,6 +10,10 @@ export const LIVE_POLL_WINDOW_MS = 75_000;
 
 /** Whether a poller's LastAccessTime (as DescribeTaskQueue gives it) is within LIVE_POLL_WINDOW_MS of `now`. */
 export function isLivePoll(lastAccessTime: Timestamp | null | undefined, now = Date.now()): boolean {
-  const polled = optionalTsToMs(lastAccessTime);
-  return polled !== undefined && now - polled < LIVE_POLL_WINDOW_MS;
+  return isLivePollAt(optionalTsToMs(lastAccessTime), now);
+}
+
+/** The same rule for a LastAccessTime already in epoch ms (a caller that needs the time too converts it once). */
+export function isLivePollAt(polledMs: number | undefined, now = Date.now()): boolean {
+  return polledMs !== undefined && now - polledMs < LIVE_POLL_WINDOW_MS;
 }

@@ -8,6 +8,8 @@ export interface SlackCall {
   token: string | undefined;
   at: number;
   fault?: SlackFaultKind;
+  /** The call waited for `release` (FakeSlack.hold) before its answer. */
+  held?: boolean;
   /** What the fake answered (absent for faults). */
   response?: Record<string, any>;
 }
@@ -36,7 +38,7 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'view']);
  * A fake Slack Web API on loopback, for Bolt's and the worker's real WebClient (SLACK_API_URL):
  * chat.postMessage, chat.update, chat.getPermalink, conversations.history, chat.postEphemeral, views.open, users.info,
  * users.lookupByEmail, conversations.open, usergroups.users.list and auth.test, answered the way Slack answers
- * them, with switches for 5xx, hanging requests and 429 with Retry-After. It records every
+ * them, with switches for 5xx, hanging requests, held ones (answered when a test says) and 429 with Retry-After. It records every
  * call so tests can read what Slack was asked.
  */
 export class FakeSlack {
@@ -44,6 +46,8 @@ export class FakeSlack {
   readonly users = new Map<string, FakeSlackUser>();
   readonly usergroups = new Map<string, string[]>();
   private faults: Fault[] = [];
+  /** Methods whose calls wait, unanswered, until released (a slow Slack, for as long as a test needs). */
+  private readonly holds = new Map<string, { released: Promise<void>; release: () => void }>();
   /** Methods answered `ok: false` with an error code (Slack's refusals: invalid_auth, channel_not_found...). */
   private readonly refusals = new Map<string, string>();
   /** Top-level messages posted, per channel id, as conversations.history returns them. */
@@ -66,6 +70,7 @@ export class FakeSlack {
   }
 
   async close(): Promise<void> {
+    for (const method of [...this.holds.keys()]) this.release(method);
     for (const res of this.hanging) res.destroy();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
@@ -78,6 +83,24 @@ export class FakeSlack {
   /** Answers every call of `method` with `{ ok: false, error }` until recovered (Slack's refusals, HTTP 200). */
   refuse(method: string, error: string): void {
     this.refusals.set(method, error);
+  }
+
+  /**
+   * Calls of `method` wait, unanswered, until `release(method)` (calls before this are not held):
+   * Slack slower than any deadline, answering at the moment a test chooses. A caller that gave up
+   * meanwhile (its client's timeout) gets no answer; one still waiting gets Slack's usual one.
+   */
+  hold(method: string): void {
+    if (this.holds.has(method)) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.set(method, { released, release });
+  }
+
+  /** Answers the held calls of `method`, and its next calls at once. */
+  release(method: string): void {
+    this.holds.get(method)?.release();
+    this.holds.delete(method);
   }
 
   /** Slack answers normally again. */
@@ -122,6 +145,13 @@ export class FakeSlack {
     const call: SlackCall = { method, args, token, at: Date.now() };
     this.calls.push(call);
 
+    const held = this.holds.get(method);
+    if (held) {
+      call.held = true;
+      await held.released;
+      // The caller gave up meanwhile: nobody to answer.
+      if (res.destroyed || res.socket?.destroyed !== false) return;
+    }
     const fault = this.faults.find((f) => f.remaining > 0 && (f.method === undefined || f.method === method) && (f.where === undefined || f.where(args)));
     if (fault) {
       fault.remaining -= 1;

@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { isLivePoll } from '../../../lib/temporal/pollers';
+import { isLivePollAt } from '../../../lib/temporal/pollers';
 import { changeRouting, describeDeployment, RoutingNotApplied, RoutingRefused, type DeploymentState, type Routing } from '../../../lib/temporal/deployment-routing';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/error.filter';
@@ -25,6 +25,8 @@ import type { deployChangedSchema, deployStatusSchema } from './dto/deploy-respo
 export type DeployStatus = z.infer<typeof deployStatusSchema>;
 export type DeployChanged = z.infer<typeof deployChangedSchema>;
 export type DeployAction = DeployChanged['action'];
+/** Per build id: the workers polling the engine's task queue for workflow tasks now, and its last poll. */
+export type Pollers = Map<string, { live: number; lastPollAt: string | null }>;
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
@@ -83,10 +85,11 @@ export class DeploysService {
     );
   }
 
-  async status(): Promise<DeployStatus> {
+  /** `pollers`: as a deploy action read them moments ago (requirePollers), so as not to ask Temporal twice. */
+  async status(pollers?: Pollers): Promise<DeployStatus> {
     const deploymentName = this.deploymentName;
     const state = await this.state();
-    const [pollers, running, registered, rollbackTo] = await Promise.all([this.pollers(), this.runningIncidents(), this.registeredBuilds(deploymentName), this.rollbackTarget(state.current)]);
+    const [polling, running, registered, rollbackTo] = await Promise.all([pollers ?? this.pollers(), this.runningIncidents(), this.registeredBuilds(deploymentName), this.rollbackTarget(state.current)]);
     return {
       deployment: deploymentName,
       current: state.current,
@@ -99,8 +102,8 @@ export class DeploysService {
         createdAt: v.createdAt,
         currentSince: v.currentSince,
         rampingSince: v.rampingSince,
-        pollers: pollers.get(v.buildId)?.live ?? 0,
-        lastPollAt: pollers.get(v.buildId)?.lastPollAt ?? null,
+        pollers: polling.get(v.buildId)?.live ?? 0,
+        lastPollAt: polling.get(v.buildId)?.lastPollAt ?? null,
         runningIncidents: running.get(v.buildId) ?? 0,
         codeRegistered: registered.has(v.buildId),
       })),
@@ -111,12 +114,14 @@ export class DeploysService {
    * Refuses to send new runs to a version no worker of which polls now: they would wait, each
    * incident at its first step, until one did. `allowNoPollers` (a worker so busy it has stopped
    * polling is still there) skips the check, as Temporal's own flag of that name skips its check
-   * that the version was ever polled.
+   * that the version was ever polled. The pollers read, for the action's answer (status()); none
+   * when the check was skipped.
    */
-  async requirePollers(version: string, doing: string, allowNoPollers: boolean): Promise<void> {
-    if (allowNoPollers) return;
-    const seen = (await this.pollers()).get(version);
-    if (seen && seen.live > 0) return;
+  async requirePollers(version: string, doing: string, allowNoPollers: boolean): Promise<Pollers | undefined> {
+    if (allowNoPollers) return undefined;
+    const pollers = await this.pollers();
+    const seen = pollers.get(version);
+    if (seen && seen.live > 0) return pollers;
     const taskQueue = this.config.temporal.taskQueue;
     const last = seen?.lastPollAt
       ? `its last poll was at ${seen.lastPollAt}, ${Math.round((Date.now() - Date.parse(seen.lastPollAt)) / 1000)} s ago`
@@ -205,7 +210,7 @@ export class DeploysService {
   }
 
   /** Per build id: the workers polling the engine's task queue for workflow tasks now, and its last poll. */
-  private async pollers(): Promise<Map<string, { live: number; lastPollAt: string | null }>> {
+  private async pollers(): Promise<Pollers> {
     const described = await this.ask('list the task queue\'s pollers', () =>
       this.temporal.workflowService.describeTaskQueue({
         namespace: this.temporal.options.namespace,
@@ -214,17 +219,18 @@ export class DeploysService {
       }),
     );
     const now = Date.now();
-    const builds = new Map<string, { live: number; lastPollAt: string | null }>();
+    // Each LastAccessTime converted once; the newest poll per build made a date at the end.
+    const builds = new Map<string, { live: number; lastPollMs: number | undefined }>();
     for (const p of described.pollers ?? []) {
       const build = p.deploymentOptions?.buildId;
       if (!build) continue;
       const polled = optionalTsToMs(p.lastAccessTime);
-      const seen = builds.get(build) ?? { live: 0, lastPollAt: null };
-      if (isLivePoll(p.lastAccessTime, now)) seen.live += 1;
-      if (polled !== undefined && (!seen.lastPollAt || polled > Date.parse(seen.lastPollAt))) seen.lastPollAt = new Date(polled).toISOString();
+      const seen = builds.get(build) ?? { live: 0, lastPollMs: undefined };
+      if (isLivePollAt(polled, now)) seen.live += 1;
+      if (polled !== undefined && (seen.lastPollMs === undefined || polled > seen.lastPollMs)) seen.lastPollMs = polled;
       builds.set(build, seen);
     }
-    return builds;
+    return new Map([...builds].map(([build, { live, lastPollMs }]) => [build, { live, lastPollAt: lastPollMs === undefined ? null : new Date(lastPollMs).toISOString() }]));
   }
 
   /** A call to Temporal within the API's deadline; down or silent, a 503 that says what could not be done. */

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/error.filter';
-import type { DeployChanged, DeploysService } from './deploys.service';
+import type { DeployChanged, DeploysService, Pollers } from './deploys.service';
 
 /**
  * Undoes the last deploy: a ramp under way ends (every new run on the current version again);
@@ -10,6 +10,8 @@ import type { DeployChanged, DeploysService } from './deploys.service';
  * the stuck alarm reports. A version no worker of which polls now is refused, as for a promotion.
  */
 export async function rollback(deploys: DeploysService, req: { allowNoPollers: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
+  // The pollers the refusal check read: the answer's status shows them rather than asking Temporal again.
+  let pollers: Pollers | undefined;
   const { previous, target } = await deploys.exclusive(async () => {
     const state = await deploys.state();
     // A ramp under way is the change to undo; otherwise the last promotion.
@@ -22,9 +24,9 @@ export async function rollback(deploys: DeploysService, req: { allowNoPollers: b
         'Promote the version you want by name (POST /deploys/promote with its version); GET /deploys lists them.',
       );
     }
-    await deploys.requirePollers(target, 'rolling back to it', req.allowNoPollers);
+    pollers = await deploys.requirePollers(target, 'rolling back to it', req.allowNoPollers);
     await deploys.change('rollback', { current: target, ramping: null }, { actor, version: target, previous: state.current, reason: req.reason, detail: { endedRamp: state.ramping?.buildId ?? null } });
     return { previous: state.current, target };
   });
-  return { action: 'rollback', version: target, previous, replayCheck: null, status: await deploys.status() };
+  return { action: 'rollback', version: target, previous, replayCheck: null, status: await deploys.status(pollers) };
 }

@@ -17,6 +17,20 @@ export function arrival(context: Record<string, unknown>): number {
   return typeof context.receivedAt === 'number' ? context.receivedAt : performance.now();
 }
 
+/**
+ * How long after a Slack request reached the API Palisade answers one whose answer goes in the
+ * acknowledgement itself (`/palisade`, a modal's submission), whatever it has read by then. Slack
+ * shows the caller an error unless a slash command is acknowledged within 3000 ms of being sent
+ * ("Confirming receipt" in https://docs.slack.dev/interactivity/implementing-slash-commands/;
+ * slower work answers later through the command's response_url, at most 5 times in 30 minutes),
+ * and the same 3 seconds hold for every interaction payload, a view_submission included ("you
+ * only have 3 seconds to respond", https://docs.slack.dev/tools/bolt-js/concepts/acknowledge/;
+ * "Acknowledgment response" in https://api.slack.com/interactivity/handling). Bolt's
+ * HTTPReceiver itself answers 404 once 3001 ms pass without ack() (unhandledRequestTimeoutMillis).
+ * The rest of the 3 s is for the network.
+ */
+export const ANSWER_WITHIN_MS = 2_500;
+
 /** Where Slack sends events, interactions, slash commands and options (the app manifest's request URL). */
 export const SLACK_EVENTS_PATH = '/slack/events';
 

@@ -13,7 +13,7 @@ import { ApprovalsService } from '../approvals/approvals.service';
 import { IncidentsService } from '../incidents/incidents.service';
 import { ApiError } from '../common/error.filter';
 import { PALISADE_CONFIG } from '../config/config.module';
-import { arrival } from './slack.bolt';
+import { ANSWER_WITHIN_MS, arrival } from './slack.bolt';
 import { SlackIdentity, type SlackWho } from './slack.identity';
 import { SLACK_INCIDENT_ACTIONS, slackIncidentAction, type SlackIncidentAction } from './slack.incident-actions';
 import { forEachConcurrently } from '../../../lib/concurrently';
@@ -22,17 +22,6 @@ import { forEachConcurrently } from '../../../lib/concurrently';
 const PENDING_SCAN = 50;
 /** Gate reads `/palisade pending` has out at once (each a describe and a `state` query through Temporal to the run's worker). */
 const PENDING_READS = 8;
-/**
- * How long after the request reached the API `/palisade` answers, whatever it has read by then.
- * Slack shows the caller an error unless a slash command is acknowledged within 3000 ms of being
- * sent ("Confirming receipt" in https://docs.slack.dev/interactivity/implementing-slash-commands/;
- * slower work answers later through the command's response_url, at most 5 times in 30 minutes),
- * and Bolt's HTTPReceiver itself answers 404 once 3001 ms pass without ack()
- * (unhandledRequestTimeoutMillis). A gate read takes up to TEMPORAL_DEADLINE_MS (5 s) when
- * Temporal or the run's worker does not answer: one still out at this point counts as not read,
- * and the answer says so, with the incidents' links. The rest of the 3 s is for the network.
- */
-const ANSWER_WITHIN_MS = 2_500;
 /** Where to look when an incident's gates could not be read. */
 const UNREAD_HINT = "Its page has the timeline, with every gate's request, votes and decision (GET /incidents/<id>/timeline).";
 const USAGE =
@@ -58,8 +47,11 @@ export class SlackCommands {
   ) {}
 
   register(app: App): void {
-    // Answered in the acknowledgement itself, within ANSWER_WITHIN_MS (not later through response_url):
-    // the caller gets what could be read at once, and is told which incidents could not be.
+    // Answered in the acknowledgement itself, within ANSWER_WITHIN_MS of arrival (not later through
+    // response_url): the caller gets what could be read at once, and is told which incidents could
+    // not be (a gate read takes up to TEMPORAL_DEADLINE_MS, 5 s, when Temporal or the run's worker
+    // does not answer). Who the caller is shares that deadline: users.info and usergroups.users.list
+    // may take Slack's client up to 2.5 s a try, with retries.
     app.command(SLASH_COMMAND, async ({ command, ack, client, context }) => {
       const deadline = arrival(context) + ANSWER_WITHIN_MS;
       const [verb, ...args] = command.text.trim().split(/\s+/);
@@ -68,8 +60,9 @@ export class SlackCommands {
         const acts = (SLACK_INCIDENT_ACTIONS as readonly string[]).includes(verb);
         if (!acts && verb !== 'status' && verb !== 'pending') text = USAGE;
         else {
-          // Who the caller is, resolved once for the whole command.
-          const who = await this.identity.resolve(client, command.user_id);
+          // Who the caller is, resolved once for the whole command; not known by the deadline, the
+          // caller is told so (and nothing is read or done for them) while the lookup goes on.
+          const who = await this.identity.resolve(client, command.user_id, deadline);
           const reader = readerOf(who, command.user_id);
           if (typeof reader === 'string') text = reader;
           else if (acts) text = await this.actAs(who, verb as SlackIncidentAction, command.text.trim().slice(verb.length));
@@ -113,7 +106,7 @@ export class SlackCommands {
   }
 
   private async actAs(who: SlackWho, verb: SlackIncidentAction, rest: string): Promise<string> {
-    if (who.kind === 'refused') return who.message;
+    if (who.kind === 'refused') return refusal(who);
     if (who.kind !== 'person') return `\`/palisade ${verb}\` needs a person in runbooks/people.yaml with the responder role.`;
     return slackIncidentAction(this.incidentActions, who.person, verb, rest);
   }
@@ -194,9 +187,18 @@ const NOT_IN_TIME = 'no answer within the 3 seconds Slack gives a command';
 /** The caller as a person who may read incidents, or the sentence saying why not. */
 function readerOf(who: SlackWho, slackUserId: string): Approver | string {
   if (who.kind === 'person' && who.person.roles.length > 0) return who.approver;
-  if (who.kind === 'refused' && who.code !== 'unknown_person') return who.message;
+  if (who.kind === 'refused' && who.code !== 'unknown_person') return refusal(who);
   return `\`${SLASH_COMMAND}\` needs a person in runbooks/people.yaml with a role (viewer or higher), and Palisade does not know <@${slackUserId}> as one. Ask an admin to add your Slack user id (or your email) and a role there.`;
 }
+
+/** Why Palisade will not act for the caller, and what they can do about it. */
+function refusal(who: Extract<SlackWho, { kind: 'refused' }>): string {
+  return who.code === 'identity_unverified' ? `${who.message} ${UNVERIFIED_HINT}` : who.message;
+}
+
+/** Whatever kept Palisade from knowing who the caller is (Slack slow or failing), they may look elsewhere. */
+const UNVERIFIED_HINT =
+  'Try again in a moment, or use the `palisade` CLI (`palisade incidents ls`, `palisade approve`) or the web page.';
 
 /** Whether this person's vote on the gate would count now (the validator's own rules). */
 function mayVote(gate: GateState, approver: Approver): boolean {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { WebClient } from '@slack/web-api';
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Approver } from '../../../lib/approvals/gate';
 import { loadApprovalPolicies } from '../../../lib/approvals/policy-file';
 import type { Person } from '../../../lib/people';
@@ -15,6 +16,22 @@ const GROUP_TTL_MS = 60_000;
 interface Cached<T> {
   value: T;
   until: number;
+}
+
+/** A lookup of one Slack user, and the Slack method it waits on now (none: it has asked Slack nothing yet, or has its answers). */
+interface Lookup {
+  waitingOn: 'users.info' | 'usergroups.users.list' | undefined;
+  who: Promise<SlackWho>;
+}
+
+/** The user refused because Slack had not said who they are by the deadline. */
+function notInTime(slackUserId: string, waitingOn: Lookup['waitingOn']): SlackWho {
+  return {
+    kind: 'refused',
+    code: 'identity_unverified',
+    // First what matters (a modal shows 150 characters of it).
+    message: `Palisade could not verify who you are in time, so nothing was decided: ${waitingOn ? `Slack had not answered ${waitingOn} about <@${slackUserId}>` : `looking up <@${slackUserId}> had not finished`} within 3 s.`,
+  };
 }
 
 /** Who a Slack user is to Palisade, or why Palisade will not act for them. */
@@ -36,6 +53,8 @@ export type SlackWho =
 export class SlackIdentity {
   private readonly profiles = new Map<string, Cached<string | undefined>>();
   private readonly groups = new Map<string, Cached<Set<string>>>();
+  /** Lookups out now, by Slack user id. */
+  private readonly lookups = new Map<string, Lookup>();
   private readonly log = new Logger('Slack');
   /** The Slack groups approvals.yaml names, re-read when the file changes (it may change without a restart). */
   private named: { mtimeMs: number; groups: string[] } = { mtimeMs: -1, groups: [] };
@@ -45,10 +64,40 @@ export class SlackIdentity {
     @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
   ) {}
 
-  /** Who the Slack user is, as an approval gate would see them. */
-  async resolve(client: WebClient, slackUserId: string): Promise<SlackWho> {
+  /**
+   * Who the Slack user is, as an approval gate would see them. With a `deadline` (performance.now()
+   * time: a request answered in its acknowledgement, within Slack's 3 s), Slack not answering by
+   * then refuses the user as unverified, whom nothing may be read or decided for; the lookup goes
+   * on without the caller and fills the caches, so the next request finds them warm. Requests
+   * about the same user while one lookup is out share it (a slow Slack is not asked again per click).
+   */
+  async resolve(client: WebClient, slackUserId: string, deadline?: number): Promise<SlackWho> {
+    let lookup = this.lookups.get(slackUserId);
+    if (!lookup) {
+      const started = { waitingOn: undefined } as Lookup;
+      started.who = this.lookUp(client, slackUserId, started).finally(() => this.lookups.delete(slackUserId));
+      // The caller that waited may be gone (deadline): a failure is still its to see, never an unhandled rejection.
+      started.who.catch((err: unknown) => this.log.warn(`Looking up Slack user ${slackUserId} failed: ${(err as Error).message}`));
+      this.lookups.set(slackUserId, started);
+      lookup = started;
+    }
+    if (deadline === undefined) return lookup.who;
+    const current = lookup;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<SlackWho>((resolve) => {
+      timer = setTimeout(() => resolve(notInTime(slackUserId, current.waitingOn)), Math.max(0, deadline - performance.now()));
+    });
+    try {
+      return await Promise.race([current.who, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async lookUp(client: WebClient, slackUserId: string, lookup: Lookup): Promise<SlackWho> {
     let person = this.people.bySlackId(slackUserId);
     if (!person) {
+      lookup.waitingOn = 'users.info';
       const profile = await this.profileEmail(client, slackUserId);
       if ('failed' in profile) {
         return {
@@ -60,7 +109,9 @@ export class SlackIdentity {
       person = profile.email ? this.people.byEmail(profile.email) : undefined;
     }
     if (person?.disabled) return { kind: 'refused', code: 'person_disabled', message: `${person.id} is disabled in runbooks/people.yaml: Palisade takes no decision from them.` };
+    lookup.waitingOn = 'usergroups.users.list';
     const slackGroups = await this.groupsOf(client, slackUserId);
+    lookup.waitingOn = undefined;
     if (person) return { kind: 'person', person, approver: { id: person.id, groups: person.groups, roles: person.roles, via: 'slack', slackUserId, slackGroups } };
     // Not in people.yaml, but a policy may still let their Slack group decide.
     if (slackGroups.length > 0) return { kind: 'group-member', approver: { id: `slack:${slackUserId}`, groups: [], roles: [], via: 'slack', slackUserId, slackGroups } };

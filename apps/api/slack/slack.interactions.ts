@@ -9,7 +9,7 @@ import type { SlackTemplates } from '../../../lib/slack/templates';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ApiError } from '../common/error.filter';
 import { MetricsService } from '../metrics/metrics.service';
-import { arrival } from './slack.bolt';
+import { ANSWER_WITHIN_MS, arrival } from './slack.bolt';
 import { SlackCommands } from './slack.commands';
 import { SlackIdentity } from './slack.identity';
 import type { SlackIncidentAction } from './slack.incident-actions';
@@ -116,8 +116,12 @@ export class SlackInteractions {
         await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: 'This form is not one Palisade opened; deny from the message again.' } });
         return;
       }
-      // Decided before the modal closes, so a vote that did not count is shown in the modal itself.
-      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', arrival(context), reason);
+      // Decided before the modal closes, so a vote that did not count is shown in the modal itself:
+      // unlike a button click (acknowledged first, answered later by an ephemeral message), this
+      // answer is the acknowledgement, so who the submitter is must be known within ANSWER_WITHIN_MS;
+      // Slack slower than that refuses the vote as unverified (never counted), in the modal.
+      const started = arrival(context);
+      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', started, reason, started + ANSWER_WITHIN_MS);
       if (result.counted) await ack();
       else await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: result.text.slice(0, 150) } });
     });
@@ -154,12 +158,15 @@ export class SlackInteractions {
   }
 
   /** Runs the Update as the Slack user's Palisade identity; a vote that did not count is on the timeline too. */
-  /** `started`: when the request reached the API (the click-to-decision figure starts there). */
-  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string): Promise<VoteResult> {
+  /**
+   * `started`: when the request reached the API (the click-to-decision figure starts there);
+   * `identityBy`: when the voter must be known by (the vote is refused as unverified otherwise).
+   */
+  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string, identityBy?: number): Promise<VoteResult> {
     let result: VoteResult;
     let approverId: string | undefined;
     try {
-      const who = await this.identity.resolve(client, clicker.slackUserId);
+      const who = await this.identity.resolve(client, clicker.slackUserId, identityBy);
       if (who.kind === 'refused') {
         result = rejected(who.code, who.message);
       } else {
