@@ -7,6 +7,7 @@ import { enqueueStuckCleared, enqueueStuckPage } from '../../../lib/db/stuck-pag
 import { insertTimelineEvent } from '../../../lib/db/timeline-insert';
 import { describeError } from '../../../lib/errors';
 import { PALISADE_CONFIG } from '../config/config.module';
+import { isTemporalUnreachable } from '../common/temporal-errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { forEachConcurrently } from '../../../lib/concurrently';
 
@@ -14,8 +15,20 @@ import { forEachConcurrently } from '../../../lib/concurrently';
 const CONCURRENCY = 4;
 const CALL_DEADLINE_MS = 2_000;
 
-/** What a sweep learned of one run: stuck (with why), moving, or nothing to say (not started, closed, Temporal silent). */
-type Verdict = { stuck: true; reason: string; build: string | null } | { stuck: false } | undefined;
+/** What a sweep learned of one run: stuck (with why), moving, Temporal silent, or nothing to say (not started, closed). */
+type Verdict = { stuck: true; reason: string; build: string | null } | { stuck: false } | 'temporal-unreachable' | undefined;
+
+/** What one sweep did: how many open incidents it looked at, and why it stopped before the last. */
+export interface SweepSummary {
+  open: number;
+  looked: number;
+  /**
+   * `temporal-unreachable`: a call met no answer, and the rest would each wait out their
+   * deadline too (with thousands of incidents open, an hour); the next sweep tries again.
+   * `shutting-down`: the API is stopping, and does not wait for the rest.
+   */
+  stopped?: 'temporal-unreachable' | 'shutting-down';
+}
 
 /**
  * Finds incidents whose run is stuck: a workflow task that keeps failing (a change made without
@@ -32,6 +45,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly log = new Logger('StuckWatcher');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -49,6 +63,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.config.api.stuckCheckMs === 0) return;
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
+        .then(() => undefined)
         .catch((err: unknown) => this.log.warn(`stuck check failed: ${describeError(err)}`))
         .finally(() => (this.running = undefined));
     }, this.config.api.stuckCheckMs);
@@ -56,22 +71,39 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.running;
   }
 
-  /** One look at every open incident's run. */
-  async sweep(): Promise<void> {
+  /** One look at every open incident's run; stops early when Temporal does not answer or the API shuts down. */
+  async sweep(): Promise<SweepSummary> {
     const open = await this.db.query<{ id: string; workflow_id: string; stuck: boolean }[]>(
       // A stuck one that has closed since (its run moved on and ended) is looked at once more, to clear it.
       `SELECT id, workflow_id, stuck_since IS NOT NULL AS stuck FROM incidents WHERE status NOT IN ('resolved', 'cancelled') OR stuck_since IS NOT NULL`,
     );
-    await forEachConcurrently(open, CONCURRENCY, async (incident) => {
-      const verdict = await this.verdict(incident.workflow_id);
-      if (verdict?.stuck && !incident.stuck) await this.markStuck(incident.id, verdict.reason, verdict.build);
-      else if (verdict && !verdict.stuck && incident.stuck) await this.clear(incident.id);
-    });
-    this.metrics.stuckChecks.inc();
+    const summary: SweepSummary = { open: open.length, looked: 0 };
+    const stop = () => {
+      if (this.stopping) summary.stopped ??= 'shutting-down';
+      return summary.stopped !== undefined;
+    };
+    await forEachConcurrently(
+      open,
+      CONCURRENCY,
+      async (incident) => {
+        const verdict = await this.verdict(incident.workflow_id);
+        summary.looked += 1;
+        if (verdict === 'temporal-unreachable') summary.stopped ??= 'temporal-unreachable';
+        else if (verdict?.stuck && !incident.stuck) await this.markStuck(incident.id, verdict.reason, verdict.build);
+        else if (verdict && !verdict.stuck && incident.stuck) await this.clear(incident.id);
+      },
+      stop,
+    );
+    stop();
+    if (summary.stopped === 'temporal-unreachable') {
+      this.log.warn(`stuck check stopped after ${summary.looked} of ${summary.open} open incidents: Temporal did not answer; the next check is in ${this.config.api.stuckCheckMs / 1000} s`);
+    } else if (summary.stopped === undefined) this.metrics.stuckChecks.inc();
+    return summary;
   }
 
   private async verdict(workflowId: string): Promise<Verdict> {
@@ -86,8 +118,9 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
       const failed = await this.lastTaskFailure(workflowId, runId);
       const build = versioning?.versionTransition?.deploymentVersion?.buildId || failed?.build || versioning?.deploymentVersion?.buildId || null;
       return { stuck: true, reason: `${failed?.message ?? 'its workflow task keeps failing'} (attempt ${task.attempt})`, build };
-    } catch {
-      // Not started yet (still in the inbox), or Temporal did not answer: nothing to say this time.
+    } catch (err) {
+      if (isTemporalUnreachable(err)) return 'temporal-unreachable';
+      // Not started yet (still in the inbox), or gone: nothing to say this time.
       return undefined;
     }
   }
