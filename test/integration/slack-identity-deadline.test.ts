@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
+import { eventually } from '../support/engine';
 import { startRun } from '../support/playbooks';
 import { button, gateMessage, slackEngine, SLACK_USERS } from '../support/slack';
 import { postToSlackEndpoint, slashCommandBody, viewSubmissionBody } from '../support/slack-requests';
@@ -81,12 +82,16 @@ describe('who the caller is, when Slack is slower than the 3 seconds a command h
     expect(refused.json.errors[DENY_REASON_INPUT.block]).toMatch(/could not verify who you are in time, so nothing was decided: Slack had not answered users\.info/);
     expect((await run.handle.query(stateQuery)).gates?.find((g) => g.id === 'isolate-host')?.votes).toEqual([]);
 
-    // Slack answers: the same submission counts, as bob's (the modal closes).
+    // Slack answers: the same submission closes the modal, and counts as bob's (the vote runs once it closed).
     bed.slack.release('users.info');
     const counted = await submit();
     expect(counted.status, counted.text).toBe(200);
     expect(counted.text).toBe('');
-    expect((await run.handle.query(stateQuery)).gates?.find((g) => g.id === 'isolate-host')?.votes.map((v) => v.approverId)).toEqual(['bob']);
+    const votes = await eventually('the vote taken', async () => {
+      const cast = (await run.handle.query(stateQuery)).gates?.find((g) => g.id === 'isolate-host')?.votes;
+      return cast?.length ? cast : undefined;
+    });
+    expect(votes.map((v) => v.approverId)).toEqual(['bob']);
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
   }, 60_000);
 });

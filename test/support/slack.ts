@@ -80,13 +80,14 @@ export interface SlackEngineBed {
 /**
  * One engine with Slack connected to a fake Slack Web API (the tests' Slack users, and the
  * given user groups), a Temporal client and the simulated fleet: for a test file that needs an
- * environment of its own (`env` is read when the engine starts).
+ * environment of its own (`env` is read when the engine starts); `withWorker: false` for a test that
+ * runs the engine's workers itself (test/support/engine-worker.ts).
  */
-export function slackEngine(opts: { env?: () => NodeJS.ProcessEnv; usergroups?: Record<string, string[]> } = {}): SlackEngineBed {
+export function slackEngine(opts: { env?: () => NodeJS.ProcessEnv; usergroups?: Record<string, string[]>; withWorker?: boolean } = {}): SlackEngineBed {
   const bed = {} as SlackEngineBed;
   beforeAll(async () => {
     bed.slack = await new FakeSlack({ users: Object.values(SLACK_USERS), usergroups: opts.usergroups ?? {} }).start();
-    bed.engine = await startTestEngine({ env: { ...slackEnv(bed.slack), ...opts.env?.() } });
+    bed.engine = await startTestEngine({ env: { ...slackEnv(bed.slack), ...opts.env?.() }, withWorker: opts.withWorker });
     bed.client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
     bed.fleet = new SimulatedFleet(bed.engine.db);
   });

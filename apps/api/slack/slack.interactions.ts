@@ -9,9 +9,10 @@ import type { SlackTemplates } from '../../../lib/slack/templates';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ApiError } from '../common/error.filter';
 import { MetricsService } from '../metrics/metrics.service';
+import { DENY_REASON_MIN, REASON_MAX } from '../approvals/dto/decide.dto';
 import { ANSWER_WITHIN_MS, arrival } from './slack.bolt';
 import { SlackCommands } from './slack.commands';
-import { SlackIdentity } from './slack.identity';
+import { SlackIdentity, type SlackWho } from './slack.identity';
 import type { SlackIncidentAction } from './slack.incident-actions';
 
 /** Where a click came from: who, in which channel, on which message. */
@@ -43,10 +44,11 @@ const SLACK_HINTS: Record<string, string> = {
 type VoteResult = { counted: true; outcome: string; approvals: number; needed: number } | { counted: false; code: string; text: string };
 
 /**
- * Approve, Deny and "Deny with reason" in Slack. Each click is acknowledged at once (Slack
- * allows 3 seconds), then runs the gate's `decide` Update as the person behind the Slack user.
- * A vote that counts changes the message (the playbook re-renders it); one that does not is
- * answered with an ephemeral message giving the reason, and lands on the incident's timeline.
+ * Approve, Deny and "Deny with reason" in Slack. Each click, and the deny form once its reason
+ * and its submitter are checked, is acknowledged at once (Slack allows 3 seconds), then runs the
+ * gate's `decide` Update as the person behind the Slack user. A vote that counts changes the
+ * message (the playbook re-renders it); one that does not is answered with an ephemeral message
+ * giving the reason, and lands on the incident's timeline.
  */
 @Injectable()
 export class SlackInteractions {
@@ -110,20 +112,47 @@ export class SlackInteractions {
       await this.incidentClick(client, body, action, 'take');
     });
     app.view<ViewSubmitAction>(SlackViewId.DenyReason, async ({ ack, body, view, client, context }) => {
+      // The acknowledgement is the form's answer and must reach Slack within its 3 seconds ("you only
+      // have 3 seconds to respond", https://docs.slack.dev/tools/bolt-js/concepts/acknowledge/; an empty
+      // ack() closes the form, `response_action: 'errors'` keeps it open with a message under the named
+      // input block, 'update' and 'push' replace or stack a view, https://docs.slack.dev/tools/bolt-js/concepts/view-submissions/
+      // and the modals guide it links, https://api.slack.com/surfaces/modals#interactions). So only what
+      // is quick and local is answered in the form: the form is ours, the reason's length, who the
+      // submitter is (within ANSWER_WITHIN_MS). The vote itself (the `decide` Update, waiting on the
+      // run's worker for up to 10 s) runs after the form closes and is answered as a click's is: an
+      // ephemeral message once Temporal has answered, never "counted" before it took the vote.
+      const started = arrival(context);
       const meta = parseMetadata(view.private_metadata);
-      const reason = view.state.values[DENY_REASON_INPUT.block]?.[DENY_REASON_INPUT.action]?.value?.trim() ?? '';
+      const written = view.state.values[DENY_REASON_INPUT.block]?.[DENY_REASON_INPUT.action]?.value ?? '';
+      const reason = written.trim();
+      const inForm = (text: string) => ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: text.slice(0, 150) } });
       if (!meta) {
-        await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: 'This form is not one Palisade opened; deny from the message again.' } });
+        await inForm('This form is not one Palisade opened; deny from the message again.');
         return;
       }
-      // Decided before the modal closes, so a vote that did not count is shown in the modal itself:
-      // unlike a button click (acknowledged first, answered later by an ephemeral message), this
-      // answer is the acknowledgement, so who the submitter is must be known within ANSWER_WITHIN_MS;
-      // Slack slower than that refuses the vote as unverified (never counted), in the modal.
-      const started = arrival(context);
-      const result = await this.vote(client, { slackUserId: body.user.id, channel: meta.channel }, meta.ref, 'deny', started, reason, started + ANSWER_WITHIN_MS);
-      if (result.counted) await ack();
-      else await ack({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: result.text.slice(0, 150) } });
+      if (reason.length < DENY_REASON_MIN || written.length > REASON_MAX) {
+        await inForm(`Say why you deny in ${DENY_REASON_MIN} to ${REASON_MAX} characters (this reason has ${reason.length < DENY_REASON_MIN ? reason.length : written.length}): nothing was decided.`);
+        return;
+      }
+      const submitter = { slackUserId: body.user.id, channel: meta.channel };
+      let who: SlackWho;
+      try {
+        who = await this.identity.resolve(client, submitter.slackUserId, started + ANSWER_WITHIN_MS);
+      } catch (err) {
+        this.log.error(`Slack deny form on ${meta.ref.incidentId}/${meta.ref.gateId} failed: ${(err as Error).stack ?? String(err)}`);
+        this.metrics.slackClickDecision.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+        await inForm(INTERNAL_ERROR);
+        return;
+      }
+      if (who.kind === 'refused') {
+        // Slack too slow to say who this is (identity_unverified), or someone Palisade does not take votes from: said in the form.
+        const result = rejected(who.code, who.message);
+        await inForm(result.text);
+        await this.settle(submitter, meta.ref, started, result);
+        return;
+      }
+      await ack();
+      await this.report(client, submitter, 'deny', await this.vote(client, submitter, meta.ref, 'deny', started, reason, who), 'form');
     });
   }
 
@@ -135,9 +164,19 @@ export class SlackInteractions {
       await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS);
       return;
     }
-    const result = await this.vote(client, clicker, ref, decision, started);
+    await this.report(client, clicker, decision, await this.vote(client, clicker, ref, decision, started), 'button');
+  }
+
+  /**
+   * Tells the voter how the vote went, once Temporal has answered: why it did not count, or that
+   * it counted and the step waits for another approver. A vote that decided the step changes the
+   * message itself (the playbook re-renders it), which is answer enough for a click on it; a form
+   * closed without a word, so its submitter is told that too.
+   */
+  private async report(client: WebClient, clicker: Clicker, decision: GateDecision, result: VoteResult, from: 'button' | 'form'): Promise<void> {
     if (!result.counted) await this.tell(client, clicker, result.text);
     else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`);
+    else if (from === 'form') await this.tell(client, clicker, `Your ${decision} counted: the step is ${result.outcome}; the message shows it.`);
   }
 
   /**
@@ -157,39 +196,44 @@ export class SlackInteractions {
     await this.tell(client, clicker, text);
   }
 
-  /** Runs the Update as the Slack user's Palisade identity; a vote that did not count is on the timeline too. */
   /**
-   * `started`: when the request reached the API (the click-to-decision figure starts there);
-   * `identityBy`: when the voter must be known by (the vote is refused as unverified otherwise).
+   * Runs the Update as the Slack user's Palisade identity (`who`, when already resolved); a vote
+   * that did not count is on the timeline too. `started`: when the request reached the API (the
+   * click-to-decision figure starts there).
    */
-  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string, identityBy?: number): Promise<VoteResult> {
+  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string, who?: SlackWho): Promise<VoteResult> {
     let result: VoteResult;
     let approverId: string | undefined;
     try {
-      const who = await this.identity.resolve(client, clicker.slackUserId, identityBy);
-      if (who.kind === 'refused') {
-        result = rejected(who.code, who.message);
+      const voter = who ?? (await this.identity.resolve(client, clicker.slackUserId));
+      if (voter.kind === 'refused') {
+        result = rejected(voter.code, voter.message);
       } else {
-        approverId = who.approver.id;
-        const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, who.approver, { decision, reason, choice: ref.choice, requestedAt: ref.requestedAt });
+        approverId = voter.approver.id;
+        const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, voter.approver, { decision, reason, choice: ref.choice, requestedAt: ref.requestedAt });
         result = { counted: true, outcome: verdict.outcome, approvals: verdict.approvals, needed: verdict.needed };
       }
     } catch (err) {
       if (!(err instanceof ApiError)) {
         this.log.error(`Slack click on ${ref.incidentId}/${ref.gateId} failed: ${(err as Error).stack ?? String(err)}`);
         this.metrics.slackClickDecision.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
-        return rejected('error', 'Palisade could not take your vote (an internal error, logged): nothing was decided. Try again, or decide through the API.');
+        return rejected('error', INTERNAL_ERROR);
       }
       const body = err.getResponse() as ErrorBody;
       result = rejected(body.error, body.message, body.hint);
     }
+    await this.settle(clicker, ref, started, result, approverId);
+    return result;
+  }
+
+  /** Counts the click-to-decision figure, and puts a vote that did not count on the incident's timeline. */
+  private async settle(clicker: Clicker, ref: GateRef, started: number, result: VoteResult, approverId?: string): Promise<void> {
     this.metrics.slackClickDecision.observe({ outcome: result.counted ? 'counted' : 'rejected' }, (performance.now() - started) / 1000);
     if (!result.counted && result.code !== 'incident_not_found' && result.code !== 'playbook_not_running') {
       await this.approvals
         .recordRejectedClick({ incidentId: ref.incidentId, gateId: ref.gateId, slackUserId: clicker.slackUserId, approverId, code: result.code, message: result.text })
         .catch((err: unknown) => this.log.warn(`Rejected click not recorded on ${ref.incidentId}: ${(err as Error).message}`));
     }
-    return result;
   }
 
   private async tell(client: WebClient, clicker: Clicker, text: string): Promise<void> {
@@ -200,10 +244,11 @@ export class SlackInteractions {
   }
 }
 
+const INTERNAL_ERROR = 'Palisade could not take your vote (an internal error, logged): nothing was decided. Try again, or decide through the API.';
 const NOT_OURS = 'This button is not one Palisade made: nothing was decided.';
 const OLDER_BUTTON = 'This button comes from a message older than this version of Palisade, which cannot tell which request of the step it is for: nothing was decided. Use the incident page, or the message Palisade posts next for this step.';
 
-function rejected(code: string, message: string, hint?: string): VoteResult {
+function rejected(code: string, message: string, hint?: string): Extract<VoteResult, { counted: false }> {
   return { counted: false, code, text: `${message} ${SLACK_HINTS[code] ?? hint ?? ''}`.trim() };
 }
 

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
+import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
+import { eventually } from '../support/engine';
+import { engineWorker, type EngineWorker } from '../support/engine-worker';
+import { startRun, timeline } from '../support/playbooks';
+import { button, ephemeralFor, gateMessage, messageUpdate, slackEngine, SLACK_USERS } from '../support/slack';
+import { postToSlackEndpoint, viewSubmissionBody } from '../support/slack-requests';
+
+// The "Deny with reason" form's submission (view_submission) is answered in its acknowledgement,
+// within Slack's 3 seconds. It used to run the vote (the gate's `decide` Update, which waits for
+// the run's worker, up to 10 s) before acknowledging: with the worker slow, Bolt answered 404 after
+// 3 s and Slack showed the approver an error for a vote that then counted. Here the run's worker
+// stops and the next one is ready but idle, so the Update waits in Temporal, unanswered, until the
+// test starts it.
+describe('the deny-with-reason form while the playbook is slow to take the vote', () => {
+  const bed = slackEngine({ withWorker: false, env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml' }) });
+  let current: EngineWorker;
+  beforeAll(async () => {
+    current = await engineWorker(bed.engine);
+    current.start();
+    await current.promote();
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+
+  const ephemeralsTo = (user: string, since: number) => bed.slack.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since);
+
+  it('closes the form at once, says the outcome once Temporal has taken the vote, and the vote is on the timeline once', async () => {
+    const id = `i-${randomUUID().slice(0, 8)}`;
+    await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
+    const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
+    const submit = (user: string, reason: string) =>
+      postToSlackEndpoint(
+        bed.engine.baseUrl,
+        viewSubmissionBody({ user, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: reason } } }),
+      );
+    const votes = async () => (await run.handle.query(stateQuery)).gates?.find((g) => g.id === 'isolate-host')?.votes ?? [];
+
+    // What is quick and local is still answered in the form: a reason too short, or too long.
+    for (const reason of ['no', 'x'.repeat(2_001)]) {
+      const refused = await submit(SLACK_USERS.alice.id, reason);
+      expect(refused.status, refused.text).toBe(200);
+      expect(refused.json).toMatchObject({ response_action: 'errors', errors: { [DENY_REASON_INPUT.block]: expect.stringMatching(/3 to 2000 characters/) } });
+    }
+    expect(await votes()).toEqual([]);
+
+    // The run's worker stops; the next one is ready, not polling: the vote waits on Temporal.
+    const next = await engineWorker(bed.engine);
+    await current.stop();
+    current = next;
+    const since = Date.now();
+    const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-7');
+    // The form closes (an empty 200), not Bolt's 404 after 3 s.
+    expect(submitted.status, submitted.text).toBe(200);
+    expect(submitted.text).toBe('');
+    // Nothing claims the vote counted while no worker could have taken it.
+    expect(ephemeralsTo(SLACK_USERS.alice.id, since)).toEqual([]);
+
+    next.start();
+    expect(await ephemeralFor(bed.slack, SLACK_USERS.alice.id, since)).toMatch(/^Your deny counted: the step is denied/);
+    await messageUpdate(bed.slack, posted, 'the message showing the denial', (t) => t.includes('Denied by alice') && t.includes('CHG-7'));
+    const events = await eventually('the decision on the timeline', async () => {
+      const rows = await timeline(bed.engine, run.incidentId);
+      return rows.some((e) => e.type === 'gate.decided' && e.data.gateId === 'isolate-host') ? rows : undefined;
+    });
+    const cast = events.filter((e) => e.type === 'gate.vote' && e.data.gateId === 'isolate-host');
+    expect(cast).toHaveLength(1);
+    expect(cast[0]).toMatchObject({ actor: 'alice', data: { decision: 'deny', reason: 'change ticket CHG-7', via: 'slack' } });
+    expect(ephemeralsTo(SLACK_USERS.alice.id, since)).toHaveLength(1);
+
+    // A form submitted once the gate is decided closes too, and its answer says so (and is on the timeline).
+    const late = Date.now();
+    const again = await submit(SLACK_USERS.bob.id, 'I would have denied it too');
+    expect(again.status, again.text).toBe(200);
+    expect(again.text).toBe('');
+    expect(await ephemeralFor(bed.slack, SLACK_USERS.bob.id, late)).toMatch(/Nothing to do: the message shows who decided\.$/);
+    await eventually('the rejected submission on the timeline', async () =>
+      (await timeline(bed.engine, run.incidentId)).find((e) => e.type === 'slack.click-rejected' && e.actor === 'bob' && e.data.code === 'already_decided'),
+    );
+    expect((await votes()).map((v) => v.approverId)).toEqual(['alice']);
+    await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
+  }, 90_000);
+});
