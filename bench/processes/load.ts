@@ -19,6 +19,8 @@ export interface LoadSpec {
   /** Each alert on its own host (`<prefix>-<n>`), or all on the host `<prefix>`. */
   entities: 'distinct' | 'one';
   prefix: string;
+  /** The storm's host, when several generators storm one host (default: the prefix). */
+  host?: string;
 }
 
 export interface LoadResult {
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
       {
         setupRequest: (req) => {
           const i = n++;
-          const host = spec.entities === 'distinct' ? `${spec.prefix}-${i}` : spec.prefix;
+          const host = spec.entities === 'distinct' ? `${spec.prefix}-${i}` : (spec.host ?? spec.prefix);
           const signed = signGeneric(spec.secret, { title: `bench alert ${i}`, severity: 'high', category: 'host-compromise', id: `${spec.prefix}-a${i}`, entity: { kind: 'host', key: host } });
           return { ...req, body: signed.body, headers: { ...req.headers, ...signed.headers } };
         },

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../apps/cli/start/ports';
@@ -134,6 +134,46 @@ export function engineProcesses(engine: BenchEngine): { worker?: number; api?: n
     if (name && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) found[name] = pid;
   });
   return found;
+}
+
+/**
+ * A second API process of the engine: the same compiled API, its command line, working folder
+ * and environment read from the first one's (Linux /proc), on a port of its own. Replicas are
+ * equal (README "Outgrowing one machine"): what decides an outcome lives in Postgres or
+ * Temporal. On PGlite both would queue on its one session, so an external DATABASE_URL only.
+ */
+export async function startApiReplica(engine: BenchEngine): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const { api } = engineProcesses(engine);
+  if (api === undefined) throw new Error("the engine's API process was not found");
+  const [command, ...args] = readFileSync(`/proc/${api}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of readFileSync(`/proc/${api}/environ`, 'utf8').split('\0').filter(Boolean)) {
+    const at = entry.indexOf('=');
+    env[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  const port = await freePort();
+  const child = spawn(command, args, { cwd: readlinkSync(`/proc/${api}/cwd`), env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the second API exited during start-up (${child.exitCode})`);
+    if (Date.now() > deadline) throw new Error('the second API was not ready within 120 s');
+    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
 }
 
 /** Visits every process (Linux /proc) with its command line as arguments; one that ends while visited, or is someone else's, is skipped. */
