@@ -175,6 +175,45 @@ describe('embedded Postgres with a client silent inside a transaction', () => {
     }
   }, 60_000);
 
+  // A client whose message starts a hold but gets no bytes back: a lone Flush (any message but
+  // Sync, Query or Terminate opens an exchange, and the queue serves that client alone until its Sync),
+  // with nothing pending for PGlite to flush. The guard knows a statement's sender only by the socket
+  // its output goes to, so it cannot name this holder; pglite-socket's queue can: while the session is
+  // held it serves the handler of the last message only. Left alone, this client blocks every other
+  // one for as long as it stays silent.
+  it('closes a client that holds the session without having been answered, and only that one', async () => {
+    const pg = await serve();
+    const other = new Client({ connectionString: pg.url });
+    const otherErrors: Error[] = [];
+    other.on('error', (err) => otherErrors.push(err));
+    const silent = new Client({ connectionString: pg.url });
+    const failed = new Promise<Error & { code?: string }>((resolve) => silent.on('error', resolve));
+    try {
+      await other.connect();
+      await silent.connect();
+      const line = pg.nextLine();
+      // pg's own Connection writes the Flush message alone.
+      (silent as unknown as { connection: { flush(): void } }).connection.flush();
+      // Queued behind the held session: it completes only once the guard frees it.
+      const seen = other.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      seen.catch(() => undefined); // awaited below, once the guard has spoken
+      expect(await line).toMatch(/closed the connection from 127\.0\.0\.1:\d+: it held the database session/);
+      expect((await seen).rows[0]?.n).toBe(0);
+      expect((await failed).code).toBe('25P03');
+      expect(pg.lines).toHaveLength(1);
+      // The other client was never touched, and the session is free.
+      await other.query('BEGIN');
+      await other.query('INSERT INTO t (id) VALUES ($1)', [1]);
+      await other.query('COMMIT');
+      expect((await pg.db.query<{ id: number }>('SELECT id FROM t')).rows).toEqual([{ id: 1 }]);
+      expect(otherErrors).toEqual([]);
+    } finally {
+      await other.end();
+      await silent.end().catch(() => undefined);
+      await pg.close();
+    }
+  }, 60_000);
+
   it('leaves a pool connection idle outside a transaction open, however long it is silent', async () => {
     const pg = await serve();
     const pool = new Pool({ connectionString: pg.url, max: 1, idleTimeoutMillis: 0 });

@@ -85,4 +85,36 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
     expect((await votes()).map((v) => v.approverId)).toEqual(['alice']);
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
   }, 90_000);
+
+  // The outcome of a deny form comes only by message once the form has closed. When Slack refuses the
+  // ephemeral one in the channel of the gate's message (the bot was removed from it: chat.postEphemeral
+  // answers `not_in_channel`, docs.slack.dev/reference/methods/chat.postEphemeral), the approver is told
+  // in the app's direct message with them (chat.postMessage to their user id) instead of learning nothing.
+  it('tells the approver in a direct message when the ephemeral answer in the channel is refused', async () => {
+    const id = `i-${randomUUID().slice(0, 8)}`;
+    await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
+    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
+    const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+    const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
+    bed.slack.refuse('chat.postEphemeral', 'not_in_channel', (args) => args.channel === posted.channel);
+    try {
+      const since = Date.now();
+      const submitted = await postToSlackEndpoint(
+        bed.engine.baseUrl,
+        viewSubmissionBody({ user: SLACK_USERS.alice.id, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: 'change ticket CHG-8' } } }),
+      );
+      expect(submitted.status, submitted.text).toBe(200);
+      expect(submitted.text).toBe('');
+      const dm = await bed.slack.waitFor(`a direct message to ${SLACK_USERS.alice.id}`, (c) => c.method === 'chat.postMessage' && c.args.channel === SLACK_USERS.alice.id && c.at >= since);
+      expect(String(dm.args.text)).toMatch(/^Your deny counted: the step is denied/);
+      // The ephemeral answer was tried first, in the gate message's channel, and refused.
+      expect(bed.slack.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === SLACK_USERS.alice.id && c.at >= since).map((c) => c.response)).toEqual([
+        { ok: false, error: 'not_in_channel' },
+      ]);
+      await messageUpdate(bed.slack, posted, 'the message showing the denial', (t) => t.includes('Denied by alice') && t.includes('CHG-8'));
+    } finally {
+      bed.slack.recover();
+      await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
+    }
+  }, 90_000);
 });

@@ -48,8 +48,8 @@ export class FakeSlack {
   private faults: Fault[] = [];
   /** Methods whose calls wait, unanswered, until released (a slow Slack, for as long as a test needs). */
   private readonly holds = new Map<string, { released: Promise<void>; release: () => void }>();
-  /** Methods answered `ok: false` with an error code (Slack's refusals: invalid_auth, channel_not_found...). */
-  private readonly refusals = new Map<string, string>();
+  /** Calls answered `ok: false` with an error code (Slack's refusals: invalid_auth, channel_not_found...), of a method, those `where` holds for. */
+  private refusals: { method: string; error: string; where: ((args: Record<string, any>) => boolean) | undefined }[] = [];
   /** Top-level messages posted, per channel id, as conversations.history returns them. */
   private readonly history = new Map<string, Record<string, unknown>[]>();
   private server: http.Server | undefined;
@@ -80,9 +80,13 @@ export class FakeSlack {
     this.faults.push({ kind, method: opts.method, remaining: opts.times ?? Number.POSITIVE_INFINITY, retryAfterSeconds: opts.retryAfterSeconds ?? 1, where: opts.where });
   }
 
-  /** Answers every call of `method` with `{ ok: false, error }` until recovered (Slack's refusals, HTTP 200). */
-  refuse(method: string, error: string): void {
-    this.refusals.set(method, error);
+  /**
+   * Answers every call of `method` (those `where` holds for, e.g. one channel's) with `{ ok: false, error }`
+   * until recovered (Slack's refusals, HTTP 200: chat.postEphemeral's `not_in_channel` once the bot left the
+   * channel, `is_archived`, `channel_not_found`, per docs.slack.dev/reference/methods/chat.postEphemeral).
+   */
+  refuse(method: string, error: string, where?: (args: Record<string, any>) => boolean): void {
+    this.refusals.push({ method, error, where });
   }
 
   /**
@@ -106,7 +110,7 @@ export class FakeSlack {
   /** Slack answers normally again. */
   recover(): void {
     this.faults = [];
-    this.refusals.clear();
+    this.refusals = [];
   }
 
   /** Calls of a method, optionally only those whose message metadata names the incident. */
@@ -182,8 +186,8 @@ export class FakeSlack {
 
   private answer(method: string, args: Record<string, any>, token: string | undefined): Record<string, unknown> {
     if (!token) return { ok: false, error: 'not_authed' };
-    const refusal = this.refusals.get(method);
-    if (refusal) return { ok: false, error: refusal };
+    const refusal = this.refusals.find((r) => r.method === method && (r.where === undefined || r.where(args)));
+    if (refusal) return { ok: false, error: refusal.error };
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://palisade-test.slack.com/', team: 'Palisade Test', user: 'palisade', team_id: 'T0PALISADE', user_id: 'U0PALISADE', bot_id: 'B0PALISADE' };

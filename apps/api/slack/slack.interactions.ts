@@ -76,7 +76,7 @@ export class SlackInteractions {
       const channel = channelOf(body);
       const clicker = { slackUserId: body.user.id, channel };
       if (!ref?.requestedAt) {
-        await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS);
+        await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS, gateOf(ref, action.value));
         return;
       }
       const gate = await this.approvals
@@ -84,11 +84,11 @@ export class SlackInteractions {
         .then((gates) => gates.find((g) => g.id === ref.gateId))
         .catch(() => undefined);
       if (gate && gate.requestedAt !== ref.requestedAt) {
-        await this.tell(client, clicker, `This message is about an earlier request for '${gate.step}': the incident was reopened and asked again. ${SLACK_HINTS.stale_request}`);
+        await this.tell(client, clicker, `This message is about an earlier request for '${gate.step}': the incident was reopened and asked again. ${SLACK_HINTS.stale_request}`, gateOf(ref));
         return;
       }
       if (gate && gate.status !== 'open' && gate.status !== 'paused') {
-        await this.tell(client, clicker, `'${gate.step}' is ${gate.status} already: nothing to deny.`);
+        await this.tell(client, clicker, `'${gate.step}' is ${gate.status} already: nothing to deny.`, gateOf(ref));
         return;
       }
       await client.views.open({
@@ -152,7 +152,7 @@ export class SlackInteractions {
         return;
       }
       await ack();
-      await this.report(client, submitter, 'deny', await this.vote(client, submitter, meta.ref, 'deny', started, reason, who), 'form');
+      await this.report(client, submitter, meta.ref, 'deny', await this.vote(client, submitter, meta.ref, 'deny', started, reason, who), 'form');
     });
   }
 
@@ -161,10 +161,10 @@ export class SlackInteractions {
     const clicker = { slackUserId: body.user.id, channel: channelOf(body) };
     // A button without the request time cannot tell a reopened incident's new request from the one it was made for.
     if (!ref?.requestedAt) {
-      await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS);
+      await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS, gateOf(ref, action.value));
       return;
     }
-    await this.report(client, clicker, decision, await this.vote(client, clicker, ref, decision, started), 'button');
+    await this.report(client, clicker, ref, decision, await this.vote(client, clicker, ref, decision, started), 'button');
   }
 
   /**
@@ -173,10 +173,11 @@ export class SlackInteractions {
    * message itself (the playbook re-renders it), which is answer enough for a click on it; a form
    * closed without a word, so its submitter is told that too.
    */
-  private async report(client: WebClient, clicker: Clicker, decision: GateDecision, result: VoteResult, from: 'button' | 'form'): Promise<void> {
-    if (!result.counted) await this.tell(client, clicker, result.text);
-    else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`);
-    else if (from === 'form') await this.tell(client, clicker, `Your ${decision} counted: the step is ${result.outcome}; the message shows it.`);
+  private async report(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, result: VoteResult, from: 'button' | 'form'): Promise<void> {
+    const about = gateOf(ref);
+    if (!result.counted) await this.tell(client, clicker, result.text, about);
+    else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`, about);
+    else if (from === 'form') await this.tell(client, clicker, `Your ${decision} counted: the step is ${result.outcome}; the message shows it.`, about);
   }
 
   /**
@@ -193,7 +194,7 @@ export class SlackInteractions {
       this.log.error(`Slack ${verb} click on ${action.value ?? '?'} failed: ${(err as Error).stack ?? String(err)}`);
       text = `Palisade could not ${verb === 'ack' ? 'acknowledge' : 'assign'} the incident (an internal error, logged): nothing changed. Try again, or use the incident page.`;
     }
-    await this.tell(client, clicker, text);
+    await this.tell(client, clicker, text, `incident ${action.value ?? '?'}`);
   }
 
   /**
@@ -236,11 +237,34 @@ export class SlackInteractions {
     }
   }
 
-  private async tell(client: WebClient, clicker: Clicker, text: string): Promise<void> {
-    if (!clicker.channel) return;
-    await client.chat
-      .postEphemeral({ channel: clicker.channel, user: clicker.slackUserId, text })
-      .catch((err: unknown) => this.log.warn(`Ephemeral answer to ${clicker.slackUserId} not posted: ${(err as Error).message}`));
+  /**
+   * Answers the clicker privately: an ephemeral message in the channel of the message they clicked
+   * (or opened the deny form from). Slack refuses it when the bot was removed from that channel
+   * (`not_in_channel`), the channel is gone (`channel_not_found`) or archived (`is_archived`), the
+   * clicker left it (`user_not_in_channel`), among the errors of
+   * https://docs.slack.dev/reference/methods/chat.postEphemeral. The answer then goes as a direct
+   * message from the app: chat.postMessage with the user's id as `channel` posts to the app's DM with
+   * the user (its App Home's Messages tab), no conversations.open first: "start a DM with a user by
+   * calling the chat.postMessage method and passing the user's ID as the channel parameter"
+   * (https://api.slack.com/scopes/conversations.app_home:create; chat.postMessage's `channel` takes
+   * an IM channel, https://docs.slack.dev/reference/methods/chat.postMessage). A deny form closed before its vote ran,
+   * so without this its submitter could not tell whether the deny counted. `about`: the gate
+   * (incident/gate) or the incident, for the logs.
+   */
+  private async tell(client: WebClient, clicker: Clicker, text: string, about: string): Promise<void> {
+    if (clicker.channel) {
+      try {
+        await client.chat.postEphemeral({ channel: clicker.channel, user: clicker.slackUserId, text });
+        return;
+      } catch (err) {
+        this.log.warn(`Ephemeral answer to ${clicker.slackUserId} on ${about} not posted in ${clicker.channel} (${(err as Error).message}): sending it as a direct message`);
+      }
+    }
+    try {
+      await client.chat.postMessage({ channel: clicker.slackUserId, text });
+    } catch (err) {
+      this.log.error(`${clicker.slackUserId} was not told about ${about}, neither in ${clicker.channel ?? 'the channel'} nor by direct message (${(err as Error).message}); what they were to read (a vote's outcome is on the incident's timeline too): ${text}`);
+    }
   }
 }
 
@@ -260,6 +284,11 @@ function parseMetadata(raw: string): { ref: GateRef; channel: string | undefined
   } catch {
     return undefined;
   }
+}
+
+/** The gate a log line is about (`incident/gate`), or the raw button value when it is not one of ours. */
+function gateOf(ref: GateRef | undefined, raw?: string): string {
+  return ref ? `gate ${ref.incidentId}/${ref.gateId}` : `button value ${JSON.stringify(raw ?? null)}`;
 }
 
 /** The channel of the message clicked (Bolt types `container` loosely). */

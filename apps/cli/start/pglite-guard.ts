@@ -102,6 +102,20 @@ class SessionGuard {
     if (this.busy === 0 && this.idleMs > 0 && this.timer === undefined) this.arm(this.idleMs);
   }
 
+  /**
+   * The connected client pglite-socket's queue serves alone while the session is held: the handler
+   * of the last message it ran (QueryQueueManager.lastHandlerId, matched against the server's
+   * handlers; pglite-socket 0.2.17, pinned). Undefined when the queue names nobody, or a handler no
+   * longer connected, or these internals are not there.
+   */
+  private queueHolder(): Socket | undefined {
+    const server = this.server as unknown as { queryQueue?: { lastHandlerId?: unknown }; handlers?: Iterable<{ handlerId?: unknown; socket?: Socket | null }> } | undefined;
+    const id = server?.queryQueue?.lastHandlerId;
+    if (typeof id !== 'number') return undefined;
+    for (const handler of server?.handlers ?? []) if (handler.handlerId === id) return handler.socket ?? undefined;
+    return undefined;
+  }
+
   private arm(ms: number): void {
     this.timer = setTimeout(() => this.expire(), ms);
     this.timer.unref();
@@ -114,7 +128,9 @@ class SessionGuard {
     const now = Date.now();
     const silent = now - this.lastEnd;
     if (silent < this.idleMs) return this.arm(this.idleMs - silent);
-    const socket = this.holder;
+    // A hold whose messages were never answered (a lone Flush, say: nothing to send back) has no
+    // holder the guard saw; the queue's own holder is the one everybody waits on.
+    const socket = this.holder ?? this.queueHolder();
     const held = ((now - this.heldSince) / 1000).toFixed(1);
     if (!socket) {
       if (!this.warnedUnknown) {
