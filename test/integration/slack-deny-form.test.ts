@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
+import { DENY_REASON_INPUT } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually } from '../support/engine';
 import { engineWorker, type EngineWorker } from '../support/engine-worker';
-import { startRun, timeline } from '../support/playbooks';
-import { button, ephemeralFor, gateMessage, messageUpdate, slackEngine, SLACK_USERS } from '../support/slack';
-import { postToSlackEndpoint, viewSubmissionBody } from '../support/slack-requests';
+import { timeline } from '../support/playbooks';
+import { denyFormAtIsolation, ephemeralFor, messageUpdate, slackEngine, SLACK_USERS } from '../support/slack';
 
 // The "Deny with reason" form's submission (view_submission) is answered in its acknowledgement,
 // within Slack's 3 seconds. It used to run the vote (the gate's `decide` Update, which waits for
@@ -29,16 +27,7 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
   const ephemeralsTo = (user: string, since: number) => bed.slack.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since);
 
   it('closes the form at once, says the outcome once Temporal has taken the vote, and the vote is on the timeline once', async () => {
-    const id = `i-${randomUUID().slice(0, 8)}`;
-    await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
-    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
-    const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
-    const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
-    const submit = (user: string, reason: string) =>
-      postToSlackEndpoint(
-        bed.engine.baseUrl,
-        viewSubmissionBody({ user, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: reason } } }),
-      );
+    const { run, posted, submit } = await denyFormAtIsolation(bed);
     const votes = async () => (await run.handle.query(stateQuery)).gates?.find((g) => g.id === 'isolate-host')?.votes ?? [];
 
     // What is quick and local is still answered in the form: a reason too short, or too long.
@@ -91,18 +80,11 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
   // answers `not_in_channel`, docs.slack.dev/reference/methods/chat.postEphemeral), the approver is told
   // in the app's direct message with them (chat.postMessage to their user id) instead of learning nothing.
   it('tells the approver in a direct message when the ephemeral answer in the channel is refused', async () => {
-    const id = `i-${randomUUID().slice(0, 8)}`;
-    await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
-    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
-    const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
-    const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
+    const { run, posted, submit } = await denyFormAtIsolation(bed);
     bed.slack.refuse('chat.postEphemeral', 'not_in_channel', (args) => args.channel === posted.channel);
     try {
       const since = Date.now();
-      const submitted = await postToSlackEndpoint(
-        bed.engine.baseUrl,
-        viewSubmissionBody({ user: SLACK_USERS.alice.id, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: 'change ticket CHG-8' } } }),
-      );
+      const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-8');
       expect(submitted.status, submitted.text).toBe(200);
       expect(submitted.text).toBe('');
       const dm = await bed.slack.waitFor(`a direct message to ${SLACK_USERS.alice.id}`, (c) => c.method === 'chat.postMessage' && c.args.channel === SLACK_USERS.alice.id && c.at >= since);

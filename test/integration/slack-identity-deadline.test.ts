@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
+import { DENY_REASON_INPUT } from '../../lib/slack/actions';
 import { cancelSignal, stateQuery } from '../../workflows/shared/messages';
 import { eventually } from '../support/engine';
-import { startRun } from '../support/playbooks';
-import { button, gateMessage, slackEngine, SLACK_USERS } from '../support/slack';
-import { postToSlackEndpoint, slashCommandBody, viewSubmissionBody } from '../support/slack-requests';
+import { denyFormAtIsolation, slackEngine, SLACK_USERS } from '../support/slack';
+import { postToSlackEndpoint, slashCommandBody } from '../support/slack-requests';
 
 // Who a Slack user is comes from Slack (users.info, for someone people.yaml knows by email only).
 // `/palisade` and a modal's submission are answered in the acknowledgement itself, within Slack's
@@ -63,16 +61,9 @@ describe('who the caller is, when Slack is slower than the 3 seconds a command h
   }, 60_000);
 
   it('a deny-with-reason modal submitted while Slack is slow is refused in the modal, in time, and the vote does not count', async () => {
-    const id = `i-${randomUUID().slice(0, 8)}`;
-    await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
-    const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
-    const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
-    const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
-    const submit = () =>
-      postToSlackEndpoint(
-        bed.engine.baseUrl,
-        viewSubmissionBody({ user: SLACK_USERS.bob.id, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: 'change ticket CHG-7' } } }),
-      );
+    const form = await denyFormAtIsolation(bed);
+    const { run } = form;
+    const submit = () => form.submit(SLACK_USERS.bob.id, 'change ticket CHG-7');
 
     // bob has no Slack id in people.yaml: who he is takes users.info, held.
     bed.slack.hold('users.info');

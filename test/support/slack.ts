@@ -3,11 +3,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
-import { SlackActionId } from '../../lib/slack/actions';
+import { randomUUID } from 'node:crypto';
+import { DENY_REASON_INPUT, SlackActionId, SlackViewId } from '../../lib/slack/actions';
 import { startTestEngine, type TestEngine } from './engine';
-import { playbookTestBed, type PlaybookTestBed } from './playbooks';
+import { playbookTestBed, startRun, type PlaybookTestBed } from './playbooks';
 import { FakeSlack, type SlackCall } from './fake-slack';
-import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET } from './slack-requests';
+import { blockActionsBody, postToSlackEndpoint, SLACK_TEST_BOT_TOKEN, SLACK_TEST_SIGNING_SECRET, viewSubmissionBody } from './slack-requests';
 
 import { SLACK_USERS } from './people';
 
@@ -136,6 +137,25 @@ export function button(posted: PostedGate, actionId: SlackActionId, nth = 0): { 
 export async function click(engine: TestEngine, posted: PostedGate, user: string, actionId: SlackActionId, nth = 0) {
   const b = button(posted, actionId, nth);
   return postToSlackEndpoint(engine.baseUrl, blockActionsBody({ user, actionId: b.action_id, value: b.value, channel: posted.channel, messageTs: posted.ts }));
+}
+
+/**
+ * A host-compromise run on a new production host, waiting at its `isolate-host` gate, its Slack
+ * message, and `submit`: the "Deny with reason" form opened from that message, submitted as a
+ * Slack user with a reason, signed as Slack signs.
+ */
+export async function denyFormAtIsolation(bed: SlackEngineBed) {
+  const id = `i-${randomUUID().slice(0, 8)}`;
+  await bed.fleet.addHost({ id, hostname: `production-${id}`, owner: 'team-web', environment: 'production', criticality: 'medium', tags: {} });
+  const run = await startRun(bed.client, bed.engine, 'host-compromise', { entity: { kind: 'host', key: id, display: id } });
+  const posted = await gateMessage(bed.slack, run.incidentId, 'isolate-host');
+  const privateMetadata = JSON.stringify({ ref: button(posted, SlackActionId.DenyWithReason).value, channel: posted.channel });
+  const submit = (user: string, reason: string) =>
+    postToSlackEndpoint(
+      bed.engine.baseUrl,
+      viewSubmissionBody({ user, callbackId: SlackViewId.DenyReason, privateMetadata, values: { [DENY_REASON_INPUT.block]: { [DENY_REASON_INPUT.action]: reason } } }),
+    );
+  return { run, posted, submit };
 }
 
 /** Waits for the ephemeral answer a user got after `since`. */

@@ -3,7 +3,7 @@ import { registeredBundle } from '../../../lib/db/worker-builds';
 import { liveReplayCheck, type LiveReplayCheck } from '../../../lib/temporal/live-replay';
 import { ApiError } from '../common/error.filter';
 import { isTemporalUnreachable, temporalUnavailable } from '../common/temporal-errors';
-import type { DeployChanged, DeploysService, Pollers } from './deploys.service';
+import type { DeployChanged, DeploysService } from './deploys.service';
 
 /**
  * Makes a version current: every new run starts on it, and each open AUTO_UPGRADE run moves to it
@@ -14,8 +14,6 @@ import type { DeployChanged, DeploysService, Pollers } from './deploys.service';
  * version no worker of which polls now is refused before that (`allowNoPollers` goes ahead).
  */
 export async function promote(deploys: DeploysService, req: { version?: string; force: boolean; allowNoPollers: boolean; reason?: string }, actor: string): Promise<DeployChanged> {
-  // The pollers the refusal check read: the answer's status shows them rather than asking Temporal again.
-  let pollers: Pollers | undefined;
   const done = await deploys.exclusive(async () => {
     const state = await deploys.state();
     const version = req.version ?? state.ramping?.buildId;
@@ -26,7 +24,7 @@ export async function promote(deploys: DeploysService, req: { version?: string; 
     const ramping = state.ramping?.buildId === version ? null : state.ramping;
     if (state.current === version && !ramping) return { version, previous: version, replayCheck: null };
 
-    pollers = await deploys.requirePollers(version, 'making it current', req.allowNoPollers);
+    await deploys.requirePollers(version, 'making it current', req.allowNoPollers);
     const check = await checkOpenIncidents(deploys, version);
     const divergences = check.replayed.filter((o) => !o.ok).map((o) => ({ incidentId: o.incidentId, workflowId: o.workflowId, workflowType: o.workflowType, reason: o.reason }));
     if (divergences.length > 0 && !req.force) {
@@ -42,7 +40,8 @@ export async function promote(deploys: DeploysService, req: { version?: string; 
     await deploys.change('promote', { current: version, ramping }, { actor, version, previous: state.current, reason: req.reason, detail: { forced: divergences.length > 0, divergences: divergences.map((d) => d.incidentId) } });
     return { version, previous: state.current, replayCheck: { replayed: check.replayed.length, skipped: check.skipped.length, forced: divergences.length > 0, divergences } };
   });
-  return { action: 'promote', ...done, status: await deploys.status(pollers) };
+  // Pollers read again: the replay of every open incident may have taken a while since the check.
+  return { action: 'promote', ...done, status: await deploys.status() };
 }
 
 async function checkOpenIncidents(deploys: DeploysService, version: string): Promise<LiveReplayCheck> {
