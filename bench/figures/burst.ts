@@ -1,9 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { engineProcesses, rssMiB, WORKER_GOAL_MIB } from '../support/engine';
 import { runLoad, startRawWorker } from '../support/processes';
 import { round, until } from '../support/stats';
 import { takeWorkerHeap, type WorkerHeap } from '../support/worker-heap';
+import { describeProfile, markPhase, profileBetween, type PhaseProfile } from '../support/phase-profile';
 import type { BenchContext, Section } from './figure';
 
 // A worm across many hosts (issue 22): `count` distinct host-compromise alerts posted at once
@@ -90,6 +92,7 @@ export const burstSection: Section = {
     const atRest = rss(ctx);
     const heapAtRest = await workerHeap(ctx, 'rest', 'at rest', false);
     ctx.log(`At rest: worker ${atRest.worker} MiB, API ${atRest.api} MiB. Posting ${count} alerts on ${count} hosts (${CONNECTIONS} connections, load generator in its own process)...`);
+    const burstStart = await markPhase(ctx.engine.temporalMetricsUrl);
     const t0 = performance.now();
     const load = await runLoad({ url: `${ctx.engine.apiUrl}/webhooks/generic`, secret: ctx.engine.secret('PALISADE_WEBHOOK_SECRET_GENERIC'), connections: CONNECTIONS, amount: count, entities: 'distinct', prefix });
     const postedSeconds = (performance.now() - t0) / 1000;
@@ -112,6 +115,8 @@ export const burstSection: Section = {
     );
     const seconds = (performance.now() - t0) / 1000;
     const rate = count / seconds;
+    const burstProfile = profileBetween(burstStart, await markPhase(ctx.engine.temporalMetricsUrl), count);
+    for (const line of describeProfile('The burst', burstProfile, 'incident')) ctx.log(line);
 
     const connection = await Connection.connect({ address: ctx.engine.temporalAddress });
     const client = new Client({ connection });
@@ -127,14 +132,19 @@ export const burstSection: Section = {
       const taskQueue = `bench-raw-${ctx.runId}`;
       const raw = await startRawWorker(ctx.engine.temporalAddress, taskQueue, ctx.engine.backgroundNice);
       let rawSeconds: number;
+      let rawProfile: PhaseProfile;
       try {
+        const rawStart = await markPhase(ctx.engine.temporalMetricsUrl);
         rawSeconds = await rawRate(client, taskQueue, count, shape, ctx.runId);
+        rawProfile = profileBetween(rawStart, await markPhase(ctx.engine.temporalMetricsUrl), count);
       } finally {
         await raw.stop();
       }
       const rawPerSec = count / rawSeconds;
       const ratio = Math.round((rate / rawPerSec) * 100) / 100;
       ctx.log(`Raw: ${round(rawSeconds)} s, ${round(rawPerSec)}/s; Palisade ${round(rate)}/s: ratio ${ratio}.`);
+      for (const line of describeProfile('The raw workflows', rawProfile, 'workflow')) ctx.log(line);
+      const temporalMs = (p: PhaseProfile) => Math.round(((p.cpuSeconds['Temporal server'] ?? 0) * 1000) / count);
       const n = count.toLocaleString('en');
       return {
         figures: [
@@ -142,13 +152,15 @@ export const burstSection: Section = {
           { figure: 'the same: incidents/s', value: round(rate), unit: '/s', goal: '' },
           { figure: `raw Temporal rate, ${shape.activities} activities + ${shape.localActivities} local (own worker process)`, value: round(rawPerSec), unit: '/s', goal: '' },
           { figure: 'burst / raw', value: ratio, goal: `≥ ${GOAL_RATIO}`, met: ratio >= GOAL_RATIO },
+          { figure: `cores busy: burst / raw (of ${cpus().length})`, value: burstProfile.busyCores, unit: ` / ${rawProfile.busyCores}`, goal: '' },
+          { figure: 'Temporal server CPU per workflow: burst / raw', value: temporalMs(burstProfile), unit: ` / ${temporalMs(rawProfile)} ms`, goal: '' },
           { figure: 'a run to its gate: workflow tasks / activities / local', value: shape.workflowTasks, unit: ` / ${shape.activities} / ${shape.localActivities}`, goal: '' },
           { figure: 'worker RSS at rest', value: atRest.worker, unit: ' MiB', goal: '' },
           { figure: 'API RSS at rest', value: atRest.api, unit: ' MiB', goal: '' },
           { figure: `worker RSS, ${n} incidents at a gate`, value: gatedRss.worker, unit: ' MiB', goal: '≤ 300 MB', met: gatedRss.worker <= WORKER_GOAL_MIB },
           { figure: `API RSS, ${n} incidents at a gate`, value: gatedRss.api, unit: ' MiB', goal: '' },
         ],
-        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), rss: { atRest, gated: gatedRss }, heap: heapAtRest && heapGated ? { atRest: heapAtRest, gated: heapGated } : undefined },
+        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), profile: { burst: burstProfile, raw: rawProfile }, rss: { atRest, gated: gatedRss }, heap: heapAtRest && heapGated ? { atRest: heapAtRest, gated: heapGated } : undefined },
       };
     } finally {
       await connection.close();

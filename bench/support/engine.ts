@@ -11,6 +11,8 @@ export interface BenchEngine {
   databaseUrl: string;
   /** The engine's Temporal frontend: TEMPORAL_ADDRESS when given, else its dev server. */
   temporalAddress: string;
+  /** Its Temporal dev server's Prometheus endpoint; undefined against an external TEMPORAL_ADDRESS. */
+  temporalMetricsUrl: string | undefined;
   dataDir: string;
   /** How much nicer than the API its worker runs (PALISADE_BACKGROUND_NICE). */
   backgroundNice: number;
@@ -48,6 +50,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   const port = await freePort();
   const postgresPort = await freePort();
   const temporalPort = await freePort();
+  const temporalMetricsPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
     cwd: ROOT,
     env: {
@@ -55,6 +58,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
       PORT: String(port),
       PALISADE_TEMPORAL_PORT: String(temporalPort),
       PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
+      PALISADE_TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
       PALISADE_POSTGRES_PORT: String(postgresPort),
       PALISADE_DATA_DIR: dataDir,
       PALISADE_LOG_LEVEL: 'warn',
@@ -75,6 +79,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
     apiUrl,
     databaseUrl: extra.DATABASE_URL ?? process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${postgresPort}/postgres`,
     temporalAddress: extra.TEMPORAL_ADDRESS ?? process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`,
+    temporalMetricsUrl: (extra.TEMPORAL_ADDRESS ?? process.env.TEMPORAL_ADDRESS) ? undefined : `http://127.0.0.1:${temporalMetricsPort}/metrics`,
     dataDir,
     backgroundNice: Number(extra.PALISADE_BACKGROUND_NICE ?? process.env.PALISADE_BACKGROUND_NICE ?? 10),
     pid: child.pid!,

@@ -24,6 +24,8 @@ const envSchema = z.object({
   PALISADE_CACHE_DIR: z.string().default('.cache'),
   PALISADE_TEMPORAL_PORT: port(7233),
   PALISADE_TEMPORAL_UI_PORT: port(8233),
+  /** `npm start` only: the Temporal dev server's Prometheus endpoint; 0: none (the server picks a port it tells nobody). */
+  PALISADE_TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   PALISADE_POSTGRES_PORT: port(5433),
   /**
    * `npm start` only: the embedded Postgres closes a client silent this long (ms) inside a
@@ -138,6 +140,8 @@ export interface PalisadeConfig {
     becomeCurrent: 'if-none' | 'always' | 'never';
     devServerPort: number;
     devServerUiPort: number;
+    /** The dev server serves Temporal's own metrics at http://127.0.0.1:<port>/metrics; 0: not on a known port. */
+    devServerMetricsPort: number;
     /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
     workerMetricsPort: number;
     /** The worker's memory budget in MiB (PALISADE_WORKER_MEMORY_MB): sizes its workflow cache. */
@@ -274,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       becomeCurrent: e.PALISADE_BECOME_CURRENT,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
+      devServerMetricsPort: e.PALISADE_TEMPORAL_METRICS_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
       workerMemoryMiB: e.PALISADE_WORKER_MEMORY_MB,
       workerHeapSnapshotDir: e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR ? path.resolve(cwd, e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR) : undefined,

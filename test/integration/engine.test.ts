@@ -21,13 +21,14 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-engine-'));
-    const [api, temporal, ui, pg] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [api, temporal, ui, pg, temporalMetrics] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${api}`;
     env = {
       ...process.env,
       PORT: String(api),
       PALISADE_TEMPORAL_PORT: String(temporal),
       PALISADE_TEMPORAL_UI_PORT: String(ui),
+      PALISADE_TEMPORAL_METRICS_PORT: String(temporalMetrics),
       PALISADE_POSTGRES_PORT: String(pg),
       PALISADE_DATA_DIR: dataDir,
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
@@ -99,6 +100,10 @@ describe('npm start', () => {
       const res = await getJson(`${apiUrl}/incidents/${incidentId}/timeline`, admin);
       return res.status === 200 && res.body.events[0]?.type === 'incident.created' ? true : undefined;
     });
+
+    // Temporal's own metrics, on the port asked for: its frontend's requests by operation.
+    const metrics = await fetch(`http://127.0.0.1:${env.PALISADE_TEMPORAL_METRICS_PORT}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/service_latency_count\{[^}]*operation="GetSystemInfo",service_name="frontend"\}/);
 
     // A second engine on the same API port is told which port and which variable.
     const otherDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-engine-other-'));

@@ -81,6 +81,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         cliPath: cli.path,
         port: config.temporal.devServerPort,
         ui: config.temporal.devServerUiPort,
+        metricsPort: config.temporal.devServerMetricsPort || undefined,
         dbFile: path.join(config.dataDir, 'temporal.db'),
         logFile: path.join(logs, 'temporal.log'),
         nice: config.backgroundNice,
@@ -210,6 +211,7 @@ function portClaims(config: PalisadeConfig): PortClaim[] {
       { port: config.temporal.devServerPort, what: 'Temporal', variable: 'PALISADE_TEMPORAL_PORT' },
       { port: config.temporal.devServerUiPort, what: 'the Temporal UI', variable: 'PALISADE_TEMPORAL_UI_PORT' },
     );
+    if (config.temporal.devServerMetricsPort) claims.push({ port: config.temporal.devServerMetricsPort, what: "Temporal's metrics", variable: 'PALISADE_TEMPORAL_METRICS_PORT (0: none)' });
   }
   if (!config.database.url) {
     claims.push({ port: config.database.embeddedPort, what: 'the embedded Postgres', variable: 'PALISADE_POSTGRES_PORT' });

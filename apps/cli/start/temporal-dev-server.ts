@@ -15,6 +15,8 @@ export interface DevServerOptions {
   dbFile?: string;
   logFile: string;
   ip?: string;
+  /** Temporal's Prometheus endpoint (`/metrics`); omitted: a port the server picks and tells nobody. */
+  metricsPort?: number;
   /** Faster, less durable SQLite settings for throw-away servers. */
   fastSqlite?: boolean;
   startTimeoutMs?: number;
@@ -63,6 +65,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     'warn',
     ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.metricsPort ? ['--metrics-port', String(opts.metricsPort)] : []),
     // Write-ahead log: each history write appends instead of rewriting pages under a rollback
     // journal. FULL still syncs every commit: what Temporal acknowledged (a signal the inbox
     // then marks dispatched) survives a power cut. The tests' throwaway server does not sync.
