@@ -127,14 +127,7 @@ export const SCENARIOS: Scenario[] = [
     // A production host: the run waits at the isolate-host gate. Exported while it waits
     // (what a worker deploy meets most often), then cancelled.
     name: 'host-compromise-open-gate',
-    run: async (s) => {
-      const entity = await s.host('rec-prod-1', 'production');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'isolate-host');
-      await s.save(handle);
-      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
-      await handle.result();
-    },
+    run: productionHostAtGate('rec-prod-1'),
   },
   {
     // Since local-projection-writes (issue 22): timeline and projection writes are local
@@ -145,27 +138,13 @@ export const SCENARIOS: Scenario[] = [
   {
     // The same shape, exported while a production host's run waits at its isolate-host gate.
     name: 'host-compromise-local-writes-open-gate',
-    run: async (s) => {
-      const entity = await s.host('rec-prod-3', 'production');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'isolate-host');
-      await s.save(handle);
-      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
-      await handle.result();
-    },
+    run: productionHostAtGate('rec-prod-3'),
   },
   {
     // Since projection-activities-again (issue 22): timeline and projection writes are
     // activities again, one per event. A production host's run waiting at its isolate-host gate.
     name: 'host-compromise-activities-again-open-gate',
-    run: async (s) => {
-      const entity = await s.host('rec-prod-5', 'production');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'isolate-host');
-      await s.save(handle);
-      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
-      await handle.result();
-    },
+    run: productionHostAtGate('rec-prod-5'),
   },
   {
     // The same shape: a development host isolated at once, the replace gate approved, resolved.
@@ -182,14 +161,7 @@ export const SCENARIOS: Scenario[] = [
   {
     // The same shape, exported while a production host's run waits at its isolate-host gate.
     name: 'host-compromise-held-open-gate',
-    run: async (s) => {
-      const entity = await s.host('rec-prod-4', 'production');
-      const handle = await s.start('host-compromise', entity, { source: 'falco' });
-      await s.gateOpen(handle, 'isolate-host');
-      await s.save(handle);
-      await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
-      await handle.result();
-    },
+    run: productionHostAtGate('rec-prod-4'),
   },
   {
     // Since status-held-for-next-write (issue 22): a status change (responding, contained) is
@@ -198,6 +170,20 @@ export const SCENARIOS: Scenario[] = [
     // resolved.
     name: 'host-compromise-status-held-complete',
     run: developmentHostRebuilt('rec-dev-5'),
+  },
+  {
+    // Since every-change-to-close-after-queued-alerts (issue 22): a run begun on a build with
+    // every change of workflows/shared/patches.ts records one marker for them all (each marker
+    // costs a visibility write on the server), and does not upsert the memo and search
+    // attributes its start already set. Started with them as the door starts a run. A
+    // development host isolated at once, the replace gate approved, resolved.
+    name: 'host-compromise-every-change-complete',
+    run: developmentHostRebuilt('rec-dev-6'),
+  },
+  {
+    // The same shape, exported while a production host's run waits at its isolate-host gate.
+    name: 'host-compromise-every-change-open-gate',
+    run: productionHostAtGate('rec-prod-6'),
   },
   {
     // The agent never confirms the isolation: the step fails after its retries, on-call is
@@ -290,5 +276,17 @@ function developmentHostRebuilt(hostId: string): Scenario['run'] {
     await s.vote(handle, 'replace-host', 'alice', 'rebuild it');
     await s.finish(handle);
     await s.save(handle);
+  };
+}
+
+/** A production host's run, exported while it waits at its isolate-host gate (what a worker deploy meets most often), then cancelled. */
+function productionHostAtGate(hostId: string): Scenario['run'] {
+  return async (s) => {
+    const entity = await s.host(hostId, 'production');
+    const handle = await s.start('host-compromise', entity, { source: 'falco' });
+    await s.gateOpen(handle, 'isolate-host');
+    await s.save(handle);
+    await handle.signal(cancelSignal, { reason: 'history recorded', actor: 'bob' });
+    await handle.result();
   };
 }

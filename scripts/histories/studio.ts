@@ -9,6 +9,7 @@ import type { Severity } from '../../lib/domain/incident';
 import { describeError } from '../../lib/errors';
 import type { AlertEntity, AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { workflowIdFor } from '../../lib/intake/routing';
+import { runStartOptions } from '../../lib/temporal/run-start';
 import type { Catalogue } from '../../lib/playbooks/catalogue';
 import type { FakeSlack, SlackCall } from '../../test/support/fake-slack';
 import { PEOPLE } from '../../test/support/people';
@@ -62,7 +63,8 @@ export class Studio {
   /** Starts a run as the door would (or, with `requestedBy`, as a responder would). */
   async start(playbook: string, entity: AlertEntity, opts: Parameters<Studio['playbookInput']>[2]): Promise<WorkflowHandle> {
     const input = this.playbookInput(playbook, entity, opts);
-    return this.client.workflow.start(this.catalogue.require(playbook, 'scenario').workflowType, { workflowId: workflowIdFor(playbook, input.entityKey), taskQueue: this.taskQueue, args: [input] });
+    const announced = runStartOptions({ ...input, sources: [input.source] });
+    return this.client.workflow.start(this.catalogue.require(playbook, 'scenario').workflowType, { workflowId: workflowIdFor(playbook, input.entityKey), taskQueue: this.taskQueue, args: [input], ...announced });
   }
 
   /** Starts a run as `POST /playbooks/:name/runs` does: params checked (defaults filled) by the playbook's schema; carol asks. */

@@ -79,6 +79,13 @@ describe('host-compromise playbook', () => {
     expect(scheduled.filter((n) => ['lookupHost', 'snapshotDisks', 'collectVolatile'].includes(n))).toEqual(['lookupHost', 'snapshotDisks', 'collectVolatile']);
     // The status change is no activity of its own either: the projection moved with the call that carried it.
     expect(scheduled).not.toContain('setIncidentStatus');
+    // Each upsert and patch marker costs the server a visibility write: a new run records one
+    // marker for every change (EVERY_CHANGE), and upserts only what its start did not say (its
+    // build, when Worker Versioning runs it), besides the marker's TemporalChangeVersion.
+    const recorded = history.events ?? [];
+    expect(recorded.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toHaveLength(1);
+    const upserted = recorded.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    expect(upserted.filter((key) => key !== SEARCH_ATTRIBUTE.playbookVersion.name)).toEqual(['TemporalChangeVersion']);
     const [row] = await bed.engine.db.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1`, [run.incidentId]);
     expect(row.status).toBe('responding');
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'bob' });

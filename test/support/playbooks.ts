@@ -5,6 +5,7 @@ import { PEOPLE } from './people';
 import type { Severity } from '../../lib/domain/incident';
 import type { AlertEntity } from '../../lib/intake/alert';
 import { shippedCatalogue } from '../../apps/playbooks/load';
+import { runStartOptions } from '../../lib/temporal/run-start';
 import type { PlaybookInput } from '../../workflows/shared/input';
 import type { AlertSeverity, SourceName } from '../../lib/intake/alert';
 import { alertsMergedSignal, decideUpdate, stateQuery, type AlertBatch, type GateVerdict, type IncidentState } from '../../workflows/shared/messages';
@@ -44,7 +45,9 @@ export async function startRun(
     requestedBy: opts.requestedBy,
     params: opts.params,
   };
-  const handle = await client.workflow.start(entry.workflowType, { workflowId, taskQueue: engine.taskQueue, args: [input] });
+  // With the memo and search attributes the door and the API start a run with.
+  const announced = runStartOptions({ ...input, sources: [input.source] });
+  const handle = await client.workflow.start(entry.workflowType, { workflowId, taskQueue: engine.taskQueue, args: [input], ...announced });
   return { incidentId, workflowId, handle };
 }
 

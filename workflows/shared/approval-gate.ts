@@ -1,4 +1,4 @@
-import { condition, isCancellation, patched } from '@temporalio/workflow';
+import { condition, isCancellation } from '@temporalio/workflow';
 import { describeApprovers, type GateState } from '../../lib/approvals/gate';
 import { durationMs } from '../../lib/duration';
 import type { IncidentRun } from './incident-run';
@@ -152,7 +152,7 @@ async function waitForDecision(run: IncidentRun, request: ApprovalRequest, gate:
         await bestEffort(run, `Escalate ${id} to ${tier.notify} (tier ${gate.tier})`, (p, call) =>
           p.notify(call, { to: tier.notify, kind: 'escalate', subject: `Approval waiting: ${request.step}`, body: `${request.summary}\nIncident ${run.input.incidentId}: ${run.input.title}` }),
         );
-        if (tier.page && patched(PATCH.escalationPages)) await pageEscalation(run, id, gate.tier, tier.page);
+        if (tier.page && run.changed(PATCH.escalationPages)) await pageEscalation(run, id, gate.tier, tier.page);
       } else if (policy.fallback === 'pause') {
         gate.status = 'paused';
         gate.deadline = null;

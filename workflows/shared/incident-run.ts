@@ -11,7 +11,7 @@ import type { Carried, ResumePoint, StepRecord } from './carry';
 import type { PlaybookInput } from './input';
 import { MergeRecorder } from './merges';
 import type { AlertBatch, IncidentState, ResolveRequest } from './messages';
-import { PATCH } from './patches';
+import { EVERY_CHANGE, PATCH, type Change } from './patches';
 import type { StepAction } from './steps';
 import { openIncident, type OpenOptions } from './opening';
 import { TimelineRecorder } from './timeline';
@@ -92,16 +92,20 @@ export class IncidentRun {
   readonly support: PlaybookActivities;
   /** The alert the opening read for the playbook (PATCH.openingReadsAlert), by its id. */
   openedWith: { alertId: string; alert: AlertDetails | null } | undefined;
+  /** Begun on a build with every change in PATCH (EVERY_CHANGE): it takes them all without a marker each. */
+  readonly begunWithEveryChange: boolean;
 
   constructor(
     readonly input: PlaybookInput,
     readonly playbook: PlaybookDefinition,
   ) {
     const carried = input.carried;
+    // First, as the run begins: a run begun with every change records one marker, not one per change.
+    this.begunWithEveryChange = patched(EVERY_CHANGE);
     // Asked once, as the run begins: patched() answers per call, and a run must not change shape midway.
-    const local = patched(PATCH.localProjection) && !patched(PATCH.projectionActivitiesAgain);
+    const local = this.changed(PATCH.localProjection) && !this.changed(PATCH.projectionActivitiesAgain);
     ({ projection: this.projection, support: this.support } = projectionActivities(local));
-    const writes = !local && patched(PATCH.timelineHeld) ? 'held' : 'each';
+    const writes = !local && this.changed(PATCH.timelineHeld) ? 'held' : 'each';
     this.timeline = new TimelineRecorder(input.incidentId, carried?.timelineSequence ?? input.timelineSequence ?? 0, () => this.resuming, (event) => this.projection.appendTimelineEvent(event), writes);
     this.merges = new MergeRecorder(this, input);
     this.steps = { ...carried?.steps };
@@ -137,6 +141,14 @@ export class IncidentRun {
   }
 
   /** Who asked for this run: the gate's requester, for four-eyes. */
+  /**
+   * Whether this run takes `change`: every run begun with EVERY_CHANGE does, without a marker
+   * of its own; an older run asks patched(), as it always did.
+   */
+  changed(change: Change): boolean {
+    return this.begunWithEveryChange || patched(change);
+  }
+
   get requestedBy(): string {
     return this.input.requestedBy ?? 'palisade';
   }
@@ -147,7 +159,7 @@ export class IncidentRun {
    * starter from approving.
    */
   handStarted(): boolean {
-    return this.input.source === 'manual' && patched(PATCH.handStartedRunsAsk);
+    return this.input.source === 'manual' && this.changed(PATCH.handStartedRunsAsk);
   }
 
   /** The undo steps a cancel would run that undo containment (release a host, a resource). */
@@ -215,11 +227,11 @@ export class IncidentRun {
    */
   async setStatus(asked: RunStatus, why: string): Promise<void> {
     if (this.resuming) return;
-    const status: IncidentStatus = asked === 'responding' && !patched(PATCH.respondingNotAcknowledged) ? 'acknowledged' : asked;
+    const status: IncidentStatus = asked === 'responding' && !this.changed(PATCH.respondingNotAcknowledged) ? 'acknowledged' : asked;
     if (this.state.status === status) return;
     this.state.status = status;
     const at = new Date().toISOString();
-    if (this.timeline.writes === 'held' && patched(PATCH.statusHeld)) {
+    if (this.timeline.writes === 'held' && this.changed(PATCH.statusHeld)) {
       // Held with its entry: the run's next write (the next step's call) moves the projection too.
       await this.timeline.record('incident.status-changed', `Incident ${status}: ${why}`, { data: { status }, hold: true, status: { status, at } });
       return;
@@ -236,7 +248,7 @@ export class IncidentRun {
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.severity, value: severity }]);
     await this.projection.setIncidentSeverity(this.input.incidentId, severity);
     await this.timeline.record('incident.severity-raised', `Severity raised from ${current} to ${severity}: ${why}`, { data: { from: current, to: severity } });
-    if (severity === 'critical' && patched(PATCH.criticalRaisesOpenGates)) await this.raiseOpenGates();
+    if (severity === 'critical' && this.changed(PATCH.criticalRaisesOpenGates)) await this.raiseOpenGates();
   }
 
   /** A critical incident needs its open gates' critical quorum, even for gates asked before it became critical. */
@@ -330,11 +342,11 @@ export class IncidentRun {
     this.state.phase = 'done';
     this.state.currentStep = null;
     this.state.status = status;
-    const classification = classified && patched(PATCH.closeClassifies) ? classified : undefined;
+    const classification = classified && this.changed(PATCH.closeClassifies) ? classified : undefined;
     const said = classification ? ` (${classificationLabel(classification.classification)})` : '';
     // The merges stop once what is queued is written: since PATCH.closeAfterQueuedAlerts before
     // the final status, so the batches that reached the run go on the timeline ahead of it.
-    const queuedFirst = patched(PATCH.closeAfterQueuedAlerts);
+    const queuedFirst = this.changed(PATCH.closeAfterQueuedAlerts);
     this.closing = true;
     if (queuedFirst) await this.merges.drain();
     await this.timeline.record(status === 'resolved' ? 'incident.resolved' : 'incident.cancelled', `${summary}${said}`, {
@@ -344,7 +356,7 @@ export class IncidentRun {
     if (!queuedFirst) await this.merges.drain();
     // Slack's last word on each gate (decided, withdrawn) lands before the run ends, unless Slack is down.
     await this.besideWork.settle('30s');
-    if (patched(PATCH.closeHandsBackLateAlerts)) {
+    if (this.changed(PATCH.closeHandsBackLateAlerts)) {
       // Alerts that reached the run by now still belong to it; any later go back to the inbox
       // with the close, and reopen the incident (lib/db/late-alerts.ts).
       await this.merges.recordPending();

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import { incidentSeverity } from '../../lib/domain/incident';
 import { ALERT_SEVERITIES } from '../../lib/intake/alert';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
@@ -6,6 +6,7 @@ import type { PlaybookInput, StartingBatch } from './input';
 import type { AlertBatch, SlackClickRejected } from './messages';
 import type { IncidentRun } from './incident-run';
 import { PATCH } from './patches';
+import { announceSearchAttributes } from './visibility';
 
 type MergeListener = (batch: AlertBatch) => Promise<void> | void;
 
@@ -51,7 +52,7 @@ export class MergeRecorder {
     if (batch.incidentId !== this.run.input.incidentId) {
       // An entity's next incident is younger than anything this run saw; an older one's batch
       // was sent after that incident closed and went back to the inbox (lib/db/late-alerts.ts).
-      if (batch.lastInboxId <= this.newestInboxId() && patched(PATCH.staleBatchesIgnored)) return;
+      if (batch.lastInboxId <= this.newestInboxId() && this.run.changed(PATCH.staleBatchesIgnored)) return;
       this.next.push(batch);
     } else if (batch.lastInboxId > this.lastInboxId && !this.closed) this.pending.push(batch);
   }
@@ -120,13 +121,14 @@ export class MergeRecorder {
   async recordOpening(): Promise<void> {
     const { run } = this;
     const batch = this.pending[0];
-    if (!batch || batch.lastInboxId <= this.lastInboxId || this.holding || run.timeline.writes !== 'held' || !patched(PATCH.openingBatchHeld)) return;
+    if (!batch || batch.lastInboxId <= this.lastInboxId || this.holding || run.timeline.writes !== 'held' || !run.changed(PATCH.openingBatchHeld)) return;
     this.pending.shift();
     this.lastInboxId = batch.lastInboxId;
     const sourcesBefore = run.state.sources.length;
     this.merge(batch);
     await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount }, hold: true });
-    if (run.state.sources.length !== sourcesBefore) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: run.state.sources }]);
+    // Its start named the same sources (the door's signalWithStart): a run begun with EVERY_CHANGE upserts them only if not.
+    if (run.state.sources.length !== sourcesBefore) announceSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: run.state.sources }], run.begunWithEveryChange);
   }
 
   /** Writes the queued batches of this incident, each once, in order. */
@@ -144,7 +146,7 @@ export class MergeRecorder {
       // already wait for a person, and nothing would write it.
       const opening = run.state.alertCount === batch.count;
       await run.timeline.record('alerts.merged', `${batch.count} alert(s) from ${batch.sources.join(', ')}`, { data: { ...batch, totalAlerts: run.state.alertCount }, remote: !opening });
-      if (!patched(PATCH.sourcesUpsertedOnChange) || run.state.sources.length !== sourcesBefore) {
+      if (!run.changed(PATCH.sourcesUpsertedOnChange) || run.state.sources.length !== sourcesBefore) {
         upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE.source, value: run.state.sources }]);
       }
       // The first batch carries the alert that opened the incident: only later ones are news.

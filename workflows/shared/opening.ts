@@ -1,10 +1,11 @@
-import { log, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { RuleAssignment } from '../../activities/playbook/playbook.activities';
 import type { IncidentProjection } from '../../lib/domain/incident';
 import { SEARCH_ATTRIBUTE } from '../../lib/temporal/names';
 import { opening } from './activities';
 import type { IncidentRun } from './incident-run';
 import { PATCH } from './patches';
+import { announceMemo, announceSearchAttributes } from './visibility';
 
 type Closed = 'resolved' | 'cancelled';
 
@@ -26,11 +27,11 @@ export interface OpenOptions {
 
 async function openInOne(run: IncidentRun, opts: OpenOptions): Promise<Closed | undefined> {
   const { firstAlertId } = run.input;
-  const readAlert = opts.firstAlert && firstAlertId !== undefined && patched(PATCH.openingReadsAlert) ? firstAlertId : undefined;
+  const readAlert = opts.firstAlert && firstAlertId !== undefined && run.changed(PATCH.openingReadsAlert) ? firstAlertId : undefined;
   const opened = await opening.openIncident({
     incident: projectionOf(run),
     timelineSequence: run.timeline.sequence,
-    assign: patched(PATCH.assignmentOnOpen),
+    assign: run.changed(PATCH.assignmentOnOpen),
     ...(readAlert ? { firstAlertId: readAlert } : {}),
   });
   if (opened.closed) return closedAlready(run, opened.closed);
@@ -48,7 +49,7 @@ async function openInOne(run: IncidentRun, opts: OpenOptions): Promise<Closed | 
 
 async function openStepByStep(run: IncidentRun): Promise<Closed | undefined> {
   const { input } = run;
-  if (patched(PATCH.runChecksIncident)) {
+  if (run.changed(PATCH.runChecksIncident)) {
     const found = await run.projection.beginRun(input.incidentId);
     if (found.status === 'resolved' || found.status === 'cancelled') return closedAlready(run, found.status);
     run.timeline.continueFrom(found.timelineSequence);
@@ -59,7 +60,7 @@ async function openStepByStep(run: IncidentRun): Promise<Closed | undefined> {
   } else {
     await run.projection.recordIncident(projectionOf(run));
     await recordCreated(run);
-    if (patched(PATCH.assignmentOnOpen)) {
+    if (run.changed(PATCH.assignmentOnOpen)) {
       const assigned = await run.support.assignOnOpen(input.incidentId);
       if (assigned) await recordAssigned(run, assigned);
     }
@@ -88,17 +89,24 @@ function projectionOf({ input, playbook }: IncidentRun): IncidentProjection {
   };
 }
 
-/** The run's memo and search attributes; returns the build it starts on (Worker Versioning; a worker without a version has none). */
-function announce({ input, playbook }: IncidentRun): string | undefined {
+/**
+ * The run's memo and search attributes (only what its start did not already say, on a run begun
+ * with EVERY_CHANGE); returns the build it starts on (Worker Versioning; a worker without a
+ * version has none).
+ */
+function announce({ input, playbook, begunWithEveryChange }: IncidentRun): string | undefined {
   const build = workflowInfo().currentDeploymentVersion?.buildId;
-  upsertMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version, ...(build ? { startedBuild: build } : {}) });
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
-    // The build running it: kept current as the run moves to a new build (TimelineRecorder).
-    { key: SEARCH_ATTRIBUTE.playbookVersion, value: build ?? playbook.version },
-    { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
-    { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
-  ]);
+  announceMemo({ incidentId: input.incidentId, playbook: playbook.name, playbookVersion: playbook.version, ...(build ? { startedBuild: build } : {}) }, begunWithEveryChange);
+  announceSearchAttributes(
+    [
+      { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
+      // The build running it: kept current as the run moves to a new build (TimelineRecorder).
+      { key: SEARCH_ATTRIBUTE.playbookVersion, value: build ?? playbook.version },
+      { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
+      { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
+    ],
+    begunWithEveryChange,
+  );
   return build;
 }
 

@@ -2,6 +2,9 @@
  * Changes to the runner's logic since histories were recorded, for `patched()`: a run
  * recorded before a change replays without it (test/histories/, `palisade replay check`).
  * Names are history: never rename or reuse one.
+ *
+ * Closed: EVERY_CHANGE below stands for exactly these, and a run begun with it takes them all
+ * without asking each. A later change goes in LATER_PATCH and is asked with patched() itself.
  */
 export const PATCH = {
   criticalRaisesOpenGates: 'critical-incident-raises-open-gates',
@@ -80,3 +83,24 @@ export const PATCH = {
    */
   closeAfterQueuedAlerts: 'close-after-queued-alerts',
 } as const;
+
+/** A change of the runner's logic that EVERY_CHANGE covers: asked through IncidentRun.changed(). */
+export type Change = (typeof PATCH)[keyof typeof PATCH];
+
+/**
+ * Every change in PATCH at once. A run begun on a build that has them all records this one
+ * marker as it starts, and takes each change without a marker of its own. Each patch marker
+ * comes with an upsert of Temporal's `TemporalChangeVersion` search attribute (the SDK adds it,
+ * listing every patch so far), which the server writes to its visibility store: seven of them
+ * on a host's way to its first gate, most of a run's visibility writes (issue 22's burst).
+ * Runs begun before it ask each change as they did. It also marks the runs that skip
+ * announcing what their start already said (the same search attributes and memo: opening.ts,
+ * merges.ts).
+ */
+export const EVERY_CHANGE = 'every-change-to-close-after-queued-alerts';
+
+/**
+ * Changes made after EVERY_CHANGE, asked with patched() itself: a run begun with EVERY_CHANGE
+ * but on a build without one of these must still replay without it.
+ */
+export const LATER_PATCH = {} as const;

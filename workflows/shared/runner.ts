@@ -1,4 +1,4 @@
-import { CancellationScope, condition, continueAsNew, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, continueAsNew, isCancellation } from '@temporalio/workflow';
 import { AUTOMATION } from '../../lib/domain/classification';
 import { ProviderErrorType } from '../../lib/providers/capabilities';
 import { approval } from './approval-gate';
@@ -109,7 +109,7 @@ async function handOver(run: IncidentRun, outcome: PlaybookOutcome): Promise<Pla
 async function settleStop(run: IncidentRun): Promise<StopRequest> {
   for (;;) {
     const stop = run.stopRequest!;
-    if (stop.kind === 'resolve' || run.undoSteps.length === 0 || !patched(PATCH.undoNeedsApproval)) return stop;
+    if (stop.kind === 'resolve' || run.undoSteps.length === 0 || !run.changed(PATCH.undoNeedsApproval)) return stop;
     run.resumed();
     const steps = run.undoSteps.join(', ');
     const gateId = run.nextUndoGateId();

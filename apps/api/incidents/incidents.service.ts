@@ -6,7 +6,7 @@ import { MoreThan, Repository } from 'typeorm';
 import { IncidentEntity } from '../../../lib/db/entities/incident.entity';
 import { TimelineEventEntity } from '../../../lib/db/entities/timeline-event.entity';
 import type { PalisadeConfig } from '../../../lib/config/env';
-import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
+import { runStartOptions } from '../../../lib/temporal/run-start';
 import { boundedKey } from '../../../lib/intake/entity-key';
 import type { Catalogue } from '../../../lib/playbooks/catalogue';
 import type { PlaybookInput } from '../../../workflows/shared/input';
@@ -115,14 +115,7 @@ export class IncidentsService {
           taskQueue: this.config.temporal.taskQueue,
           workflowId,
           args: [input],
-          memo: { incidentId, playbook: playbook.name, playbookVersion: playbook.version },
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTE.playbook, value: playbook.name },
-            { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
-            { key: SEARCH_ATTRIBUTE.severity, value: dto.severity },
-            { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-            { key: SEARCH_ATTRIBUTE.entity, value: input.entityKey },
-          ],
+          ...runStartOptions({ incidentId, playbook: playbook.name, playbookVersion: playbook.version, severity: dto.severity, entityKey: input.entityKey, sources: ['manual'] }),
         }),
       );
     } catch (err) {

@@ -12,7 +12,7 @@ import { readRunbookPage } from '../../../lib/runbook-page';
 import { boundedKey } from '../../../lib/intake/entity-key';
 import { workflowIdFor } from '../../../lib/intake/routing';
 import { RUNNER_STEPS, type Catalogue, type PlaybookEntry, type PlaybookSource } from '../../../lib/playbooks/catalogue';
-import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
+import { runStartOptions } from '../../../lib/temporal/run-start';
 import type { PlaybookInput } from '../../../workflows/shared/input';
 import type { Redactor } from '../../../lib/intake/redact';
 import { ApiError } from '../common/error.filter';
@@ -141,14 +141,7 @@ export class PlaybooksService {
           taskQueue: this.config.temporal.taskQueue,
           workflowId,
           args: [input],
-          memo: { incidentId: input.incidentId, playbook: name, playbookVersion: playbook.version },
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTE.playbook, value: name },
-            { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
-            { key: SEARCH_ATTRIBUTE.severity, value: input.severity },
-            { key: SEARCH_ATTRIBUTE.entity, value: entityKey },
-            { key: SEARCH_ATTRIBUTE.source, value: ['manual'] },
-          ],
+          ...runStartOptions({ incidentId: input.incidentId, playbook: name, playbookVersion: playbook.version, severity: input.severity, entityKey, sources: ['manual'] }),
         }),
       );
     } catch (err) {

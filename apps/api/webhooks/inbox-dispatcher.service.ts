@@ -6,7 +6,7 @@ import { takeBackLateAlerts } from '../../../lib/db/late-alerts';
 import { passToSurvivor } from '../../../lib/db/merged-alerts';
 import { ALERT_SEVERITIES, type AlertSeverity } from '../../../lib/intake/alert';
 import type { Catalogue } from '../../../lib/playbooks/catalogue';
-import { SEARCH_ATTRIBUTE } from '../../../lib/temporal/names';
+import { runStartOptions } from '../../../lib/temporal/run-start';
 import { alertsMergedSignal, EVIDENCE_PER_BATCH, type AlertBatch } from '../../../workflows/shared/messages';
 import type { TriageBatch, TriageInput } from '../../../workflows/triage/shared';
 import { CATALOGUE, PALISADE_CONFIG } from '../config/config.module';
@@ -298,14 +298,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
       args: [input],
       signal: alertsMergedSignal,
       signalArgs: [signalled],
-      memo: { incidentId: first.incident_id, playbook: first.playbook, playbookVersion: playbook.version },
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE.playbook, value: first.playbook },
-        { key: SEARCH_ATTRIBUTE.playbookVersion, value: playbook.version },
-        { key: SEARCH_ATTRIBUTE.severity, value: first.incident_severity },
-        { key: SEARCH_ATTRIBUTE.entity, value: first.incident_entity },
-        { key: SEARCH_ATTRIBUTE.source, value: batch.sources },
-      ],
+      ...runStartOptions({ incidentId: first.incident_id, playbook: first.playbook, playbookVersion: playbook.version, severity: first.incident_severity, entityKey: first.incident_entity, sources: batch.sources }),
     }));
     return handle.signaledRunId;
   }
