@@ -75,6 +75,34 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
     await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
   }, 90_000);
 
+  // A vote Temporal did not answer in time (no worker of the run's version polls) may still count
+  // later; the voter is told to vote again in a minute. A click is told to click again; a form's
+  // submitter has no button to click: they deny again from the gate's message.
+  it("a form's vote that Temporal did not answer in time tells its submitter to deny again from the message, not to click", async () => {
+    const { run, submit } = await denyFormAtIsolation(bed);
+    // The run's worker stops and the next one stays idle: the vote's Update is not answered.
+    const next = await engineWorker(bed.engine);
+    await current.stop();
+    current = next;
+    try {
+      const since = Date.now();
+      const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-9');
+      expect(submitted.status, submitted.text).toBe(200);
+      expect(submitted.text).toBe('');
+      const told = await ephemeralFor(bed.slack, SLACK_USERS.alice.id, since, 30_000);
+      expect(told).toMatch(/Your vote may not have counted\. The message changes when it does; otherwise deny again from the message in a minute\.$/);
+      expect(told).not.toMatch(/click/i);
+      // The playbook records the unanswered vote once a worker runs it again.
+      next.start();
+      await eventually('the unanswered vote on the timeline', async () =>
+        (await timeline(bed.engine, run.incidentId)).find((e) => e.type === 'slack.click-rejected' && e.actor === 'alice' && e.data.code === 'temporal_unavailable'),
+      30_000);
+    } finally {
+      next.start();
+      await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
+    }
+  }, 90_000);
+
   // The outcome of a deny form comes only by message once the form has closed. When Slack refuses the
   // ephemeral one in the channel of the gate's message (the bot was removed from it: chat.postEphemeral
   // answers `not_in_channel`, docs.slack.dev/reference/methods/chat.postEphemeral), the approver is told
