@@ -63,6 +63,8 @@ const envSchema = z.object({
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
+  /** How long a vote (API or Slack) waits for the run's worker to take it (ms) before 503 temporal_unavailable: a little longer than a read. */
+  PALISADE_VOTE_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
   PALISADE_ASSIGNMENT_FILE: z.string().default('runbooks/assignment.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
@@ -178,6 +180,8 @@ export interface PalisadeConfig {
   playbooks: {
     /** Approval policies, read by each playbook run when it starts. */
     approvalsFile: string;
+    /** How long a vote waits for the run's worker to take it (the `decide` Update), ms. */
+    voteDeadlineMs: number;
     peopleFile: string;
     /** Who owns a new incident, per routing rule or playbook (runbooks/assignment.yaml). */
     assignmentFile: string;
@@ -313,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     },
     playbooks: {
       approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),
+      voteDeadlineMs: e.PALISADE_VOTE_DEADLINE_MS,
       peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
       assignmentFile: path.resolve(cwd, e.PALISADE_ASSIGNMENT_FILE),
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),

@@ -159,7 +159,7 @@ export async function denyFormAtIsolation(bed: SlackEngineBed) {
 }
 
 /** Waits for the ephemeral answer a user got after `since`. */
-export async function ephemeralFor(slack: FakeSlack, user: string, since: number, timeoutMs?: number): Promise<string> {
-  const call = await slack.waitFor(`an ephemeral answer to ${user}`, (c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since, timeoutMs);
+export async function ephemeralFor(slack: FakeSlack, user: string, since: number): Promise<string> {
+  const call = await slack.waitFor(`an ephemeral answer to ${user}`, (c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since);
   return String(call.args.text);
 }
