@@ -4,6 +4,7 @@ import { PalisadeError } from '../errors';
 import { DURATION_PATTERN, durationMs } from '../duration';
 import { SOURCES, type SourceName } from '../intake/alert';
 import { TASK_QUEUE } from '../temporal/names';
+import { LIVE_POLL_WINDOW_MS } from '../temporal/pollers';
 import { runsWorkingMax } from '../temporal/workflow-cache';
 
 /**
@@ -43,6 +44,12 @@ const envSchema = z.object({
   PALISADE_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').max(200).default('palisade'),
   PALISADE_WORKER_VERSIONING: z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).default('true'),
   PALISADE_BECOME_CURRENT: z.enum(['if-none', 'always', 'never'], { message: "expected 'if-none', 'always' or 'never'" }).default('if-none'),
+  /**
+   * GET /deploys counts a worker as polling while its last poll is younger than this (ms). It must
+   * exceed how long the Temporal server holds an idle poll (a minute by default, its
+   * matching.longPollExpirationInterval). Unset: 75 s (lib/temporal/pollers.ts, LIVE_POLL_WINDOW_MS).
+   */
+  PALISADE_LIVE_POLL_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
@@ -138,6 +145,8 @@ export interface PalisadeConfig {
      * the build it starts is the one to run), `never` (a deploy decides: `palisade deploy`).
      */
     becomeCurrent: 'if-none' | 'always' | 'never';
+    /** A worker whose last poll is younger than this (ms) polls; older, it is at capacity or gone (GET /deploys' pollers). */
+    livePollWindowMs: number;
     devServerPort: number;
     devServerUiPort: number;
     /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
@@ -276,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
       deploymentName: e.PALISADE_WORKER_VERSIONING === 'true' ? e.PALISADE_DEPLOYMENT_NAME : undefined,
       becomeCurrent: e.PALISADE_BECOME_CURRENT,
+      livePollWindowMs: e.PALISADE_LIVE_POLL_WINDOW_MS ?? LIVE_POLL_WINDOW_MS,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
