@@ -4,6 +4,7 @@ import { PalisadeError } from '../errors';
 import { DURATION_PATTERN, durationMs } from '../duration';
 import { SOURCES, type SourceName } from '../intake/alert';
 import { TASK_QUEUE } from '../temporal/names';
+import { LIVE_POLL_WINDOW_MS } from '../temporal/pollers';
 import { runsWorkingMax } from '../temporal/workflow-cache';
 
 /**
@@ -45,6 +46,12 @@ const envSchema = z.object({
   PALISADE_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').max(200).default('palisade'),
   PALISADE_WORKER_VERSIONING: z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).default('true'),
   PALISADE_BECOME_CURRENT: z.enum(['if-none', 'always', 'never'], { message: "expected 'if-none', 'always' or 'never'" }).default('if-none'),
+  /**
+   * GET /deploys counts a worker as polling while its last poll is younger than this (ms). It must
+   * exceed how long the Temporal server holds an idle poll (a minute by default, its
+   * matching.longPollExpirationInterval). Unset: 75 s (lib/temporal/pollers.ts, LIVE_POLL_WINDOW_MS).
+   */
+  PALISADE_LIVE_POLL_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
   DATABASE_URL: optionalString,
   PALISADE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** `npm start` runs the worker and the Temporal dev server this much nicer than the API (0–19). */
@@ -65,6 +72,8 @@ const envSchema = z.object({
   PALISADE_ROUTING_FILE: z.string().default('runbooks/routing.yaml'),
   PALISADE_SUPPRESSIONS_FILE: z.string().default('runbooks/suppressions.yaml'),
   PALISADE_APPROVALS_FILE: z.string().default('runbooks/approvals.yaml'),
+  /** How long a vote (API or Slack) waits for the run's worker to take it (ms) before 503 temporal_unavailable: a little longer than a read. */
+  PALISADE_VOTE_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   PALISADE_PEOPLE_FILE: z.string().default('runbooks/people.yaml'),
   PALISADE_ASSIGNMENT_FILE: z.string().default('runbooks/assignment.yaml'),
   PALISADE_PROVIDERS_FILE: z.string().default('runbooks/providers.yaml'),
@@ -138,6 +147,8 @@ export interface PalisadeConfig {
      * the build it starts is the one to run), `never` (a deploy decides: `palisade deploy`).
      */
     becomeCurrent: 'if-none' | 'always' | 'never';
+    /** A worker whose last poll is younger than this (ms) polls; older, it is at capacity or gone (GET /deploys' pollers). */
+    livePollWindowMs: number;
     devServerPort: number;
     devServerUiPort: number;
     /** The dev server serves Temporal's own metrics at http://127.0.0.1:<port>/metrics; 0: not on a known port. */
@@ -182,6 +193,8 @@ export interface PalisadeConfig {
   playbooks: {
     /** Approval policies, read by each playbook run when it starts. */
     approvalsFile: string;
+    /** How long a vote waits for the run's worker to take it (the `decide` Update), ms. */
+    voteDeadlineMs: number;
     peopleFile: string;
     /** Who owns a new incident, per routing rule or playbook (runbooks/assignment.yaml). */
     assignmentFile: string;
@@ -276,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       workflowBundle: e.PALISADE_WORKFLOW_BUNDLE ? path.resolve(cwd, e.PALISADE_WORKFLOW_BUNDLE) : undefined,
       deploymentName: e.PALISADE_WORKER_VERSIONING === 'true' ? e.PALISADE_DEPLOYMENT_NAME : undefined,
       becomeCurrent: e.PALISADE_BECOME_CURRENT,
+      livePollWindowMs: e.PALISADE_LIVE_POLL_WINDOW_MS ?? LIVE_POLL_WINDOW_MS,
       devServerPort: e.PALISADE_TEMPORAL_PORT,
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       devServerMetricsPort: e.PALISADE_TEMPORAL_METRICS_PORT,
@@ -318,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     },
     playbooks: {
       approvalsFile: path.resolve(cwd, e.PALISADE_APPROVALS_FILE),
+      voteDeadlineMs: e.PALISADE_VOTE_DEADLINE_MS,
       peopleFile: path.resolve(cwd, e.PALISADE_PEOPLE_FILE),
       assignmentFile: path.resolve(cwd, e.PALISADE_ASSIGNMENT_FILE),
       providersFile: path.resolve(cwd, e.PALISADE_PROVIDERS_FILE),

@@ -8,12 +8,12 @@ import { optionalTsToMs, type Timestamp } from '@temporalio/common';
  */
 export const LIVE_POLL_WINDOW_MS = 75_000;
 
-/** Whether a poller's LastAccessTime (as DescribeTaskQueue gives it) is within LIVE_POLL_WINDOW_MS of `now`. */
-export function isLivePoll(lastAccessTime: Timestamp | null | undefined, now = Date.now()): boolean {
-  return isLivePollAt(optionalTsToMs(lastAccessTime), now);
+/** Whether a poller's LastAccessTime (as DescribeTaskQueue gives it) is within `windowMs` (config.temporal.livePollWindowMs) of `now`. */
+export function isLivePoll(lastAccessTime: Timestamp | null | undefined, now = Date.now(), windowMs = LIVE_POLL_WINDOW_MS): boolean {
+  return isLivePollAt(optionalTsToMs(lastAccessTime), now, windowMs);
 }
 
 /** The same rule for a LastAccessTime already in epoch ms (a caller that needs the time too converts it once). */
-export function isLivePollAt(polledMs: number | undefined, now = Date.now()): boolean {
-  return polledMs !== undefined && now - polledMs < LIVE_POLL_WINDOW_MS;
+export function isLivePollAt(polledMs: number | undefined, now = Date.now(), windowMs = LIVE_POLL_WINDOW_MS): boolean {
+  return polledMs !== undefined && now - polledMs < windowMs;
 }

@@ -1,8 +1,12 @@
 import { HttpException } from '@nestjs/common';
 import { Client } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DeploysService } from '../../apps/api/deploys/deploys.service';
 import { freePort } from '../../apps/cli/start/ports';
+import { startTemporalDevServer, type DevServer } from '../../apps/cli/start/temporal-dev-server';
 import { runMigrations } from '../../lib/db/data-source';
 import { changeRouting, RoutingRefused } from '../../lib/temporal/deployment-routing';
 import { createDatabase } from '../setup/postgres';
@@ -10,25 +14,46 @@ import { palisadeCli } from '../support/cli';
 import { eventually, getJson, postJson, startTestEngine, TEST_ADMIN_TOKEN, tokenFor, type TestEngine } from '../support/engine';
 import { brokenBundle, otherBundle, startOtherBuild, type OtherBuild } from '../support/versions';
 
+/** How long this file's Temporal holds an idle poll (its matching.longPollExpirationInterval; a minute by default). */
+const IDLE_POLL = '3s';
+/** The engine's live-poll window: well past an idle poll here, as the production 75 s is past a minute. */
+const LIVE_POLL_WINDOW_MS = 12_000;
+
 // A deploy you can watch and undo (issue 19, item 3): GET /deploys shows the versions, where new
 // runs go and who runs what; ramp, promote and rollback change it (admins only, on the audit
 // trail); a promotion replays the open incidents on the new code first and refuses a change
 // they would be stuck on, naming the incident and the first command that diverges.
 describe('deploys', () => {
   let engine: TestEngine;
+  let server: DevServer;
   let v1: string;
   const builds: OtherBuild[] = [];
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'palisade-deploys-'));
   beforeAll(async () => {
-    engine = await startTestEngine();
+    // A Temporal of its own, whose idle polls last IDLE_POLL instead of a minute, so that the
+    // engine's live-poll window (PALISADE_LIVE_POLL_WINDOW_MS) can be short and a stopped
+    // worker stops counting seconds after it stopped instead of the production 75 s.
+    server = await startTemporalDevServer({
+      env: process.env,
+      cliPath: inject('temporalCliPath'),
+      port: await freePort(),
+      ui: 'headless',
+      fastSqlite: true,
+      logFile: path.join(scratch, 'temporal.log'),
+      dynamicConfig: { 'matching.longPollExpirationInterval': IDLE_POLL },
+    });
+    engine = await startTestEngine({ temporalAddress: server.address, env: { PALISADE_LIVE_POLL_WINDOW_MS: String(LIVE_POLL_WINDOW_MS) } });
     v1 = engine.worker!.options.workerDeploymentOptions!.version.buildId;
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const b of builds) await b.close();
     await engine?.close();
+    await server?.process.stop(5_000);
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   /** `palisade <args>` as an admin pointed at the engine (a child process, as a user runs it). */
-  const palisade = (args: string[]) => palisadeCli(args, { apiUrl: engine.baseUrl, token: TEST_ADMIN_TOKEN, env: { TEMPORAL_ADDRESS: inject('temporalAddress') } });
+  const palisade = (args: string[]) => palisadeCli(args, { apiUrl: engine.baseUrl, token: TEST_ADMIN_TOKEN, env: { TEMPORAL_ADDRESS: server.address } });
   const deploys = (route = '') => `${engine.baseUrl}/deploys${route}`;
   const statusOf = async () => {
     const res = await getJson(deploys());
@@ -154,13 +179,14 @@ describe('deploys', () => {
     const gone = builds[0];
     await gone.close();
     // Temporal keeps a stopped worker's poller for five minutes; it stops counting once its last
-    // poll is older than a poll lasts (GET /deploys: pollers 0, lastPollAt kept).
-    // Asked every moment for over a minute: a 503 while Temporal is slow (the full suite's load) is asked again.
+    // poll is older than a poll lasts (GET /deploys: pollers 0, lastPollAt kept): here
+    // LIVE_POLL_WINDOW_MS after it stopped.
+    // Asked every moment: a 503 while Temporal is slow (the full suite's load) is asked again.
     const stale = await eventually('the stopped version to have no live pollers', async () => {
       const res = await getJson(deploys());
       const v = res.status === 200 ? (res.body.versions as { version: string; pollers: number; lastPollAt: string | null }[]).find((x) => x.version === gone.buildId) : undefined;
       return v && v.pollers === 0 ? v : undefined;
-    }, 150_000);
+    }, LIVE_POLL_WINDOW_MS + 60_000);
     expect(stale.lastPollAt).toEqual(expect.any(String));
     const changesBefore = await engine.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM deploy_changes`);
 

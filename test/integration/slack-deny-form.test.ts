@@ -100,3 +100,48 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
     }
   }, 90_000);
 });
+
+// A vote Temporal did not answer in time (no worker of the run's version polls) may still count
+// later; the voter is told to vote again in a minute. A click is told to click again; a form's
+// submitter has no button to click: they deny again from the gate's message. The vote's deadline
+// (10 s in production) is short here, so the test waits on it for moments.
+describe('the deny-with-reason form when Temporal does not take the vote in time', () => {
+  const bed = slackEngine({
+    withWorker: false,
+    env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml', PALISADE_VOTE_DEADLINE_MS: '1500' }),
+  });
+  let current: EngineWorker;
+  beforeAll(async () => {
+    current = await engineWorker(bed.engine);
+    current.start();
+    await current.promote();
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+
+  it("a form's vote that Temporal did not answer in time tells its submitter to deny again from the message, not to click", async () => {
+    const { run, submit } = await denyFormAtIsolation(bed);
+    // The run's worker stops and the next one stays idle: the vote's Update is not answered within PALISADE_VOTE_DEADLINE_MS.
+    const next = await engineWorker(bed.engine);
+    await current.stop();
+    current = next;
+    try {
+      const since = Date.now();
+      const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-9');
+      expect(submitted.status, submitted.text).toBe(200);
+      expect(submitted.text).toBe('');
+      const told = await ephemeralFor(bed.slack, SLACK_USERS.alice.id, since);
+      expect(told).toMatch(/Your vote may not have counted\. The message changes when it does; otherwise deny again from the message in a minute\.$/);
+      expect(told).not.toMatch(/click/i);
+      // The playbook records the unanswered vote once a worker runs it again.
+      next.start();
+      await eventually('the unanswered vote on the timeline', async () =>
+        (await timeline(bed.engine, run.incidentId)).find((e) => e.type === 'slack.click-rejected' && e.actor === 'alice' && e.data.code === 'temporal_unavailable'),
+      30_000);
+    } finally {
+      next.start();
+      await run.handle.signal(cancelSignal, { reason: 'test over', actor: 'test' });
+    }
+  }, 90_000);
+});

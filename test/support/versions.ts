@@ -23,7 +23,8 @@ export interface OtherBuild {
  * of its deployment; `env` is the engine's own when its vendors read secrets from it.
  */
 export async function startOtherBuild(engine: TestEngine, bundle: { code: string }, env?: NodeJS.ProcessEnv): Promise<OtherBuild> {
-  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  // The engine's Temporal: the run's shared one, or a server of the test's own.
+  const connection = await NativeConnection.connect({ address: engine.config.temporal.address ?? inject('temporalAddress') });
   const worker = await createWorker({ connection, config: engine.config, db: engine.db, workflowBundle: bundle, env });
   const running = worker.run();
   const version = worker.options.workerDeploymentOptions!.version;

@@ -14,7 +14,9 @@ import {
   type SlackClickRejected,
 } from '../../../workflows/shared/messages';
 import type { Redactor } from '../../../lib/intake/redact';
+import type { PalisadeConfig } from '../../../lib/config/env';
 import { ApiError, incidentNotFound } from '../common/error.filter';
+import { PALISADE_CONFIG } from '../config/config.module';
 import { REDACTOR } from '../webhooks/webhooks.tokens';
 import { assertUuid } from '../incidents/incidents.service';
 import type { Caller } from '../auth/roles';
@@ -33,8 +35,6 @@ export interface Approvals {
 
 const log = new Logger('ApprovalsService');
 
-/** A vote waits for the playbook to take it (the worker must answer): a little longer than a read. */
-const DECIDE_DEADLINE_MS = 10_000;
 
 /**
  * The approval gates of a running incident, read from and voted on through its playbook
@@ -49,6 +49,7 @@ export class ApprovalsService {
     @Inject(PeopleDirectory) private readonly people: PeopleDirectory,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(FleetSetupService) private readonly fleet: FleetSetupService,
+    @Inject(PALISADE_CONFIG) private readonly config: PalisadeConfig,
   ) {}
 
   async list(id: string): Promise<Approvals> {
@@ -97,7 +98,7 @@ export class ApprovalsService {
       ...(ballot.requestedAt ? { requestedAt: ballot.requestedAt } : {}),
     };
     try {
-      const verdict = await this.temporal.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () =>
+      const verdict = await this.temporal.withDeadline(Date.now() + this.config.playbooks.voteDeadlineMs, () =>
         this.temporal.workflow.getHandle(incident.workflowId).executeUpdate(decideUpdate, { args: [vote] }),
       );
       return { incidentId: id, ...verdict };

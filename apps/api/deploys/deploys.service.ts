@@ -226,7 +226,7 @@ export class DeploysService {
       if (!build) continue;
       const polled = optionalTsToMs(p.lastAccessTime);
       const seen = builds.get(build) ?? { live: 0, lastPollMs: undefined };
-      if (isLivePollAt(polled, now)) seen.live += 1;
+      if (isLivePollAt(polled, now, this.config.temporal.livePollWindowMs)) seen.live += 1;
       if (polled !== undefined && (seen.lastPollMs === undefined || polled > seen.lastPollMs)) seen.lastPollMs = polled;
       builds.set(build, seen);
     }

@@ -41,6 +41,14 @@ const SLACK_HINTS: Record<string, string> = {
   stale_request: 'Use the newest message about this step, or the incident page.',
 };
 
+/** Where a form's submitter must be told otherwise: a form has no button to click again (its vote is cast once the form has closed). */
+const SLACK_FORM_HINTS: Record<string, string> = {
+  temporal_unavailable: 'Your vote may not have counted. The message changes when it does; otherwise deny again from the message in a minute.',
+};
+
+/** Where a vote came from: a click on the gate's message, or the "Deny with reason" form. */
+type VoteFrom = 'button' | 'form';
+
 type VoteResult = { counted: true; outcome: string; approvals: number; needed: number } | { counted: false; code: string; text: string };
 
 /**
@@ -152,7 +160,7 @@ export class SlackInteractions {
         return;
       }
       await ack();
-      await this.report(client, submitter, meta.ref, 'deny', await this.vote(client, submitter, meta.ref, 'deny', started, reason, who), 'form');
+      await this.report(client, submitter, meta.ref, 'deny', await this.vote(client, submitter, meta.ref, 'deny', started, 'form', reason, who), 'form');
     });
   }
 
@@ -164,7 +172,7 @@ export class SlackInteractions {
       await this.tell(client, clicker, ref ? OLDER_BUTTON : NOT_OURS, gateOf(ref, action.value));
       return;
     }
-    await this.report(client, clicker, ref, decision, await this.vote(client, clicker, ref, decision, started), 'button');
+    await this.report(client, clicker, ref, decision, await this.vote(client, clicker, ref, decision, started, 'button'), 'button');
   }
 
   /**
@@ -173,7 +181,7 @@ export class SlackInteractions {
    * message itself (the playbook re-renders it), which is answer enough for a click on it; a form
    * closed without a word, so its submitter is told that too.
    */
-  private async report(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, result: VoteResult, from: 'button' | 'form'): Promise<void> {
+  private async report(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, result: VoteResult, from: VoteFrom): Promise<void> {
     const about = gateOf(ref);
     if (!result.counted) await this.tell(client, clicker, result.text, about);
     else if (result.outcome === 'pending') await this.tell(client, clicker, `Your ${decision} counted: ${result.approvals} of ${result.needed} approvals; the step waits for another approver.`, about);
@@ -202,13 +210,13 @@ export class SlackInteractions {
    * that did not count is on the timeline too. `started`: when the request reached the API (the
    * click-to-decision figure starts there).
    */
-  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, reason?: string, who?: SlackWho): Promise<VoteResult> {
+  private async vote(client: WebClient, clicker: Clicker, ref: GateRef, decision: GateDecision, started: number, from: VoteFrom, reason?: string, who?: SlackWho): Promise<VoteResult> {
     let result: VoteResult;
     let approverId: string | undefined;
     try {
       const voter = who ?? (await this.identity.resolve(client, clicker.slackUserId));
       if (voter.kind === 'refused') {
-        result = rejected(voter.code, voter.message);
+        result = rejected(voter.code, voter.message, undefined, from);
       } else {
         approverId = voter.approver.id;
         const verdict = await this.approvals.castVote(ref.incidentId, ref.gateId, voter.approver, { decision, reason, choice: ref.choice, requestedAt: ref.requestedAt });
@@ -221,7 +229,7 @@ export class SlackInteractions {
         return rejected('error', INTERNAL_ERROR);
       }
       const body = err.getResponse() as ErrorBody;
-      result = rejected(body.error, body.message, body.hint);
+      result = rejected(body.error, body.message, body.hint, from);
     }
     await this.settle(clicker, ref, started, result, approverId);
     return result;
@@ -272,8 +280,10 @@ const INTERNAL_ERROR = 'Palisade could not take your vote (an internal error, lo
 const NOT_OURS = 'This button is not one Palisade made: nothing was decided.';
 const OLDER_BUTTON = 'This button comes from a message older than this version of Palisade, which cannot tell which request of the step it is for: nothing was decided. Use the incident page, or the message Palisade posts next for this step.';
 
-function rejected(code: string, message: string, hint?: string): Extract<VoteResult, { counted: false }> {
-  return { counted: false, code, text: `${message} ${SLACK_HINTS[code] ?? hint ?? ''}`.trim() };
+/** A refused vote's answer: the message, then what to do (`from`: a button's click, or the deny form's submission). */
+function rejected(code: string, message: string, hint?: string, from: VoteFrom = 'button'): Extract<VoteResult, { counted: false }> {
+  const next = (from === 'form' ? SLACK_FORM_HINTS[code] : undefined) ?? SLACK_HINTS[code] ?? hint ?? '';
+  return { counted: false, code, text: `${message} ${next}`.trim() };
 }
 
 function parseMetadata(raw: string): { ref: GateRef; channel: string | undefined } | undefined {

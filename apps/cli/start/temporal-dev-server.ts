@@ -24,6 +24,8 @@ export interface DevServerOptions {
   onSpawn?: (process: ManagedProcess) => void;
   /** Scheduling niceness (see ManagedProcessOptions.nice). */
   nice?: number;
+  /** More dynamic config values (`--dynamic-config-value KEY=VALUE`, VALUE in JSON), after Palisade's own. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -61,6 +63,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     // default allows 100 in a namespace, a test run starts more); one engine has one.
     '--dynamic-config-value',
     'matching.maxDeployments=10000',
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
     '--log-level',
     'warn',
     ...(opts.ui === 'headless' ? ['--headless'] : ['--ui-port', String(opts.ui)]),
