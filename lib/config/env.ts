@@ -104,6 +104,8 @@ const envSchema = z.object({
   PALISADE_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   PALISADE_STUCK_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   PALISADE_STUCK_ATTEMPTS: z.coerce.number().int().min(2).max(1_000).default(3),
+  /** Runs the stuck check describes a second, at most, per API process: with many open, a check takes longer instead of loading Temporal. */
+  PALISADE_STUCK_CHECK_RATE: z.coerce.number().min(0.1).max(10_000).default(20),
   PALISADE_SLA_FILE: z.string().default('runbooks/sla.yaml'),
   PALISADE_SLA_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   SLACK_SIGNING_SECRET: optionalString,
@@ -227,6 +229,8 @@ export interface PalisadeConfig {
     /** How often the stuck watcher looks at open incidents' runs (0: never), and after how many failed attempts of one workflow task a run is stuck. */
     stuckCheckMs: number;
     stuckAttempts: number;
+    /** Runs described a second, at most, by one stuck check (PALISADE_STUCK_CHECK_RATE). */
+    stuckCheckRate: number;
     /** The SLA policy (runbooks/sla.yaml; absent: no targets), and how often an API looks for breaches (0: never). */
     slaFile: string;
     slaCheckMs: number;
@@ -309,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       runsWorkingMax: runsWorkingMax(e.PALISADE_DISPATCH_RUNS_WORKING, e.PALISADE_WORKER_MEMORY_MB),
       stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
       stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
+      stuckCheckRate: e.PALISADE_STUCK_CHECK_RATE,
       slaFile: path.resolve(cwd, e.PALISADE_SLA_FILE),
       slaCheckMs: e.PALISADE_SLA_CHECK_MS,
     },

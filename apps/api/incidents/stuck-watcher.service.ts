@@ -10,8 +10,9 @@ import { PALISADE_CONFIG } from '../config/config.module';
 import { isTemporalUnreachable } from '../common/temporal-errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { forEachConcurrently } from '../../../lib/concurrently';
+import { Pace } from '../../../lib/pace';
 
-/** Runs described at once in a sweep: bounded, so a thousand open incidents never flood the frontend. */
+/** Runs described at once in a sweep: bounded, so a thousand open incidents never flood the frontend (and paced: PALISADE_STUCK_CHECK_RATE). */
 const CONCURRENCY = 4;
 const CALL_DEADLINE_MS = 2_000;
 
@@ -34,7 +35,8 @@ export interface SweepSummary {
  * Finds incidents whose run is stuck: a workflow task that keeps failing (a change made without
  * patched() reaching open runs, a bug) retries for ever and the incident moves no further. Every
  * `stuckCheckMs` it describes each open incident's run (one DescribeWorkflowExecution per open
- * incident, CONCURRENCY at a time): a pending workflow task at its `stuckAttempts`th attempt or
+ * incident, CONCURRENCY at a time, `stuckCheckRate` a second at most: with thousands open a check
+ * takes minutes rather than loading Temporal while it works through a worm's incidents): a pending workflow task at its `stuckAttempts`th attempt or
  * later marks the incident stuck (projection, timeline with the error and the build, the
  * palisade_incidents_stuck metric, /readyz); once the task completes (a fixed or rolled-back
  * worker took it), the mark clears by itself. Several API processes may watch: the projection's
@@ -46,6 +48,8 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /** Aborted on shutdown: a sweep waiting for its next turn stops at once. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -72,6 +76,7 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.shutdown.abort();
     clearInterval(this.timer);
     await this.running;
   }
@@ -87,10 +92,12 @@ export class StuckWatcher implements OnApplicationBootstrap, OnApplicationShutdo
       if (this.stopping) summary.stopped ??= 'shutting-down';
       return summary.stopped !== undefined;
     };
+    const pace = new Pace(this.config.api.stuckCheckRate);
     await forEachConcurrently(
       open,
       CONCURRENCY,
       async (incident) => {
+        if (!(await pace.turn(this.shutdown.signal))) return;
         const verdict = await this.verdict(incident.workflow_id);
         summary.looked += 1;
         if (verdict === 'temporal-unreachable') summary.stopped ??= 'temporal-unreachable';
