@@ -157,7 +157,7 @@ export interface PalisadeConfig {
     devServerMetricsPort: number;
     /** The worker serves the SDK's metrics at http://<host>:<port>/metrics; 0: it does not. */
     workerMetricsPort: number;
-    /** The worker's memory budget in MiB (PALISADE_WORKER_MEMORY_MB): sizes its workflow cache. */
+    /** The worker's memory budget in MiB (PALISADE_WORKER_MEMORY_MB, given in MB): sizes its workflow cache. */
     workerMemoryMiB: number;
     /**
      * Bench only: a folder where the worker, on SIGUSR2, writes a heap snapshot of each of its
@@ -260,6 +260,11 @@ export function webhookSecretVariable(source: SourceName): string {
   return `PALISADE_WEBHOOK_SECRET_${source.toUpperCase()}`;
 }
 
+/** PALISADE_WORKER_MEMORY_MB is in megabytes, as its name and issue 22's goal (300 MB) say: 300 MB is 286.1 MiB. */
+function megabytesInMiB(mb: number): number {
+  return (mb * 1e6) / 2 ** 20;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): PalisadeConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -298,7 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       devServerUiPort: e.PALISADE_TEMPORAL_UI_PORT,
       devServerMetricsPort: e.PALISADE_TEMPORAL_METRICS_PORT,
       workerMetricsPort: e.PALISADE_WORKER_METRICS_PORT,
-      workerMemoryMiB: e.PALISADE_WORKER_MEMORY_MB,
+      workerMemoryMiB: megabytesInMiB(e.PALISADE_WORKER_MEMORY_MB),
       workerHeapSnapshotDir: e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR ? path.resolve(cwd, e.PALISADE_WORKER_HEAP_SNAPSHOT_DIR) : undefined,
     },
     backgroundNice: e.PALISADE_BACKGROUND_NICE,
@@ -310,7 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
       streamsPerToken: e.PALISADE_STREAMS_PER_TOKEN,
       streamsMax: e.PALISADE_STREAMS_MAX,
       readyInbox: { maxAgeSeconds: e.PALISADE_READY_INBOX_MAX_AGE, maxPending: e.PALISADE_READY_INBOX_MAX_PENDING },
-      runsWorkingMax: runsWorkingMax(e.PALISADE_DISPATCH_RUNS_WORKING, e.PALISADE_WORKER_MEMORY_MB),
+      runsWorkingMax: runsWorkingMax(e.PALISADE_DISPATCH_RUNS_WORKING, megabytesInMiB(e.PALISADE_WORKER_MEMORY_MB)),
       stuckCheckMs: e.PALISADE_STUCK_CHECK_MS,
       stuckAttempts: e.PALISADE_STUCK_ATTEMPTS,
       stuckCheckRate: e.PALISADE_STUCK_CHECK_RATE,

@@ -17,7 +17,7 @@ const CACHE_MAX = 2_000;
 
 /**
  * Runs kept in memory between their tasks, sized to the worker's memory budget
- * (PALISADE_WORKER_MEMORY_MB, default 300: 123 runs). Most incidents spend their life waiting
+ * (PALISADE_WORKER_MEMORY_MB, default 300 MB, 286 MiB: 101 runs). Most incidents spend their life waiting
  * at a gate for a person; the SDK's default (from the heap limit: about a thousand here) keeps
  * every one of them. The cache is least recently used first, so a gated run, which has no task
  * until a vote or a timer, is the one evicted; bringing it back replays its history, which
@@ -31,7 +31,7 @@ export function workflowCacheSize(memoryMiB: number): number {
 
 /**
  * How many new incidents' runs the inbox dispatcher lets be on their way to their first wait at
- * once (PALISADE_DISPATCH_RUNS_WORKING; unset: three quarters of one worker's cache, 92 at the
+ * once (PALISADE_DISPATCH_RUNS_WORKING; unset: three quarters of one worker's cache, 75 at the
  * default budget). A burst of a thousand distinct incidents all started at once has a thousand
  * runs working, more than any cache holds: the least recently used run is then still working,
  * and nearly every workflow task replays its history first (`npm run bench`: 0.34 of the raw
