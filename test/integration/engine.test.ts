@@ -80,6 +80,7 @@ describe('npm start', () => {
     const block = first.output();
     expect(block).toContain(`API          ${apiUrl}`);
     expect(block).toContain(`API docs     ${apiUrl}/docs`);
+    expect(block).toContain(`Metrics      ${apiUrl}/metrics (API), http://127.0.0.1:${env.PALISADE_TEMPORAL_METRICS_PORT}/metrics (Temporal)`);
     expect(block).toContain(`Temporal UI  http://127.0.0.1:${env.PALISADE_TEMPORAL_UI_PORT}`);
     expect(block).toContain(`Data folder  ${dataDir}`);
     expect(block).toContain('Slack        off: approvals through the API');

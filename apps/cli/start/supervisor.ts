@@ -159,7 +159,7 @@ export async function runEngine({ config, env, say }: StartOptions): Promise<voi
         'Palisade is running.',
         `  API          ${apiUrl}`,
         `  API docs     ${apiUrl}/docs`,
-        `  Metrics      ${apiUrl}/metrics (API)${config.temporal.workerMetricsPort ? `, http://${config.host}:${config.temporal.workerMetricsPort}/metrics (worker)` : ''}`,
+        `  Metrics      ${apiUrl}/metrics (API)${config.temporal.workerMetricsPort ? `, http://${config.host}:${config.temporal.workerMetricsPort}/metrics (worker)` : ''}${!config.temporal.address && config.temporal.devServerMetricsPort ? `, http://127.0.0.1:${config.temporal.devServerMetricsPort}/metrics (Temporal)` : ''}`,
         `  Temporal UI  ${temporalUi}`,
         `  Postgres     ${config.database.url ? redactUrl(databaseUrl) : `embedded (PGlite), ${redactUrl(databaseUrl)}`}`,
         `  Data folder  ${config.dataDir} (logs in ${logs})`,
