@@ -84,7 +84,8 @@ export async function markSent(
     );
     if (done.length === 0) return false; // another sender took it over meanwhile: it records it
     await tx.query(
-      `UPDATE paging_notices SET status = $3, external_id = COALESCE($4, external_id), external_url = COALESCE($5, external_url),
+      // An acknowledgement that came in ahead of this write stays: the vendor's trigger is older news.
+      `UPDATE paging_notices SET status = CASE WHEN status = 'acknowledged' AND $3 = 'triggered' THEN status ELSE $3 END, external_id = COALESCE($4, external_id), external_url = COALESCE($5, external_url),
          sent_at = COALESCE(sent_at, CASE WHEN $6 = 'open' THEN now() END),
          resolved_at = CASE WHEN $6 = 'resolve' THEN now() ELSE resolved_at END,
          alert_count = $7, last_error = NULL, updated_at = now()

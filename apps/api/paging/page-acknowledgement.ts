@@ -41,10 +41,12 @@ export async function recordPageEvent(db: DataSource, e: PageEvent): Promise<Web
     const acked = e.kind === 'acknowledged';
     if (acked) {
       await tx.query(
-        `UPDATE paging_notices SET status = CASE WHEN status = 'triggered' THEN 'acknowledged' ELSE status END,
+        // A page the sender has not marked sent yet ('pending') was sent all the same: the vendor
+        // acknowledged it, before the sender's own write came back. Standby channels were not.
+        `UPDATE paging_notices SET status = CASE WHEN status IN ('triggered', 'pending') THEN 'acknowledged' ELSE status END,
            acknowledged_at = COALESCE(acknowledged_at, $3), acknowledged_by = COALESCE(acknowledged_by, $4),
            external_url = COALESCE($5, external_url), updated_at = now()
-         WHERE incident_id = $1 AND vendor = $2 AND sent_at IS NOT NULL`,
+         WHERE incident_id = $1 AND vendor = $2 AND (sent_at IS NOT NULL OR status = 'pending')`,
         [incidentId, e.vendor, e.at, e.who, e.url],
       );
       await tx.query(
