@@ -54,7 +54,17 @@ export const deployDrill: Drill = async (cluster, opts) => {
   const requester = await tokenFor(cluster, 'bob', 'responder');
   const approver = await tokenFor(cluster, 'alice', 'approver');
   const admin = cluster.adminToken;
-  const deploys = async () => (await apiCall(cluster, 'GET', '/deploys', admin)).body as { current: string | null; ramping: unknown; versions: Version[] };
+  // GET /deploys asks Temporal; a 503 while it is slow (a loaded machine, the full test suite)
+  // is asked again for up to a minute; any other answer stops the drill with what it said.
+  const deploys = async (): Promise<{ current: string | null; ramping: unknown; versions: Version[] }> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const answer = await apiCall(cluster, 'GET', '/deploys', admin);
+      if (answer.status === 200) return answer.body as { current: string | null; ramping: unknown; versions: Version[] };
+      if (answer.status !== 503 || Date.now() > deadline) throw new Error(`GET /deploys answered ${describeAnswer(answer, 300)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   const expectAnswer = (what: string, answer: Answer, status: number): boolean => {
     if (answer.status === status) return true;
     report.losses.push(`${what} answered ${describeAnswer(answer, 300)}, expected ${status}`);
