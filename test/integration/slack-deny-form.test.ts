@@ -6,15 +6,18 @@ import { engineWorker, type EngineWorker } from '../support/engine-worker';
 import { timeline } from '../support/playbooks';
 import { denyFormAtIsolation, ephemeralFor, messageUpdate, slackEngine, SLACK_USERS } from '../support/slack';
 
-// The "Deny with reason" form's submission (view_submission) is answered in its acknowledgement,
-// within Slack's 3 seconds. It used to run the vote (the gate's `decide` Update, which waits for
-// the run's worker, up to 10 s) before acknowledging: with the worker slow, Bolt answered 404 after
-// 3 s and Slack showed the approver an error for a vote that then counted. Here the run's worker
-// stops and the next one is ready but idle, so the Update waits in Temporal, unanswered, until the
-// test starts it.
-describe('the deny-with-reason form while the playbook is slow to take the vote', () => {
-  const bed = slackEngine({ withWorker: false, env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml' }) });
-  let current: EngineWorker;
+
+/**
+ * A Slack engine (the Slack fixtures' people and approvals, with `env`) whose worker the test
+ * owns. `idleNextWorker()` stops the run's worker and answers the next one, ready but not
+ * polling: a vote then waits in Temporal, unanswered, until the test starts it.
+ */
+function slackBedWithOwnWorker(env: NodeJS.ProcessEnv = {}) {
+  const bed = slackEngine({
+    withWorker: false,
+    env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml', ...env }),
+  });
+  let current: EngineWorker | undefined;
   beforeAll(async () => {
     current = await engineWorker(bed.engine);
     current.start();
@@ -23,6 +26,23 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
   afterAll(async () => {
     await current?.stop();
   });
+  const idleNextWorker = async (): Promise<EngineWorker> => {
+    const next = await engineWorker(bed.engine);
+    await current?.stop();
+    current = next;
+    return next;
+  };
+  return { bed, idleNextWorker };
+}
+
+// The "Deny with reason" form's submission (view_submission) is answered in its acknowledgement,
+// within Slack's 3 seconds. It used to run the vote (the gate's `decide` Update, which waits for
+// the run's worker, up to 10 s) before acknowledging: with the worker slow, Bolt answered 404 after
+// 3 s and Slack showed the approver an error for a vote that then counted. Here the run's worker
+// stops and the next one is ready but idle, so the Update waits in Temporal, unanswered, until the
+// test starts it.
+describe('the deny-with-reason form while the playbook is slow to take the vote', () => {
+  const { bed, idleNextWorker } = slackBedWithOwnWorker();
 
   const ephemeralsTo = (user: string, since: number) => bed.slack.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user && c.at >= since);
 
@@ -39,9 +59,7 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
     expect(await votes()).toEqual([]);
 
     // The run's worker stops; the next one is ready, not polling: the vote waits on Temporal.
-    const next = await engineWorker(bed.engine);
-    await current.stop();
-    current = next;
+    const next = await idleNextWorker();
     const since = Date.now();
     const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-7');
     // The form closes (an empty 200), not Bolt's 404 after 3 s.
@@ -106,26 +124,12 @@ describe('the deny-with-reason form while the playbook is slow to take the vote'
 // submitter has no button to click: they deny again from the gate's message. The vote's deadline
 // (10 s in production) is short here, so the test waits on it for moments.
 describe('the deny-with-reason form when Temporal does not take the vote in time', () => {
-  const bed = slackEngine({
-    withWorker: false,
-    env: () => ({ PALISADE_PEOPLE_FILE: 'test/fixtures/runbooks/people-slack.yaml', PALISADE_APPROVALS_FILE: 'test/fixtures/runbooks/approvals-slack.yaml', PALISADE_VOTE_DEADLINE_MS: '1500' }),
-  });
-  let current: EngineWorker;
-  beforeAll(async () => {
-    current = await engineWorker(bed.engine);
-    current.start();
-    await current.promote();
-  });
-  afterAll(async () => {
-    await current?.stop();
-  });
+  const { bed, idleNextWorker } = slackBedWithOwnWorker({ PALISADE_VOTE_DEADLINE_MS: '1500' });
 
   it("a form's vote that Temporal did not answer in time tells its submitter to deny again from the message, not to click", async () => {
     const { run, submit } = await denyFormAtIsolation(bed);
     // The run's worker stops and the next one stays idle: the vote's Update is not answered within PALISADE_VOTE_DEADLINE_MS.
-    const next = await engineWorker(bed.engine);
-    await current.stop();
-    current = next;
+    const next = await idleNextWorker();
     try {
       const since = Date.now();
       const submitted = await submit(SLACK_USERS.alice.id, 'change ticket CHG-9');
