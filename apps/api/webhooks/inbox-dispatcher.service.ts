@@ -271,7 +271,7 @@ export class InboxDispatcher implements OnApplicationBootstrap, OnApplicationShu
     const links = linksTo([...new Set(rows.map((r) => r.traceparent))].filter((t) => t !== first.traceparent));
     const signaledRunId = await inSpan('dispatch', { attributes, parent: contextOf(first.traceparent), links }, () => this.signal(first, batchOf(rows)));
     // The run may be in its last workflow task, where a signal can no longer be acted on.
-    return (await closedByRun(this.db, signaledRunId)) ? { kind: 'closing-run' } : { kind: 'sent' };
+    return (await closedByRun(this.db, first.incident_id, signaledRunId)) ? { kind: 'closing-run' } : { kind: 'sent' };
   }
 
   private async signal(first: ClaimedRow, batch: AlertBatch): Promise<string> {

@@ -248,8 +248,11 @@ export async function requeueDeadLetters(db: DataSource, incidentId: string): Pr
   return rows.length;
 }
 
-/** True when this run already closed an incident: a signal it takes now may never be acted on. */
-export async function closedByRun(db: DataSource, runId: string): Promise<boolean> {
-  const rows = await db.query<unknown[]>(`SELECT 1 FROM incidents WHERE closed_run_id = $1 LIMIT 1`, [runId]);
+/**
+ * True when the incident's run `runId` already closed it: a signal that run takes now may never
+ * be acted on. Read by the incident's key: `closed_run_id` has no index of its own.
+ */
+export async function closedByRun(db: DataSource, incidentId: string, runId: string): Promise<boolean> {
+  const rows = await db.query<unknown[]>(`SELECT 1 FROM incidents WHERE id = $1 AND closed_run_id = $2`, [incidentId, runId]);
   return rows.length > 0;
 }
