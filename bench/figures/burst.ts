@@ -5,6 +5,7 @@ import { engineProcesses, rssMiB, WORKER_GOAL_MIB } from '../support/engine';
 import { runLoad, startRawWorker } from '../support/processes';
 import { round, until } from '../support/stats';
 import { takeWorkerHeap, type WorkerHeap } from '../support/worker-heap';
+import { processCpuTicks } from '../support/cpu-profile';
 import { describeProfile, markPhase, profileBetween, type PhaseProfile } from '../support/phase-profile';
 import type { BenchContext, Section } from './figure';
 
@@ -31,13 +32,76 @@ interface Shape {
   activityTypes: string[];
 }
 
-async function gated(ctx: BenchContext, prefix: string): Promise<number> {
-  const { rows } = await ctx.db.query<{ n: string }>(
+/** Incidents of a burst (hosts named `<prefix>-…`) waiting at their isolate-host gate. */
+export async function gatedIncidents(db: BenchContext['db'], prefix: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
     `SELECT count(DISTINCT t.incident_id) AS n FROM timeline_events t JOIN incidents i ON i.id = t.incident_id
      WHERE i.entity LIKE $1 AND t.type = 'gate.requested' AND t.data->>'gateId' = 'isolate-host'`,
     [`host:${prefix}-%`],
   );
   return Number(rows[0].n);
+}
+
+/** The burst's pipeline at one moment: where its incidents are, and how busy the machine is. */
+interface PipelineSample {
+  seconds: number;
+  gated: number;
+  /** Incidents of the burst by incidents.run_state (queued: not started; working: started, not yet at a wait). */
+  runState: Record<string, number>;
+  /** Inbox rows not yet handed to a playbook (the burst's and any other). */
+  inboxPending: number;
+  /** Cores busy since the last sample (every process, /proc). */
+  busyCores: number;
+}
+
+/** How long without an incident reaching its gate counts as a stall worth naming. */
+const STALL_SECONDS = 6;
+
+/**
+ * Samples the burst's pipeline every 2 s while it runs, and names each stall (no incident
+ * reaching its gate for STALL_SECONDS or more) with what the pipeline held meanwhile: some runs
+ * of the burst have stalled 25 to 40 s with the cores half idle, a wait nobody has caught yet.
+ */
+class PipelineWatch {
+  readonly samples: PipelineSample[] = [];
+  readonly stalls: { fromSeconds: number; toSeconds: number; during: PipelineSample[] }[] = [];
+  private last = { at: 0, cpu: processCpuTicks() };
+  private lastGated = -1;
+  private lastMoved = 0;
+
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly prefix: string,
+    private readonly t0: number,
+  ) {}
+
+  async sample(gated: number): Promise<void> {
+    const now = performance.now();
+    const seconds = round((now - this.t0) / 1000);
+    if (gated !== this.lastGated) {
+      const stalledFor = seconds - this.lastMoved;
+      if (this.lastGated >= 0 && stalledFor >= STALL_SECONDS) {
+        const during = this.samples.filter((x) => x.seconds >= this.lastMoved);
+        this.stalls.push({ fromSeconds: this.lastMoved, toSeconds: seconds, during });
+        const mid = during[Math.floor(during.length / 2)];
+        this.ctx.log(
+          `  stalled ${round(stalledFor)} s at ${this.lastGated} gated (${this.lastMoved} to ${seconds} s)` +
+            (mid ? `: runs ${JSON.stringify(mid.runState)}, inbox ${mid.inboxPending} pending, ${mid.busyCores} cores busy` : ''),
+        );
+      }
+      this.lastGated = gated;
+      this.lastMoved = seconds;
+    }
+    if (now - this.last.at < 2_000) return;
+    const cpu = processCpuTicks();
+    let ticks = 0;
+    for (const [pid, after] of cpu) ticks += Math.max(0, after.ticks - (this.last.cpu.get(pid)?.ticks ?? 0));
+    const busyCores = this.last.at === 0 ? 0 : Math.round((ticks / 100 / ((now - this.last.at) / 1000)) * 100) / 100;
+    this.last = { at: now, cpu };
+    const states = await this.ctx.db.query<{ run_state: string | null; n: number }>(`SELECT run_state, count(*)::int AS n FROM incidents WHERE entity LIKE $1 GROUP BY run_state`, [`host:${this.prefix}-%`]);
+    const inbox = await this.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE dispatched_at IS NULL`);
+    this.samples.push({ seconds, gated, runState: Object.fromEntries(states.rows.map((r) => [r.run_state ?? 'none', r.n])), inboxPending: inbox.rows[0].n, busyCores });
+  }
 }
 
 /** What one run did up to its gate, from its history (Slack's post follows the gate: not counted). */
@@ -99,10 +163,12 @@ export const burstSection: Section = {
     ctx.log(`Posted in ${round(postedSeconds)} s (${load.non2xx} non-2xx, ${load.errors} errors); waiting for every incident at its gate...`);
     let shown = 0;
     const progress: { seconds: number; gated: number }[] = [];
+    const pipeline = new PipelineWatch(ctx, prefix, t0);
     await until(
       () => `${count} incidents at their isolate-host gate`,
       async () => {
-        const n = await gated(ctx, prefix);
+        const n = await gatedIncidents(ctx.db, prefix);
+        await pipeline.sample(n);
         if (n >= shown + count / 10) {
           shown = n;
           progress.push({ seconds: round((performance.now() - t0) / 1000), gated: n });
@@ -160,7 +226,7 @@ export const burstSection: Section = {
           { figure: `worker RSS, ${n} incidents at a gate`, value: gatedRss.worker, unit: ' MiB', goal: '≤ 300 MB', met: gatedRss.worker <= WORKER_GOAL_MIB },
           { figure: `API RSS, ${n} incidents at a gate`, value: gatedRss.api, unit: ' MiB', goal: '' },
         ],
-        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, shapes, rawSeconds: round(rawSeconds), profile: { burst: burstProfile, raw: rawProfile }, rss: { atRest, gated: gatedRss }, heap: heapAtRest && heapGated ? { atRest: heapAtRest, gated: heapGated } : undefined },
+        details: { count, connections: CONNECTIONS, load, postedSeconds: round(postedSeconds), seconds: round(seconds), progress, pipeline: pipeline.samples, stalls: pipeline.stalls, shapes, rawSeconds: round(rawSeconds), profile: { burst: burstProfile, raw: rawProfile }, rss: { atRest, gated: gatedRss }, heap: heapAtRest && heapGated ? { atRest: heapAtRest, gated: heapGated } : undefined },
       };
     } finally {
       await connection.close();

@@ -8,14 +8,48 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-/**
- * Samples another Node process's CPU through its inspector: SIGUSR1 opens the inspector (on
- * 127.0.0.1:9229, Node's default), the Chrome DevTools protocol starts and stops V8's
- * sampling profiler. For a process one cannot restart with --cpu-prof (the API under
- * `npm start`; NestJS ends it by signal, so --cpu-prof would never write its file).
- * Needs WebSocket: Node 22, or Node 20 with --experimental-websocket.
- */
-export async function attachProfiler(pid: number, port = 9229): Promise<{ start: () => Promise<void>; stop: () => Promise<CpuProfile>; close: () => void }> {
+/** The Chrome DevTools protocol over an inspector's WebSocket: commands to the process's main thread, or to one of its worker threads (NodeWorker domain). */
+class InspectorClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: unknown) => void>();
+  /** Worker threads attached (NodeWorker.attachedToWorker): their session ids, in the order seen. */
+  readonly workers: { sessionId: string; title: string }[] = [];
+
+  constructor(private readonly ws: WebSocket) {
+    ws.onmessage = (event: MessageEvent) => {
+      const msg = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: { sessionId: string; message: string; workerInfo?: { title: string } }; result?: unknown; error?: { message: string } };
+      if (msg.method === 'NodeWorker.attachedToWorker' && msg.params) this.workers.push({ sessionId: msg.params.sessionId, title: msg.params.workerInfo?.title ?? '?' });
+      if (msg.method === 'NodeWorker.receivedMessageFromWorker' && msg.params) {
+        this.answer(JSON.parse(msg.params.message) as typeof msg);
+        return;
+      }
+      this.answer(msg);
+    };
+  }
+
+  private answer(msg: { id?: number; result?: unknown; error?: { message: string } }): void {
+    if (msg.id === undefined) return;
+    this.pending.get(msg.id)?.(msg.error ? new Error(msg.error.message) : msg.result);
+    this.pending.delete(msg.id);
+  }
+
+  /** A command to the main thread, or with `sessionId` to that worker thread. */
+  send<T>(method: string, params: object = {}, sessionId?: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, (r) => (r instanceof Error ? reject(r) : resolve(r as T)));
+      const message = JSON.stringify({ id, method, params });
+      this.ws.send(sessionId === undefined ? message : JSON.stringify({ id: this.nextId++, method: 'NodeWorker.sendMessageToWorker', params: { sessionId, message } }));
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Opens another Node process's inspector: SIGUSR1 opens it (on 127.0.0.1:9229, Node's default). Needs WebSocket: Node 22, or Node 20 with --experimental-websocket. */
+async function openInspector(pid: number, port: number): Promise<InspectorClient> {
   process.kill(pid, 'SIGUSR1');
   let targets: { webSocketDebuggerUrl: string }[] = [];
   for (let i = 0; i < 50 && targets.length === 0; i++) {
@@ -28,27 +62,81 @@ export async function attachProfiler(pid: number, port = 9229): Promise<{ start:
     ws.onopen = resolve;
     ws.onerror = reject;
   });
-  let nextId = 1;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.onmessage = (event: MessageEvent) => {
-    const msg = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
-    if (msg.id === undefined) return;
-    pending.get(msg.id)?.(msg.error ? new Error(msg.error.message) : msg.result);
-    pending.delete(msg.id);
-  };
-  const send = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, (r) => (r instanceof Error ? reject(r) : resolve(r as T)));
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  await send('Profiler.enable');
-  await send('Profiler.setSamplingInterval', { interval: 200 });
+  return new InspectorClient(ws);
+}
+
+/**
+ * Samples another Node process's CPU through its inspector: the Chrome DevTools protocol starts
+ * and stops V8's sampling profiler. For a process one cannot restart with --cpu-prof (the API
+ * under `npm start`; NestJS ends it by signal, so --cpu-prof would never write its file).
+ */
+export async function attachProfiler(pid: number, port = 9229): Promise<{ start: () => Promise<void>; stop: () => Promise<CpuProfile>; close: () => void }> {
+  const inspector = await openInspector(pid, port);
+  await inspector.send('Profiler.enable');
+  await inspector.send('Profiler.setSamplingInterval', { interval: 200 });
   return {
-    start: () => send('Profiler.start'),
-    stop: async () => (await send<{ profile: CpuProfile }>('Profiler.stop')).profile,
-    close: () => ws.close(),
+    start: () => inspector.send('Profiler.start'),
+    stop: async () => (await inspector.send<{ profile: CpuProfile }>('Profiler.stop')).profile,
+    close: () => inspector.close(),
   };
+}
+
+/** One thread of a process: its Linux thread id and, once stopped, its profile. */
+export interface ThreadProfile {
+  /** `main`, or the worker thread's title and thread id. */
+  thread: string;
+  tid: number;
+  profile: CpuProfile;
+}
+
+/** Evaluated in a thread: its Linux thread id. */
+const TID_EXPRESSION = `Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())`;
+
+/**
+ * Like attachProfiler, for the main thread and every worker thread the process has (the
+ * Temporal worker runs its workflows in worker threads of their own: a profile of its main
+ * thread alone sees only the activities). Each thread is sampled on its own; their Linux
+ * thread ids let /proc's per-thread CPU (threadCpuTicks) be told apart.
+ */
+export async function attachThreadProfilers(pid: number, port = 9229): Promise<{ start: () => Promise<void>; stop: () => Promise<ThreadProfile[]>; close: () => void }> {
+  const inspector = await openInspector(pid, port);
+  await inspector.send('NodeWorker.enable', { waitForDebuggerOnStart: false });
+  // Attached workers are announced right after enable.
+  await new Promise((r) => setTimeout(r, 500));
+  const targets = [{ thread: 'main', sessionId: undefined as string | undefined }, ...inspector.workers.map((w, i) => ({ thread: `worker thread ${i + 1} (${w.title})`, sessionId: w.sessionId }))];
+  const threads: { thread: string; sessionId?: string; tid: number }[] = [];
+  for (const t of targets) {
+    await inspector.send('Profiler.enable', {}, t.sessionId);
+    await inspector.send('Profiler.setSamplingInterval', { interval: 200 }, t.sessionId);
+    const { result } = await inspector.send<{ result: { value?: number } }>('Runtime.evaluate', { expression: TID_EXPRESSION, includeCommandLineAPI: true, returnByValue: true }, t.sessionId);
+    threads.push({ ...t, tid: result.value ?? 0 });
+  }
+  return {
+    start: async () => {
+      for (const t of threads) await inspector.send('Profiler.start', {}, t.sessionId);
+    },
+    stop: async () => {
+      const out: ThreadProfile[] = [];
+      for (const t of threads) out.push({ thread: t.thread, tid: t.tid, profile: (await inspector.send<{ profile: CpuProfile }>('Profiler.stop', {}, t.sessionId)).profile });
+      return out;
+    },
+    close: () => inspector.close(),
+  };
+}
+
+/** CPU time (clock ticks) of each thread of a process, by Linux thread id, with its name (`comm`). */
+export function threadCpuTicks(pid: number): Map<number, { ticks: number; name: string }> {
+  const out = new Map<number, { ticks: number; name: string }>();
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(entry), { ticks: Number(fields[11]) + Number(fields[12]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+    } catch {
+      // Ended while read.
+    }
+  }
+  return out;
 }
 
 function jsonList(port: number): Promise<{ webSocketDebuggerUrl: string }[]> {
