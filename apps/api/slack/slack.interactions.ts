@@ -44,6 +44,12 @@ const SLACK_HINTS: Record<string, string> = {
 /** Where a form's submitter must be told otherwise: a form has no button to click again (its vote is cast once the form has closed). */
 const SLACK_FORM_HINTS: Record<string, string> = {
   temporal_unavailable: 'Your vote may not have counted. The message changes when it does; otherwise deny again from the message in a minute.',
+  identity_unverified: 'Submit again in a moment, or decide through the API or the incident page.',
+};
+
+/** A refusal as the form itself shows it (Slack shows 150 characters under the field): the outcome and the next step first; the whole text goes to the timeline. */
+const FORM_REFUSALS: Record<string, string> = {
+  identity_unverified: 'Nothing was decided: Palisade could not verify who you are in time (Slack was slow). Submit again in a moment, or use the incident page.',
 };
 
 /** Where a vote came from: a click on the gate's message, or the "Deny with reason" form. */
@@ -154,8 +160,8 @@ export class SlackInteractions {
       }
       if (who.kind === 'refused') {
         // Slack too slow to say who this is (identity_unverified), or someone Palisade does not take votes from: said in the form.
-        const result = rejected(who.code, who.message);
-        await inForm(result.text);
+        const result = rejected(who.code, who.message, undefined, 'form');
+        await inForm(FORM_REFUSALS[who.code] ?? result.text);
         await this.settle(submitter, meta.ref, started, result);
         return;
       }
