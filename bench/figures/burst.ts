@@ -6,7 +6,7 @@ import { runLoad, startRawWorker } from '../support/processes';
 import { round, until } from '../support/stats';
 import { takeWorkerHeap, type WorkerHeap } from '../support/worker-heap';
 import { processCpuTicks } from '../support/cpu-profile';
-import { describeProfile, markPhase, profileBetween, type PhaseProfile } from '../support/phase-profile';
+import { describeProfile, markPhase, profileBetween, roleOf, type PhaseProfile } from '../support/phase-profile';
 import type { BenchContext, Section } from './figure';
 
 // A worm across many hosts (issue 22): `count` distinct host-compromise alerts posted at once
@@ -50,8 +50,23 @@ interface PipelineSample {
   runState: Record<string, number>;
   /** Inbox rows not yet handed to a playbook (the burst's and any other). */
   inboxPending: number;
-  /** Cores busy since the last sample (every process, /proc). */
+  /** Cores busy since the last sample (every process, /proc), and by role (Temporal server, worker, API, ...). */
   busyCores: number;
+  coresByRole: Record<string, number>;
+  /** The worker's workflow cache since the last sample (its SDK's counters): runs taken from the cache, runs rebuilt by replaying their history, runs evicted to make room. */
+  cache?: { hits: number; misses: number; forcedEvictions: number; size: number };
+}
+
+/** The worker's workflow-cache counters, from its SDK's Prometheus metrics (summed over task queues); undefined when it serves none. */
+async function workerCache(url: string): Promise<{ hits: number; misses: number; forcedEvictions: number; size: number } | undefined> {
+  const text = await fetch(url).then((r) => (r.ok ? r.text() : undefined), () => undefined);
+  if (text === undefined) return undefined;
+  const sum = (metric: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      .reduce((n, line) => n + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return { hits: sum('temporal_sticky_cache_hit_total'), misses: sum('temporal_sticky_cache_miss_total'), forcedEvictions: sum('temporal_sticky_cache_total_forced_eviction_total'), size: sum('temporal_sticky_cache_size') };
 }
 
 /** How long without an incident reaching its gate counts as a stall worth naming. */
@@ -65,7 +80,7 @@ const STALL_SECONDS = 6;
 class PipelineWatch {
   readonly samples: PipelineSample[] = [];
   readonly stalls: { fromSeconds: number; toSeconds: number; during: PipelineSample[] }[] = [];
-  private last = { at: 0, cpu: processCpuTicks() };
+  private last: { at: number; cpu: ReturnType<typeof processCpuTicks>; cache?: Awaited<ReturnType<typeof workerCache>> } = { at: 0, cpu: processCpuTicks() };
   private lastGated = -1;
   private lastMoved = 0;
 
@@ -74,6 +89,17 @@ class PipelineWatch {
     private readonly prefix: string,
     private readonly t0: number,
   ) {}
+
+  /** The last sample, for a progress line: the machine's cores by role and the worker's cache. */
+  latest(): string {
+    const x = this.samples.at(-1);
+    if (!x) return '';
+    const roles = Object.entries(x.coresByRole)
+      .sort((a, b) => b[1] - a[1])
+      .map(([role, c]) => `${role} ${c}`)
+      .join(', ');
+    return ` (${x.busyCores} cores: ${roles}; runs working ${x.runState.working ?? 0}${x.cache ? `; workflow cache ${x.cache.hits} hits, ${x.cache.misses} misses, ${x.cache.forcedEvictions} evictions, ${x.cache.size} cached` : ''})`;
+  }
 
   async sample(gated: number): Promise<void> {
     const now = performance.now();
@@ -86,7 +112,7 @@ class PipelineWatch {
         const mid = during[Math.floor(during.length / 2)];
         this.ctx.log(
           `  stalled ${round(stalledFor)} s at ${this.lastGated} gated (${this.lastMoved} to ${seconds} s)` +
-            (mid ? `: runs ${JSON.stringify(mid.runState)}, inbox ${mid.inboxPending} pending, ${mid.busyCores} cores busy` : ''),
+            (mid ? `: runs ${JSON.stringify(mid.runState)}, inbox ${mid.inboxPending} pending, ${mid.busyCores} cores busy ${JSON.stringify(mid.coresByRole)}${mid.cache ? `, workflow cache ${JSON.stringify(mid.cache)}` : ''}` : ''),
         );
       }
       this.lastGated = gated;
@@ -94,13 +120,22 @@ class PipelineWatch {
     }
     if (now - this.last.at < 2_000) return;
     const cpu = processCpuTicks();
-    let ticks = 0;
-    for (const [pid, after] of cpu) ticks += Math.max(0, after.ticks - (this.last.cpu.get(pid)?.ticks ?? 0));
-    const busyCores = this.last.at === 0 ? 0 : Math.round((ticks / 100 / ((now - this.last.at) / 1000)) * 100) / 100;
-    this.last = { at: now, cpu };
+    const cache = await workerCache(this.ctx.engine.workerMetricsUrl);
+    const elapsed = (now - this.last.at) / 1000;
+    const cores = (ticks: number) => (this.last.at === 0 ? 0 : Math.round((ticks / 100 / elapsed) * 100) / 100);
+    const byRole = new Map<string, number>();
+    for (const [pid, after] of cpu) {
+      const ticks = Math.max(0, after.ticks - (this.last.cpu.get(pid)?.ticks ?? 0));
+      if (ticks > 0) byRole.set(roleOf(after.name), (byRole.get(roleOf(after.name)) ?? 0) + ticks);
+    }
+    const busyCores = cores([...byRole.values()].reduce((a, b) => a + b, 0));
+    const coresByRole = Object.fromEntries([...byRole].filter(([, t]) => cores(t) >= 0.05).map(([role, t]) => [role, cores(t)]));
+    const before = this.last.cache;
+    const cacheSince = cache && before ? { hits: cache.hits - before.hits, misses: cache.misses - before.misses, forcedEvictions: cache.forcedEvictions - before.forcedEvictions, size: cache.size } : undefined;
+    this.last = { at: now, cpu, cache };
     const states = await this.ctx.db.query<{ run_state: string | null; n: number }>(`SELECT run_state, count(*)::int AS n FROM incidents WHERE entity LIKE $1 GROUP BY run_state`, [`host:${this.prefix}-%`]);
     const inbox = await this.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE dispatched_at IS NULL`);
-    this.samples.push({ seconds, gated, runState: Object.fromEntries(states.rows.map((r) => [r.run_state ?? 'none', r.n])), inboxPending: inbox.rows[0].n, busyCores });
+    this.samples.push({ seconds, gated, runState: Object.fromEntries(states.rows.map((r) => [r.run_state ?? 'none', r.n])), inboxPending: inbox.rows[0].n, busyCores, coresByRole, ...(cacheSince ? { cache: cacheSince } : {}) });
   }
 }
 
@@ -172,7 +207,7 @@ export const burstSection: Section = {
         if (n >= shown + count / 10) {
           shown = n;
           progress.push({ seconds: round((performance.now() - t0) / 1000), gated: n });
-          ctx.log(`  ${n} of ${count} at their gate after ${round((performance.now() - t0) / 1000)} s`);
+          ctx.log(`  ${n} of ${count} at their gate after ${round((performance.now() - t0) / 1000)} s${pipeline.latest()}`);
         }
         return n >= count ? true : undefined;
       },

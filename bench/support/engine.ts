@@ -13,6 +13,8 @@ export interface BenchEngine {
   temporalAddress: string;
   /** Its Temporal dev server's Prometheus endpoint; undefined against an external TEMPORAL_ADDRESS. */
   temporalMetricsUrl: string | undefined;
+  /** The worker's Temporal SDK metrics (its workflow cache among them), Prometheus. */
+  workerMetricsUrl: string;
   dataDir: string;
   /** How much nicer than the API its worker runs (PALISADE_BACKGROUND_NICE). */
   backgroundNice: number;
@@ -51,6 +53,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
   const postgresPort = await freePort();
   const temporalPort = await freePort();
   const temporalMetricsPort = await freePort();
+  const workerMetricsPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/cli/main.ts', 'start'], {
     cwd: ROOT,
     env: {
@@ -59,6 +62,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
       PALISADE_TEMPORAL_PORT: String(temporalPort),
       PALISADE_TEMPORAL_UI_PORT: String(await freePort()),
       PALISADE_TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
+      PALISADE_WORKER_METRICS_PORT: String(workerMetricsPort),
       PALISADE_POSTGRES_PORT: String(postgresPort),
       PALISADE_DATA_DIR: dataDir,
       PALISADE_LOG_LEVEL: 'warn',
@@ -80,6 +84,7 @@ export async function startBenchEngine(extra: NodeJS.ProcessEnv = {}): Promise<B
     databaseUrl: extra.DATABASE_URL ?? process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${postgresPort}/postgres`,
     temporalAddress: extra.TEMPORAL_ADDRESS ?? process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`,
     temporalMetricsUrl: (extra.TEMPORAL_ADDRESS ?? process.env.TEMPORAL_ADDRESS) ? undefined : `http://127.0.0.1:${temporalMetricsPort}/metrics`,
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
     dataDir,
     backgroundNice: Number(extra.PALISADE_BACKGROUND_NICE ?? process.env.PALISADE_BACKGROUND_NICE ?? 10),
     pid: child.pid!,

@@ -62,7 +62,7 @@ const envSchema = z.object({
   PALISADE_WORKER_HEAP_SNAPSHOT_DIR: optionalString,
   /**
    * New incidents' runs the inbox dispatcher lets be on their way to their first wait at once
-   * (0: no limit); unset, three quarters of one worker's cache (lib/temporal/workflow-cache.ts).
+   * (0: no limit); unset, half of one worker's cache (lib/temporal/workflow-cache.ts).
    */
   PALISADE_DISPATCH_RUNS_WORKING: z.coerce.number().int().min(0).max(1_000_000).optional(),
   /** `/readyz` says degraded when the inbox's oldest pending alert waits longer than this (seconds)… */

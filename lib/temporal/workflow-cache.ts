@@ -31,14 +31,22 @@ export function workflowCacheSize(memoryMiB: number): number {
 
 /**
  * How many new incidents' runs the inbox dispatcher lets be on their way to their first wait at
- * once (PALISADE_DISPATCH_RUNS_WORKING; unset: three quarters of one worker's cache, 75 at the
- * default budget). A burst of a thousand distinct incidents all started at once has a thousand
- * runs working, more than any cache holds: the least recently used run is then still working,
- * and nearly every workflow task replays its history first (`npm run bench`: 0.34 of the raw
- * rate; 0.71 with every run cached, at 1,088 MiB). Started no faster than they reach a wait,
- * the working runs stay cached and the gated ones, idle until a vote, are the ones evicted. The
- * quarter left is for gated runs woken by a vote or a timer meanwhile.
+ * once (PALISADE_DISPATCH_RUNS_WORKING; unset: half of one worker's cache, 50 at the default
+ * budget). A burst of a thousand distinct incidents all started at once has a thousand runs
+ * working, more than any cache holds: the least recently used run is then still working, and
+ * nearly every workflow task replays its history first (`npm run bench`: 0.34 of the raw rate;
+ * 0.71 with every run cached, at 1,088 MiB). Started no faster than they reach a wait, the
+ * working runs stay cached and the gated ones, idle until a vote, are the ones evicted.
+ *
+ * The other half is for runs that have just reached their gate: the run says it waits as it
+ * writes `gate.requested`, but its Slack courier still has two tasks to run (the request's post
+ * and its timeline entry). Runs started together reach their gates together, so as many runs
+ * as work at once can be there, and a new batch starts beside them. With three quarters (75
+ * working, 26 slots to spare), the cache evicted working runs, their next tasks replayed, and
+ * each replay evicted another: `npm run bench -- --only burst` on PGlite, 2026-12-08, the
+ * worker's cache missed 28 to 43 times in every 2 s and hit almost never for 13 s as the first
+ * 75 reached their gates (182 s, 0.48 of the raw rate); with half, it never missed (149 s, 0.59).
  */
 export function runsWorkingMax(configured: number | undefined, memoryMiB: number): number {
-  return configured ?? Math.floor((workflowCacheSize(memoryMiB) * 3) / 4);
+  return configured ?? Math.floor(workflowCacheSize(memoryMiB) / 2);
 }

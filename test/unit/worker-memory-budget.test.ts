@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/env';
-import { workflowCacheSize } from '../../lib/temporal/workflow-cache';
+import { runsWorkingMax, workflowCacheSize } from '../../lib/temporal/workflow-cache';
 
 // Issue 22's goal for the worker is 300 MB; PALISADE_WORKER_MEMORY_MB says megabytes. Read as
 // MiB, the default budget was 314.6 MB, and the cache it sized (123 runs) took the worker past
@@ -10,7 +10,19 @@ describe('the worker memory budget', () => {
     const config = loadConfig({});
     expect(config.temporal.workerMemoryMiB).toBeCloseTo(286.1, 1);
     expect(workflowCacheSize(config.temporal.workerMemoryMiB)).toBe(101);
-    expect(config.api.runsWorkingMax).toBe(75);
+    expect(config.api.runsWorkingMax).toBe(50);
     expect(loadConfig({ PALISADE_WORKER_MEMORY_MB: '1000' }).temporal.workerMemoryMiB).toBeCloseTo(953.7, 1);
+  });
+
+  // Runs started together reach their gates together, and a run's Slack courier still has two
+  // tasks after its gate: the cache holds the runs working and as many just gated, or working
+  // runs are evicted and every task of theirs replays (a burst's first 13 s, 2026-12-08).
+  it('leaves the worker cache room for as many just-gated runs as runs working', () => {
+    for (const mb of [150, 300, 600, 2_000]) {
+      const { temporal, api } = loadConfig({ PALISADE_WORKER_MEMORY_MB: String(mb) });
+      expect(2 * api.runsWorkingMax, `${mb} MB`).toBeLessThanOrEqual(workflowCacheSize(temporal.workerMemoryMiB));
+      expect(api.runsWorkingMax, `${mb} MB`).toBeGreaterThan(0);
+    }
+    expect(runsWorkingMax(12, 286.1)).toBe(12);
   });
 });
