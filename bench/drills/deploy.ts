@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { READYZ_STUCK_NAMED } from '../../apps/api/health/health.service';
 import { bundleWith } from '../../test/fixtures/versions/builds';
 import { CONFIRM_STEP } from '../../test/fixtures/versions/host-compromise-v2/playbook';
-import { apiCall, describeAnswer, inLanes, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
+import { apiCall, askPast503, describeAnswer, inLanes, n, sql, tokenFor, until, type Answer } from '../support/drill-kit';
 import { approveGates, checkRuns, type RunResult } from '../support/host-compromise-runs';
 import { scaled, type Drill, type DrillCluster, type DrillProcess, type DrillReport } from './drill';
 
@@ -56,15 +56,8 @@ export const deployDrill: Drill = async (cluster, opts) => {
   const admin = cluster.adminToken;
   // GET /deploys asks Temporal; a 503 while it is slow (a loaded machine, the full test suite)
   // is asked again for up to a minute; any other answer stops the drill with what it said.
-  const deploys = async (): Promise<{ current: string | null; ramping: unknown; versions: Version[] }> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const answer = await apiCall(cluster, 'GET', '/deploys', admin);
-      if (answer.status === 200) return answer.body as { current: string | null; ramping: unknown; versions: Version[] };
-      if (answer.status !== 503 || Date.now() > deadline) throw new Error(`GET /deploys answered ${describeAnswer(answer, 300)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+  const deploys = async (): Promise<{ current: string | null; ramping: unknown; versions: Version[] }> =>
+    (await askPast503(() => apiCall(cluster, 'GET', '/deploys', admin), 'GET /deploys')).body as { current: string | null; ramping: unknown; versions: Version[] };
   const expectAnswer = (what: string, answer: Answer, status: number): boolean => {
     if (answer.status === status) return true;
     report.losses.push(`${what} answered ${describeAnswer(answer, 300)}, expected ${status}`);

@@ -66,6 +66,21 @@ export function describeAnswer(a: Answer, max = 200): string {
   return a.status === 0 ? `no answer (${a.error})` : `${a.status} ${JSON.stringify(a.body).slice(0, max)}`;
 }
 
+/**
+ * Asks until the answer is not a 503 (the API could not reach Temporal: slow under load), for up
+ * to `timeoutMs`; a 200 is returned, anything else (or a 503 past the deadline) throws with what
+ * the API said.
+ */
+export async function askPast503(ask: () => Promise<Answer>, what: string, timeoutMs = 60_000, everyMs = 500): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await ask();
+    if (answer.status === 200) return answer;
+    if (answer.status !== 503 || Date.now() > deadline) throw new Error(`${what} answered ${describeAnswer(answer, 300)}`);
+    await sleep(everyMs);
+  }
+}
+
 /** A new API token for a person of runbooks/people.yaml, made with the admin token. */
 export async function tokenFor(cluster: DrillCluster, name: string, role: 'viewer' | 'responder' | 'approver' | 'admin'): Promise<string> {
   const res = await apiCall(cluster, 'POST', '/tokens', cluster.adminToken, { name, role });
