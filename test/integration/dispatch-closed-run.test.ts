@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closedByRun } from '../../apps/api/webhooks/inbox-store';
-import { createDataSource, runMigrations } from '../../lib/db/data-source';
-import { createDatabase } from '../setup/postgres';
+import { ownDatabase } from '../support/database';
 
 // After every delivery the inbox dispatcher asks whether the run it signalled has already closed
 // its incident (a signal taken in a run's last workflow task is never acted on). The question
@@ -11,24 +10,11 @@ import { createDatabase } from '../setup/postgres';
 // the whole incidents table (0.5 ms each at 1,000 incidents in the bench, growing with every
 // incident a deployment keeps). It is the signalled incident's own row that says.
 describe("the dispatcher's check that a signalled run has closed its incident", () => {
-  let db: DataSource;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const created = await createDatabase(inject('postgresAdminUrl'), `palisade_closed_run_${Date.now()}`);
-    drop = created.drop;
-    await runMigrations(created.url);
-    db = createDataSource({ url: created.url, poolSize: 2 });
-    await db.initialize();
-  });
-  afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
-  });
+  const database = ownDatabase('closed_run');
 
   async function incident(closedRunId: string | null): Promise<string> {
     const id = randomUUID();
-    await db.query(
+    await database().query(
       `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at, closed_run_id)
        VALUES ($1, $2, 'Closed run', 'high', $3, 'triage', '0.1.0', $4, now(), $5)`,
       [id, `triage:host:${id}`, closedRunId ? 'resolved' : 'open', `host:${id}`, closedRunId],
@@ -40,12 +26,14 @@ describe("the dispatcher's check that a signalled run has closed its incident", 
     const run = randomUUID();
     const closed = await incident(run);
     const open = await incident(null);
+    const db = database();
     expect(await closedByRun(db, closed, run)).toBe(true);
     expect(await closedByRun(db, closed, randomUUID())).toBe(false);
     expect(await closedByRun(db, open, run)).toBe(false);
   });
 
   it('reads the incident by its key, not the whole table', async () => {
+    const db = database();
     const statements: { sql: string; params: unknown[] }[] = [];
     const recorder = { query: (sql: string, params: unknown[] = []) => (statements.push({ sql, params }), db.query(sql, params)) } as unknown as DataSource;
     await closedByRun(recorder, await incident(null), randomUUID());

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { claimOutbox, markSent } from '../../apps/api/paging/outbox-store';
 import { recordPageEvent } from '../../apps/api/paging/page-acknowledgement';
-import { createDataSource, runMigrations } from '../../lib/db/data-source';
-import { createDatabase } from '../setup/postgres';
+import { ownDatabase } from '../support/database';
 
 // A pager's acknowledgement can reach Palisade before the sender has recorded the page as sent:
 // PagerDuty accepted the trigger, a responder acknowledged it at once, and the sender's own write
@@ -13,22 +11,10 @@ import { createDatabase } from '../setup/postgres';
 // nobody; paging.test.ts failed that way under load), and the sender's write set it back to
 // "triggered".
 describe('a page acknowledged before its sender recorded it as sent', () => {
-  let db: DataSource;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const created = await createDatabase(inject('postgresAdminUrl'), `palisade_page_ack_${Date.now()}`);
-    drop = created.drop;
-    await runMigrations(created.url);
-    db = createDataSource({ url: created.url, poolSize: 2 });
-    await db.initialize();
-  });
-  afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
-  });
+  const database = ownDatabase('page_ack');
 
   it('keeps who acknowledged it, and the sender does not set it back to triggered', async () => {
+    const db = database();
     const incidentId = randomUUID();
     await db.query(
       `INSERT INTO incidents (id, workflow_id, title, severity, status, playbook, playbook_version, entity, detected_at)

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProviders } from '../../activities/providers/registry';
 import type { Providers } from '../../activities/providers/provider.activities';
 import { SimulatedFleet } from '../../activities/providers/simulated/fleet';
-import { createDataSource, runMigrations } from '../../lib/db/data-source';
 import { Capability, ProviderErrorType } from '../../lib/providers/capabilities';
 import { loadProvidersConfig } from '../../lib/providers/providers-file';
-import { createDatabase } from '../setup/postgres';
+import { ownDatabase } from '../support/database';
 import { failure } from '../support/failures';
 
 const root = path.resolve(__dirname, '../..');
@@ -18,23 +17,15 @@ const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 // Faults are fleet-wide, so this file gets a database of its own: its faults never reach other files' playbooks.
 describe('the simulated fleet', () => {
+  const database = ownDatabase('sim', 4);
   let db: DataSource;
-  let drop: () => Promise<void>;
   let fleet: SimulatedFleet;
   let p: Providers;
-  beforeAll(async () => {
-    const created = await createDatabase(inject('postgresAdminUrl'), `palisade_sim_${process.pid}_${Date.now()}`);
-    drop = created.drop;
-    await runMigrations(created.url);
-    db = createDataSource({ url: created.url, poolSize: 4 });
-    await db.initialize();
+  beforeAll(() => {
+    db = database();
     ({ providers: p, fleet } = createProviders(loadProvidersConfig(path.join(root, 'runbooks/providers.yaml')), { db }));
   });
   afterEach(async () => fleet.clearFaults());
-  afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
-  });
 
   it('applies a changing action once per idempotency key, even when calls race', async () => {
     const host = uid('web');
