@@ -5,8 +5,7 @@ import { engineProcesses, rssMiB, WORKER_GOAL_MIB } from '../support/engine';
 import { runLoad, startRawWorker } from '../support/processes';
 import { round, until } from '../support/stats';
 import { takeWorkerHeap, type WorkerHeap } from '../support/worker-heap';
-import { processCpuTicks } from '../support/cpu-profile';
-import { describeProfile, markPhase, profileBetween, roleOf, type PhaseProfile } from '../support/phase-profile';
+import { describeProfile, markPhase, profileBetween, type PhaseMark, type PhaseProfile } from '../support/phase-profile';
 import type { BenchContext, Section } from './figure';
 
 // A worm across many hosts (issue 22): `count` distinct host-compromise alerts posted at once
@@ -80,7 +79,8 @@ const STALL_SECONDS = 6;
 class PipelineWatch {
   readonly samples: PipelineSample[] = [];
   readonly stalls: { fromSeconds: number; toSeconds: number; during: PipelineSample[] }[] = [];
-  private last: { at: number; cpu: ReturnType<typeof processCpuTicks>; cache?: Awaited<ReturnType<typeof workerCache>> } = { at: 0, cpu: processCpuTicks() };
+  /** The last sample's reading of the machine (none yet: the first sample only reads) and of the worker's cache. */
+  private last?: { mark: PhaseMark; cache?: Awaited<ReturnType<typeof workerCache>> };
   private lastGated = -1;
   private lastMoved = 0;
 
@@ -118,24 +118,20 @@ class PipelineWatch {
       this.lastGated = gated;
       this.lastMoved = seconds;
     }
-    if (now - this.last.at < 2_000) return;
-    const cpu = processCpuTicks();
+    if (this.last && now - this.last.mark.at < 2_000) return;
+    const mark = await markPhase(undefined);
     const cache = await workerCache(this.ctx.engine.workerMetricsUrl);
-    const elapsed = (now - this.last.at) / 1000;
-    const cores = (ticks: number) => (this.last.at === 0 ? 0 : Math.round((ticks / 100 / elapsed) * 100) / 100);
-    const byRole = new Map<string, number>();
-    for (const [pid, after] of cpu) {
-      const ticks = Math.max(0, after.ticks - (this.last.cpu.get(pid)?.ticks ?? 0));
-      if (ticks > 0) byRole.set(roleOf(after.name), (byRole.get(roleOf(after.name)) ?? 0) + ticks);
-    }
-    const busyCores = cores([...byRole.values()].reduce((a, b) => a + b, 0));
-    const coresByRole = Object.fromEntries([...byRole].filter(([, t]) => cores(t) >= 0.05).map(([role, t]) => [role, cores(t)]));
-    const before = this.last.cache;
-    const cacheSince = cache && before ? { hits: cache.hits - before.hits, misses: cache.misses - before.misses, forcedEvictions: cache.forcedEvictions - before.forcedEvictions, size: cache.size } : undefined;
-    this.last = { at: now, cpu, cache };
+    const before = this.last;
+    this.last = { mark, cache };
+    if (!before) return;
+    // CPU seconds by role over the 2 s, as the phase profile reads them (units: none counted).
+    const machine = profileBetween(before.mark, mark, 1);
+    const coresByRole = Object.fromEntries(Object.entries(machine.cpuSeconds).map(([role, s]) => [role, Math.round((s / machine.seconds) * 100) / 100]).filter(([, c]) => (c as number) >= 0.05));
+    const was = before.cache;
+    const cacheSince = cache && was ? { hits: cache.hits - was.hits, misses: cache.misses - was.misses, forcedEvictions: cache.forcedEvictions - was.forcedEvictions, size: cache.size } : undefined;
     const states = await this.ctx.db.query<{ run_state: string | null; n: number }>(`SELECT run_state, count(*)::int AS n FROM incidents WHERE entity LIKE $1 GROUP BY run_state`, [`host:${this.prefix}-%`]);
     const inbox = await this.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE dispatched_at IS NULL`);
-    this.samples.push({ seconds, gated, runState: Object.fromEntries(states.rows.map((r) => [r.run_state ?? 'none', r.n])), inboxPending: inbox.rows[0].n, busyCores, coresByRole, ...(cacheSince ? { cache: cacheSince } : {}) });
+    this.samples.push({ seconds, gated, runState: Object.fromEntries(states.rows.map((r) => [r.run_state ?? 'none', r.n])), inboxPending: inbox.rows[0].n, busyCores: machine.busyCores, coresByRole, ...(cacheSince ? { cache: cacheSince } : {}) });
   }
 }
 

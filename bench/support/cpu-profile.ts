@@ -65,6 +65,16 @@ async function openInspector(pid: number, port: number): Promise<InspectorClient
   return new InspectorClient(ws);
 }
 
+/** V8's sampling profiler of one thread: the main thread, or the worker thread of `sessionId`. */
+async function threadProfiler(inspector: InspectorClient, sessionId?: string): Promise<{ start: () => Promise<void>; stop: () => Promise<CpuProfile> }> {
+  await inspector.send('Profiler.enable', {}, sessionId);
+  await inspector.send('Profiler.setSamplingInterval', { interval: 200 }, sessionId);
+  return {
+    start: () => inspector.send('Profiler.start', {}, sessionId),
+    stop: async () => (await inspector.send<{ profile: CpuProfile }>('Profiler.stop', {}, sessionId)).profile,
+  };
+}
+
 /**
  * Samples another Node process's CPU through its inspector: the Chrome DevTools protocol starts
  * and stops V8's sampling profiler. For a process one cannot restart with --cpu-prof (the API
@@ -72,13 +82,7 @@ async function openInspector(pid: number, port: number): Promise<InspectorClient
  */
 export async function attachProfiler(pid: number, port = 9229): Promise<{ start: () => Promise<void>; stop: () => Promise<CpuProfile>; close: () => void }> {
   const inspector = await openInspector(pid, port);
-  await inspector.send('Profiler.enable');
-  await inspector.send('Profiler.setSamplingInterval', { interval: 200 });
-  return {
-    start: () => inspector.send('Profiler.start'),
-    stop: async () => (await inspector.send<{ profile: CpuProfile }>('Profiler.stop')).profile,
-    close: () => inspector.close(),
-  };
+  return { ...(await threadProfiler(inspector)), close: () => inspector.close() };
 }
 
 /** One thread of a process: its Linux thread id and, once stopped, its profile. */
@@ -100,28 +104,33 @@ const TID_EXPRESSION = `Number(require('node:fs').readlinkSync('/proc/thread-sel
  */
 export async function attachThreadProfilers(pid: number, port = 9229): Promise<{ start: () => Promise<void>; stop: () => Promise<ThreadProfile[]>; close: () => void }> {
   const inspector = await openInspector(pid, port);
+  // The worker threads already running are announced (NodeWorker.attachedToWorker) before enable answers.
   await inspector.send('NodeWorker.enable', { waitForDebuggerOnStart: false });
-  // Attached workers are announced right after enable.
-  await new Promise((r) => setTimeout(r, 500));
+  if (inspector.workers.length === 0) throw new Error(`process ${pid} announced no worker threads`);
   const targets = [{ thread: 'main', sessionId: undefined as string | undefined }, ...inspector.workers.map((w, i) => ({ thread: `worker thread ${i + 1} (${w.title})`, sessionId: w.sessionId }))];
-  const threads: { thread: string; sessionId?: string; tid: number }[] = [];
+  const threads: { thread: string; tid: number; profiler: Awaited<ReturnType<typeof threadProfiler>> }[] = [];
   for (const t of targets) {
-    await inspector.send('Profiler.enable', {}, t.sessionId);
-    await inspector.send('Profiler.setSamplingInterval', { interval: 200 }, t.sessionId);
+    const profiler = await threadProfiler(inspector, t.sessionId);
     const { result } = await inspector.send<{ result: { value?: number } }>('Runtime.evaluate', { expression: TID_EXPRESSION, includeCommandLineAPI: true, returnByValue: true }, t.sessionId);
-    threads.push({ ...t, tid: result.value ?? 0 });
+    threads.push({ thread: t.thread, tid: result.value ?? 0, profiler });
   }
   return {
     start: async () => {
-      for (const t of threads) await inspector.send('Profiler.start', {}, t.sessionId);
+      for (const t of threads) await t.profiler.start();
     },
     stop: async () => {
       const out: ThreadProfile[] = [];
-      for (const t of threads) out.push({ thread: t.thread, tid: t.tid, profile: (await inspector.send<{ profile: CpuProfile }>('Profiler.stop', {}, t.sessionId)).profile });
+      for (const t of threads) out.push({ thread: t.thread, tid: t.tid, profile: await t.profiler.stop() });
       return out;
     },
     close: () => inspector.close(),
   };
+}
+
+/** A /proc stat file (a process's or a thread's): its name (`comm`) and the fields after it, from the state on. */
+function readStat(file: string): { comm: string; fields: string[] } {
+  const stat = readFileSync(file, 'utf8');
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
 }
 
 /** CPU time (clock ticks) of each thread of a process, by Linux thread id, with its name (`comm`). */
@@ -129,9 +138,8 @@ export function threadCpuTicks(pid: number): Map<number, { ticks: number; name: 
   const out = new Map<number, { ticks: number; name: string }>();
   for (const entry of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(entry), { ticks: Number(fields[11]) + Number(fields[12]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+      const { comm, fields } = readStat(`/proc/${pid}/task/${entry}/stat`);
+      out.set(Number(entry), { ticks: Number(fields[11]) + Number(fields[12]), name: comm });
     } catch {
       // Ended while read.
     }
@@ -227,8 +235,7 @@ export function processCpuTicks(): Map<number, { ticks: number; name: string }> 
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { fields } = readStat(`/proc/${entry}/stat`);
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
       const name = cmd.find((a) => /\.(ts|js)$/.test(a))?.replace(/^.*\/((?:apps|bench)\/)/, '$1') ?? cmd[0]?.replace(/^.*\//, '') ?? '?';
       out.set(Number(entry), { ticks: Number(fields[11]) + Number(fields[12]), name: `${name}${cmd.includes('server') && name.endsWith('temporal') ? ' server' : ''}` });
@@ -241,8 +248,7 @@ export function processCpuTicks(): Map<number, { ticks: number; name: string }> 
 
 /** CPU time (clock ticks) of this process's children that have ended: the load generator's, once it exited. */
 export function endedChildrenTicks(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const { fields } = readStat('/proc/self/stat');
   return Number(fields[13]) + Number(fields[14]);
 }
 

@@ -9,7 +9,7 @@ import { endedChildrenTicks, processCpuTicks } from './cpu-profile';
 const TICKS = 100;
 
 /** What one process's name says it is, for the bench's tables. */
-export function roleOf(name: string): string {
+function roleOf(name: string): string {
   if (name.endsWith('temporal server')) return 'Temporal server';
   if (/apps\/worker\//.test(name)) return 'worker';
   if (/apps\/api\//.test(name)) return 'API';
